@@ -1,0 +1,78 @@
+"""The exception tree. Every domain error the API can surface derives from ``DualrecError``.
+
+The API maps each class to an HTTP status and a problem type in one table
+(``dualrec.api.problems``); lower layers never raise HTTP exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "DualrecError",
+    "EngineUnavailableError",
+    "InvalidInputError",
+    "LockedOutError",
+    "MediaError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+]
+
+
+class DualrecError(Exception):
+    """Base of all expected errors. ``code`` is a stable machine-readable id."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ConfigurationError(DualrecError):
+    code = "configuration"
+
+
+class InvalidInputError(DualrecError):
+    code = "invalid_input"
+
+
+class NotFoundError(DualrecError):
+    code = "not_found"
+
+
+class ConflictError(DualrecError):
+    code = "conflict"
+
+
+class AuthenticationError(DualrecError):
+    code = "unauthenticated"
+
+
+class LockedOutError(AuthenticationError):
+    code = "locked_out"
+
+
+class PermissionDeniedError(DualrecError):
+    code = "forbidden"
+
+
+class RateLimitedError(DualrecError):
+    code = "rate_limited"
+
+
+class MediaError(DualrecError):
+    """A media file cannot be opened or decoded (truncated, wrong format, no stream...)."""
+
+    code = "media"
+
+
+class EngineUnavailableError(DualrecError):
+    """An AI engine or its model files are not installed/usable on this machine."""
+
+    code = "engine_unavailable"

@@ -1,0 +1,205 @@
+"""Ports (Protocols) for everything that touches media or an AI engine.
+
+The QC pipeline, the checks and the live analysers depend on these interfaces only; the concrete
+adapters live in ``dualrec.media.models`` (real engines, heavy imports inside constructors) and
+``dualrec.media.fakes`` (deterministic fakes for unit tests). The composition root
+(``dualrec.bootstrap``) is the only place that picks an implementation.
+
+Conventions used by every port:
+- times are seconds (float) on the recording's own timeline, starting at 0;
+- images are ``numpy.ndarray`` of shape (H, W, 3), dtype uint8, RGB;
+- audio is ``numpy.ndarray`` of shape (N,), dtype float32 in [-1, 1], mono, at the stated rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "AudioSource",
+    "AudioStreamInfo",
+    "Device",
+    "Face",
+    "FaceAnalyzer",
+    "FrameSource",
+    "Image",
+    "MediaInfo",
+    "MediaProbe",
+    "ProgressReporter",
+    "Samples",
+    "SpeechRecognizer",
+    "SpeechSynthesizer",
+    "TextLine",
+    "TextRecognizer",
+    "TranscriptSegment",
+    "VideoFrame",
+    "VideoStreamInfo",
+    "VoiceActivityDetector",
+    "VoiceprintEncoder",
+    "Word",
+]
+
+Image = npt.NDArray[np.uint8]
+Samples = npt.NDArray[np.float32]
+Device = Literal["cpu", "cuda", "auto"]
+
+
+# --------------------------------------------------------------------------- container / streams
+
+
+@dataclass(frozen=True)
+class VideoStreamInfo:
+    codec: str
+    width: int
+    height: int
+    fps: float
+    duration: float | None
+    bit_rate: int | None
+    frame_count: int | None = None
+
+
+@dataclass(frozen=True)
+class AudioStreamInfo:
+    codec: str
+    sample_rate: int
+    channels: int
+    duration: float | None
+    bit_rate: int | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the container says about itself (before any full decode)."""
+
+    path: str
+    format_name: str
+    size_bytes: int
+    duration: float | None
+    bit_rate: int | None
+    video: VideoStreamInfo | None
+    audio: AudioStreamInfo | None
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    t: float  # presentation time in seconds
+    image: Image  # RGB uint8 (H, W, 3), possibly downscaled by the source
+
+
+class MediaProbe(Protocol):
+    def probe(self, path: Path) -> MediaInfo:
+        """Read container/stream metadata. Raises ``dualrec.errors.MediaError`` if unreadable."""
+        ...
+
+
+class FrameSource(Protocol):
+    def frames(self, path: Path, *, fps: float, max_width: int = 640) -> Iterator[VideoFrame]:
+        """Stream decoded frames sampled at about ``fps`` per second, downscaled to ``max_width``.
+
+        Streaming: memory stays bounded whatever the file length. Raises ``MediaError`` on a
+        decode failure after yielding what decoded cleanly.
+        """
+        ...
+
+
+class AudioSource(Protocol):
+    def audio(self, path: Path, *, sample_rate: int = 16000) -> Samples:
+        """Decode the whole audio track to mono float32 at ``sample_rate``."""
+        ...
+
+
+# --------------------------------------------------------------------------- speech
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    start: float
+    end: float
+    text: str
+    confidence: float = 1.0  # 0..1 (e.g. exp(avg_logprob))
+    words: tuple[Word, ...] = field(default=())
+
+
+@runtime_checkable
+class SpeechRecognizer(Protocol):
+    def transcribe(
+        self, audio: Samples, *, sample_rate: int = 16000, language: str = "zh", prompt: str | None = None
+    ) -> list[TranscriptSegment]: ...
+
+
+class SpeechSynthesizer(Protocol):
+    def synthesize(self, text: str, *, voice: Literal["female", "male"] = "female", rate: int = 170) -> bytes:
+        """Return a complete WAV file (bytes)."""
+        ...
+
+
+class VoiceActivityDetector(Protocol):
+    def speech_segments(self, audio: Samples, *, sample_rate: int = 16000) -> list[tuple[float, float]]:
+        """Return (start, end) seconds of speech."""
+        ...
+
+
+class VoiceprintEncoder(Protocol):
+    def embed(self, audio: Samples, *, sample_rate: int = 16000) -> npt.NDArray[np.float32]: ...
+
+
+# --------------------------------------------------------------------------- vision
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[int, int, int, int]  # left, top, right, bottom in image pixels
+    score: float = 1.0
+    landmarks: tuple[tuple[float, float], ...] = ()  # 68 points (dlib order) when available
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+
+class FaceAnalyzer(Protocol):
+    def detect(self, image: Image) -> list[Face]:
+        """Faces with 68-point landmarks, largest first."""
+        ...
+
+    def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
+        """128-D descriptor; Euclidean distance < ~0.6 means the same person."""
+        ...
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    confidence: float
+    box: tuple[tuple[float, float], ...]  # polygon points
+
+
+class TextRecognizer(Protocol):
+    def recognize(self, image: Image) -> list[TextLine]: ...
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressReporter(Protocol):
+    def update(self, stage: str, fraction: float) -> None:
+        """``fraction`` of the whole job done, 0..1; ``stage`` a short machine id."""
+        ...
