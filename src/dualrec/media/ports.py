@@ -13,7 +13,7 @@ Conventions used by every port:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -24,6 +24,8 @@ import numpy.typing as npt
 __all__ = [
     "AudioSource",
     "AudioStreamInfo",
+    "AudioTrack",
+    "DecodeReport",
     "Device",
     "Face",
     "FaceAnalyzer",
@@ -98,19 +100,50 @@ class MediaProbe(Protocol):
         ...
 
 
-class FrameSource(Protocol):
-    def frames(self, path: Path, *, fps: float, max_width: int = 640) -> Iterator[VideoFrame]:
-        """Stream decoded frames sampled at about ``fps`` per second, downscaled to ``max_width``.
+@dataclass(frozen=True)
+class DecodeReport:
+    """What a full streamed decode of one stream found (integrity evidence)."""
 
-        Streaming: memory stays bounded whatever the file length. Raises ``MediaError`` on a
-        decode failure after yielding what decoded cleanly.
+    frames_decoded: int
+    first_pts: float | None
+    last_pts: float | None
+    gaps: tuple[tuple[float, float], ...] = ()  # (from, to) where timestamps jump forward
+    errors: tuple[str, ...] = ()  # decode errors, each with the time it happened
+    complete: bool = True  # reached the end of the stream without a decode error
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    samples: Samples
+    sample_rate: int
+    report: DecodeReport
+
+
+class FrameSource(Protocol):
+    def scan(
+        self,
+        path: Path,
+        *,
+        fps: float,
+        max_width: int = 640,
+        on_frame: Callable[[VideoFrame], None],
+        gap_threshold: float = 1.0,
+    ) -> DecodeReport:
+        """Decode the whole video stream once, streaming; call ``on_frame`` for frames sampled at
+        about ``fps`` per second (downscaled to ``max_width``) and return what the decode found.
+
+        Memory stays bounded whatever the file length. A decode error ends the scan with
+        ``complete=False`` instead of raising; an unopenable file raises ``MediaError``.
         """
         ...
 
 
 class AudioSource(Protocol):
-    def audio(self, path: Path, *, sample_rate: int = 16000) -> Samples:
-        """Decode the whole audio track to mono float32 at ``sample_rate``."""
+    def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
+        """Decode the whole audio track to mono float32 at ``sample_rate``.
+
+        Raises ``MediaError`` when there is no audio stream or the file cannot be opened.
+        """
         ...
 
 
