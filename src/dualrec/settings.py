@@ -1,0 +1,134 @@
+"""Settings: ``DUALREC_*`` environment variables, an optional TOML/env config file, safe defaults.
+
+Read only at the edges (app factory, CLI root, worker boot) and passed down as values.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["DEV_SECRET", "Settings", "load_settings"]
+
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DUALREC_",
+        env_file=None,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    env: Environment = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+
+    # web
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = False  # set true behind HTTPS (required in production)
+    session_ttl_minutes: int = 8 * 60
+    session_idle_minutes: int = 30
+    max_request_bytes: int = 1_048_576  # JSON bodies; uploads have their own limit
+    max_upload_bytes: int = 4 * 1024**3
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    api_signature_max_skew_seconds: int = 300
+
+    # jobs
+    job_backend: Literal["inprocess", "celery"] = "inprocess"
+    job_workers: int = 2
+    celery_broker_url: str = "redis://127.0.0.1:6379/0"
+    celery_result_backend: str = "redis://127.0.0.1:6379/1"
+
+    # AI engines
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    cpu_threads: int = 0  # 0 = engine default
+    asr_model_dir: Path | None = None  # operator-provided CTranslate2 Whisper dir; default: bundled base
+
+    # seed
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("DUALREC_CONFIG_FILE")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env == "production":
+            problems = []
+            if self.secret_key.get_secret_value() == DEV_SECRET or len(self.secret_key.get_secret_value()) < 32:
+                problems.append("DUALREC_SECRET_KEY must be set to a random value of at least 32 characters")
+            if not self.cookie_secure:
+                problems.append("DUALREC_COOKIE_SECURE must be true (serve over HTTPS)")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dualrec.sqlite3').resolve()}"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def masked(self) -> dict[str, Any]:
+        """Settings as a dict safe to log/show (secrets and passwords in URLs masked)."""
+        out = self.model_dump(mode="json")
+        for key in ("secret_key", "admin_password"):
+            if out.get(key):
+                out[key] = "********"
+        for key in ("database_url", "celery_broker_url", "celery_result_backend"):
+            out[key] = _mask_url(str(out.get(key) or ""))
+        return out
+
+
+def _mask_url(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:****@{host}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(48)
