@@ -1,0 +1,59 @@
+"""Audit log rules: the action vocabulary and the hash chain that makes the log tamper-evident.
+
+Each audit row stores ``hash = SHA-256(prev_hash + canonical JSON of the row)``; a verifier
+recomputes the chain and names the first row that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+__all__ = ["GENESIS_HASH", "AuditAction", "chain_hash"]
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction:
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    LOCKED_OUT = "auth.locked_out"
+    PASSWORD_CHANGED = "auth.password_changed"
+    PERMISSION_DENIED = "auth.permission_denied"
+    API_SIGNATURE_INVALID = "auth.api_signature_invalid"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DELETED = "user.deleted"
+    USER_UNLOCKED = "user.unlocked"
+    ROLE_CREATED = "role.created"
+    ROLE_UPDATED = "role.updated"
+    ROLE_DELETED = "role.deleted"
+    BRANCH_CREATED = "branch.created"
+    BRANCH_UPDATED = "branch.updated"
+    BRANCH_DELETED = "branch.deleted"
+    APIKEY_CREATED = "apikey.created"
+    APIKEY_REVOKED = "apikey.revoked"
+    SETTINGS_UPDATED = "settings.updated"
+
+
+def chain_hash(
+    prev_hash: str, at: datetime, actor: str, action: str, target: str, outcome: str, details: dict[str, Any]
+) -> str:
+    body = json.dumps(
+        {
+            "at": at.isoformat(),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "outcome": outcome,
+            "details": details,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
