@@ -1,0 +1,62 @@
+"""Unit of work: the one place that commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dualrec.db.repositories.apikeys import ApiKeyRepository
+from dualrec.db.repositories.audit import AuditRepository
+from dualrec.db.repositories.branches import BranchRepository
+from dualrec.db.repositories.roles import RoleRepository
+from dualrec.db.repositories.sessions import SessionRepository
+from dualrec.db.repositories.users import UserRepository
+
+__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+        self.branches = BranchRepository(session)
+        self.roles = RoleRepository(session)
+        self.sessions = SessionRepository(session)
+        self.audit = AuditRepository(session)
+        self.api_keys = ApiKeyRepository(session)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """``with uow_factory() as uow: ...; uow.commit()`` — rolls back whatever was not committed."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+
+    def __call__(self) -> _UowContext:
+        return _UowContext(self._factory)
+
+
+class _UowContext:
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._uow: UnitOfWork | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._uow = UnitOfWork(self._factory())
+        return self._uow
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._uow is not None
+        try:
+            self._uow.rollback()
+        finally:
+            self._uow.session.close()
