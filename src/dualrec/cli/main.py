@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Annotated
+
 import typer
 
 from dualrec.cli import check as check_cmd
+from dualrec.cli import doctor as doctor_cmd
+from dualrec.settings import load_settings
 
 app = typer.Typer(
     name="dualrec",
@@ -12,8 +18,115 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 app.command("check", help="对一段录像运行完整质检 / run the full QC of a recording locally")(check_cmd.check)
+app.command("doctor", help="检查运行环境 / check what this machine has and lacks")(doctor_cmd.doctor)
+
+
+@app.command(help="启动 Web 服务 / serve the web app and API")
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    migrate: Annotated[bool, typer.Option(help="run database migrations first")] = True,
+) -> None:
+    import uvicorn
+
+    from dualrec.api.app import create_app
+    from dualrec.api.logging_setup import configure_logging
+    from dualrec.bootstrap.container import build_container
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    container = build_container(settings, migrate=migrate)
+    app_ = create_app(settings, container=container)
+    typer.echo(f"dualrec serving on http://{host or settings.host}:{port or settings.port}", err=True)
+    try:
+        uvicorn.run(
+            app_, host=host or settings.host, port=port or settings.port, log_config=None, proxy_headers=False
+        )
+    finally:
+        container.close()
+
+
+@app.command(help="导出 OpenAPI 规范 / print the OpenAPI spec (JSON)")
+def openapi() -> None:
+    from dualrec.api.app import create_app
+
+    spec = create_app(load_settings()).openapi()
+    sys.stdout.write(json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+@app.command(help="初始化演示机构与管理员 / seed the demo organisation and the admin account")
+def seed() -> None:
+    from dualrec.bootstrap.container import build_container
+    from dualrec.services.seed import seed_demo
+
+    settings = load_settings()
+    container = build_container(settings, migrate=True)
+    try:
+        pw = settings.admin_password.get_secret_value() if settings.admin_password else None
+        result = seed_demo(container.uows, admin_username=settings.admin_username, admin_password=pw)
+    finally:
+        container.close()
+    typer.echo(f"branches created: {result.branches_created}")
+    if result.created_admin and result.admin_password:
+        typer.secho(
+            "管理员账户已创建（密码只显示这一次）/ admin account created (password shown once):",
+            fg=typer.colors.YELLOW,
+        )
+        typer.echo(f"  username: {result.admin_username}\n  password: {result.admin_password}")
+    elif result.created_admin:
+        typer.echo(f"admin account created: {result.admin_username} (password from DUALREC_ADMIN_PASSWORD)")
+    else:
+        typer.echo(f"admin account exists: {result.admin_username}")
+
+
+@db_app.command("upgrade", help="迁移到最新版本 / migrate the database to the latest revision")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    from dualrec.bootstrap.container import migrate_database
+
+    settings = load_settings()
+    migrate_database(settings, revision)
+    typer.echo(f"database at {revision}: {settings.masked()['database_url'] or 'sqlite (data dir)'}")
+
+
+@users_app.command("create", help="新建用户 / create a user")
+def users_create(
+    username: str,
+    role: Annotated[
+        str, typer.Option(help="admin, interviewer, auditor, qc_reviewer, compliance, ...")
+    ] = "admin",
+    branch: Annotated[str, typer.Option(help="branch code")] = "HQ",
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[
+        str | None, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = None,
+) -> None:
+    from dualrec.bootstrap.container import build_container
+    from dualrec.errors import DualrecError
+    from dualrec.services.users_cli import create_user_as_system
+
+    settings = load_settings()
+    container = build_container(settings, migrate=True)
+    try:
+        user = create_user_as_system(
+            container.uows,
+            username=username,
+            role=role,
+            branch_code=branch,
+            display_name=display_name or username,
+            password=password or "",
+        )
+    except DualrecError as exc:
+        typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        container.close()
+    typer.echo(f"created user {user.username} (id {user.id}, role {user.role}, branch {user.branch_name})")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,69 @@
+"""FastAPI app factory: ``create_app(settings)``; the lifespan owns the Container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from dualrec import __version__
+from dualrec.api.middleware import Metrics, RequestContextMiddleware
+from dualrec.api.problems import install_problem_handlers
+from dualrec.api.routers import apikeys, audit, auth, branches, health, roles, users
+from dualrec.api.spa import mount_spa
+from dualrec.bootstrap.container import Container, build_container
+from dualrec.settings import Settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings")
+
+
+def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        app.state.container = container or build_container(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.container.close()
+
+    app = FastAPI(
+        title="dualrec API",
+        version=__version__,
+        description="智能双录系统 API / intelligent dual-recording platform API",
+        lifespan=lifespan,
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    if container is not None:
+        app.state.container = container
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_request_bytes,
+        upload_prefixes=UPLOAD_PREFIXES,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    install_problem_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (health, auth, users, roles, branches, audit, apikeys):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    mount_spa(app)
+    return app

@@ -1,0 +1,79 @@
+"""Login, logout, current user, password change."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from dualrec.api.deps import SESSION_COOKIE, ActorDep, ContainerDep, request_meta
+from dualrec.api.schemas import BranchRef, LoginRequest, MeOut, PasswordChange
+from dualrec.core.identity import Principal
+from dualrec.core.rbac import BUILTIN_ROLES
+from dualrec.errors import AuthenticationError, PermissionDeniedError
+from dualrec.services.users import get_user
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def me_out(container: ContainerDep, principal: Principal) -> MeOut:
+    from dualrec.services.context import Actor, RequestMeta
+
+    user = get_user(container.uows, actor=Actor(principal, RequestMeta()), user_id=principal.id)
+    role = BUILTIN_ROLES.get(user.role)
+    return MeOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        role_name=role.name_zh if role else user.role,
+        branch=BranchRef(id=user.branch_id, name=user.branch_name, code="", path=user.branch_path),
+        permissions=sorted(principal.permissions),
+    )
+
+
+@router.post("/login", response_model=MeOut, summary="登录 / log in")
+def login(body: LoginRequest, request: Request, response: Response, container: ContainerDep) -> MeOut:
+    if request.headers.get("x-requested-with") != "dualrec":
+        raise PermissionDeniedError("缺少 X-Requested-With 请求头 / missing CSRF header")
+    metrics = request.app.state.metrics
+    try:
+        token, principal = container.auth.login(
+            username=body.username, password=body.password, meta=request_meta(request)
+        )
+    except AuthenticationError:
+        metrics.logins.labels("failure").inc()
+        raise
+    metrics.logins.labels("success").inc()
+    settings = container.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_minutes * 60,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return me_out(container, principal)
+
+
+@router.post("/logout", status_code=204, summary="退出 / log out")
+def logout(request: Request, response: Response, actor: ActorDep, container: ContainerDep) -> None:
+    container.auth.logout(token=request.cookies.get(SESSION_COOKIE, ""), actor=actor)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=container.settings.cookie_secure
+    )
+
+
+@router.get("/me", response_model=MeOut, summary="当前用户 / who am I")
+def me(actor: ActorDep, container: ContainerDep) -> MeOut:
+    assert actor.principal is not None
+    if actor.principal.kind != "user":
+        raise PermissionDeniedError("仅限用户会话 / user sessions only")
+    return me_out(container, actor.principal)
+
+
+@router.post("/password", status_code=204, summary="修改密码 / change password")
+def change_password(body: PasswordChange, actor: ActorDep, container: ContainerDep) -> None:
+    container.auth.change_password(
+        actor=actor, old_password=body.old_password, new_password=body.new_password
+    )

@@ -1,0 +1,189 @@
+"""Request and response bodies. Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyOut",
+    "AuditEventOut",
+    "BranchCreate",
+    "BranchOut",
+    "BranchPatch",
+    "BranchRef",
+    "LoginRequest",
+    "MeOut",
+    "Page",
+    "PasswordChange",
+    "PermissionOut",
+    "RoleCreate",
+    "RoleOut",
+    "RolePatch",
+    "UserCreate",
+    "UserOut",
+    "UserPatch",
+]
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-@]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+RoleId = Annotated[str, StringConstraints(min_length=2, max_length=40)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class LoginRequest(StrictModel):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Password
+
+
+class PasswordChange(StrictModel):
+    old_password: Password
+    new_password: Password
+
+
+class BranchRef(BaseModel):
+    id: int
+    name: str
+    code: str
+    path: str
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    role_name: str
+    branch: BranchRef
+    permissions: list[str]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    branch_id: int
+    branch_name: str
+    is_active: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class UserCreate(StrictModel):
+    username: Username
+    display_name: Name
+    password: Password
+    role: RoleId
+    branch_id: int = Field(ge=1)
+
+
+class UserPatch(StrictModel):
+    display_name: Name | None = None
+    role: RoleId | None = None
+    branch_id: int | None = Field(default=None, ge=1)
+    is_active: bool | None = None
+    password: Password | None = None
+
+
+class PermissionOut(BaseModel):
+    id: str
+    group: str
+    name_zh: str
+    name_en: str
+
+
+class RoleOut(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    builtin: bool
+    permissions: list[str]
+
+
+class RoleCreate(StrictModel):
+    id: RoleId
+    name_zh: Name
+    name_en: Name
+    permissions: list[str] = Field(max_length=100)
+
+
+class RolePatch(StrictModel):
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    permissions: list[str] | None = Field(default=None, max_length=100)
+
+
+class BranchOut(BaseModel):
+    id: int
+    name: str
+    code: str
+    parent_id: int | None
+    path: str
+    depth: int
+
+
+class BranchCreate(StrictModel):
+    name: Name
+    code: Code
+    parent_id: int | None = Field(default=None, ge=1)
+
+
+class BranchPatch(StrictModel):
+    name: Name | None = None
+    code: Code | None = None
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    outcome: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
+
+
+class ApiKeyCreate(StrictModel):
+    name: Name
+    branch_id: int = Field(ge=1)
+    business_types: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        max_length=50
+    )
+    permissions: list[str] | None = Field(default=None, max_length=20)
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    branch_id: int
+    business_types: list[str]
+    permissions: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyOut):
+    secret: str = Field(description="HMAC secret — shown once, store it now")

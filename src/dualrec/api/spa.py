@@ -1,0 +1,41 @@
+"""Serves the built Vue app (src/dualrec/web/dist) with index.html as the fallback route."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+__all__ = ["DIST_DIR", "mount_spa"]
+
+DIST_DIR = Path(__file__).resolve().parent.parent / "web" / "dist"
+
+_MISSING = """<!doctype html><meta charset="utf-8"><title>dualrec</title>
+<h1>前端尚未构建 / front end not built</h1><p>Run <code>make web</code> (or <code>make run</code>).</p>"""
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+}
+
+
+def mount_spa(app: FastAPI, dist: Path = DIST_DIR) -> None:
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{full_path:path}", include_in_schema=False)
+    def spa(full_path: str, request: Request) -> Response:
+        if full_path.startswith(("api/", "metrics")):
+            return Response(status_code=404)
+        candidate = (dist / full_path).resolve()
+        if full_path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate, headers=_SECURITY_HEADERS)
+        index = dist / "index.html"
+        if not index.is_file():
+            return HTMLResponse(_MISSING, status_code=503, headers=_SECURITY_HEADERS)
+        return FileResponse(index, headers={**_SECURITY_HEADERS, "Cache-Control": "no-cache"})

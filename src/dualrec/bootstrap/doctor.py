@@ -1,0 +1,136 @@
+"""``dualrec doctor``: what this machine has and lacks to run dualrec, without loading heavy models."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualrec.settings import Settings
+
+__all__ = ["Finding", "run_doctor"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def _binary(name: str, args: list[str], area: str, required: bool, hint: str) -> Finding:
+    path = shutil.which(name)
+    if not path:
+        return Finding(area, name, False, f"not found on PATH — {hint}", required)
+    try:
+        out = subprocess.run([path, *args], capture_output=True, text=True, timeout=20, check=False)
+        first = (
+            (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else path
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Finding(area, name, False, f"{path} does not run: {exc}", required)
+    return Finding(area, name, True, first[:120], required)
+
+
+def _data_dir(settings: Settings) -> Finding:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.data_dir):
+            pass
+    except OSError as exc:
+        return Finding("storage", "data dir", False, f"{settings.data_dir}: not writable ({exc})")
+    usage = shutil.disk_usage(settings.data_dir)
+    free_gb = usage.free / 1024**3
+    return Finding(
+        "storage", "data dir", free_gb > 1, f"{settings.data_dir.resolve()} ({free_gb:.1f} GiB free)"
+    )
+
+
+def _database(settings: Settings) -> Finding:
+    from sqlalchemy import text
+
+    from dualrec.db.engine import make_engine
+    from dualrec.db.migrate import current_heads
+
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            try:
+                rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:
+                rev = None
+    except Exception as exc:
+        return Finding(
+            "database", "connection", False, f"{settings.masked()['database_url'] or url}: {exc}"[:300]
+        )
+    finally:
+        engine.dispose()
+    heads = current_heads(url)
+    if rev not in heads:
+        return Finding(
+            "database", "schema", False, f"at {rev or 'empty'}, latest {heads}: run `dualrec db upgrade`"
+        )
+    return Finding("database", "schema", True, f"{engine.dialect.name} at revision {rev}")
+
+
+def _engines() -> list[Finding]:
+    try:
+        availability = importlib.import_module("dualrec.media.models.availability")
+    except ImportError as exc:
+        return [Finding("ai", "engines", False, f"engine availability module missing: {exc}")]
+    out = []
+    for item in availability.check_all():
+        out.append(Finding("ai", str(item.name), bool(item.ok), str(item.detail)))
+    return out
+
+
+def _frontend() -> Finding:
+    dist = Path(__file__).resolve().parent.parent / "web" / "dist" / "index.html"
+    return Finding(
+        "web", "front end", dist.is_file(), str(dist) if dist.is_file() else "not built: run `make web`"
+    )
+
+
+def run_doctor(settings: Settings) -> list[Finding]:
+    findings = [
+        _binary("ffmpeg", ["-hide_banner", "-version"], "media", True, "apt-get install ffmpeg"),
+        _binary("espeak-ng", ["--version"], "media", False, "apt-get install espeak-ng (server-side TTS)"),
+        Finding(
+            "media",
+            "CJK font",
+            Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").is_file(),
+            "fonts-wqy-zenhei for PDF reports",
+            True,
+        ),
+        _data_dir(settings),
+        _database(settings),
+        *_engines(),
+        _frontend(),
+        _binary(
+            "soffice", ["--version"], "documents", False, "optional: LibreOffice converts Word/PowerPoint"
+        ),
+    ]
+    if settings.job_backend == "celery":
+        findings.append(
+            Finding(
+                "jobs",
+                "celery broker",
+                bool(settings.celery_broker_url),
+                settings.masked()["celery_broker_url"],
+            )
+        )
+    if os.environ.get("DUALREC_ENV", settings.env) == "production" and settings.database_url.startswith(
+        "sqlite"
+    ):
+        findings.append(
+            Finding("database", "production", False, "SQLite in production: use PostgreSQL or MySQL", False)
+        )
+    return findings
