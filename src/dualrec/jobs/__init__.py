@@ -1,1 +1,29 @@
+"""Background jobs: the ``JobQueue`` port, the in-process backend and the Celery backend.
 
+Importing this package never imports Celery (``celery_app`` loads it inside its functions).
+"""
+
+from dualrec.jobs.ports import (
+    FINISHED_STATUSES,
+    JobContext,
+    JobHandler,
+    JobInfo,
+    JobQueue,
+    JobStatus,
+    JobStore,
+    StoredJob,
+)
+from dualrec.jobs.selftest import SELFTEST_KIND, selftest_handler
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "SELFTEST_KIND",
+    "JobContext",
+    "JobHandler",
+    "JobInfo",
+    "JobQueue",
+    "JobStatus",
+    "JobStore",
+    "StoredJob",
+    "selftest_handler",
+]

@@ -1,0 +1,50 @@
+"""``dualrec worker`` — a Celery worker that runs background jobs (QC, archive...) from the queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+import typer
+
+from dualrec.settings import load_settings
+
+__all__ = ["worker"]
+
+Pool = Literal["prefork", "threads", "solo"]
+
+
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", "-c", help="并发数 / parallel jobs (default DUALREC_JOB_WORKERS)"),
+    ] = None,
+    loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="日志级别 / log level")] = "INFO",
+    queue: Annotated[str, typer.Option("--queue", "-Q", help="队列名 / queue name")] = "dualrec",
+    pool: Annotated[str, typer.Option("--pool", help="prefork | threads | solo")] = "prefork",
+) -> None:
+    """运行后台任务进程 / run a background job worker (needs DUALREC_JOB_BACKEND=celery and Redis)."""
+    from dualrec.bootstrap.jobs import build_celery_worker_app
+
+    if pool not in ("prefork", "threads", "solo"):
+        raise typer.BadParameter("--pool must be prefork, threads or solo")
+    settings = load_settings()
+    if settings.job_backend != "celery":
+        logging.getLogger(__name__).warning(
+            "DUALREC_JOB_BACKEND is %r: the server runs jobs itself and sends none to this worker",
+            settings.job_backend,
+        )
+    app = build_celery_worker_app(settings, queue_name=queue)
+    workers = concurrency if concurrency is not None else settings.job_workers
+    app.worker_main(
+        [
+            "worker",
+            f"--loglevel={loglevel.upper()}",
+            f"--concurrency={max(1, workers)}",
+            f"--queues={queue}",
+            f"--pool={pool}",
+            "--hostname=dualrec@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )

@@ -1,0 +1,184 @@
+"""The Celery backend: Redis (or RabbitMQ) carries job ids, the database holds the jobs.
+
+``build_celery_app`` makes a Celery app (JSON only, late acks, prefetch 1) with one generic task,
+``dualrec.run_job(job_id)``: it claims the row, runs the registered handler and records the outcome
+in the database, exactly like the in-process queue (same ``execute_job``). A failed attempt with
+attempts left is sent again with exponential backoff.
+
+Celery is imported inside functions only: importing this module does not load it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dualrec.errors import EngineUnavailableError, InvalidInputError, NotFoundError
+from dualrec.jobs.payloads import check_kind, check_payload
+from dualrec.jobs.ports import JobHandler, JobInfo, JobStore
+from dualrec.jobs.runner import execute_job, retry_delay, worker_name
+
+__all__ = ["RUN_JOB_TASK", "CeleryJobQueue", "CeleryJobRuntime", "build_celery_app"]
+
+logger = logging.getLogger(__name__)
+
+RUN_JOB_TASK = "dualrec.run_job"
+
+
+@dataclass(frozen=True)
+class CeleryJobRuntime:
+    """What a worker process needs to run jobs; built lazily once per (forked) process."""
+
+    store: JobStore
+    handlers: Mapping[str, JobHandler]
+    after_fork: Callable[[], None] | None = None  # e.g. drop pooled DB connections of the parent
+
+
+class _PerProcess:
+    def __init__(self, factory: Callable[[], CeleryJobRuntime]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._runtime: CeleryJobRuntime | None = None
+
+    def get(self) -> CeleryJobRuntime:
+        with self._lock:
+            if self._runtime is None or self._pid != os.getpid():
+                if self._runtime is not None and self._runtime.after_fork is not None:
+                    self._runtime.after_fork()
+                self._runtime, self._pid = self._factory(), os.getpid()
+            return self._runtime
+
+
+def build_celery_app(
+    *,
+    broker_url: str,
+    result_backend: str,
+    queue_name: str = "dualrec",
+    runtime_factory: Callable[[], CeleryJobRuntime] | None = None,
+    retry_base_delay: float = 5.0,
+    heartbeat_interval: float = 10.0,
+    stale_after: float = 120.0,
+) -> Any:
+    """A Celery app for both sides: producers only send, workers also need ``runtime_factory``."""
+    from celery import Celery, signals
+
+    app = Celery("dualrec", broker=broker_url, backend=result_backend, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=queue_name,
+        task_ignore_result=True,  # the database is the source of truth
+        enable_utc=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    runtime = _PerProcess(runtime_factory) if runtime_factory is not None else None
+
+    def send(job_id: str, countdown: float = 0.0) -> None:
+        app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue_name, countdown=countdown or None)
+
+    def sweep() -> None:
+        """Re-queue jobs whose worker died (no heartbeat) and send them again."""
+        if runtime is None:
+            return
+        store = runtime.get().store
+        cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
+        for job_id in store.requeue_stale(cutoff):
+            logger.warning("job %s was interrupted; sending it again", job_id)
+            send(job_id)
+
+    @app.task(name=RUN_JOB_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+    def run_job(job_id: str) -> str:
+        if runtime is None:
+            raise EngineUnavailableError("this Celery app was built without a job runtime (not a worker)")
+        rt = runtime.get()
+        worker = worker_name(threading.current_thread().name)
+        outcome = execute_job(
+            rt.store, rt.handlers, job_id, worker=worker, heartbeat_interval=heartbeat_interval
+        )
+        if outcome.status == "skipped":
+            # A redelivered message whose previous worker died: take the row over once it is stale.
+            cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
+            if rt.store.requeue_stale(cutoff, job_ids=[job_id]):
+                outcome = execute_job(
+                    rt.store, rt.handlers, job_id, worker=worker, heartbeat_interval=heartbeat_interval
+                )
+        if outcome.status == "queued":
+            delay = retry_delay(outcome.attempts, base=retry_base_delay)
+            logger.info("job %s will be retried in %.1f s", job_id, delay)
+            send(job_id, countdown=delay)
+        return outcome.status
+
+    def on_worker_ready(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        try:
+            sweep()
+            if runtime is not None:  # messages lost by the broker (e.g. Redis restarted empty)
+                for job in runtime.get().store.list_unfinished(status="queued"):
+                    send(job.id)
+        except Exception:
+            logger.exception("startup sweep of unfinished jobs failed")
+
+    if runtime is not None:
+        signals.worker_ready.connect(on_worker_ready, weak=False)
+    return app
+
+
+class CeleryJobQueue:
+    """Producer side: writes the row, then sends only its id to the broker."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        kinds: Collection[str],
+        app: Any,
+        *,
+        queue_name: str = "dualrec",
+        max_attempts: int = 3,
+    ) -> None:
+        self._store = store
+        self._kinds = frozenset(kinds)
+        self._app = app
+        self._queue_name = queue_name
+        self._max_attempts = max_attempts
+
+    def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
+        check_kind(kind)
+        if kind not in self._kinds:
+            raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
+        attempts = self._max_attempts if max_attempts is None else max_attempts
+        if attempts < 1:
+            raise InvalidInputError("max_attempts must be at least 1")
+        job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
+        try:
+            self._app.send_task(RUN_JOB_TASK, args=[job.id], queue=self._queue_name)
+        except Exception as exc:
+            # The row stays queued: a worker sends it again when it starts.
+            raise EngineUnavailableError(
+                "任务队列不可用 / the job broker cannot be reached; the job stays queued",
+                details={"job_id": job.id, "error": str(exc)[:200]},
+            ) from exc
+        return job.id
+
+    def get(self, job_id: str) -> JobInfo:
+        job = self._store.get(job_id)
+        if job is None:
+            raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
+        return JobInfo.of(job)
+
+    def start(self) -> None:
+        logger.info("Celery job queue %s ready (jobs run in `dualrec worker` processes)", self._queue_name)
+
+    def stop(self, wait: bool = True) -> None:
+        self._app.close()
