@@ -1,0 +1,49 @@
+// Problem responses (RFC 9457, application/problem+json) as the backend sends them.
+
+export interface FieldError {
+  loc: (string | number)[];
+  msg: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  request_id?: string;
+  errors?: FieldError[];
+  details?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** Normalises whatever came back with a failed response into a Problem. */
+export function toProblem(error: unknown, response?: Response): Problem {
+  const status = response?.status ?? 0;
+  if (error && typeof error === "object" && !Array.isArray(error)) {
+    const body = error as Record<string, unknown>;
+    return { ...body, status: typeof body.status === "number" ? body.status : status } as Problem;
+  }
+  return { status, detail: typeof error === "string" && error ? error : undefined };
+}
+
+/** Field errors keyed by the last element of their location (e.g. ["body", "username"] → "username"). */
+export function fieldErrors(problem: Problem | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const error of problem?.errors ?? []) {
+    const key = String(error.loc[error.loc.length - 1] ?? "");
+    if (key && !(key in out)) out[key] = error.msg;
+  }
+  return out;
+}
+
+/** Seconds until a locked-out account may try again, from the problem body or the Retry-After header. */
+export function retryAfterSeconds(problem: Problem, response?: Response): number | null {
+  const candidates = [problem.details?.retry_after_seconds, problem.retry_after_seconds];
+  for (const value of candidates) {
+    if (typeof value === "number" && Number.isFinite(value)) return value;
+  }
+  const header = response?.headers.get("Retry-After");
+  const parsed = header ? Number(header) : NaN;
+  return Number.isFinite(parsed) ? parsed : null;
+}

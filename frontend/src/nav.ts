@@ -1,0 +1,47 @@
+// Sidebar navigation: an entry appears only when the user holds its permission.
+
+export interface NavItem {
+  key: string; // nav.<key> in the locale files
+  to: string;
+  permission?: string;
+  comingSoon?: boolean;
+}
+
+export interface NavSection {
+  key: string; // nav.<key>
+  items: NavItem[];
+}
+
+export const NAV: NavSection[] = [
+  {
+    key: "businessSection",
+    items: [
+      { key: "home", to: "/" },
+      { key: "flows", to: "/flows", permission: "flows:read", comingSoon: true },
+      { key: "tasks", to: "/tasks", permission: "tasks:read", comingSoon: true },
+      { key: "recordings", to: "/recordings", permission: "recordings:read", comingSoon: true },
+      { key: "qc", to: "/qc", permission: "qc:read", comingSoon: true },
+      { key: "archive", to: "/archive", permission: "archive:search", comingSoon: true },
+    ],
+  },
+  {
+    key: "adminSection",
+    items: [
+      { key: "users", to: "/admin/users", permission: "users:read" },
+      { key: "roles", to: "/admin/roles", permission: "roles:read" },
+      { key: "branches", to: "/admin/branches", permission: "branches:read" },
+      { key: "audit", to: "/admin/audit", permission: "audit:read" },
+    ],
+  },
+];
+
+/** The sections and entries visible to a user with these permissions; empty sections are dropped. */
+export function visibleNav(permissions: readonly string[], nav: NavSection[] = NAV): NavSection[] {
+  const held = new Set(permissions);
+  return nav
+    .map((section) => ({
+      ...section,
+      items: section.items.filter((item) => !item.permission || held.has(item.permission)),
+    }))
+    .filter((section) => section.items.length > 0);
+}

@@ -1,0 +1,97 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { hasPermission, loadSession, onSessionExpired } from "@/auth/session";
+import { i18n } from "@/locales";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    public?: boolean;
+    permission?: string;
+    titleKey?: string;
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: "/login",
+    name: "login",
+    component: () => import("@/features/auth/LoginPage.vue"),
+    meta: { public: true, titleKey: "login.title" },
+  },
+  {
+    path: "/",
+    component: () => import("@/layouts/AppShell.vue"),
+    children: [
+      {
+        path: "",
+        name: "home",
+        component: () => import("@/features/home/HomePage.vue"),
+        meta: { titleKey: "nav.home" },
+      },
+      {
+        path: "admin/users",
+        name: "users",
+        component: () => import("@/features/admin/UsersPage.vue"),
+        meta: { permission: "users:read", titleKey: "nav.users" },
+      },
+      {
+        path: "admin/roles",
+        name: "roles",
+        component: () => import("@/features/admin/RolesPage.vue"),
+        meta: { permission: "roles:read", titleKey: "nav.roles" },
+      },
+      {
+        path: "admin/branches",
+        name: "branches",
+        component: () => import("@/features/admin/BranchesPage.vue"),
+        meta: { permission: "branches:read", titleKey: "nav.branches" },
+      },
+      {
+        path: "admin/audit",
+        name: "audit",
+        component: () => import("@/features/admin/AuditPage.vue"),
+        meta: { permission: "audit:read", titleKey: "nav.audit" },
+      },
+      {
+        path: "403",
+        name: "forbidden",
+        component: () => import("@/features/errors/ForbiddenPage.vue"),
+        meta: { titleKey: "forbidden.title" },
+      },
+      {
+        path: ":pathMatch(.*)*",
+        name: "not-found",
+        component: () => import("@/features/errors/NotFoundPage.vue"),
+        meta: { titleKey: "notFound.title" },
+      },
+    ],
+  },
+];
+
+export const router = createRouter({ history: createWebHistory("/"), routes });
+
+router.beforeEach(async (to) => {
+  const user = await loadSession().catch(() => null);
+  if (to.meta.public) {
+    return to.name === "login" && user ? { name: "home" } : true;
+  }
+  if (!user) {
+    return { name: "login", query: to.fullPath === "/" ? {} : { redirect: to.fullPath } };
+  }
+  if (!hasPermission(to.meta.permission)) {
+    return { name: "forbidden", query: { from: to.fullPath } };
+  }
+  return true;
+});
+
+router.afterEach((to) => {
+  const t = i18n.global.t;
+  const page = to.meta.titleKey ? t(to.meta.titleKey) : "";
+  document.title = page ? `${page} · ${t("app.shortName")}` : t("app.name");
+});
+
+onSessionExpired(() => {
+  void router.replace({
+    name: "login",
+    query: { reason: "expired", redirect: router.currentRoute.value.fullPath },
+  });
+});
