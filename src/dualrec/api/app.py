@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dualrec import __version__
+from dualrec.api.deps import RequirePermission
 from dualrec.api.middleware import Metrics, RequestContextMiddleware
 from dualrec.api.problems import install_problem_handlers
 from dualrec.api.routers import apikeys, audit, auth, branches, health, roles, users
@@ -21,6 +24,28 @@ __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings")
+
+
+ROUTER_MODULES = (health, auth, users, roles, branches, audit, apikeys)
+
+
+def _required_permission(dependant: Dependant) -> str | None:
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, RequirePermission):
+            return dep.call.permission.value
+        found = _required_permission(dep)
+        if found:
+            return found
+    return None
+
+
+def annotate_permissions(router: APIRouter) -> None:
+    """Publish each operation's required permission in OpenAPI as ``x-required-permission``."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            permission = _required_permission(route.dependant)
+            if permission:
+                route.openapi_extra = {**(route.openapi_extra or {}), "x-required-permission": permission}
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
@@ -57,7 +82,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     install_problem_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, users, roles, branches, audit, apikeys):
+    for module in ROUTER_MODULES:
+        annotate_permissions(module.router)
         api.include_router(module.router)
     app.include_router(api)
 

@@ -1,0 +1,104 @@
+# dualrec — the one entry point.  `make run` serves the app, `make test` runs every check.
+# Every target installs what it needs first and is quick when everything is already there.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-zenhei chromium poppler-utils
+PY_EXTRAS := postgres,mysql,celery,ai,dev
+WEB_DIST := src/dualrec/web/dist/index.html
+WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json frontend/openapi.json -type f 2>/dev/null)
+DATA_DIR ?= var
+export DUALREC_DATA_DIR ?= $(DATA_DIR)
+
+.PHONY: help run serve test check lint typecheck importlint pytest web deps apt python-deps migrate seed bench doctor clean openapi
+
+help:
+	@echo "make run     install what is missing, migrate, seed the demo, serve http://127.0.0.1:8000"
+	@echo "make test    install what is missing, then lint, type-check, layer contracts and the whole test suite"
+	@echo "make check   lint + types + layer contracts only"
+	@echo "make bench   benchmarks (ratios against baselines measured in the same run)"
+	@echo "make web     build the front end;  make migrate / seed / doctor / openapi"
+
+# ---------------------------------------------------------------- installation (idempotent)
+
+deps: apt python-deps web
+
+apt: $(STAMPS)/apt
+$(STAMPS)/apt: Makefile
+	@mkdir -p $(STAMPS)
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+python-deps: $(STAMPS)/python-deps
+$(STAMPS)/python-deps: pyproject.toml | $(STAMPS)/apt
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -m pip install -q -e '.[$(PY_EXTRAS)]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import dualrec, fastapi, sqlalchemy, faster_whisper, dlib, rapidocr_onnxruntime, playwright" \
+	  || { echo "python dependencies failed to install"; exit 1; }
+	@touch $@
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+web: $(WEB_DIST)
+$(WEB_DIST): frontend/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd frontend && npm run --silent build
+	@test -f $@ && touch $@
+
+# ---------------------------------------------------------------- running
+
+run: deps migrate seed serve
+
+migrate: python-deps
+	$(VENV)/bin/dualrec db upgrade
+
+seed: python-deps
+	$(VENV)/bin/dualrec seed
+
+serve: python-deps
+	$(VENV)/bin/dualrec serve
+
+doctor: python-deps
+	$(VENV)/bin/dualrec doctor
+
+openapi: python-deps
+	$(VENV)/bin/dualrec openapi > frontend/openapi.json
+
+# ---------------------------------------------------------------- quality gates
+
+check: lint typecheck importlint
+
+lint: python-deps
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: python-deps
+	$(VENV)/bin/mypy
+
+importlint: python-deps
+	$(VENV)/bin/lint-imports --no-cache
+
+test: deps check pytest
+
+pytest: deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(STAMPS) .mypy_cache .ruff_cache .pytest_cache test-artifacts

@@ -1,0 +1,74 @@
+"""Shared fixtures: settings in a temp data dir, a migrated container, an API client, users per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dualrec.api.app import create_app
+from dualrec.bootstrap.container import Container, build_container
+from dualrec.services.seed import seed_demo
+from dualrec.services.users_cli import create_user_as_system
+from dualrec.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+ADMIN_PASSWORD = "Admin-pass-123"
+PASSWORD = "Passw0rd-test"
+CSRF = {"X-Requested-With": "dualrec"}
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "log_json": False,
+        "admin_password": ADMIN_PASSWORD,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = build_container(settings, migrate=True)
+    seed_demo(c.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def app_client(settings: Settings, container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, container=container)) as client:
+        yield client
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password}, headers=CSRF)
+    assert r.status_code == 200, r.text
+    client.headers.update(CSRF)
+    return client
+
+
+@pytest.fixture
+def make_user(container: Container) -> Callable[..., str]:
+    def _make(username: str, role: str, branch_code: str = "HQ") -> str:
+        create_user_as_system(
+            container.uows,
+            username=username,
+            role=role,
+            branch_code=branch_code,
+            display_name=username,
+            password=PASSWORD,
+        )
+        return username
+
+    return _make

@@ -1,0 +1,214 @@
+"""Every role × every endpoint: allowed (not 403) or denied (403, no data) exactly as core.rbac says.
+
+Also: every /api/v1 operation declares its permission (or is explicitly public/session-only), and
+cross-branch access never returns another branch's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dualrec.bootstrap.container import Container
+from dualrec.core.rbac import BUILTIN_ROLES, Permission
+from tests.conftest import CSRF, login
+
+PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/ready"), ("POST", "/api/v1/auth/login")}
+SESSION_ONLY = {
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/password"),
+}
+
+
+def _ids(container: Container) -> dict[str, Any]:
+    with container.uows() as uow:
+        bj = uow.branches.by_code("BJ")
+        target = uow.users.by_username("target")
+        assert bj and target
+        return {"branch": bj.id, "user": target.id}
+
+
+# (method, path template) -> builds (url, json body) from the ids of objects made for the test
+CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
+    ("GET", "/api/v1/users"): lambda i: ("/api/v1/users", None),
+    ("POST", "/api/v1/users"): lambda i: (
+        "/api/v1/users",
+        {
+            "username": "new_" + i["role"],
+            "display_name": "新用户",
+            "password": "Passw0rd-new",
+            "role": "interviewer",
+            "branch_id": i["branch"],
+        },
+    ),
+    ("GET", "/api/v1/users/{user_id}"): lambda i: (f"/api/v1/users/{i['user']}", None),
+    ("PATCH", "/api/v1/users/{user_id}"): lambda i: (f"/api/v1/users/{i['user']}", {"display_name": "改名"}),
+    ("DELETE", "/api/v1/users/{user_id}"): lambda i: (f"/api/v1/users/{i['user']}", None),
+    ("POST", "/api/v1/users/{user_id}/unlock"): lambda i: (f"/api/v1/users/{i['user']}/unlock", None),
+    ("GET", "/api/v1/permissions"): lambda i: ("/api/v1/permissions", None),
+    ("GET", "/api/v1/roles"): lambda i: ("/api/v1/roles", None),
+    ("POST", "/api/v1/roles"): lambda i: (
+        "/api/v1/roles",
+        {
+            "id": "viewer_" + i["role"],
+            "name_zh": "查看者",
+            "name_en": "Viewer",
+            "permissions": ["tasks:read"],
+        },
+    ),
+    ("PATCH", "/api/v1/roles/{role_id}"): lambda i: ("/api/v1/roles/custom_viewer", {"name_en": "Viewer 2"}),
+    ("DELETE", "/api/v1/roles/{role_id}"): lambda i: ("/api/v1/roles/custom_viewer", None),
+    ("GET", "/api/v1/branches"): lambda i: ("/api/v1/branches", None),
+    ("POST", "/api/v1/branches"): lambda i: (
+        "/api/v1/branches",
+        {"name": "新网点", "code": "NEW-" + i["role"], "parent_id": i["branch"]},
+    ),
+    ("PATCH", "/api/v1/branches/{branch_id}"): lambda i: (
+        f"/api/v1/branches/{i['branch']}",
+        {"name": "北京分行"},
+    ),
+    ("DELETE", "/api/v1/branches/{branch_id}"): lambda i: (f"/api/v1/branches/{i['branch']}", None),
+    ("GET", "/api/v1/audit-events"): lambda i: ("/api/v1/audit-events", None),
+    ("GET", "/api/v1/audit-events/export.csv"): lambda i: ("/api/v1/audit-events/export.csv", None),
+    ("GET", "/api/v1/api-keys"): lambda i: ("/api/v1/api-keys", None),
+    ("POST", "/api/v1/api-keys"): lambda i: (
+        "/api/v1/api-keys",
+        {"name": "核心系统", "branch_id": i["branch"], "business_types": ["wealth"]},
+    ),
+    ("DELETE", "/api/v1/api-keys/{key_id}"): lambda i: ("/api/v1/api-keys/dk_missing", None),
+}
+
+
+def _operations(client: TestClient) -> dict[tuple[str, str], str | None]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return {
+        (m.upper(), path): op.get("x-required-permission")
+        for path, ops in spec["paths"].items()
+        for m, op in ops.items()
+    }
+
+
+def test_every_operation_declares_a_permission_or_is_listed(app_client: TestClient) -> None:
+    ops = _operations(app_client)
+    undeclared = {k for k, p in ops.items() if p is None} - PUBLIC - SESSION_ONLY
+    assert not undeclared, f"operations without a permission: {sorted(undeclared)}"
+    missing_cases = {k for k, p in ops.items() if p is not None} - set(CASES)
+    assert not missing_cases, f"add RBAC cases for: {sorted(missing_cases)}"
+
+
+@pytest.mark.parametrize("role", sorted(BUILTIN_ROLES))
+def test_role_matrix(
+    role: str, app_client: TestClient, container: Container, make_user: Callable[..., str]
+) -> None:
+    make_user("target", "interviewer", "BJ")
+    from dualrec.core.identity import CustomRole
+
+    with container.uows() as uow:
+        uow.roles.add(CustomRole("custom_viewer", "查看者", "Viewer", frozenset({Permission.TASKS_READ})))
+        uow.commit()
+    make_user(f"u_{role}", role, "HQ")
+    login(app_client, f"u_{role}")
+    ids = {**_ids(container), "role": role}
+    allowed = BUILTIN_ROLES[role].permissions
+    ops = _operations(app_client)
+    for (method, template), permission in sorted(ops.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if permission is None:
+            continue
+        url, body = CASES[(method, template)](ids)
+        r = app_client.request(method, url, json=body, headers=CSRF)
+        if Permission(permission) in allowed:
+            assert r.status_code != 403, f"{role} should be allowed {method} {url}: {r.text}"
+            assert r.status_code < 500, f"{method} {url} -> {r.status_code}: {r.text}"
+        else:
+            assert r.status_code == 403, f"{role} must be denied {method} {url}, got {r.status_code}"
+            problem = r.json()
+            assert problem["code"] == "forbidden" and problem["permission"] == permission
+            assert set(problem) <= {"type", "title", "status", "detail", "code", "request_id", "permission"}
+
+
+def test_denials_are_audited(app_client: TestClient, make_user: Callable[..., str]) -> None:
+    make_user("iv", "interviewer", "BJ")
+    login(app_client, "iv")
+    assert app_client.get("/api/v1/users").status_code == 403
+    app_client.post("/api/v1/auth/logout")
+    login(app_client, "admin", "Admin-pass-123")
+    events = app_client.get("/api/v1/audit-events", params={"action": "auth.permission_denied"}).json()[
+        "items"
+    ]
+    assert events and events[0]["actor"] == "iv" and events[0]["details"]["permission"] == "users:read"
+    assert events[0]["target_id"] == "GET /api/v1/users"
+
+
+def test_unauthenticated_gets_401_everywhere(app_client: TestClient) -> None:
+    ops = _operations(app_client)
+    for (method, template), permission in ops.items():
+        if (method, template) in PUBLIC:
+            continue
+        url = template.replace("{user_id}", "1").replace("{role_id}", "x").replace("{branch_id}", "1")
+        url = url.replace("{key_id}", "x")
+        r = app_client.request(method, url, json={} if method in ("POST", "PATCH") else None)
+        assert r.status_code == 401, f"{method} {url} -> {r.status_code}"
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+class TestBranchScoping:
+    """A supervisor of 北京分行 sees BJ and below; 上海 data is invisible (404, never data)."""
+
+    @pytest.fixture
+    def bj_client(self, app_client: TestClient, make_user: Callable[..., str]) -> TestClient:
+        make_user("sh_user", "interviewer", "SH-PD")
+        make_user("bj_user", "interviewer", "BJ-CY")
+        make_user("bj_boss", "branch_supervisor", "BJ")
+        return login(app_client, "bj_boss")
+
+    def test_lists_only_subtree(self, bj_client: TestClient) -> None:
+        names = {
+            u["username"] for u in bj_client.get("/api/v1/users", params={"page_size": 200}).json()["items"]
+        }
+        assert names == {"bj_user", "bj_boss"}
+        codes = {b["code"] for b in bj_client.get("/api/v1/branches").json()}
+        assert codes == {"BJ", "BJ-CY"}
+
+    def test_other_branch_user_is_not_found(self, bj_client: TestClient, container: Container) -> None:
+        with container.uows() as uow:
+            sh_user = uow.users.by_username("sh_user")
+            sh = uow.branches.by_code("SH")
+        assert sh_user and sh
+        r = bj_client.get(f"/api/v1/users/{sh_user.id}")
+        assert r.status_code == 404 and "sh_user" not in r.text
+        r = bj_client.get("/api/v1/users", params={"branch_id": sh.id})
+        assert r.status_code == 404 and "sh_user" not in r.text
+
+    def test_admin_of_a_branch_cannot_write_outside_it(
+        self, app_client: TestClient, container: Container, make_user: Callable[..., str]
+    ) -> None:
+        make_user("sh_user", "interviewer", "SH-PD")
+        make_user("bj_admin", "admin", "BJ")
+        login(app_client, "bj_admin")
+        with container.uows() as uow:
+            sh_user = uow.users.by_username("sh_user")
+            sh = uow.branches.by_code("SH")
+        assert sh_user and sh
+        assert app_client.patch(f"/api/v1/users/{sh_user.id}", json={"display_name": "x"}).status_code == 404
+        assert app_client.delete(f"/api/v1/users/{sh_user.id}").status_code == 404
+        r = app_client.post(
+            "/api/v1/users",
+            json={
+                "username": "sneaky",
+                "display_name": "s",
+                "password": "Passw0rd-new",
+                "role": "interviewer",
+                "branch_id": sh.id,
+            },
+        )
+        assert r.status_code == 404
+        r = app_client.post("/api/v1/branches", json={"name": "x", "code": "X1", "parent_id": sh.id})
+        assert r.status_code == 404
+        with container.uows() as uow:
+            assert uow.users.by_username("sneaky") is None
+            unchanged = uow.users.get(sh_user.id)
+        assert unchanged and unchanged.display_name == "sh_user"
