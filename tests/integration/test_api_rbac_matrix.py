@@ -145,7 +145,7 @@ def test_denials_are_audited(app_client: TestClient, make_user: Callable[..., st
 
 def test_unauthenticated_gets_401_everywhere(app_client: TestClient) -> None:
     ops = _operations(app_client)
-    for (method, template), permission in ops.items():
+    for method, template in ops:
         if (method, template) in PUBLIC:
             continue
         url = template.replace("{user_id}", "1").replace("{role_id}", "x").replace("{branch_id}", "1")
