@@ -38,11 +38,13 @@ def build_job_queue(
     settings: Settings,
     handlers: Mapping[str, JobHandler],
     *,
-    engine: Engine | None = None,
+    engine: Engine,
     queue_name: str = DEFAULT_QUEUE_NAME,
 ) -> JobQueue:
-    """The queue the application enqueues into. The caller owns ``start()``/``stop()``."""
-    store = SqlJobStore(engine if engine is not None else make_engine(settings.resolved_database_url))
+    """The queue the application enqueues into, on the application's engine.
+
+    The caller owns ``start()``/``stop()`` of the queue and the engine's disposal."""
+    store = SqlJobStore(engine)
     if settings.job_backend == "celery":
         app = build_celery_app(
             broker_url=settings.celery_broker_url,

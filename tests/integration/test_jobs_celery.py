@@ -1,0 +1,169 @@
+"""A real Celery worker process (``dualrec worker``) on the local Redis completes jobs from the queue.
+
+The worker and this test share the database (a SQLite file, and PostgreSQL in a throw-away schema);
+Redis DBs 5 (broker) and 6 (results) and a queue name unique to the run keep it apart from others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from dualrec.bootstrap.jobs import build_job_queue, builtin_job_handlers
+from dualrec.db.engine import make_engine
+from dualrec.db.migrate import upgrade
+from dualrec.jobs import SELFTEST_KIND, JobInfo, JobQueue
+from dualrec.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+REDIS = ("127.0.0.1", 6379)
+BROKER = "redis://127.0.0.1:6379/5"
+RESULTS = "redis://127.0.0.1:6379/6"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require(service: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    reason = f"{service} is not reachable on {host}:{port}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(f"{reason}; start it to run the Celery integration test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    _require("PostgreSQL", "127.0.0.1", 5432)
+    schema = f"jobs_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def queue_name() -> Iterator[str]:
+    name = f"dualrec-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    import redis
+
+    client = redis.Redis.from_url(BROKER)
+    client.delete(name, f"_kombu.binding.{name}")
+    client.close()
+
+
+def _settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        job_backend="celery",
+        celery_broker_url=BROKER,
+        celery_result_backend=RESULTS,
+    )
+
+
+@pytest.fixture
+def worker_process(database_url: str, queue_name: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    _require("Redis", *REDIS)
+    env = {
+        **os.environ,
+        "DUALREC_ENV": "test",
+        "DUALREC_DATA_DIR": str(tmp_path / "worker-data"),
+        "DUALREC_DATABASE_URL": database_url,
+        "DUALREC_JOB_BACKEND": "celery",
+        "DUALREC_CELERY_BROKER_URL": BROKER,
+        "DUALREC_CELERY_RESULT_BACKEND": RESULTS,
+    }
+    code = (
+        f"from dualrec.cli.worker import worker; worker(concurrency=1, queue={queue_name!r}, loglevel='INFO')"
+    )
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)  # warm shutdown
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print(log_path.read_text(errors="replace")[-4000:])
+
+
+def _wait_finished(queue: JobQueue, job_id: str, proc: subprocess.Popen[bytes], timeout: float) -> JobInfo:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = queue.get(job_id)
+        if info.finished:
+            return info
+        assert proc.poll() is None, f"the worker exited with {proc.returncode}"
+        time.sleep(0.2)
+    raise AssertionError(f"job not finished within {timeout} s: {queue.get(job_id)}")
+
+
+def test_a_real_celery_worker_completes_jobs_recorded_in_the_database(
+    database_url: str, queue_name: str, worker_process: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
+    engine = make_engine(database_url)
+    queue = build_job_queue(
+        _settings(database_url, tmp_path / "data"),
+        builtin_job_handlers(),
+        engine=engine,
+        queue_name=queue_name,
+    )
+    queue.start()
+    try:
+        message = f"双录 celery self-test {uuid.uuid4()}"
+        good = queue.enqueue(SELFTEST_KIND, {"text": message})
+        bad = queue.enqueue(SELFTEST_KIND, {"recording_id": 12})  # no "text": the handler refuses it
+
+        info = _wait_finished(queue, good, worker_process, timeout=60)
+        assert info.status == "done", info.error
+        assert info.result is not None
+        assert info.result["sha256"] == hashlib.sha256(message.encode()).hexdigest()
+        assert info.result["length"] == len(message)
+        host, pid = str(info.result["worker"]).rsplit("/", 1)
+        assert host == socket.gethostname() and int(pid) != os.getpid()  # ran in another process
+        assert info.attempts == 1 and info.progress == 1.0 and info.worker
+
+        failed = _wait_finished(queue, bad, worker_process, timeout=60)
+        assert failed.status == "failed" and failed.attempts == 1
+        assert failed.error is not None and "system.selftest needs a payload" in failed.error
+    finally:
+        queue.stop()
+        engine.dispose()
