@@ -1,0 +1,52 @@
+"""Customer on camera: face presence over time, per node and overall; long absences."""
+
+from __future__ import annotations
+
+from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
+from dualrec.checks.faces import counted_faces, face_frames, face_step
+from dualrec.checks.segments import flag_runs
+from dualrec.core.qc import CheckResult, Severity
+
+ID = "face_presence"
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    if ctx.faces_error is not None:
+        return not_run(ID, ctx.faces_error)
+    frames = face_frames(ctx)
+    if not frames:
+        return not_run(ID, ctx.video_error or "没有可检测人脸的画面 / no frames to look for faces in")
+    step = face_step(frames, ctx.frame_interval)
+    present = [bool(counted_faces(ctx, f)) for f in frames]
+    runs = flag_runs([f.t for f in frames], [not p for p in present], step, ctx.threshold(ID, "min_absence"))
+    out = [
+        finding(
+            ctx,
+            ID,
+            Severity.MAJOR,
+            f"客户离开画面 {b - a:.1f}s / customer not on camera",
+            start=a,
+            end=b,
+            frame_time=(a + b) / 2,
+        )
+        for a, b in runs
+    ]
+    ratio = sum(present) / len(present)
+    if ratio < ctx.threshold(ID, "min_ratio") and not out:
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                f"人脸在镜比例仅 {ratio:.0%} / face on camera only {ratio:.0%} of the time",
+            )
+        )
+    per_node: dict[str, float] = {}
+    for span in ctx.nodes:
+        flags = [p for f, p in zip(frames, present, strict=True) if span.start <= f.t < span.end]
+        if flags:
+            per_node[span.node_id] = round(sum(flags) / len(flags), 3)
+    return result(ID, out, {"ratio": round(ratio, 3), "per_node": per_node, "absences": len(runs)})
+
+
+CHECK = FunctionCheck(ID, run)

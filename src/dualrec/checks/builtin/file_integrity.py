@@ -1,0 +1,109 @@
+"""File integrity: container opens, streams decode to the end, no truncation or timestamp gaps."""
+
+from __future__ import annotations
+
+from dualrec.checks.base import CheckContext, FunctionCheck, finding, result
+from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.media.ports import DecodeReport
+
+ID = "file_integrity"
+
+
+def _stream(
+    ctx: CheckContext, name: str, rep: DecodeReport | None, error: str | None, stated: float | None
+) -> list[Finding]:
+    label = {"video": "视频流 / video stream", "audio": "音频流 / audio stream"}[name]
+    out: list[Finding] = []
+    if error is not None:
+        return [finding(ctx, ID, Severity.CRITICAL, f"{label} 解码失败 / decode failed: {error}")]
+    if rep is None:
+        return out
+    if rep.frames_decoded == 0:
+        return [finding(ctx, ID, Severity.CRITICAL, f"{label} 无可解码内容 / nothing decodes")]
+    if not rep.complete:
+        detail = "; ".join(rep.errors[:3])
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.CRITICAL,
+                f"{label} 在 {rep.last_pts or 0:.1f}s 处解码中断（文件截断或损坏）/ decoding stops "
+                f"(truncated or corrupt): {detail}",
+                start=rep.last_pts,
+                frame_time=rep.last_pts,
+            )
+        )
+    elif (
+        stated
+        and rep.last_pts is not None
+        and stated - rep.last_pts > ctx.threshold(ID, "truncation_tolerance")
+    ):
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.CRITICAL,
+                f"{label} 只解码到 {rep.last_pts:.1f}s，文件声明 {stated:.1f}s（截断）/ decodes to "
+                f"{rep.last_pts:.1f}s of a stated {stated:.1f}s (truncated)",
+                start=rep.last_pts,
+                end=stated,
+            )
+        )
+    for a, b in rep.gaps:
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                f"{label} 时间戳中断 {b - a:.1f}s / timestamp gap (interruption) of {b - a:.1f}s",
+                start=a,
+                end=b,
+                frame_time=a,
+            )
+        )
+    return out
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    if ctx.probe_error is not None or ctx.info is None:
+        msg = f"文件无法作为音视频打开 / the file cannot be opened as media: {ctx.probe_error}"
+        return result(ID, [finding(ctx, ID, Severity.CRITICAL, msg)])
+    info = ctx.info
+    out: list[Finding] = []
+    if info.video is None:
+        out.append(finding(ctx, ID, Severity.CRITICAL, "缺少视频流 / no video stream"))
+    else:
+        out += _stream(ctx, "video", ctx.video, ctx.video_error, info.video.duration or info.duration)
+    if info.audio is None:
+        out.append(finding(ctx, ID, Severity.CRITICAL, "缺少音频流 / no audio stream"))
+    else:
+        out += _stream(ctx, "audio", ctx.audio, ctx.audio_error, info.audio.duration or info.duration)
+    v_end = ctx.video.last_pts if ctx.video else None
+    a_end = ctx.audio.last_pts if ctx.audio else None
+    if v_end is not None and a_end is not None and ctx.video and ctx.video.complete:
+        diff = abs(v_end - a_end)
+        if diff > ctx.threshold(ID, "max_duration_mismatch"):
+            out.append(
+                finding(
+                    ctx,
+                    ID,
+                    Severity.MAJOR,
+                    f"音视频时长不一致：视频 {v_end:.1f}s，音频 {a_end:.1f}s / audio and video durations "
+                    f"differ by {diff:.1f}s",
+                    start=min(v_end, a_end),
+                    end=max(v_end, a_end),
+                )
+            )
+    metrics = {
+        "format": info.format_name,
+        "size_bytes": info.size_bytes,
+        "duration": info.duration,
+        "video": None if info.video is None else vars(info.video),
+        "audio": None if info.audio is None else vars(info.audio),
+        "video_decoded_to": v_end,
+        "audio_decoded_to": a_end,
+    }
+    return result(ID, out, metrics)
+
+
+CHECK = FunctionCheck(ID, run)

@@ -1,0 +1,41 @@
+"""Frozen picture segments: consecutive samples with (almost) no change, outside black segments."""
+
+from __future__ import annotations
+
+from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
+from dualrec.checks.segments import frame_runs
+from dualrec.core.qc import CheckResult, Severity
+
+ID = "frozen_picture"
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    if len(ctx.frames) < 2:
+        return not_run(ID, ctx.video_error or "没有足够的画面 / not enough video frames to analyse")
+    still = ctx.threshold(ID, "motion_max")
+    luma, contrast = ctx.threshold("black_screen", "luma_max"), ctx.threshold("black_screen", "contrast_max")
+    step = ctx.frame_interval
+    runs = frame_runs(
+        ctx.frames,
+        lambda f: f.motion is not None and f.motion < still and not f.is_dark_or_covered(luma, contrast),
+        step,
+        ctx.threshold(ID, "min_duration") - step,
+    )
+    # a run starts at the first sample equal to the one before it: the freeze began one step earlier
+    runs = [(max(0.0, a - step), b) for a, b in runs]
+    out = [
+        finding(
+            ctx,
+            ID,
+            Severity.MAJOR,
+            f"画面冻结 {b - a:.1f}s / frozen picture",
+            start=a,
+            end=b,
+            frame_time=(a + b) / 2,
+        )
+        for a, b in runs
+    ]
+    return result(ID, out, {"segments": len(runs), "seconds": round(sum(b - a for a, b in runs), 2)})
+
+
+CHECK = FunctionCheck(ID, run)

@@ -1,0 +1,40 @@
+"""Best portrait frame (frontal, sharp, eyes open), saved as the customer's photo."""
+
+from __future__ import annotations
+
+from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
+from dualrec.core.qc import CheckResult, Severity
+
+ID = "portrait"
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    if ctx.faces_error is not None:
+        return not_run(ID, ctx.faces_error)
+    if not ctx.frames:
+        return not_run(ID, ctx.video_error or "没有可分析的画面 / no video frames to analyse")
+    p = ctx.portrait
+    if p is None:
+        return result(
+            ID, [finding(ctx, ID, Severity.MINOR, "未找到可用的客户人像 / no usable portrait frame")]
+        )
+    metrics = {"t": round(p.t, 2), "score": round(p.score, 3)}
+    if p.score < ctx.threshold(ID, "min_score"):
+        return result(
+            ID,
+            [
+                finding(
+                    ctx,
+                    ID,
+                    Severity.MINOR,
+                    f"最佳人像质量偏低（{p.score:.2f}）/ best portrait is of low quality",
+                    start=p.t,
+                    frame_time=p.t,
+                )
+            ],
+            metrics,
+        )
+    return result(ID, [], metrics)
+
+
+CHECK = FunctionCheck(ID, run)

@@ -1,0 +1,245 @@
+"""The one declarative table of built-in checks. Docs (docs/checks.md) are generated from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dualrec.core.qc import Severity
+
+__all__ = ["CATALOG", "CheckSpec", "Threshold", "default_thresholds", "render_markdown", "spec_for"]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    default: float
+    unit: str
+    help: str
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title_zh: str
+    title_en: str
+    severity: Severity  # severity of its findings (a finding may be raised to critical)
+    description: str
+    node_types: tuple[str, ...] = ()  # empty: the whole recording
+    thresholds: tuple[Threshold, ...] = ()
+    needs: tuple[str, ...] = ()  # inputs: video, audio, faces, asr, id_photo, flow, ocr, task
+
+    @property
+    def title(self) -> str:
+        return f"{self.title_zh} / {self.title_en}"
+
+
+T = Threshold
+S = Severity
+CATALOG: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        "file_integrity",
+        "文件完整性",
+        "File integrity",
+        S.CRITICAL,
+        "Container opens, both streams decode to the end, no truncation, no timestamp gaps, "
+        "audio and video durations agree.",
+        thresholds=(
+            T("max_duration_mismatch", 1.0, "s", "audio vs video duration difference"),
+            T("truncation_tolerance", 2.0, "s", "decoded end before the stated duration"),
+        ),
+    ),
+    CheckSpec(
+        "technical_quality",
+        "技术质量",
+        "Technical quality",
+        S.MAJOR,
+        "Resolution, frame rate and audio sample rate against the policy minimums.",
+        thresholds=(
+            T("min_short_side", 360, "px", "shorter side of the picture"),
+            T("min_fps", 15, "fps", "video frame rate"),
+            T("min_sample_rate", 16000, "Hz", "audio sample rate"),
+        ),
+        needs=("video", "audio"),
+    ),
+    CheckSpec(
+        "black_screen",
+        "黑屏/遮挡",
+        "Black or covered picture",
+        S.MAJOR,
+        "Segments where the picture is dark or uniform (lens covered).",
+        thresholds=(
+            T("luma_max", 20, "0-255", "mean luma below this is black"),
+            T("contrast_max", 6, "0-255", "luma std below this is covered/uniform"),
+            T("min_duration", 2.0, "s", "shortest segment reported"),
+        ),
+        needs=("video",),
+    ),
+    CheckSpec(
+        "frozen_picture",
+        "画面冻结",
+        "Frozen picture",
+        S.MAJOR,
+        "Segments where the picture does not change at all (stalled camera or stream).",
+        thresholds=(
+            T("motion_max", 0.2, "0-255", "mean |Δluma| between samples"),
+            T("min_duration", 3.0, "s", "shortest segment reported"),
+        ),
+        needs=("video",),
+    ),
+    CheckSpec(
+        "silence",
+        "静音/音量过低",
+        "Silence or very low audio",
+        S.MAJOR,
+        "Segments where the audio level stays below a floor.",
+        thresholds=(
+            T("level_db", -50.0, "dBFS", "RMS level below this is silence"),
+            T("min_duration", 4.0, "s", "shortest segment reported"),
+        ),
+        needs=("audio",),
+    ),
+    CheckSpec(
+        "face_presence",
+        "客户在镜",
+        "Customer on camera",
+        S.MAJOR,
+        "Face presence over time, ratio per node and overall; every absence longer than the "
+        "limit (outside black/covered segments, which black_screen reports).",
+        thresholds=(
+            T("min_absence", 3.0, "s", "shortest absence reported"),
+            T("min_ratio", 0.8, "ratio", "overall presence below this is a finding"),
+        ),
+        needs=("video", "faces"),
+    ),
+    CheckSpec(
+        "people_count",
+        "画面人数",
+        "People in frame",
+        S.MAJOR,
+        "Self-service: an unexpected extra face. Human interview: the second person (agent) "
+        "missing from the frame (same-frame rule).",
+        thresholds=(
+            T("min_duration", 1.0, "s", "shortest segment reported"),
+            T("min_face_ratio", 0.002, "ratio", "faces smaller than this share are ignored"),
+        ),
+        needs=("video", "faces"),
+    ),
+    CheckSpec(
+        "identity_match",
+        "人证比对",
+        "Face vs ID photo",
+        S.CRITICAL,
+        "The customer's face against the ID/stored photo (dlib 128-D distance).",
+        thresholds=(T("max_distance", 0.6, "distance", "same person below this"),),
+        needs=("faces", "id_photo"),
+    ),
+    CheckSpec(
+        "identity_consistency",
+        "人员一致性",
+        "Same person throughout",
+        S.CRITICAL,
+        "The customer seen at the start stays the same person (no swap mid-recording).",
+        thresholds=(
+            T("max_distance", 0.6, "distance", "same person below this"),
+            T("min_samples", 2, "samples", "consecutive mismatches before a swap is reported"),
+        ),
+        needs=("faces",),
+    ),
+    CheckSpec(
+        "id_card",
+        "身份证出示",
+        "ID card shown",
+        S.MAJOR,
+        "OCR of the card frames; the ID number's GB 11643 check digit; name and number against "
+        "the task data.",
+        node_types=("identity", "document_display"),
+        needs=("video", "ocr"),
+    ),
+    CheckSpec(
+        "transcript",
+        "逐字稿",
+        "Verbatim transcript",
+        S.MINOR,
+        "Timestamped transcript of the whole recording.",
+        thresholds=(T("min_confidence", 0.35, "0-1", "mean ASR confidence below this is flagged"),),
+        needs=("audio", "asr"),
+    ),
+    CheckSpec(
+        "script_coverage",
+        "话术完整性",
+        "Required statements read",
+        S.CRITICAL,
+        "Each required statement (risk disclosure, disclaimers, mandatory opening) found in the "
+        "transcript with pinyin-aware fuzzy matching; coverage % and best quote.",
+        node_types=("risk_disclosure", "identity", "qa", "willingness", "document_display", "signing", "end"),
+        thresholds=(T("min_coverage", 0.8, "ratio", "statement coverage needed to pass"),),
+        needs=("asr", "flow"),
+    ),
+    CheckSpec(
+        "answers",
+        "客户应答",
+        "Customer answers",
+        S.MAJOR,
+        "Affirmative / expected answers where the flow asks; negations do not count as yes; "
+        "silence is not consent.",
+        node_types=("qa", "willingness"),
+        thresholds=(T("answer_window", 8.0, "s", "time after a node's prompt to look for the answer"),),
+        needs=("asr", "flow"),
+    ),
+    CheckSpec(
+        "sensitive_words",
+        "敏感词",
+        "Sensitive words",
+        S.MAJOR,
+        "Words from the editable financial list (保本, 稳赚, 无风险…), exact or homophone, with times.",
+        needs=("asr",),
+    ),
+    CheckSpec(
+        "portrait",
+        "客户人像",
+        "Best portrait frame",
+        S.MINOR,
+        "The most frontal, sharp, eyes-open single-face frame, saved as the customer's photo.",
+        thresholds=(T("min_score", 0.3, "0-1", "best portrait score needed"),),
+        needs=("video", "faces"),
+    ),
+)
+
+
+def spec_for(check_id: str) -> CheckSpec | None:
+    return next((s for s in CATALOG if s.id == check_id), None)
+
+
+def default_thresholds(
+    specs: tuple[CheckSpec, ...] = CATALOG, overrides: Mapping[str, Mapping[str, float]] | None = None
+) -> dict[str, dict[str, float]]:
+    out = {s.id: {t.name: float(t.default) for t in s.thresholds} for s in specs}
+    for check_id, values in (overrides or {}).items():
+        if check_id not in out:
+            raise KeyError(f"unknown check {check_id!r}")
+        for name, value in values.items():
+            if name not in out[check_id]:
+                raise KeyError(f"unknown threshold {check_id}.{name}")
+            out[check_id][name] = float(value)
+    return out
+
+
+def render_markdown(specs: tuple[CheckSpec, ...] = CATALOG) -> str:
+    lines = [
+        "# QC checks / 质检项",
+        "",
+        "Generated from `dualrec.checks.catalog.CATALOG` by `render_markdown()`; do not edit by hand.",
+        "",
+        "| id | 检查项 / check | severity | nodes | needs |",
+        "|---|---|---|---|---|",
+    ]
+    for s in specs:
+        nodes = ", ".join(s.node_types) or "whole recording"
+        lines.append(f"| `{s.id}` | {s.title} | {s.severity.value} | {nodes} | {', '.join(s.needs) or '—'} |")
+    for s in specs:
+        lines += ["", f"## `{s.id}` — {s.title}", "", s.description]
+        if s.thresholds:
+            lines += ["", "| threshold | default | unit | meaning |", "|---|---|---|---|"]
+            lines += [f"| `{t.name}` | {t.default:g} | {t.unit} | {t.help} |" for t in s.thresholds]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,65 @@
+"""Audio analyser: levels per window, speech segments (VAD) and the transcript (ASR), once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment, VoiceActivityDetector
+
+__all__ = ["AudioAnalysis", "analyse_audio", "levels_db"]
+
+logger = logging.getLogger(__name__)
+ASR_PROMPT = "以下是普通话的句子。"  # nudges Whisper to simplified Chinese; never the expected script
+
+
+@dataclass(frozen=True)
+class AudioAnalysis:
+    levels: tuple[float, ...]
+    speech: tuple[tuple[float, float], ...]
+    transcript: tuple[TranscriptSegment, ...] | None
+    asr_error: str | None
+
+
+def levels_db(samples: Samples, sample_rate: int, window: float) -> tuple[float, ...]:
+    """RMS level in dBFS of each window (a partial last window counts); -120 for digital silence."""
+    n = max(1, int(sample_rate * window))
+    out: list[float] = []
+    for i in range(0, len(samples), n * 4096):  # bounded temporaries on long tracks
+        chunk = samples[i : i + n * 4096].astype(np.float64)
+        full = len(chunk) // n
+        rms = list(np.sqrt(np.mean(np.square(chunk[: full * n].reshape(full, n)), axis=1))) if full else []
+        if len(chunk) > full * n:
+            rms.append(float(np.sqrt(np.mean(np.square(chunk[full * n :])))))
+        out += [round(20 * float(np.log10(max(float(r), 1e-6))), 1) for r in rms]
+    return tuple(out)
+
+
+def analyse_audio(
+    samples: Samples,
+    sample_rate: int,
+    *,
+    vad: VoiceActivityDetector | None,
+    asr: SpeechRecognizer | None,
+    window: float = 0.5,
+    asr_unavailable: str | None = None,
+    language: str = "zh",
+) -> AudioAnalysis:
+    levels = levels_db(samples, sample_rate, window)
+    if vad is not None:
+        speech = tuple(vad.speech_segments(samples, sample_rate=sample_rate))
+    else:  # no VAD engine: windows well above the floor count as speech
+        speech = tuple((i * window, (i + 1) * window) for i, lv in enumerate(levels) if lv > -35)
+    if asr is None:
+        return AudioAnalysis(levels, speech, None, asr_unavailable or "语音识别引擎不可用 / no ASR engine")
+    if not speech:
+        return AudioAnalysis(levels, speech, (), None)
+    end = min(len(samples), int((speech[-1][1] + 1.0) * sample_rate))  # skip trailing silence
+    try:
+        segs = asr.transcribe(samples[:end], sample_rate=sample_rate, language=language, prompt=ASR_PROMPT)
+    except Exception as exc:
+        logger.warning("ASR failed", exc_info=True)
+        return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")
+    return AudioAnalysis(levels, speech, tuple(s for s in segs if s.text.strip()), None)

@@ -1,0 +1,193 @@
+"""QC of a recording: probe → one visual pass → audio/ASR → OCR → nodes → checks → evidence.
+
+Ordered stages with setup/run/cleanup. A stage that fails records why (the checks that need its
+output then report not_run with that reason); one failing check never aborts the others. Progress
+goes through the injected ``ProgressReporter``; evidence images go through the injected
+``EvidenceSink`` — the pipeline does no storage I/O of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from dualrec.checks.base import CheckContext, NodeSpan
+from dualrec.checks.catalog import CheckSpec, default_thresholds
+from dualrec.checks.registry import CheckRegistry, get_registry
+from dualrec.core.flow import Flow, Marker
+from dualrec.core.qc import CheckResult, CheckStatus, QcTask, VerdictSummary, decide_verdict
+from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS
+from dualrec.media.ports import (
+    AudioSource,
+    FaceAnalyzer,
+    FrameSource,
+    Image,
+    MediaProbe,
+    ProgressReporter,
+    SpeechRecognizer,
+    TextRecognizer,
+    VoiceActivityDetector,
+)
+from dualrec.pipeline.stages import STAGES, State
+from dualrec.pipeline.visual import VisualOptions
+
+__all__ = ["EvidenceSink", "QcEngines", "QcOptions", "QcReport", "QcRequest", "run_qc"]
+
+logger = logging.getLogger(__name__)
+
+
+class EvidenceSink(Protocol):
+    def put(self, name: str, image: Image) -> str:
+        """Keep ``image`` (RGB uint8) as ``name`` and return a reference to it (e.g. a file name)."""
+        ...
+
+
+@dataclass(frozen=True)
+class QcEngines:
+    probe: MediaProbe
+    frames: FrameSource
+    audio: AudioSource
+    asr: SpeechRecognizer | None = None
+    vad: VoiceActivityDetector | None = None
+    faces: FaceAnalyzer | None = None
+    ocr: TextRecognizer | None = None
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # engine → why it is None
+
+
+@dataclass(frozen=True)
+class QcRequest:
+    path: Path
+    task: QcTask = field(default_factory=QcTask)
+    flow: Flow | None = None
+    markers: tuple[Marker, ...] = ()
+    id_photo: Image | None = None
+    sensitive_words: tuple[str, ...] = DEFAULT_SENSITIVE_WORDS
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QcOptions:
+    visual: VisualOptions = field(default_factory=VisualOptions)
+    level_window: float = 0.5
+    sample_rate: int = 16000
+    language: str = "zh"
+    fail_score: int = 60
+    max_evidence_per_check: int = 8
+    keyframes: int = 6
+
+
+@dataclass(frozen=True)
+class QcReport:
+    context: CheckContext
+    specs: tuple[CheckSpec, ...]
+    results: tuple[CheckResult, ...]
+    verdict: VerdictSummary
+    portrait_ref: str | None = None
+    keyframes: tuple[tuple[float, str], ...] = ()
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    stage_errors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> tuple[NodeSpan, ...]:
+        return self.context.nodes
+
+
+class _NoProgress:
+    def update(self, stage: str, fraction: float) -> None:
+        pass
+
+
+def run_qc(
+    request: QcRequest,
+    engines: QcEngines,
+    *,
+    options: QcOptions | None = None,
+    progress: ProgressReporter | None = None,
+    sink: EvidenceSink | None = None,
+    registry: CheckRegistry | None = None,
+) -> QcReport:
+    options = options or QcOptions()
+    reg = registry or get_registry()
+    state = State(
+        request=request,
+        engines=engines,
+        options=options,
+        progress=progress or _NoProgress(),
+        thresholds=default_thresholds(reg.specs(), request.thresholds),
+    )
+    done = 0.0
+    total = sum(s.weight for s in STAGES)
+    for stage in STAGES:
+        state.base, state.span = done / total, stage.weight / total
+        if state.stopped and not stage.always:
+            done += stage.weight
+            continue
+        started = time.perf_counter()
+        try:
+            stage.setup(state)
+            stage.run(state)
+        except Exception as exc:  # a broken analyser must not stop the report
+            logger.warning("QC stage %s failed", stage.name, exc_info=True)
+            state.errors[stage.name] = f"{type(exc).__name__}: {exc}"
+            stage.on_error(state, exc)
+        finally:
+            stage.cleanup(state)
+        state.seconds[stage.name] = round(time.perf_counter() - started, 3)
+        done += stage.weight
+        state.progress.update(stage.name, done / total)
+    ctx = state.context()
+    results = tuple(_run_check(c, ctx) for c in reg.checks())
+    severities = {s.id: s.severity for s in reg.specs()}
+    verdict = decide_verdict(results, check_severity=severities, fail_score=options.fail_score)
+    report = QcReport(
+        ctx, reg.specs(), results, verdict, stage_seconds=dict(state.seconds), stage_errors=dict(state.errors)
+    )
+    if sink is not None:
+        report = _attach_evidence(report, state, sink, options)
+    state.progress.update("done", 1.0)
+    return report
+
+
+def _run_check(check: object, ctx: CheckContext) -> CheckResult:
+    check_id = str(getattr(check, "id", "?"))
+    try:
+        res = check.run(ctx)  # type: ignore[attr-defined]
+        if not isinstance(res, CheckResult):
+            raise TypeError(f"returned {type(res).__name__}, not CheckResult")
+        return res
+    except Exception as exc:
+        logger.warning("QC check %s failed", check_id, exc_info=True)
+        return CheckResult(check_id, CheckStatus.ERROR, reason=f"error: {type(exc).__name__}: {exc}")
+
+
+def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options: QcOptions) -> QcReport:
+    visual = state.visual
+    results = []
+    for res in report.results:
+        findings = []
+        for i, f in enumerate(res.findings):
+            t = f.evidence.frame_time
+            img = visual.nearest_thumb(t) if visual is not None and t is not None else None
+            if img is not None and t is not None and i < options.max_evidence_per_check:
+                ref = sink.put(f"{res.check_id}_{i + 1:02d}_{t:07.2f}s.jpg", img)
+                f = dataclasses.replace(f, evidence=dataclasses.replace(f.evidence, frame_ref=ref))
+            findings.append(f)
+        results.append(dataclasses.replace(res, findings=tuple(findings)))
+    portrait_ref = None
+    if report.context.portrait is not None:
+        portrait_ref = sink.put("portrait.jpg", report.context.portrait.image)
+    keyframes: list[tuple[float, str]] = []
+    if visual is not None and visual.thumbs:
+        times = sorted(visual.thumbs)
+        n = min(options.keyframes, len(times))
+        for k in range(n):
+            t = times[(k * (len(times) - 1)) // max(1, n - 1)] if n > 1 else times[0]
+            keyframes.append((t, sink.put(f"keyframe_{k + 1:02d}_{t:07.2f}s.jpg", visual.thumbs[t])))
+    return dataclasses.replace(
+        report, results=tuple(results), portrait_ref=portrait_ref, keyframes=tuple(dict(keyframes).items())
+    )

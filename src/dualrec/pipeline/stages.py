@@ -1,0 +1,263 @@
+"""The QC pipeline's stages. Each reads and fills the shared ``State``; the runner is in ``qc.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dualrec.checks.base import CheckContext, NodeSpan, OcrObservation
+from dualrec.core.idcard import parse_id_card
+from dualrec.errors import MediaError
+from dualrec.media.ports import DecodeReport, MediaInfo, ProgressReporter, VideoFrame
+from dualrec.pipeline.audio import AudioAnalysis, analyse_audio
+from dualrec.pipeline.nodes import infer_spans, spans_from_markers
+from dualrec.pipeline.visual import VisualAnalyser
+
+if TYPE_CHECKING:
+    from dualrec.pipeline.qc import QcEngines, QcOptions, QcRequest
+
+__all__ = ["STAGES", "Stage", "State"]
+
+NO_ID_PHOTO = "未提供身份证照片 / no ID photo supplied"
+
+
+@dataclass
+class State:
+    request: QcRequest
+    engines: QcEngines
+    options: QcOptions
+    progress: ProgressReporter
+    thresholds: dict[str, dict[str, float]]
+    base: float = 0.0  # progress fraction when the current stage started
+    span: float = 0.0  # share of the whole job of the current stage
+    stopped: bool = False  # early stop: later analysis stages are skipped, checks still run
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    info: MediaInfo | None = None
+    probe_error: str | None = None
+    video: DecodeReport | None = None
+    video_error: str | None = None
+    visual: VisualAnalyser | None = None
+    audio: DecodeReport | None = None
+    audio_error: str | None = None
+    heard: AudioAnalysis | None = None
+    id_photo: tuple[float, ...] | None = None
+    id_photo_error: str | None = NO_ID_PHOTO
+    ocr: tuple[OcrObservation, ...] | None = None
+    ocr_error: str | None = None
+    nodes: tuple[NodeSpan, ...] = ()
+
+    def step(self, stage: str, fraction: float) -> None:
+        self.progress.update(stage, self.base + self.span * min(1.0, max(0.0, fraction)))
+
+    @property
+    def duration(self) -> float:
+        ends = [
+            self.video.last_pts if self.video else None,
+            self.audio.last_pts if self.audio else None,
+            self.info.duration if self.info else None,
+        ]
+        return max((e for e in ends if e is not None), default=0.0)
+
+    def context(self) -> CheckContext:
+        r, v, heard = self.request, self.visual, self.heard
+        faces_error = (v.faces_error if v else None) or (
+            None
+            if self.engines.faces
+            else self.engines.unavailable.get("faces", "人脸引擎不可用 / no face engine")
+        )
+        return CheckContext(
+            path=str(r.path),
+            task=r.task,
+            info=self.info,
+            probe_error=self.probe_error,
+            video=self.video,
+            video_error=self.video_error,
+            audio=self.audio,
+            audio_error=self.audio_error,
+            frames=tuple(v.frames) if v else (),
+            frame_interval=1.0 / self.options.visual.sample_fps,
+            levels=heard.levels if heard else (),
+            level_window=self.options.level_window,
+            speech=heard.speech if heard else (),
+            transcript=heard.transcript if heard else None,
+            asr_error=(heard.asr_error if heard else self.audio_error),
+            faces_error=faces_error,
+            flow=r.flow,
+            markers=r.markers,
+            nodes=self.nodes,
+            id_photo=self.id_photo,
+            id_photo_error=self.id_photo_error,
+            ocr=self.ocr,
+            ocr_error=self.ocr_error,
+            portrait=v.portrait if v else None,
+            sensitive_words=r.sensitive_words,
+            thresholds=self.thresholds,
+        )
+
+
+class Stage:
+    name = "stage"
+    weight = 1.0
+    always = False  # runs even after an early stop
+
+    def setup(self, state: State) -> None:
+        pass
+
+    def run(self, state: State) -> None:
+        raise NotImplementedError
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        pass
+
+    def cleanup(self, state: State) -> None:
+        pass
+
+
+class ProbeStage(Stage):
+    name, weight = "probe", 0.02
+
+    def run(self, state: State) -> None:
+        state.info = state.engines.probe.probe(state.request.path)
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.probe_error = str(exc)
+        state.stopped = True  # nothing else can be decoded
+
+
+class VisualStage(Stage):
+    name, weight = "visual", 0.45
+
+    def run(self, state: State) -> None:
+        info = state.info
+        if info is None or info.video is None:
+            state.video_error = "没有视频流 / no video stream"
+            return
+        o = state.options.visual
+        flow = state.request.flow
+        windows = [
+            (m.start, m.end)
+            for m in state.request.markers
+            if flow is not None
+            and (n := flow.node(m.node_id)) is not None
+            and n.type in ("identity", "document_display")
+        ]
+        visual = VisualAnalyser(state.engines.faces, o, info.duration, windows)
+        state.visual = visual
+        duration = info.duration or 0.0
+
+        def on_frame(frame: VideoFrame) -> None:
+            visual.on_frame(frame)
+            if duration and len(visual.frames) % 20 == 0:
+                state.step(self.name, frame.t / duration)
+
+        state.video = state.engines.frames.scan(
+            state.request.path, fps=o.sample_fps, max_width=o.max_width, on_frame=on_frame
+        )
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.video_error = (
+            str(exc) if isinstance(exc, MediaError) else f"视频分析出错 / video analysis failed: {exc}"
+        )
+
+
+class AudioStage(Stage):
+    name, weight = "audio", 0.35
+
+    def run(self, state: State) -> None:
+        info = state.info
+        if info is None or info.audio is None:
+            state.audio_error = "没有音频流 / no audio stream"
+            return
+        o = state.options
+        track = state.engines.audio.audio(state.request.path, sample_rate=o.sample_rate)
+        state.audio = track.report
+        state.step(self.name, 0.15)
+        e = state.engines
+        state.heard = analyse_audio(
+            track.samples,
+            track.sample_rate,
+            vad=e.vad,
+            asr=e.asr,
+            window=o.level_window,
+            asr_unavailable=e.unavailable.get("asr"),
+            language=o.language,
+        )
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.audio_error = (
+            str(exc) if isinstance(exc, MediaError) else f"音频分析出错 / audio analysis failed: {exc}"
+        )
+
+
+class IdPhotoStage(Stage):
+    name, weight = "id_photo", 0.03
+    always = True
+
+    def run(self, state: State) -> None:
+        photo, faces = state.request.id_photo, state.engines.faces
+        if photo is None:
+            return
+        if faces is None:
+            state.id_photo_error = state.engines.unavailable.get("faces", "人脸引擎不可用 / no face engine")
+            return
+        step = max(1, photo.shape[1] // 800)
+        small = photo[::step, ::step]
+        found = faces.detect(small)
+        if not found:
+            state.id_photo_error = "身份证照片中未检测到人脸 / no face found in the ID photo"
+            return
+        state.id_photo = tuple(float(x) for x in faces.embed(small, found[0]))
+        state.id_photo_error = None
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.id_photo_error = f"身份证照片处理出错 / ID photo failed: {exc}"
+
+
+class OcrStage(Stage):
+    name, weight = "ocr", 0.1
+
+    def run(self, state: State) -> None:
+        if state.engines.ocr is None:
+            state.ocr_error = state.engines.unavailable.get("ocr", "文字识别引擎不可用 / no OCR engine")
+            return
+        if state.visual is None:
+            state.ocr_error = state.video_error or "没有视频 / no video"
+            return
+        seen: list[OcrObservation] = []
+        candidates = state.visual.ocr_candidates
+        for i, (t, image) in enumerate(candidates):
+            lines = tuple(ln.text for ln in state.engines.ocr.recognize(image) if ln.text.strip())
+            fields = parse_id_card(lines)
+            if fields.side is not None:
+                seen.append(OcrObservation(t, lines, fields))
+                if fields.id_number_valid:
+                    break
+            state.step(self.name, (i + 1) / len(candidates))
+        state.ocr = tuple(seen)
+        state.visual.ocr_candidates.clear()  # free the full frames
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.ocr_error = f"文字识别出错 / OCR failed: {exc}"
+
+
+class NodesStage(Stage):
+    name, weight = "nodes", 0.05
+    always = True
+
+    def run(self, state: State) -> None:
+        r = state.request
+        if r.markers:
+            state.nodes = spans_from_markers(r.flow, r.markers)
+        elif r.flow is not None and state.heard is not None and state.heard.transcript:
+            state.nodes = infer_spans(r.flow, state.heard.transcript, state.duration)
+
+
+STAGES: tuple[Stage, ...] = (
+    ProbeStage(),
+    VisualStage(),
+    AudioStage(),
+    IdPhotoStage(),
+    OcrStage(),
+    NodesStage(),
+)

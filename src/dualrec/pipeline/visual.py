@@ -1,0 +1,192 @@
+"""Visual analyser: everything QC needs from the picture, gathered in ONE streamed decode pass.
+
+Per sampled frame (cheap numpy on a ~64×36 grid): mean luma, luma contrast, motion since the last
+sample. On a subsample: face detection (boxes, landmarks → frontalness, eyes open); embeddings at
+an interval and whenever the faces change. Kept in bounded memory: a thumbnail every few seconds
+(evidence), the best portrait crop, a handful of full frames for ID-card OCR.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dualrec.checks.base import FaceObservation, FrameAnalysis, PortraitCandidate
+from dualrec.media.ports import Face, FaceAnalyzer, Image, VideoFrame
+
+__all__ = ["VisualAnalyser", "VisualOptions"]
+
+logger = logging.getLogger(__name__)
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class VisualOptions:
+    sample_fps: float = 2.0  # frames analysed per second (luma, contrast, motion)
+    max_width: int = 640  # frames are delivered at most this wide
+    face_fps: float = 1.0  # face detections per second
+    face_width: int = 480  # detection input width (downscaled by an integer step)
+    embed_interval: float = 4.0  # seconds between 128-D embeddings (plus whenever faces change)
+    thumb_width: int = 320
+    max_thumbs: int = 240
+    ocr_frames: int = 6
+
+
+@dataclass
+class _Embedded:
+    t: float = -math.inf
+    count: int = -1
+    box: tuple[int, int, int, int] | None = None
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _pose(face: Face) -> tuple[float, bool]:
+    """(frontalness 0..1, eyes open) from 68 dlib landmarks; (1, True) when there are none."""
+    pts = face.landmarks
+    if len(pts) < 68:
+        return 1.0, True
+    p = np.asarray(pts, dtype=np.float32)
+    left, right = p[36:42].mean(axis=0), p[42:48].mean(axis=0)
+    eye_dist = float(np.linalg.norm(right - left)) or 1.0
+    offset = abs(float(p[30][0]) - float(left[0] + right[0]) / 2)
+    frontal = max(0.0, 1.0 - 2.0 * offset / eye_dist)
+
+    def ear(e: np.ndarray) -> float:
+        return float(
+            (np.linalg.norm(e[1] - e[5]) + np.linalg.norm(e[2] - e[4]))
+            / (2 * np.linalg.norm(e[0] - e[3]) + 1e-6)
+        )
+
+    return frontal, (ear(p[36:42]) + ear(p[42:48])) / 2 > 0.18
+
+
+def _sharpness(gray: np.ndarray) -> float:
+    if gray.shape[0] < 3 or gray.shape[1] < 3:
+        return 0.0
+    lap = 4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
+    return float(lap.var())
+
+
+def _shrink(image: Image, width: int) -> tuple[Image, int]:
+    step = max(1, math.ceil(image.shape[1] / width))
+    return (image[::step, ::step] if step > 1 else image), step
+
+
+@dataclass
+class VisualAnalyser:
+    faces: FaceAnalyzer | None
+    options: VisualOptions = field(default_factory=VisualOptions)
+    duration: float | None = None
+    ocr_windows: Sequence[tuple[float, float]] = ()
+    frames: list[FrameAnalysis] = field(default_factory=list)
+    thumbs: dict[float, Image] = field(default_factory=dict)
+    ocr_candidates: list[tuple[float, Image]] = field(default_factory=list)
+    portrait: PortraitCandidate | None = None
+    faces_error: str | None = None
+
+    def __post_init__(self) -> None:
+        o = self.options
+        dur = self.duration or 0.0
+        self._thumb_every = max(1.0 / o.sample_fps, dur / o.max_thumbs) if dur else 2.0
+        self._next_thumb = 0.0
+        self._next_face = 0.0
+        self._prev: np.ndarray | None = None
+        self._embedded = _Embedded()
+        self._ocr_targets = self._plan_ocr()
+
+    def _plan_ocr(self) -> list[float]:
+        n = self.options.ocr_frames
+        windows = list(self.ocr_windows) or [(0.0, min(self.duration or 30.0, 120.0))]
+        total = sum(b - a for a, b in windows)
+        if n <= 0 or total <= 0:
+            return []
+        targets = []
+        for a, b in windows:
+            k = max(1, round(n * (b - a) / total))
+            targets += [a + (b - a) * (i + 0.5) / k for i in range(k)]
+        return sorted(targets)
+
+    def on_frame(self, frame: VideoFrame) -> None:
+        img, t = frame.image, frame.t
+        h, w = img.shape[:2]
+        grid = img[:: max(1, h // 36), :: max(1, w // 64)].astype(np.float32) @ _LUMA
+        motion = None
+        if self._prev is not None and self._prev.shape == grid.shape:
+            motion = float(np.abs(grid - self._prev).mean())
+        self._prev = grid
+        faces = None
+        if self.faces is not None and self.faces_error is None and t >= self._next_face:
+            self._next_face = t + 1.0 / self.options.face_fps - 1e-6
+            faces = self._faces(img, t)
+        self.frames.append(FrameAnalysis(t, float(grid.mean()), float(grid.std()), motion, faces))
+        if t >= self._next_thumb:
+            self._next_thumb = t + self._thumb_every - 1e-6
+            self.thumbs[round(t, 3)] = _shrink(img, self.options.thumb_width)[0].copy()
+            if len(self.thumbs) > 2 * self.options.max_thumbs:  # unknown duration: thin out
+                for key in list(self.thumbs)[1::2]:
+                    del self.thumbs[key]
+                self._thumb_every *= 2
+        if self._ocr_targets and t >= self._ocr_targets[0]:
+            while self._ocr_targets and t >= self._ocr_targets[0]:
+                self._ocr_targets.pop(0)
+            self.ocr_candidates.append((t, img.copy()))
+
+    def _faces(self, img: Image, t: float) -> tuple[FaceObservation, ...] | None:
+        assert self.faces is not None
+        small, step = _shrink(img, self.options.face_width)
+        try:
+            found = self.faces.detect(small)
+        except Exception as exc:  # the engine broke: face checks say why instead of passing
+            logger.warning("face detection failed at %.2fs", t, exc_info=True)
+            self.faces_error = f"人脸检测出错 / face detection failed: {exc}"
+            return None
+        area = float(small.shape[0] * small.shape[1])
+        emb = self._embedded
+        changed = bool(found) and (
+            len(found) != emb.count or emb.box is None or _iou(found[0].box, emb.box) < 0.3
+        )
+        want_embed = bool(found) and (t - emb.t >= self.options.embed_interval or changed)
+        out: list[FaceObservation] = []
+        for i, face in enumerate(found[:4]):
+            vec = None
+            if want_embed and i < 3:
+                vec = tuple(float(x) for x in self.faces.embed(small, face))
+            frontal, eyes = _pose(face)
+            box = (face.box[0] * step, face.box[1] * step, face.box[2] * step, face.box[3] * step)
+            ratio = face.width * face.height / area
+            out.append(FaceObservation(box, ratio, vec, frontal, eyes))
+            if i == 0:
+                self._consider_portrait(img, t, box, ratio, frontal, eyes)
+        if want_embed:
+            self._embedded = _Embedded(t, len(found), found[0].box)
+        return tuple(out)
+
+    def _consider_portrait(
+        self, img: Image, t: float, box: tuple[int, int, int, int], ratio: float, frontal: float, eyes: bool
+    ) -> None:
+        left, top, right, bottom = box
+        mx, my = (right - left) // 2, (bottom - top) // 2
+        region = img[max(0, top - my) : bottom + my, max(0, left - mx) : right + mx]
+        if region.size == 0:
+            return
+        sharp = _sharpness(region[::2, ::2].astype(np.float32) @ _LUMA)
+        score = frontal * (1.0 if eyes else 0.3) * min(1.0, sharp / 100.0) * min(1.0, ratio / 0.03)
+        if self.portrait is None or score > self.portrait.score:
+            self.portrait = PortraitCandidate(t, score, region.copy())
+
+    def nearest_thumb(self, t: float) -> Image | None:
+        if not self.thumbs:
+            return None
+        key = min(self.thumbs, key=lambda k: abs(k - t))
+        return self.thumbs[key]
