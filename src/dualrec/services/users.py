@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dualrec.core.audit import AuditAction
-from dualrec.core.branches import in_scope
+from dualrec.core.branches import Branch, in_scope
 from dualrec.core.identity import Principal, User
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -15,7 +15,16 @@ from dualrec.services.context import Actor
 from dualrec.services.passwords import check_policy, hash_password
 from dualrec.services.scope import branch_in_scope
 
-__all__ = ["UserPatch", "create_user", "delete_user", "get_user", "list_users", "unlock_user", "update_user"]
+__all__ = [
+    "UserPatch",
+    "create_user",
+    "delete_user",
+    "get_profile",
+    "get_user",
+    "list_users",
+    "unlock_user",
+    "update_user",
+]
 
 
 @dataclass(frozen=True)
@@ -185,3 +194,12 @@ def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
             details={"username": user.username},
         )
         uow.commit()
+
+
+def get_profile(uows: UnitOfWorkFactory, *, actor: Actor) -> tuple[User, Branch]:
+    """The caller's own user record and branch."""
+    with uows() as uow:
+        user = _visible_user(uow, actor, _principal(actor).id)
+        branch = uow.branches.get(user.branch_id)
+        assert branch is not None
+        return user, branch

@@ -9,23 +9,24 @@ from dualrec.api.schemas import BranchRef, LoginRequest, MeOut, PasswordChange
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.errors import AuthenticationError, PermissionDeniedError
-from dualrec.services.users import get_user
+from dualrec.services.context import Actor, RequestMeta
+from dualrec.services.roles import list_roles
+from dualrec.services.users import get_profile
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def me_out(container: ContainerDep, principal: Principal) -> MeOut:
-    from dualrec.services.context import Actor, RequestMeta
-
-    user = get_user(container.uows, actor=Actor(principal, RequestMeta()), user_id=principal.id)
-    role = BUILTIN_ROLES.get(user.role)
+    user, branch = get_profile(container.uows, actor=Actor(principal, RequestMeta()))
+    custom = {r.id: r for r, builtin in list_roles(container.uows) if not builtin}
+    role = BUILTIN_ROLES.get(user.role) or custom.get(user.role)
     return MeOut(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         role_name=role.name_zh if role else user.role,
-        branch=BranchRef(id=user.branch_id, name=user.branch_name, code="", path=user.branch_path),
+        branch=BranchRef(id=branch.id, name=branch.name, code=branch.code, path=branch.path),
         permissions=sorted(principal.permissions),
     )
 
