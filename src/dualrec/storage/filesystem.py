@@ -1,0 +1,165 @@
+"""Blob store on a local (or network-mounted) filesystem directory.
+
+Layout: ``ROOT/ab/cd/abcd…`` holds the bytes and ``ROOT/ab/cd/abcd….json`` the metadata (SHA-256,
+size, content type, creation time). ``put`` streams into a temporary file in the same directory,
+hashing as it goes, fsyncs, then ``os.replace``s it into place and fsyncs the directory — a crash or
+a failing input stream leaves no partial blob under any key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.storage.ports import BlobRef, BlobStat, Readable, check_content_type, check_key
+
+__all__ = ["FilesystemBlobStore"]
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+MAX_RANGE_BYTES = 64 * 1024 * 1024
+TEMP_PREFIX = ".tmp-"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # some platforms/filesystems cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, chunks: Readable, *, max_bytes: int | None) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("xb") as out:
+        while True:
+            chunk = chunks.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                raise InvalidInputError("blob input must yield bytes")
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise InvalidInputError("文件过大 / content too large", details={"limit_bytes": max_bytes})
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), size
+
+
+class FilesystemBlobStore:
+    def __init__(self, root: Path) -> None:
+        self._root = root.resolve()
+        self._root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def _path(self, key: str) -> Path:
+        key = check_key(key)
+        path = self._root / key[:2] / key[2:4] / key
+        if not path.resolve().is_relative_to(self._root):  # defence in depth (symlinked dirs)
+            raise InvalidInputError("无效的存储键 / invalid blob key", details={"key": key})
+        return path
+
+    @staticmethod
+    def _meta_path(path: Path) -> Path:
+        return path.with_name(path.name + ".json")
+
+    def put(self, data: bytes | Readable, *, content_type: str, max_bytes: int | None = None) -> BlobRef:
+        content_type = check_content_type(content_type)
+        stream: Readable = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+        key = uuid.uuid4().hex
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_data = path.with_name(f"{TEMP_PREFIX}{key}.part")
+        tmp_meta = path.with_name(f"{TEMP_PREFIX}{key}.json.part")
+        try:
+            sha256, size = _write_file(tmp_data, stream, max_bytes=max_bytes)
+            meta = {
+                "sha256": sha256,
+                "size": size,
+                "content_type": content_type,
+                "created_at": datetime.now(UTC).isoformat(),
+            }
+            _write_file(tmp_meta, io.BytesIO(json.dumps(meta).encode()), max_bytes=None)
+            tmp_meta.replace(self._meta_path(path))  # atomic rename (os.replace)
+            tmp_data.replace(path)
+        except BaseException:
+            for leftover in (tmp_data, tmp_meta, self._meta_path(path)):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+            raise
+        _fsync_dir(path.parent)
+        logger.debug("stored blob %s (%d bytes)", key, size)
+        return BlobRef(key=key, sha256=sha256, size=size)
+
+    def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            raise NotFoundError("文件不存在 / blob not found", details={"key": key}) from None
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        if start < 0 or end < start:
+            raise InvalidInputError(
+                "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
+            )
+        with self.open(key) as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if start >= size and not (start == 0 and size == 0):
+                raise InvalidInputError(
+                    "字节范围超出文件 / byte range beyond the end", details={"start": start, "size": size}
+                )
+            end = min(end, size)
+            if end - start > MAX_RANGE_BYTES:
+                raise InvalidInputError(
+                    "字节范围过大 / byte range too large", details={"limit_bytes": MAX_RANGE_BYTES}
+                )
+            stream.seek(start)
+            return stream.read(end - start)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def stat(self, key: str) -> BlobStat:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+        meta = json.loads(self._meta_path(path).read_text())
+        return BlobStat(
+            key=key,
+            sha256=str(meta["sha256"]),
+            size=int(meta["size"]),
+            content_type=str(meta["content_type"]),
+            created_at=datetime.fromisoformat(meta["created_at"]),
+        )
+
+    def delete(self, key: str) -> bool:
+        path = self._path(key)
+        existed = path.is_file()
+        for target in (path, self._meta_path(path)):
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+        if existed:
+            _fsync_dir(path.parent)
+        return existed

@@ -1,0 +1,89 @@
+"""The blob store port: where recordings, ID-card images and reports live.
+
+Keys are **random** (32 lowercase hex characters, made by ``put``), not content addresses:
+
+* deleting one recording under a retention rule must never delete another record's identical bytes;
+* a key must not reveal anything about the content (a hash of an ID-card photo would);
+* with per-blob envelope encryption (planned) identical plaintexts no longer share ciphertext anyway.
+
+The SHA-256 of the content is computed while streaming and returned in ``BlobRef``/``BlobStat`` so
+callers store it next to the key (evidence hash chain, integrity checks on read).
+
+Ranges are half-open byte intervals ``[start, end)`` like Python slices; an HTTP ``Range: bytes=a-b``
+header (inclusive) maps to ``read_range(key, a, b + 1)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Protocol
+
+from dualrec.errors import InvalidInputError
+
+__all__ = ["BlobRef", "BlobStat", "BlobStore", "Readable", "check_content_type", "check_key"]
+
+KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}$")
+
+
+class Readable(Protocol):
+    """Anything with ``read(size) -> bytes``: a file, an upload's spooled file, a socket wrapper."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    key: str
+    sha256: str  # lowercase hex digest of the stored bytes
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlobStat:
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+    created_at: datetime
+
+
+def check_key(key: object) -> str:
+    """Only keys made by ``put`` are accepted: this also shuts out path traversal."""
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise InvalidInputError("无效的存储键 / invalid blob key", details={"key": repr(key)[:80]})
+    return key
+
+
+def check_content_type(content_type: object) -> str:
+    if not isinstance(content_type, str) or not _CONTENT_TYPE.match(content_type):
+        raise InvalidInputError(
+            "无效的内容类型 / invalid content type", details={"content_type": repr(content_type)[:80]}
+        )
+    return content_type.lower()
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes | Readable, *, content_type: str, max_bytes: int | None = None) -> BlobRef:
+        """Store the bytes (read in chunks, bounded memory) under a new key, atomically: the blob
+        is either complete or absent. More than ``max_bytes`` → InvalidInputError, nothing kept."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream of the whole blob (the caller closes it). NotFoundError if absent."""
+        ...
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)``; ``end`` is clamped to the size; ``start`` past the end or
+        ``end < start`` → InvalidInputError."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def stat(self, key: str) -> BlobStat: ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob; False when it was not there."""
+        ...
