@@ -1,0 +1,159 @@
+"""Face detection, 68-point landmarks and 128-D descriptors with dlib.
+
+Models come from the ``face_recognition_models`` package (located on disk without importing it:
+its ``__init__`` uses the deprecated ``pkg_resources``). Licences: dlib is Boost; the 68-point
+landmark model was trained on iBUG 300-W, whose images are restricted to non-commercial use.
+
+Detection (HOG) runs on a copy downscaled to ``detect_width``; boxes are mapped back to the input
+image, and landmarks/descriptors are computed on the full-resolution image.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dualrec.errors import EngineUnavailableError
+from dualrec.media.ports import Device, Face, Image
+
+__all__ = ["DlibFaceAnalyzer", "DlibFaceOptions", "dlib_model_paths"]
+
+logger = logging.getLogger(__name__)
+
+_MODEL_FILES = {
+    "landmarks": "shape_predictor_68_face_landmarks.dat",
+    "descriptor": "dlib_face_recognition_resnet_model_v1.dat",
+}
+
+
+def dlib_model_paths() -> dict[str, Path]:
+    """Paths of the model files shipped by ``face_recognition_models`` (without importing it)."""
+    spec = find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError(
+            "人脸模型包未安装 / face model package not installed (pip install face-recognition-models)",
+            details={"engine": "dlib", "package": "face_recognition_models"},
+        )
+    root = Path(next(iter(spec.submodule_search_locations))) / "models"
+    return {key: root / name for key, name in _MODEL_FILES.items()}
+
+
+@dataclass(frozen=True)
+class DlibFaceOptions:
+    detect_width: int = 640  # detection runs on a copy at most this wide
+    upsample: int = 0  # HOG pyramid upsampling: 1 finds faces down to ~40 px, at ~4x the cost
+    device: Device = "cpu"
+    num_jitters: int = 0  # >0: average descriptors over jittered crops (slower, a bit more robust)
+
+
+class _Models:
+    def __init__(self) -> None:
+        import dlib
+
+        paths = dlib_model_paths()
+        for path in paths.values():
+            if not path.is_file():
+                raise EngineUnavailableError(
+                    f"人脸模型文件缺失: {path} / face model file missing: {path}",
+                    details={"engine": "dlib", "file": str(path)},
+                )
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(str(paths["landmarks"]))
+        self.encoder = dlib.face_recognition_model_v1(str(paths["descriptor"]))
+        self.lock = threading.Lock()  # dlib objects are not documented as thread-safe
+
+
+_models: _Models | None = None
+_models_lock = threading.Lock()
+
+
+def _shared_models() -> _Models:
+    global _models
+    with _models_lock:
+        if _models is None:
+            _models = _Models()
+        return _models
+
+
+def _check_device(device: Device) -> None:
+    if device != "cuda":
+        return
+    import dlib
+
+    if not getattr(dlib, "DLIB_USE_CUDA", False) or dlib.cuda.get_num_devices() == 0:
+        raise EngineUnavailableError(
+            "此 dlib 版本不支持 CUDA(dlib-bin 为纯 CPU 版本) / this dlib build has no CUDA support "
+            "(dlib-bin is CPU-only); use device='cpu' or 'auto'",
+            details={"engine": "dlib", "device": device},
+        )
+
+
+def _downscaled(image: Image, width: int) -> tuple[Image, float]:
+    h, w = image.shape[:2]
+    if w <= width:
+        return image, 1.0
+    from PIL import Image as PILImage
+
+    scale = width / w
+    small = PILImage.fromarray(image).resize((width, max(1, round(h * scale))), PILImage.Resampling.BILINEAR)
+    return np.asarray(small, dtype=np.uint8), scale
+
+
+class DlibFaceAnalyzer:
+    """``FaceAnalyzer`` on dlib; models load on first use, once per process."""
+
+    def __init__(self, options: DlibFaceOptions | None = None) -> None:
+        self.options = options or DlibFaceOptions()
+        _check_device(self.options.device)
+
+    def load(self) -> None:
+        _shared_models()
+
+    def detect(self, image: Image) -> list[Face]:
+        image = _rgb_contiguous(image)
+        m = _shared_models()
+        small, scale = _downscaled(image, self.options.detect_width)
+        h, w = image.shape[:2]
+        faces: list[Face] = []
+        with m.lock:
+            rects, scores, _kinds = m.detector.run(small, self.options.upsample, 0.0)
+            for rect, score in zip(rects, scores, strict=True):
+                left = min(max(0, round(rect.left() / scale)), w - 1)
+                top = min(max(0, round(rect.top() / scale)), h - 1)
+                right = min(max(left + 1, round((rect.right() + 1) / scale)), w)
+                bottom = min(max(top + 1, round((rect.bottom() + 1) / scale)), h)
+                shape = m.predictor(image, m.dlib.rectangle(left, top, right - 1, bottom - 1))
+                points = tuple((float(p.x), float(p.y)) for p in shape.parts())
+                faces.append(Face(box=(left, top, right, bottom), score=float(score), landmarks=points))
+        faces.sort(key=lambda f: f.width * f.height, reverse=True)
+        return faces
+
+    def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
+        image = _rgb_contiguous(image)
+        m = _shared_models()
+        left, top, right, bottom = face.box
+        rect = m.dlib.rectangle(left, top, right - 1, bottom - 1)
+        with m.lock:
+            if len(face.landmarks) == 68:
+                parts = m.dlib.points()
+                for x, y in face.landmarks:
+                    parts.append(m.dlib.point(round(x), round(y)))
+                shape = m.dlib.full_object_detection(rect, parts)
+            else:
+                shape = m.predictor(image, rect)
+            descriptor: Any = m.encoder.compute_face_descriptor(image, shape, self.options.num_jitters)
+        return np.asarray(descriptor, dtype=np.float64)
+
+
+def _rgb_contiguous(image: Image) -> Image:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError("expected an RGB uint8 image of shape (H, W, 3)")
+    return np.ascontiguousarray(image)
