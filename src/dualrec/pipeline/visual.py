@@ -31,6 +31,7 @@ class VisualOptions:
     face_fps: float = 1.0  # face detections per second
     face_width: int = 480  # detection input width (downscaled by an integer step)
     embed_interval: float = 4.0  # seconds between 128-D embeddings (plus whenever faces change)
+    look_change: float = 25.0  # mean |Δ| of the face's 16×16 thumbnail that counts as a change
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6
@@ -41,6 +42,7 @@ class _Embedded:
     t: float = -math.inf
     count: int = -1
     box: tuple[int, int, int, int] | None = None
+    look: np.ndarray | None = None  # 16×16 RGB thumbnail of the largest face
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -69,6 +71,17 @@ def _pose(face: Face) -> tuple[float, bool]:
         )
 
     return frontal, (ear(p[36:42]) + ear(p[42:48])) / 2 > 0.18
+
+
+def _look(image: Image, face: Face) -> np.ndarray:
+    left, top, right, bottom = face.box
+    crop = image[max(0, top) : bottom, max(0, left) : right]
+    if crop.size == 0:
+        return np.zeros((16, 16, 3), dtype=np.float32)
+    ys = np.linspace(0, crop.shape[0] - 1, 16).astype(int)
+    xs = np.linspace(0, crop.shape[1] - 1, 16).astype(int)
+    out: np.ndarray = crop[ys][:, xs].astype(np.float32)
+    return out
 
 
 def _sharpness(gray: np.ndarray) -> float:
@@ -127,11 +140,12 @@ class VisualAnalyser:
         self._prev = grid
         faces = None
         if self.faces is not None and self.faces_error is None and t >= self._next_face:
-            self._next_face = t + 1.0 / self.options.face_fps - 1e-6
+            # tolerate half a sample of jitter so a 1 fps detection rate does not slip to every 1.5 s
+            self._next_face = t + 1.0 / self.options.face_fps - 0.5 / self.options.sample_fps
             faces = self._faces(img, t)
         self.frames.append(FrameAnalysis(t, float(grid.mean()), float(grid.std()), motion, faces))
         if t >= self._next_thumb:
-            self._next_thumb = t + self._thumb_every - 1e-6
+            self._next_thumb = t + self._thumb_every - 0.5 / self.options.sample_fps
             self.thumbs[round(t, 3)] = _shrink(img, self.options.thumb_width)[0].copy()
             if len(self.thumbs) > 2 * self.options.max_thumbs:  # unknown duration: thin out
                 for key in list(self.thumbs)[1::2]:
@@ -153,8 +167,13 @@ class VisualAnalyser:
             return None
         area = float(small.shape[0] * small.shape[1])
         emb = self._embedded
-        changed = bool(found) and (
-            len(found) != emb.count or emb.box is None or _iou(found[0].box, emb.box) < 0.3
+        look = _look(small, found[0]) if found else None
+        changed = look is not None and (
+            len(found) != emb.count
+            or emb.box is None
+            or emb.look is None
+            or _iou(found[0].box, emb.box) < 0.3
+            or float(np.abs(look - emb.look).mean()) > self.options.look_change
         )
         want_embed = bool(found) and (t - emb.t >= self.options.embed_interval or changed)
         out: list[FaceObservation] = []
@@ -169,7 +188,7 @@ class VisualAnalyser:
             if i == 0:
                 self._consider_portrait(img, t, box, ratio, frontal, eyes)
         if want_embed:
-            self._embedded = _Embedded(t, len(found), found[0].box)
+            self._embedded = _Embedded(t, len(found), found[0].box, look)
         return tuple(out)
 
     def _consider_portrait(
