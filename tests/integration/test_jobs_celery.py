@@ -14,15 +14,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from dualrec.bootstrap.jobs import build_job_queue, builtin_job_handlers
 from dualrec.db.engine import make_engine
+from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
+from dualrec.db.models import JobRow
 from dualrec.jobs import SELFTEST_KIND, JobInfo, JobQueue
 from dualrec.settings import Settings
 
@@ -96,7 +99,10 @@ def _settings(database_url: str, data_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def worker_process(database_url: str, queue_name: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def start_worker(
+    database_url: str, queue_name: str, tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Starts ``dualrec worker`` (the CLI function) as a separate process; stops it afterwards."""
     _require("Redis", *REDIS)
     env = {
         **os.environ,
@@ -111,17 +117,25 @@ def worker_process(database_url: str, queue_name: str, tmp_path: Path) -> Iterat
         f"from dualrec.cli.worker import worker; worker(concurrency=1, queue={queue_name!r}, loglevel='INFO')"
     )
     log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
         proc.send_signal(signal.SIGTERM)  # warm shutdown
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    if log_path.exists():
         print(log_path.read_text(errors="replace")[-4000:])
 
 
@@ -137,22 +151,38 @@ def _wait_finished(queue: JobQueue, job_id: str, proc: subprocess.Popen[bytes], 
 
 
 def test_a_real_celery_worker_completes_jobs_recorded_in_the_database(
-    database_url: str, queue_name: str, worker_process: subprocess.Popen[bytes], tmp_path: Path
+    database_url: str,
+    queue_name: str,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
 ) -> None:
     engine = make_engine(database_url)
+    store = SqlJobStore(engine)
     queue = build_job_queue(
         _settings(database_url, tmp_path / "data"),
         builtin_job_handlers(),
         engine=engine,
         queue_name=queue_name,
     )
-    queue.start()
     try:
+        # Left over from before: a job whose worker died mid-run, and one the broker never got.
+        interrupted = store.add(kind=SELFTEST_KIND, payload={"text": "interrupted"}, max_attempts=3).id
+        assert store.claim(interrupted, worker="dead-host/1") is not None
+        with engine.begin() as conn:
+            conn.execute(
+                update(JobRow)
+                .where(JobRow.id == interrupted)
+                .values(heartbeat_at=datetime.now(UTC) - timedelta(minutes=10))
+            )
+        unsent = store.add(kind=SELFTEST_KIND, payload={"text": "never sent"}, max_attempts=3).id
+
+        worker = start_worker()
+        queue.start()
         message = f"双录 celery self-test {uuid.uuid4()}"
         good = queue.enqueue(SELFTEST_KIND, {"text": message})
         bad = queue.enqueue(SELFTEST_KIND, {"recording_id": 12})  # no "text": the handler refuses it
 
-        info = _wait_finished(queue, good, worker_process, timeout=60)
+        info = _wait_finished(queue, good, worker, timeout=60)
         assert info.status == "done", info.error
         assert info.result is not None
         assert info.result["sha256"] == hashlib.sha256(message.encode()).hexdigest()
@@ -161,9 +191,16 @@ def test_a_real_celery_worker_completes_jobs_recorded_in_the_database(
         assert host == socket.gethostname() and int(pid) != os.getpid()  # ran in another process
         assert info.attempts == 1 and info.progress == 1.0 and info.worker
 
-        failed = _wait_finished(queue, bad, worker_process, timeout=60)
+        failed = _wait_finished(queue, bad, worker, timeout=60)
         assert failed.status == "failed" and failed.attempts == 1
         assert failed.error is not None and "system.selftest needs a payload" in failed.error
+
+        recovered = _wait_finished(queue, interrupted, worker, timeout=60)
+        assert recovered.status == "done" and recovered.attempts == 2
+        assert recovered.result is not None
+        assert recovered.result["sha256"] == hashlib.sha256(b"interrupted").hexdigest()
+        resent = _wait_finished(queue, unsent, worker, timeout=60)
+        assert resent.status == "done" and resent.attempts == 1
     finally:
         queue.stop()
         engine.dispose()

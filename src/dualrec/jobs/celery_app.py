@@ -87,15 +87,17 @@ def build_celery_app(
     def send(job_id: str, countdown: float = 0.0) -> None:
         app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue_name, countdown=countdown or None)
 
-    def sweep() -> None:
+    def sweep() -> set[str]:
         """Re-queue jobs whose worker died (no heartbeat) and send them again."""
         if runtime is None:
-            return
+            return set()
         store = runtime.get().store
         cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
-        for job_id in store.requeue_stale(cutoff):
+        requeued = set(store.requeue_stale(cutoff))
+        for job_id in requeued:
             logger.warning("job %s was interrupted; sending it again", job_id)
             send(job_id)
+        return requeued
 
     @app.task(name=RUN_JOB_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
     def run_job(job_id: str) -> str:
@@ -123,10 +125,11 @@ def build_celery_app(
         if getattr(sender, "app", None) is not app:
             return
         try:
-            sweep()
+            sent = sweep()
             if runtime is not None:  # messages lost by the broker (e.g. Redis restarted empty)
                 for job in runtime.get().store.list_unfinished(status="queued"):
-                    send(job.id)
+                    if job.id not in sent:
+                        send(job.id)
         except Exception:
             logger.exception("startup sweep of unfinished jobs failed")
 
