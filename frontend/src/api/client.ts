@@ -4,12 +4,12 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
-export type Me = Schemas["Me"];
-export type User = Schemas["User"];
-export type Role = Schemas["Role"];
-export type Permission = Schemas["Permission"];
-export type Branch = Schemas["Branch"];
-export type AuditEvent = Schemas["AuditEvent"];
+export type Me = Schemas["MeOut"];
+export type User = Schemas["UserOut"];
+export type Role = Schemas["RoleOut"];
+export type Permission = Schemas["PermissionOut"];
+export type Branch = Schemas["BranchOut"];
+export type AuditEvent = Schemas["AuditEventOut"];
 
 /** Header the backend's CSRF guard requires on every state-changing request made with the cookie. */
 export const CSRF_HEADER = { name: "X-Requested-With", value: "dualrec" } as const;

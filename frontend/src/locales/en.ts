@@ -144,6 +144,8 @@ const en: Messages = {
       branch_supervisor: "Branch supervisor",
     },
     groups: {
+      admin: "Administration",
+      privacy: "Privacy",
       users: "Users",
       roles: "Roles",
       branches: "Branches",
