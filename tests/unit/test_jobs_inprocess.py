@@ -20,6 +20,7 @@ from dualrec.db.migrate import upgrade
 from dualrec.db.models import JobRow
 from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.jobs import SELFTEST_KIND, JobContext, JobInfo, selftest_handler
+from dualrec.jobs.fakes import ManualJobQueue, MemoryJobStore
 from dualrec.jobs.inprocess import InProcessJobQueue
 
 
@@ -32,16 +33,35 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+Store = SqlJobStore | MemoryJobStore
+Backdate = Callable[[str, datetime], None]
+
+
+@pytest.fixture(params=["sql", "memory"])
+def store(request: pytest.FixtureRequest, engine: Engine) -> Store:
+    """Every behaviour holds for the SQL store and for its in-memory fake alike."""
+    return SqlJobStore(engine) if request.param == "sql" else MemoryJobStore()
+
+
 @pytest.fixture
-def store(engine: Engine) -> SqlJobStore:
-    return SqlJobStore(engine)
+def backdate(store: Store, engine: Engine) -> Backdate:
+    """Make a running job look as if its worker went silent at a given time."""
+
+    def apply(job_id: str, when: datetime) -> None:
+        if isinstance(store, MemoryJobStore):
+            store.backdate_heartbeat(job_id, when)
+            return
+        with engine.begin() as conn:
+            conn.execute(update(JobRow).where(JobRow.id == job_id).values(heartbeat_at=when))
+
+    return apply
 
 
 QueueFactory = Callable[..., InProcessJobQueue]
 
 
 @pytest.fixture
-def make_queue(store: SqlJobStore) -> Iterator[QueueFactory]:
+def make_queue(store: Store) -> Iterator[QueueFactory]:
     made: list[InProcessJobQueue] = []
 
     def factory(handlers: dict[str, Any] | None = None, **kwargs: Any) -> InProcessJobQueue:
@@ -125,15 +145,13 @@ def test_invalid_input_from_a_handler_fails_at_once(make_queue: QueueFactory) ->
     assert info.error == "InvalidInputError: recording 9 does not exist"
 
 
-def _simulate_crashed_worker(engine: Engine, store: SqlJobStore, job_id: str, minutes_ago: float) -> None:
+def _simulate_crashed_worker(store: Store, backdate: Backdate, job_id: str, minutes_ago: float) -> None:
     assert store.claim(job_id, worker="crashed-host/4242") is not None
-    silent_since = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    with engine.begin() as conn:
-        conn.execute(update(JobRow).where(JobRow.id == job_id).values(heartbeat_at=silent_since))
+    backdate(job_id, datetime.now(UTC) - timedelta(minutes=minutes_ago))
 
 
 def test_job_left_running_by_a_crashed_process_is_done_exactly_once_after_restart(
-    engine: Engine, store: SqlJobStore, make_queue: QueueFactory
+    store: Store, backdate: Backdate, make_queue: QueueFactory
 ) -> None:
     runs = Counter[str]()
 
@@ -143,8 +161,8 @@ def test_job_left_running_by_a_crashed_process_is_done_exactly_once_after_restar
 
     crashed = store.add(kind="test.work", payload={"recording_id": 1}, max_attempts=3).id
     alive = store.add(kind="test.work", payload={"recording_id": 2}, max_attempts=3).id
-    _simulate_crashed_worker(engine, store, crashed, minutes_ago=10)
-    _simulate_crashed_worker(engine, store, alive, minutes_ago=0)  # another process, still working
+    _simulate_crashed_worker(store, backdate, crashed, minutes_ago=10)
+    _simulate_crashed_worker(store, backdate, alive, minutes_ago=0)  # another process, still working
     left_queued = store.add(kind="test.work", payload={"recording_id": 3}, max_attempts=3).id
 
     queue = make_queue({"test.work": handler}, stale_after=60.0)
@@ -159,10 +177,10 @@ def test_job_left_running_by_a_crashed_process_is_done_exactly_once_after_restar
 
 
 def test_interrupted_job_without_attempts_left_fails_with_the_interruption(
-    engine: Engine, store: SqlJobStore, make_queue: QueueFactory
+    store: Store, backdate: Backdate, make_queue: QueueFactory
 ) -> None:
     job_id = store.add(kind="test.work", payload={}, max_attempts=1).id
-    _simulate_crashed_worker(engine, store, job_id, minutes_ago=10)
+    _simulate_crashed_worker(store, backdate, job_id, minutes_ago=10)
     ran = threading.Event()
     queue = make_queue({"test.work": lambda ctx: ran.set()})
     queue.start()
@@ -193,7 +211,7 @@ def test_pool_never_runs_more_jobs_at_once_than_configured(make_queue: QueueFact
     assert peak == 2
 
 
-def test_two_queues_on_one_database_run_each_job_once(store: SqlJobStore, make_queue: QueueFactory) -> None:
+def test_two_queues_on_one_database_run_each_job_once(store: Store, make_queue: QueueFactory) -> None:
     runs = Counter[str]()
     lock = threading.Lock()
 
@@ -249,7 +267,7 @@ def test_jobs_not_started_before_stop_run_after_the_next_start(make_queue: Queue
     ],
 )
 def test_payloads_that_are_not_plain_json_ids_are_rejected(
-    store: SqlJobStore, make_queue: QueueFactory, payload: Any
+    store: Store, make_queue: QueueFactory, payload: Any
 ) -> None:
     queue = make_queue({SELFTEST_KIND: selftest_handler})
     with pytest.raises(InvalidInputError):
@@ -265,3 +283,19 @@ def test_unknown_kind_and_unknown_job_are_clear_errors(make_queue: QueueFactory)
         queue.enqueue("Robert'); DROP TABLE jobs;--", {})
     with pytest.raises(NotFoundError):
         queue.get("00000000-0000-0000-0000-000000000000")
+
+
+def test_manual_queue_runs_jobs_only_when_asked_with_retries() -> None:
+    def flaky(ctx: JobContext) -> dict[str, Any]:
+        if ctx.attempt == 1:
+            raise OSError("transient")
+        return {"text_sha": selftest_handler(ctx)["sha256"]}
+
+    queue = ManualJobQueue({"test.flaky": flaky})
+    job_id = queue.enqueue("test.flaky", {"text": "abc"})
+    assert queue.get(job_id).status == "queued"
+    outcomes = queue.run_pending()
+    assert [o.status for o in outcomes] == ["queued", "done"]
+    info = queue.get(job_id)
+    assert info.status == "done" and info.attempts == 2
+    assert info.result == {"text_sha": hashlib.sha256(b"abc").hexdigest()}
