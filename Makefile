@@ -56,7 +56,7 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 
 web: $(WEB_DIST)
 $(WEB_DIST): frontend/node_modules/.package-lock.json $(WEB_SOURCES)
-	cd frontend && npm run --silent build
+	cd frontend && npm run --silent gen:api && npm run --silent build
 	@test -f $@ && touch $@
 
 # ---------------------------------------------------------------- running

@@ -78,17 +78,27 @@ class RequestContextMiddleware:
             return
 
         received = 0
+        exceeded = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal replaced
+            if exceeded:  # whatever the app made of the aborted read, the client gets a 413
+                if not replaced:
+                    replaced = True
+                    status_holder["status"] = 413
+                    await self._too_large(send, request_id, limit)
+                return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
@@ -97,7 +107,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_wrapper)
         except BodyTooLarge:
-            await self._too_large(send, request_id, limit)
+            if not replaced:
+                await self._too_large(send, request_id, limit)
             status_holder["status"] = 413
         self._observe(scope, status_holder["status"], start, request_id)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 __all__ = [
     "ApiKeyCreate",
@@ -30,10 +32,20 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SEARCH_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and _CONTROL.search(v) for v in items):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-@]+$")]
@@ -41,6 +53,9 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 RoleId = Annotated[str, StringConstraints(min_length=2, max_length=40)]
+MAX_ID = 2**53  # fits every backend's BIGINT and JavaScript numbers
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -94,13 +109,13 @@ class UserCreate(StrictModel):
     display_name: Name
     password: Password
     role: RoleId
-    branch_id: int = Field(ge=1)
+    branch_id: Id
 
 
 class UserPatch(StrictModel):
     display_name: Name | None = None
     role: RoleId | None = None
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     is_active: bool | None = None
     password: Password | None = None
 
@@ -145,7 +160,7 @@ class BranchOut(BaseModel):
 class BranchCreate(StrictModel):
     name: Name
     code: Code
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: Id | None = None
 
 
 class BranchPatch(StrictModel):
@@ -168,7 +183,7 @@ class AuditEventOut(BaseModel):
 
 class ApiKeyCreate(StrictModel):
     name: Name
-    branch_id: int = Field(ge=1)
+    branch_id: Id
     business_types: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
         max_length=50
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
@@ -50,5 +50,9 @@ def create_key(
 
 
 @router.delete("/{key_id}", status_code=204, summary="吊销密钥 / revoke an API key")
-def revoke_key(key_id: str, actor: Annotated[Actor, perm(P.APIKEYS_MANAGE)], container: ContainerDep) -> None:
+def revoke_key(
+    key_id: Annotated[str, Path(max_length=64)],
+    actor: Annotated[Actor, perm(P.APIKEYS_MANAGE)],
+    container: ContainerDep,
+) -> None:
     svc.revoke_api_key(container.uows, actor=actor, key_id=key_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import AuditEventOut, Page
+from dualrec.api.schemas import SEARCH_PATTERN, AuditEventOut, Page
 from dualrec.core.rbac import Permission as P
 from dualrec.services import audit as svc
 from dualrec.services.context import Actor
@@ -25,8 +25,8 @@ def _filter(
 
 Since = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 Until = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
-ActorQ = Annotated[str | None, Query(max_length=100)]
-ActionQ = Annotated[str | None, Query(max_length=64)]
+ActorQ = Annotated[str | None, Query(max_length=100, pattern=SEARCH_PATTERN)]
+ActionQ = Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN)]
 
 
 @router.get("", response_model=Page[AuditEventOut], summary="审计日志 / audit log")
@@ -35,7 +35,7 @@ def list_events(
     container: ContainerDep,
     since: Since = None,
     until: Until = None,
-    by: Annotated[str | None, Query(alias="actor", max_length=100)] = None,
+    by: Annotated[str | None, Query(alias="actor", max_length=100, pattern=SEARCH_PATTERN)] = None,
     action: ActionQ = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -71,7 +71,7 @@ def export_events(
     container: ContainerDep,
     since: Since = None,
     until: Until = None,
-    by: Annotated[str | None, Query(alias="actor", max_length=100)] = None,
+    by: Annotated[str | None, Query(alias="actor", max_length=100, pattern=SEARCH_PATTERN)] = None,
     action: ActionQ = None,
 ) -> StreamingResponse:
     return StreamingResponse(

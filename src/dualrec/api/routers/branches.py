@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import BranchCreate, BranchOut, BranchPatch
+from dualrec.api.schemas import BranchCreate, BranchOut, BranchPatch, IdPath
 from dualrec.core.branches import Branch
 from dualrec.core.rbac import Permission as P
 from dualrec.services import branches as svc
@@ -38,7 +38,7 @@ def create_branch(
 
 @router.patch("/{branch_id}", response_model=BranchOut, summary="修改网点 / update a branch")
 def update_branch(
-    branch_id: int,
+    branch_id: IdPath,
     body: BranchPatch,
     actor: Annotated[Actor, perm(P.BRANCHES_WRITE)],
     container: ContainerDep,
@@ -50,6 +50,6 @@ def update_branch(
 
 @router.delete("/{branch_id}", status_code=204, summary="删除网点 / delete a branch")
 def delete_branch(
-    branch_id: int, actor: Annotated[Actor, perm(P.BRANCHES_WRITE)], container: ContainerDep
+    branch_id: IdPath, actor: Annotated[Actor, perm(P.BRANCHES_WRITE)], container: ContainerDep
 ) -> None:
     svc.delete_branch(container.uows, actor=actor, branch_id=branch_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import PermissionOut, RoleCreate, RoleOut, RolePatch
@@ -56,7 +56,10 @@ def create_role(
 
 @router.patch("/roles/{role_id}", response_model=RoleOut, summary="修改角色 / update a role")
 def update_role(
-    role_id: str, body: RolePatch, actor: Annotated[Actor, perm(P.ROLES_WRITE)], container: ContainerDep
+    role_id: Annotated[str, Path(max_length=40)],
+    body: RolePatch,
+    actor: Annotated[Actor, perm(P.ROLES_WRITE)],
+    container: ContainerDep,
 ) -> RoleOut:
     role = svc.update_role(
         container.uows,
@@ -70,5 +73,9 @@ def update_role(
 
 
 @router.delete("/roles/{role_id}", status_code=204, summary="删除角色 / delete a role")
-def delete_role(role_id: str, actor: Annotated[Actor, perm(P.ROLES_WRITE)], container: ContainerDep) -> None:
+def delete_role(
+    role_id: Annotated[str, Path(max_length=40)],
+    actor: Annotated[Actor, perm(P.ROLES_WRITE)],
+    container: ContainerDep,
+) -> None:
     svc.delete_role(container.uows, actor=actor, role_id=role_id)

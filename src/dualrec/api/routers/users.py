@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import Page, UserCreate, UserOut, UserPatch
+from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, IdPath, Page, UserCreate, UserOut, UserPatch
 from dualrec.core.identity import User
 from dualrec.core.rbac import Permission as P
 from dualrec.services import users as svc
@@ -34,8 +34,8 @@ def user_out(u: User) -> UserOut:
 def list_users(
     actor: Annotated[Actor, perm(P.USERS_READ)],
     container: ContainerDep,
-    q: Annotated[str | None, Query(max_length=64)] = None,
-    branch_id: Annotated[int | None, Query(ge=1)] = None,
+    q: Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN)] = None,
+    branch_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Page[UserOut]:
@@ -63,23 +63,29 @@ def create_user(
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="用户详情 / get a user")
-def get_user(user_id: int, actor: Annotated[Actor, perm(P.USERS_READ)], container: ContainerDep) -> UserOut:
+def get_user(
+    user_id: IdPath, actor: Annotated[Actor, perm(P.USERS_READ)], container: ContainerDep
+) -> UserOut:
     return user_out(svc.get_user(container.uows, actor=actor, user_id=user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="修改用户 / update a user")
 def update_user(
-    user_id: int, body: UserPatch, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep
+    user_id: IdPath, body: UserPatch, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep
 ) -> UserOut:
     patch = svc.UserPatch(**body.model_dump(exclude_unset=True))
     return user_out(svc.update_user(container.uows, actor=actor, user_id=user_id, patch=patch))
 
 
 @router.post("/{user_id}/unlock", status_code=204, summary="解锁用户 / unlock a user")
-def unlock_user(user_id: int, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep) -> None:
+def unlock_user(
+    user_id: IdPath, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep
+) -> None:
     svc.unlock_user(container.uows, actor=actor, user_id=user_id)
 
 
 @router.delete("/{user_id}", status_code=204, summary="删除用户 / delete a user")
-def delete_user(user_id: int, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep) -> None:
+def delete_user(
+    user_id: IdPath, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep
+) -> None:
     svc.delete_user(container.uows, actor=actor, user_id=user_id)

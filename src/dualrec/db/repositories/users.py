@@ -50,8 +50,9 @@ class UserRepository:
         if branch_path:
             stmt = stmt.where(BranchRow.path.startswith(branch_path, autoescape=True))
         if q:
-            like = f"%{q.replace('%', '').replace('_', '')}%"
-            stmt = stmt.where(or_(UserRow.username.like(like), UserRow.display_name.like(like)))
+            stmt = stmt.where(
+                or_(UserRow.username.contains(q, autoescape=True), UserRow.display_name.contains(q, autoescape=True))
+            )
         total = self._s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self._s.execute(stmt.order_by(UserRow.id).offset(offset).limit(limit)).all()
         return [_to_core(r[0], r[1]) for r in rows], total
