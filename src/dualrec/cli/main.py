@@ -10,6 +10,7 @@ import typer
 
 from dualrec.cli import check as check_cmd
 from dualrec.cli import doctor as doctor_cmd
+from dualrec.cli import worker as worker_cmd
 from dualrec.settings import load_settings
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
 app.command("check", help="对一段录像运行完整质检 / run the full QC of a recording locally")(check_cmd.check)
+app.command("worker", help="运行后台任务进程 (Celery) / run a background job worker")(worker_cmd.worker)
 app.command("doctor", help="检查运行环境 / check what this machine has and lacks")(doctor_cmd.doctor)
 
 
