@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text, update
 
-from dualrec.bootstrap.jobs import build_job_queue, builtin_job_handlers
+from dualrec.bootstrap.jobs import build_job_queue, builtin_job_handlers, check_job_backend
 from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
@@ -201,6 +201,40 @@ def test_a_real_celery_worker_completes_jobs_recorded_in_the_database(
         assert recovered.result["sha256"] == hashlib.sha256(b"interrupted").hexdigest()
         resent = _wait_finished(queue, unsent, worker, timeout=60)
         assert resent.status == "done" and resent.attempts == 1
+
+        check = check_job_backend(
+            _settings(database_url, tmp_path / "data"), engine=engine, timeout=30, queue_name=queue_name
+        )
+        assert check.ok, check.detail
+        assert check.detail.startswith("celery: selftest done by ") and str(os.getpid()) not in check.detail
     finally:
         queue.stop()
         engine.dispose()
+
+
+def test_backend_check_says_so_when_no_worker_consumes_the_queue(queue_name: str, tmp_path: Path) -> None:
+    _require("Redis", *REDIS)
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        check = check_job_backend(_settings(url, tmp_path), engine=engine, timeout=1.5, queue_name=queue_name)
+    finally:
+        engine.dispose()
+    assert not check.ok
+    assert "is a `dualrec worker` running?" in check.detail
+
+
+def test_backend_check_reports_an_unreachable_broker(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    settings = _settings(url, tmp_path).model_copy(
+        update={"celery_broker_url": "redis://127.0.0.1:1/5"}  # nothing listens on port 1
+    )
+    try:
+        check = check_job_backend(settings, engine=engine, timeout=20)
+    finally:
+        engine.dispose()
+    assert not check.ok
+    assert "cannot be reached" in check.detail

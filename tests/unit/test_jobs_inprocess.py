@@ -307,3 +307,16 @@ def test_manual_queue_runs_jobs_only_when_asked_with_retries() -> None:
     info = queue.get(job_id)
     assert info.status == "done" and info.attempts == 2
     assert info.result == {"text_sha": hashlib.sha256(b"abc").hexdigest()}
+
+
+def test_queued_jobs_of_kinds_without_a_handler_here_are_left_for_other_processes(
+    store: Store, make_queue: QueueFactory
+) -> None:
+    foreign = store.add(kind="qc.recording", payload={"recording_id": 3}, max_attempts=3).id
+    mine = store.add(kind=SELFTEST_KIND, payload={"text": "a"}, max_attempts=3).id
+    queue = make_queue({SELFTEST_KIND: selftest_handler})
+    queue.start()
+    assert wait_finished(queue, mine).status == "done"
+    queue.sweep()
+    info = queue.get(foreign)
+    assert info.status == "queued" and info.attempts == 0

@@ -6,13 +6,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
 from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
+from dualrec.errors import DualrecError
 from dualrec.jobs.celery_app import CeleryJobQueue, CeleryJobRuntime, build_celery_app
 from dualrec.jobs.inprocess import InProcessJobQueue
 from dualrec.jobs.ports import JobHandler, JobQueue
@@ -21,9 +26,11 @@ from dualrec.settings import Settings
 
 __all__ = [
     "DEFAULT_QUEUE_NAME",
+    "JobBackendCheck",
     "build_celery_worker_app",
     "build_job_queue",
     "builtin_job_handlers",
+    "check_job_backend",
 ]
 
 DEFAULT_QUEUE_NAME = "dualrec"
@@ -53,6 +60,56 @@ def build_job_queue(
         )
         return CeleryJobQueue(store, handlers.keys(), app, queue_name=queue_name)
     return InProcessJobQueue(store, handlers, workers=settings.job_workers)
+
+
+@dataclass(frozen=True)
+class JobBackendCheck:
+    ok: bool
+    detail: str
+    seconds: float
+
+
+def check_job_backend(
+    settings: Settings, *, engine: Engine, timeout: float = 20.0, queue_name: str = DEFAULT_QUEUE_NAME
+) -> JobBackendCheck:
+    """Run one ``system.selftest`` job through the configured backend and verify its result
+    (for ``dualrec doctor``). With Celery this proves a ``dualrec worker`` is consuming the queue."""
+    handlers = builtin_job_handlers()
+    store = SqlJobStore(engine)
+    queue: JobQueue
+    if settings.job_backend == "celery":
+        queue = build_job_queue(settings, handlers, engine=engine, queue_name=queue_name)
+    else:  # a private pool that does not pick up the server's jobs
+        queue = InProcessJobQueue(store, handlers, workers=1, recover=False)
+    started = time.monotonic()
+    text = f"dualrec doctor {uuid.uuid4()}"
+    queue.start()
+    try:
+        job_id = queue.enqueue(SELFTEST_KIND, {"text": text}, max_attempts=1)
+        while time.monotonic() - started < timeout:
+            info = queue.get(job_id)
+            if info.finished:
+                break
+            time.sleep(0.1)
+        else:
+            return JobBackendCheck(
+                False,
+                f"job {job_id} not done within {timeout:.0f} s ({settings.job_backend}); "
+                + ("is a `dualrec worker` running?" if settings.job_backend == "celery" else "pool stuck"),
+                time.monotonic() - started,
+            )
+    except DualrecError as exc:
+        return JobBackendCheck(False, f"{settings.job_backend}: {exc.message}", time.monotonic() - started)
+    finally:
+        queue.stop(wait=False)
+    elapsed = time.monotonic() - started
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    if info.status != "done" or info.result is None or info.result.get("sha256") != expected:
+        return JobBackendCheck(False, f"selftest job {info.status}: {info.error or info.result}", elapsed)
+    worker = info.result.get("worker")
+    return JobBackendCheck(
+        True, f"{settings.job_backend}: selftest done by {worker} in {elapsed:.2f} s", elapsed
+    )
 
 
 def build_celery_worker_app(

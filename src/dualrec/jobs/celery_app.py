@@ -127,8 +127,9 @@ def build_celery_app(
         try:
             sent = sweep()
             if runtime is not None:  # messages lost by the broker (e.g. Redis restarted empty)
-                for job in runtime.get().store.list_unfinished(status="queued"):
-                    if job.id not in sent:
+                rt = runtime.get()
+                for job in rt.store.list_unfinished(status="queued"):
+                    if job.id not in sent and job.kind in rt.handlers:
                         send(job.id)
         except Exception:
             logger.exception("startup sweep of unfinished jobs failed")

@@ -2,7 +2,8 @@
 
 * ``enqueue`` writes the row (``queued``) before anything runs, so a crash never loses a job.
 * ``start`` re-queues rows left ``running`` by a dead process (no heartbeat for ``stale_after``
-  seconds) and submits every ``queued`` row; a sweeper thread repeats this every ``sweep_interval``.
+  seconds) and submits every ``queued`` row of a kind it handles; a sweeper thread repeats this every
+  ``sweep_interval`` (``recover=False`` turns this off, e.g. for a one-off check in a CLI command).
 * A handler exception is retried with exponential backoff until ``max_attempts``; then the row is
   ``failed`` with the last error text. Claims are atomic, so two processes sharing a database never
   run the same job twice at the same time.
@@ -41,6 +42,7 @@ class InProcessJobQueue:
         stale_after: float = 120.0,
         heartbeat_interval: float = 10.0,
         sweep_interval: float = 30.0,
+        recover: bool = True,
     ) -> None:
         if workers < 1:
             raise ConfigurationError("DUALREC_JOB_WORKERS must be at least 1")
@@ -56,6 +58,7 @@ class InProcessJobQueue:
         self._stale_after = stale_after
         self._heartbeat_interval = heartbeat_interval
         self._sweep_interval = sweep_interval
+        self._recover = recover
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._pending: set[str] = set()  # submitted, running or waiting for a retry here
@@ -88,9 +91,10 @@ class InProcessJobQueue:
             self._stopping.clear()
             self._pending.clear()
             self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dualrec-job")
-        self.sweep()
-        self._sweeper = threading.Thread(target=self._sweep_loop, name="dualrec-job-sweeper", daemon=True)
-        self._sweeper.start()
+        if self._recover:
+            self.sweep()
+            self._sweeper = threading.Thread(target=self._sweep_loop, name="dualrec-job-sweeper", daemon=True)
+            self._sweeper.start()
         logger.info("in-process job queue started with %d workers", self._workers)
 
     def stop(self, wait: bool = True) -> None:
@@ -111,13 +115,15 @@ class InProcessJobQueue:
 
     # --- recovery -----------------------------------------------------------------------------
     def sweep(self) -> None:
-        """Re-queue jobs whose worker went silent, then submit every queued job not held here."""
+        """Re-queue jobs whose worker went silent, then submit every queued job not held here
+        whose kind this queue has a handler for (other processes may run other kinds)."""
         cutoff = datetime.now(UTC) - timedelta(seconds=self._stale_after)
         requeued = self._store.requeue_stale(cutoff)
         if requeued:
             logger.warning("re-queued %d interrupted job(s): %s", len(requeued), ", ".join(requeued))
         for job in self._store.list_unfinished(status="queued"):
-            self._submit(job.id)
+            if job.kind in self._handlers:
+                self._submit(job.id)
 
     def _sweep_loop(self) -> None:
         while not self._stopping.wait(self._sweep_interval):
