@@ -124,11 +124,12 @@ def page(chromium: Browser, server_url: str) -> Iterator[Page]:
 
 @pytest.fixture
 def shot() -> Callable[[Page, str], None]:
-    """Saves a full-page screenshot to test-artifacts/e2e/<name>.png."""
+    """Saves a screenshot to test-artifacts/e2e/<name>.png (full page unless a dialog is open)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        dialog_open = page.get_by_role("dialog").count() > 0
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=not dialog_open)
 
     return take
 

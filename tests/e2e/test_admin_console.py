@@ -145,6 +145,21 @@ def test_repeated_failures_lock_the_account_with_clear_message(
     expect(error).to_have_text(locked)
     shot(page, "08-login-locked")
 
+    # The admin unlocks the account from the users page; then the right password works.
+    login(page, "admin", ADMIN_PASSWORD)
+    sidebar(page).get_by_role("link", name="用户管理").click()
+    page.get_by_role("searchbox").fill("e2e_locked")
+    page.get_by_role("button", name="搜索").click()
+    row = page.locator("tr[data-username=e2e_locked]")
+    expect(row).to_contain_text("已锁定")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    row.get_by_role("button", name="解锁").click()
+    expect(page.get_by_role("status")).to_have_text("用户已解锁")
+    expect(row).to_contain_text("正常")
+    page.get_by_role("button", name="退出登录").click()
+    login(page, "e2e_locked", USER_PASSWORD)
+    expect(page.get_by_role("heading", name="欢迎，锁定测试")).to_be_visible()
+
 
 def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     page: Page, shot: Shot, admin_api: httpx.Client
@@ -184,7 +199,9 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     interviewer_cell = cells.nth(role_names.index("面签员"))
     expect(admin_cell).to_have_text("✓")
     expect(interviewer_cell).not_to_have_text("✓")
-    expect(header.get_by_role("button", name="编辑")).to_have_count(0)  # built-ins are read-only
+    builtin_headers = header.locator("th.role-col", has=page.locator(".badge", has_text="内置"))
+    expect(builtin_headers).to_have_count(6)
+    expect(builtin_headers.get_by_role("button")).to_have_count(0)  # built-ins are read-only
     shot(page, "09-roles-matrix")
 
     # Audit log: the admin's own login is there.
