@@ -148,6 +148,13 @@ def test_nonref_mode_keeps_sampling_and_truncation_evidence(clips: dict[str, Pat
     assert not cut.complete
 
 
+def test_skipping_the_loop_filter_still_decodes_every_frame(clips: dict[str, Path]) -> None:
+    frames: list[VideoFrame] = []
+    options = DecodeOptions(mode="all", skip_loop_filter=True)
+    report = PyAVFrameSource(options).scan(clips["fs.mp4"], fps=1.0, on_frame=frames.append)
+    assert report.complete and report.frames_decoded == 100 and len(frames) == 4
+
+
 def test_timestamp_jump_is_reported_as_a_gap(clips: dict[str, Path]) -> None:
     report, frames = _scan(clips["gap.mp4"], fps=1.0)
     assert report.complete

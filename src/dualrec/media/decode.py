@@ -49,6 +49,9 @@ class DecodeOptions:
     mode: DecodeMode = "auto"
     nonref_ratio: float = 4.0
     threads: int = 0  # 0: FFmpeg picks (one per core)
+    # H.264/HEVC: skip the in-loop deblocking filter. Every frame is still decoded (same integrity
+    # evidence); pictures get slightly blocky. Saved ~10 % CPU on a 720p30 clip.
+    skip_loop_filter: bool = False
 
 
 class _Integrity:
@@ -149,6 +152,8 @@ class PyAVFrameSource:
             stream.thread_type = "AUTO"
             if self.options.threads:
                 stream.codec_context.thread_count = self.options.threads
+            if self.options.skip_loop_filter and stream.codec_context.name in ("h264", "hevc"):
+                stream.codec_context.options = {"skip_loop_filter": "all"}
             rate = stream.average_rate or stream.guessed_rate
             stream_fps = float(rate) if rate else 0.0
             mode = self.options.mode
