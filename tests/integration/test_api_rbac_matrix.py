@@ -32,6 +32,8 @@ def _ids(container: Container) -> dict[str, Any]:
         return {"branch": bj.id, "user": target.id}
 
 
+NO_SUCH_RECORDING = "00000000-0000-4000-8000-000000000000"
+
 # (method, path template) -> builds (url, json body) from the ids of objects made for the test
 CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("GET", "/api/v1/users"): lambda i: ("/api/v1/users", None),
@@ -80,6 +82,25 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         {"name": "核心系统", "branch_id": i["branch"], "business_types": ["wealth"]},
     ),
     ("DELETE", "/api/v1/api-keys/{key_id}"): lambda i: ("/api/v1/api-keys/dk_missing", None),
+    ("POST", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),
+    ("GET", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),
+    ("GET", "/api/v1/recordings/{recording_id}"): lambda i: (f"/api/v1/recordings/{NO_SUCH_RECORDING}", None),
+    ("GET", "/api/v1/recordings/{recording_id}/report"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/report",
+        None,
+    ),
+    ("GET", "/api/v1/recordings/{recording_id}/report/patent"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/report/patent",
+        None,
+    ),
+    ("GET", "/api/v1/recordings/{recording_id}/report.pdf"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/report.pdf",
+        None,
+    ),
+    ("GET", "/api/v1/recordings/{recording_id}/evidence/{name}"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/evidence/frame.jpg",
+        None,
+    ),
 }
 
 
@@ -149,7 +170,11 @@ def test_unauthenticated_gets_401_everywhere(app_client: TestClient) -> None:
         if (method, template) in PUBLIC:
             continue
         url = template.replace("{user_id}", "1").replace("{role_id}", "x").replace("{branch_id}", "1")
-        url = url.replace("{key_id}", "x")
+        url = (
+            url.replace("{key_id}", "x")
+            .replace("{recording_id}", NO_SUCH_RECORDING)
+            .replace("{name}", "a.jpg")
+        )
         r = app_client.request(method, url, json={} if method in ("POST", "PATCH") else None)
         assert r.status_code == 401, f"{method} {url} -> {r.status_code}"
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -11,11 +14,40 @@ from dualrec.core.auth_rules import LockoutPolicy
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.jobs.ports import JobContext, JobHandler, JobQueue
+from dualrec.pipeline.qc import QcEngines
 from dualrec.services.auth import AuthConfig, AuthService
+from dualrec.services.qc_jobs import QcJobRunner
+from dualrec.services.recordings import QC_JOB_KIND
 from dualrec.services.secretbox import SecretBox
 from dualrec.settings import Settings
+from dualrec.storage.filesystem import FilesystemBlobStore
+from dualrec.storage.ports import BlobStore
 
-__all__ = ["Container", "build_container", "migrate_database"]
+__all__ = ["Container", "build_container", "job_handlers", "migrate_database"]
+
+
+class LazyEngines:
+    """Builds the AI engines on first use, once per process (models load lazily inside them)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._engines: QcEngines | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> QcEngines:
+        with self._lock:
+            if self._engines is None:
+                from dualrec.bootstrap.engines import build_qc_engines
+
+                s = self._settings
+                self._engines = build_qc_engines(
+                    data_dir=s.data_dir,
+                    asr_model_dir=s.asr_model_dir,
+                    device=s.device,
+                    cpu_threads=s.cpu_threads,
+                )
+            return self._engines
 
 
 @dataclass
@@ -25,6 +57,10 @@ class Container:
     uows: UnitOfWorkFactory
     auth: AuthService
     secretbox: SecretBox
+    blobs: BlobStore
+    engines: Callable[[], QcEngines]
+    jobs: JobQueue | None = None
+    _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
         try:
@@ -34,11 +70,53 @@ class Container:
             return False
         return True
 
+    @property
+    def queue(self) -> JobQueue:
+        assert self.jobs is not None, "job queue not built"
+        return self.jobs
+
+    def start(self) -> None:
+        """Start background work (the in-process job pool re-queues unfinished jobs here)."""
+        if self.jobs is not None and not self._started:
+            self.jobs.start()
+            self._started = True
+
     def close(self) -> None:
+        if self.jobs is not None and self._started:
+            self.jobs.stop(wait=True)
+            self._started = False
         self.engine.dispose()
 
 
-def build_container(settings: Settings, *, migrate: bool = False) -> Container:
+def job_handlers(container: Container) -> dict[str, JobHandler]:
+    from dualrec.bootstrap.jobs import builtin_job_handlers
+
+    runner = QcJobRunner(
+        container.uows,
+        container.blobs,
+        container.engines,
+        container.settings.data_dir / "scratch",
+    )
+    return {**builtin_job_handlers(), QC_JOB_KIND: runner}
+
+
+class LazyWorkerHandler:
+    """For Celery worker processes: builds this process's own container on the first job (after fork)."""
+
+    def __init__(self, settings: Settings, kind: str) -> None:
+        self._settings = settings
+        self._kind = kind
+        self._handler: JobHandler | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any] | None:
+        with self._lock:
+            if self._handler is None:
+                self._handler = job_handlers(build_container(self._settings, with_jobs=False))[self._kind]
+        return self._handler(ctx)
+
+
+def build_container(settings: Settings, *, migrate: bool = False, with_jobs: bool = True) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if migrate:
@@ -58,7 +136,20 @@ def build_container(settings: Settings, *, migrate: bool = False) -> Container:
         ),
         box,
     )
-    return Container(settings=settings, engine=engine, uows=uows, auth=auth, secretbox=box)
+    container = Container(
+        settings=settings,
+        engine=engine,
+        uows=uows,
+        auth=auth,
+        secretbox=box,
+        blobs=FilesystemBlobStore(settings.data_dir / "blobs"),
+        engines=LazyEngines(settings),
+    )
+    if with_jobs:
+        from dualrec.bootstrap.jobs import build_job_queue
+
+        container.jobs = build_job_queue(settings, job_handlers(container), engine=engine)
+    return container
 
 
 def migrate_database(settings: Settings, revision: str = "head") -> None:

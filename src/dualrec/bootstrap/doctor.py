@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -81,15 +80,27 @@ def _database(settings: Settings) -> Finding:
     return Finding("database", "schema", True, f"{engine.dialect.name} at revision {rev}")
 
 
-def _engines() -> list[Finding]:
+def _engines(settings: Settings) -> list[Finding]:
+    from dualrec.media.models.availability import engine_statuses
+
+    return [
+        Finding("ai", st.name, st.ok, st.detail)
+        for st in engine_statuses(whisper_model_dir=settings.asr_model_dir)
+    ]
+
+
+def _jobs(settings: Settings) -> Finding:
+    from dualrec.bootstrap.jobs import check_job_backend
+    from dualrec.db.engine import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
     try:
-        availability = importlib.import_module("dualrec.media.models.availability")
-    except ImportError as exc:
-        return [Finding("ai", "engines", False, f"engine availability module missing: {exc}")]
-    out = []
-    for item in availability.check_all():
-        out.append(Finding("ai", str(item.name), bool(item.ok), str(item.detail)))
-    return out
+        result = check_job_backend(settings, engine=engine)
+    except Exception as exc:
+        return Finding("jobs", settings.job_backend, False, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        engine.dispose()
+    return Finding("jobs", settings.job_backend, result.ok, result.detail)
 
 
 def _frontend() -> Finding:
@@ -101,8 +112,6 @@ def _frontend() -> Finding:
 
 def run_doctor(settings: Settings) -> list[Finding]:
     findings = [
-        _binary("ffmpeg", ["-hide_banner", "-version"], "media", True, "apt-get install ffmpeg"),
-        _binary("espeak-ng", ["--version"], "media", False, "apt-get install espeak-ng (server-side TTS)"),
         Finding(
             "media",
             "CJK font",
@@ -112,21 +121,15 @@ def run_doctor(settings: Settings) -> list[Finding]:
         ),
         _data_dir(settings),
         _database(settings),
-        *_engines(),
+        *_engines(settings),
         _frontend(),
         _binary(
             "soffice", ["--version"], "documents", False, "optional: LibreOffice converts Word/PowerPoint"
         ),
     ]
-    if settings.job_backend == "celery":
-        findings.append(
-            Finding(
-                "jobs",
-                "celery broker",
-                bool(settings.celery_broker_url),
-                settings.masked()["celery_broker_url"],
-            )
-        )
+    database = next(f for f in findings if f.area == "database")
+    if database.ok:  # the job check writes a job row: it needs a migrated database
+        findings.append(_jobs(settings))
     if os.environ.get("DUALREC_ENV", settings.env) == "production" and settings.database_url.startswith(
         "sqlite"
     ):

@@ -37,6 +37,8 @@ class AuditAction:
     APIKEY_CREATED = "apikey.created"
     APIKEY_REVOKED = "apikey.revoked"
     SETTINGS_UPDATED = "settings.updated"
+    RECORDING_UPLOADED = "recording.uploaded"
+    RECORDING_QC_FINISHED = "recording.qc_finished"
 
 
 def chain_hash(

@@ -138,3 +138,29 @@ class JobRow(Base):
 
 
 Index("ix_audit_events_actor_at", AuditEventRow.actor, AuditEventRow.at)
+
+
+class RecordingRow(Base):
+    """An uploaded recording and the state of its QC (reports and evidence live in the blob store)."""
+
+    __tablename__ = "recordings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    running_no: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    blob_key: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)  # task / flow / markers / id photo key
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued|running|done|failed
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    artifacts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # report/patent/pdf/evidence → blob keys
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

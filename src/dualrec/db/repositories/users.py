@@ -51,7 +51,10 @@ class UserRepository:
             stmt = stmt.where(BranchRow.path.startswith(branch_path, autoescape=True))
         if q:
             stmt = stmt.where(
-                or_(UserRow.username.contains(q, autoescape=True), UserRow.display_name.contains(q, autoescape=True))
+                or_(
+                    UserRow.username.contains(q, autoescape=True),
+                    UserRow.display_name.contains(q, autoescape=True),
+                )
             )
         total = self._s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self._s.execute(stmt.order_by(UserRow.id).offset(offset).limit(limit)).all()

@@ -1,0 +1,178 @@
+"""Recordings submitted for QC: upload, status, reports (native, patent format, PDF) and evidence frames."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, Page
+from dualrec.core.rbac import Permission as P
+from dualrec.core.recordings import Recording
+from dualrec.services import recordings as svc
+from dualrec.services.context import Actor
+
+router = APIRouter(prefix="/recordings", tags=["recordings"])
+
+RecordingId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
+
+
+class RecordingOut(BaseModel):
+    id: str
+    running_no: str
+    filename: str
+    size: int
+    sha256: str
+    branch_id: int
+    created_by: str
+    status: str
+    progress: float | None
+    verdict: str | None
+    risk_score: int | None
+    reasons: list[str]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    links: dict[str, str]
+
+
+def recording_out(rec: Recording, progress: float | None = None) -> RecordingOut:
+    base = f"/api/v1/recordings/{rec.id}"
+    links = {"self": base}
+    if rec.status == "done":
+        links.update(report=f"{base}/report", patent=f"{base}/report/patent")
+        if (rec.artifacts or {}).get("pdf"):
+            links["pdf"] = f"{base}/report.pdf"
+    return RecordingOut(
+        id=rec.id,
+        running_no=rec.running_no,
+        filename=rec.filename,
+        size=rec.size,
+        sha256=rec.sha256,
+        branch_id=rec.branch_id,
+        created_by=rec.created_by,
+        status=rec.status,
+        progress=progress,
+        verdict=rec.verdict,
+        risk_score=rec.risk_score,
+        reasons=list((rec.summary or {}).get("reasons", [])),
+        error=rec.error,
+        created_at=rec.created_at,
+        finished_at=rec.finished_at,
+        links=links,
+    )
+
+
+@router.post(
+    "", response_model=RecordingOut, status_code=202, summary="上传录像并质检 / upload a recording for QC"
+)
+async def upload_recording(
+    actor: Annotated[Actor, perm(P.RECORDINGS_UPLOAD)],
+    container: ContainerDep,
+    file: Annotated[UploadFile, File(description="MP4/MOV/WebM/MKV recording")],
+    task: Annotated[
+        str | None, Form(description='JSON: {"running_no", "customer_name", "id_number", "mode"}')
+    ] = None,
+    flow: Annotated[str | None, Form(description="JSON flow (nodes, scripts, expected answers)")] = None,
+    markers: Annotated[str | None, Form(description="JSON list of markers (打点)")] = None,
+    branch_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+    id_photo: Annotated[UploadFile | None, File(description="ID card / stored photo (JPEG/PNG)")] = None,
+) -> RecordingOut:
+    inputs = svc.parse_inputs(task=task, flow=flow, markers=markers)
+    photo = await id_photo.read(svc.MAX_ID_PHOTO_BYTES + 1) if id_photo is not None else None
+    rec = svc.submit_recording(
+        container.uows,
+        container.blobs,
+        container.queue,
+        actor=actor,
+        data=file.file,
+        filename=file.filename or "recording",
+        content_type=file.content_type or "application/octet-stream",
+        branch_id=branch_id,
+        inputs=inputs,
+        id_photo=photo,
+        max_bytes=container.settings.max_upload_bytes,
+    )
+    return recording_out(rec, 0.0)
+
+
+@router.get("", response_model=Page[RecordingOut], summary="录像列表 / list recordings")
+def list_recordings(
+    actor: Annotated[Actor, perm(P.RECORDINGS_READ)],
+    container: ContainerDep,
+    running_no: Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN)] = None,
+    status: Annotated[str | None, Query(pattern=r"^(queued|running|done|failed)$")] = None,
+    verdict: Annotated[str | None, Query(pattern=r"^(PASS|REVIEW|FAIL)$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page[RecordingOut]:
+    items, total = svc.list_recordings(
+        container.uows,
+        actor=actor,
+        running_no=running_no,
+        status=status,
+        verdict=verdict,
+        page=page,
+        page_size=page_size,
+    )
+    return Page[RecordingOut](
+        items=[recording_out(r) for r in items], total=total, page=page, page_size=page_size
+    )
+
+
+@router.get(
+    "/{recording_id}", response_model=RecordingOut, summary="录像与质检状态 / recording and QC status"
+)
+def get_recording(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.RECORDINGS_READ)], container: ContainerDep
+) -> RecordingOut:
+    rec = svc.get_recording(container.uows, actor=actor, recording_id=recording_id)
+    progress = None
+    if rec.job_id and rec.status in ("queued", "running"):
+        progress = container.queue.get(rec.job_id).progress
+    return recording_out(rec, progress)
+
+
+def _artifact(container: ContainerDep, actor: Actor, recording_id: str, name: str) -> Response:
+    data, content_type = svc.open_artifact(
+        container.uows, container.blobs, actor=actor, recording_id=recording_id, name=name
+    )
+    headers: dict[str, Any] = {"Cache-Control": "private, max-age=300"}
+    if content_type == "application/pdf":
+        headers["Content-Disposition"] = f'inline; filename="qc-{recording_id}.pdf"'
+    return Response(data, media_type=content_type, headers=headers)
+
+
+@router.get("/{recording_id}/report", summary="质检报告 (JSON) / native QC report")
+def get_report(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> Response:
+    return _artifact(container, actor, recording_id, "report")
+
+
+@router.get("/{recording_id}/report/patent", summary="质检报告 (专利格式) / report in the SPEC §5 format")
+def get_patent_report(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> Response:
+    return _artifact(container, actor, recording_id, "patent")
+
+
+@router.get("/{recording_id}/report.pdf", summary="质检报告 PDF / PDF report")
+def get_pdf_report(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> Response:
+    return _artifact(container, actor, recording_id, "pdf")
+
+
+@router.get("/{recording_id}/evidence/{name}", summary="证据帧 / evidence frame")
+def get_evidence(
+    recording_id: RecordingId,
+    name: Annotated[str, Path(max_length=90, pattern=r"^[A-Za-z0-9._-]+$")],
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+) -> Response:
+    return _artifact(container, actor, recording_id, f"evidence/{name}")

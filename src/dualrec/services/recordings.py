@@ -1,0 +1,226 @@
+"""Recordings submitted for QC: upload → stored blob → QC job → reports and evidence in the blob store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dualrec.core.audit import AuditAction
+from dualrec.core.branches import in_scope
+from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.recordings import Recording
+from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.jobs.ports import JobQueue
+from dualrec.services import audit
+from dualrec.services.context import Actor
+from dualrec.services.scope import branch_in_scope
+from dualrec.storage.ports import BlobStore, Readable
+
+__all__ = [
+    "ARTIFACT_TYPES",
+    "QC_JOB_KIND",
+    "QC_MAX_ATTEMPTS",
+    "QcInputs",
+    "get_recording",
+    "list_recordings",
+    "open_artifact",
+    "parse_inputs",
+    "submit_recording",
+]
+
+QC_JOB_KIND = "qc.recording"
+QC_MAX_ATTEMPTS = 2  # a crash is retried once; a broken file fails the same way twice
+ARTIFACT_TYPES = {
+    "report": "application/json",
+    "patent": "application/json",
+    "pdf": "application/pdf",
+}
+MAX_ID_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class QcInputs:
+    """What a caller may send with a recording (all optional), validated before anything is stored."""
+
+    task: dict[str, Any]
+    flow: dict[str, Any] | None
+    markers: list[Any] | None
+
+
+def _json_field(raw: str | None, name: str, kind: type) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{name} 不是合法的 JSON / {name} is not valid JSON: {exc.msg}",
+            details={"errors": [{"loc": [name], "msg": "invalid JSON"}]},
+        ) from exc
+    if not isinstance(value, kind):
+        raise InvalidInputError(
+            f"{name} 类型错误 / {name} must be a JSON {kind.__name__}",
+            details={"errors": [{"loc": [name], "msg": f"expected {kind.__name__}"}]},
+        )
+    return value
+
+
+def parse_inputs(*, task: str | None, flow: str | None, markers: str | None) -> QcInputs:
+    task_d = _json_field(task, "task", dict) or {}
+    flow_d = _json_field(flow, "flow", dict)
+    markers_l = _json_field(markers, "markers", list)
+    for key in task_d:
+        if key not in ("running_no", "customer_name", "id_number", "mode", "business_type"):
+            raise InvalidInputError(
+                f"task 含未知字段 / unknown task field: {key}",
+                details={"errors": [{"loc": ["task", key], "msg": "unknown field"}]},
+            )
+    parsed_flow = (
+        parse_flow(flow_d) if flow_d is not None else None
+    )  # raises InvalidInputError with the place
+    if markers_l is not None:
+        parse_markers(markers_l, parsed_flow)
+    return QcInputs(task=task_d, flow=flow_d, markers=markers_l)
+
+
+def submit_recording(
+    uows: UnitOfWorkFactory,
+    blobs: BlobStore,
+    queue: JobQueue,
+    *,
+    actor: Actor,
+    data: Readable,
+    filename: str,
+    content_type: str,
+    branch_id: int | None,
+    inputs: QcInputs,
+    id_photo: bytes | None,
+    max_bytes: int,
+) -> Recording:
+    assert actor.principal is not None
+    with uows() as uow:  # validate the branch before reading gigabytes
+        branch = branch_in_scope(uow, actor.principal, branch_id or actor.principal.branch_id)
+    photo_key = None
+    if id_photo is not None:
+        photo_key = _store_photo(blobs, id_photo)
+    ref = blobs.put(data, content_type=content_type or "application/octet-stream", max_bytes=max_bytes)
+    if ref.size == 0:
+        blobs.delete(ref.key)
+        raise InvalidInputError(
+            "录像文件为空 / the recording is empty",
+            details={"errors": [{"loc": ["file"], "msg": "empty file"}]},
+        )
+    now = datetime.now(UTC)
+    running_no = str(inputs.task.get("running_no") or "")[:64]
+    rec = Recording(
+        id=str(uuid.uuid4()),
+        branch_id=branch.id,
+        branch_path=branch.path,
+        created_by=actor.name,
+        running_no=running_no,
+        filename=filename[:255] or "recording",
+        content_type=content_type[:100],
+        size=ref.size,
+        sha256=ref.sha256,
+        blob_key=ref.key,
+        status="queued",
+        created_at=now,
+        updated_at=now,
+        inputs={
+            "task": inputs.task,
+            "flow": inputs.flow,
+            "markers": inputs.markers,
+            "id_photo_key": photo_key,
+        },
+    )
+    with uows() as uow:
+        uow.recordings.add(rec)
+        audit.record(
+            uow,
+            actor=actor,
+            action=AuditAction.RECORDING_UPLOADED,
+            target_type="recording",
+            target_id=rec.id,
+            details={"sha256": ref.sha256, "size": ref.size, "running_no": running_no},
+        )
+        uow.commit()
+    job_id = queue.enqueue(QC_JOB_KIND, {"recording_id": rec.id}, max_attempts=QC_MAX_ATTEMPTS)
+    with uows() as uow:
+        uow.recordings.update(rec.id, job_id=job_id)
+        uow.commit()
+        stored = uow.recordings.get(rec.id)
+    assert stored is not None
+    return stored
+
+
+def _store_photo(blobs: BlobStore, data: bytes) -> str:
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_ID_PHOTO_BYTES:
+        raise InvalidInputError("证件照过大 / ID photo larger than 10 MB")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise InvalidInputError(
+            "证件照不是可识别的图片 / the ID photo is not a readable image",
+            details={"errors": [{"loc": ["id_photo"], "msg": "not an image"}]},
+        ) from exc
+    return blobs.put(data, content_type="image/jpeg").key
+
+
+def get_recording(uows: UnitOfWorkFactory, *, actor: Actor, recording_id: str) -> Recording:
+    assert actor.principal is not None
+    with uows() as uow:
+        rec = uow.recordings.get(recording_id)
+    if rec is None or not in_scope(actor.principal.branch_path, rec.branch_path):
+        raise NotFoundError("录像不存在 / recording not found", details={"recording_id": recording_id})
+    return rec
+
+
+def list_recordings(
+    uows: UnitOfWorkFactory,
+    *,
+    actor: Actor,
+    running_no: str | None,
+    status: str | None,
+    verdict: str | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[Recording], int]:
+    assert actor.principal is not None
+    with uows() as uow:
+        return uow.recordings.search(
+            scope_path=actor.principal.branch_path,
+            running_no=running_no,
+            status=status,
+            verdict=verdict,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
+
+
+def open_artifact(
+    uows: UnitOfWorkFactory, blobs: BlobStore, *, actor: Actor, recording_id: str, name: str
+) -> tuple[bytes, str]:
+    """A report (``report``, ``patent``, ``pdf``) or an evidence image (``evidence/<name>``)."""
+    rec = get_recording(uows, actor=actor, recording_id=recording_id)
+    artifacts = rec.artifacts or {}
+    if name.startswith("evidence/"):
+        key = (artifacts.get("evidence") or {}).get(name.removeprefix("evidence/"))
+        content_type = "image/jpeg"
+    else:
+        key = artifacts.get(name)
+        content_type = ARTIFACT_TYPES.get(name, "application/octet-stream")
+    if not key:
+        if rec.status in ("queued", "running"):
+            raise NotFoundError("质检尚未完成 / QC has not finished yet", details={"status": rec.status})
+        raise NotFoundError(f"没有该文件 / no artifact {name!r}")
+    with blobs.open(key) as fh:
+        return fh.read(), content_type
