@@ -88,7 +88,10 @@ class Settings(BaseSettings):
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.env == "production":
             problems = []
-            if self.secret_key.get_secret_value() == DEV_SECRET or len(self.secret_key.get_secret_value()) < 32:
+            if (
+                self.secret_key.get_secret_value() == DEV_SECRET
+                or len(self.secret_key.get_secret_value()) < 32
+            ):
                 problems.append("DUALREC_SECRET_KEY must be set to a random value of at least 32 characters")
             if not self.cookie_secure:
                 problems.append("DUALREC_COOKIE_SECURE must be true (serve over HTTPS)")
