@@ -98,7 +98,7 @@ pytest: deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: deps
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(STAMPS) .mypy_cache .ruff_cache .pytest_cache test-artifacts
