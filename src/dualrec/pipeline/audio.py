@@ -12,7 +12,6 @@ from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment, Vo
 __all__ = ["AudioAnalysis", "analyse_audio", "levels_db"]
 
 logger = logging.getLogger(__name__)
-ASR_PROMPT = "以下是普通话的句子。"  # nudges Whisper to simplified Chinese; never the expected script
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def analyse_audio(
         return AudioAnalysis(levels, speech, (), None)
     end = min(len(samples), int((speech[-1][1] + 1.0) * sample_rate))  # skip trailing silence
     try:
-        segs = asr.transcribe(samples[:end], sample_rate=sample_rate, language=language, prompt=ASR_PROMPT)
+        segs = asr.transcribe(samples[:end], sample_rate=sample_rate, language=language)
     except Exception as exc:
         logger.warning("ASR failed", exc_info=True)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")

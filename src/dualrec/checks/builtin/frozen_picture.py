@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.segments import frame_runs
+from dualrec.checks.segments import flag_runs
 from dualrec.core.qc import CheckResult, Severity
 
 ID = "frozen_picture"
@@ -15,12 +15,16 @@ def run(ctx: CheckContext) -> CheckResult:
     still = ctx.threshold(ID, "motion_max")
     luma, contrast = ctx.threshold("black_screen", "luma_max"), ctx.threshold("black_screen", "contrast_max")
     step = ctx.frame_interval
-    runs = frame_runs(
-        ctx.frames,
-        lambda f: f.motion is not None and f.motion < still and not f.is_dark_or_covered(luma, contrast),
-        step,
-        ctx.threshold(ID, "min_duration") - step,
-    )
+    frames = ctx.frames
+    flags = [
+        f.motion is not None and f.motion < still and not f.is_dark_or_covered(luma, contrast) for f in frames
+    ]
+    # a still picture re-encoded at a keyframe changes a little for one sample: close such gaps
+    for i in range(1, len(flags) - 1):
+        m = frames[i].motion
+        if not flags[i] and flags[i - 1] and flags[i + 1] and m is not None and m < 10 * still:
+            flags[i] = True
+    runs = flag_runs([f.t for f in frames], flags, step, ctx.threshold(ID, "min_duration") - step)
     # a run starts at the first sample equal to the one before it: the freeze began one step earlier
     runs = [(max(0.0, a - step), b) for a, b in runs]
     out = [

@@ -1,0 +1,80 @@
+"""Builds the QC engines from plain values (data dir, model dir, device, threads).
+
+The concrete adapters are imported inside the function, so importing this module loads no model
+library. An engine whose package or model files are missing is left out, with the reason, and the
+checks that need it report ``not_run`` with that reason instead of passing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dualrec.media.ports import Device
+from dualrec.pipeline.qc import QcEngines
+
+__all__ = ["build_qc_engines"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_qc_engines(
+    *,
+    data_dir: Path,
+    asr_model_dir: Path | None = None,
+    device: Device = "cpu",
+    cpu_threads: int = 0,
+    asr: bool = True,
+    faces: bool = True,
+    ocr: bool = True,
+) -> QcEngines:
+    from dualrec.media.decode import DecodeOptions, PyAVAudioSource, PyAVFrameSource
+    from dualrec.media.models import availability
+    from dualrec.media.probe import PyAVProbe
+
+    unavailable: dict[str, str] = {}
+
+    def usable(name: str, status: availability.EngineStatus) -> bool:
+        if not status.ok:
+            unavailable[name] = f"{status.name} 不可用 / unavailable: {status.detail}"
+            logger.warning("QC engine %s unavailable: %s", name, status.detail)
+        return status.ok
+
+    speech = vad = face_engine = text = None
+    if asr and usable("asr", availability.whisper_status(asr_model_dir)):
+        from dualrec.media.models.whisper_asr import (
+            WhisperOptions,
+            WhisperSpeechRecognizer,
+            default_model_dir,
+        )
+
+        speech = WhisperSpeechRecognizer(
+            WhisperOptions(
+                model_dir=default_model_dir(data_dir),
+                custom_model_dir=asr_model_dir,
+                device=device,
+                cpu_threads=cpu_threads,
+            )
+        )
+    if usable("vad", availability.webrtcvad_status()):
+        from dualrec.media.models.webrtc_vad import WebRtcVoiceActivityDetector
+
+        vad = WebRtcVoiceActivityDetector()
+    if faces and usable("faces", availability.dlib_status()):
+        from dualrec.media.models.dlib_faces import DlibFaceAnalyzer, DlibFaceOptions
+
+        face_engine = DlibFaceAnalyzer(DlibFaceOptions(device=device))
+    if ocr and usable("ocr", availability.rapidocr_status()):
+        from dualrec.media.models.rapid_ocr import RapidOCROptions, RapidTextRecognizer
+
+        text = RapidTextRecognizer(RapidOCROptions(device=device, threads=cpu_threads))
+    return QcEngines(
+        probe=PyAVProbe(),
+        frames=PyAVFrameSource(DecodeOptions(threads=cpu_threads)),
+        audio=PyAVAudioSource(),
+        asr=speech,
+        vad=vad,
+        faces=face_engine,
+        ocr=text,
+        unavailable=unavailable,
+    )
