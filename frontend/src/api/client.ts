@@ -41,8 +41,15 @@ const sessionMiddleware: Middleware = {
   },
 };
 
-export const api = createClient<paths>({
-  baseUrl: globalThis.location?.origin ?? "",
-  credentials: "same-origin",
-});
-api.use(sessionMiddleware);
+/** A client for the dualrec API at `baseUrl` (the page's own origin in the app). */
+export function createApiClient(baseUrl: string, fetchImpl?: typeof fetch) {
+  const client = createClient<paths>({
+    baseUrl,
+    credentials: "same-origin",
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+  client.use(sessionMiddleware);
+  return client;
+}
+
+export const api = createApiClient(globalThis.location?.origin ?? "");
