@@ -45,8 +45,7 @@ python-deps: $(STAMPS)/python-deps
 $(STAMPS)/python-deps: pyproject.toml | $(STAMPS)/apt
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	@$(PY) -m pip install -q -e '.[$(PY_EXTRAS)]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(PY_EXTRAS)]'
 	@$(PY) -c "import dualrec, fastapi, sqlalchemy, faster_whisper, dlib, rapidocr_onnxruntime, playwright" \
 	  || { echo "python dependencies failed to install"; exit 1; }
 	@touch $@

@@ -24,7 +24,7 @@ from dualrec.settings import Settings
 from dualrec.storage.filesystem import FilesystemBlobStore
 from dualrec.storage.ports import BlobStore
 
-__all__ = ["Container", "build_container", "job_handlers", "migrate_database"]
+__all__ = ["Container", "build_container", "job_handlers", "migrate_database", "worker_job_handlers"]
 
 
 class LazyEngines:
@@ -114,6 +114,13 @@ class LazyWorkerHandler:
             if self._handler is None:
                 self._handler = job_handlers(build_container(self._settings, with_jobs=False))[self._kind]
         return self._handler(ctx)
+
+
+def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
+    """The handler table of a ``dualrec worker`` process: built-ins plus QC, each process its own container."""
+    from dualrec.bootstrap.jobs import builtin_job_handlers
+
+    return {**builtin_job_handlers(), QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND)}
 
 
 def build_container(settings: Settings, *, migrate: bool = False, with_jobs: bool = True) -> Container:

@@ -24,6 +24,7 @@ def worker(
     pool: Annotated[str, typer.Option("--pool", help="prefork | threads | solo")] = "prefork",
 ) -> None:
     """运行后台任务进程 / run a background job worker (needs DUALREC_JOB_BACKEND=celery and Redis)."""
+    from dualrec.bootstrap.container import worker_job_handlers
     from dualrec.bootstrap.jobs import build_celery_worker_app
 
     if pool not in ("prefork", "threads", "solo"):
@@ -34,7 +35,7 @@ def worker(
             "DUALREC_JOB_BACKEND is %r: the server runs jobs itself and sends none to this worker",
             settings.job_backend,
         )
-    app = build_celery_worker_app(settings, queue_name=queue)
+    app = build_celery_worker_app(settings, handlers=worker_job_handlers(settings), queue_name=queue)
     workers = concurrency if concurrency is not None else settings.job_workers
     app.worker_main(
         [
