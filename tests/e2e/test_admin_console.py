@@ -210,6 +210,15 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     export = page.get_by_role("link", name="导出 CSV")
     expect(export).to_have_attribute("href", "/api/v1/audit-events/export.csv")
     shot(page, "10-audit-log")
+    # Filtering by action narrows the table and the export link alike.
+    page.get_by_label("操作", exact=True).fill("branch.created")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("tbody")).not_to_contain_text("auth.login")
+    actions = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert actions and all("branch.created" in a for a in actions), actions
+    expect(export).to_have_attribute("href", "/api/v1/audit-events/export.csv?action=branch.created")
+    csv = page.request.get(export.get_attribute("href") or "")
+    assert csv.ok and "branch.created" in csv.text() and "auth.login" not in csv.text()
 
     # Branches: deleting a branch that still has users is refused with the server's explanation.
     sidebar(page).get_by_role("link", name="网点管理").click()
