@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import ADMIN_PASSWORD
 
@@ -244,3 +244,22 @@ def test_language_switch_changes_the_ui_to_english(page: Page, shot: Shot) -> No
     # The choice survives a reload.
     page.reload()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_phone_sized_screen_keeps_login_and_navigation_usable(
+    chromium: Browser, server_url: str, shot: Shot
+) -> None:
+    context = chromium.new_context(
+        base_url=server_url, locale="zh-CN", viewport={"width": 390, "height": 844}
+    )
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        login(page, "admin", ADMIN_PASSWORD)
+        expect(page.get_by_role("heading", name=re.compile("^欢迎"))).to_be_visible()
+        expect(sidebar(page).get_by_role("link", name="用户管理")).to_be_in_viewport()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"home page is {overflow}px wider than the phone screen"
+        shot(page, "16-phone-home")
+    finally:
+        context.close()
