@@ -126,3 +126,25 @@ def test_streamed_wav_header_is_rewritten_with_real_sizes() -> None:
         assert wav.readframes(1000) == pcm
     with pytest.raises(EngineUnavailableError):
         _complete_wav(b"not a wav at all")
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech", "logprob", "ratio", "dropped"),
+    [
+        ("欢迎大家来体验达摩院推出的语音识别模型。", 0.08, -0.36, 0.85, False),
+        ("好的好的好的。", 0.2, -0.4, 1.2, False),
+        ("请您您您您您您您您您您您您。", 0.59, -1.04, 2.21, True),  # Whisper base on digital silence
+        ("证证证证证证", 0.3, -0.5, 1.5, True),
+        ("请问问问问问问问问问问问问问问问问问问问问问问问问问问问", 0.7, -0.27, 8.47, True),
+        ("我想问我在冰台新区有房", 0.92, -0.3, 0.8, True),  # the model says: no speech here
+    ],
+)
+def test_hallucinated_segments_are_recognised(
+    text: str, no_speech: float, logprob: float, ratio: float, dropped: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from dualrec.media.models.whisper_asr import _looks_hallucinated
+
+    seg = SimpleNamespace(no_speech_prob=no_speech, avg_logprob=logprob, compression_ratio=ratio)
+    assert _looks_hallucinated(seg, text, WhisperOptions(model_dir=Path("unused"))) is dropped

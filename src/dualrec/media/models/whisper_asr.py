@@ -151,7 +151,7 @@ class WhisperOptions:
     max_new_tokens: int = 224
     max_compression_ratio: float = 2.4  # above: a repetition loop
     max_no_speech_prob: float = 0.8  # above: the model itself says there is no speech
-    max_repeated_char_share: float = 0.5  # one character making up more than this of 8+ characters
+    max_repeated_char_share: float = 0.6  # one character making up more than this of 5+ characters
 
 
 _models: dict[tuple[str, str, str, int], Any] = {}
@@ -211,7 +211,7 @@ def _looks_hallucinated(seg: Any, text: str, opts: WhisperOptions) -> bool:
     if seg.no_speech_prob > 0.5 and seg.avg_logprob < -1.0:  # Whisper's own silence rule, a bit wider
         return True
     chars = [c for c in text if c.isalnum()]
-    if len(chars) >= 8:
+    if len(chars) >= 5:
         top = max(chars.count(c) for c in set(chars))
         if top / len(chars) > opts.max_repeated_char_share:
             return True
