@@ -83,7 +83,7 @@ def queue_name() -> Iterator[str]:
     import redis
 
     client = redis.Redis.from_url(BROKER)
-    client.delete(name, f"_kombu.binding.{name}")
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
     client.close()
 
 

@@ -71,3 +71,37 @@ def test_celery_task_retries_then_records_success_and_failure(engine: Engine) ->
     assert bad_info.status == "failed" and bad_info.attempts == 2
     assert bad_info.error == "TimeoutError: ASR engine busy (attempt 2)"
     assert attempts == {ok: [1, 2], bad: [1, 2]}
+
+
+def test_celery_worker_takes_over_a_job_whose_worker_went_silent(engine: Engine) -> None:
+    pytest.importorskip("celery", reason="the [celery] extra is not installed")
+    from celery import signals
+    from celery.contrib.testing.worker import start_worker
+
+    store = SqlJobStore(engine)
+    runs: list[str] = []
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        runs.append(ctx.job_id)
+        return {"attempt": ctx.attempt}
+
+    handlers = {"test.work": handler}
+    app = build_celery_app(
+        broker_url="memory://",
+        result_backend="cache+memory://",
+        queue_name="unit",
+        runtime_factory=lambda: CeleryJobRuntime(store=store, handlers=handlers),
+        stale_after=1.0,
+        heartbeat_interval=0.2,
+        sweep_interval=0.3,
+    )
+    queue = CeleryJobQueue(store, handlers.keys(), app, queue_name="unit")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        # The test harness does not announce readiness; a real worker does (and starts the sweeper).
+        signals.worker_ready.send(sender=worker)
+        # A worker process claimed this job, then died without a word (no heartbeat any more).
+        job_id = store.add(kind="test.work", payload={"recording_id": 4}, max_attempts=3).id
+        assert store.claim(job_id, worker="oom-killed/77") is not None
+        info = _wait(queue, job_id)
+    assert info.status == "done" and info.attempts == 2 and info.result == {"attempt": 2}
+    assert runs == [job_id]

@@ -3,7 +3,9 @@
 ``build_celery_app`` makes a Celery app (JSON only, late acks, prefetch 1) with one generic task,
 ``dualrec.run_job(job_id)``: it claims the row, runs the registered handler and records the outcome
 in the database, exactly like the in-process queue (same ``execute_job``). A failed attempt with
-attempts left is sent again with exponential backoff.
+attempts left is sent again with exponential backoff. Each worker, when ready and then every
+``sweep_interval`` seconds, re-queues and re-sends jobs whose worker went silent (no heartbeat for
+``stale_after`` seconds); at start it also re-sends queued jobs the broker may have lost.
 
 Celery is imported inside functions only: importing this module does not load it.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,18 +43,32 @@ class CeleryJobRuntime:
 
 
 class _PerProcess:
+    """The runtime of this process. A forked child (prefork pool) never uses its parent's: the lock
+    is renewed and the parent's runtime dropped right after ``fork`` (its threads may have held them)."""
+
     def __init__(self, factory: Callable[[], CeleryJobRuntime]) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._pid = -1
         self._runtime: CeleryJobRuntime | None = None
+        me = weakref.ref(self)
+
+        def after_fork_in_child() -> None:
+            holder = me()
+            if holder is not None:
+                holder._forget_parent()
+
+        os.register_at_fork(after_in_child=after_fork_in_child)
+
+    def _forget_parent(self) -> None:
+        self._lock = threading.Lock()
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None and runtime.after_fork is not None:
+            runtime.after_fork()
 
     def get(self) -> CeleryJobRuntime:
         with self._lock:
-            if self._runtime is None or self._pid != os.getpid():
-                if self._runtime is not None and self._runtime.after_fork is not None:
-                    self._runtime.after_fork()
-                self._runtime, self._pid = self._factory(), os.getpid()
+            if self._runtime is None:
+                self._runtime = self._factory()
             return self._runtime
 
 
@@ -64,6 +81,7 @@ def build_celery_app(
     retry_base_delay: float = 5.0,
     heartbeat_interval: float = 10.0,
     stale_after: float = 120.0,
+    sweep_interval: float = 60.0,
 ) -> Any:
     """A Celery app for both sides: producers only send, workers also need ``runtime_factory``."""
     from celery import Celery, signals
@@ -99,7 +117,7 @@ def build_celery_app(
             send(job_id)
         return requeued
 
-    @app.task(name=RUN_JOB_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+    @app.task(name=RUN_JOB_TASK, ignore_result=True, shared=False)  # type: ignore[untyped-decorator]
     def run_job(job_id: str) -> str:
         if runtime is None:
             raise EngineUnavailableError("this Celery app was built without a job runtime (not a worker)")
@@ -121,21 +139,51 @@ def build_celery_app(
             send(job_id, countdown=delay)
         return outcome.status
 
-    def on_worker_ready(sender: Any = None, **_: Any) -> None:
+    def resend_queued(already_sent: set[str]) -> None:
+        """Queued rows the broker may have lost (e.g. Redis restarted empty) are sent again."""
+        if runtime is None:
+            return
+        rt = runtime.get()
+        for job in rt.store.list_unfinished(status="queued"):
+            if job.id not in already_sent and job.kind in rt.handlers:
+                send(job.id)
+
+    stop_sweeping = threading.Event()
+
+    def sweep_loop() -> None:
+        """Every ``sweep_interval``: jobs whose worker process died (OOM, kill) are found by their
+        silent heartbeat and sent again."""
+        while not stop_sweeping.wait(sweep_interval):
+            try:
+                sweep()
+            except Exception:
+                logger.exception("sweep of interrupted jobs failed")
+
+    def on_worker_init(sender: Any = None, **_: Any) -> None:
+        # Runs in the main thread before the prefork pool forks: no helper thread may exist yet
+        # (a child forked while a thread holds an import or pool lock would hang). This also
+        # imports the database driver once, in the parent.
         if getattr(sender, "app", None) is not app:
             return
         try:
-            sent = sweep()
-            if runtime is not None:  # messages lost by the broker (e.g. Redis restarted empty)
-                rt = runtime.get()
-                for job in rt.store.list_unfinished(status="queued"):
-                    if job.id not in sent and job.kind in rt.handlers:
-                        send(job.id)
+            resend_queued(sweep())
         except Exception:
             logger.exception("startup sweep of unfinished jobs failed")
 
+    def on_worker_ready(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        stop_sweeping.clear()
+        threading.Thread(target=sweep_loop, name="dualrec-job-sweeper", daemon=True).start()
+
+    def on_worker_shutdown(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is app:
+            stop_sweeping.set()
+
     if runtime is not None:
+        signals.worker_init.connect(on_worker_init, weak=False)
         signals.worker_ready.connect(on_worker_ready, weak=False)
+        signals.worker_shutdown.connect(on_worker_shutdown, weak=False)
     return app
 
 
