@@ -166,7 +166,8 @@ class MediaFactory:
             last = "v2"
         if defect == "card":
             inputs += ["-loop", "1", "-framerate", str(FPS), "-i", str(self.id_card())]
-            chain.append(f"[{last}][4:v]overlay=x=200:y=80:enable='between(t,1,5)'[vc]")
+            chain.append("[4:v]scale=330:-2[card]")
+            chain.append(f"[{last}][card]overlay=x=306:y=120:enable='between(t,1,5)'[vc]")
             last = "vc"
         chain.append(f"[{last}]noise=alls=8:allf=t[vn]")
         last = "vn"
