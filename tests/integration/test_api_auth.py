@@ -211,3 +211,10 @@ def test_audit_csv_export_has_bom_and_rows(app_client: TestClient) -> None:
     text = r.content.decode("utf-8")
     assert text.startswith("\ufeffid,at,actor,action")
     assert ",admin,auth.login," in text
+
+
+def test_settings_view_masks_secrets(app_client: TestClient) -> None:
+    login(app_client, "admin", ADMIN_PASSWORD)
+    shown = app_client.get("/api/v1/system/settings").json()
+    assert shown["secret_key"] == "********" and shown["admin_password"] == "********"
+    assert shown["env"] == "test" and "database_url" in shown

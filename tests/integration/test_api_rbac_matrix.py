@@ -83,6 +83,8 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("DELETE", "/api/v1/api-keys/{key_id}"): lambda i: ("/api/v1/api-keys/dk_missing", None),
     ("POST", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),
+    ("GET", "/api/v1/system/settings"): lambda i: ("/api/v1/system/settings", None),
+    ("GET", "/api/v1/system/jobs/{job_id}"): lambda i: (f"/api/v1/system/jobs/{NO_SUCH_RECORDING}", None),
     ("GET", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),
     ("GET", "/api/v1/recordings/{recording_id}"): lambda i: (f"/api/v1/recordings/{NO_SUCH_RECORDING}", None),
     ("GET", "/api/v1/recordings/{recording_id}/report"): lambda i: (
@@ -174,6 +176,7 @@ def test_unauthenticated_gets_401_everywhere(app_client: TestClient) -> None:
             url.replace("{key_id}", "x")
             .replace("{recording_id}", NO_SUCH_RECORDING)
             .replace("{name}", "a.jpg")
+            .replace("{job_id}", NO_SUCH_RECORDING)
         )
         r = app_client.request(method, url, json={} if method in ("POST", "PATCH") else None)
         assert r.status_code == 401, f"{method} {url} -> {r.status_code}"
