@@ -16,6 +16,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL("../src/dualrec/web/dist", import.meta.url)),
     emptyOutDir: true,
+    // On a busy 2-core machine every build is "slow"; the timing report is noise there.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
     proxy: { "/api": { target: apiTarget, changeOrigin: false } },
