@@ -320,3 +320,47 @@ def test_queued_jobs_of_kinds_without_a_handler_here_are_left_for_other_processe
     queue.sweep()
     info = queue.get(foreign)
     assert info.status == "queued" and info.attempts == 0
+
+
+class CountingStore(MemoryJobStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_writes: list[float] = []
+
+    def set_progress(self, job_id: str, fraction: float, *, worker: str) -> bool:
+        self.progress_writes.append(fraction)
+        return super().set_progress(job_id, fraction, worker=worker)
+
+
+def test_progress_is_visible_while_running_and_frequent_reports_are_throttled() -> None:
+    store = CountingStore()
+    observed = threading.Event()
+
+    def per_frame(ctx: JobContext) -> None:
+        ctx.report_progress(0.25)
+        observed.wait(5)
+        for frame in range(10_000):
+            ctx.report_progress(0.25 + 0.75 * frame / 10_000)
+        ctx.report_progress(1.0)
+
+    queue = InProcessJobQueue(store, {"test.frames": per_frame}, workers=1)
+    queue.start()
+    try:
+        job_id = queue.enqueue("test.frames", {"recording_id": 1})
+        deadline = time.monotonic() + 5
+        while queue.get(job_id).progress != 0.25 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert queue.get(job_id).progress == 0.25
+        observed.set()
+        assert wait_finished(queue, job_id).status == "done"
+    finally:
+        queue.stop()
+    assert store.progress_writes[0] == 0.25 and store.progress_writes[-1] == 1.0
+    assert len(store.progress_writes) <= 4  # not 10,002 database writes
+
+
+@pytest.mark.parametrize("max_attempts", [0, -1, 21])
+def test_attempt_counts_outside_1_to_20_are_refused(make_queue: QueueFactory, max_attempts: int) -> None:
+    queue = make_queue({SELFTEST_KIND: selftest_handler})
+    with pytest.raises(InvalidInputError):
+        queue.enqueue(SELFTEST_KIND, {"text": "x"}, max_attempts=max_attempts)

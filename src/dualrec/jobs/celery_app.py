@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dualrec.errors import EngineUnavailableError, InvalidInputError, NotFoundError
-from dualrec.jobs.payloads import check_kind, check_payload
+from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler, JobInfo, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
 
@@ -209,9 +209,7 @@ class CeleryJobQueue:
         check_kind(kind)
         if kind not in self._kinds:
             raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
-        attempts = self._max_attempts if max_attempts is None else max_attempts
-        if attempts < 1:
-            raise InvalidInputError("max_attempts must be at least 1")
+        attempts = check_attempts(self._max_attempts if max_attempts is None else max_attempts)
         job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
         try:
             self._app.send_task(RUN_JOB_TASK, args=[job.id], queue=self._queue_name)

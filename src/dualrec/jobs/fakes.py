@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dualrec.errors import InvalidInputError, NotFoundError
-from dualrec.jobs.payloads import check_kind, check_payload
+from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler, JobInfo
 from dualrec.jobs.runner import JobOutcome, execute_job
 
@@ -149,7 +149,11 @@ class ManualJobQueue:
         check_kind(kind)
         if kind not in self._handlers:
             raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
-        return self.store.add(kind=kind, payload=check_payload(payload), max_attempts=max_attempts or 3).id
+        return self.store.add(
+            kind=kind,
+            payload=check_payload(payload),
+            max_attempts=check_attempts(3 if max_attempts is None else max_attempts),
+        ).id
 
     def get(self, job_id: str) -> JobInfo:
         job = self.store.get(job_id)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dualrec.errors import ConfigurationError, InvalidInputError, NotFoundError
-from dualrec.jobs.payloads import check_kind, check_payload
+from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler, JobInfo, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
 
@@ -71,9 +71,7 @@ class InProcessJobQueue:
         check_kind(kind)
         if kind not in self._handlers:
             raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
-        attempts = self._max_attempts if max_attempts is None else max_attempts
-        if attempts < 1:
-            raise InvalidInputError("max_attempts must be at least 1")
+        attempts = check_attempts(self._max_attempts if max_attempts is None else max_attempts)
         job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
         self._submit(job.id)
         return job.id

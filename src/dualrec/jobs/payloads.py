@@ -10,7 +10,16 @@ from typing import Any
 
 from dualrec.errors import InvalidInputError
 
-__all__ = ["MAX_PAYLOAD_BYTES", "check_kind", "check_payload", "check_result"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_PAYLOAD_BYTES",
+    "check_attempts",
+    "check_kind",
+    "check_payload",
+    "check_result",
+]
+
+MAX_ATTEMPTS = 20
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_RESULT_BYTES = 256 * 1024
@@ -25,6 +34,19 @@ def check_kind(kind: object) -> str:
             details={"kind": repr(kind)[:80]},
         )
     return kind
+
+
+def check_attempts(max_attempts: object) -> int:
+    if (
+        isinstance(max_attempts, bool)
+        or not isinstance(max_attempts, int)
+        or not 1 <= max_attempts <= MAX_ATTEMPTS
+    ):
+        raise InvalidInputError(
+            f"max_attempts must be an integer from 1 to {MAX_ATTEMPTS}",
+            details={"max_attempts": max_attempts},
+        )
+    return max_attempts
 
 
 def _is_scalar(value: object) -> bool:

@@ -10,6 +10,7 @@ import math
 import os
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,6 +32,7 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     ConflictError,
 )
 MAX_ERROR_CHARS = 4000
+PROGRESS_WRITE_INTERVAL = 1.0  # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,13 @@ def retry_delay(attempt: int, *, base: float, cap: float = 300.0) -> float:
 
 
 class _Context:
+    """Progress is written at most once per ``PROGRESS_WRITE_INTERVAL`` seconds (a handler may report
+    per frame), except the final 1.0, which is always written."""
+
     def __init__(self, store: JobStore, job: StoredJob, worker: str) -> None:
         self._store = store
         self._worker = worker
+        self._last_write = -math.inf
         self.job_id = job.id
         self.kind = job.kind
         self.payload: Mapping[str, Any] = dict(job.payload)
@@ -66,7 +72,12 @@ class _Context:
     def report_progress(self, fraction: float) -> None:
         if not isinstance(fraction, (int, float)) or not math.isfinite(fraction):
             raise InvalidInputError("progress must be a finite number between 0 and 1")
-        self._store.set_progress(self.job_id, min(1.0, max(0.0, float(fraction))), worker=self._worker)
+        value = min(1.0, max(0.0, float(fraction)))
+        now = time.monotonic()
+        if value < 1.0 and now - self._last_write < PROGRESS_WRITE_INTERVAL:
+            return
+        self._last_write = now
+        self._store.set_progress(self.job_id, value, worker=self._worker)
 
 
 class _Heartbeat:
