@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
 import time
 from collections import Counter
@@ -24,11 +25,23 @@ from dualrec.jobs.fakes import ManualJobQueue, MemoryJobStore
 from dualrec.jobs.inprocess import InProcessJobQueue
 
 
+@pytest.fixture(scope="module")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once per module; each test gets its own copy (migrations take ~0.5 s)."""
+    path = tmp_path_factory.mktemp("jobs-template") / "jobs.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    checkpoint = make_engine(f"sqlite:///{path}")
+    with checkpoint.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    upgrade(url)
-    eng = make_engine(url)
+def engine(tmp_path: Path, migrated_db: Path) -> Iterator[Engine]:
+    db = tmp_path / "jobs.sqlite3"
+    shutil.copyfile(migrated_db, db)
+    eng = make_engine(f"sqlite:///{db}")
     yield eng
     eng.dispose()
 
