@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,26 @@ def test_the_filesystem_store_satisfies_the_port(tmp_path: Path) -> None:
     assert ref.size == 0 and ref.sha256 == hashlib.sha256(b"").hexdigest()
     assert port.read_range(ref.key, 0, 10) == b""
     assert (tmp_path / "b" / ref.key[:2] / ref.key[2:4] / ref.key).stat().st_size == 0
+
+
+def test_leftovers_of_interrupted_writes_are_cleaned_but_fresh_ones_and_blobs_kept(
+    store: FilesystemBlobStore,
+) -> None:
+    ref = store.put(b"keep me", content_type="text/plain")
+    folder = store.root / ref.key[:2] / ref.key[2:4]
+    old_tmp = folder / ".tmp-0123456789abcdef0123456789abcdef.part"
+    fresh_tmp = folder / ".tmp-fedcba9876543210fedcba9876543210.part"
+    orphan_meta = folder / f"{ref.key[:4]}{'0' * 28}.json"
+    for path in (old_tmp, fresh_tmp, orphan_meta):
+        path.write_bytes(b"partial")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (old_tmp, orphan_meta):
+        os.utime(path, (two_days_ago, two_days_ago))
+    old_blob = folder / ref.key
+    os.utime(old_blob, (two_days_ago, two_days_ago))
+
+    assert store.remove_stale_temp_files(timedelta(hours=1)) == 2
+    assert not old_tmp.exists() and not orphan_meta.exists() and fresh_tmp.exists()
+    with store.open(ref.key) as stream:
+        assert stream.read() == b"keep me"
+    assert store.stat(ref.key).size == 7

@@ -14,8 +14,9 @@ import io
 import json
 import logging
 import os
+import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -153,6 +154,23 @@ class FilesystemBlobStore:
             content_type=str(meta["content_type"]),
             created_at=datetime.fromisoformat(meta["created_at"]),
         )
+
+    def remove_stale_temp_files(self, older_than: timedelta) -> int:
+        """Delete what interrupted writes left behind (``.tmp-*`` files, metadata without data)
+        older than ``older_than`` — writes in progress are younger. Returns how many were removed."""
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        for path in self._root.glob("??/??/*"):
+            orphan_meta = path.suffix == ".json" and not path.with_suffix("").exists()
+            if not (path.name.startswith(TEMP_PREFIX) or orphan_meta):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        if removed:
+            logger.info("removed %d leftover temporary blob file(s)", removed)
+        return removed
 
     def delete(self, key: str) -> bool:
         path = self._path(key)
