@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ class InProcessJobQueue:
         self._timers: set[threading.Timer] = set()
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self._instance = uuid.uuid4().hex[:6]  # worker names differ between queues of one process
 
     # --- JobQueue -----------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
@@ -90,7 +92,10 @@ class InProcessJobQueue:
             self._pending.clear()
             self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dualrec-job")
         if self._recover:
-            self.sweep()
+            try:
+                self.sweep()
+            except Exception:  # e.g. the database is not reachable yet: the sweeper tries again
+                logger.exception("initial job sweep failed")
             self._sweeper = threading.Thread(target=self._sweep_loop, name="dualrec-job-sweeper", daemon=True)
             self._sweeper.start()
         logger.info("in-process job queue started with %d workers", self._workers)
@@ -145,7 +150,7 @@ class InProcessJobQueue:
                 self._store,
                 self._handlers,
                 job_id,
-                worker=worker_name(threading.current_thread().name),
+                worker=worker_name(f"{self._instance}-{threading.current_thread().name}"),
                 heartbeat_interval=self._heartbeat_interval,
             )
             if outcome.status == "queued":
