@@ -26,13 +26,32 @@ def levels_db(samples: Samples, sample_rate: int, window: float) -> tuple[float,
     """RMS level in dBFS of each window (a partial last window counts); -120 for digital silence."""
     n = max(1, int(sample_rate * window))
     out: list[float] = []
-    for i in range(0, len(samples), n * 4096):  # bounded temporaries on long tracks
-        chunk = samples[i : i + n * 4096].astype(np.float64)
+    for i in range(0, len(samples), n * 256):  # bounded temporaries on long tracks
+        chunk = samples[i : i + n * 256].astype(np.float64)
         full = len(chunk) // n
         rms = list(np.sqrt(np.mean(np.square(chunk[: full * n].reshape(full, n)), axis=1))) if full else []
         if len(chunk) > full * n:
             rms.append(float(np.sqrt(np.mean(np.square(chunk[full * n :])))))
         out += [round(20 * float(np.log10(max(float(r), 1e-6))), 1) for r in rms]
+    return tuple(out)
+
+
+VAD_CHUNK = 300.0  # seconds per VAD call: bounds the engine's temporaries on long tracks
+
+
+def _chunked_vad(
+    vad: VoiceActivityDetector, samples: Samples, sample_rate: int
+) -> tuple[tuple[float, float], ...]:
+    step = int(VAD_CHUNK * sample_rate)
+    out: list[tuple[float, float]] = []
+    for i in range(0, len(samples), step):
+        offset = i / sample_rate
+        for a, b in vad.speech_segments(samples[i : i + step], sample_rate=sample_rate):
+            a, b = a + offset, b + offset
+            if out and a - out[-1][1] < 0.3:  # a region cut by a chunk boundary
+                out[-1] = (out[-1][0], max(b, out[-1][1]))
+            else:
+                out.append((a, b))
     return tuple(out)
 
 
@@ -48,7 +67,7 @@ def analyse_audio(
 ) -> AudioAnalysis:
     levels = levels_db(samples, sample_rate, window)
     if vad is not None:
-        speech = tuple(vad.speech_segments(samples, sample_rate=sample_rate))
+        speech = _chunked_vad(vad, samples, sample_rate)
     else:  # no VAD engine: windows well above the floor count as speech
         speech = tuple((i * window, (i + 1) * window) for i, lv in enumerate(levels) if lv > -35)
     if asr is None:
