@@ -1,6 +1,7 @@
 """A real Celery worker process (``dualrec worker``) on the local Redis completes jobs from the queue.
 
-The worker and this test share the database (a SQLite file, and PostgreSQL in a throw-away schema);
+The worker and this test share the database (a SQLite file, PostgreSQL in a throw-away schema,
+MariaDB in a throw-away database);
 Redis DBs 5 (broker) and 6 (results) and a queue name unique to the run keep it apart from others.
 """
 
@@ -35,6 +36,7 @@ REDIS = ("127.0.0.1", 6379)
 BROKER = "redis://127.0.0.1:6379/5"
 RESULTS = "redis://127.0.0.1:6379/6"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+MYSQL = "mysql://root@127.0.0.1:3306/test"
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -54,25 +56,32 @@ def _require(service: str, host: str, port: int) -> None:
     pytest.skip(f"{reason}; start it to run the Celery integration test")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of its own: a SQLite file, a PostgreSQL schema, a MariaDB database."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
         upgrade(url)
         yield url
         return
-    _require("PostgreSQL", "127.0.0.1", 5432)
-    schema = f"jobs_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES)
+    name = f"jobs_test_{uuid.uuid4().hex[:12]}"
+    if request.param == "postgresql":
+        _require("PostgreSQL", "127.0.0.1", 5432)
+        admin_url, url = POSTGRES, f"{POSTGRES}?options=-csearch_path%3D{name}"
+        create, drop = f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE'
+    else:
+        _require("MariaDB", "127.0.0.1", 3306)
+        admin_url, url = MYSQL, MYSQL.rsplit("/", 1)[0] + f"/{name}"
+        create, drop = f"CREATE DATABASE `{name}`", f"DROP DATABASE `{name}`"
+    admin = make_engine(admin_url)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+        conn.execute(text(create))
     try:
         upgrade(url)
         yield url
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(drop))
         admin.dispose()
 
 

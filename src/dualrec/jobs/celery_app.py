@@ -103,7 +103,9 @@ def build_celery_app(
     runtime = _PerProcess(runtime_factory) if runtime_factory is not None else None
 
     def send(job_id: str, countdown: float = 0.0) -> None:
-        app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue_name, countdown=countdown or None)
+        app.send_task(
+            RUN_JOB_TASK, args=[job_id], queue=queue_name, countdown=countdown or None, ignore_result=True
+        )
 
     def sweep() -> set[str]:
         """Re-queue jobs whose worker died (no heartbeat) and send them again."""
@@ -212,7 +214,7 @@ class CeleryJobQueue:
         attempts = check_attempts(self._max_attempts if max_attempts is None else max_attempts)
         job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
         try:
-            self._app.send_task(RUN_JOB_TASK, args=[job.id], queue=self._queue_name)
+            self._app.send_task(RUN_JOB_TASK, args=[job.id], queue=self._queue_name, ignore_result=True)
         except Exception as exc:
             # The row stays queued: a worker sends it again when it starts.
             raise EngineUnavailableError(
