@@ -53,8 +53,8 @@ def test_custom_role_grants_exactly_the_checked_pages(
 
     matrix = page.get_by_role("table", name="权限矩阵")
     header = matrix.locator("thead")
+    expect(header).to_contain_text("审计查看")
     role_names = header.locator("th.role-col > div:first-child").all_inner_texts()
-    assert "审计查看" in role_names
     column = role_names.index("审计查看")
     custom_header = header.locator("th.role-col").nth(column)
     expect(custom_header).to_contain_text("自定义")
