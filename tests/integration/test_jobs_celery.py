@@ -111,7 +111,7 @@ def _settings(database_url: str, data_dir: Path) -> Settings:
 def start_worker(
     database_url: str, queue_name: str, tmp_path: Path
 ) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """Starts ``dualrec worker`` (the CLI function) as a separate process; stops it afterwards."""
+    """Starts ``dualrec worker`` as a separate process; stops it afterwards."""
     _require("Redis", *REDIS)
     env = {
         **os.environ,
@@ -122,17 +122,15 @@ def start_worker(
         "DUALREC_CELERY_BROKER_URL": BROKER,
         "DUALREC_CELERY_RESULT_BACKEND": RESULTS,
     }
-    code = (
-        f"from dualrec.cli.worker import worker; worker(concurrency=1, queue={queue_name!r}, loglevel='INFO')"
-    )
+    # The real command line: `dualrec worker --concurrency 1 --queue <unique> --loglevel INFO`.
+    argv = [sys.executable, "-c", "from dualrec.cli.main import app; app()", "worker"]
+    argv += ["--concurrency", "1", "--queue", queue_name, "--loglevel", "INFO"]
     log_path = tmp_path / "worker.log"
     procs: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
         with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+            proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)
         return proc
 
