@@ -320,7 +320,7 @@ class MediaFactory:
                 "-i",
                 str(self.speech()),
                 "-filter_complex",
-                "[1:v]scale=-2:640[p];[0:v][p]overlay=x='200+60*sin(t/2)':y=40:shortest=1,noise=alls=8:allf=t[v]",
+                "[1:v]scale=-2:640[p];[0:v][p]overlay=x='200+60*sin(t/2)':y=40:shortest=1[v]",
                 "-map",
                 "[v]",
                 "-map",

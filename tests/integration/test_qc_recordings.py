@@ -19,7 +19,7 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 
 from dualrec.bootstrap.engines import build_qc_engines
-from dualrec.core.flow import parse_flow
+from dualrec.core.flow import Flow, parse_flow
 from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Verdict
 from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
 from dualrec.pipeline.report import native_report, patent_report
@@ -27,14 +27,8 @@ from tests import media_factory as mf
 
 pytestmark = pytest.mark.integration
 
-FLOW = parse_flow(
-    {
-        "id": "demo",
-        "nodes": [
-            {"id": "open", "type": "risk_disclosure", "title": "开场", "required_statements": [mf.OPENING]},
-        ],
-    }
-)
+FLOW_NODES = [{"id": "open", "type": "risk_disclosure", "title": "开场", "required_statements": [mf.OPENING]}]
+FLOW = parse_flow({"id": "demo", "nodes": FLOW_NODES})
 
 
 def cache_dir() -> Path:
@@ -64,8 +58,10 @@ def engines_ocr() -> QcEngines:
     return build_qc_engines(data_dir=cache_dir() / "data", cpu_threads=2)
 
 
-def qc(path: Path, engines: QcEngines, *, photo: str = "obama1.jpg", **kw: object) -> QcReport:
-    request = QcRequest(path, flow=FLOW, id_photo=mf.load_rgb(mf.DATA / "faces" / photo), **kw)  # type: ignore[arg-type]
+def qc(
+    path: Path, engines: QcEngines, *, photo: str = "obama1.jpg", flow: Flow = FLOW, **kw: object
+) -> QcReport:
+    request = QcRequest(path, flow=flow, id_photo=mf.load_rgb(mf.DATA / "faces" / photo), **kw)  # type: ignore[arg-type]
     report = run_qc(request, engines)
     json.dumps(native_report(report), ensure_ascii=False)  # both documents always serialise
     json.dumps(patent_report(report), ensure_ascii=False)
@@ -132,12 +128,15 @@ def test_different_person_than_the_id_photo_fails_identity(
 
 
 def test_id_card_is_read_and_matched_against_the_task(media: mf.MediaFactory, engines_ocr: QcEngines) -> None:
-    good = qc(media.recording("card"), engines_ocr, task=QcTask("R1", mf.CARD_NAME, mf.CARD_ID))
+    flow = parse_flow({"nodes": [{"id": "id", "type": "identity", "script": "请出示身份证"}, *FLOW_NODES]})
+    good = qc(media.recording("card"), engines_ocr, flow=flow, task=QcTask("R1", mf.CARD_NAME, mf.CARD_ID))
     card = {r.check_id: r for r in good.results}["id_card"]
     assert card.status is CheckStatus.PASSED, card
     assert card.metrics["name"] == mf.CARD_NAME and card.metrics["check_digit_valid"] is True
     assert 1.0 <= float(str(card.metrics["t"])) <= 5.0
-    wrong = qc(media.recording("card"), engines_ocr, task=QcTask("R1", mf.CARD_NAME, "110101199003074514"))
+    wrong = qc(
+        media.recording("card"), engines_ocr, flow=flow, task=QcTask("R1", mf.CARD_NAME, "110101199003074514")
+    )
     assert set(failing(wrong)) == {"id_card"}
 
 

@@ -240,3 +240,20 @@ def test_thresholds_are_configurable() -> None:
 def test_checks_doc_is_generated_from_the_catalog() -> None:
     doc = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
     assert doc == render_markdown(), "docs/checks.md is stale: regenerate with render_markdown()"
+
+
+def test_ocr_runs_only_when_the_flow_may_show_a_card() -> None:
+    from dualrec.core.flow import parse_flow
+
+    scene = FakeScene(duration=10.0)
+    no_card = parse_flow(
+        {"nodes": [{"id": "r", "type": "risk_disclosure", "required_statements": ["不保本"]}]}
+    )
+    eng = engines(scene)
+    report = run_qc(QcRequest(Path("a.mp4"), flow=no_card), eng)
+    assert isinstance(eng.ocr, FakeTextRecognizer) and eng.ocr.calls == 0
+    assert "没有出示证件的节点" in (by_id(report.results)["id_card"].reason or "")
+    with_card = parse_flow({"nodes": [{"id": "i", "type": "identity", "script": "请出示身份证"}]})
+    eng = engines(scene)
+    run_qc(QcRequest(Path("a.mp4"), flow=with_card), eng)
+    assert isinstance(eng.ocr, FakeTextRecognizer) and eng.ocr.calls == 6

@@ -263,7 +263,7 @@ class FakeScene:
     no_face: Sequence[Span] = ()
     extra_face: Sequence[Span] = ()
     second_person: Sequence[Span] = ()  # the second person of a human interview is visible
-    swap: Sequence[Span] = ()  # another person (id person+100) replaces the customer
+    swap: Sequence[Span] = ()  # another person (id person+200) replaces the customer
     card: Sequence[Span] = ()  # fake ID card (card id 1) held up
     silence: Sequence[Span] = ()
 
@@ -277,7 +277,7 @@ class FakeScene:
         x = int(t * 40) % (self.width - 40)
         img[:, x : x + 40] = 200
         if not _inside(t, self.no_face):
-            who = self.person + 100 if _inside(t, self.swap) else self.person
+            who = self.person + 200 if _inside(t, self.swap) else self.person
             paint_face(img, who, (260, 80, 380, 240))
         if _inside(t, self.extra_face):
             paint_face(img, 50, (480, 100, 560, 200))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["STAGES", "Stage", "State"]
 
 NO_ID_PHOTO = "未提供身份证照片 / no ID photo supplied"
+NO_CARD_NODE = "流程中没有出示证件的节点 / the flow has no identity or document node"
+CARD_NODES = ("identity", "document_display")
 
 
 @dataclass
@@ -96,6 +99,13 @@ class State:
         )
 
 
+def wants_ocr(state: State) -> bool:
+    """OCR (the costliest per-frame engine) runs only when a card may be shown: no flow, or a flow
+    with an identity / document node."""
+    flow = state.request.flow
+    return state.engines.ocr is not None and (flow is None or any(n.type in CARD_NODES for n in flow.nodes))
+
+
 class Stage:
     name = "stage"
     weight = 1.0
@@ -138,10 +148,10 @@ class VisualStage(Stage):
         windows = [
             (m.start, m.end)
             for m in state.request.markers
-            if flow is not None
-            and (n := flow.node(m.node_id)) is not None
-            and n.type in ("identity", "document_display")
+            if flow is not None and (n := flow.node(m.node_id)) is not None and n.type in CARD_NODES
         ]
+        if not wants_ocr(state):
+            o = dataclasses.replace(o, ocr_frames=0)
         visual = VisualAnalyser(state.engines.faces, o, info.duration, windows)
         state.visual = visual
         duration = info.duration or 0.0
@@ -220,6 +230,9 @@ class OcrStage(Stage):
     def run(self, state: State) -> None:
         if state.engines.ocr is None:
             state.ocr_error = state.engines.unavailable.get("ocr", "文字识别引擎不可用 / no OCR engine")
+            return
+        if not wants_ocr(state):
+            state.ocr_error = NO_CARD_NODE
             return
         if state.visual is None:
             state.ocr_error = state.video_error or "没有视频 / no video"

@@ -30,8 +30,8 @@ class VisualOptions:
     max_width: int = 640  # frames are delivered at most this wide
     face_fps: float = 1.0  # face detections per second
     face_width: int = 640  # detection input width (downscaled by an integer step)
-    embed_interval: float = 4.0  # seconds between 128-D embeddings (plus whenever faces change)
-    look_change: float = 25.0  # mean |Δ| of the face's 16×16 thumbnail that counts as a change
+    embed_interval: float = 5.0  # seconds between 128-D embeddings (plus whenever faces change)
+    look_change: float = 35.0  # mean |Δ| of the face's 16×16 thumbnail that counts as a change
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6

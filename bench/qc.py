@@ -1,0 +1,84 @@
+"""QC benchmark: a generated 10-minute 720p30 recording (photo moving over a room, real speech looped).
+
+Prints, against baselines measured in the same run on the same file:
+- visual-check wall time ÷ ``ffmpeg -i X -f null -`` wall time (goal ≤ 1.0);
+- full QC real-time factor: QC wall time ÷ recording length (goal ≤ 0.2 on 2 cores);
+- peak memory (max RSS of this process).
+
+Usage: ``.venv/bin/python bench/qc.py [--seconds 600] [--device cpu|cuda|auto] [--threads N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import media_factory as mf  # noqa: E402
+
+from dualrec.bootstrap.engines import build_qc_engines  # noqa: E402
+from dualrec.core.flow import parse_flow  # noqa: E402
+from dualrec.pipeline.qc import QcRequest, run_qc  # noqa: E402
+
+
+def ffmpeg_null(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=600)
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    ap.add_argument("--threads", type=int, default=0)
+    args = ap.parse_args()
+    why = mf.available()
+    if why is not None:
+        print(f"skipped: {why}")
+        return 0
+    cache = Path(tempfile.gettempdir()) / "dualrec-bench-media"
+    factory = mf.MediaFactory(cache)
+    t0 = time.perf_counter()
+    video = factory.bench(args.seconds)
+    print(
+        f"recording: {video} ({args.seconds} s 1280x720 30 fps; built/cached in {time.perf_counter() - t0:.1f} s)"
+    )
+    baseline = ffmpeg_null(video)
+    print(f"ffmpeg -i X -f null -      : {baseline:6.1f} s")
+    engines = build_qc_engines(data_dir=cache / "data", device=args.device, cpu_threads=args.threads)
+    if engines.unavailable:
+        print(f"engines unavailable: {engines.unavailable}")
+    flow = parse_flow(
+        {"nodes": [{"id": "open", "type": "risk_disclosure", "required_statements": [mf.OPENING]}]}
+    )
+    photo = mf.load_rgb(mf.DATA / "faces" / "obama1.jpg")
+    started = time.perf_counter()
+    report = run_qc(QcRequest(video, flow=flow, id_photo=photo), engines)
+    total = time.perf_counter() - started
+    stages = dict(report.stage_seconds)
+    visual = stages.get("visual", 0.0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"stages (s)                 : {', '.join(f'{k} {v:.1f}' for k, v in stages.items())}")
+    print(
+        f"visual checks / ffmpeg     : {visual / baseline:6.2f}   (goal <= 1.0; {visual:.1f} s / {baseline:.1f} s)"
+    )
+    print(
+        f"full QC real-time factor   : {total / args.seconds:6.3f}   (goal <= 0.2; {total:.1f} s for {args.seconds} s)"
+    )
+    print(f"peak memory (max RSS)      : {peak:6.0f} MiB")
+    print(
+        f"verdict                    : {report.verdict.verdict.value} ({len(report.context.frames)} frames analysed)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
