@@ -48,9 +48,8 @@ def main() -> int:
     factory = mf.MediaFactory(cache)
     t0 = time.perf_counter()
     video = factory.bench(args.seconds)
-    print(
-        f"recording: {video} ({args.seconds} s 1280x720 30 fps; built/cached in {time.perf_counter() - t0:.1f} s)"
-    )
+    built = time.perf_counter() - t0
+    print(f"recording: {video} ({args.seconds} s 1280x720 30 fps; built or cached in {built:.1f} s)")
     baseline = ffmpeg_null(video)
     print(f"ffmpeg -i X -f null -      : {baseline:6.1f} s")
     engines = build_qc_engines(data_dir=cache / "data", device=args.device, cpu_threads=args.threads)
@@ -67,16 +66,11 @@ def main() -> int:
     visual = stages.get("visual", 0.0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"stages (s)                 : {', '.join(f'{k} {v:.1f}' for k, v in stages.items())}")
-    print(
-        f"visual checks / ffmpeg     : {visual / baseline:6.2f}   (goal <= 1.0; {visual:.1f} s / {baseline:.1f} s)"
-    )
-    print(
-        f"full QC real-time factor   : {total / args.seconds:6.3f}   (goal <= 0.2; {total:.1f} s for {args.seconds} s)"
-    )
+    ratio, rtf, n = visual / baseline, total / args.seconds, len(report.context.frames)
+    print(f"visual checks / ffmpeg     : {ratio:6.2f}   (goal <= 1.0; {visual:.1f} / {baseline:.1f} s)")
+    print(f"full QC real-time factor   : {rtf:6.3f}   (goal <= 0.2; {total:.1f} s / {args.seconds} s)")
     print(f"peak memory (max RSS)      : {peak:6.0f} MiB")
-    print(
-        f"verdict                    : {report.verdict.verdict.value} ({len(report.context.frames)} frames analysed)"
-    )
+    print(f"verdict                    : {report.verdict.verdict.value} ({n} frames analysed)")
     return 0
 
 
