@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.confi
 DATA_DIR ?= var
 export DUALREC_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: help run serve test check lint typecheck importlint pytest web deps apt python-deps migrate seed bench doctor clean openapi
+.PHONY: help run serve test check lint typecheck importlint webtest pytest web deps apt python-deps migrate seed bench doctor clean openapi
 
 help:
 	@echo "make run     install what is missing, migrate, seed the demo, serve http://127.0.0.1:8000"
@@ -79,7 +79,7 @@ openapi: python-deps
 
 # ---------------------------------------------------------------- quality gates
 
-check: lint typecheck importlint
+check: lint typecheck importlint webtest
 
 lint: python-deps
 	$(VENV)/bin/ruff check src tests bench
@@ -92,6 +92,9 @@ importlint: python-deps
 	$(VENV)/bin/lint-imports --no-cache
 
 test: deps check pytest
+
+webtest: frontend/node_modules/.package-lock.json
+	cd frontend && npm test --silent
 
 pytest: deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

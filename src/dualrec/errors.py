@@ -19,6 +19,7 @@ __all__ = [
     "MediaError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitedError",
 ]
 
@@ -64,6 +65,10 @@ class PermissionDeniedError(DualrecError):
 
 class RateLimitedError(DualrecError):
     code = "rate_limited"
+
+
+class RangeNotSatisfiableError(InvalidInputError):
+    code = "range_not_satisfiable"
 
 
 class MediaError(DualrecError):

@@ -83,6 +83,10 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("DELETE", "/api/v1/api-keys/{key_id}"): lambda i: ("/api/v1/api-keys/dk_missing", None),
     ("POST", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),
+    ("GET", "/api/v1/recordings/{recording_id}/media"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/media",
+        None,
+    ),
     ("GET", "/api/v1/system/settings"): lambda i: ("/api/v1/system/settings", None),
     ("GET", "/api/v1/system/jobs/{job_id}"): lambda i: (f"/api/v1/system/jobs/{NO_SUCH_RECORDING}", None),
     ("GET", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),

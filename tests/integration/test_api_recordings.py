@@ -168,3 +168,24 @@ def test_other_branch_cannot_see_the_recording(client: TestClient, clip: Path) -
     assert client.get(f"/api/v1/recordings/{rid}").status_code == 404
     assert client.get(f"/api/v1/recordings/{rid}/report").status_code == 404
     assert client.get("/api/v1/recordings").json()["total"] == 0
+
+
+def test_media_playback_supports_ranges(client: TestClient, clip: Path) -> None:
+    raw = clip.read_bytes()
+    with clip.open("rb") as fh:
+        rid = client.post("/api/v1/recordings", files={"file": ("clip.mp4", fh, "video/mp4")}).json()["id"]
+    r = client.get(f"/api/v1/recordings/{rid}/media", headers={"Range": "bytes=100-1099"})
+    assert r.status_code == 206 and r.content == raw[100:1100]
+    assert (
+        r.headers["content-range"] == f"bytes 100-1099/{len(raw)}" and r.headers["accept-ranges"] == "bytes"
+    )
+    r = client.get(f"/api/v1/recordings/{rid}/media", headers={"Range": "bytes=-500"})
+    assert r.status_code == 206 and r.content == raw[-500:]
+    r = client.get(f"/api/v1/recordings/{rid}/media", headers={"Range": "bytes=1000-"})
+    assert r.status_code == 206 and r.content == raw[1000:]
+    r = client.get(f"/api/v1/recordings/{rid}/media", headers={"Range": f"bytes={len(raw) + 10}-"})
+    assert r.status_code == 416 and r.json()["size"] == len(raw)
+    r = client.get(f"/api/v1/recordings/{rid}/media", headers={"Range": "bytes=1-2,5-6"})
+    assert r.status_code == 422
+    r = client.get(f"/api/v1/recordings/{rid}/media")
+    assert r.status_code == 200 and r.content == raw and r.headers["content-type"] == "video/mp4"

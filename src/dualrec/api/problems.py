@@ -20,6 +20,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # exception class -> (HTTP status, title). The most specific class wins (checked in MRO order).
 ERROR_TABLE: dict[type[e.DualrecError], tuple[int, str]] = {
+    e.RangeNotSatisfiableError: (416, "Range not satisfiable"),
     e.InvalidInputError: (422, "Invalid input"),
     e.NotFoundError: (404, "Not found"),
     e.ConflictError: (409, "Conflict"),

@@ -13,7 +13,7 @@ from dualrec.core.branches import in_scope
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.recordings import Recording
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services import audit
 from dualrec.services.context import Actor
@@ -29,6 +29,7 @@ __all__ = [
     "list_recordings",
     "open_artifact",
     "parse_inputs",
+    "read_media",
     "submit_recording",
 ]
 
@@ -224,3 +225,53 @@ def open_artifact(
         raise NotFoundError(f"没有该文件 / no artifact {name!r}")
     with blobs.open(key) as fh:
         return fh.read(), content_type
+
+
+MAX_RANGE_BYTES = 4 * 1024 * 1024  # an open-ended Range gets at most this much per response
+
+
+@dataclass(frozen=True)
+class MediaSlice:
+    data: bytes
+    start: int
+    end: int  # exclusive
+    total: int
+    content_type: str
+
+
+def read_media(
+    uows: UnitOfWorkFactory, blobs: BlobStore, *, actor: Actor, recording_id: str, range_header: str | None
+) -> MediaSlice:
+    """Bytes of the recording for playback; honours a single HTTP ``Range: bytes=a-b`` (inclusive)."""
+    rec = get_recording(uows, actor=actor, recording_id=recording_id)
+    total = rec.size
+    start, end = 0, min(total, MAX_RANGE_BYTES)
+    if range_header:
+        spec = range_header.strip().lower()
+        if not spec.startswith("bytes=") or "," in spec:
+            raise InvalidInputError(
+                "不支持的 Range / unsupported Range header", details={"range": range_header[:80]}
+            )
+        first, _, last = spec[6:].partition("-")
+        try:
+            if first == "":  # suffix: the last N bytes
+                n = int(last)
+                start, end = max(0, total - n), total
+            else:
+                start = int(first)
+                end = min(total, int(last) + 1) if last else min(total, start + MAX_RANGE_BYTES)
+        except ValueError as exc:
+            raise InvalidInputError("Range 格式错误 / malformed Range header") from exc
+        if start >= total or end <= start:
+            raise RangeNotSatisfiableError(
+                f"范围超出文件 / range outside the file (size {total})", details={"size": total}
+            )
+        end = min(end, start + MAX_RANGE_BYTES)
+    data = blobs.read_range(rec.blob_key, start, end) if total else b""
+    return MediaSlice(
+        data=data,
+        start=start,
+        end=start + len(data),
+        total=total,
+        content_type=rec.content_type if rec.content_type.startswith(("video/", "audio/")) else "video/mp4",
+    )

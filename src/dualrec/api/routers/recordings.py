@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -135,6 +135,27 @@ def get_recording(
     if rec.job_id and rec.status in ("queued", "running"):
         progress = container.queue.get(rec.job_id).progress
     return recording_out(rec, progress)
+
+
+@router.get(
+    "/{recording_id}/media", summary="录像回放（支持 Range）/ the recording for playback (Range supported)"
+)
+def get_media(
+    recording_id: RecordingId,
+    actor: Annotated[Actor, perm(P.RECORDINGS_READ)],
+    container: ContainerDep,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
+) -> Response:
+    part = svc.read_media(
+        container.uows, container.blobs, actor=actor, recording_id=recording_id, range_header=range_header
+    )
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300"}
+    partial = range_header is not None or part.end < part.total
+    if partial:
+        headers["Content-Range"] = f"bytes {part.start}-{part.end - 1}/{part.total}"
+    return Response(
+        part.data, status_code=206 if partial else 200, media_type=part.content_type, headers=headers
+    )
 
 
 def _artifact(container: ContainerDep, actor: Actor, recording_id: str, name: str) -> Response:
