@@ -72,3 +72,15 @@ def make_user(container: Container) -> Callable[..., str]:
         return username
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """Some libraries (Celery's in-process worker, uvicorn) reconfigure the root logger; undo it per test."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
