@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import Branch, in_scope
 from dualrec.core.identity import Principal, User
-from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
+from dualrec.core.rbac import BUILTIN_ROLES, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.services import audit
@@ -182,8 +182,6 @@ def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
             raise InvalidInputError("不能删除自己 / you cannot delete yourself")
         if user.role == "admin" and uow.users.count_with_role("admin") <= 1:
             raise ConflictError("不能删除最后一个管理员 / cannot delete the last administrator")
-        if Permission.USERS_WRITE not in _principal(actor).permissions:
-            raise PermissionDeniedError("无权限 / forbidden")
         uow.users.delete(user.id)
         audit.record(
             uow,
