@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
 
+    # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
+    signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only
+    signing_algorithm: Literal["ed25519", "sm2"] = "ed25519"
+    evidence_checkpoint_every: int = Field(default=100, ge=1)
+    tsa_url: str = ""  # RFC 3161 time-stamping of checkpoints: not implemented yet (refused when set)
+
     @classmethod
     def settings_customise_sources(
         cls,

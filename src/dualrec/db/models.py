@@ -15,6 +15,9 @@ __all__ = [
     "ApiNonceRow",
     "AuditEventRow",
     "BranchRow",
+    "EvidenceCheckpointRow",
+    "EvidenceEventRow",
+    "EvidenceHeadRow",
     "JobRow",
     "RoleRow",
     "SessionRow",
@@ -164,3 +167,50 @@ class RecordingRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EvidenceEventRow(Base):
+    """The tamper-evident evidence ledger (see core.evidence): append-only, one global hash chain."""
+
+    __tablename__ = "evidence_events"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    subject_prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+Index(
+    "ix_evidence_events_subject",
+    EvidenceEventRow.subject_type,
+    EvidenceEventRow.subject_id,
+    EvidenceEventRow.seq,
+)
+
+
+class EvidenceHeadRow(Base):
+    """The chain head (seq and hash of the last event); its row lock serialises appends."""
+
+    __tablename__ = "evidence_heads"
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class EvidenceCheckpointRow(Base):
+    """A signed statement of the ledger head and Merkle root at ``seq`` (append-only)."""
+
+    __tablename__ = "evidence_checkpoints"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    head_hash: Mapped[str] = mapped_column(String(64))
+    merkle_root: Mapped[str] = mapped_column(String(64))
+    frontier: Mapped[list[Any]] = mapped_column(JSON)  # compact range: [[size, hash], ...]
+    key_id: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)

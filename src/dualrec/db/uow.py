@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dualrec.db.repositories.apikeys import ApiKeyRepository
 from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
+from dualrec.db.repositories.evidence import EvidenceRepository
 from dualrec.db.repositories.recordings import RecordingRepository
 from dualrec.db.repositories.roles import RoleRepository
 from dualrec.db.repositories.sessions import SessionRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.api_keys = ApiKeyRepository(session)
         self.recordings = RecordingRepository(session)
+        self.evidence = EvidenceRepository(session)
 
     def commit(self) -> None:
         self.session.commit()
