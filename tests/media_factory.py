@@ -300,7 +300,7 @@ class MediaFactory:
         return self.dir / name
 
     def bench(self, seconds: int = 600) -> Path:
-        """A 720p30 recording (photo moving over grey with noise, speech looped) for the benchmark."""
+        """A 720p30 recording (photo moving over grey, real speech looped) for the benchmark."""
         name = f"bench_{seconds}s.mp4"
         out = self._out(name)
         if out is not None:
@@ -309,18 +309,16 @@ class MediaFactory:
                 "lavfi",
                 "-i",
                 f"color=c=0x707070:s=1280x720:r=30:d={seconds}",
-                "-loop",
-                "1",
-                "-framerate",
-                "30",
                 "-i",
-                str(self.photo("obama.jpg")),
+                str(self.scaled("obama.jpg", 640)),
                 "-stream_loop",
                 "-1",
                 "-i",
                 str(self.speech()),
                 "-filter_complex",
-                "[1:v]scale=-2:640[p];[0:v][p]overlay=x='200+60*sin(t/2)':y=40:shortest=1[v]",
+                # one decoded photo looped in memory (not re-decoded every frame)
+                "[1:v]loop=loop=-1:size=1:start=0,setpts=N/30/TB[p];"
+                "[0:v][p]overlay=x='200+60*sin(t/2)':y=40:shortest=1[v]",
                 "-map",
                 "[v]",
                 "-map",

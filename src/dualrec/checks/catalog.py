@@ -231,6 +231,21 @@ def render_markdown(specs: tuple[CheckSpec, ...] = CATALOG) -> str:
         "",
         "Generated from `dualrec.checks.catalog.CATALOG` by `render_markdown()`; do not edit by hand.",
         "",
+        "Run locally: `dualrec check VIDEO [--task task.json] [--flow flow.json] [--markers markers.json] "
+        "[--id-photo PHOTO] [--out report.json] [--pdf report.pdf] [--patent-out patent.json] "
+        "[--device cpu|cuda|auto]`. Exit code 0 means a report was written (the verdict is printed and "
+        "is in the report); 2 means a usage or I/O error (missing or unreadable input, bad JSON). "
+        "With `--exit-code`: 0 for PASS, 1 for REVIEW or FAIL. A corrupt or truncated recording is not an "
+        "error: its report says what is wrong.",
+        "",
+        "Each check ends `passed`, `failed` (with findings: time range, node, evidence frame and/or "
+        "transcript quote), `not_run` (with the reason, e.g. no ID photo supplied; never counted as "
+        "passed) or `error` (the check crashed; the others still run). Verdict: **FAIL** when any finding "
+        "is critical or the risk score reaches 60; **REVIEW** when any finding is major or minor, a check "
+        "errored, or a critical-severity check could not run; **PASS** otherwise. The risk score (0–100) "
+        "adds, per check, its worst finding's weight (critical 50, major 20, minor 5) plus a quarter of "
+        "the others'.",
+        "",
         "| id | 检查项 / check | severity | nodes | needs |",
         "|---|---|---|---|---|",
     ]
