@@ -19,8 +19,7 @@ export const NAV: NavSection[] = [
       { key: "home", to: "/" },
       { key: "flows", to: "/flows", permission: "flows:read", comingSoon: true },
       { key: "tasks", to: "/tasks", permission: "tasks:read", comingSoon: true },
-      { key: "recordings", to: "/recordings", permission: "recordings:read", comingSoon: true },
-      { key: "qc", to: "/qc", permission: "qc:read", comingSoon: true },
+      { key: "recordings", to: "/recordings", permission: "recordings:read" },
       { key: "archive", to: "/archive", permission: "archive:search", comingSoon: true },
     ],
   },
@@ -31,6 +30,7 @@ export const NAV: NavSection[] = [
       { key: "roles", to: "/admin/roles", permission: "roles:read" },
       { key: "branches", to: "/admin/branches", permission: "branches:read" },
       { key: "audit", to: "/admin/audit", permission: "audit:read" },
+      { key: "apiKeys", to: "/admin/api-keys", permission: "apikeys:manage" },
     ],
   },
 ];

@@ -28,6 +28,19 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: "nav.home" },
       },
       {
+        path: "recordings",
+        name: "recordings",
+        component: () => import("@/features/recordings/RecordingsPage.vue"),
+        meta: { permission: "recordings:read", titleKey: "nav.recordings" },
+      },
+      {
+        path: "recordings/:id",
+        name: "recording",
+        component: () => import("@/features/recordings/RecordingDetailPage.vue"),
+        props: true,
+        meta: { permission: "recordings:read", titleKey: "report.title" },
+      },
+      {
         path: "admin/users",
         name: "users",
         component: () => import("@/features/admin/UsersPage.vue"),
@@ -50,6 +63,12 @@ const routes: RouteRecordRaw[] = [
         name: "audit",
         component: () => import("@/features/admin/AuditPage.vue"),
         meta: { permission: "audit:read", titleKey: "nav.audit" },
+      },
+      {
+        path: "admin/api-keys",
+        name: "api-keys",
+        component: () => import("@/features/admin/ApiKeysPage.vue"),
+        meta: { permission: "apikeys:manage", titleKey: "nav.apiKeys" },
       },
       {
         path: "403",

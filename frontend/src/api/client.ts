@@ -10,6 +10,9 @@ export type Role = Schemas["RoleOut"];
 export type Permission = Schemas["PermissionOut"];
 export type Branch = Schemas["BranchOut"];
 export type AuditEvent = Schemas["AuditEventOut"];
+export type Recording = Schemas["RecordingOut"];
+export type ApiKey = Schemas["ApiKeyOut"];
+export type ApiKeyCreated = Schemas["ApiKeyCreated"];
 
 /** Header the backend's CSRF guard requires on every state-changing request made with the cookie. */
 export const CSRF_HEADER = { name: "X-Requested-With", value: "dualrec" } as const;

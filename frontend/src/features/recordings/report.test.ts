@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import {
+  activeLine,
+  evidenceUrl,
+  formatBytes,
+  formatClock,
+  formatRange,
+  isValidIdNumber,
+  orderedChecks,
+  timelineMarkers,
+  type CheckRow,
+  type Finding,
+} from "./report";
+
+const finding = (start: number, end: number, severity: Finding["severity"] = "major"): Finding => ({
+  severity,
+  message: `m${start}`,
+  start,
+  end,
+  node_id: null,
+  confidence: 1,
+  evidence: { frame_time: null, frame: null, quote: null, quote_start: null, quote_end: null },
+});
+
+const check = (id: string, status: CheckRow["status"], severity: CheckRow["severity"], findings: Finding[] = []): CheckRow => ({
+  id,
+  title: id,
+  title_en: id,
+  severity,
+  status,
+  reason: null,
+  confidence: 1,
+  findings,
+});
+
+describe("formatClock", () => {
+  it("writes mm:ss.s and rounds to tenths", () => {
+    expect(formatClock(0)).toBe("00:00.0");
+    expect(formatClock(75.25)).toBe("01:15.3");
+    expect(formatClock(59.96)).toBe("01:00.0");
+    expect(formatClock(3723.4)).toBe("62:03.4");
+  });
+  it("shows a placeholder for missing or invalid times", () => {
+    expect(formatClock(null)).toBe("--:--.-");
+    expect(formatClock(Number.NaN)).toBe("--:--.-");
+  });
+  it("collapses an empty range to one time", () => {
+    expect(formatRange(3, 3)).toBe("00:03.0");
+    expect(formatRange(0.5, 6.03)).toBe("00:00.5 – 00:06.0");
+  });
+});
+
+describe("timelineMarkers", () => {
+  it("places findings in percent of the duration, clamped, with a minimum width", () => {
+    const markers = timelineMarkers([check("a", "failed", "major", [finding(5, 10), finding(20, 30)])], 20);
+    expect(markers.map((m) => [m.left, m.width])).toEqual([
+      [25, 25],
+      [99.4, 0.6],
+    ]);
+  });
+  it("draws the most severe findings last (on top)", () => {
+    const markers = timelineMarkers(
+      [check("a", "failed", "critical", [finding(1, 2, "critical")]), check("b", "failed", "minor", [finding(1, 2, "minor")])],
+      10,
+    );
+    expect(markers.map((m) => m.checkId)).toEqual(["b", "a"]);
+  });
+});
+
+describe("orderedChecks", () => {
+  it("lists failures first, then errors and not-run, then passes", () => {
+    const rows = orderedChecks([
+      check("ok", "passed", "critical"),
+      check("skip", "not_run", "major"),
+      check("minorFail", "failed", "minor"),
+      check("critFail", "failed", "critical"),
+      check("err", "error", "minor"),
+    ]);
+    expect(rows.map((r) => r.id)).toEqual(["critFail", "minorFail", "err", "skip", "ok"]);
+  });
+});
+
+describe("evidenceUrl", () => {
+  it("maps evidence refs to the recording's evidence endpoint and refuses anything else", () => {
+    expect(evidenceUrl("r1", "evidence/frozen_01.jpg")).toBe("/api/v1/recordings/r1/evidence/frozen_01.jpg");
+    expect(evidenceUrl("r1", "evidence/../secret")).toBeNull();
+    expect(evidenceUrl("r1", "/etc/passwd")).toBeNull();
+    expect(evidenceUrl("r1", null)).toBeNull();
+  });
+});
+
+describe("activeLine", () => {
+  it("finds the line spoken at a time", () => {
+    const lines = [
+      { start: 0.6, end: 2, text: "a", confidence: 1 },
+      { start: 2, end: 5, text: "b", confidence: 1 },
+    ];
+    expect(activeLine(lines, 0.1)).toBe(-1);
+    expect(activeLine(lines, 2)).toBe(1);
+  });
+});
+
+describe("isValidIdNumber", () => {
+  it("accepts a number with a correct check digit, also with a lower-case x", () => {
+    expect(isValidIdNumber("11010519491231002X")).toBe(true);
+    expect(isValidIdNumber("11010519491231002x")).toBe(true);
+  });
+  it("rejects a wrong check digit, a wrong length or an impossible date", () => {
+    expect(isValidIdNumber("110105194912310021")).toBe(false);
+    expect(isValidIdNumber("11010519491231002")).toBe(false);
+    expect(isValidIdNumber("110105194902300021")).toBe(false);
+  });
+});
+
+describe("formatBytes", () => {
+  it("uses the largest fitting unit", () => {
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1536)).toBe("1.5 KB");
+    expect(formatBytes(5 * 1024 * 1024)).toBe("5.0 MB");
+  });
+});

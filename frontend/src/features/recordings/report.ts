@@ -1,0 +1,182 @@
+// The native QC report (GET /recordings/{id}/report, schema dualrec.qc.report/1) and pure helpers
+// the report page uses: time formatting, the timeline's markers, evidence URLs, ID-number checks.
+
+export type Verdict = "PASS" | "REVIEW" | "FAIL";
+export type CheckStatus = "passed" | "failed" | "not_run" | "error";
+export type Severity = "critical" | "major" | "minor" | "info";
+
+export interface Evidence {
+  frame_time: number | null;
+  frame: string | null;
+  quote: string | null;
+  quote_start: number | null;
+  quote_end: number | null;
+}
+
+export interface Finding {
+  severity: Severity;
+  message: string;
+  start: number;
+  end: number;
+  node_id: string | null;
+  confidence: number;
+  evidence: Evidence;
+}
+
+export interface CheckRow {
+  id: string;
+  title: string;
+  title_en: string;
+  severity: Severity | null;
+  status: CheckStatus;
+  reason: string | null;
+  confidence: number;
+  findings: Finding[];
+}
+
+export interface TranscriptLine {
+  start: number;
+  end: number;
+  text: string;
+  confidence: number;
+}
+
+export interface NodeSpan {
+  node_id: string;
+  type: string;
+  title: string;
+  start: number;
+  end: number;
+  inferred: boolean;
+}
+
+export interface VideoInfo {
+  name: string;
+  width: number;
+  height: number;
+  video_time: number;
+  audio_time: number;
+  fps: number;
+}
+
+export interface NativeReport {
+  schema: string;
+  running_no: string;
+  verdict: Verdict;
+  risk_score: number;
+  reasons: string[];
+  video_info: VideoInfo;
+  duration: number;
+  mode: string;
+  nodes: NodeSpan[];
+  checks: CheckRow[];
+  transcript: TranscriptLine[];
+  portrait: string | null;
+  keyframes: { time: number; frame: string }[];
+  stage_seconds: Record<string, number>;
+  stage_errors: Record<string, string>;
+}
+
+/** A finding with the check it belongs to, as placed on the timeline. */
+export interface Marker {
+  key: string;
+  checkId: string;
+  checkTitle: string;
+  finding: Finding;
+  left: number; // percent of the duration
+  width: number; // percent, at least a visible sliver
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, info: 3 };
+
+/** Seconds as mm:ss.s (e.g. 75.25 → "01:15.3"); hours are folded into minutes. */
+export function formatClock(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "--:--.-";
+  const tenths = Math.round(seconds * 10);
+  const minutes = Math.floor(tenths / 600);
+  const rest = (tenths % 600) / 10;
+  return `${String(minutes).padStart(2, "0")}:${rest.toFixed(1).padStart(4, "0")}`;
+}
+
+/** "01:15.3 – 01:20.0", or a single time when start and end coincide. */
+export function formatRange(start: number, end: number): string {
+  return Math.abs(end - start) < 0.05 ? formatClock(start) : `${formatClock(start)} – ${formatClock(end)}`;
+}
+
+/** Every finding of every check as a timeline marker, most severe last so it is drawn on top. */
+export function timelineMarkers(checks: readonly CheckRow[], duration: number, minWidth = 0.6): Marker[] {
+  const span = duration > 0 ? duration : 1;
+  const clamp = (value: number): number => Math.min(100, Math.max(0, value));
+  const markers: Marker[] = [];
+  for (const check of checks) {
+    check.findings.forEach((finding, index) => {
+      const left = clamp((finding.start / span) * 100);
+      const right = clamp((Math.max(finding.end, finding.start) / span) * 100);
+      markers.push({
+        key: `${check.id}-${index}`,
+        checkId: check.id,
+        checkTitle: check.title,
+        finding,
+        left: Math.min(left, 100 - minWidth),
+        width: Math.max(right - left, minWidth),
+      });
+    });
+  }
+  return markers.sort(
+    (a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || a.left - b.left,
+  );
+}
+
+/** Failed checks first (most severe first), then not run / error, then passed; stable otherwise. */
+export function orderedChecks(checks: readonly CheckRow[]): CheckRow[] {
+  const statusRank: Record<CheckStatus, number> = { failed: 0, error: 1, not_run: 2, passed: 3 };
+  return checks
+    .map((check, index) => ({ check, index }))
+    .sort(
+      (a, b) =>
+        statusRank[a.check.status] - statusRank[b.check.status] ||
+        SEVERITY_RANK[a.check.severity ?? "info"] - SEVERITY_RANK[b.check.severity ?? "info"] ||
+        a.index - b.index,
+    )
+    .map(({ check }) => check);
+}
+
+/** URL of an evidence frame ("evidence/<name>" in the report) of a recording; null for other refs. */
+export function evidenceUrl(recordingId: string, ref: string | null | undefined): string | null {
+  if (!ref) return null;
+  const match = /^evidence\/([A-Za-z0-9._-]+)$/.exec(ref);
+  return match ? `/api/v1/recordings/${encodeURIComponent(recordingId)}/evidence/${match[1]}` : null;
+}
+
+/** The transcript line being spoken at `time` (index), or -1. */
+export function activeLine(lines: readonly TranscriptLine[], time: number): number {
+  return lines.findIndex((line) => time >= line.start && time < line.end);
+}
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = "10X98765432";
+
+/** True for an 18-character PRC resident ID number with a valid date and check digit (GB 11643). */
+export function isValidIdNumber(value: string): boolean {
+  const id = value.trim().toUpperCase();
+  if (!/^\d{17}[\dX]$/.test(id)) return false;
+  const year = Number(id.slice(6, 10));
+  const month = Number(id.slice(10, 12));
+  const day = Number(id.slice(12, 14));
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1900 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  const sum = ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(id[i]), 0);
+  return ID_CHECK[sum % 11] === id[17];
+}
+
+/** Bytes in the largest fitting unit (1 decimal): 1536 → "1.5 KB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
