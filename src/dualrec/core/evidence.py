@@ -304,12 +304,13 @@ def statement_payload(
     last_event_hash: str,
     subject_root: str,
     checkpoint_seq: int,
-    manifest_sha256: str,
+    documents: dict[str, str],
     at: datetime,
     key_id: str,
     algorithm: str,
 ) -> dict[str, Any]:
-    """What an export signs: exactly these events (none dropped at the end) and this manifest."""
+    """What an export signs: exactly these events (none dropped at the end) and the SHA-256 of the
+    package's own documents (``manifest.json``, ``ledger/events.json``, ``ledger/proofs.json``)."""
     return {
         "format": STATEMENT_FORMAT,
         "subject_type": subject_type,
@@ -319,7 +320,7 @@ def statement_payload(
         "last_event_hash": last_event_hash,
         "subject_merkle_root": subject_root,
         "checkpoint_seq": checkpoint_seq,
-        "manifest_sha256": manifest_sha256,
+        "documents": dict(sorted(documents.items())),
         "exported_at": format_at(at),
         "key_id": key_id,
         "algorithm": algorithm,

@@ -10,7 +10,7 @@ Layout (docs/evidence.md)::
     ledger/proofs.json             Merkle inclusion proof of each event against the checkpoint
     ledger/checkpoint.json         the signed checkpoint (payload, signature, public key)
     ledger/checkpoint.payload      the exact signed bytes of the checkpoint, ledger/checkpoint.sig raw
-    ledger/statement.json          signed: exactly these events and this manifest (SHA-256)
+    ledger/statement.json          signed: exactly these events; SHA-256 of manifest/events/proofs
     keys/public_key.pem            the institution's public key (signs the statement)
 """
 
@@ -126,7 +126,11 @@ def export_package(
                 "subject": {"type": subject_type, "id": subject_id},
                 "files": files,
             }
-            manifest_bytes = _json_bytes(manifest)
+            documents = {
+                "manifest.json": _json_bytes(manifest),
+                "ledger/events.json": _json_bytes([e.to_json() for e in events]),
+                "ledger/proofs.json": _json_bytes(proofs),
+            }
             statement = statement_payload(
                 subject_type=subject_type,
                 subject_id=subject_id,
@@ -134,16 +138,15 @@ def export_package(
                 last_event_hash=events[-1].hash,
                 subject_root=MerkleTree([e.hash for e in events]).root(),
                 checkpoint_seq=cp_seq,
-                manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+                documents={name: hashlib.sha256(raw).hexdigest() for name, raw in documents.items()},
                 at=datetime.now(UTC),
                 key_id=signer.key_id,
                 algorithm=signer.algorithm,
             )
             signed_statement = {"payload": statement, "signature": signer.sign(canonical_json(statement))}
-            zf.writestr("manifest.json", manifest_bytes)
+            for name, raw in documents.items():
+                zf.writestr(name, raw)
             zf.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in files))
-            zf.writestr("ledger/events.json", _json_bytes([e.to_json() for e in events]))
-            zf.writestr("ledger/proofs.json", _json_bytes(proofs))
             zf.writestr("ledger/checkpoint.json", _json_bytes(cp.to_json()))
             zf.writestr("ledger/checkpoint.payload", canonical_json(cp.payload))
             zf.writestr("ledger/checkpoint.sig", base64.b64decode(cp.signature))

@@ -265,13 +265,17 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, expected_key: str | None)
     statement = _check_signed(
         report, "statement", _json(zf, "ledger/statement.json", report), STATEMENT_FORMAT, package_key, alg
     )
-    manifest_raw = _read(zf, "manifest.json", report)
-    digest = hashlib.sha256(manifest_raw).hexdigest()
-    report.add(
-        digest == statement.get("manifest_sha256"),
-        "manifest",
-        f"manifest.json SHA-256 {digest} is the signed one",
-    )
+    signed_docs = statement.get("documents")
+    if not isinstance(signed_docs, dict):
+        signed_docs = {}
+    for name in ("manifest.json", "ledger/events.json", "ledger/proofs.json"):
+        digest = hashlib.sha256(_read(zf, name, report)).hexdigest()
+        same = digest == signed_docs.get(name)
+        report.add(
+            same,
+            "statement",
+            f"{name}: " + ("SHA-256 is the signed one" if same else "CHANGED since signing"),
+        )
     manifest = _json(zf, "manifest.json", report)
     raw_events = _json(zf, "ledger/events.json", report)
     try:

@@ -17,13 +17,13 @@ import numpy as np
 from dualrec.core.audit import AuditAction
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.qc import QcTask
-from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
 from dualrec.jobs.ports import JobContext
 from dualrec.media.ports import Image
 from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
 from dualrec.pipeline.report import native_report, patent_report
-from dualrec.services import audit
+from dualrec.services import audit, evidence
 from dualrec.services.context import SYSTEM
 from dualrec.storage.ports import BlobStore
 
@@ -75,6 +75,16 @@ def _decode_photo(blobs: BlobStore, key: str) -> Image:
         return np.asarray(img.convert("RGB"), dtype=np.uint8)
 
 
+def _status_evidence(uow: UnitOfWork, recording_id: str, payload: dict[str, Any]) -> None:
+    evidence.record_event(
+        uow,
+        subject_type="recording",
+        subject_id=recording_id,
+        kind=evidence.EvidenceKind.STATUS_CHANGED,
+        payload=payload,
+    )
+
+
 class QcJobRunner:
     """Job handler for ``qc.recording``: payload ``{"recording_id": ...}``."""
 
@@ -109,6 +119,7 @@ class QcJobRunner:
                 uow.recordings.update(
                     recording_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]
                 )
+                _status_evidence(uow, recording_id, {"status": "failed", "error_type": type(exc).__name__})
                 uow.commit()
             raise
         finally:
@@ -172,6 +183,12 @@ class QcJobRunner:
                 target_type="recording",
                 target_id=recording_id,
                 details={"verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
+            )
+            evidence.record_artifacts(uow, self._blobs, recording_id, artifacts)
+            _status_evidence(
+                uow,
+                recording_id,
+                {"status": "done", "verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
             )
             uow.commit()
         ctx.report_progress(1.0)

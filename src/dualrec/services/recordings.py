@@ -6,16 +6,17 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.recordings import Recording
-from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
 from dualrec.jobs.ports import JobQueue
-from dualrec.services import audit
+from dualrec.services import audit, evidence
 from dualrec.services.context import Actor
 from dualrec.services.scope import branch_in_scope
 from dualrec.storage.ports import BlobStore, Readable
@@ -148,6 +149,7 @@ def submit_recording(
             target_id=rec.id,
             details={"sha256": ref.sha256, "size": ref.size, "running_no": running_no},
         )
+        _record_upload_evidence(uow, blobs, rec, photo_key)
         uow.commit()
     job_id = queue.enqueue(QC_JOB_KIND, {"recording_id": rec.id}, max_attempts=QC_MAX_ATTEMPTS)
     with uows() as uow:
@@ -156,6 +158,23 @@ def submit_recording(
         stored = uow.recordings.get(rec.id)
     assert stored is not None
     return stored
+
+
+def _record_upload_evidence(uow: UnitOfWork, blobs: BlobStore, rec: Recording, photo_key: str | None) -> None:
+    """Ledger events for the stored originals (hashes and fixed names only, no original file name)."""
+    suffix = PurePosixPath(rec.filename).suffix.lower()
+    name = "recording" + (suffix if suffix[1:].isalnum() and suffix.isascii() and len(suffix) <= 8 else "")
+    for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key)):
+        if key:
+            evidence.record_blob(
+                uow,
+                blobs,
+                subject_type="recording",
+                subject_id=rec.id,
+                kind=evidence.EvidenceKind.BLOB_STORED,
+                name=file_name,
+                key=key,
+            )
 
 
 def _store_photo(blobs: BlobStore, data: bytes) -> str:
