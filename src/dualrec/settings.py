@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     evidence_checkpoint_every: int = Field(default=100, ge=1)
     tsa_url: str = ""  # RFC 3161 time-stamping of checkpoints: not implemented yet (refused when set)
 
+    # blob storage: backend and encryption at rest (docs/storage.md)
+    blob_backend: Literal["filesystem", "s3"] = "filesystem"
+    blob_cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    master_keys: SecretStr | None = None  # JSON {"active": ID, "keys": {ID: base64 of 32 bytes}}
+    master_key_file: Path | None = None  # a file with that JSON (e.g. a mounted secret)
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS; e.g. http://minio:9000
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "blobs/"
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -103,6 +115,17 @@ class Settings(BaseSettings):
                 problems.append("DUALREC_COOKIE_SECURE must be true (serve over HTTPS)")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _check_blob_storage(self) -> Settings:
+        if self.env == "production" and self.master_keys is None and self.master_key_file is None:
+            raise ValueError(
+                "refusing to start in production: set DUALREC_MASTER_KEYS or DUALREC_MASTER_KEY_FILE "
+                "(blobs are encrypted at rest)"
+            )
+        if self.blob_backend == "s3" and not self.s3_bucket:
+            raise ValueError("DUALREC_BLOB_BACKEND=s3 needs DUALREC_S3_BUCKET")
         return self
 
     @property

@@ -45,7 +45,9 @@ def test_production_refuses_default_secret_and_insecure_cookie() -> None:
         Settings(env="production", cookie_secure=True)
     with pytest.raises(ValidationError, match="DUALREC_COOKIE_SECURE"):
         Settings(env="production", secret_key="x" * 40)
-    ok = Settings(env="production", secret_key="x" * 40, cookie_secure=True)
+    ok = Settings(
+        env="production", secret_key="x" * 40, cookie_secure=True, master_key_file=Path("/run/keys.json")
+    )
     assert ok.env == "production"
 
 

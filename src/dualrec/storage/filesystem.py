@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
 from dualrec.storage.ports import BlobRef, BlobStat, Readable, check_content_type, check_key
 
 __all__ = ["FilesystemBlobStore"]
@@ -86,13 +86,27 @@ class FilesystemBlobStore:
         return path.with_name(path.name + ".json")
 
     def put(self, data: bytes | Readable, *, content_type: str, max_bytes: int | None = None) -> BlobRef:
+        return self.put_as(uuid.uuid4().hex, data, content_type=content_type, max_bytes=max_bytes)
+
+    def put_as(
+        self,
+        key: str,
+        data: bytes | Readable,
+        *,
+        content_type: str,
+        max_bytes: int | None = None,
+        replace: bool = False,
+    ) -> BlobRef:
+        """``put`` under a key chosen by the caller (encryption binds the key into the ciphertext).
+        An existing blob is a ConflictError unless ``replace``: then it is swapped atomically."""
         content_type = check_content_type(content_type)
         stream: Readable = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-        key = uuid.uuid4().hex
         path = self._path(key)
+        if not replace and path.exists():
+            raise ConflictError("存储键已存在 / blob key exists", details={"key": key})
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_data = path.with_name(f"{TEMP_PREFIX}{key}.part")
-        tmp_meta = path.with_name(f"{TEMP_PREFIX}{key}.json.part")
+        tmp_data = path.with_name(f"{TEMP_PREFIX}{key}.{uuid.uuid4().hex[:8]}.part")
+        tmp_meta = path.with_name(f"{TEMP_PREFIX}{key}.{uuid.uuid4().hex[:8]}.json.part")
         try:
             sha256, size = _write_file(tmp_data, stream, max_bytes=max_bytes)
             meta = {
@@ -105,7 +119,8 @@ class FilesystemBlobStore:
             tmp_meta.replace(self._meta_path(path))  # atomic rename (os.replace)
             tmp_data.replace(path)
         except BaseException:
-            for leftover in (tmp_data, tmp_meta, self._meta_path(path)):
+            leftovers = [tmp_data, tmp_meta] + ([] if replace else [self._meta_path(path)])
+            for leftover in leftovers:
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
             raise

@@ -1,0 +1,270 @@
+"""Blob store on any S3-compatible object storage (MinIO, SeaweedFS, Ceph RGW, AWS S3, OSS/COS...).
+
+Objects: ``PREFIX<key>`` holds the bytes, ``PREFIX<key>.json`` the metadata (SHA-256, size, content
+type, creation time). The metadata object is written **after** the data and is the commit marker:
+a blob exists only when its metadata does (``exists``/``stat``/``open`` check it). A multipart
+upload's user metadata is fixed when the upload starts, before the hash is known — hence the
+separate object rather than S3 user metadata.
+
+``put`` streams: inputs up to ``part_bytes`` go in one PUT, larger ones in a multipart upload of
+``part_bytes`` parts (one part in memory at a time), aborted on any failure or when ``max_bytes``
+is passed, so nothing partial is ever visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from dualrec.errors import ConfigurationError, ConflictError, InvalidInputError, NotFoundError
+from dualrec.storage.ports import BlobRef, BlobStat, Readable, check_content_type, check_key
+
+__all__ = ["S3BlobStore"]
+
+logger = logging.getLogger(__name__)
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # the S3 minimum for every part but the last
+MAX_RANGE_BYTES = 64 * 1024 * 1024
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+
+class _BodyReader(io.RawIOBase):
+    def __init__(self, body: Any) -> None:  # botocore StreamingBody
+        super().__init__()
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def _read_part(source: Readable, size: int, limit: int | None, seen: int) -> bytes:
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = source.read(min(size - got, 1024 * 1024))
+        if not chunk:
+            break
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise InvalidInputError("blob input must yield bytes")
+        got += len(chunk)
+        if limit is not None and seen + got > limit:
+            raise InvalidInputError("文件过大 / content too large", details={"limit_bytes": limit})
+        parts.append(bytes(chunk))
+    return b"".join(parts)
+
+
+class S3BlobStore:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        region: str = "us-east-1",
+        prefix: str = "",
+        part_bytes: int = 8 * 1024 * 1024,
+        client: Any = None,
+    ) -> None:
+        if not bucket:
+            raise ConfigurationError("未配置 S3 存储桶 / DUALREC_S3_BUCKET is not set")
+        if part_bytes < MIN_PART_BYTES:
+            raise ConfigurationError("S3 part size must be at least 5 MiB")
+        if client is None:
+            try:
+                import boto3
+                from botocore.config import Config
+            except ImportError:
+                raise ConfigurationError(
+                    "S3 存储需要 boto3 / the S3 blob backend needs boto3: pip install 'dualrec[s3]'"
+                ) from None
+            client = boto3.client(
+                "s3",
+                endpoint_url=endpoint_url or None,
+                aws_access_key_id=access_key or None,
+                aws_secret_access_key=secret_key or None,
+                region_name=region,
+                config=Config(
+                    s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}
+                ),
+            )
+        self._s3 = client
+        self._bucket = bucket
+        self._prefix = prefix
+        self._part_bytes = part_bytes
+
+    @property
+    def client(self) -> Any:
+        return self._s3
+
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}{check_key(key)}"
+
+    def _meta(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self._s3.get_object(Bucket=self._bucket, Key=self._name(key) + ".json")["Body"]
+        except self._s3.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+                return None
+            raise
+        with body:
+            meta: dict[str, Any] = json.loads(body.read())
+        return meta
+
+    def put(self, data: bytes | Readable, *, content_type: str, max_bytes: int | None = None) -> BlobRef:
+        return self.put_as(uuid.uuid4().hex, data, content_type=content_type, max_bytes=max_bytes)
+
+    def put_as(
+        self,
+        key: str,
+        data: bytes | Readable,
+        *,
+        content_type: str,
+        max_bytes: int | None = None,
+        replace: bool = False,
+    ) -> BlobRef:
+        content_type = check_content_type(content_type)
+        source: Readable = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+        name = self._name(key)
+        if not replace and self.exists(key):
+            raise ConflictError("存储键已存在 / blob key exists", details={"key": key})
+        digest = hashlib.sha256()
+        first = _read_part(source, self._part_bytes, max_bytes, 0)
+        digest.update(first)
+        if len(first) < self._part_bytes:
+            size = len(first)
+            self._s3.put_object(Bucket=self._bucket, Key=name, Body=first, ContentType=content_type)
+        else:
+            size = self._multipart(name, first, source, digest, content_type, max_bytes)
+        sha256 = digest.hexdigest()
+        meta = {
+            "sha256": sha256,
+            "size": size,
+            "content_type": content_type,
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=name + ".json",
+                Body=json.dumps(meta).encode(),
+                ContentType="application/json",
+            )
+        except BaseException:
+            if not replace:
+                self._s3.delete_object(Bucket=self._bucket, Key=name)
+            raise
+        logger.debug("stored blob %s (%d bytes) in s3://%s", key, size, self._bucket)
+        return BlobRef(key=key, sha256=sha256, size=size)
+
+    def _multipart(
+        self,
+        name: str,
+        first: bytes,
+        source: Readable,
+        digest: Any,
+        content_type: str,
+        max_bytes: int | None,
+    ) -> int:
+        upload = self._s3.create_multipart_upload(Bucket=self._bucket, Key=name, ContentType=content_type)
+        upload_id = upload["UploadId"]
+        parts: list[dict[str, Any]] = []
+        size = 0
+        try:
+            part = first
+            while part:
+                number = len(parts) + 1
+                sent = self._s3.upload_part(
+                    Bucket=self._bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=part
+                )
+                parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+                size += len(part)
+                part = _read_part(source, self._part_bytes, max_bytes, size)
+                digest.update(part)
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket, Key=name, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=name, UploadId=upload_id)
+            raise
+        return size
+
+    def _get(self, key: str, byte_range: str | None = None) -> Any:
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": self._name(key)}
+        if byte_range:
+            kwargs["Range"] = byte_range
+        try:
+            return self._s3.get_object(**kwargs)
+        except self._s3.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+                raise NotFoundError("文件不存在 / blob not found", details={"key": key}) from None
+            raise
+
+    def open(self, key: str) -> BinaryIO:
+        if not self.exists(key):
+            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+        return io.BufferedReader(_BodyReader(self._get(key)["Body"]), buffer_size=1024 * 1024)
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        if start < 0 or end < start:
+            raise InvalidInputError(
+                "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
+            )
+        size = self.stat(key).size
+        if start >= size and not (start == 0 and size == 0):
+            raise InvalidInputError(
+                "字节范围超出文件 / byte range beyond the end", details={"start": start, "size": size}
+            )
+        end = min(end, size)
+        if end - start > MAX_RANGE_BYTES:
+            raise InvalidInputError(
+                "字节范围过大 / byte range too large", details={"limit_bytes": MAX_RANGE_BYTES}
+            )
+        if start == end:
+            return b""
+        with self._get(key, f"bytes={start}-{end - 1}")["Body"] as body:
+            data: bytes = body.read()
+        return data
+
+    def exists(self, key: str) -> bool:
+        name = self._name(key)
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=name + ".json")
+        except self._s3.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+                return False
+            raise
+        return True
+
+    def stat(self, key: str) -> BlobStat:
+        meta = self._meta(key)
+        if meta is None:
+            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+        return BlobStat(
+            key=key,
+            sha256=str(meta["sha256"]),
+            size=int(meta["size"]),
+            content_type=str(meta["content_type"]),
+            created_at=datetime.fromisoformat(meta["created_at"]),
+        )
+
+    def delete(self, key: str) -> bool:
+        existed = self.exists(key)
+        name = self._name(key)
+        self._s3.delete_object(Bucket=self._bucket, Key=name + ".json")  # un-commit first
+        self._s3.delete_object(Bucket=self._bucket, Key=name)
+        return existed
