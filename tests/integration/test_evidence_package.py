@@ -1,0 +1,285 @@
+"""Upload a recording → QC (in-process queue, AI engines off) → `dualrec evidence export` → offline verify.
+
+Then every kind of tampering with the package (or the blob store) must make `verify` fail and name
+what failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from dualrec.api.app import create_app
+from dualrec.bootstrap.container import Container, build_container, job_handlers
+from dualrec.bootstrap.jobs import build_job_queue
+from dualrec.cli.evidence import app as evidence_app
+from dualrec.services.evidence_signing import generate_key_file
+from dualrec.services.seed import seed_demo
+from tests.conftest import ADMIN_PASSWORD, login, make_settings
+
+pytestmark = pytest.mark.integration
+Members = dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from dualrec.bootstrap.engines import build_qc_engines
+
+    root = tmp_path_factory.mktemp("evidence")
+    clip = root / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15:duration=4",
+         "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
+         "-c:a", "aac", "-shortest", str(clip)],
+        check=True,
+    )  # fmt: skip
+    settings = make_settings(root / "data", job_workers=1)
+    container: Container = build_container(settings, migrate=True)
+    seed_demo(container.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+    engines = build_qc_engines(data_dir=settings.data_dir, asr=False, faces=False, ocr=False)
+    container.engines = lambda: engines
+    container.jobs = build_job_queue(settings, job_handlers(container), engine=container.engine)
+    with TestClient(create_app(settings, container=container)) as client:
+        login(client, "admin", ADMIN_PASSWORD)
+        task = {"running_no": "RN-EVID-0001", "customer_name": "张三", "id_number": "110101199003077777"}
+        with clip.open("rb") as fh:
+            r = client.post(
+                "/api/v1/recordings",
+                files={"file": ("张三-双录.mp4", fh, "video/mp4")},
+                data={"task": json.dumps(task, ensure_ascii=False)},
+            )
+        assert r.status_code == 202, r.text
+        rid = r.json()["id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/api/v1/recordings/{rid}").json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, "QC did not finish"
+            time.sleep(0.3)
+        env = {"DUALREC_ENV": "test", "DUALREC_DATA_DIR": str(settings.data_dir), "DUALREC_LOG_JSON": "false"}
+        pkg = root / "pkg.zip"
+        result = CliRunner().invoke(evidence_app, ["export", rid, "--out", str(pkg)], env=env)
+        assert result.exit_code == 0, result.output
+        yield {"container": container, "rid": rid, "pkg": pkg, "env": env, "root": root, "clip": clip}
+    container.close()
+
+
+def _members(pkg: Path) -> Members:
+    with zipfile.ZipFile(pkg) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _write(path: Path, members: Members) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _verify(pkg: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(evidence_app, ["verify", str(pkg), "--quiet", *extra])
+    return result.exit_code, result.output
+
+
+def _flip(data: bytes, pos: int) -> bytes:
+    return data[:pos] + bytes([data[pos] ^ 0x5A]) + data[pos + 1 :]
+
+
+def test_package_is_complete_and_verifies_offline_in_a_bare_process(world: dict[str, Any]) -> None:
+    members = _members(world["pkg"])
+    manifest = json.loads(members["manifest.json"])
+    events = json.loads(members["ledger/events.json"])
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "blob.stored" and kinds[-1] == "status.changed"
+    assert events[-1]["payload"]["status"] == "done" and events[-1]["payload"]["verdict"] in (
+        "PASS",
+        "REVIEW",
+        "FAIL",
+    )
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"files/recording.mp4", "files/report.json", "files/patent.json"} <= paths
+    assert members["files/recording.mp4"] == world["clip"].read_bytes()
+    ledger_text = members["ledger/events.json"].decode() + members["manifest.json"].decode()
+    assert (
+        "张三" not in ledger_text and "110101199003077777" not in ledger_text
+    )  # no personal data in the ledger
+    assert (
+        "sha256sum -c SHA256SUMS" in members["README.txt"].decode()
+        and "校验" in members["README.txt"].decode()
+    )
+
+    # Offline: another directory, no DUALREC_* settings, nothing but the package and the module.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREC_")}
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['verify', 'verify', {str(world['pkg'])!r}]\n"
+        "try:\n    runpy.run_module('dualrec.cli.evidence', run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'numpy', 'av')"
+        " or m.startswith(('dualrec.db', 'dualrec.settings', 'dualrec.storage')))\n"
+        "print('EXIT', code, 'HEAVY', heavy)\n"
+    )
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=world["root"], env=env, capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.monotonic() - t0
+    assert "EXIT 0 HEAVY []" in done.stdout, done.stdout + done.stderr
+    assert "PASSED" in done.stdout and "FAIL " not in done.stdout
+    assert elapsed < 10, elapsed
+    code = subprocess.run(
+        [sys.executable, "-m", "dualrec.cli.evidence", "verify", str(world["pkg"])],
+        cwd=world["root"],
+        env=env,
+    ).returncode
+    assert code == 0
+
+
+def _drop_event(index: int) -> Callable[[Members], None]:
+    def tamper(m: Members) -> None:
+        events = json.loads(m["ledger/events.json"])
+        del events[index]
+        m["ledger/events.json"] = json.dumps(events).encode()
+
+    return tamper
+
+
+def _reorder(m: Members) -> None:
+    events = json.loads(m["ledger/events.json"])
+    events[0], events[1] = events[1], events[0]
+    m["ledger/events.json"] = json.dumps(events).encode()
+
+
+def _alter_verdict(m: Members) -> None:
+    events = json.loads(m["ledger/events.json"])
+    events[-1]["payload"]["verdict"] = "PASS" if events[-1]["payload"]["verdict"] != "PASS" else "FAIL"
+    m["ledger/events.json"] = json.dumps(events).encode()
+
+
+def _swap_public_key(m: Members) -> None:
+    other = generate_key_file(Path(os.environ["EVIDENCE_TMP"]) / "other.pem", "ed25519")
+    m["keys/public_key.pem"] = other.public_key.encode()
+    cp = json.loads(m["ledger/checkpoint.json"])
+    cp["public_key"] = other.public_key
+    m["ledger/checkpoint.json"] = json.dumps(cp).encode()
+
+
+def _corrupt_checkpoint_signature(m: Members) -> None:
+    cp = json.loads(m["ledger/checkpoint.json"])
+    raw = bytearray(base64.b64decode(cp["signature"]))
+    raw[10] ^= 1
+    cp["signature"] = base64.b64encode(bytes(raw)).decode()
+    m["ledger/checkpoint.json"] = json.dumps(cp).encode()
+
+
+def _replace_file_and_manifest(m: Members) -> None:
+    import hashlib
+
+    new = m["files/report.json"].replace(b'"FAIL"', b'"PASS"').replace(b'"REVIEW"', b'"PASS"') + b" "
+    m["files/report.json"] = new
+    manifest = json.loads(m["manifest.json"])
+    for f in manifest["files"]:
+        if f["path"] == "files/report.json":
+            f["sha256"], f["size"] = hashlib.sha256(new).hexdigest(), len(new)
+    m["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    m["SHA256SUMS"] = "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]).encode()
+
+
+def _add_unlisted(m: Members) -> None:
+    m["files/extra.txt"] = b"planted"
+
+
+def _remove_report(m: Members) -> None:
+    del m["files/report.json"]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (_drop_event(1), ["FAIL [event chain]", "chain broken", "FAIL [statement] events in package"]),
+        (_drop_event(-1), ["FAIL [statement] events in package", "last event hash"]),
+        (_reorder, ["out of order", "FAIL [statement] ledger/events.json: CHANGED since signing"]),
+        (_alter_verdict, ["(seq", "status.changed): content does not match its hash (altered event)"]),
+        (_swap_public_key, ["FAIL [checkpoint] SIGNATURE INVALID", "FAIL [statement] SIGNATURE INVALID"]),
+        (_corrupt_checkpoint_signature, ["FAIL [checkpoint] SIGNATURE INVALID"]),
+        (_replace_file_and_manifest,
+         ["FAIL [statement] manifest.json: CHANGED", "files/report.json: does not match ledger event"]),
+        (_add_unlisted, ["FAIL [file] files/extra.txt: in the package but not in the manifest"]),
+        (_remove_report, ["FAIL [file] files/report.json: listed in the manifest but missing"]),
+    ],
+)  # fmt: skip
+def test_tampered_package_fails_and_names_the_problem(
+    world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: Any, expected: list[str]
+) -> None:
+    monkeypatch.setenv("EVIDENCE_TMP", str(tmp_path))
+    members = _members(world["pkg"])
+    tamper(members)
+    code, out = _verify(_write(tmp_path / "t.zip", members))
+    assert code == 1, out
+    for text in expected:
+        assert text in out, out
+
+
+@pytest.mark.parametrize("member", ["files/recording.mp4", "files/report.json", "ledger/events.json"])
+def test_any_single_byte_change_is_detected(world: dict[str, Any], tmp_path: Path, member: str) -> None:
+    original = _members(world["pkg"])
+    rng = random.Random(f"{member}-2026")
+    for trial in range(12):
+        members = dict(original)
+        pos = rng.randrange(len(original[member]))
+        members[member] = _flip(original[member], pos)
+        code, out = _verify(_write(tmp_path / f"t{trial}.zip", members))
+        assert code == 1, f"byte {pos} of {member} changed and not detected:\n{out}"
+        assert "FAIL [" in out and member in out, out
+
+
+def test_wrong_institution_key_and_a_broken_zip_fail(world: dict[str, Any], tmp_path: Path) -> None:
+    other = generate_key_file(tmp_path / "other.pem", "ed25519")
+    (tmp_path / "other.pub").write_text(other.public_key)
+    code, out = _verify(world["pkg"], "--public-key", str(tmp_path / "other.pub"))
+    assert code == 1 and "FAIL [public key] package key" in out and "vs institution key" in out
+    own = _members(world["pkg"])["keys/public_key.pem"]
+    (tmp_path / "own.pub").write_bytes(own)
+    assert _verify(world["pkg"], "--public-key", str(tmp_path / "own.pub"))[0] == 0
+    (tmp_path / "broken.zip").write_bytes(world["pkg"].read_bytes()[:-200])
+    code, out = _verify(tmp_path / "broken.zip")
+    assert code == 1 and "FAIL [package]" in out
+
+
+def test_a_byte_changed_in_the_blob_store_is_caught(world: dict[str, Any], tmp_path: Path) -> None:
+    container: Container = world["container"]
+    with container.uows() as uow:
+        rec = uow.recordings.get(world["rid"])
+    assert rec is not None
+    blob = next(p for p in container.settings.data_dir.joinpath("blobs").rglob(rec.blob_key))
+    original = blob.read_bytes()
+    blob.write_bytes(_flip(original, len(original) // 2))
+    try:
+        result = CliRunner().invoke(
+            evidence_app, ["export", world["rid"], "--out", str(tmp_path / "p.zip")], env=world["env"]
+        )
+    finally:
+        blob.write_bytes(original)
+    assert result.exit_code == 0, result.output
+    code, out = _verify(tmp_path / "p.zip")
+    assert code == 1
+    assert "FAIL [file] files/recording.mp4: does not match ledger event seq" in out, out
+
+
+def test_export_of_unknown_subject_is_a_clear_error(world: dict[str, Any], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        evidence_app, ["export", "no-such-recording", "--out", str(tmp_path / "x.zip")], env=world["env"]
+    )
+    assert result.exit_code == 1 and "no evidence events" in result.output
+    assert not (tmp_path / "x.zip").exists()
