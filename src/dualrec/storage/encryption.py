@@ -27,6 +27,7 @@ from dualrec.storage.envelope import (
     CHUNK_BYTES,
     MAX_HEADER_BYTES,
     TAG_BYTES,
+    TRAILER_BYTES,
     Aead,
     Header,
     Layout,
@@ -149,6 +150,14 @@ class _Envelope:
             raise integrity_error("record failed authentication", key=self.key, record=index) from None
 
 
+def _stored_range(inner: BlobStore, key: str, start: int, end: int) -> bytes:
+    """A range of the stored bytes; the inner store refusing it means the object is shorter."""
+    try:
+        return inner.read_range(key, start, end)
+    except InvalidInputError:
+        raise integrity_error("stored object truncated", key=key) from None
+
+
 class _DecryptingRaw(io.RawIOBase):
     """Seekable plaintext view of an encrypted blob; reads the inner stream record by record."""
 
@@ -159,6 +168,7 @@ class _DecryptingRaw(io.RawIOBase):
         self._stream: BinaryIO | None = None
         self._next = 0  # the record the inner stream is positioned at
         self._cached: tuple[int, bytes] | None = None
+        self._end_checked = False
 
     def readable(self) -> bool:
         return True
@@ -192,7 +202,7 @@ class _DecryptingRaw(io.RawIOBase):
             sealed = _read_full(self._stream, length)
             self._next = index + 1
         else:  # e.g. an S3 body: fetch the record by range, leave the stream where it is
-            sealed = self._inner.read_range(key, offset, offset + length)
+            sealed = _stored_range(self._inner, key, offset, offset + length)
         if len(sealed) != length:
             raise integrity_error("stored object truncated", key=key, record=index)
         return self._env.open_record(index, sealed)
@@ -200,6 +210,7 @@ class _DecryptingRaw(io.RawIOBase):
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         layout = self._env.layout
         if self._pos >= layout.plain_size:
+            self._check_end()
             return 0
         index = self._pos // layout.chunk_size
         if self._cached is None or self._cached[0] != index:
@@ -210,6 +221,16 @@ class _DecryptingRaw(io.RawIOBase):
         buffer[:n] = plain[offset : offset + n]
         self._pos += n
         return n
+
+    def _check_end(self) -> None:
+        """After a sequential read to the end: exactly the trailer must follow (nothing appended)."""
+        if self._end_checked or self._stream is None or self._next != self._env.layout.chunks:
+            return
+        tail = _read_full(self._stream, TRAILER_BYTES + 1)
+        if len(tail) != TRAILER_BYTES:
+            raise integrity_error("stored object has missing or extra bytes at the end", key=self._env.key)
+        self._env.open_record(self._next, tail)
+        self._end_checked = True
 
     def close(self) -> None:
         if self._stream is not None:
@@ -256,12 +277,12 @@ class EncryptedBlobStore:
     def _envelope(self, key: str) -> _Envelope:
         key = check_key(key)
         inner = self._inner.stat(key)
-        header = Header.decode(self._inner.read_range(key, 0, MAX_HEADER_BYTES) if inner.size else b"")
+        header = Header.decode(_stored_range(self._inner, key, 0, MAX_HEADER_BYTES) if inner.size else b"")
         data_key = header.unwrap(self._keyring.key(header.key_id), key)
         layout = Layout.from_stored_size(header.length, header.chunk_size, inner.size)
         env = _Envelope(key, header, aead_for(header.algorithm, data_key), layout, "", inner)
         trailer = env.open_record(
-            layout.chunks, self._inner.read_range(key, layout.trailer_offset, layout.total)
+            layout.chunks, _stored_range(self._inner, key, layout.trailer_offset, layout.total)
         )
         size, digest = struct.unpack(">Q32s", trailer)
         if size != layout.plain_size:
@@ -293,7 +314,7 @@ class EncryptedBlobStore:
             return b""
         first, last = start // layout.chunk_size, (end - 1) // layout.chunk_size
         stop = layout.chunk_offset(last) + layout.chunk_plain_len(last) + TAG_BYTES
-        sealed = self._inner.read_range(key, layout.chunk_offset(first), stop)
+        sealed = _stored_range(self._inner, key, layout.chunk_offset(first), stop)
         if len(sealed) != stop - layout.chunk_offset(first):
             raise integrity_error("stored object truncated", key=key)
         step = layout.chunk_size + TAG_BYTES
