@@ -248,7 +248,9 @@ def test_wrong_institution_key_and_a_broken_zip_fail(world: dict[str, Any], tmp_
     other = generate_key_file(tmp_path / "other.pem", "ed25519")
     (tmp_path / "other.pub").write_text(other.public_key)
     code, out = _verify(world["pkg"], "--public-key", str(tmp_path / "other.pub"))
-    assert code == 1 and "FAIL [public key] package key" in out and "vs institution key" in out
+    assert code == 1, out
+    assert "FAIL [public key] checkpoint key" in out and "FAIL [public key] statement key" in out
+    assert "is NOT an institution key given" in out
     own = _members(world["pkg"])["keys/public_key.pem"]
     (tmp_path / "own.pub").write_bytes(own)
     assert _verify(world["pkg"], "--public-key", str(tmp_path / "own.pub"))[0] == 0
@@ -271,10 +273,13 @@ def test_a_byte_changed_in_the_blob_store_is_caught(world: dict[str, Any], tmp_p
         )
     finally:
         blob.write_bytes(original)
-    assert result.exit_code == 0, result.output
-    code, out = _verify(tmp_path / "p.zip")
-    assert code == 1
-    assert "FAIL [file] files/recording.mp4: does not match ledger event seq" in out, out
+    if result.exit_code == 0:  # a plain store hands out the changed bytes: the package says so
+        code, out = _verify(tmp_path / "p.zip")
+        assert code == 1
+        assert "FAIL [file] files/recording.mp4: does not match ledger event seq" in out, out
+    else:  # authenticated encryption at rest refuses to read it: the export names the file
+        assert "files/recording.mp4" in result.output and "ledger event seq 1" in result.output, result.output
+        assert not (tmp_path / "p.zip").exists()
 
 
 def test_export_of_unknown_subject_is_a_clear_error(world: dict[str, Any], tmp_path: Path) -> None:
@@ -283,3 +288,70 @@ def test_export_of_unknown_subject_is_a_clear_error(world: dict[str, Any], tmp_p
     )
     assert result.exit_code == 1 and "no evidence events" in result.output
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_resigned_by_another_key_passes_alone_but_not_against_the_institution_key(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    """A forger who re-signs everything with their own key is caught only by --public-key: say so."""
+    from dualrec.core.evidence import canonical_json
+
+    forger = generate_key_file(tmp_path / "forger.pem", "ed25519")
+    members = _members(world["pkg"])
+    institution = members["keys/public_key.pem"]
+    for name in ("ledger/checkpoint.json", "ledger/statement.json"):
+        doc = json.loads(members[name])
+        doc["payload"]["key_id"] = forger.key_id
+        doc["signature"] = forger.sign(canonical_json(doc["payload"]))
+        if "public_key" in doc:
+            doc["public_key"] = forger.public_key
+        members[name] = json.dumps(doc).encode()
+    cp = json.loads(members["ledger/checkpoint.json"])
+    members["ledger/checkpoint.payload"] = canonical_json(cp["payload"])
+    members["ledger/checkpoint.sig"] = base64.b64decode(cp["signature"])
+    members["keys/public_key.pem"] = forger.public_key.encode()
+    forged = _write(tmp_path / "forged.zip", members)
+    result = CliRunner().invoke(evidence_app, ["verify", str(forged)])
+    assert result.exit_code == 0 and "--public-key" in result.output  # all consistent, but unanchored
+    (tmp_path / "inst.pub").write_bytes(institution)
+    code, out = _verify(forged, "--public-key", str(tmp_path / "inst.pub"))
+    assert code == 1 and f"FAIL [public key] checkpoint key {forger.key_id} is NOT" in out
+
+
+def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> None:
+    from dualrec.services import evidence
+    from dualrec.services.evidence_export import export_package
+
+    container: Container = world["container"]
+    sm2 = generate_key_file(tmp_path / "sm2.pem", "sm2")
+    # The recording's nearest checkpoint was signed with the old Ed25519 key; the statement now with SM2.
+    old = export_package(
+        container.uows,
+        container.blobs,
+        sm2,
+        subject_type="recording",
+        subject_id=world["rid"],
+        out=tmp_path / "a.zip",
+    )
+    # A new subject after the rotation gets a checkpoint signed with SM2.
+    with container.uows() as uow:
+        key = container.blobs.put(b"contract scan", content_type="application/pdf").key
+        evidence.record_blob(uow, container.blobs, subject_type="task", subject_id="T-1",
+                             kind="blob.stored", name="contract.pdf", key=key)  # fmt: skip
+        uow.commit()
+    new = export_package(
+        container.uows, container.blobs, sm2, subject_type="task", subject_id="T-1", out=tmp_path / "b.zip"
+    )
+    assert new.checkpoint_seq > old.checkpoint_seq
+    assert json.loads(_members(new.path)["ledger/checkpoint.json"])["payload"]["algorithm"] == "sm2"
+    (tmp_path / "sm2.pub").write_text(sm2.public_key)
+    (tmp_path / "ed.pub").write_bytes(_members(world["pkg"])["keys/public_key.pem"])
+    both = ["--public-key", str(tmp_path / "ed.pub"), "--public-key", str(tmp_path / "sm2.pub")]
+    assert _verify(new.path, "--public-key", str(tmp_path / "sm2.pub"))[0] == 0
+    assert _verify(old.path, *both)[0] == 0
+    code, out = _verify(old.path, "--public-key", str(tmp_path / "sm2.pub"))
+    assert code == 1 and "FAIL [public key] checkpoint key" in out
+    members = _members(new.path)
+    members["files/contract.pdf"] = b"contract scan, edited"
+    code, out = _verify(_write(tmp_path / "c.zip", members))
+    assert code == 1 and "FAIL [file] files/contract.pdf: CHANGED" in out

@@ -57,20 +57,28 @@ def export(
 def verify(
     package: Annotated[Path, typer.Argument(help="the evidence package ZIP")],
     public_key: Annotated[
-        Path | None, typer.Option("--public-key", help="the institution's published public key (PEM)")
+        list[Path] | None,
+        typer.Option(
+            "--public-key", help="the institution's published public key(s) (PEM); repeat for rotated keys"
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print failures only")] = False,
 ) -> None:
     from dualrec.services.evidence_verify import verify_package
 
-    expected = public_key.read_text(encoding="utf-8") if public_key else None
-    report = verify_package(package, public_key=expected)
+    trusted = [p.read_text(encoding="utf-8") for p in public_key or []]
+    report = verify_package(package, trusted_keys=trusted)
     for f in report.findings:
         if f.ok and quiet:
             continue
         mark = "OK  " if f.ok else "FAIL"
         typer.echo(f"{mark} [{f.check}] {f.detail}")
     if report.ok:
+        if not trusted:
+            typer.echo(
+                "注意：未用 --public-key 核对机构公钥 / note: the signing keys were not compared with the "
+                "institution's published key (--public-key)"
+            )
         typer.secho(f"通过 / PASSED: all {len(report.findings)} checks", fg=typer.colors.GREEN)
         return
     typer.secho(

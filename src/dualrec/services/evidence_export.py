@@ -28,7 +28,7 @@ from typing import Any
 
 from dualrec.core.evidence import MerkleTree, canonical_json, statement_payload
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.errors import NotFoundError
+from dualrec.errors import ConflictError, DualrecError, NotFoundError
 from dualrec.services.evidence import covering_checkpoint, make_checkpoint, tree_for_checkpoint
 from dualrec.services.evidence_readme import readme_text
 from dualrec.services.evidence_signing import Signer
@@ -119,7 +119,13 @@ def export_package(
                     continue
                 path = _file_path(name, ev.seq, taken)
                 content_type = str(ev.payload.get("content_type") or "")
-                sha, size = _copy_blob(zf, blobs, key, path, content_type)
+                try:
+                    sha, size = _copy_blob(zf, blobs, key, path, content_type)
+                except DualrecError as exc:
+                    raise ConflictError(
+                        f"{path}（存证记录 / ledger event seq {ev.seq}）: {exc.message}",
+                        details={"path": path, "event_seq": ev.seq, **exc.details},
+                    ) from exc
                 files.append({"path": path, "sha256": sha, "size": size, "event_seq": ev.seq})
             manifest = {
                 "format": PACKAGE_FORMAT,
