@@ -26,6 +26,7 @@ from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.cli.evidence import app as evidence_app
+from dualrec.errors import DualrecError
 from dualrec.services.evidence_signing import generate_key_file
 from dualrec.services.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
@@ -355,3 +356,36 @@ def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> N
     members["files/contract.pdf"] = b"contract scan, edited"
     code, out = _verify(_write(tmp_path / "c.zip", members))
     assert code == 1 and "FAIL [file] files/contract.pdf: CHANGED" in out
+
+
+def test_export_reads_through_the_encrypted_blob_store(world: dict[str, Any], tmp_path: Path) -> None:
+    from dualrec.bootstrap.storage import build_encrypted_blob_store
+    from dualrec.services import evidence
+    from dualrec.services.evidence_export import export_package
+
+    container: Container = world["container"]
+    store = build_encrypted_blob_store(make_settings(tmp_path / "enc"))
+    secret = b"frame bytes that must not be stored in clear " * 100
+    key = store.put(secret, content_type="image/jpeg").key
+    with container.uows() as uow:
+        evidence.record_blob(uow, store, subject_type="task", subject_id="T-enc",
+                             kind="report.stored", name="evidence/face.jpg", key=key)  # fmt: skip
+        uow.commit()
+    on_disk = next((tmp_path / "enc" / "blobs").rglob(key)).read_bytes()
+    assert secret[:40] not in on_disk  # encrypted at rest ...
+    signer = generate_key_file(tmp_path / "k.pem", "ed25519")
+    out = export_package(
+        container.uows, store, signer, subject_type="task", subject_id="T-enc", out=tmp_path / "e.zip"
+    )
+    assert (
+        _members(out.path)["files/evidence/face.jpg"] == secret
+    )  # ... and exported as the recorded plaintext
+    code, output = _verify(out.path)
+    assert code == 0, output
+    blob = next((tmp_path / "enc" / "blobs").rglob(key))
+    blob.write_bytes(_flip(on_disk, len(on_disk) // 2))
+    with pytest.raises(DualrecError, match=r"files/evidence/face\.jpg") as caught:
+        export_package(
+            container.uows, store, signer, subject_type="task", subject_id="T-enc", out=tmp_path / "f.zip"
+        )
+    assert "integrity" in caught.value.message and not (tmp_path / "f.zip").exists()
