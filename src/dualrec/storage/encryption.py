@@ -141,7 +141,7 @@ class _Envelope:
     sha256: str
     inner: BlobStat
 
-    def open_record(self, index: int, sealed: bytes) -> bytes:
+    def open_record(self, index: int, sealed: bytes | memoryview) -> bytes:
         last = index == self.layout.chunks
         aad = record_aad(self.header, self.key, index, last=last)
         try:
@@ -318,12 +318,14 @@ class EncryptedBlobStore:
         if len(sealed) != stop - layout.chunk_offset(first):
             raise integrity_error("stored object truncated", key=key)
         step = layout.chunk_size + TAG_BYTES
-        plain = b"".join(
-            env.open_record(i, sealed[(i - first) * step : (i - first + 1) * step])
-            for i in range(first, last + 1)
-        )
-        offset = start - first * layout.chunk_size
-        return plain[offset : offset + end - start]
+        view = memoryview(sealed)
+        out = bytearray()
+        for i in range(first, last + 1):
+            plain = env.open_record(i, view[(i - first) * step : (i - first + 1) * step])
+            lo = max(start - i * layout.chunk_size, 0)
+            hi = min(end - i * layout.chunk_size, len(plain))
+            out += plain if (lo, hi) == (0, len(plain)) else plain[lo:hi]
+        return bytes(out)
 
     def exists(self, key: str) -> bool:
         return self._inner.exists(key)

@@ -80,7 +80,7 @@ def integrity_error(reason: str, **details: object) -> BlobIntegrityError:
 class Aead(Protocol):
     def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
 
-    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
+    def decrypt(self, nonce: bytes, data: bytes | memoryview, associated_data: bytes | None) -> bytes: ...
 
 
 class Sm4Gcm:
@@ -98,10 +98,10 @@ class Sm4Gcm:
         body = enc.update(data) + enc.finalize()
         return body + enc.tag
 
-    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+    def decrypt(self, nonce: bytes, data: bytes | memoryview, associated_data: bytes | None) -> bytes:
         if len(data) < TAG_BYTES:
             raise InvalidTag
-        dec = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, data[-TAG_BYTES:])).decryptor()
+        dec = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, bytes(data[-TAG_BYTES:]))).decryptor()
         if associated_data:
             dec.authenticate_additional_data(associated_data)
         return dec.update(data[:-TAG_BYTES]) + dec.finalize()
