@@ -90,7 +90,7 @@ def test_upload_runs_qc_and_reports_are_stored(client: TestClient, clip: Path) -
         )
     assert r.status_code == 202, r.text
     created = r.json()
-    assert created["status"] == "queued" and created["running_no"] == "RN-20261123-0001"
+    assert created["status"] in ("queued", "running") and created["running_no"] == "RN-20261123-0001"
     assert len(created["sha256"]) == 64 and created["size"] == clip.stat().st_size
     done = _wait_done(client, created["id"])
     assert done["status"] == "done", done
@@ -106,6 +106,9 @@ def test_upload_runs_qc_and_reports_are_stored(client: TestClient, clip: Path) -
     assert patent["video_info"]["width"] == 320 and patent["video_info"]["height"] == 240
     assert abs(float(patent["video_info"]["video_time"]) - 6.0) < 0.5
     assert {"check_items", "check_comment", "result", "conf", "extra_info"} <= set(patent["check_list"][0])
+
+    pdf = client.get(done["links"]["pdf"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(pdf.content) > 5000
 
     listed = client.get("/api/v1/recordings", params={"running_no": "RN-20261123-0001"}).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == created["id"]

@@ -20,11 +20,14 @@ from dualrec.core.qc import QcTask
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
 from dualrec.jobs.ports import JobContext
+from dualrec.jobs.runner import PERMANENT_ERRORS
 from dualrec.media.ports import Image
-from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
+from dualrec.pipeline.qc import QcEngines, QcRequest, run_qc
 from dualrec.pipeline.report import native_report, patent_report
 from dualrec.services import audit, evidence
 from dualrec.services.context import SYSTEM
+from dualrec.services.qc_pdf import render_qc_pdf
+from dualrec.services.recordings import QC_MAX_ATTEMPTS
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["BlobEvidenceSink", "QcJobRunner"]
@@ -49,6 +52,14 @@ class BlobEvidenceSink:
         PILImage.fromarray(image).save(buf, format="JPEG", quality=85)
         self.keys[safe] = self._blobs.put(buf.getvalue(), content_type="image/jpeg").key
         return f"evidence/{safe}"
+
+    def load(self, ref: str) -> bytes | None:
+        """JPEG bytes of a reference made by ``put`` (for the PDF's key frames)."""
+        key = self.keys.get(ref.removeprefix("evidence/"))
+        if key is None:
+            return None
+        with self._blobs.open(key) as fh:
+            return fh.read()
 
 
 class _JobProgress:
@@ -94,7 +105,7 @@ class QcJobRunner:
         blobs: BlobStore,
         engines: Callable[[], QcEngines],
         scratch_dir: Path,
-        render_pdf: Callable[[QcReport, dict[str, Any]], bytes] | None = None,
+        render_pdf: bool = True,
     ) -> None:
         self._uows = uows
         self._blobs = blobs
@@ -115,11 +126,16 @@ class QcJobRunner:
         try:
             return self._run(ctx, rec.id, rec.blob_key, rec.filename, rec.inputs, workdir)
         except Exception as exc:
+            final = ctx.attempt >= QC_MAX_ATTEMPTS or isinstance(exc, PERMANENT_ERRORS)
+            status = "failed" if final else "queued"  # "queued" again while the queue retries it
             with self._uows() as uow:
                 uow.recordings.update(
-                    recording_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]
+                    recording_id, status=status, error=f"{type(exc).__name__}: {exc}"[:2000]
                 )
-                _status_evidence(uow, recording_id, {"status": "failed", "error_type": type(exc).__name__})
+                if final:
+                    _status_evidence(
+                        uow, recording_id, {"status": "failed", "error_type": type(exc).__name__}
+                    )
                 uow.commit()
             raise
         finally:
@@ -156,10 +172,9 @@ class QcJobRunner:
             "patent": self._put_json(patent_report(report)),
             "evidence": sink.keys,
         }
-        if self._render_pdf is not None:
-            artifacts["pdf"] = self._blobs.put(
-                self._render_pdf(report, native), content_type="application/pdf"
-            ).key
+        if self._render_pdf:
+            pdf = render_qc_pdf(report, native, load_image=sink.load)
+            artifacts["pdf"] = self._blobs.put(pdf, content_type="application/pdf").key
         verdict = report.verdict
         summary = {
             "reasons": list(verdict.reasons),

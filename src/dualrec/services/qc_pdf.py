@@ -108,7 +108,8 @@ def _timeline(pdf: Any, report: QcReport) -> None:
         pdf.set_draw_color(200, 200, 200)
         pdf.rect(x0, y0 + i * (lane_h + 2), w, lane_h)
     checked = [fr for fr in ctx.frames if fr.faces is not None]
-    for fr, nxt in zip(checked, [*checked[1:], None], strict=True):
+    nexts: list[Any] = [*checked[1:], None] if checked else []
+    for fr, nxt in zip(checked, nexts, strict=True):
         # face presence: green = a face, red = none, blank = not checked (e.g. no video)
         pdf.set_fill_color(*((60, 170, 80) if fr.faces else (210, 60, 60)))
         end = nxt.t if nxt is not None else fr.t + 1.0
