@@ -62,7 +62,8 @@ class Keyring:
             return self.keys[key_id]
         except KeyError:
             raise ConfigurationError(
-                "缺少主密钥，无法解密 / master key id not in the keyring, cannot decrypt",
+                "缺少主密钥（或文件头被篡改），无法解密 / master key id not in the keyring "
+                "(removed too early, or the blob header was altered): cannot decrypt",
                 details={"key_id": key_id, "known": sorted(self.keys)},
             ) from None
 
