@@ -30,7 +30,9 @@ class VisualOptions:
     max_width: int = 640  # frames are delivered at most this wide
     face_fps: float = 1.0  # face detections per second
     face_width: int = 640  # detection input width (downscaled by an integer step)
-    embed_interval: float = 5.0  # seconds between 128-D embeddings (plus whenever faces change)
+    embed_interval: float = 10.0  # seconds between 128-D embeddings (plus whenever faces change)
+    min_face_px: int = 80  # smallest face the detector finds at face_width (dlib HOG: ~80 px)
+    full_detect_interval: float = 5.0  # a full-width detection at least this often
     look_change: float = 35.0  # mean |Δ| of the face's 16×16 thumbnail that counts as a change
     thumb_width: int = 320
     max_thumbs: int = 240
@@ -114,6 +116,9 @@ class VisualAnalyser:
         self._thumb_every = max(1.0 / o.sample_fps, dur / o.max_thumbs) if dur else 2.0
         self._next_thumb = 0.0
         self._next_face = 0.0
+        self._large_faces = False
+        self._confirm = False
+        self._last_full = -math.inf
         self._prev: np.ndarray | None = None
         self._embedded = _Embedded()
         self._ocr_targets = self._plan_ocr()
@@ -156,18 +161,45 @@ class VisualAnalyser:
                 self._ocr_targets.pop(0)
             self.ocr_candidates.append((t, img.copy()))
 
+    def _detect(self, img: Image, t: float) -> list[Face]:
+        """Faces in ``img`` coordinates. While every face is large, detection runs on a frame half
+        as wide (4× cheaper); it falls back to full width when that finds nothing, and runs at full
+        width at least every ``full_detect_interval`` seconds so a new small face is not missed."""
+        assert self.faces is not None
+        o = self.options
+        fast = self._large_faces and t - self._last_full < o.full_detect_interval
+        found: list[Face] = []
+        step = 1
+        if fast:
+            small, step = _shrink(img, o.face_width // 2)
+            found = self.faces.detect(small)
+        if not found:
+            small, step = _shrink(img, o.face_width)
+            found = self.faces.detect(small)
+            self._last_full = t
+        self._large_faces = bool(found) and min(f.height for f in found) * step >= 2 * o.min_face_px
+        if step == 1:
+            return found
+        return [
+            Face(
+                tuple(v * step for v in f.box),  # type: ignore[arg-type]
+                f.score,
+                tuple((x * step, y * step) for x, y in f.landmarks),
+            )
+            for f in found
+        ]
+
     def _faces(self, img: Image, t: float) -> tuple[FaceObservation, ...] | None:
         assert self.faces is not None
-        small, step = _shrink(img, self.options.face_width)
         try:
-            found = self.faces.detect(small)
+            found = self._detect(img, t)
         except Exception as exc:  # the engine broke: face checks say why instead of passing
             logger.warning("face detection failed at %.2fs", t, exc_info=True)
             self.faces_error = f"人脸检测出错 / face detection failed: {exc}"
             return None
-        area = float(small.shape[0] * small.shape[1])
+        area = float(img.shape[0] * img.shape[1])
         emb = self._embedded
-        look = _look(small, found[0]) if found else None
+        look = _look(img, found[0]) if found else None
         changed = look is not None and (
             len(found) != emb.count
             or emb.box is None
@@ -175,18 +207,19 @@ class VisualAnalyser:
             or _iou(found[0].box, emb.box) < 0.3
             or float(np.abs(look - emb.look).mean()) > self.options.look_change
         )
-        want_embed = bool(found) and (t - emb.t >= self.options.embed_interval or changed)
+        # a change is embedded at once and confirmed at the next detection (swaps need 2 samples)
+        want_embed = bool(found) and (t - emb.t >= self.options.embed_interval or changed or self._confirm)
+        self._confirm = changed and not self._confirm
         out: list[FaceObservation] = []
         for i, face in enumerate(found[:4]):
             vec = None
             if want_embed and i < 3:
-                vec = tuple(float(x) for x in self.faces.embed(small, face))
+                vec = tuple(float(x) for x in self.faces.embed(img, face))
             frontal, eyes = _pose(face)
-            box = (face.box[0] * step, face.box[1] * step, face.box[2] * step, face.box[3] * step)
             ratio = face.width * face.height / area
-            out.append(FaceObservation(box, ratio, vec, frontal, eyes))
+            out.append(FaceObservation(face.box, ratio, vec, frontal, eyes))
             if i == 0:
-                self._consider_portrait(img, t, box, ratio, frontal, eyes)
+                self._consider_portrait(img, t, face.box, ratio, frontal, eyes)
         if want_embed:
             self._embedded = _Embedded(t, len(found), found[0].box, look)
         return tuple(out)
