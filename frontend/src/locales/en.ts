@@ -311,6 +311,9 @@ const en: Messages = {
     seek: "Jump to {time}",
     enlarge: "Click to enlarge",
     evidenceFrame: "Evidence frame {time}",
+    wholeFile: "Whole file",
+    unplayable: "The file cannot be decoded: there is nothing to play. See “File integrity” below for why.",
+    jumpHere: "Show this moment in the video",
     statuses: {
       passed: "Passed",
       failed: "Failed",

@@ -309,6 +309,9 @@ const zhCN = {
     seek: "跳转到 {time}",
     enlarge: "点击放大",
     evidenceFrame: "证据帧 {time}",
+    wholeFile: "全程",
+    unplayable: "该文件无法解码，没有可回放的画面与声音；原因见下方“文件完整性”。",
+    jumpHere: "在录像中查看此刻",
     statuses: {
       passed: "通过",
       failed: "不通过",

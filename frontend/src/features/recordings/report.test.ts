@@ -12,7 +12,7 @@ import {
   type Finding,
 } from "./report";
 
-const finding = (start: number, end: number, severity: Finding["severity"] = "major"): Finding => ({
+const finding = (start: number | null, end: number | null, severity: Finding["severity"] = "major"): Finding => ({
   severity,
   message: `m${start}`,
   start,
@@ -47,6 +47,7 @@ describe("formatClock", () => {
   it("collapses an empty range to one time", () => {
     expect(formatRange(3, 3)).toBe("00:03.0");
     expect(formatRange(0.5, 6.03)).toBe("00:00.5 – 00:06.0");
+    expect(formatRange(4, null)).toBe("00:04.0");
   });
 });
 
@@ -57,6 +58,10 @@ describe("timelineMarkers", () => {
       [25, 25],
       [99.4, 0.6],
     ]);
+  });
+  it("leaves findings about the whole file off the timeline", () => {
+    const markers = timelineMarkers([check("q", "failed", "major", [finding(null, null), finding(2, null)])], 10);
+    expect(markers.map((m) => [m.key, m.left])).toEqual([["q-1", 20]]);
   });
   it("draws the most severe findings last (on top)", () => {
     const markers = timelineMarkers(

@@ -16,8 +16,8 @@ export interface Evidence {
 export interface Finding {
   severity: Severity;
   message: string;
-  start: number;
-  end: number;
+  start: number | null; // null: about the whole file (e.g. its resolution)
+  end: number | null;
   node_id: string | null;
   confidence: number;
   evidence: Evidence;
@@ -82,7 +82,7 @@ export interface Marker {
   key: string;
   checkId: string;
   checkTitle: string;
-  finding: Finding;
+  finding: TimedFinding;
   left: number; // percent of the duration
   width: number; // percent, at least a visible sliver
 }
@@ -98,20 +98,34 @@ export function formatClock(seconds: number | null | undefined): string {
   return `${String(minutes).padStart(2, "0")}:${rest.toFixed(1).padStart(4, "0")}`;
 }
 
-/** "01:15.3 – 01:20.0", or a single time when start and end coincide. */
-export function formatRange(start: number, end: number): string {
-  return Math.abs(end - start) < 0.05 ? formatClock(start) : `${formatClock(start)} – ${formatClock(end)}`;
+/** "01:15.3 – 01:20.0", or a single time when start and end coincide or the end is unknown. */
+export function formatRange(start: number, end: number | null): string {
+  return end === null || Math.abs(end - start) < 0.05
+    ? formatClock(start)
+    : `${formatClock(start)} – ${formatClock(end)}`;
 }
 
-/** Every finding of every check as a timeline marker, most severe last so it is drawn on top. */
+/** A marker placed on the timeline: a finding with a start time. */
+export interface TimedFinding extends Finding {
+  start: number;
+}
+
+export const isTimed = (finding: Finding): finding is TimedFinding =>
+  finding.start !== null && Number.isFinite(finding.start);
+
+/**
+ * Every timed finding of every check as a timeline marker, most severe last so it is drawn on top.
+ * Findings about the whole file (no start) have no place on the timeline; the checks table lists them.
+ */
 export function timelineMarkers(checks: readonly CheckRow[], duration: number, minWidth = 0.6): Marker[] {
   const span = duration > 0 ? duration : 1;
   const clamp = (value: number): number => Math.min(100, Math.max(0, value));
   const markers: Marker[] = [];
   for (const check of checks) {
     check.findings.forEach((finding, index) => {
+      if (!isTimed(finding)) return;
       const left = clamp((finding.start / span) * 100);
-      const right = clamp((Math.max(finding.end, finding.start) / span) * 100);
+      const right = clamp((Math.max(finding.end ?? finding.start, finding.start) / span) * 100);
       markers.push({
         key: `${check.id}-${index}`,
         checkId: check.id,
