@@ -47,7 +47,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
          "-c:a", "aac", "-shortest", str(clip)],
         check=True,
     )  # fmt: skip
-    settings = make_settings(root / "data", job_workers=1)
+    settings = make_settings(root / "data", job_workers=1, evidence_checkpoint_every=2)
     container: Container = build_container(settings, migrate=True)
     seed_demo(container.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
     engines = build_qc_engines(data_dir=settings.data_dir, asr=False, faces=False, ocr=False)
@@ -68,11 +68,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         while client.get(f"/api/v1/recordings/{rid}").json()["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline, "QC did not finish"
             time.sleep(0.3)
+        deadline = time.monotonic() + 15  # signed by the QC job itself (every 2 events here), just after
+        while True:  # it commits the final status, so wait for it a little
+            with container.uows() as uow:
+                auto = uow.evidence.latest_checkpoint()
+                auto_seq, head = (auto.seq if auto else None), uow.evidence.head()
+            if auto_seq == head[0] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         env = {"DUALREC_ENV": "test", "DUALREC_DATA_DIR": str(settings.data_dir), "DUALREC_LOG_JSON": "false"}
         pkg = root / "pkg.zip"
         result = CliRunner().invoke(evidence_app, ["export", rid, "--out", str(pkg)], env=env)
         assert result.exit_code == 0, result.output
-        yield {"container": container, "rid": rid, "pkg": pkg, "env": env, "root": root, "clip": clip}
+        yield {
+            "container": container, "rid": rid, "pkg": pkg, "env": env, "root": root, "clip": clip,
+            "auto_checkpoint": auto_seq, "head_after_qc": head[0],
+        }  # fmt: skip
     container.close()
 
 
@@ -145,6 +156,12 @@ def test_package_is_complete_and_verifies_offline_in_a_bare_process(world: dict[
         env=env,
     ).returncode
     assert code == 0
+
+
+def test_the_qc_job_signs_a_checkpoint_every_n_events(world: dict[str, Any]) -> None:
+    assert world["auto_checkpoint"] == world["head_after_qc"] >= 4
+    cp = json.loads(_members(world["pkg"])["ledger/checkpoint.json"])
+    assert cp["payload"]["seq"] == world["auto_checkpoint"]  # the export used it, no extra one needed
 
 
 def _drop_event(index: int) -> Callable[[Members], None]:
@@ -389,3 +406,20 @@ def test_export_reads_through_the_encrypted_blob_store(world: dict[str, Any], tm
             container.uows, store, signer, subject_type="task", subject_id="T-enc", out=tmp_path / "f.zip"
         )
     assert "integrity" in caught.value.message and not (tmp_path / "f.zip").exists()
+
+
+def test_a_checkpoint_failure_is_logged_not_raised_into_the_job(
+    world: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    from dualrec.errors import ConfigurationError
+    from dualrec.services import evidence
+
+    def no_key() -> Any:
+        raise ConfigurationError("DUALREC_SIGNING_KEY_FILE must name the institution's key")
+
+    container: Container = world["container"]
+    with container.uows() as uow:
+        evidence.record_event(uow, subject_type="task", subject_id="T-log", kind="status.changed", payload={})
+        uow.commit()
+    assert evidence.PeriodicCheckpointer(container.uows, no_key, 1)() is None
+    assert "evidence checkpoint failed" in caplog.text and "DUALREC_SIGNING_KEY_FILE" in caplog.text

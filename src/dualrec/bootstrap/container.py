@@ -91,11 +91,18 @@ class Container:
 def job_handlers(container: Container) -> dict[str, JobHandler]:
     from dualrec.bootstrap.jobs import builtin_job_handlers
 
+    from dualrec.bootstrap.evidence import evidence_signer
+    from dualrec.services.evidence import PeriodicCheckpointer
+
+    settings = container.settings
     runner = QcJobRunner(
         container.uows,
         container.blobs,
         container.engines,
-        container.settings.data_dir / "scratch",
+        settings.data_dir / "scratch",
+        checkpointer=PeriodicCheckpointer(
+            container.uows, lambda: evidence_signer(settings), settings.evidence_checkpoint_every
+        ),
     )
     return {**builtin_job_handlers(), QC_JOB_KIND: runner}
 

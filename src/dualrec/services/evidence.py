@@ -7,6 +7,9 @@ never personal data (no customer names, ID numbers or original file names).
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -29,6 +32,7 @@ from dualrec.storage.ports import BlobStore
 __all__ = [
     "Checkpoint",
     "EvidenceKind",
+    "PeriodicCheckpointer",
     "artifact_file_name",
     "checkpoint_if_due",
     "covering_checkpoint",
@@ -38,6 +42,8 @@ __all__ = [
     "record_event",
     "tree_for_checkpoint",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 class EvidenceKind:
@@ -206,3 +212,26 @@ def tree_for_checkpoint(uow: UnitOfWork, cp: Checkpoint) -> MerkleTree:
             details={"checkpoint_seq": cp.payload["seq"]},
         )
     return tree
+
+
+class PeriodicCheckpointer:
+    """Called after work that appends events: signs a checkpoint once ``every`` events have piled up.
+
+    The signing key is loaded on first use; a failure is logged, never raised into the caller's job
+    (the events are committed already; the next call or ``dualrec evidence checkpoint`` catches up).
+    """
+
+    def __init__(self, uows: UnitOfWorkFactory, signer: Callable[[], Signer], every: int) -> None:
+        self._uows, self._signer_factory, self._every = uows, signer, every
+        self._signer: Signer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Checkpoint | None:
+        try:
+            with self._lock:
+                if self._signer is None:
+                    self._signer = self._signer_factory()
+                return checkpoint_if_due(self._uows, self._signer, self._every)
+        except Exception:
+            logger.exception("evidence checkpoint failed (will be retried with the next events)")
+            return None

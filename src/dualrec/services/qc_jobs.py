@@ -106,12 +106,14 @@ class QcJobRunner:
         engines: Callable[[], QcEngines],
         scratch_dir: Path,
         render_pdf: bool = True,
+        checkpointer: Callable[[], object] | None = None,
     ) -> None:
         self._uows = uows
         self._blobs = blobs
         self._engines = engines
         self._scratch = scratch_dir
         self._render_pdf = render_pdf
+        self._checkpointer = checkpointer
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         recording_id = str(ctx.payload["recording_id"])
@@ -206,6 +208,8 @@ class QcJobRunner:
                 {"status": "done", "verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
             )
             uow.commit()
+        if self._checkpointer is not None:  # a signed ledger checkpoint every N evidence events
+            self._checkpointer()
         ctx.report_progress(1.0)
         return {
             "recording_id": recording_id,
