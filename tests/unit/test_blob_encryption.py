@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dualrec.errors import ConfigurationError, MediaError
+from dualrec.errors import ConfigurationError, MediaError, NotFoundError
 from dualrec.storage import FilesystemBlobStore
 from dualrec.storage.encryption import EncryptedBlobStore, rewrap_blobs
 from dualrec.storage.envelope import BlobIntegrityError
@@ -262,3 +262,20 @@ def test_keyring_refuses_malformed_keys() -> None:
             Keyring.from_json(text)
     shown = repr(K1)
     assert K1.keys["k1"].hex() not in shown and json.loads(K1.to_json())["keys"]["k1"] not in shown
+
+
+def test_range_reads_stay_right_when_another_process_rewraps_or_deletes(tmp_path: Path) -> None:
+    inner = FilesystemBlobStore(tmp_path / "b")
+    ring = K1.with_new_active_key("k2-after-rotation")  # a longer key id: the header grows
+    EncryptedBlobStore(inner, K1).put(b"unrelated", content_type="text/plain")
+    ref = EncryptedBlobStore(inner, K1).put(bytes(range(256)) * 1000, content_type="video/mp4")
+    data = bytes(range(256)) * 1000
+    player = EncryptedBlobStore(inner, ring)
+    assert player.read_range(ref.key, 70_000, 70_100) == data[70_000:70_100]  # envelope now cached
+    other_process = EncryptedBlobStore(inner, ring)
+    assert other_process.rewrap(ref.key) is True
+    assert player.read_range(ref.key, 70_000, 70_100) == data[70_000:70_100]
+    assert player.key_id_of(ref.key) == "k2-after-rotation"
+    assert other_process.delete(ref.key) is True
+    with pytest.raises(NotFoundError):
+        player.read_range(ref.key, 0, 10)

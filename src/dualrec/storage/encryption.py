@@ -15,20 +15,23 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 
-from dualrec.errors import InvalidInputError
+from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.storage.envelope import (
     CHUNK_BYTES,
     MAX_HEADER_BYTES,
     TAG_BYTES,
     TRAILER_BYTES,
     Aead,
+    BlobIntegrityError,
     Header,
     Layout,
     aead_for,
@@ -42,6 +45,7 @@ from dualrec.storage.ports import BlobRef, BlobStat, BlobStore, Readable, check_
 __all__ = ["EncryptedBlobStore", "KeyedBlobStore", "rewrap_blobs"]
 
 MAX_RANGE_BYTES = 60 * 1024 * 1024  # leaves room for the tags under the inner stores' 64 MiB range cap
+RECENT_ENVELOPES = 256  # headers/data keys of recently range-read blobs, kept for playback seeks
 
 
 class KeyedBlobStore(BlobStore, Protocol):
@@ -250,6 +254,8 @@ class EncryptedBlobStore:
     ) -> None:
         aead_for(algorithm, b"\0" * (32 if algorithm == "aes-256-gcm" else 16))  # validates the name
         self._inner, self._keyring, self._algorithm, self._chunk_size = inner, keyring, algorithm, chunk_size
+        self._recent: OrderedDict[str, _Envelope] = OrderedDict()  # for range reads (video seeking)
+        self._recent_lock = threading.Lock()
 
     @property
     def inner(self) -> KeyedBlobStore:
@@ -298,7 +304,31 @@ class EncryptedBlobStore:
             raise InvalidInputError(
                 "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
             )
-        env = self._envelope(key)
+        key = check_key(key)
+        with self._recent_lock:
+            env = self._recent.get(key)
+        if env is None:
+            return self._read_records(self._remember(self._envelope(key)), start, end)
+        try:
+            return self._read_records(env, start, end)
+        except (BlobIntegrityError, NotFoundError):
+            self._forget(key)  # changed since cached (re-wrapped, deleted): look again, from scratch
+            return self._read_records(self._remember(self._envelope(key)), start, end)
+
+    def _remember(self, env: _Envelope) -> _Envelope:
+        with self._recent_lock:
+            self._recent[env.key] = env
+            self._recent.move_to_end(env.key)
+            while len(self._recent) > RECENT_ENVELOPES:
+                self._recent.popitem(last=False)
+        return env
+
+    def _forget(self, key: str) -> None:
+        with self._recent_lock:
+            self._recent.pop(key, None)
+
+    def _read_records(self, env: _Envelope, start: int, end: int) -> bytes:
+        key = env.key
         layout = env.layout
         size = layout.plain_size
         if start >= size and not (start == 0 and size == 0):
@@ -341,6 +371,7 @@ class EncryptedBlobStore:
         )
 
     def delete(self, key: str) -> bool:
+        self._forget(check_key(key))
         return self._inner.delete(key)
 
     def key_id_of(self, key: str) -> str:
@@ -359,6 +390,7 @@ class EncryptedBlobStore:
         with self._inner.open(env.key) as stored:
             copy = _CopyWithNewHeader(header.encode(), stored, env.layout.header_len)
             self._inner.put_as(env.key, copy, content_type=env.inner.content_type, replace=True)
+        self._forget(env.key)
         return True
 
 

@@ -220,10 +220,25 @@ class S3BlobStore:
         return io.BufferedReader(_BodyReader(self._get(key)["Body"]), buffer_size=1024 * 1024)
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
+        """One ranged GET in the common case; the size (a metadata read) is looked up only when the
+        server refuses the range (start past the end, empty object) or to apply the size cap."""
         if start < 0 or end < start:
             raise InvalidInputError(
                 "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
             )
+        if start == end or end - start > MAX_RANGE_BYTES:
+            return self._read_range_with_size(key, start, end)
+        try:
+            response = self._get(key, f"bytes={start}-{end - 1}")
+        except self._s3.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in {"InvalidRange", "416"}:
+                return self._read_range_with_size(key, start, end)
+            raise
+        with response["Body"] as body:
+            data: bytes = body.read()
+        return data
+
+    def _read_range_with_size(self, key: str, start: int, end: int) -> bytes:
         size = self.stat(key).size
         if start >= size and not (start == 0 and size == 0):
             raise InvalidInputError(
