@@ -30,7 +30,10 @@ def evidence_signer(settings: Settings) -> Signer:
     path = settings.data_dir / "keys" / f"evidence-{algorithm}.pem"
     if path.exists():
         return load_signer(path, algorithm)
-    signer = generate_key_file(path, algorithm)
+    try:
+        signer = generate_key_file(path, algorithm)
+    except FileExistsError:  # another process generated it a moment ago
+        return load_signer(path, algorithm)
     logger.warning(
         "generated a development evidence signing key at %s (key id %s); set DUALREC_SIGNING_KEY_FILE "
         "to the institution's key before real use",
