@@ -207,8 +207,12 @@ def test_sm4_objects_are_readable_by_a_store_configured_for_aes(tmp_path: Path) 
 
 def test_random_ranges_and_seeks_match_python_slicing(tmp_path: Path) -> None:
     store = EncryptedBlobStore(FilesystemBlobStore(tmp_path / "b"), K1)  # default 64 KiB records
-    data = os.urandom(5 * 65_536 + 777)
+    data = os.urandom(40 * 65_536 + 777)
     key = store.put(data, content_type="video/mp4").key
+    with store.open(key) as stream:  # a jump first, then a long read across read-ahead windows
+        stream.seek(65_536 * 3 + 5)
+        assert stream.read(30 * 65_536) == data[65_536 * 3 + 5 : 65_536 * 33 + 5]
+        assert stream.read() == data[65_536 * 33 + 5 :]
     rng = random.Random(7)
     with store.open(key) as stream:
         for _ in range(150):

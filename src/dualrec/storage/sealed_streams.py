@@ -27,6 +27,9 @@ from dualrec.storage.ports import BlobStat, BlobStore, Readable
 __all__ = ["CopyWithNewHeader", "DecryptingRaw", "EncryptingReader", "Envelope", "read_full", "stored_range"]
 
 
+WINDOW_RECORDS = 16  # 1 MiB of records per range read when seeking without a seekable stream
+
+
 def read_full(source: Readable, size: int) -> bytes:
     parts: list[bytes] = []
     missing = size
@@ -95,6 +98,9 @@ class CopyWithNewHeader:
         if self._skip:
             read_full(self._stored, self._skip)
             self._skip = 0
+        if size < 0:
+            out, self._head = self._head + self._stored.read(), b""
+            return out
         if self._head:
             out, self._head = self._head[:size], self._head[size:]
             return out
@@ -138,6 +144,7 @@ class DecryptingRaw(io.RawIOBase):
         self._next = 0  # the record the inner stream is positioned at
         self._cached: tuple[int, bytes] | None = None
         self._end_checked = False
+        self._window: tuple[int, bytes] = (0, b"")  # sealed records fetched by range after a jump
 
     def readable(self) -> bool:
         return True
@@ -158,20 +165,27 @@ class DecryptingRaw(io.RawIOBase):
     def _record(self, index: int) -> bytes:
         layout, key = self._env.layout, self._env.key
         length = layout.chunk_plain_len(index) + TAG_BYTES
-        if self._stream is None:
-            self._stream = self._inner.open(key)
-            if len(read_full(self._stream, layout.header_len)) != layout.header_len:
-                raise integrity_error("stored object truncated", key=key)
         offset = layout.chunk_offset(index)
-        if index == self._next:
+        if index == self._next and (self._stream is not None or index == 0):
+            if self._stream is None:
+                self._stream = self._inner.open(key)
+                if len(read_full(self._stream, layout.header_len)) != layout.header_len:
+                    raise integrity_error("stored object truncated", key=key)
             sealed = read_full(self._stream, length)
             self._next = index + 1
-        elif self._stream.seekable():
+        elif self._stream is not None and self._stream.seekable():
             self._stream.seek(offset)
             sealed = read_full(self._stream, length)
             self._next = index + 1
-        else:  # e.g. an S3 body: fetch the record by range, leave the stream where it is
-            sealed = stored_range(self._inner, key, offset, offset + length)
+        else:  # a jump with no seekable stream (e.g. S3): read ahead a window of records by range
+            first, window = self._window
+            if not first <= index < first - (-len(window) // (layout.chunk_size + TAG_BYTES)):
+                last = min(index + WINDOW_RECORDS, layout.chunks) - 1
+                stop = layout.chunk_offset(last) + layout.chunk_plain_len(last) + TAG_BYTES
+                first, window = index, stored_range(self._inner, key, offset, stop)
+                self._window = (first, window)
+            start = (index - first) * (layout.chunk_size + TAG_BYTES)
+            sealed = window[start : start + length]
         if len(sealed) != length:
             raise integrity_error("stored object truncated", key=key, record=index)
         return self._env.open_record(index, sealed)
