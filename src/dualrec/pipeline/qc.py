@@ -89,7 +89,8 @@ class QcReport:
     verdict: VerdictSummary
     portrait_ref: str | None = None
     keyframes: tuple[tuple[float, str], ...] = ()
-    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # wall time
+    stage_cpu_seconds: Mapping[str, float] = field(default_factory=dict)  # CPU time, all threads
     stage_errors: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -127,7 +128,7 @@ def run_qc(
         if state.stopped and not stage.always:
             done += stage.weight
             continue
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             stage.setup(state)
             stage.run(state)
@@ -138,6 +139,7 @@ def run_qc(
         finally:
             stage.cleanup(state)
         state.seconds[stage.name] = round(time.perf_counter() - started, 3)
+        state.cpu_seconds[stage.name] = round(time.process_time() - cpu_started, 3)
         done += stage.weight
         state.progress.update(stage.name, done / total)
     ctx = state.context()
@@ -145,7 +147,13 @@ def run_qc(
     severities = {s.id: s.severity for s in reg.specs()}
     verdict = decide_verdict(results, check_severity=severities, fail_score=options.fail_score)
     report = QcReport(
-        ctx, reg.specs(), results, verdict, stage_seconds=dict(state.seconds), stage_errors=dict(state.errors)
+        ctx,
+        reg.specs(),
+        results,
+        verdict,
+        stage_seconds=dict(state.seconds),
+        stage_cpu_seconds=dict(state.cpu_seconds),
+        stage_errors=dict(state.errors),
     )
     if sink is not None:
         report = _attach_evidence(report, state, sink, options)

@@ -36,6 +36,7 @@ class State:
     stopped: bool = False  # early stop: later analysis stages are skipped, checks still run
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     info: MediaInfo | None = None
     probe_error: str | None = None
     video: DecodeReport | None = None
