@@ -20,7 +20,7 @@ from pydantic_settings import (
 
 __all__ = ["DEV_SECRET", "Settings", "load_settings"]
 
-DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development
+DEV_SECRET = "dev-insecure-secret-change-me"  # refused outside development
 
 Environment = Literal["development", "test", "production"]
 

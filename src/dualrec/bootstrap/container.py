@@ -89,9 +89,8 @@ class Container:
 
 
 def job_handlers(container: Container) -> dict[str, JobHandler]:
-    from dualrec.bootstrap.jobs import builtin_job_handlers
-
     from dualrec.bootstrap.evidence import evidence_signer
+    from dualrec.bootstrap.jobs import builtin_job_handlers
     from dualrec.services.evidence import PeriodicCheckpointer
 
     settings = container.settings
@@ -124,7 +123,7 @@ class LazyWorkerHandler:
 
 
 def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
-    """The handler table of a ``dualrec worker`` process: built-ins plus QC, each process its own container."""
+    """Handlers of a ``dualrec worker`` process: built-ins plus QC (each process builds its own container)."""
     from dualrec.bootstrap.jobs import builtin_job_handlers
 
     return {**builtin_job_handlers(), QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND)}
