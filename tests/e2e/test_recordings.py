@@ -13,6 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.media_factory import MediaFactory, available
+
 from .conftest import ADMIN_PASSWORD
 from .test_admin_console import USER_PASSWORD, login, sidebar
 
@@ -268,3 +270,52 @@ def test_interviewer_uploads_and_reads_reports_but_another_branch_sees_nothing(
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator("video")).to_have_count(0)
     shot(page, "36-other-branch-cannot-see")
+
+
+def test_spoken_recording_report_seeks_from_a_finding_and_from_the_transcript(
+    page: Page, shot: Shot, admin_api: httpx.Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Real speech and a real face, the picture frozen 8–12 s: the report shows the frozen span on the
+    timeline and the recognised speech; both take the video to their moment."""
+    if (why := available()) is not None:
+        pytest.skip(why)
+    frozen = MediaFactory(tmp_path_factory.mktemp("factory")).recording("frozen")
+    with frozen.open("rb") as fh:
+        response = admin_api.post(
+            "/api/v1/recordings",
+            files={"file": ("frozen.mp4", fh, "video/mp4")},
+            data={"task": json.dumps({"running_no": "E2E-REC-SPEECH", "mode": "human"})},
+            timeout=60.0,
+        )
+    assert response.status_code == 202, response.text
+    page.goto("/login")
+    login(page, "admin", ADMIN_PASSWORD)
+    expect(page.get_by_test_id("user-role")).to_have_text("管理员")
+    page.goto(f"/recordings/{response.json()['id']}")
+    expect(page.get_by_role("alert").or_(page.get_by_role("status")).first).to_be_visible()
+    shot(page, "37-report-while-running")
+    expect(page.locator("table.checks-table")).to_be_visible(timeout=QC_TIMEOUT_MS)
+    expect(page.locator("video.player")).to_have_js_property("readyState", 4, timeout=20_000)
+
+    marker = page.locator(".timeline-marker[data-check='frozen_picture']")
+    expect(marker).to_have_count(1)
+    start = float(marker.get_attribute("data-start") or "nan")
+    assert 7.0 <= start <= 9.0, start  # the picture freezes at 8 s
+    marker.click()
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('video.player').currentTime - t) < 0.2", arg=start
+    )
+
+    lines = page.locator(".transcript-line")
+    assert lines.count() > 0, "real Mandarin speech gives a transcript"
+    expect(page.locator(".transcript")).to_contain_text("语音识别")
+    line = lines.last
+    line_time = line.locator(".time").inner_text()
+    line.click()
+    minutes, seconds = line_time.split(":")
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('video.player').currentTime - t) < 0.2",
+        arg=int(minutes) * 60 + float(seconds),
+    )
+    expect(page.locator(".transcript li.speaking")).to_have_count(1)
+    shot(page, "38-report-with-speech")

@@ -7,6 +7,7 @@ import {
   formatRange,
   isValidIdNumber,
   orderedChecks,
+  timelineLanes,
   timelineMarkers,
   type CheckRow,
   type Finding,
@@ -69,6 +70,24 @@ describe("timelineMarkers", () => {
       10,
     );
     expect(markers.map((m) => m.checkId)).toEqual(["b", "a"]);
+  });
+});
+
+describe("timelineLanes", () => {
+  it("gives each check with timed findings its own row, most important first", () => {
+    const lanes = timelineLanes(
+      [
+        check("quiet", "passed", "major"),
+        check("people", "failed", "minor", [finding(0, 17)]),
+        check("frozen", "failed", "major", [finding(8.5, 12.5), finding(14, 15)]),
+        check("resolution", "failed", "critical", [finding(null, null)]),
+      ],
+      17,
+    );
+    expect(lanes.map((l) => [l.checkId, l.markers.length])).toEqual([
+      ["frozen", 2],
+      ["people", 1],
+    ]);
   });
 });
 

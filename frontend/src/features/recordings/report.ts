@@ -141,6 +141,25 @@ export function timelineMarkers(checks: readonly CheckRow[], duration: number, m
   );
 }
 
+/** One timeline row per check that has timed findings, in the checks table's order. */
+export interface Lane {
+  checkId: string;
+  title: string;
+  titleEn: string;
+  markers: Marker[];
+}
+
+export function timelineLanes(checks: readonly CheckRow[], duration: number): Lane[] {
+  return orderedChecks(checks)
+    .map((check) => ({
+      checkId: check.id,
+      title: check.title,
+      titleEn: check.title_en,
+      markers: timelineMarkers([check], duration),
+    }))
+    .filter((lane) => lane.markers.length > 0);
+}
+
 /** Failed checks first (most severe first), then not run / error, then passed; stable otherwise. */
 export function orderedChecks(checks: readonly CheckRow[]): CheckRow[] {
   const statusRank: Record<CheckStatus, number> = { failed: 0, error: 1, not_run: 2, passed: 3 };
