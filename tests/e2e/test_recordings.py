@@ -242,6 +242,22 @@ def test_interviewer_uploads_and_reads_reports_but_another_branch_sees_nothing(
     expect(nav).not_to_contain_text("接入密钥")
     nav.get_by_role("link", name="录像质检").click()
 
+    # A server-side refusal (the "ID photo" is not an image) keeps the dialog open with the reason.
+    page.get_by_role("button", name="上传录像").click()
+    dialog = page.get_by_role("dialog", name="上传录像")
+    dialog.locator("input[name=file]").set_input_files(str(broken_file))
+    dialog.get_by_label("业务流水号").fill("E2E-REC-PHOTO")
+    dialog.locator("input[name=id_photo]").set_input_files(
+        {"name": "id.jpg", "mimeType": "image/jpeg", "buffer": b"not an image"}
+    )
+    dialog.get_by_role("button", name="开始上传").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("证件照不是可识别的图片")
+    expect(dialog.locator("input[name=id_photo] ~ .field-error")).to_have_text("not an image")
+    shot(page, "35a-upload-refused")
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("tr[data-running-no='E2E-REC-PHOTO']")).to_have_count(0)
+
     row = upload(page, broken_file, "E2E-REC-BAD")
     expect(row.locator("[data-verdict]")).to_have_text("不通过")
     row.get_by_role("link", name="查看报告").click()
