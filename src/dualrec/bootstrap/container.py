@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from dualrec.bootstrap.storage import build_blob_store
 from dualrec.core.auth_rules import LockoutPolicy
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
@@ -21,7 +22,6 @@ from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
 from dualrec.services.secretbox import SecretBox
 from dualrec.settings import Settings
-from dualrec.storage.filesystem import FilesystemBlobStore
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["Container", "build_container", "job_handlers", "migrate_database", "worker_job_handlers"]
@@ -155,7 +155,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         uows=uows,
         auth=auth,
         secretbox=box,
-        blobs=FilesystemBlobStore(settings.data_dir / "blobs"),
+        blobs=build_blob_store(settings),
         engines=LazyEngines(settings),
     )
     if with_jobs:
