@@ -335,3 +335,12 @@ def test_spoken_recording_report_seeks_from_a_finding_and_from_the_transcript(
     )
     expect(page.locator(".transcript li.speaking")).to_have_count(1)
     shot(page, "38-report-with-speech")
+
+    # In English the page uses the checks' English titles.
+    report = page.request.get(f"/api/v1/recordings/{response.json()['id']}/report").json()
+    title_en = next(c["title_en"] for c in report["checks"] if c["id"] == "frozen_picture")
+    page.get_by_label("语言").select_option("en")
+    expect(page.get_by_role("heading", name="Findings timeline")).to_be_visible()
+    expect(page.locator("tr.check-row[data-check='frozen_picture']")).to_contain_text(title_en)
+    expect(page.locator(".lane-label", has_text=title_en)).to_have_count(1)
+    shot(page, "39-report-in-english")
