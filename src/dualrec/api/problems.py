@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualrec import errors as e
+from dualrec.storage.envelope import BlobIntegrityError
 
 __all__ = ["ERROR_TABLE", "install_problem_handlers", "problem"]
 
@@ -20,6 +21,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # exception class -> (HTTP status, title). The most specific class wins (checked in MRO order).
 ERROR_TABLE: dict[type[e.DualrecError], tuple[int, str]] = {
+    BlobIntegrityError: (500, "Stored data failed its integrity check"),
     e.RangeNotSatisfiableError: (416, "Range not satisfiable"),
     e.InvalidInputError: (422, "Invalid input"),
     e.NotFoundError: (404, "Not found"),

@@ -11,6 +11,7 @@ import typer
 from dualrec.cli import check as check_cmd
 from dualrec.cli import doctor as doctor_cmd
 from dualrec.cli import evidence as evidence_cmd
+from dualrec.cli import storage as storage_cmd
 from dualrec.cli import worker as worker_cmd
 from dualrec.settings import load_settings
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(storage_cmd.app, name="storage", help="存储与密钥 / blob storage and master keys")
 app.add_typer(evidence_cmd.app, name="evidence")
 
 app.command("check", help="对一段录像运行完整质检 / run the full QC of a recording locally")(check_cmd.check)
