@@ -10,7 +10,7 @@ Layout (docs/evidence.md)::
     ledger/proofs.json             Merkle inclusion proof of each event against the checkpoint
     ledger/checkpoint.json         the signed checkpoint (payload, signature, public key)
     ledger/checkpoint.payload      the exact signed bytes of the checkpoint, ledger/checkpoint.sig raw
-    ledger/statement.json          signed: exactly these events; SHA-256 of manifest/events/proofs
+    ledger/statement.json          signed: exactly these events; SHA-256 of every other document
     keys/public_key.pem            the institution's public key (signs the statement)
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from dualrec.errors import ConflictError, DualrecError, NotFoundError
 from dualrec.services.evidence import covering_checkpoint, make_checkpoint, tree_for_checkpoint
 from dualrec.services.evidence_readme import readme_text
 from dualrec.services.evidence_signing import Signer
+from dualrec.services.evidence_verify import SIGNED_DOCUMENTS, document_bytes
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["PACKAGE_FORMAT", "ExportResult", "export_package"]
@@ -48,10 +48,6 @@ class ExportResult:
     files: int
     checkpoint_seq: int
     size: int
-
-
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _file_path(name: str, seq: int, taken: set[str]) -> str:
@@ -132,11 +128,20 @@ def export_package(
                 "subject": {"type": subject_type, "id": subject_id},
                 "files": files,
             }
-            documents = {
-                "manifest.json": _json_bytes(manifest),
-                "ledger/events.json": _json_bytes([e.to_json() for e in events]),
-                "ledger/proofs.json": _json_bytes(proofs),
+            documents = {  # every member but files/ (in the manifest) and the statement itself
+                "README.txt": readme_text(
+                    subject_type, subject_id, cp.payload["algorithm"], len(files)
+                ).encode(),
+                "manifest.json": document_bytes(manifest),
+                "SHA256SUMS": "".join(f"{f['sha256']}  {f['path']}\n" for f in files).encode(),
+                "ledger/events.json": document_bytes([e.to_json() for e in events]),
+                "ledger/proofs.json": document_bytes(proofs),
+                "ledger/checkpoint.json": document_bytes(cp.to_json()),
+                "ledger/checkpoint.payload": canonical_json(cp.payload),
+                "ledger/checkpoint.sig": base64.b64decode(cp.signature),
+                "keys/public_key.pem": signer.public_key.encode(),
             }
+            assert set(documents) == set(SIGNED_DOCUMENTS)
             statement = statement_payload(
                 subject_type=subject_type,
                 subject_id=subject_id,
@@ -152,15 +157,7 @@ def export_package(
             signed_statement = {"payload": statement, "signature": signer.sign(canonical_json(statement))}
             for name, raw in documents.items():
                 zf.writestr(name, raw)
-            zf.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in files))
-            zf.writestr("ledger/checkpoint.json", _json_bytes(cp.to_json()))
-            zf.writestr("ledger/checkpoint.payload", canonical_json(cp.payload))
-            zf.writestr("ledger/checkpoint.sig", base64.b64decode(cp.signature))
-            zf.writestr("ledger/statement.json", _json_bytes(signed_statement))
-            zf.writestr("keys/public_key.pem", signer.public_key)
-            zf.writestr(
-                "README.txt", readme_text(subject_type, subject_id, cp.payload["algorithm"], len(files))
-            )
+            zf.writestr("ledger/statement.json", document_bytes(signed_statement))
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)

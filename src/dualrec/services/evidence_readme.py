@@ -35,7 +35,7 @@ dualrec 存证包 / dualrec evidence package
   5. Merkle 证明（RFC 6962）：ledger/proofs.json 中每条记录的路径可从其 hash 算出检查点中的
      merkle_root（叶 = SHA-256(0x00 ‖ hash 字节)，节点 = SHA-256(0x01 ‖ 左 ‖ 右)）。
   6. ledger/statement.json 由机构签名，固定了本包的记录序号、最后一条记录的 hash，以及
-     manifest.json、ledger/events.json、ledger/proofs.json 的 SHA-256（可用 sha256sum 核对），
+     包内其他所有文档（清单、记录、证明、检查点、公钥、本说明）的 SHA-256（可用 sha256sum 核对），
      因此删除、重排或替换记录、修改清单都会被发现。
 
 1. Verify with the verifier (recommended)
@@ -60,8 +60,9 @@ dualrec 存证包 / dualrec evidence package
   5. Merkle proofs (RFC 6962): each path in ledger/proofs.json leads from the event's hash to the
      checkpoint's merkle_root (leaf = SHA-256(0x00 ‖ hash bytes), node = SHA-256(0x01 ‖ left ‖ right)).
   6. ledger/statement.json, signed by the institution, fixes the event numbers, the last event's
-     hash and the SHA-256 of manifest.json, ledger/events.json and ledger/proofs.json (check them
-     with sha256sum): dropping, reordering or replacing events, or editing the manifest, is detected.
+     hash and the SHA-256 of every other document of the package (manifest, events, proofs,
+     checkpoint, public key, this README; check them with sha256sum): dropping, reordering or
+     replacing events, or editing the manifest, is detected.
 """
 
 

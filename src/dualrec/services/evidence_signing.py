@@ -51,6 +51,7 @@ def _unblock(lines: tuple[str, str], text: str) -> str:
 
 def _public_raw(algorithm: str, public_key_text: str) -> bytes:
     if algorithm == "ed25519":
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
         from cryptography.hazmat.primitives.serialization import (
             Encoding,
@@ -58,7 +59,10 @@ def _public_raw(algorithm: str, public_key_text: str) -> bytes:
             load_pem_public_key,
         )
 
-        key = load_pem_public_key(public_key_text.encode())
+        try:
+            key = load_pem_public_key(public_key_text.encode())
+        except UnsupportedAlgorithm as exc:
+            raise ValueError(f"unsupported public key: {exc}") from None
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("the public key is not an Ed25519 key")
         return key.public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -20,14 +20,15 @@ from dualrec.core.evidence import (
     EvidenceEvent,
     MerkleTree,
     canonical_json,
+    is_hash,
     verify_chain,
     verify_inclusion,
 )
 from dualrec.services.evidence_signing import public_key_id, verify_signature
 
-__all__ = ["Finding", "VerifyReport", "verify_package"]
+__all__ = ["SIGNED_DOCUMENTS", "Finding", "VerifyReport", "document_bytes", "verify_package"]
 
-KNOWN_MEMBERS = {
+SIGNED_DOCUMENTS = (  # the statement signs the SHA-256 of each of these
     "README.txt",
     "manifest.json",
     "SHA256SUMS",
@@ -36,9 +37,9 @@ KNOWN_MEMBERS = {
     "ledger/checkpoint.json",
     "ledger/checkpoint.payload",
     "ledger/checkpoint.sig",
-    "ledger/statement.json",
     "keys/public_key.pem",
-}
+)
+KNOWN_MEMBERS = {*SIGNED_DOCUMENTS, "ledger/statement.json"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class VerifyReport:
     def add(self, ok: bool, check: str, detail: str) -> bool:
         self.findings.append(Finding(ok, check, detail))
         return ok
+
+
+def document_bytes(value: Any) -> bytes:
+    """How the exporter writes every JSON document of a package (sorted, indented, UTF-8, newline)."""
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 class _Stop(Exception):
@@ -167,8 +173,11 @@ def _check_events(
     report.add(
         last == statement.get("last_event_hash"), "statement", "last event hash matches the signed one"
     )
-    root = MerkleTree([e.hash for e in events]).root()
-    report.add(root == statement.get("subject_merkle_root"), "statement", f"subject Merkle root {root}")
+    if all(is_hash(e.hash) for e in events):
+        root = MerkleTree([e.hash for e in events]).root()
+        report.add(root == statement.get("subject_merkle_root"), "statement", f"subject Merkle root {root}")
+    else:
+        report.add(False, "statement", "subject Merkle root cannot be computed (malformed event hash)")
     size = cp.get("seq")
     report.add(statement.get("checkpoint_seq") == size, "statement", f"refers to checkpoint seq {size}")
     entries = proofs.get("proofs") if isinstance(proofs, dict) else None
@@ -255,7 +264,7 @@ def verify_package(path: Path, *, trusted_keys: list[str] | None = None) -> Veri
             _verify(zf, report, trusted_keys or [])
         except _Stop:
             pass
-        except (zipfile.BadZipFile, ValueError, TypeError, KeyError) as exc:  # e.g. a corrupt member
+        except Exception as exc:  # a corrupt member or a malformed document: a failure, never a crash
             report.add(False, "package", f"damaged: {type(exc).__name__}: {exc}")
     return report
 
@@ -266,12 +275,20 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> No
     cp_key = str(cp_doc.get("public_key", "")) if isinstance(cp_doc, dict) else ""
     cp = _check_signed(report, "checkpoint", cp_doc, CHECKPOINT_FORMAT, cp_key)
     if "ledger/checkpoint.payload" in zf.namelist():
-        same = zf.read("ledger/checkpoint.payload") == canonical_json(cp)
-        same = same and zf.read("ledger/checkpoint.sig") == base64.b64decode(str(cp_doc.get("signature")))
+        try:
+            raw_sig = base64.b64decode(str(cp_doc.get("signature")), validate=True)
+            same = zf.read("ledger/checkpoint.payload") == canonical_json(cp)
+            same = same and zf.read("ledger/checkpoint.sig") == raw_sig
+        except (ValueError, KeyError):
+            same = False
         report.add(same, "checkpoint", "checkpoint.payload/.sig are the signed bytes of checkpoint.json")
-    statement = _check_signed(
-        report, "statement", _json(zf, "ledger/statement.json", report), STATEMENT_FORMAT, package_key
-    )
+    statement_doc = _json(zf, "ledger/statement.json", report)
+    statement = _check_signed(report, "statement", statement_doc, STATEMENT_FORMAT, package_key)
+    # The one document whose hash nobody signs: require the exact bytes the exporter writes, so
+    # that even a whitespace change in it is reported.
+    exact = zf.read("ledger/statement.json") == document_bytes(statement_doc)
+    report.add(exact, "statement", "ledger/statement.json is byte-for-byte as exported" if exact
+               else "ledger/statement.json was reformatted or altered after export")  # fmt: skip
     if trusted:
         ids = _trusted_ids(report, trusted)
         _check_trusted(report, "checkpoint", cp, ids)
@@ -279,8 +296,12 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> No
     signed_docs = statement.get("documents")
     if not isinstance(signed_docs, dict):
         signed_docs = {}
-    for name in ("manifest.json", "ledger/events.json", "ledger/proofs.json"):
-        digest = hashlib.sha256(_read(zf, name, report)).hexdigest()
+    names = set(zf.namelist())
+    for name in SIGNED_DOCUMENTS:
+        if name not in names:
+            report.add(False, "package", f"{name}: missing from the package")
+            continue
+        digest = hashlib.sha256(zf.read(name)).hexdigest()
         same = digest == signed_docs.get(name)
         report.add(
             same,
