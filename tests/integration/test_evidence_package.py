@@ -442,3 +442,24 @@ def test_a_checkpoint_failure_is_logged_not_raised_into_the_job(
         uow.commit()
     assert evidence.PeriodicCheckpointer(container.uows, no_key, 1)() is None
     assert "evidence checkpoint failed" in caplog.text and "DUALREC_SIGNING_KEY_FILE" in caplog.text
+
+
+def test_periodic_checkpoints_keep_coming_every_n_events(world: dict[str, Any], tmp_path: Path) -> None:
+    from dualrec.services import evidence
+
+    container: Container = world["container"]
+    signer = generate_key_file(tmp_path / "k.pem", "ed25519")
+    evidence.make_checkpoint(container.uows, signer)  # start from a checkpointed head
+    checkpointer = evidence.PeriodicCheckpointer(container.uows, lambda: signer, 3)
+    signed = []
+    for i in range(7):
+        with container.uows() as uow:
+            evidence.record_event(
+                uow, subject_type="task", subject_id="T-n", kind="status.changed", payload={"i": i}
+            )
+            uow.commit()
+        cp = checkpointer()
+        signed.append(cp.payload["seq"] if cp else None)
+    with container.uows() as uow:
+        head = uow.evidence.head()[0]
+    assert [s for s in signed if s is not None] == [head - 4, head - 1]  # the 3rd and the 6th event

@@ -193,7 +193,8 @@ def checkpoint_if_due(uows: UnitOfWorkFactory, signer: Signer, every: int) -> Ch
     with uows() as uow:
         seq, _ = uow.evidence.head()
         last = uow.evidence.latest_checkpoint()
-    if seq - (last.seq if last else 0) < every:
+        last_seq = last.seq if last else 0  # read while the session is open
+    if seq - last_seq < every:
         return None
     return make_checkpoint(uows, signer)
 
