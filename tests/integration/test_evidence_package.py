@@ -463,3 +463,24 @@ def test_periodic_checkpoints_keep_coming_every_n_events(world: dict[str, Any], 
     with container.uows() as uow:
         head = uow.evidence.head()[0]
     assert [s for s in signed if s is not None] == [head - 4, head - 1]  # the 3rd and the 6th event
+
+
+def test_checkpoint_command_signs_now_if_due_and_refuses_a_tsa(world: dict[str, Any]) -> None:
+    from dualrec.services import evidence
+
+    container: Container = world["container"]
+    with container.uows() as uow:
+        evidence.record_event(uow, subject_type="task", subject_id="T-cli", kind="status.changed", payload={})
+        uow.commit()
+        head = uow.evidence.head()[0]
+    env = world["env"]
+    due = CliRunner().invoke(evidence_app, ["checkpoint", "--if-due"], env=env)  # 1 event < 100
+    assert due.exit_code == 0 and "no new checkpoint needed" in due.output, due.output
+    now = CliRunner().invoke(evidence_app, ["checkpoint"], env=env)
+    assert now.exit_code == 0 and f"checkpoint seq {head} " in now.output, now.output
+    again = CliRunner().invoke(evidence_app, ["checkpoint"], env=env)
+    assert again.exit_code == 0 and "no new checkpoint needed" in again.output
+    tsa = CliRunner().invoke(
+        evidence_app, ["checkpoint"], env={**env, "DUALREC_TSA_URL": "http://tsa.example"}
+    )
+    assert tsa.exit_code == 2 and "not implemented" in tsa.output
