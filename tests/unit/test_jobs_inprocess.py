@@ -31,7 +31,7 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("jobs-template") / "jobs.sqlite3"
     upgrade(f"sqlite:///{path}")
     checkpoint = make_engine(f"sqlite:///{path}")
-    with checkpoint.connect() as conn:
+    with checkpoint.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     checkpoint.dispose()
     return path

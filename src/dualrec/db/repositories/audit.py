@@ -5,13 +5,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dualrec.core.audit import GENESIS_HASH, chain_hash
 from dualrec.core.identity import AuditEvent
-from dualrec.db.models import AuditEventRow
+from dualrec.db.models import AuditEventRow, EvidenceHeadRow
 
-__all__ = ["AuditFilter", "AuditRepository"]
+__all__ = ["AUDIT_CHAIN", "AuditFilter", "AuditRepository"]
+
+AUDIT_CHAIN = "audit"  # its head row lives in evidence_heads beside the evidence ledger's
 
 
 def _to_core(row: AuditEventRow) -> AuditEvent:
@@ -61,6 +64,22 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
+    def _lock_head(self) -> EvidenceHeadRow:
+        """The audit chain's head row, locked until the caller commits: appends queue up on it."""
+        stmt = select(EvidenceHeadRow).where(EvidenceHeadRow.chain == AUDIT_CHAIN).with_for_update()
+        head = self._s.scalar(stmt)
+        if head is not None:
+            return head
+        last = self._s.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1))
+        try:
+            with self._s.begin_nested():
+                self._s.add(EvidenceHeadRow(chain=AUDIT_CHAIN, seq=0, hash=last or GENESIS_HASH))
+        except IntegrityError:
+            pass  # another writer created it first
+        head = self._s.scalar(stmt.execution_options(populate_existing=True))
+        assert head is not None
+        return head
+
     def append(
         self,
         *,
@@ -75,11 +94,8 @@ class AuditRepository:
         user_agent: str,
         details: dict[str, Any],
     ) -> None:
-        # Serialise writers on the chain head (row lock where the backend supports it).
-        last = self._s.scalar(
-            select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(1).with_for_update()
-        )
-        prev = last.hash if last else GENESIS_HASH
+        head = self._lock_head()
+        prev = head.hash
         target = f"{target_type}:{target_id}"
         digest = chain_hash(prev, at, actor, action, target, outcome, details)
         self._s.add(
@@ -98,6 +114,8 @@ class AuditRepository:
                 hash=digest,
             )
         )
+        head.seq += 1
+        head.hash = digest
         self._s.flush()
 
     def search(self, flt: AuditFilter, *, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
