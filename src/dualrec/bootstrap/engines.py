@@ -41,6 +41,9 @@ def build_qc_engines(
         return status.ok
 
     speech = vad = face_engine = text = None
+    # DUALREC_DEVICE=cuda is honoured strictly by ASR (faster-whisper); the installed dlib and
+    # ONNX Runtime builds are CPU-only, so the vision engines use a GPU only where they can (auto).
+    vision_device: Device = "auto" if device == "cuda" else device
     if asr and usable("asr", availability.whisper_status(asr_model_dir)):
         from dualrec.media.models.whisper_asr import (
             WhisperOptions,
@@ -63,11 +66,11 @@ def build_qc_engines(
     if faces and usable("faces", availability.dlib_status()):
         from dualrec.media.models.dlib_faces import DlibFaceAnalyzer, DlibFaceOptions
 
-        face_engine = DlibFaceAnalyzer(DlibFaceOptions(device=device))
+        face_engine = DlibFaceAnalyzer(DlibFaceOptions(device=vision_device))
     if ocr and usable("ocr", availability.rapidocr_status()):
         from dualrec.media.models.rapid_ocr import RapidOCROptions, RapidTextRecognizer
 
-        text = RapidTextRecognizer(RapidOCROptions(device=device, threads=cpu_threads))
+        text = RapidTextRecognizer(RapidOCROptions(device=vision_device, threads=cpu_threads))
     return QcEngines(
         probe=PyAVProbe(),
         frames=PyAVFrameSource(DecodeOptions(threads=cpu_threads)),
