@@ -21,6 +21,40 @@ PASSWORD = "Passw0rd-test"
 CSRF = {"X-Requested-With": "dualrec"}
 
 
+def make_clip(out: Path, seconds: int = 6) -> Path:
+    """A small real recording (moving test pattern, 440 Hz tone, H.264/AAC) made with ffmpeg."""
+    import subprocess
+
+    lavfi = f"testsrc2=size=320x240:rate=15:duration={seconds}"
+    tone = f"sine=frequency=440:duration={seconds}"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            lavfi,
+            "-f",
+            "lavfi",
+            "-i",
+            tone,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",

@@ -7,7 +7,6 @@ here (their checks say "not run" with the reason) — the engines themselves are
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,37 +18,12 @@ from fastapi.testclient import TestClient
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.services.seed import seed_demo
-from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_settings
+from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_clip, make_settings
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("media") / "clip.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=15:duration=6",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=6",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(out),
-        ],
-        check=True,
-    )
-    return out
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4", 6)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from dualrec.api.app import create_app
 from dualrec.bootstrap.container import build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.services.seed import seed_demo
-from tests.conftest import ADMIN_PASSWORD, login, make_settings
+from tests.conftest import ADMIN_PASSWORD, login, make_clip, make_settings
 from tests.services import require_service
 
 pytestmark = pytest.mark.integration
@@ -45,31 +45,7 @@ def test_qc_job_runs_in_a_celery_worker_process(tmp_path: Path, queue_name: str)
     data_dir = tmp_path / "data"  # shared by API and worker: one database file, one blob store
     overrides = {"job_backend": "celery", "celery_broker_url": BROKER, "celery_result_backend": RESULTS}
     settings = make_settings(data_dir, **overrides)
-    clip = tmp_path / "clip.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=15:duration=5",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=5",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(clip),
-        ],
-        check=True,
-    )
+    clip = make_clip(tmp_path / "clip.mp4", 5)
     container = build_container(settings, migrate=True)
     seed_demo(container.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
     container.jobs = build_job_queue(
