@@ -78,6 +78,8 @@ def test_upload_runs_qc_and_reports_are_stored(client: TestClient, clip: Path) -
     patent = client.get(done["links"]["patent"]).json()
     assert patent["runningNo"] == "RN-20261123-0001"
     assert patent["video_info"]["width"] == 320 and patent["video_info"]["height"] == 240
+    assert set(patent["video_info"]) == {"name", "width", "height", "video_time", "audio_time", "fps"}
+    assert native["video_info"]["video_codec"] == "h264" and native["video_info"]["audio_codec"] == "aac"
     assert abs(float(patent["video_info"]["video_time"]) - 6.0) < 0.5
     assert {"check_items", "check_comment", "result", "conf", "extra_info"} <= set(patent["check_list"][0])
 
@@ -122,6 +124,9 @@ def test_text_file_renamed_mp4_gives_a_report_saying_what_is_wrong(client: TestC
     native = client.get(done["links"]["report"]).json()
     integrity = next(c for c in native["checks"] if c["id"] == "file_integrity")
     assert integrity["status"] == "failed"
+    # the server's scratch directory never reaches the report a user reads
+    assert "scratch" not in json.dumps(native, ensure_ascii=False)
+    assert "scratch" not in " ".join(done["reasons"])
 
 
 def test_other_branch_cannot_see_the_recording(client: TestClient, clip: Path) -> None:

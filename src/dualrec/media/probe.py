@@ -22,6 +22,11 @@ __all__ = ["PyAVProbe", "open_media", "timeline_origin"]
 logger = logging.getLogger(__name__)
 
 
+def _scrub(exc: BaseException, path: Path) -> str:
+    """The library's error text without the file's directory (server scratch paths stay private)."""
+    return str(exc).replace(str(path), path.name)
+
+
 def open_media(path: Path) -> InputContainer:
     """Open ``path`` for demuxing, or raise ``MediaError`` with a zh-CN/English reason."""
     import av
@@ -29,24 +34,26 @@ def open_media(path: Path) -> InputContainer:
     path = Path(path)
     if not path.exists():
         raise MediaError(
-            f"媒体文件不存在: {path} / media file not found", details={"path": str(path), "reason": "missing"}
+            f"媒体文件不存在: {path.name} / media file not found",
+            details={"path": str(path), "reason": "missing"},
         )
     if not path.is_file():
         raise MediaError(
-            f"不是普通文件: {path} / not a regular file", details={"path": str(path), "reason": "not_a_file"}
+            f"不是普通文件: {path.name} / not a regular file",
+            details={"path": str(path), "reason": "not_a_file"},
         )
     if path.stat().st_size == 0:
         raise MediaError(
-            f"无法打开媒体文件(文件为空): {path} / cannot open media file (empty file)",
+            f"无法打开媒体文件(文件为空): {path.name} / cannot open media file (empty file)",
             details={"path": str(path), "reason": "empty"},
         )
     try:
         return av.open(str(path), mode="r")
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(
-            f"无法打开媒体文件(格式无法识别或文件已损坏): {path} / cannot open media file "
-            f"(unrecognised format or damaged file): {exc}",
-            details={"path": str(path), "reason": "unreadable", "error": str(exc)},
+            f"无法打开媒体文件(格式无法识别或文件已损坏): {path.name} / cannot open media file "
+            f"(unrecognised format or damaged file): {_scrub(exc, path)}",
+            details={"path": str(path), "reason": "unreadable", "error": _scrub(exc, path)},
         ) from exc
 
 
@@ -76,8 +83,8 @@ class PyAVProbe:
             return self._info(path, container)
         except (AttributeError, TypeError, ValueError, ZeroDivisionError) as exc:  # pragma: no cover
             raise MediaError(
-                f"无法读取媒体信息: {path} / cannot read media metadata: {exc}",
-                details={"path": str(path), "reason": "metadata", "error": str(exc)},
+                f"无法读取媒体信息: {path.name} / cannot read media metadata: {_scrub(exc, path)}",
+                details={"path": str(path), "reason": "metadata", "error": _scrub(exc, path)},
             ) from exc
         finally:
             container.close()

@@ -34,6 +34,20 @@ def _finding(f: Finding) -> dict[str, Any]:
     }
 
 
+def _codecs(report: QcReport) -> dict[str, Any]:
+    """Native-report extras (the SPEC §5 video_info keeps exactly its own fields)."""
+    info = report.context.info
+    v = info.video if info else None
+    a = info.audio if info else None
+    return {
+        "video_codec": v.codec if v else None,
+        "audio_codec": a.codec if a else None,
+        "audio_sample_rate": a.sample_rate if a else None,
+        "audio_channels": a.channels if a else None,
+        "bit_rate": info.bit_rate if info else None,
+    }
+
+
 def _video_info(report: QcReport) -> dict[str, Any]:
     ctx = report.context
     info = ctx.info
@@ -98,11 +112,11 @@ def native_report(report: QcReport) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "running_no": ctx.task.running_no,
-        "file": ctx.path,
+        "file": Path(ctx.path).name,
         "verdict": v.verdict.value,
         "risk_score": v.risk_score,
         "reasons": list(v.reasons),
-        "video_info": _video_info(report),
+        "video_info": {**_video_info(report), **_codecs(report)},
         "duration": round(ctx.duration, 2),
         "mode": ctx.mode,
         "nodes": nodes,

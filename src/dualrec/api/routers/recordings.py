@@ -67,6 +67,13 @@ def recording_out(rec: Recording, progress: float | None = None) -> RecordingOut
     )
 
 
+def _progress(container: ContainerDep, rec: Recording) -> float | None:
+    """The QC job's progress while it is queued or running."""
+    if rec.job_id and rec.status in ("queued", "running"):
+        return container.queue.get(rec.job_id).progress
+    return None
+
+
 @router.post(
     "", response_model=RecordingOut, status_code=202, summary="上传录像并质检 / upload a recording for QC"
 )
@@ -120,7 +127,10 @@ def list_recordings(
         page_size=page_size,
     )
     return Page[RecordingOut](
-        items=[recording_out(r) for r in items], total=total, page=page, page_size=page_size
+        items=[recording_out(r, _progress(container, r)) for r in items],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 
@@ -131,10 +141,7 @@ def get_recording(
     recording_id: RecordingId, actor: Annotated[Actor, perm(P.RECORDINGS_READ)], container: ContainerDep
 ) -> RecordingOut:
     rec = svc.get_recording(container.uows, actor=actor, recording_id=recording_id)
-    progress = None
-    if rec.job_id and rec.status in ("queued", "running"):
-        progress = container.queue.get(rec.job_id).progress
-    return recording_out(rec, progress)
+    return recording_out(rec, _progress(container, rec))
 
 
 @router.get(
