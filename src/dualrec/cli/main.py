@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from dualrec.cli import check as check_cmd
+from dualrec.cli import checks as checks_cmd
 from dualrec.cli import doctor as doctor_cmd
 from dualrec.cli import evidence as evidence_cmd
 from dualrec.cli import storage as storage_cmd
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(checks_cmd.app, name="checks")
 app.add_typer(storage_cmd.app, name="storage", help="存储与密钥 / blob storage and master keys")
 app.add_typer(evidence_cmd.app, name="evidence")
 
