@@ -14,7 +14,7 @@ import io
 import math
 import wave
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -138,9 +138,18 @@ class FakeAudioSource:
         return AudioTrack(self.samples, sample_rate, rep)
 
 
+def _shifted(seg: TranscriptSegment, dt: float) -> TranscriptSegment:
+    words = tuple(replace(w, start=w.start + dt, end=w.end + dt) for w in seg.words)
+    return replace(seg, start=seg.start + dt, end=seg.end + dt, words=words)
+
+
 @dataclass
 class FakeSpeechRecognizer:
-    """Returns the scripted segments that end inside the audio it is given."""
+    """Hears the scripted segments (times on the whole track) that start inside the audio it is given.
+
+    The pipeline may transcribe the track in slices; a slice is a numpy view of the track, so its
+    position is read from the view and the segments come back relative to the slice, as a real
+    recogniser's would."""
 
     segments: Sequence[TranscriptSegment] = ()
     calls: int = 0
@@ -149,8 +158,12 @@ class FakeSpeechRecognizer:
         self, audio: Samples, *, sample_rate: int = 16000, language: str = "zh", prompt: str | None = None
     ) -> list[TranscriptSegment]:
         self.calls += 1
-        length = len(audio) / sample_rate
-        return [s for s in self.segments if s.start < length]
+        base = audio.base
+        offset = 0.0
+        if isinstance(base, np.ndarray) and base.dtype == audio.dtype:
+            offset = (audio.ctypes.data - base.ctypes.data) / audio.itemsize / sample_rate
+        end = offset + len(audio) / sample_rate
+        return [_shifted(s, -offset) for s in self.segments if offset <= s.start < end]
 
 
 class FakeVoiceActivityDetector:

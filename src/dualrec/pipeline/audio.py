@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment, VoiceActivityDetector
 
-__all__ = ["AudioAnalysis", "analyse_audio", "levels_db"]
+__all__ = ["AudioAnalysis", "analyse_audio", "levels_db", "speech_chunks"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,46 @@ def _chunked_vad(
     return tuple(out)
 
 
+def speech_chunks(speech: tuple[tuple[float, float], ...], limit: float) -> list[tuple[float, float]]:
+    """Group consecutive speech regions into spans of at most ``limit`` seconds, cut only in silence.
+
+    Whisper base drops utterances inside long windows that hold several pauses (measured: 2 of 8
+    short utterances lost in a 70 s recording transcribed whole, none lost with 15 s chunks), so the
+    transcript is made chunk by chunk. ``limit <= 0`` keeps one chunk from the first to the last speech.
+    """
+    if not speech:
+        return []
+    if limit <= 0:
+        return [(speech[0][0], speech[-1][1])]
+    chunks: list[tuple[float, float]] = []
+    for a, b in speech:
+        if chunks and b - chunks[-1][0] <= limit:
+            chunks[-1] = (chunks[-1][0], b)
+        else:
+            chunks.append((a, b))
+    return chunks
+
+
+def _transcribe_chunks(
+    asr: SpeechRecognizer,
+    samples: Samples,
+    sample_rate: int,
+    speech: tuple[tuple[float, float], ...],
+    chunk_seconds: float,
+    language: str,
+    pad: float = 0.3,
+) -> list[TranscriptSegment]:
+    out: list[TranscriptSegment] = []
+    for a, b in speech_chunks(speech, chunk_seconds):
+        s0 = max(0, int((a - pad) * sample_rate))
+        s1 = min(len(samples), int((b + pad) * sample_rate))
+        offset = s0 / sample_rate
+        for seg in asr.transcribe(samples[s0:s1], sample_rate=sample_rate, language=language):
+            words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
+            out.append(replace(seg, start=seg.start + offset, end=seg.end + offset, words=words))
+    return out
+
+
 def analyse_audio(
     samples: Samples,
     sample_rate: int,
@@ -64,6 +104,7 @@ def analyse_audio(
     window: float = 0.5,
     asr_unavailable: str | None = None,
     language: str = "zh",
+    chunk_seconds: float = 15.0,
 ) -> AudioAnalysis:
     levels = levels_db(samples, sample_rate, window)
     if vad is not None:
@@ -74,9 +115,8 @@ def analyse_audio(
         return AudioAnalysis(levels, speech, None, asr_unavailable or "语音识别引擎不可用 / no ASR engine")
     if not speech:
         return AudioAnalysis(levels, speech, (), None)
-    end = min(len(samples), int((speech[-1][1] + 1.0) * sample_rate))  # skip trailing silence
     try:
-        segs = asr.transcribe(samples[:end], sample_rate=sample_rate, language=language)
+        segs = _transcribe_chunks(asr, samples, sample_rate, speech, chunk_seconds, language)
     except Exception as exc:
         logger.warning("ASR failed", exc_info=True)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")

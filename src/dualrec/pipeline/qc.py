@@ -76,6 +76,7 @@ class QcOptions:
     level_window: float = 0.5
     sample_rate: int = 16000
     language: str = "zh"
+    asr_chunk_seconds: float = 15.0  # transcribe speech in chunks of at most this span (0: all at once)
     fail_score: int = 60
     max_evidence_per_check: int = 8
     keyframes: int = 6

@@ -193,6 +193,7 @@ class AudioStage(Stage):
             window=o.level_window,
             asr_unavailable=e.unavailable.get("asr"),
             language=o.language,
+            chunk_seconds=o.asr_chunk_seconds,
         )
 
     def on_error(self, state: State, exc: Exception) -> None:
