@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from dualrec.checks.base import FrameAnalysis
+from dualrec.checks.base import CheckContext, FrameAnalysis, finding
+from dualrec.core.qc import Finding, Severity
 
-__all__ = ["flag_runs", "frame_runs", "merge_close"]
+__all__ = ["flag_runs", "frame_runs", "merge_close", "span_findings"]
 
 
 def flag_runs(
@@ -43,3 +44,23 @@ def merge_close(runs: Sequence[tuple[float, float]], gap: float) -> list[tuple[f
         else:
             out.append((a, b))
     return out
+
+
+def span_findings(
+    ctx: CheckContext, check_id: str, runs: Sequence[tuple[float, float]], what_zh: str, what_en: str
+) -> tuple[list[Finding], dict[str, object]]:
+    """One major finding per defective span ("<zh> 3.0s / <en>", evidence frame at its middle),
+    and the metrics every span check reports: how many spans and how many seconds in all."""
+    findings = [
+        finding(
+            ctx,
+            check_id,
+            Severity.MAJOR,
+            f"{what_zh} {b - a:.1f}s / {what_en}",
+            start=a,
+            end=b,
+            frame_time=(a + b) / 2,
+        )
+        for a, b in runs
+    ]
+    return findings, {"segments": len(runs), "seconds": round(sum(b - a for a, b in runs), 2)}

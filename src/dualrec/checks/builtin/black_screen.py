@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.segments import frame_runs
-from dualrec.core.qc import CheckResult, Severity
+from dualrec.checks.base import CheckContext, FunctionCheck, not_run, result
+from dualrec.checks.segments import frame_runs, span_findings
+from dualrec.core.qc import CheckResult
 
 ID = "black_screen"
 
@@ -19,19 +19,8 @@ def run(ctx: CheckContext) -> CheckResult:
         ctx.frame_interval,
         ctx.threshold(ID, "min_duration"),
     )
-    out = [
-        finding(
-            ctx,
-            ID,
-            Severity.MAJOR,
-            f"黑屏或画面被遮挡 {b - a:.1f}s / black or covered picture",
-            start=a,
-            end=b,
-            frame_time=(a + b) / 2,
-        )
-        for a, b in runs
-    ]
-    return result(ID, out, {"segments": len(runs), "seconds": round(sum(b - a for a, b in runs), 2)})
+    out, metrics = span_findings(ctx, ID, runs, "黑屏或画面被遮挡", "black or covered picture")
+    return result(ID, out, metrics)
 
 
 CHECK = FunctionCheck(ID, run)

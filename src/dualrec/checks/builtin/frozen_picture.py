@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.segments import flag_runs
-from dualrec.core.qc import CheckResult, Severity
+from dualrec.checks.base import CheckContext, FunctionCheck, not_run, result
+from dualrec.checks.segments import flag_runs, span_findings
+from dualrec.core.qc import CheckResult
 
 ID = "frozen_picture"
 
@@ -27,19 +27,8 @@ def run(ctx: CheckContext) -> CheckResult:
     runs = flag_runs([f.t for f in frames], flags, step, ctx.threshold(ID, "min_duration") - step)
     # a run starts at the first sample equal to the one before it: the freeze began one step earlier
     runs = [(max(0.0, a - step), b) for a, b in runs]
-    out = [
-        finding(
-            ctx,
-            ID,
-            Severity.MAJOR,
-            f"画面冻结 {b - a:.1f}s / frozen picture",
-            start=a,
-            end=b,
-            frame_time=(a + b) / 2,
-        )
-        for a, b in runs
-    ]
-    return result(ID, out, {"segments": len(runs), "seconds": round(sum(b - a for a, b in runs), 2)})
+    out, metrics = span_findings(ctx, ID, runs, "画面冻结", "frozen picture")
+    return result(ID, out, metrics)
 
 
 CHECK = FunctionCheck(ID, run)

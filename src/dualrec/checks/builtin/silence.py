@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.segments import flag_runs
-from dualrec.core.qc import CheckResult, Severity
+from dualrec.checks.base import CheckContext, FunctionCheck, not_run, result
+from dualrec.checks.segments import flag_runs, span_findings
+from dualrec.core.qc import CheckResult
 
 ID = "silence"
 
@@ -16,24 +16,9 @@ def run(ctx: CheckContext) -> CheckResult:
     w = ctx.level_window
     times = [i * w for i in range(len(ctx.levels))]
     runs = flag_runs(times, [lv < floor for lv in ctx.levels], w, ctx.threshold(ID, "min_duration"))
-    out = [
-        finding(
-            ctx,
-            ID,
-            Severity.MAJOR,
-            f"静音或音量过低 {b - a:.1f}s / silence or very low audio",
-            start=a,
-            end=b,
-            frame_time=(a + b) / 2,
-        )
-        for a, b in runs
-    ]
+    out, metrics = span_findings(ctx, ID, runs, "静音或音量过低", "silence or very low audio")
     loud = [lv for lv in ctx.levels if lv > -90]
-    metrics = {
-        "segments": len(runs),
-        "seconds": round(sum(b - a for a, b in runs), 2),
-        "mean_level_db": round(sum(loud) / len(loud), 1) if loud else None,
-    }
+    metrics["mean_level_db"] = round(sum(loud) / len(loud), 1) if loud else None
     return result(ID, out, metrics)
 
 
