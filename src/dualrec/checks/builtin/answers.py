@@ -7,79 +7,26 @@ from typing import Literal
 
 from dualrec.checks.base import CheckContext, FunctionCheck, NodeSpan, finding, not_run, result
 from dualrec.checks.textmatch import TimedText, align
+from dualrec.core.answers import AFFIRMATIVE, NEGATIVE, clean_answer, has_form
 from dualrec.core.flow import AnswerOption, FlowNode
 from dualrec.core.qc import CheckResult, Finding, Severity
 
 ID = "answers"
 Answer = Literal["yes", "no", "unclear", "silent"]
-AFFIRMATIVE = (
-    "是的",
-    "是",
-    "对的",
-    "对",
-    "好的",
-    "好",
-    "同意",
-    "确认",
-    "明白",
-    "清楚",
-    "知道",
-    "了解",
-    "理解",
-    "可以",
-    "愿意",
-    "没问题",
-    "接受",
-    "知晓",
-    "嗯",
-    "行",
-)
-NEGATIVE = (
-    "不是",
-    "不同意",
-    "不清楚",
-    "不明白",
-    "不知道",
-    "不确认",
-    "不愿意",
-    "不需要",
-    "不了解",
-    "不理解",
-    "不可以",
-    "不接受",
-    "不对",
-    "不行",
-    "不好",
-    "没听清",
-    "没听懂",
-    "拒绝",
-    "否",
-)
-NEGATOR_CHARS = "不没别未非"
-
-
-def _has_form(text: str, form: str) -> bool:
-    """``form`` occurs in ``text`` and is not negated by the character before it (不是 is not 是)."""
-    start = text.find(form)
-    while start != -1:
-        if start == 0 or text[start - 1] not in NEGATOR_CHARS:
-            return True
-        start = text.find(form, start + 1)
-    return False
 
 
 def classify(text: str, expected: Sequence[AnswerOption] = ()) -> Answer:
-    clean = "".join(ch for ch in text if ch.isalnum())
+    clean = clean_answer(text)
     if not clean:
         return "silent"
     if expected:
         forms = [f for opt in expected for f in opt.all_forms]
-        if any(_has_form(clean, f) for f in forms):
+        if any(has_form(clean, f) for f in forms):
             return "yes"
         return "no" if any(n in clean for n in NEGATIVE) else "unclear"
     if any(n in clean for n in NEGATIVE):
         return "no"
-    return "yes" if any(_has_form(clean, a) for a in AFFIRMATIVE) else "unclear"
+    return "yes" if any(has_form(clean, a) for a in AFFIRMATIVE) else "unclear"
 
 
 def _answer_text(ctx: CheckContext, text: TimedText, node: FlowNode, span: NodeSpan) -> tuple[str, int, int]:
