@@ -39,6 +39,19 @@ class AuditAction:
     SETTINGS_UPDATED = "settings.updated"
     RECORDING_UPLOADED = "recording.uploaded"
     RECORDING_QC_FINISHED = "recording.qc_finished"
+    FLOW_CREATED = "flow.created"
+    FLOW_SAVED = "flow.saved"
+    FLOW_PUBLISHED = "flow.published"
+    FLOW_REVIEW_OVERRIDDEN = "flow.review_overridden"
+    QUESTIONS_CHANGED = "questions.changed"
+    QUESTIONS_IMPORTED = "questions.imported"
+    ROUTING_CHANGED = "routing.changed"
+    SENSITIVE_WORDS_CHANGED = "sensitive_words.changed"
+    TASK_CREATED = "task.created"
+    TASK_RESET = "task.reset"
+    TASK_CANCELLED = "task.cancelled"
+    TASK_LINK_ISSUED = "task.link_issued"
+    WEBHOOK_RESENT = "webhook.resent"
 
 
 def chain_hash(

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     FLOWS_READ = "flows:read"
     FLOWS_WRITE = "flows:write"
     FLOWS_PUBLISH = "flows:publish"
+    FLOWS_OVERRIDE_REVIEW = "flows:override_review"
     TASKS_READ = "tasks:read"
     TASKS_WRITE = "tasks:write"
     RECORDINGS_READ = "recordings:read"
@@ -73,6 +74,9 @@ PERMISSIONS: tuple[PermissionInfo, ...] = (
     PermissionInfo(Permission.FLOWS_READ, "flows", "查看流程", "View flows"),
     PermissionInfo(Permission.FLOWS_WRITE, "flows", "编辑流程", "Edit flows"),
     PermissionInfo(Permission.FLOWS_PUBLISH, "flows", "发布流程", "Publish flows"),
+    PermissionInfo(
+        Permission.FLOWS_OVERRIDE_REVIEW, "flows", "豁免敏感词审核", "Override the sensitive-word review"
+    ),
     PermissionInfo(Permission.TASKS_READ, "tasks", "查看双录任务", "View tasks"),
     PermissionInfo(Permission.TASKS_WRITE, "tasks", "管理双录任务", "Manage tasks"),
     PermissionInfo(Permission.RECORDINGS_READ, "recordings", "查看录像", "View recordings"),
@@ -135,7 +139,8 @@ BUILTIN_ROLES: dict[str, RoleInfo] = {
             "合规",
             "Compliance",
             frozenset(
-                {P.FLOWS_READ, P.FLOWS_PUBLISH, P.TASKS_READ, P.RECORDINGS_READ, P.QC_READ, P.QC_REVIEW}
+                {P.FLOWS_READ, P.FLOWS_PUBLISH, P.FLOWS_OVERRIDE_REVIEW, P.TASKS_READ, P.RECORDINGS_READ}
+                | {P.QC_READ, P.QC_REVIEW}
                 | {P.ARCHIVE_SEARCH, P.ARCHIVE_APPROVE, P.EVIDENCE_EXPORT, P.AUDIT_READ, P.SENSITIVE_UNMASK}
             ),
         ),

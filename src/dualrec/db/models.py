@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dualrec.db.base import Base, UTCDateTime
@@ -18,10 +18,20 @@ __all__ = [
     "EvidenceCheckpointRow",
     "EvidenceEventRow",
     "EvidenceHeadRow",
+    "FlowRow",
+    "FlowVersionRow",
     "JobRow",
+    "QuestionBankRow",
+    "QuestionRow",
     "RoleRow",
+    "RoutingRuleRow",
+    "ScriptTemplateRow",
+    "SensitiveWordRow",
     "SessionRow",
+    "TaskAttemptRow",
+    "TaskRow",
     "UserRow",
+    "WebhookDeliveryRow",
 ]
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -214,3 +224,182 @@ class EvidenceCheckpointRow(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     public_key: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(Text)
+
+
+class FlowRow(Base):
+    """A flow being edited (``draft``) and the number of its latest published version."""
+
+    __tablename__ = "flows"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    business_type: Mapped[str] = mapped_column(String(64), index=True, default="")
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON)  # core.flow.flow_to_dict
+    draft_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    draft_updated_by: Mapped[str] = mapped_column(String(100))
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FlowVersionRow(Base):
+    """An immutable published version; tasks point at (flow_id, version)."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "version", name="uq_flow_versions_flow_id_version"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="RESTRICT"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(100))
+    changes: Mapped[list[Any]] = mapped_column(JSON)  # diff against the previous version
+    review_hits: Mapped[list[Any]] = mapped_column(JSON)  # sensitive words found at publishing
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuestionBankRow(Base):
+    """Questions of one business type, and how many a customer of each risk level answers."""
+
+    __tablename__ = "question_banks"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)  # the business type
+    name: Mapped[str] = mapped_column(String(200))
+    draw_rules: Mapped[list[Any]] = mapped_column(
+        JSON
+    )  # [{risk_level, count, min_difficulty, max_difficulty}]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class QuestionRow(Base):
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("bank", "code", name="uq_questions_bank_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bank: Mapped[str] = mapped_column(ForeignKey("question_banks.code", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    answers: Mapped[list[Any]] = mapped_column(JSON)  # [{text, synonyms}]
+    difficulty: Mapped[int] = mapped_column(Integer, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScriptTemplateRow(Base):
+    """话术模板: reusable node texts per business type and node type."""
+
+    __tablename__ = "script_templates"
+    __table_args__ = (
+        UniqueConstraint("business_type", "node_type", "title", name="uq_script_templates_key"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    business_type: Mapped[str] = mapped_column(String(64), index=True)
+    node_type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingRuleRow(Base):
+    """Interview mode and flow by customer type × business type × risk level (core.routing)."""
+
+    __tablename__ = "routing_rules"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    customer_types: Mapped[list[str]] = mapped_column(JSON)
+    business_types: Mapped[list[str]] = mapped_column(JSON)
+    risk_levels: Mapped[list[str]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(16))
+    flow_code: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SensitiveWordRow(Base):
+    """The editable sensitive-word list shared by text review and QC."""
+
+    __tablename__ = "sensitive_words"
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class TaskRow(Base):
+    """A recording task created by a business system (or the console). Personal data (ID number,
+    phone) is sealed with the app's secret box; ``id_number_hash`` allows exact lookup."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("source_key", "idempotency_key", name="uq_tasks_source_key_idempotency_key"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(64), index=True)  # API key id, or "user:<id>"
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    business_type: Mapped[str] = mapped_column(String(64), index=True)
+    business_no: Mapped[str] = mapped_column(String(64), index=True)
+    contract_no: Mapped[str] = mapped_column(String(64), index=True, default="")
+    product: Mapped[str] = mapped_column(String(200), default="")
+    amount: Mapped[str] = mapped_column(String(32), default="")
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_name: Mapped[str] = mapped_column(String(100), index=True)
+    customer_type: Mapped[str] = mapped_column(String(32))
+    risk_level: Mapped[str] = mapped_column(String(8))
+    id_number_sealed: Mapped[str] = mapped_column(String(512))
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_sealed: Mapped[str] = mapped_column(String(512), default="")
+    documents: Mapped[list[Any]] = mapped_column(JSON)
+    callback_url: Mapped[str] = mapped_column(String(1000), default="")
+    mode: Mapped[str] = mapped_column(String(16))
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="RESTRICT"), index=True)
+    flow_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaskAttemptRow(Base):
+    """One try at recording a task; a reset starts a new attempt and keeps the old one for audit."""
+
+    __tablename__ = "task_attempts"
+    __table_args__ = (UniqueConstraint("task_id", "number", name="uq_task_attempts_task_id_number"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    draws: Mapped[list[Any]] = mapped_column(JSON)  # the question draws, replayable (core.questions)
+    entry_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recording_id: Mapped[str | None] = mapped_column(String(36))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDeliveryRow(Base):
+    """A signed notification to a business system, retried with backoff; ``log`` keeps every try."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    source_key: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    log: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,10 +10,15 @@ from dualrec.db.repositories.apikeys import ApiKeyRepository
 from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
 from dualrec.db.repositories.evidence import EvidenceRepository
+from dualrec.db.repositories.flows import FlowRepository
+from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
 from dualrec.db.repositories.roles import RoleRepository
+from dualrec.db.repositories.sensitive_words import SensitiveWordRepository
 from dualrec.db.repositories.sessions import SessionRepository
+from dualrec.db.repositories.tasks import TaskRepository
 from dualrec.db.repositories.users import UserRepository
+from dualrec.db.repositories.webhooks import WebhookRepository
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -29,6 +34,11 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session)
         self.recordings = RecordingRepository(session)
         self.evidence = EvidenceRepository(session)
+        self.flows = FlowRepository(session)
+        self.questions = QuestionRepository(session)
+        self.sensitive_words = SensitiveWordRepository(session)
+        self.tasks = TaskRepository(session)
+        self.webhooks = WebhookRepository(session)
 
     def commit(self) -> None:
         self.session.commit()
