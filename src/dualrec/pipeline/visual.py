@@ -31,28 +31,38 @@ class VisualOptions:
     face_fps: float = 1.0  # face detections per second
     face_width: int = 640  # detection input width (downscaled by an integer step)
     embed_interval: float = 10.0  # seconds between 128-D embeddings (plus whenever faces change)
+    # ... but at least this many over a recording of known duration: the identity checks take a
+    # median / a cluster over the samples, and a change adds two samples of the new face
+    min_embeddings: int = 8
     min_face_px: int = 80  # smallest face the detector finds at face_width (dlib HOG: ~80 px)
     full_detect_interval: float = 5.0  # a full-width detection at least this often
-    look_change: float = 35.0  # mean |Δ| of the face's 16×16 thumbnail that counts as a change
+    # an identity change worth an embedding: the face's look (8×8 luma in the landmarks' frame,
+    # normalised for brightness and contrast) differs by more than look_change (mean |Δ| in standard
+    # deviations; measured: same face moving ≤ 0.18, another person ≈ 1.0), or its mean colour by
+    # more than colour_change (0–255, any channel)
+    look_change: float = 0.5
+    colour_change: float = 40.0
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What a face looks like, independent of where it is: ``structure`` is 8×8 luma sampled in the
+    frame of its landmarks (the box when there are none; detector boxes snap to a coarse grid, so a
+    box crop of a moving face changes as much as another face would), zero mean, unit variance;
+    ``colour`` is the mean RGB."""
+
+    structure: np.ndarray
+    colour: np.ndarray
 
 
 @dataclass
 class _Embedded:
     t: float = -math.inf
     count: int = -1
-    box: tuple[int, int, int, int] | None = None
-    look: np.ndarray | None = None  # 16×16 RGB thumbnail of the largest face
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    look: _Look | None = None  # of the largest face
 
 
 def _pose(face: Face) -> tuple[float, bool]:
@@ -75,15 +85,35 @@ def _pose(face: Face) -> tuple[float, bool]:
     return frontal, (ear(p[36:42]) + ear(p[42:48])) / 2 > 0.18
 
 
-def _look(image: Image, face: Face) -> np.ndarray:
-    left, top, right, bottom = face.box
-    crop = image[max(0, top) : bottom, max(0, left) : right]
-    if crop.size == 0:
-        return np.zeros((16, 16, 3), dtype=np.float32)
-    ys = np.linspace(0, crop.shape[0] - 1, 16).astype(int)
-    xs = np.linspace(0, crop.shape[1] - 1, 16).astype(int)
-    out: np.ndarray = crop[ys][:, xs].astype(np.float32)
-    return out
+def _look(image: Image, face: Face, cells: int = 8, sub: int = 3) -> _Look:
+    """Bilinear samples, ``sub``×``sub`` per cell, averaged into ``cells``×``cells``."""
+    if len(face.landmarks) >= 5:
+        pts = np.asarray(face.landmarks, dtype=np.float32)
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    else:
+        x0, y0, x1, y1 = (float(v) for v in face.box)
+        x1, y1 = x1 - 1, y1 - 1
+    h, w = image.shape[:2]
+    n = cells * sub
+    pos = (np.arange(n, dtype=np.float32) + 0.5) / n
+    xs = np.clip(x0 + (x1 - x0) * pos, 0, max(0.0, w - 1.001))
+    ys = np.clip(y0 + (y1 - y0) * pos, 0, max(0.0, h - 1.001))
+    xi, yi = xs.astype(int), ys.astype(int)
+    xj, yj = np.minimum(xi + 1, w - 1), np.minimum(yi + 1, h - 1)
+    ax, ay = (xs - xi)[None, :, None], (ys - yi)[:, None, None]
+    top = image[np.ix_(yi, xi)] * (1 - ax) + image[np.ix_(yi, xj)] * ax
+    bottom = image[np.ix_(yj, xi)] * (1 - ax) + image[np.ix_(yj, xj)] * ax
+    rgb = (top * (1 - ay) + bottom * ay).astype(np.float32)
+    luma = (rgb @ _LUMA).reshape(cells, sub, cells, sub).mean(axis=(1, 3))
+    structure = (luma - luma.mean()) / max(float(luma.std()), 1.0)
+    return _Look(structure, rgb.reshape(-1, 3).mean(axis=0))
+
+
+def _looks_different(a: _Look, b: _Look, options: VisualOptions) -> bool:
+    return (
+        float(np.abs(a.structure - b.structure).mean()) > options.look_change
+        or float(np.abs(a.colour - b.colour).max()) > options.colour_change
+    )
 
 
 def _sharpness(gray: np.ndarray) -> float:
@@ -118,6 +148,12 @@ class VisualAnalyser:
         self._next_face = 0.0
         self._large_faces = False
         self._confirm = False
+        every = (
+            min(o.embed_interval, dur / o.min_embeddings)
+            if dur and o.min_embeddings > 0
+            else o.embed_interval
+        )
+        self._embed_every = every - 0.5 / o.sample_fps  # the same jitter allowance as detection
         self._last_full = -math.inf
         self._prev: np.ndarray | None = None
         self._embedded = _Embedded()
@@ -200,15 +236,14 @@ class VisualAnalyser:
         area = float(img.shape[0] * img.shape[1])
         emb = self._embedded
         look = _look(img, found[0]) if found else None
-        changed = look is not None and (
-            len(found) != emb.count
-            or emb.box is None
-            or emb.look is None
-            or _iou(found[0].box, emb.box) < 0.3
-            or float(np.abs(look - emb.look).mean()) > self.options.look_change
+        # a moving face is not a change (its box moves); another face count or look is
+        changed = (
+            look is not None
+            and emb.look is not None  # the first faces are no change: nothing to confirm against
+            and (len(found) != emb.count or _looks_different(look, emb.look, self.options))
         )
         # a change is embedded at once and confirmed at the next detection (swaps need 2 samples)
-        want_embed = bool(found) and (t - emb.t >= self.options.embed_interval or changed or self._confirm)
+        want_embed = bool(found) and (t - emb.t >= self._embed_every or changed or self._confirm)
         self._confirm = changed and not self._confirm
         out: list[FaceObservation] = []
         for i, face in enumerate(found[:4]):
@@ -221,7 +256,7 @@ class VisualAnalyser:
             if i == 0:
                 self._consider_portrait(img, t, face.box, ratio, frontal, eyes)
         if want_embed:
-            self._embedded = _Embedded(t, len(found), found[0].box, look)
+            self._embedded = _Embedded(t, len(found), look)
         return tuple(out)
 
     def _consider_portrait(
