@@ -50,6 +50,9 @@ _HTTP_CODES = {
 }
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "request_id", "instance"})
+
+
 def problem(request: Request, status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://dualrec.dev/problems/{code}",
@@ -79,7 +82,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.DualrecError)
     async def _domain(request: Request, exc: e.DualrecError) -> JSONResponse:
         status, title = _lookup(exc)
-        extra = dict(exc.details)
+        # a detail may not overwrite the problem's own members (a "code" detail becomes "detail_code")
+        extra = {(f"detail_{k}" if k in _RESERVED else k): v for k, v in exc.details.items()}
         return problem(request, status, title, exc.message, exc.code, **extra)
 
     @app.exception_handler(RequestValidationError)

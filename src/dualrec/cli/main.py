@@ -71,16 +71,19 @@ def openapi() -> None:
 @app.command(help="初始化演示机构与管理员 / seed the demo organisation and the admin account")
 def seed() -> None:
     from dualrec.bootstrap.container import build_container
+    from dualrec.services.demo_content import seed_demo_content
     from dualrec.services.seed import seed_demo
 
     settings = load_settings()
-    container = build_container(settings, migrate=True)
+    container = build_container(settings, migrate=True, with_jobs=False)
     try:
         pw = settings.admin_password.get_secret_value() if settings.admin_password else None
         result = seed_demo(container.uows, admin_username=settings.admin_username, admin_password=pw)
+        content = seed_demo_content(container.uows)
     finally:
         container.close()
     typer.echo(f"branches created: {result.branches_created}")
+    typer.echo(f"demo flows / question banks / routing rules created: {content}")
     if result.created_admin and result.admin_password:
         typer.secho(
             "管理员账户已创建（密码只显示这一次）/ admin account created (password shown once):",

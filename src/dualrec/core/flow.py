@@ -492,11 +492,13 @@ def _texts(node: FlowNode) -> Iterable[tuple[str, str]]:
 
 
 def review_flow_texts(flow: Flow, words: Sequence[str]) -> list[TextHit]:
-    """Every sensitive word in the flow's texts (what the agent says, shows or requires)."""
+    """Every sensitive word in the flow's texts (what the agent says, shows or requires); a denied
+    word (本产品不保本) is a disclosure, not a hit."""
     hits: list[TextHit] = []
     for node in flow.nodes:
         for name, text in _texts(node):
-            hits += [TextHit(node.id, name, h.word, h.index, text) for h in find_words(text, words)]
+            found = find_words(text, words, skip_negated=True)
+            hits += [TextHit(node.id, name, h.word, h.index, text) for h in found]
     return hits
 
 

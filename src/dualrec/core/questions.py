@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from dualrec.core.flow import AnswerOption
+from dualrec.core.flow import AnswerOption, Flow, FlowNode
 from dualrec.errors import InvalidInputError
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "DrawRule",
     "Question",
     "draw_questions",
+    "expand_drawn",
     "pool_digest",
     "rule_for",
     "verify_draw",
@@ -133,3 +134,59 @@ def verify_draw(draw: Draw, questions: Sequence[Question], rules: Sequence[DrawR
     if again.codes != draw.codes:
         problems.append(f"replay gives {list(again.codes)}, recorded {list(draw.codes)}")
     return problems
+
+
+def expand_drawn(flow: Flow, drawn: Mapping[str, Sequence[Question]]) -> Flow:
+    """The flow a customer actually runs: each qa node that draws from a bank becomes one node per
+    drawn question (``<id>#1``, ``<id>#2`` …) with the question's text and expected answers; the
+    last one continues where the original node did, and references to the node point at the first.
+    """
+    if not drawn:
+        return flow
+    renamed: dict[str, str] = {}
+    nodes: list[FlowNode] = []
+    for node in flow.nodes:
+        questions = drawn.get(node.id)
+        if not node.draw_bank or questions is None:
+            nodes.append(node)
+            continue
+        if not questions:  # nothing drawn (count 0 for this risk level): the node is skipped
+            renamed[node.id] = flow.successor(node.id)
+            continue
+        ids = [f"{node.id}#{i + 1}" for i in range(len(questions))]
+        renamed[node.id] = ids[0]
+        for i, q in enumerate(questions):
+            last = i == len(questions) - 1
+            nodes.append(
+                replace(
+                    node,
+                    id=ids[i],
+                    title=f"{node.title or node.id} {i + 1}/{len(questions)}",
+                    script=q.text,
+                    subtitle="",
+                    expected_answers=q.answers,
+                    branches=tuple(b for b in node.branches if last),
+                    next=(node.next or flow.successor(node.id)) if last else ids[i + 1],
+                    draw_bank="",
+                    params={**node.params, "question_code": q.code, "bank": q.bank},
+                )
+            )
+
+    def fix(target: str | None) -> str | None:
+        seen: set[str] = set()
+        while target in renamed and target not in seen:
+            seen.add(target)
+            target = renamed[target]
+        return target
+
+    return replace(
+        flow,
+        nodes=tuple(
+            replace(
+                n,
+                next=fix(n.next),
+                branches=tuple(replace(b, next=fix(b.next) or b.next) for b in n.branches),
+            )
+            for n in nodes
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_SENSITIVE_WORDS", "WordHit", "find_words", "parse_word_list"]
+__all__ = ["DEFAULT_SENSITIVE_WORDS", "WordHit", "find_words", "is_negated", "parse_word_list"]
 
 DEFAULT_SENSITIVE_WORDS: tuple[str, ...] = (
     "保本",
@@ -52,14 +52,25 @@ def parse_word_list(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def find_words(text: str, words: Iterable[str]) -> list[WordHit]:
-    """Every occurrence of every word; a hit inside a longer hit (保本 in 保本保息) is dropped."""
+NEGATORS = ("不", "非", "没", "未")
+NEGATING_PHRASES = ("并非", "不是", "没有", "并不", "绝非", "不能", "不会")
+
+
+def is_negated(text: str, index: int) -> bool:
+    """The word starting at ``index`` is denied (本产品不保本, 并非保证收益): a disclosure, not a promise."""
+    return (index > 0 and text[index - 1] in NEGATORS) or text[max(0, index - 2) : index] in NEGATING_PHRASES
+
+
+def find_words(text: str, words: Iterable[str], *, skip_negated: bool = False) -> list[WordHit]:
+    """Every occurrence of every word; a hit inside a longer hit (保本 in 保本保息) is dropped, and
+    with ``skip_negated`` so is a denied one (不保本)."""
     hits: list[WordHit] = []
     for word in sorted(set(words), key=len, reverse=True):
         start = text.find(word)
         while start != -1:
             end = start + len(word)
-            if not any(h.index <= start and end <= h.index + len(h.word) for h in hits):
+            inside = any(h.index <= start and end <= h.index + len(h.word) for h in hits)
+            if not inside and not (skip_negated and is_negated(text, start)):
                 hits.append(WordHit(word, start))
             start = text.find(word, start + 1)
     return sorted(hits, key=lambda h: h.index)

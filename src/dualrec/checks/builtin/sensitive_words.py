@@ -5,15 +5,9 @@ from __future__ import annotations
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.textmatch import TimedText, syllables
 from dualrec.core.qc import CheckResult, Finding, Severity
-from dualrec.core.sensitive_words import find_words
+from dualrec.core.sensitive_words import find_words, is_negated
 
 ID = "sensitive_words"
-NEGATORS = ("不", "非", "没", "未")
-NEGATING_PHRASES = ("并非", "不是", "没有", "并不", "绝非", "不能", "不会")
-
-
-def _negated(chars: str, i: int) -> bool:
-    return (i > 0 and chars[i - 1] in NEGATORS) or chars[max(0, i - 2) : i] in NEGATING_PHRASES
 
 
 def _homophones(chars: str, words: tuple[str, ...]) -> list[tuple[str, int, int]]:
@@ -44,7 +38,7 @@ def run(ctx: CheckContext) -> CheckResult:
     out: list[Finding] = []
     negated: list[str] = []
     for word, a, b, exact in sorted(hits, key=lambda h: h[1]):
-        if _negated(chars, a):
+        if is_negated(chars, a):
             negated.append(chars[max(0, a - 2) : b])
             continue
         quote = chars[max(0, a - 8) : b + 8]
