@@ -177,6 +177,127 @@ export interface paths {
         patch: operations["update_branch_api_v1_branches__branch_id__patch"];
         trace?: never;
     };
+    "/api/v1/entry/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 客户入口（凭链接令牌）/ customer entry (link token) */
+        get: operations["entry_api_v1_entry__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 流程列表 / list flows */
+        get: operations["list_flows_api_v1_flows_get"];
+        put?: never;
+        /** 新建流程 / create a flow */
+        post: operations["create_flow_api_v1_flows_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 流程草稿与检查结果 / a flow's draft and checks */
+        get: operations["get_flow_api_v1_flows__code__get"];
+        /** 保存草稿 / save the draft */
+        put: operations["save_draft_api_v1_flows__code__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows/{code}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 归档/恢复流程 / archive or restore */
+        post: operations["archive_api_v1_flows__code__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows/{code}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布新版本 / publish */
+        post: operations["publish_api_v1_flows__code__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows/{code}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 版本列表 / versions */
+        get: operations["versions_api_v1_flows__code__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flows/{code}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某个版本 / one version */
+        get: operations["version_api_v1_flows__code__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -186,6 +307,23 @@ export interface paths {
         };
         /** 存活检查 / liveness */
         get: operations["health_api_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/node-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 节点类型 / node types */
+        get: operations["node_types_api_v1_node_types_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -205,6 +343,151 @@ export interface paths {
         get: operations["list_permissions_api_v1_permissions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 题库列表 / list question banks */
+        get: operations["list_banks_api_v1_question_banks_get"];
+        put?: never;
+        /** 新建题库 / create a bank */
+        post: operations["create_bank_api_v1_question_banks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出题库 Excel / export question banks as Excel */
+        get: operations["export_banks_api_v1_question_banks_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 导入题库 Excel / import question banks from Excel
+         * @description multipart 表单字段 file（或请求体即 .xlsx）。有任何错误时不导入任何内容，422 的 row_errors 列出每处错误（工作表、行、列、原因）。/ Multipart field `file` (or the .xlsx as the body). Nothing is imported if any row is wrong; the 422 problem lists every error in `row_errors` (sheet, row, column, problem).
+         */
+        post: operations["import_banks_api_v1_question_banks_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载导入模板 / download the import template */
+        get: operations["import_template_api_v1_question_banks_template_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 题库及题目 / a bank and its questions */
+        get: operations["get_bank_api_v1_question_banks__code__get"];
+        put?: never;
+        post?: never;
+        /** 删除题库及其题目 / delete a bank */
+        delete: operations["delete_bank_api_v1_question_banks__code__delete"];
+        options?: never;
+        head?: never;
+        /** 修改题库或抽题规则 / edit a bank */
+        patch: operations["update_bank_api_v1_question_banks__code__patch"];
+        trace?: never;
+    };
+    "/api/v1/question-banks/{code}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 题目列表 / list questions */
+        get: operations["list_questions_api_v1_question_banks__code__questions_get"];
+        put?: never;
+        /** 新增题目（敏感词审核）/ add a question (with the sensitive-word review) */
+        post: operations["create_question_api_v1_question_banks__code__questions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/question-banks/{code}/questions/{question_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 题目 / a question */
+        get: operations["get_question_api_v1_question_banks__code__questions__question_code__get"];
+        put?: never;
+        post?: never;
+        /** 删除题目 / delete a question */
+        delete: operations["delete_question_api_v1_question_banks__code__questions__question_code__delete"];
+        options?: never;
+        head?: never;
+        /** 修改题目（敏感词审核）/ edit a question (with the sensitive-word review) */
+        patch: operations["update_question_api_v1_question_banks__code__questions__question_code__patch"];
+        trace?: never;
+    };
+    "/api/v1/question-banks/{code}/questions/{question_code}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审核通过含敏感词的题目 / approve a question held for sensitive words */
+        post: operations["approve_question_api_v1_question_banks__code__questions__question_code__approve_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -384,6 +667,79 @@ export interface paths {
         patch: operations["update_role_api_v1_roles__role_id__patch"];
         trace?: never;
     };
+    "/api/v1/routing-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 面签方式与流程规则 / routing rules */
+        get: operations["list_rules_api_v1_routing_rules_get"];
+        /** 保存规则表 / save the rules table */
+        put: operations["save_rules_api_v1_routing_rules_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/script-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 话术模板 / script templates */
+        get: operations["list_templates_api_v1_script_templates_get"];
+        put?: never;
+        /** 新增话术模板 / add a template */
+        post: operations["create_template_api_v1_script_templates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/script-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 话术模板 / a template */
+        get: operations["get_template_api_v1_script_templates__template_id__get"];
+        put?: never;
+        post?: never;
+        /** 删除话术模板 / delete a template */
+        delete: operations["delete_template_api_v1_script_templates__template_id__delete"];
+        options?: never;
+        head?: never;
+        /** 修改话术模板 / edit a template */
+        patch: operations["update_template_api_v1_script_templates__template_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/sensitive-words": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 敏感词表 / sensitive words */
+        get: operations["get_words_api_v1_sensitive_words_get"];
+        /** 保存敏感词表 / save the list */
+        put: operations["put_words_api_v1_sensitive_words_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -412,6 +768,92 @@ export interface paths {
         get: operations["get_settings_api_v1_system_settings_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 任务列表 / search tasks */
+        get: operations["search_tasks_api_v1_tasks_get"];
+        put?: never;
+        /** 创建双录任务 / create a recording task */
+        post: operations["create_task_api_v1_tasks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 任务状态与各次尝试 / task status and attempts */
+        get: operations["get_task_api_v1_tasks__task_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 取消任务 / cancel */
+        post: operations["cancel_task_api_v1_tasks__task_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新发放客户链接 / issue a new entry link */
+        post: operations["issue_link_api_v1_tasks__task_id__link_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 双录重置 / reset: start a new attempt */
+        post: operations["reset_task_api_v1_tasks__task_id__reset_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,10 +914,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 回调通知记录 / list webhook deliveries */
+        get: operations["list_deliveries_api_v1_webhook_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通知详情（含发送内容与每次尝试）/ a delivery with its body and every try */
+        get: operations["get_delivery_api_v1_webhook_deliveries__delivery_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新发送通知 / send a delivery again */
+        post: operations["resend_delivery_api_v1_webhook_deliveries__delivery_id__resend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnswerIn */
+        AnswerIn: {
+            /** Synonyms */
+            synonyms?: string[];
+            /** Text */
+            text: string;
+        };
+        /** AnswerOut */
+        AnswerOut: {
+            /** Synonyms */
+            synonyms: string[];
+            /** Text */
+            text: string;
+        };
         /** ApiKeyCreate */
         ApiKeyCreate: {
             /** Branch Id */
@@ -532,6 +1039,11 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /** Approval */
+        Approval: {
+            /** Reason */
+            reason: string;
+        };
         /** AuditEventOut */
         AuditEventOut: {
             /** Action */
@@ -559,6 +1071,71 @@ export interface components {
             target_type: string;
             /** User Agent */
             user_agent: string;
+        };
+        /** BankCreate */
+        BankCreate: {
+            /**
+             * Code
+             * @description 题库编号 = 业务类型 / bank code = business type
+             */
+            code: string;
+            /** Name */
+            name: string;
+            /** Rules */
+            rules?: components["schemas"]["DrawRuleIn"][];
+        };
+        /** BankDetailOut */
+        BankDetailOut: {
+            /** Code */
+            code: string;
+            /** Enabled Count */
+            enabled_count: number;
+            /** Name */
+            name: string;
+            /** Question Count */
+            question_count: number;
+            /** Questions */
+            questions: components["schemas"]["QuestionOut"][];
+            /** Rules */
+            rules: components["schemas"]["DrawRuleIn"][];
+            /**
+             * Shortfalls
+             * @description 抽题规则中题目不足的风险等级 / rules the enabled questions cannot satisfy
+             */
+            shortfalls: components["schemas"]["ShortfallOut"][];
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** BankOut */
+        BankOut: {
+            /** Code */
+            code: string;
+            /** Enabled Count */
+            enabled_count: number;
+            /** Name */
+            name: string;
+            /** Question Count */
+            question_count: number;
+            /** Rules */
+            rules: components["schemas"]["DrawRuleIn"][];
+            /**
+             * Shortfalls
+             * @description 抽题规则中题目不足的风险等级 / rules the enabled questions cannot satisfy
+             */
+            shortfalls: components["schemas"]["ShortfallOut"][];
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** BankPatch */
+        BankPatch: {
+            /** Name */
+            name?: string | null;
+            /** Rules */
+            rules?: components["schemas"]["DrawRuleIn"][] | null;
         };
         /** Body_upload_recording_api_v1_recordings_post */
         Body_upload_recording_api_v1_recordings_post: {
@@ -632,10 +1209,235 @@ export interface components {
             /** Path */
             path: string;
         };
+        /** DrawRuleIn */
+        DrawRuleIn: {
+            /** Count */
+            count: number;
+            /**
+             * Max Difficulty
+             * @default 5
+             */
+            max_difficulty: number;
+            /**
+             * Min Difficulty
+             * @default 1
+             */
+            min_difficulty: number;
+            /**
+             * Risk Level
+             * @enum {string}
+             */
+            risk_level: "R1" | "R2" | "R3" | "R4" | "R5";
+        };
+        /** EntryOut */
+        EntryOut: {
+            /** Attempt */
+            attempt: number;
+            /** Business Type */
+            business_type: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Documents */
+            documents: {
+                [key: string]: unknown;
+            }[];
+            /** Flow */
+            flow: {
+                [key: string]: unknown;
+            };
+            /** Mode */
+            mode: string;
+            /** Product */
+            product: string;
+            /** Status */
+            status: string;
+            /** Task Id */
+            task_id: string;
+        };
+        /** FlowChangeOut */
+        FlowChangeOut: {
+            /** After */
+            after?: unknown;
+            /** Before */
+            before?: unknown;
+            /** Field */
+            field: string;
+            /** Kind */
+            kind: string;
+            /** Node Id */
+            node_id: string;
+        };
+        /** FlowCreate */
+        FlowCreate: {
+            /**
+             * Business Type
+             * @default
+             */
+            business_type: string;
+            /** Code */
+            code: string;
+            /**
+             * Definition
+             * @description 流程定义（nodes, mode…）/ the flow: nodes, mode, description
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+        };
+        /** FlowDraft */
+        FlowDraft: {
+            /**
+             * Business Type
+             * @default
+             */
+            business_type: string;
+            /** Definition */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+        };
+        /** FlowOut */
+        FlowOut: {
+            /** Archived */
+            archived: boolean;
+            /** Business Type */
+            business_type: string;
+            /** Changes */
+            changes: components["schemas"]["FlowChangeOut"][];
+            /** Code */
+            code: string;
+            /** Draft */
+            draft: {
+                [key: string]: unknown;
+            };
+            /** Draft Sha256 */
+            draft_sha256: string;
+            /**
+             * Draft Updated At
+             * Format: date-time
+             */
+            draft_updated_at: string;
+            /** Draft Updated By */
+            draft_updated_by: string;
+            /** Hits */
+            hits: components["schemas"]["TextHitOut"][];
+            /** Latest Version */
+            latest_version: number;
+            /** Name */
+            name: string;
+            /** Problems */
+            problems: components["schemas"]["FlowProblemOut"][];
+            /** Unpublished Changes */
+            unpublished_changes: boolean;
+        };
+        /** FlowProblemOut */
+        FlowProblemOut: {
+            /** Message */
+            message: string;
+            /** Where */
+            where: string;
+        };
+        /** FlowPublish */
+        FlowPublish: {
+            /**
+             * Expected Sha256
+             * @default
+             */
+            expected_sha256: string;
+            /**
+             * Override Reason
+             * @default
+             */
+            override_reason: string;
+        };
+        /** FlowSummaryOut */
+        FlowSummaryOut: {
+            /** Archived */
+            archived: boolean;
+            /** Business Type */
+            business_type: string;
+            /** Code */
+            code: string;
+            /**
+             * Draft Updated At
+             * Format: date-time
+             */
+            draft_updated_at: string;
+            /** Draft Updated By */
+            draft_updated_by: string;
+            /** Latest Version */
+            latest_version: number;
+            /** Name */
+            name: string;
+        };
+        /** FlowVersionOut */
+        FlowVersionOut: {
+            /** Changes */
+            changes: components["schemas"]["FlowChangeOut"][];
+            /** Code */
+            code: string;
+            /** Definition */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Override Reason */
+            override_reason: string;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Published By */
+            published_by: string;
+            /** Review Hits */
+            review_hits: components["schemas"]["TextHitOut"][];
+            /** Sha256 */
+            sha256: string;
+            /** Version */
+            version: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportResultOut */
+        ImportResultOut: {
+            /** Banks Created */
+            banks_created: number;
+            /** Banks Updated */
+            banks_updated: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Held For Review */
+            held_for_review: number;
+            /** Questions Created */
+            questions_created: number;
+            /** Questions Unchanged */
+            questions_unchanged: number;
+            /** Questions Updated */
+            questions_updated: number;
+            /**
+             * Review
+             * @description 含敏感词的行（工作表、行号、命中词及位置）/ rows with sensitive words: sheet, row, hits
+             */
+            review: {
+                [key: string]: unknown;
+            }[];
+            /** Rows */
+            rows: number;
+            /** Sha256 */
+            sha256: string;
+            /** Templates Created */
+            templates_created: number;
+            /** Templates Unchanged */
+            templates_unchanged: number;
+            /** Templates Updated */
+            templates_updated: number;
         };
         /** JobOut */
         JobOut: {
@@ -708,10 +1510,32 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[TaskOut] */
+        Page_TaskOut_: {
+            /** Items */
+            items: components["schemas"]["TaskOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[UserOut] */
         Page_UserOut_: {
             /** Items */
             items: components["schemas"]["UserOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[WebhookDeliveryOut] */
+        Page_WebhookDeliveryOut_: {
+            /** Items */
+            items: components["schemas"]["WebhookDeliveryOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -736,6 +1560,89 @@ export interface components {
             name_en: string;
             /** Name Zh */
             name_zh: string;
+        };
+        /** QuestionCreate */
+        QuestionCreate: {
+            /** Answers */
+            answers: components["schemas"]["AnswerIn"][];
+            /** Code */
+            code: string;
+            /**
+             * Difficulty
+             * @default 1
+             */
+            difficulty: number;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Override
+             * @description 含敏感词仍启用（需 flows:override_review 权限并填写理由）/ keep it enabled despite sensitive words (needs flows:override_review and a reason)
+             * @default false
+             */
+            override: boolean;
+            /** Override Reason */
+            override_reason?: string | null;
+            /** Text */
+            text: string;
+        };
+        /** QuestionOut */
+        QuestionOut: {
+            /** Answers */
+            answers: components["schemas"]["AnswerOut"][];
+            /** Bank */
+            bank: string;
+            /** Code */
+            code: string;
+            /** Difficulty */
+            difficulty: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Text */
+            text: string;
+        };
+        /** QuestionPatch */
+        QuestionPatch: {
+            /** Answers */
+            answers?: components["schemas"]["AnswerIn"][] | null;
+            /** Difficulty */
+            difficulty?: number | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /**
+             * Override
+             * @description 含敏感词仍启用（需 flows:override_review 权限并填写理由）/ keep it enabled despite sensitive words (needs flows:override_review and a reason)
+             * @default false
+             */
+            override: boolean;
+            /** Override Reason */
+            override_reason?: string | null;
+            /** Text */
+            text?: string | null;
+        };
+        /** QuestionSavedOut */
+        QuestionSavedOut: {
+            /** Answers */
+            answers: components["schemas"]["AnswerOut"][];
+            /** Bank */
+            bank: string;
+            /** Code */
+            code: string;
+            /** Difficulty */
+            difficulty: number;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Held For Review
+             * @description 因含敏感词而停用，待审核 / disabled because of sensitive words until approved
+             */
+            held_for_review: boolean;
+            /** Hits */
+            hits: components["schemas"]["ReviewHitOut"][];
+            /** Text */
+            text: string;
         };
         /** RecordingOut */
         RecordingOut: {
@@ -777,6 +1684,18 @@ export interface components {
             /** Verdict */
             verdict: string | null;
         };
+        /** ReviewHitOut */
+        ReviewHitOut: {
+            /** Field */
+            field: string;
+            /**
+             * Index
+             * @description 在该字段中的字符位置 / character offset in the field
+             */
+            index: number;
+            /** Word */
+            word: string;
+        };
         /** RoleCreate */
         RoleCreate: {
             /** Id */
@@ -809,6 +1728,413 @@ export interface components {
             name_zh?: string | null;
             /** Permissions */
             permissions?: string[] | null;
+        };
+        /** RoutingRuleIn */
+        RoutingRuleIn: {
+            /** Business Types */
+            business_types?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Flow Code */
+            flow_code: string;
+            /**
+             * Mode
+             * @default self_service
+             * @enum {string}
+             */
+            mode: "self_service" | "human";
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Priority
+             * @default 100
+             */
+            priority: number;
+            /** Risk Levels */
+            risk_levels?: ("R1" | "R2" | "R3" | "R4" | "R5")[];
+        };
+        /** RoutingRuleOut */
+        RoutingRuleOut: {
+            /** Business Types */
+            business_types?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Flow Code */
+            flow_code: string;
+            /** Id */
+            id: number;
+            /**
+             * Mode
+             * @default self_service
+             * @enum {string}
+             */
+            mode: "self_service" | "human";
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Priority
+             * @default 100
+             */
+            priority: number;
+            /** Risk Levels */
+            risk_levels?: ("R1" | "R2" | "R3" | "R4" | "R5")[];
+        };
+        /** RoutingRules */
+        RoutingRules: {
+            /** Rules */
+            rules: components["schemas"]["RoutingRuleIn"][];
+        };
+        /** SensitiveWords */
+        SensitiveWords: {
+            /** Words */
+            words: string[];
+        };
+        /** ShortfallOut */
+        ShortfallOut: {
+            /** Eligible */
+            eligible: number;
+            /** Needed */
+            needed: number;
+            /** Risk Level */
+            risk_level: string;
+        };
+        /** TaskAction */
+        TaskAction: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** TaskAttemptOut */
+        TaskAttemptOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Entry Expires At
+             * Format: date-time
+             */
+            entry_expires_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Flow Version */
+            flow_version: number;
+            /** Number */
+            number: number;
+            /**
+             * Questions
+             * @description 抽到的题目 / the questions drawn for this attempt
+             */
+            questions: {
+                [key: string]: unknown;
+            }[];
+            /** Reason */
+            reason: string;
+            /** Recording Id */
+            recording_id: string | null;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+        };
+        /** TaskCreate */
+        TaskCreate: {
+            /**
+             * Amount
+             * @description 金额（十进制字符串）/ amount as a decimal string, e.g. 100000.00
+             * @default
+             */
+            amount: string;
+            /** Branch Id */
+            branch_id?: number | null;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /**
+             * Callback Url
+             * @default
+             */
+            callback_url: string;
+            /**
+             * Contract No
+             * @default
+             */
+            contract_no: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Type */
+            customer_type: string;
+            /** Documents */
+            documents?: components["schemas"]["TaskDocument"][];
+            /** Id Number */
+            id_number: string;
+            /**
+             * Phone
+             * @default
+             */
+            phone: string;
+            /**
+             * Product
+             * @default
+             */
+            product: string;
+            /**
+             * Risk Level
+             * @enum {string}
+             */
+            risk_level: "R1" | "R2" | "R3" | "R4" | "R5";
+        };
+        /** TaskCreated */
+        TaskCreated: {
+            /** Amount */
+            amount: string;
+            /** Attempt */
+            attempt: number;
+            /** Attempts */
+            attempts: components["schemas"]["TaskAttemptOut"][];
+            /** Branch Id */
+            branch_id: number;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Callback Url */
+            callback_url: string;
+            /** Contract No */
+            contract_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Type */
+            customer_type: string;
+            /** Documents */
+            documents: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Entry Expires At
+             * Format: date-time
+             */
+            entry_expires_at: string;
+            /** Entry Url */
+            entry_url: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Flow Code */
+            flow_code: string;
+            /** Flow Version */
+            flow_version: number;
+            /** Id */
+            id: string;
+            /**
+             * Id Number
+             * @description 按权限脱敏 / masked unless the caller may see it
+             */
+            id_number: string;
+            /** Mode */
+            mode: string;
+            /** Phone */
+            phone: string;
+            /** Product */
+            product: string;
+            /** Replayed */
+            replayed: boolean;
+            /** Risk Level */
+            risk_level: string;
+            /** Status */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** TaskDocument */
+        TaskDocument: {
+            /**
+             * Action
+             * @default display
+             * @enum {string}
+             */
+            action: "display" | "sign";
+            /**
+             * Blob Key
+             * @default
+             */
+            blob_key: string;
+            /** Name */
+            name: string;
+            /**
+             * Url
+             * @default
+             */
+            url: string;
+        };
+        /** TaskOut */
+        TaskOut: {
+            /** Amount */
+            amount: string;
+            /** Attempt */
+            attempt: number;
+            /** Attempts */
+            attempts: components["schemas"]["TaskAttemptOut"][];
+            /** Branch Id */
+            branch_id: number;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Callback Url */
+            callback_url: string;
+            /** Contract No */
+            contract_no: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Type */
+            customer_type: string;
+            /** Documents */
+            documents: {
+                [key: string]: unknown;
+            }[];
+            /** Finished At */
+            finished_at: string | null;
+            /** Flow Code */
+            flow_code: string;
+            /** Flow Version */
+            flow_version: number;
+            /** Id */
+            id: string;
+            /**
+             * Id Number
+             * @description 按权限脱敏 / masked unless the caller may see it
+             */
+            id_number: string;
+            /** Mode */
+            mode: string;
+            /** Phone */
+            phone: string;
+            /** Product */
+            product: string;
+            /** Risk Level */
+            risk_level: string;
+            /** Status */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** TemplateCreate */
+        TemplateCreate: {
+            /** Business Type */
+            business_type: string;
+            /**
+             * Node Type
+             * @enum {string}
+             */
+            node_type: "identity" | "risk_disclosure" | "qa" | "willingness" | "document_display" | "signing" | "end";
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Business Type */
+            business_type: string;
+            /** Id */
+            id: number;
+            /** Node Type */
+            node_type: string;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** TemplatePatch */
+        TemplatePatch: {
+            /** Business Type */
+            business_type?: string | null;
+            /** Node Type */
+            node_type?: ("identity" | "risk_disclosure" | "qa" | "willingness" | "document_display" | "signing" | "end") | null;
+            /** Text */
+            text?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** TemplateSavedOut */
+        TemplateSavedOut: {
+            /** Business Type */
+            business_type: string;
+            /** Hits */
+            hits: components["schemas"]["ReviewHitOut"][];
+            /** Id */
+            id: number;
+            /** Node Type */
+            node_type: string;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** TextHitOut */
+        TextHitOut: {
+            /** Field */
+            field: string;
+            /** Index */
+            index: number;
+            /** Node Id */
+            node_id: string;
+            /** Text */
+            text: string;
+            /** Word */
+            word: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -872,6 +2198,119 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WebhookAttemptOut */
+        WebhookAttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Attempt */
+            attempt: number;
+            /**
+             * Error
+             * @description empty when delivered
+             */
+            error: string;
+            /** Ms */
+            ms: number;
+            /**
+             * Response
+             * @description start of the receiver's answer to a failed try
+             * @default
+             */
+            response: string;
+            /**
+             * Status Code
+             * @description HTTP status of the answer; null: no answer
+             */
+            status_code: number | null;
+        };
+        /** WebhookDeliveryDetail */
+        WebhookDeliveryDetail: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event */
+            event: string;
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Log */
+            log: components["schemas"]["WebhookAttemptOut"][];
+            /** Max Attempts */
+            max_attempts: number;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /**
+             * Payload
+             * @description the JSON body that is sent (canonical form)
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source Key
+             * @description API key id of the business system (its secret signs the body)
+             */
+            source_key: string;
+            /**
+             * Status
+             * @description pending | delivered | failed
+             */
+            status: string;
+            /** Task Id */
+            task_id: string;
+            /** Url */
+            url: string;
+        };
+        /** WebhookDeliveryOut */
+        WebhookDeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event */
+            event: string;
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /**
+             * Source Key
+             * @description API key id of the business system (its secret signs the body)
+             */
+            source_key: string;
+            /**
+             * Status
+             * @description pending | delivered | failed
+             */
+            status: string;
+            /** Task Id */
+            task_id: string;
+            /** Url */
+            url: string;
         };
     };
     responses: never;
@@ -1255,6 +2694,296 @@ export interface operations {
             };
         };
     };
+    entry_api_v1_entry__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_flows_api_v1_flows_get: {
+        parameters: {
+            query?: {
+                include_archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSummaryOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_flow_api_v1_flows_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_flow_api_v1_flows__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_draft_api_v1_flows__code__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    archive_api_v1_flows__code__archive_post: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publish_api_v1_flows__code__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowPublish"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    versions_api_v1_flows__code__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowVersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    version_api_v1_flows__code__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     health_api_v1_health_get: {
         parameters: {
             query?: never;
@@ -1277,6 +3006,28 @@ export interface operations {
             };
         };
     };
+    node_types_api_v1_node_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    }[];
+                };
+            };
+        };
+    };
     list_permissions_api_v1_permissions_get: {
         parameters: {
             query?: never;
@@ -1293,6 +3044,448 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionOut"][];
+                };
+            };
+        };
+    };
+    list_banks_api_v1_question_banks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankOut"][];
+                };
+            };
+        };
+    };
+    create_bank_api_v1_question_banks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_banks_api_v1_question_banks_export_get: {
+        parameters: {
+            query?: {
+                bank?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_banks_api_v1_question_banks_import_post: {
+        parameters: {
+            query?: {
+                /** @description 只校验不写入 / validate only */
+                dry_run?: boolean;
+                /** @description 含敏感词的题目仍启用 / keep flagged questions enabled */
+                override?: boolean;
+                override_reason?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_template_api_v1_question_banks_template_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+        };
+    };
+    get_bank_api_v1_question_banks__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankDetailOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_bank_api_v1_question_banks__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_bank_api_v1_question_banks__code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_questions_api_v1_question_banks__code__questions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_question_api_v1_question_banks__code__questions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionSavedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_question_api_v1_question_banks__code__questions__question_code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                question_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_question_api_v1_question_banks__code__questions__question_code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                question_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_question_api_v1_question_banks__code__questions__question_code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                question_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionSavedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_question_api_v1_question_banks__code__questions__question_code__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                question_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Approval"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionSavedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1691,6 +3884,271 @@ export interface operations {
             };
         };
     };
+    list_rules_api_v1_routing_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRuleOut"][];
+                };
+            };
+        };
+    };
+    save_rules_api_v1_routing_rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingRules"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRuleOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_templates_api_v1_script_templates_get: {
+        parameters: {
+            query?: {
+                business_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_template_api_v1_script_templates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSavedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_template_api_v1_script_templates__template_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_template_api_v1_script_templates__template_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_template_api_v1_script_templates__template_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSavedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_words_api_v1_sensitive_words_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SensitiveWords"];
+                };
+            };
+        };
+    };
+    put_words_api_v1_sensitive_words_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SensitiveWords"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SensitiveWords"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_job_api_v1_system_jobs__job_id__get: {
         parameters: {
             query?: never;
@@ -1740,6 +4198,220 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    search_tasks_api_v1_tasks_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                business_type?: string | null;
+                business_no?: string | null;
+                contract_no?: string | null;
+                customer_id?: string | null;
+                customer_name?: string | null;
+                created_from?: string | null;
+                created_to?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TaskOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_task_api_v1_tasks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description 重复请求，返回首次创建的任务 / replay of an earlier request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_task_api_v1_tasks__task_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_task_api_v1_tasks__task_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskAction"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_link_api_v1_tasks__task_id__link_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_task_api_v1_tasks__task_id__reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskAction"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1923,6 +4595,102 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhook_deliveries_get: {
+        parameters: {
+            query?: {
+                task_id?: string | null;
+                status?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WebhookDeliveryOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_delivery_api_v1_webhook_deliveries__delivery_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resend_delivery_api_v1_webhook_deliveries__delivery_id__resend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
             };
             /** @description Validation Error */
             422: {
