@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     celery_broker_url: str = "redis://127.0.0.1:6379/0"
     celery_result_backend: str = "redis://127.0.0.1:6379/1"
 
+    # webhooks to business systems (docs/integration.md)
+    webhook_enabled: bool = True  # run the webhook dispatcher in serve and worker processes
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_seconds: float = Field(default=10.0, ge=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, ge=0)
+
     # AI engines
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     cpu_threads: int = 0  # 0 = engine default

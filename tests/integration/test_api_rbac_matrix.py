@@ -87,6 +87,15 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         f"/api/v1/recordings/{NO_SUCH_RECORDING}/media",
         None,
     ),
+    ("GET", "/api/v1/webhook-deliveries"): lambda i: ("/api/v1/webhook-deliveries", None),
+    ("GET", "/api/v1/webhook-deliveries/{delivery_id}"): lambda i: (
+        f"/api/v1/webhook-deliveries/{NO_SUCH_RECORDING}",
+        None,
+    ),
+    ("POST", "/api/v1/webhook-deliveries/{delivery_id}/resend"): lambda i: (
+        f"/api/v1/webhook-deliveries/{NO_SUCH_RECORDING}/resend",
+        None,
+    ),
     ("GET", "/api/v1/system/settings"): lambda i: ("/api/v1/system/settings", None),
     ("GET", "/api/v1/system/jobs/{job_id}"): lambda i: (f"/api/v1/system/jobs/{NO_SUCH_RECORDING}", None),
     ("GET", "/api/v1/recordings"): lambda i: ("/api/v1/recordings", None),

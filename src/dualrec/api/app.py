@@ -15,7 +15,18 @@ from dualrec import __version__
 from dualrec.api.deps import RequirePermission
 from dualrec.api.middleware import Metrics, RequestContextMiddleware
 from dualrec.api.problems import install_problem_handlers
-from dualrec.api.routers import apikeys, audit, auth, branches, health, recordings, roles, system, users
+from dualrec.api.routers import (
+    apikeys,
+    audit,
+    auth,
+    branches,
+    health,
+    recordings,
+    roles,
+    system,
+    users,
+    webhooks,
+)
 from dualrec.api.spa import mount_spa
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.settings import Settings
@@ -26,7 +37,7 @@ API_PREFIX = "/api/v1"
 UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings")
 
 
-ROUTER_MODULES = (health, auth, users, roles, branches, audit, apikeys, recordings, system)
+ROUTER_MODULES = (health, auth, users, roles, branches, audit, apikeys, recordings, system, webhooks)
 
 
 def _required_permission(dependant: Dependant) -> str | None:

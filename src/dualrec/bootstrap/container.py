@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from dualrec.bootstrap.storage import build_blob_store
+from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
 from dualrec.core.auth_rules import LockoutPolicy
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
@@ -60,6 +61,7 @@ class Container:
     blobs: BlobStore
     engines: Callable[[], QcEngines]
     jobs: JobQueue | None = None
+    webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -80,8 +82,12 @@ class Container:
         if self.jobs is not None and not self._started:
             self.jobs.start()
             self._started = True
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self.jobs is not None and self._started:
             self.jobs.stop(wait=True)
             self._started = False
@@ -158,6 +164,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         blobs=build_blob_store(settings),
         engines=LazyEngines(settings),
     )
+    container.webhooks = build_webhook_dispatcher(settings, uows, box)
     if with_jobs:
         from dualrec.bootstrap.jobs import build_job_queue
 

@@ -26,6 +26,7 @@ def worker(
     """运行后台任务进程 / run a background job worker (needs DUALREC_JOB_BACKEND=celery and Redis)."""
     from dualrec.bootstrap.container import worker_job_handlers
     from dualrec.bootstrap.jobs import build_celery_worker_app
+    from dualrec.bootstrap.webhooks import start_standalone_dispatcher
 
     if pool not in ("prefork", "threads", "solo"):
         raise typer.BadParameter("--pool must be prefork, threads or solo")
@@ -37,15 +38,20 @@ def worker(
         )
     app = build_celery_worker_app(settings, handlers=worker_job_handlers(settings), queue_name=queue)
     workers = concurrency if concurrency is not None else settings.job_workers
-    app.worker_main(
-        [
-            "worker",
-            f"--loglevel={loglevel.upper()}",
-            f"--concurrency={max(1, workers)}",
-            f"--queues={queue}",
-            f"--pool={pool}",
-            "--hostname=dualrec@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    dispatcher = start_standalone_dispatcher(settings)  # webhooks (DUALREC_WEBHOOK_ENABLED)
+    try:
+        app.worker_main(
+            [
+                "worker",
+                f"--loglevel={loglevel.upper()}",
+                f"--concurrency={max(1, workers)}",
+                f"--queues={queue}",
+                f"--pool={pool}",
+                "--hostname=dualrec@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        if dispatcher is not None:
+            dispatcher.stop()
