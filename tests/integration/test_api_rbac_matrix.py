@@ -33,6 +33,7 @@ def _ids(container: Container) -> dict[str, Any]:
 
 
 NO_SUCH_RECORDING = "00000000-0000-4000-8000-000000000000"
+QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
 
 # (method, path template) -> builds (url, json body) from the ids of objects made for the test
 CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
@@ -116,6 +117,52 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         f"/api/v1/recordings/{NO_SUCH_RECORDING}/evidence/frame.jpg",
         None,
     ),
+    ("GET", "/api/v1/question-banks"): lambda i: ("/api/v1/question-banks", None),
+    ("POST", "/api/v1/question-banks"): lambda i: (
+        "/api/v1/question-banks",
+        {"code": "qb-" + i["role"].replace("_", "-"), "name": "题库"},
+    ),
+    ("GET", "/api/v1/question-banks/{code}"): lambda i: ("/api/v1/question-banks/no-such-bank", None),
+    ("PATCH", "/api/v1/question-banks/{code}"): lambda i: (
+        "/api/v1/question-banks/no-such-bank",
+        {"name": "x"},
+    ),
+    ("DELETE", "/api/v1/question-banks/{code}"): lambda i: ("/api/v1/question-banks/no-such-bank", None),
+    ("GET", "/api/v1/question-banks/{code}/questions"): lambda i: (QB_QUESTIONS, None),
+    ("POST", "/api/v1/question-banks/{code}/questions"): lambda i: (
+        QB_QUESTIONS,
+        {"code": "Q1", "text": "您是否本人自愿？", "answers": [{"text": "是"}]},
+    ),
+    ("GET", "/api/v1/question-banks/{code}/questions/{question_code}"): lambda i: (
+        QB_QUESTIONS + "/Q1",
+        None,
+    ),
+    ("PATCH", "/api/v1/question-banks/{code}/questions/{question_code}"): lambda i: (
+        QB_QUESTIONS + "/Q1",
+        {"difficulty": 2},
+    ),
+    ("DELETE", "/api/v1/question-banks/{code}/questions/{question_code}"): lambda i: (
+        QB_QUESTIONS + "/Q1",
+        None,
+    ),
+    ("POST", "/api/v1/question-banks/{code}/questions/{question_code}/approve"): lambda i: (
+        QB_QUESTIONS + "/Q1/approve",
+        {"reason": "已复核"},
+    ),
+    ("POST", "/api/v1/question-banks/import"): lambda i: ("/api/v1/question-banks/import", None),
+    ("GET", "/api/v1/question-banks/export"): lambda i: ("/api/v1/question-banks/export", None),
+    ("GET", "/api/v1/question-banks/template.xlsx"): lambda i: ("/api/v1/question-banks/template.xlsx", None),
+    ("GET", "/api/v1/script-templates"): lambda i: ("/api/v1/script-templates", None),
+    ("POST", "/api/v1/script-templates"): lambda i: (
+        "/api/v1/script-templates",
+        {"business_type": "wealth", "node_type": "qa", "title": "t-" + i["role"], "text": "请问您是否本人？"},
+    ),
+    ("GET", "/api/v1/script-templates/{template_id}"): lambda i: ("/api/v1/script-templates/999999", None),
+    ("PATCH", "/api/v1/script-templates/{template_id}"): lambda i: (
+        "/api/v1/script-templates/999999",
+        {"text": "x"},
+    ),
+    ("DELETE", "/api/v1/script-templates/{template_id}"): lambda i: ("/api/v1/script-templates/999999", None),
 }
 
 

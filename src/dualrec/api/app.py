@@ -21,6 +21,7 @@ from dualrec.api.routers import (
     auth,
     branches,
     health,
+    questions,
     recordings,
     roles,
     system,
@@ -34,10 +35,23 @@ from dualrec.settings import Settings
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
-UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings")
+# uploads the body-size limit for JSON does not apply to (each route enforces its own limit)
+UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings", f"{API_PREFIX}/question-banks/import")
 
 
-ROUTER_MODULES = (health, auth, users, roles, branches, audit, apikeys, recordings, system, webhooks)
+ROUTER_MODULES = (
+    health,
+    auth,
+    users,
+    roles,
+    branches,
+    audit,
+    apikeys,
+    recordings,
+    system,
+    webhooks,
+    questions,
+)
 
 
 def _required_permission(dependant: Dependant) -> str | None:
