@@ -464,6 +464,10 @@ def test_override_needs_the_permission_and_is_audited(container: Container) -> N
         container.uows, actor=_actor(), data=data, override=True, override_reason="合规已确认"
     )
     assert result.held_for_review == 0
+    imported, _ = audit.search(
+        container.uows, flt=AuditFilter(action=AuditAction.QUESTIONS_IMPORTED), page=1, page_size=10
+    )
+    assert imported[0].details["sha256"] == result.sha256 and imported[0].details["questions_created"] == 1
     with container.uows() as uow:
         q = uow.questions.question("wealth", "WM-009")
     assert q and q.enabled

@@ -101,7 +101,12 @@ def import_workbook(
             action=AuditAction.QUESTIONS_IMPORTED,
             target_type="question_bank",
             target_id=",".join(sorted({q.bank for _, q in parsed.questions} | set(parsed.rules)))[:64],
-            details={"file": filename[:200], **result.counts(), "held_for_review": result.held_for_review},
+            details={
+                "file": filename[:200],
+                "sha256": result.sha256,
+                **result.counts(),
+                "held_for_review": result.held_for_review,
+            },
         )
         if overridden:
             audit.record(
