@@ -4,6 +4,8 @@ detection."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -11,58 +13,86 @@ from dualrec.media.ports import Face, Image, VideoFrame
 from dualrec.pipeline.visual import VisualAnalyser, VisualOptions
 
 RNG = np.random.default_rng(3)
-PERSON_A = RNG.integers(0, 256, (40, 40, 3), dtype=np.uint8)
-PERSON_B = RNG.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+PERSON_A = RNG.integers(0, 255, (40, 40, 3), dtype=np.uint8)  # red < 255: never a marker
+PERSON_B = RNG.integers(0, 255, (40, 40, 3), dtype=np.uint8)
 
 
-class BoxFaces:
-    """Knows where the scene put its faces; counts the (expensive) embeddings."""
+def paint(img: Image, person: Image, x: int, y: int, marker: int) -> None:
+    """A textured face with a one-pixel frame in a marker colour that the fake detector finds."""
+    img[y - 1 : y + 41, x - 1 : x + 41] = (255, 0, marker)
+    img[y : y + 40, x : x + 40] = person
+
+
+class MarkedFaces:
+    """Finds the marked faces in whatever image (or crop) it is given; records the embeddings."""
 
     def __init__(self) -> None:
-        self.boxes: list[tuple[int, int, int, int]] = []
         self.embedded_at: list[float] = []
+        self.detected: list[tuple[float, int]] = []  # (t, width searched)
         self.t = 0.0
 
     def detect(self, image: Image) -> list[Face]:
-        return [Face(b) for b in self.boxes]
+        self.detected.append((self.t, image.shape[1]))
+        faces = []
+        for marker in (7, 9):
+            ys, xs = np.nonzero((image[:, :, 0] == 255) & (image[:, :, 1] == 0) & (image[:, :, 2] == marker))
+            if len(xs) >= 40 * 4:  # the whole frame is in view
+                faces.append(Face((int(xs.min()) + 1, int(ys.min()) + 1, int(xs.max()), int(ys.max()))))
+        return faces
 
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
         self.embedded_at.append(self.t)
         return np.zeros(128)
 
 
-def run(duration: float, scene: dict[str, object]) -> list[float]:
-    faces = BoxFaces()
+def run(duration: float, scene: dict[str, float]) -> tuple[MarkedFaces, VisualAnalyser]:
+    faces = MarkedFaces()
     analyser = VisualAnalyser(faces, VisualOptions(), duration)
     for k in range(int(duration * 2)):
         t = k / 2
         img = np.full((360, 640, 3), 90, dtype=np.uint8)
-        x = 100 + int(80 * np.sin(t))  # the customer keeps moving
-        person = PERSON_B if t >= float(scene.get("swap", 1e9)) else PERSON_A  # type: ignore[arg-type]
-        img[100:140, x : x + 40] = person
-        faces.boxes = [(x, 100, x + 40, 140)]
-        if float(scene.get("second_from", 1e9)) <= t < float(scene.get("second_to", 1e9)):  # type: ignore[arg-type]
-            img[200:240, 500:540] = PERSON_B
-            faces.boxes.append((500, 200, 540, 240))
+        x = 100 + int(80 * np.sin(t / 3))  # the customer keeps moving (up to 27 px/s)
+        paint(img, PERSON_B if t >= scene.get("swap", 1e9) else PERSON_A, x, 100, 7)
+        if scene.get("second_from", 1e9) <= t < scene.get("second_to", 1e9):
+            paint(img, PERSON_B, 500, 200, 9)
         faces.t = t
         analyser.on_frame(VideoFrame(t, img))
-    return sorted(set(faces.embedded_at))
+    return faces, analyser
+
+
+def embedded(duration: float, scene: dict[str, float]) -> list[float]:
+    return sorted(set(run(duration, scene)[0].embedded_at))
 
 
 def test_a_moving_face_is_embedded_only_on_the_interval() -> None:
-    times = run(120.0, {})
+    times = embedded(120.0, {})
     assert times == [float(t) for t in range(0, 120, 10)]
 
 
 def test_another_person_is_embedded_at_once_and_confirmed() -> None:
-    times = run(120.0, {"swap": 35.0})
+    times = embedded(120.0, {"swap": 35.0})
     assert {35.0, 36.0} <= set(times) and len(times) <= 15
 
 
 def test_a_second_face_is_embedded_when_it_appears_and_leaves() -> None:
-    times = run(120.0, {"second_from": 52.0, "second_to": 61.0})
+    times = embedded(120.0, {"second_from": 52.0, "second_to": 61.0})
     assert {52.0, 53.0, 61.0, 62.0} <= set(times) and len(times) <= 17
 
 
 def test_short_recordings_get_a_minimum_of_identity_samples() -> None:
-    assert len(run(16.0, {})) >= VisualOptions().min_embeddings
+    assert len(embedded(16.0, {})) >= VisualOptions().min_embeddings
+
+
+def test_between_full_detections_only_the_region_of_the_face_is_searched() -> None:
+    faces, _ = run(60.0, {})
+    full = [t for t, width in faces.detected if width == 640]
+    assert len(faces.detected) == 60
+    assert len(full) <= 13  # at least every 5 s (here the customer never leaves the region)
+    assert all(b - a <= 5.0 for a, b in itertools.pairwise([*full, 60.0]))
+
+
+def test_a_face_appearing_outside_the_region_is_found_at_the_next_detection() -> None:
+    _, analyser = run(60.0, {"second_from": 22.5, "second_to": 31.5})
+    counts = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
+    assert len(counts) == 60 and set(counts.values()) == {1, 2}
+    assert [t for t, n in counts.items() if n == 2] == [float(t) for t in range(23, 32)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from dualrec.errors import MediaError
 from dualrec.media.ports import DecodeReport, MediaInfo, ProgressReporter, VideoFrame
 from dualrec.pipeline.audio import AudioAnalysis, analyse_audio
 from dualrec.pipeline.nodes import infer_spans, spans_from_markers
+from dualrec.pipeline.overlap import overlapped
 from dualrec.pipeline.visual import VisualAnalyser
 
 if TYPE_CHECKING:
@@ -162,9 +164,13 @@ class VisualStage(Stage):
             if duration and len(visual.frames) % 20 == 0:
                 state.step(self.name, frame.t / duration)
 
-        state.video = state.engines.frames.scan(
-            state.request.path, fps=o.sample_fps, max_width=o.max_width, on_frame=on_frame
-        )
+        def decode(put: Callable[[VideoFrame], None]) -> DecodeReport:
+            return state.engines.frames.scan(
+                state.request.path, fps=o.sample_fps, max_width=o.max_width, on_frame=put
+            )
+
+        # the decoder runs ahead in a second thread (FFmpeg releases the GIL) by at most o.prefetch frames
+        state.video = overlapped(decode, on_frame, depth=o.prefetch, name="dualrec-decode")
 
     def on_error(self, state: State, exc: Exception) -> None:
         state.video_error = (

@@ -35,7 +35,16 @@ class VisualOptions:
     # median / a cluster over the samples, and a change adds two samples of the new face
     min_embeddings: int = 8
     min_face_px: int = 80  # smallest face the detector finds at face_width (dlib HOG: ~80 px)
-    full_detect_interval: float = 5.0  # a full-width detection at least this often
+    # Between full-frame detections the detector searches only the region of the last faces (each
+    # face ± region_margin face sizes, down to the frame's bottom: the person's body). A full-frame
+    # detection runs at least every full_detect_interval seconds, when the region loses a face, and
+    # when outside_cells cells of the luma grid outside the regions searched since the last full
+    # detection changed by more than outside_change (a new face appearing anywhere moves pixels).
+    region_detect: bool = True
+    region_margin: float = 1.5
+    full_detect_interval: float = 5.0
+    outside_change: float = 24.0
+    outside_cells: int = 6
     # an identity change worth an embedding: the face's look (8×8 luma in the landmarks' frame,
     # normalised for brightness and contrast) differs by more than look_change (mean |Δ| in standard
     # deviations; measured: same face moving ≤ 0.18, another person ≈ 1.0), or its mean colour by
@@ -45,6 +54,7 @@ class VisualOptions:
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6
+    prefetch: int = 4  # frames decoded ahead in a second thread while one is analysed (0: no thread)
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,10 @@ class VisualAnalyser:
         )
         self._embed_every = every - 0.5 / o.sample_fps  # the same jitter allowance as detection
         self._last_full = -math.inf
+        self._region: tuple[int, int, int, int] | None = None  # where the last faces were
+        self._count = 0  # how many faces the last detection found
+        self._full_grid: np.ndarray | None = None  # luma grid at the last full-frame detection
+        self._searched: np.ndarray | None = None  # grid cells inside the regions searched since
         self._prev: np.ndarray | None = None
         self._embedded = _Embedded()
         self._ocr_targets = self._plan_ocr()
@@ -183,7 +197,7 @@ class VisualAnalyser:
         if self.faces is not None and self.faces_error is None and t >= self._next_face:
             # tolerate half a sample of jitter so a 1 fps detection rate does not slip to every 1.5 s
             self._next_face = t + 1.0 / self.options.face_fps - 0.5 / self.options.sample_fps
-            faces = self._faces(img, t)
+            faces = self._faces(img, t, grid)
         self.frames.append(FrameAnalysis(t, float(grid.mean()), float(grid.std()), motion, faces))
         if t >= self._next_thumb:
             self._next_thumb = t + self._thumb_every - 0.5 / self.options.sample_fps
@@ -197,38 +211,77 @@ class VisualAnalyser:
                 self._ocr_targets.pop(0)
             self.ocr_candidates.append((t, img.copy()))
 
-    def _detect(self, img: Image, t: float) -> list[Face]:
-        """Faces in ``img`` coordinates. While every face is large, detection runs on a frame half
-        as wide (4× cheaper); it falls back to full width when that finds nothing, and runs at full
-        width at least every ``full_detect_interval`` seconds so a new small face is not missed."""
+    def _detect(self, img: Image, t: float, grid: np.ndarray) -> list[Face]:
+        """Faces in ``img`` coordinates: in the region of the last faces when nothing else may have
+        appeared (see ``VisualOptions``), else in the whole frame. While every face is large, the
+        region is searched at half width (4× cheaper); full-frame detections are at full width."""
         assert self.faces is not None
         o = self.options
-        fast = self._large_faces and t - self._last_full < o.full_detect_interval
+        base = max(1, math.ceil(img.shape[1] / o.face_width))
+        full = (
+            self._region is None
+            or not o.region_detect
+            or t - self._last_full >= o.full_detect_interval - 0.5 / o.sample_fps
+            or self._changed_outside(grid)
+        )
         found: list[Face] = []
-        step = 1
-        if fast:
-            small, step = _shrink(img, o.face_width // 2)
-            found = self.faces.detect(small)
-        if not found:
-            small, step = _shrink(img, o.face_width)
-            found = self.faces.detect(small)
-            self._last_full = t
-        self._large_faces = bool(found) and min(f.height for f in found) * step >= 2 * o.min_face_px
-        if step == 1:
+        if not full:
+            found = self._detect_in(img, self._region, base * (2 if self._large_faces else 1))
+            full = len(found) < self._count
+        if full:
+            found = self._detect_in(img, None, base)
+            self._last_full, self._full_grid, self._searched = t, grid, None
+        self._count = len(found)
+        self._large_faces = bool(found) and min(f.height for f in found) >= 2 * o.min_face_px * base
+        self._region = self._region_of(found, img.shape[0], img.shape[1]) if found else None
+        if self._region is not None:
+            cells = self._cells(self._region, img.shape[0], img.shape[1], grid.shape)
+            self._searched = cells if self._searched is None else self._searched | cells
+        return found
+
+    def _detect_in(self, img: Image, region: tuple[int, int, int, int] | None, step: int) -> list[Face]:
+        assert self.faces is not None
+        x0, y0, x1, y1 = region or (0, 0, img.shape[1], img.shape[0])
+        crop = img[y0:y1:step, x0:x1:step]
+        found = self.faces.detect(crop)
+        if step == 1 and x0 == 0 and y0 == 0:
             return found
         return [
             Face(
-                tuple(v * step for v in f.box),  # type: ignore[arg-type]
+                (f.box[0] * step + x0, f.box[1] * step + y0, f.box[2] * step + x0, f.box[3] * step + y0),
                 f.score,
-                tuple((x * step, y * step) for x, y in f.landmarks),
+                tuple((x * step + x0, y * step + y0) for x, y in f.landmarks),
             )
             for f in found
         ]
 
-    def _faces(self, img: Image, t: float) -> tuple[FaceObservation, ...] | None:
+    def _region_of(self, faces: list[Face], h: int, w: int) -> tuple[int, int, int, int]:
+        m = self.options.region_margin
+        x0 = min(f.box[0] - m * f.width for f in faces)
+        y0 = min(f.box[1] - m * f.height for f in faces)
+        x1 = max(f.box[2] + m * f.width for f in faces)
+        return max(0, int(x0)), max(0, int(y0)), min(w, math.ceil(x1)), h
+
+    @staticmethod
+    def _cells(region: tuple[int, int, int, int], h: int, w: int, shape: tuple[int, ...]) -> np.ndarray:
+        """The luma-grid cells (see ``on_frame``) whose pixel lies inside ``region``."""
+        ys = np.arange(shape[0]) * max(1, h // 36)
+        xs = np.arange(shape[1]) * max(1, w // 64)
+        x0, y0, x1, y1 = region
+        inside: np.ndarray = ((ys >= y0) & (ys < y1))[:, None] & ((xs >= x0) & (xs < x1))[None, :]
+        return inside
+
+    def _changed_outside(self, grid: np.ndarray) -> bool:
+        ref, searched = self._full_grid, self._searched
+        if ref is None or searched is None or ref.shape != grid.shape:
+            return True
+        changed = (np.abs(grid - ref) > self.options.outside_change) & ~searched
+        return int(changed.sum()) >= self.options.outside_cells
+
+    def _faces(self, img: Image, t: float, grid: np.ndarray) -> tuple[FaceObservation, ...] | None:
         assert self.faces is not None
         try:
-            found = self._detect(img, t)
+            found = self._detect(img, t, grid)
         except Exception as exc:  # the engine broke: face checks say why instead of passing
             logger.warning("face detection failed at %.2fs", t, exc_info=True)
             self.faces_error = f"人脸检测出错 / face detection failed: {exc}"
