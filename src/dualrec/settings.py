@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
+    task_link_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)  # customer entry links expire
     cookie_secure: bool = False  # set true behind HTTPS (required in production)
     session_ttl_minutes: int = 8 * 60
     session_idle_minutes: int = 30

@@ -16,7 +16,12 @@ from dualrec.bootstrap.container import Container
 from dualrec.core.rbac import BUILTIN_ROLES, Permission
 from tests.conftest import CSRF, login
 
-PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/ready"), ("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/ready"),
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/entry/{token}"),  # the customer's signed link token is the credential
+}
 SESSION_ONLY = {
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
@@ -163,6 +168,41 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         {"text": "x"},
     ),
     ("DELETE", "/api/v1/script-templates/{template_id}"): lambda i: ("/api/v1/script-templates/999999", None),
+    ("GET", "/api/v1/flows"): lambda i: ("/api/v1/flows", None),
+    ("POST", "/api/v1/flows"): lambda i: (
+        "/api/v1/flows",
+        {
+            "code": "f-" + i["role"].replace("_", "-"),
+            "name": "流程",
+            "definition": {"nodes": [{"id": "e", "type": "end"}]},
+        },
+    ),
+    ("GET", "/api/v1/flows/{code}"): lambda i: ("/api/v1/flows/no-such-flow", None),
+    ("PUT", "/api/v1/flows/{code}"): lambda i: (
+        "/api/v1/flows/no-such-flow",
+        {"name": "流程", "definition": {"nodes": [{"id": "e", "type": "end"}]}},
+    ),
+    ("POST", "/api/v1/flows/{code}/publish"): lambda i: ("/api/v1/flows/no-such-flow/publish", {}),
+    ("POST", "/api/v1/flows/{code}/archive"): lambda i: ("/api/v1/flows/no-such-flow/archive", None),
+    ("GET", "/api/v1/flows/{code}/versions"): lambda i: ("/api/v1/flows/no-such-flow/versions", None),
+    ("GET", "/api/v1/flows/{code}/versions/{version}"): lambda i: (
+        "/api/v1/flows/no-such-flow/versions/1",
+        None,
+    ),
+    ("GET", "/api/v1/node-types"): lambda i: ("/api/v1/node-types", None),
+    ("GET", "/api/v1/routing-rules"): lambda i: ("/api/v1/routing-rules", None),
+    ("PUT", "/api/v1/routing-rules"): lambda i: ("/api/v1/routing-rules", {"rules": []}),
+    ("GET", "/api/v1/sensitive-words"): lambda i: ("/api/v1/sensitive-words", None),
+    ("PUT", "/api/v1/sensitive-words"): lambda i: ("/api/v1/sensitive-words", {"words": ["保本", "稳赚"]}),
+    ("GET", "/api/v1/tasks"): lambda i: ("/api/v1/tasks", None),
+    ("POST", "/api/v1/tasks"): lambda i: ("/api/v1/tasks", {"customer_id": "x"}),
+    ("GET", "/api/v1/tasks/{task_id}"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}", None),
+    ("POST", "/api/v1/tasks/{task_id}/reset"): lambda i: (
+        f"/api/v1/tasks/{NO_SUCH_RECORDING}/reset",
+        {"reason": "合同变更"},
+    ),
+    ("POST", "/api/v1/tasks/{task_id}/cancel"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/cancel", {}),
+    ("POST", "/api/v1/tasks/{task_id}/link"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/link", None),
 }
 
 

@@ -20,11 +20,13 @@ from dualrec.api.routers import (
     audit,
     auth,
     branches,
+    flows,
     health,
     questions,
     recordings,
     roles,
     system,
+    tasks,
     users,
     webhooks,
 )
@@ -49,6 +51,8 @@ ROUTER_MODULES = (
     apikeys,
     recordings,
     system,
+    flows,
+    tasks,
     webhooks,
     questions,
 )
@@ -111,6 +115,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     for module in ROUTER_MODULES:
         annotate_permissions(module.router)
         api.include_router(module.router)
+    api.include_router(tasks.public)  # the customer's entry link: the signed token is the credential
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

@@ -22,6 +22,7 @@ from dualrec.services.auth import AuthConfig, AuthService
 from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
 from dualrec.services.secretbox import SecretBox
+from dualrec.services.tasks import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
@@ -60,6 +61,7 @@ class Container:
     secretbox: SecretBox
     blobs: BlobStore
     engines: Callable[[], QcEngines]
+    tasks: TaskService
     jobs: JobQueue | None = None
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
     _started: bool = field(default=False, repr=False)
@@ -163,6 +165,13 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         secretbox=box,
         blobs=build_blob_store(settings),
         engines=LazyEngines(settings),
+        tasks=TaskService(
+            uows,
+            box,
+            secret_key=settings.secret_key.get_secret_value(),
+            public_url=settings.public_url,
+            link_ttl=timedelta(hours=settings.task_link_ttl_hours),
+        ),
     )
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
     if with_jobs:

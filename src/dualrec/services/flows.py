@@ -274,7 +274,9 @@ def get_version(uows: UnitOfWorkFactory, code: str, version: int | None = None) 
             return uow.flows.versions(stored.id)
         found = uow.flows.version(stored.id, version)
         if found is None:
-            raise NotFoundError("版本不存在 / version not found", details={"flow_code": code, "version": version})
+            raise NotFoundError(
+                "版本不存在 / version not found", details={"flow_code": code, "version": version}
+            )
         return [found]
 
 

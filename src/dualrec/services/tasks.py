@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
-from dualrec.core.flow import Flow, parse_flow
+from dualrec.core.flow import AnswerOption, Flow, parse_flow
 from dualrec.core.idcard import is_valid_id_number, normalize_id_number
-from dualrec.core.questions import RISK_LEVELS, AnswerOption, Question, draw_questions, expand_drawn
+from dualrec.core.questions import RISK_LEVELS, Question, draw_questions, expand_drawn
 from dualrec.core.routing import select_route
 from dualrec.core.tasks import (
     FINAL_STATUSES,
@@ -38,7 +38,7 @@ from dualrec.core.tasks import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
-from dualrec.services import audit
+from dualrec.services import audit, question_banks, webhooks
 from dualrec.services.context import Actor
 from dualrec.services.scope import branch_in_scope
 from dualrec.services.secretbox import SecretBox
@@ -197,8 +197,6 @@ class TaskService:
         for node in flow.active_nodes:
             if not node.draw_bank:
                 continue
-            from dualrec.services import question_banks
-
             seed = secrets.token_hex(16)
             questions = question_banks.bank_questions(uow, node.draw_bank)
             rules = question_banks.bank_rules(uow, node.draw_bank)
@@ -237,8 +235,6 @@ class TaskService:
         reason: str = "",
         result: dict[str, Any] | None = None,
     ) -> None:
-        from dualrec.services import webhooks
-
         now = datetime.now(UTC)
         fields: dict[str, Any] = {"status": status}
         if status in FINAL_STATUSES:

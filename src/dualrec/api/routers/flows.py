@@ -173,7 +173,7 @@ def _rule_out(r: RoutingRule) -> RoutingRuleOut:
         mode=r.mode,
         customer_types=sorted(r.customer_types),
         business_types=sorted(r.business_types),
-        risk_levels=sorted(r.risk_levels),  # type: ignore[arg-type]
+        risk_levels=sorted(r.risk_levels),
         enabled=r.enabled,
     )
 
