@@ -17,10 +17,17 @@ export const NAV: NavSection[] = [
     key: "businessSection",
     items: [
       { key: "home", to: "/" },
-      { key: "flows", to: "/flows", permission: "flows:read", comingSoon: true },
-      { key: "tasks", to: "/tasks", permission: "tasks:read", comingSoon: true },
+      { key: "tasks", to: "/tasks", permission: "tasks:read" },
       { key: "recordings", to: "/recordings", permission: "recordings:read" },
       { key: "archive", to: "/archive", permission: "archive:search", comingSoon: true },
+    ],
+  },
+  {
+    key: "configSection",
+    items: [
+      { key: "flows", to: "/flows", permission: "flows:read" },
+      { key: "questionBanks", to: "/question-banks", permission: "flows:read" },
+      { key: "rules", to: "/rules", permission: "flows:read" },
     ],
   },
   {
@@ -31,6 +38,7 @@ export const NAV: NavSection[] = [
       { key: "branches", to: "/admin/branches", permission: "branches:read" },
       { key: "audit", to: "/admin/audit", permission: "audit:read" },
       { key: "apiKeys", to: "/admin/api-keys", permission: "apikeys:manage" },
+      { key: "webhooks", to: "/admin/webhooks", permission: "apikeys:manage" },
     ],
   },
 ];

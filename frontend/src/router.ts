@@ -41,6 +41,19 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "recordings:read", titleKey: "report.title" },
       },
       {
+        path: "flows",
+        name: "flows",
+        component: () => import("@/features/flows/FlowsPage.vue"),
+        meta: { permission: "flows:read", titleKey: "nav.flows" },
+      },
+      {
+        path: "flows/:code",
+        name: "flow-editor",
+        component: () => import("@/features/flows/FlowEditorPage.vue"),
+        props: true,
+        meta: { permission: "flows:read", titleKey: "nav.flows" },
+      },
+      {
         path: "admin/users",
         name: "users",
         component: () => import("@/features/admin/UsersPage.vue"),

@@ -1,7 +1,9 @@
+import consoleEn from "./console.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
 const en: Messages = {
+  ...consoleEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",
@@ -56,6 +58,10 @@ const en: Messages = {
     apiKeys: "API keys",
     qc: "Quality control",
     archive: "Archive search",
+    questionBanks: "Question banks",
+    rules: "Rules & sensitive words",
+    webhooks: "Webhook deliveries",
+    configSection: "Flows & question banks",
     adminSection: "Administration",
     businessSection: "Business",
   },

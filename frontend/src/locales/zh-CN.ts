@@ -1,5 +1,8 @@
 // Simplified Chinese: the default UI language. Every other locale mirrors this shape.
+import consoleZh from "./console.zh-CN";
+
 const zhCN = {
+  ...consoleZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",
@@ -54,6 +57,10 @@ const zhCN = {
     apiKeys: "接入密钥",
     qc: "质检",
     archive: "档案检索",
+    questionBanks: "题库管理",
+    rules: "规则与敏感词",
+    webhooks: "回调记录",
+    configSection: "流程与题库",
     adminSection: "系统管理",
     businessSection: "业务",
   },

@@ -1,0 +1,180 @@
+"""Flows in the browser: an admin builds a small flow with a branch, publishes it, and tasks created
+through the signed business API use that version (and keep it when a newer one is published)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from dualrec.core.auth_rules import sign_request
+
+from .conftest import ADMIN_PASSWORD
+from .test_admin_console import login, sidebar
+
+pytestmark = pytest.mark.e2e
+
+Shot = Callable[[Page, str], None]
+CODE = "e2e-branch"
+BUSINESS = "e2e_fund"
+
+
+class Signed:
+    """A business system calling the API with its HMAC key."""
+
+    def __init__(self, base_url: str, key_id: str, secret: str) -> None:
+        self.base_url, self.key_id, self.secret = base_url, key_id, secret
+
+    def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        raw = b"" if body is None else json.dumps(body).encode()
+        ts, nonce = str(int(time.time())), secrets.token_hex(8)
+        headers = {
+            "X-Dualrec-Key": self.key_id,
+            "X-Dualrec-Timestamp": ts,
+            "X-Dualrec-Nonce": nonce,
+            "X-Dualrec-Signature": sign_request(self.secret, method, path, "", ts, nonce, raw),
+            "Content-Type": "application/json",
+            "Idempotency-Key": secrets.token_hex(8),
+        }
+        return httpx.request(method, self.base_url + path, content=raw, headers=headers, timeout=10.0)
+
+
+def new_task(system: Signed, business_no: str) -> dict[str, Any]:
+    body = {
+        "customer_id": "E2E-C1",
+        "customer_name": "王测试",
+        "id_number": "11010519491231002X",
+        "phone": "13800138000",
+        "customer_type": "personal",
+        "risk_level": "R2",
+        "business_type": BUSINESS,
+        "business_no": business_no,
+        "contract_no": f"HT-{business_no}",
+        "product": "E2E 稳健理财",
+        "amount": "10000.00",
+    }
+    response = system.call("POST", "/api/v1/tasks", body)
+    assert response.status_code == 201, response.text
+    task: dict[str, Any] = response.json()
+    return task
+
+
+def select_node(page: Page, node_id: str) -> None:
+    page.locator(f'.node-list li[data-node="{node_id}"] .node-pick').click()
+
+
+def save_and_publish(page: Page, shot: Shot, version: int, name: str) -> None:
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_role("status")).to_have_text("草稿已保存")
+    page.get_by_role("button", name="发布…").click()
+    dialog = page.get_by_role("dialog", name=re.compile("发布流程"))
+    expect(dialog).to_contain_text(f"v{version}")
+    shot(page, name)
+    dialog.get_by_role("button", name="确认发布").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text(f"已发布版本 v{version}")
+
+
+def test_admin_builds_branching_flow_and_tasks_keep_their_version(
+    page: Page, shot: Shot, admin_api: httpx.Client, server_url: str
+) -> None:
+    page.goto("/login")
+    login(page, "admin", ADMIN_PASSWORD)
+    sidebar(page).get_by_role("link", name="流程配置").click()
+    page.get_by_role("button", name="新建流程").click()
+    dialog = page.get_by_role("dialog", name="新建流程")
+    dialog.get_by_label("流程编码").fill(CODE)
+    dialog.get_by_label("流程名称").fill("E2E 分支流程")
+    dialog.get_by_label("业务类型").fill(BUSINESS)
+    dialog.get_by_role("button", name="新建", exact=True).click()
+    expect(page).to_have_url(re.compile(f"/flows/{CODE}$"))
+
+    # identity node (created with the flow): give it its texts
+    select_node(page, "identity_1")
+    form = page.get_by_role("form", name="节点设置")
+    form.get_by_label("标题").fill("身份核实")
+    form.get_by_label("播报文本").fill("请您出示身份证件，并确认本人办理。")
+    form.get_by_label("必读声明（每行一条）").fill("我是本人")
+
+    # a qa node between identity and end: 是 → the end node, 否 → hand over to a human
+    page.get_by_label("要添加的节点类型").select_option("qa")
+    page.get_by_role("button", name="添加节点").click()
+    expect(form).to_contain_text("反欺诈提问")
+    form.get_by_label("标题").fill("自愿确认")
+    form.get_by_label("播报文本").fill("请问您是本人自愿购买本产品吗？")
+    expect(form.get_by_label("答案 1", exact=True)).to_have_value("是")
+    expect(form.get_by_label("答案 2", exact=True)).to_have_value("否")
+    form.get_by_label("答案 1 的同义词").fill("是的，对")
+    form.get_by_role("button", name="添加分支").click()
+    form.get_by_label("分支 1 的去向").select_option("end_1")
+    form.get_by_role("button", name="添加分支").click()
+    form.get_by_label("分支 2 的回答").select_option("否")
+    form.get_by_label("分支 2 的去向").select_option(label="转人工")
+
+    graph = page.get_by_role("img", name="流程图")
+    expect(graph.locator('[data-node="qa_1"]')).to_be_visible()
+    expect(graph.locator(".edge.branch .edge-label")).to_have_text(["是", "否"])
+    expect(graph.locator(".pill")).to_contain_text(["转人工"])
+    expect(page.get_by_test_id("dirty")).to_be_visible()
+    shot(page, "40-flow-editor-branch")
+
+    save_and_publish(page, shot, 1, "41-flow-publish-dialog")
+    expect(page.get_by_test_id("dirty")).to_be_hidden()
+
+    # the stored draft is what the form showed
+    flow = admin_api.get(f"/api/v1/flows/{CODE}").json()
+    assert flow["latest_version"] == 1 and flow["problems"] == []
+    qa = next(n for n in flow["draft"]["nodes"] if n["id"] == "qa_1")
+    assert [(b["answer"], b["next"]) for b in qa["branches"]] == [("是", "end_1"), ("否", "@handover")]
+    assert qa["expected_answers"][0] == {"text": "是", "synonyms": ["是的", "对"]}
+    assert [n["id"] for n in flow["draft"]["nodes"]] == ["identity_1", "qa_1", "end_1"]
+
+    # route the business type to this flow (keeping the other rules) and create a task as a system
+    rules = [{k: v for k, v in r.items() if k != "id"} for r in admin_api.get("/api/v1/routing-rules").json()]
+    rules.insert(
+        0,
+        {
+            "name": "E2E 规则",
+            "priority": 1,
+            "flow_code": CODE,
+            "mode": "self_service",
+            "business_types": [BUSINESS],
+            "enabled": True,
+        },
+    )
+    assert admin_api.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
+    branches = admin_api.get("/api/v1/branches").json()
+    key = admin_api.post(
+        "/api/v1/api-keys",
+        json={"name": "E2E 核心系统", "branch_id": branches[0]["id"], "business_types": [BUSINESS]},
+    )
+    assert key.status_code == 201, key.text
+    system = Signed(server_url, key.json()["key_id"], key.json()["secret"])
+    first = new_task(system, "E2E-0001")
+    assert (first["flow_code"], first["flow_version"]) == (CODE, 1)
+
+    # change a text in the UI and publish version 2
+    page.reload()
+    select_node(page, "qa_1")
+    form = page.get_by_role("form", name="节点设置")
+    form.get_by_label("播报文本").fill("请问您是否本人自愿购买该产品？")
+    save_and_publish(page, shot, 2, "42-flow-publish-v2-diff")
+
+    page.get_by_role("button", name="版本记录").click()
+    versions = page.get_by_role("dialog", name=re.compile("版本记录"))
+    expect(versions.locator("summary")).to_have_count(2)
+    expect(versions.locator("details").first).to_contain_text("请问您是否本人自愿购买该产品？")
+    shot(page, "43-flow-versions")
+    versions.get_by_role("button", name="关闭").last.click()
+
+    still = admin_api.get(f"/api/v1/tasks/{first['id']}").json()
+    assert still["flow_version"] == 1
+    second = new_task(system, "E2E-0002")
+    assert (second["flow_code"], second["flow_version"]) == (CODE, 2)
