@@ -54,6 +54,37 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "flows:read", titleKey: "nav.flows" },
       },
       {
+        path: "rules",
+        name: "rules",
+        component: () => import("@/features/rules/RulesPage.vue"),
+        meta: { permission: "flows:read", titleKey: "nav.rules" },
+      },
+      {
+        path: "question-banks",
+        name: "question-banks",
+        component: () => import("@/features/banks/QuestionBanksPage.vue"),
+        meta: { permission: "flows:read", titleKey: "nav.questionBanks" },
+      },
+      {
+        path: "tasks",
+        name: "tasks",
+        component: () => import("@/features/tasks/TasksPage.vue"),
+        meta: { permission: "tasks:read", titleKey: "nav.tasks" },
+      },
+      {
+        path: "tasks/:id",
+        name: "task",
+        component: () => import("@/features/tasks/TaskDetailPage.vue"),
+        props: true,
+        meta: { permission: "tasks:read", titleKey: "nav.tasks" },
+      },
+      {
+        path: "admin/webhooks",
+        name: "webhooks",
+        component: () => import("@/features/tasks/WebhooksPage.vue"),
+        meta: { permission: "apikeys:manage", titleKey: "nav.webhooks" },
+      },
+      {
         path: "admin/users",
         name: "users",
         component: () => import("@/features/admin/UsersPage.vue"),

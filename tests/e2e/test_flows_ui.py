@@ -136,20 +136,29 @@ def test_admin_builds_branching_flow_and_tasks_keep_their_version(
     assert qa["expected_answers"][0] == {"text": "是", "synonyms": ["是的", "对"]}
     assert [n["id"] for n in flow["draft"]["nodes"]] == ["identity_1", "qa_1", "end_1"]
 
-    # route the business type to this flow (keeping the other rules) and create a task as a system
-    rules = [{k: v for k, v in r.items() if k != "id"} for r in admin_api.get("/api/v1/routing-rules").json()]
-    rules.insert(
-        0,
-        {
-            "name": "E2E 规则",
-            "priority": 1,
-            "flow_code": CODE,
-            "mode": "self_service",
-            "business_types": [BUSINESS],
-            "enabled": True,
-        },
-    )
-    assert admin_api.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
+    # route the business type to this flow in the rules table (a new row moved to the top)
+    sidebar(page).get_by_role("link", name="规则与敏感词").click()
+    table = page.get_by_role("table", name="规则表")
+    expect(page.get_by_role("button", name="添加规则")).to_be_enabled()
+    before = len(admin_api.get("/api/v1/routing-rules").json())
+    if before:
+        expect(table.get_by_label(f"规则 {before} 名称")).to_be_visible()  # the table has loaded
+    page.get_by_role("button", name="添加规则").click()
+    n = before + 1
+    table.get_by_label(f"规则 {n} 名称").fill("E2E 规则")
+    table.get_by_label(f"规则 {n} 业务类型").fill(BUSINESS)
+    table.get_by_label(f"规则 {n} 流程").select_option(CODE)
+    for k in range(n, 1, -1):
+        table.get_by_role("button", name=f"上移规则 {k}", exact=True).click()
+    expect(table.get_by_label("规则 1 名称")).to_have_value("E2E 规则")
+    page.get_by_role("button", name="保存规则表").click()
+    expect(page.get_by_role("status")).to_have_text("规则表已保存")
+    shot(page, "44-rules-table")
+    rules = admin_api.get("/api/v1/routing-rules").json()
+    assert rules[0]["flow_code"] == CODE and rules[0]["business_types"] == [BUSINESS]
+    assert len(rules) == before + 1
+
+    # a business system creates a task: it runs version 1
     branches = admin_api.get("/api/v1/branches").json()
     key = admin_api.post(
         "/api/v1/api-keys",
@@ -161,7 +170,7 @@ def test_admin_builds_branching_flow_and_tasks_keep_their_version(
     assert (first["flow_code"], first["flow_version"]) == (CODE, 1)
 
     # change a text in the UI and publish version 2
-    page.reload()
+    page.goto(f"/flows/{CODE}")
     select_node(page, "qa_1")
     form = page.get_by_role("form", name="节点设置")
     form.get_by_label("播报文本").fill("请问您是否本人自愿购买该产品？")
@@ -178,3 +187,49 @@ def test_admin_builds_branching_flow_and_tasks_keep_their_version(
     assert still["flow_version"] == 1
     second = new_task(system, "E2E-0002")
     assert (second["flow_code"], second["flow_version"]) == (CODE, 2)
+
+
+def test_tasks_banks_and_webhook_pages(
+    page: Page, shot: Shot, admin_api: httpx.Client, server_url: str
+) -> None:
+    """The task list and detail (reset with a reason, a new link shown once), banks and deliveries."""
+    page.goto("/login")
+    login(page, "admin", ADMIN_PASSWORD)
+    sidebar(page).get_by_role("link", name="双录任务").click()
+    page.get_by_label("业务编号").fill("E2E-0001")
+    page.get_by_role("button", name="搜索").click()
+    rows = page.locator("table.data-table tbody tr[data-task-id]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("王测试")
+    listed = admin_api.get("/api/v1/tasks", params={"business_no": "E2E-0001"}).json()["items"][0]
+    expect(rows.first).to_contain_text(listed["id_number"])  # shown as the API returns it (masked or not)
+    shot(page, "45-tasks-list")
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_role("table", name="双录记录")).to_contain_text("v1")
+    page.get_by_role("button", name="双录重置").click()
+    dialog = page.get_by_role("dialog", name="双录重置")
+    dialog.get_by_role("button", name="确定").click()
+    expect(dialog.locator(".field-error")).to_have_text("必填")
+    dialog.get_by_label("原因").fill("客户网络中断，重新录制")
+    dialog.get_by_role("button", name="确定").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("entry-link")).to_contain_text("http")
+    expect(page.get_by_role("table", name="双录记录").locator("tbody tr")).to_have_count(2)
+    shot(page, "46-task-detail-reset")
+
+    sidebar(page).get_by_role("link", name="题库管理").click()
+    expect(page.get_by_role("heading", name="题库管理")).to_be_visible()
+    page.get_by_role("button", name="导入 Excel").click()
+    dialog = page.get_by_role("dialog", name="导入 Excel")
+    dialog.locator("input[type=file]").set_input_files(
+        files=[{"name": "broken.xlsx", "mimeType": "application/octet-stream", "buffer": b"not a workbook"}]
+    )
+    dialog.get_by_role("button", name="检查").click()
+    expect(dialog.get_by_test_id("import-error")).to_be_visible()
+    expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
+    shot(page, "47-bank-import-rejected")
+    dialog.get_by_role("button", name="取消").click()
+
+    sidebar(page).get_by_role("link", name="回调记录").click()
+    expect(page.get_by_role("table", name="回调投递")).to_be_visible()
+    shot(page, "48-webhook-deliveries")

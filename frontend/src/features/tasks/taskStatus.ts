@@ -1,0 +1,12 @@
+// Task and attempt statuses as core/tasks.py names them (labels: tasks.statuses.* in the locales).
+export const TASK_STATUSES = ["created", "in_progress", "qc", "review", "passed", "failed", "cancelled", "expired"] as const;
+export const ATTEMPT_STATUSES = [...TASK_STATUSES, "handover", "superseded"] as const;
+
+/** "node: code, code" for each question draw of an attempt (draws are {node_id, bank, codes, …}). */
+export function drawnCodes(draws: readonly Record<string, unknown>[]): string[] {
+  return draws.map((d) => {
+    const codes = Array.isArray(d.codes) ? d.codes.map(String) : [];
+    const where = [d.node_id, d.bank].filter((x) => typeof x === "string" && x).join(" · ");
+    return `${where}: ${codes.join(", ") || "—"}`;
+  });
+}
