@@ -233,3 +233,51 @@ def test_tasks_banks_and_webhook_pages(
     sidebar(page).get_by_role("link", name="回调记录").click()
     expect(page.get_by_role("table", name="回调投递")).to_be_visible()
     shot(page, "48-webhook-deliveries")
+
+
+def test_sensitive_word_is_highlighted_and_publishing_needs_a_reason(
+    page: Page, shot: Shot, admin_api: httpx.Client
+) -> None:
+    definition = {
+        "mode": "self_service",
+        "nodes": [
+            {"id": "risk", "type": "risk_disclosure", "script": "本产品风险等级为 R2。"},
+            {"id": "end", "type": "end"},
+        ],
+    }
+    created = admin_api.post(
+        "/api/v1/flows",
+        json={
+            "code": "e2e-words",
+            "name": "E2E 敏感词",
+            "business_type": "e2e_words",
+            "definition": definition,
+        },
+    )
+    assert created.status_code == 201, created.text
+    page.goto("/login")
+    login(page, "admin", ADMIN_PASSWORD)
+    sidebar(page).get_by_role("link", name="流程配置").click()
+    page.locator('tr[data-code="e2e-words"]').get_by_role("link", name="编辑").click()
+    select_node(page, "risk")
+    form = page.get_by_role("form", name="节点设置")
+    form.get_by_label("播报文本").fill("本产品保本保息，收益稳定。")
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_role("status")).to_have_text("草稿已保存")
+    expect(form.get_by_test_id("hit-text").locator("mark").first).to_have_text(re.compile("保本"))
+    expect(page.locator('.node-list li[data-node="risk"]')).to_contain_text("敏感词")
+    shot(page, "49-flow-sensitive-hit")
+
+    page.get_by_role("button", name="发布…").click()
+    dialog = page.get_by_role("dialog", name=re.compile("发布流程"))
+    expect(dialog.locator("mark").first).to_be_visible()
+    dialog.get_by_role("button", name="确认发布").click()
+    expect(dialog).to_contain_text("请填写豁免理由")
+    dialog.get_by_label("豁免理由").fill("合规部已审阅，此处为产品名称")
+    shot(page, "50-flow-publish-override")
+    dialog.get_by_role("button", name="确认发布").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text("已发布版本 v1")
+    version = admin_api.get("/api/v1/flows/e2e-words/versions/1").json()
+    assert version["override_reason"] == "合规部已审阅，此处为产品名称"
+    assert {h["word"] for h in version["review_hits"]} & {"保本", "保本保息"}
