@@ -3,6 +3,7 @@ through the signed business API use that version (and keep it when a newer one i
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -227,8 +229,38 @@ def test_tasks_banks_and_webhook_pages(
     dialog.get_by_role("button", name="检查").click()
     expect(dialog.get_by_test_id("import-error")).to_be_visible()
     expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
+
+    # an exported workbook with one broken cell: the row error is listed, nothing imported
+    exported = admin_api.get("/api/v1/question-banks/export")
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book["题库"]
+    header = [str(c.value or "") for c in sheet[1]]
+    column = next(i for i, h in enumerate(header) if "难度" in h) + 1
+    sheet.cell(row=2, column=column, value="很难")
+    broken = io.BytesIO()
+    book.save(broken)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    dialog.locator("input[type=file]").set_input_files(
+        files=[{"name": "banks.xlsx", "mimeType": xlsx, "buffer": broken.getvalue()}]
+    )
+    dialog.get_by_role("button", name="检查").click()
+    errors = dialog.get_by_role("table", name="错误列表")
+    expect(errors.locator("tbody tr")).to_have_count(1)
+    expect(errors.locator("tbody tr").first).to_contain_text("题库")
+    expect(errors.locator("tbody tr td").nth(1)).to_have_text("2")
+    expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
     shot(page, "47-bank-import-rejected")
-    dialog.get_by_role("button", name="取消").click()
+
+    # the unchanged export passes the check and imports nothing new
+    dialog.locator("input[type=file]").set_input_files(
+        files=[{"name": "banks.xlsx", "mimeType": xlsx, "buffer": exported.content}]
+    )
+    dialog.get_by_role("button", name="检查").click()
+    expect(dialog.get_by_test_id("dry-run-result")).to_contain_text("新增 0 题")
+    dialog.get_by_role("button", name="确认导入").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text("导入完成：新增 0 题，修改 0 题")
 
     sidebar(page).get_by_role("link", name="回调记录").click()
     expect(page.get_by_role("table", name="回调投递")).to_be_visible()
@@ -262,6 +294,13 @@ def test_sensitive_word_is_highlighted_and_publishing_needs_a_reason(
     select_node(page, "risk")
     form = page.get_by_role("form", name="节点设置")
     form.get_by_label("播报文本").fill("本产品保本保息，收益稳定。")
+    # a value the server rejects: the error appears at the node and the form keeps what was typed
+    form.get_by_label("重试次数").fill("9")
+    page.get_by_role("button", name="保存草稿").click()
+    expect(form.get_by_test_id("node-problems")).to_contain_text("retries")
+    expect(page.locator('.node-list li[data-node="risk"]')).to_contain_text("1 个问题")
+    expect(form.get_by_label("播报文本")).to_have_value("本产品保本保息，收益稳定。")
+    form.get_by_label("重试次数").fill("2")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_role("status")).to_have_text("草稿已保存")
     expect(form.get_by_test_id("hit-text").locator("mark").first).to_have_text(re.compile("保本"))

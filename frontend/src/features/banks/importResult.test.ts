@@ -16,6 +16,11 @@ describe("rowErrors", () => {
     expect(out.errors[0]).toEqual({ sheet: "题目", row: 4, column: "C", header: "难度", problem: "需要 1–5" });
     expect(out.errors[1]?.row).toBeNull();
   });
+  it("reads them from the top level, where the API puts a problem's details", () => {
+    const out = rowErrors({ status: 422, error_count: 1, row_errors: [{ sheet: "题库", row: 2, column: "F", problem: "x" }] });
+    expect(out.total).toBe(1);
+    expect(out.errors[0]?.row).toBe(2);
+  });
   it("is empty for other problems", () => {
     expect(rowErrors({ status: 413, detail: "too large" }).errors).toEqual([]);
     expect(rowErrors(null).total).toBe(0);

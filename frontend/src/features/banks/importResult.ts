@@ -11,7 +11,8 @@ export interface RowError {
 
 /** The row errors a rejected import lists (empty when the failure is not about rows). */
 export function rowErrors(problem: Problem | null): { errors: RowError[]; total: number; truncated: boolean } {
-  const details = problem?.details ?? {};
+  // the API puts an error's details at the top level of the problem body; `details` kept as a fallback
+  const details: Record<string, unknown> = { ...(problem?.details ?? {}), ...(problem ?? {}) };
   const raw = Array.isArray(details.row_errors) ? (details.row_errors as Record<string, unknown>[]) : [];
   const errors = raw.map((e) => ({
     sheet: String(e.sheet ?? ""),

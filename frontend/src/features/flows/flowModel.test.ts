@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { layoutFlow } from "./flowGraph";
 import {
   formatValue,
+  problemField,
   fromDefinition,
   highlightSegments,
   moveNode,
@@ -120,6 +121,11 @@ describe("problem placement and diff values", () => {
     expect(problemNodeIndex("nodes[0].retries", nodes)).toBe(0);
     expect(problemNodeIndex("nodes[5].retries", nodes)).toBe(-1);
     expect(problemNodeIndex("flow", nodes)).toBe(-1);
+  });
+  it("reads problem details from the top level first", () => {
+    expect(problemField({ where: "nodes[1]" }, "where")).toBe("nodes[1]");
+    expect(problemField({ details: { hits: [1] } }, "hits")).toEqual([1]);
+    expect(problemField({}, "hits")).toBeUndefined();
   });
   it("formats values readably", () => {
     expect(formatValue(null)).toBe("∅");

@@ -245,6 +245,11 @@ export function problemNodeIndex(where: string, nodes: readonly { id: string }[]
   return nodes.findIndex((n) => n.id === where);
 }
 
+/** A detail of a problem body: the API puts details at the top level (`details.x` as a fallback). */
+export function problemField(problem: { details?: Record<string, unknown> } & Record<string, unknown>, key: string): unknown {
+  return key in problem ? problem[key] : problem.details?.[key];
+}
+
 /** A short human form of a changed value in a diff (before → after). */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined || value === "") return "∅";
