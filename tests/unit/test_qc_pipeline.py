@@ -257,3 +257,38 @@ def test_ocr_runs_only_when_the_flow_may_show_a_card() -> None:
     eng = engines(scene)
     run_qc(QcRequest(Path("a.mp4"), flow=with_card), eng)
     assert isinstance(eng.ocr, FakeTextRecognizer) and eng.ocr.calls == 6
+
+
+def test_the_audio_pass_runs_while_the_video_is_decoded() -> None:
+    import threading
+
+    from dualrec.media.ports import AudioTrack
+
+    scene = FakeScene(duration=10.0)
+    audio_started = threading.Event()
+
+    class WaitingFrames:
+        """Decodes only once the audio pass has begun: run one after the other, this would stall."""
+
+        def __init__(self) -> None:
+            self.inner = scene.frame_source()
+
+        def scan(self, path: Path, **kw: Any) -> Any:
+            assert audio_started.wait(10.0), "the audio pass did not start during the visual pass"
+            return self.inner.scan(path, **kw)
+
+    class SignallingAudio(FakeAudioSource):
+        def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
+            audio_started.set()
+            return super().audio(path, sample_rate=sample_rate)
+
+    progress = FakeProgress()
+    eng = engines(scene, frames=WaitingFrames(), audio=SignallingAudio(scene.samples()))
+    report = run_qc(QcRequest(Path("a.mp4")), eng, progress=progress)
+    assert report.stage_errors == {}
+    assert {"visual", "audio", "visual+audio"} <= set(report.stage_seconds)
+    assert "visual" not in report.stage_cpu_seconds and "visual+audio" in report.stage_cpu_seconds
+    assert by_id(report.results)["transcript"].status is CheckStatus.PASSED
+    assert by_id(report.results)["black_screen"].status is CheckStatus.PASSED
+    fractions = [f for _, f in progress.updates]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

@@ -1,16 +1,16 @@
-"""QC of a recording: probe → one visual pass → audio/ASR → OCR → nodes → checks → evidence.
+"""QC of a recording: probe → one visual pass ∥ audio/ASR → OCR → nodes → checks → evidence.
 
-Ordered stages with setup/run/cleanup. A stage that fails records why (the checks that need its
-output then report not_run with that reason); one failing check never aborts the others. Progress
-goes through the injected ``ProgressReporter``; evidence images go through the injected
-``EvidenceSink`` — the pipeline does no storage I/O of its own.
+Ordered stages with setup/run/cleanup; the visual and audio passes run side by side. A stage that
+fails records why (the checks that need its output then report not_run with that reason); one
+failing check never aborts the others. Progress goes through the injected ``ProgressReporter``;
+evidence images go through the injected ``EvidenceSink`` — the pipeline does no storage I/O of its
+own.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +90,9 @@ class QcReport:
     verdict: VerdictSummary
     portrait_ref: str | None = None
     keyframes: tuple[tuple[float, str], ...] = ()
-    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # wall time
-    stage_cpu_seconds: Mapping[str, float] = field(default_factory=dict)  # CPU time, all threads
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # wall time (+ "visual+audio")
+    # CPU time, all threads; stages that run side by side only as their group ("visual+audio")
+    stage_cpu_seconds: Mapping[str, float] = field(default_factory=dict)
     stage_errors: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -122,27 +123,11 @@ def run_qc(
         progress=progress or _NoProgress(),
         thresholds=default_thresholds(reg.specs(), request.thresholds),
     )
-    done = 0.0
-    total = sum(s.weight for s in STAGES)
+    state.weights = {part.name: part.weight for stage in STAGES for part in stage.parts()}
     for stage in STAGES:
-        state.base, state.span = done / total, stage.weight / total
-        if state.stopped and not stage.always:
-            done += stage.weight
-            continue
-        started, cpu_started = time.perf_counter(), time.process_time()
-        try:
-            stage.setup(state)
-            stage.run(state)
-        except Exception as exc:  # a broken analyser must not stop the report
-            logger.warning("QC stage %s failed", stage.name, exc_info=True)
-            state.errors[stage.name] = f"{type(exc).__name__}: {exc}"
-            stage.on_error(state, exc)
-        finally:
-            stage.cleanup(state)
-        state.seconds[stage.name] = round(time.perf_counter() - started, 3)
-        state.cpu_seconds[stage.name] = round(time.process_time() - cpu_started, 3)
-        done += stage.weight
-        state.progress.update(stage.name, done / total)
+        stage.execute(state)
+        for part in stage.parts():
+            state.step(part.name, 1.0)
     ctx = state.context()
     results = tuple(_run_check(c, ctx) for c in reg.checks())
     severities = {s.id: s.severity for s in reg.specs()}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,7 +22,9 @@ from dualrec.pipeline.visual import VisualAnalyser
 if TYPE_CHECKING:
     from dualrec.pipeline.qc import QcEngines, QcOptions, QcRequest
 
-__all__ = ["STAGES", "Stage", "State"]
+__all__ = ["STAGES", "Concurrent", "Stage", "State"]
+
+logger = logging.getLogger(__name__)
 
 NO_ID_PHOTO = "未提供身份证照片 / no ID photo supplied"
 NO_CARD_NODE = "流程中没有出示证件的节点 / the flow has no identity or document node"
@@ -33,9 +38,9 @@ class State:
     options: QcOptions
     progress: ProgressReporter
     thresholds: dict[str, dict[str, float]]
-    base: float = 0.0  # progress fraction when the current stage started
-    span: float = 0.0  # share of the whole job of the current stage
+    weights: dict[str, float] = field(default_factory=dict)  # stage → share of the job's progress
     stopped: bool = False  # early stop: later analysis stages are skipped, checks still run
+    concurrent: bool = False  # stages are running side by side (per-stage CPU time is not known)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -52,9 +57,23 @@ class State:
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
     nodes: tuple[NodeSpan, ...] = ()
+    _done: dict[str, float] = field(default_factory=dict)
+    _reported: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _owner: int = field(default_factory=threading.get_ident)  # the thread that runs the job
 
     def step(self, stage: str, fraction: float) -> None:
-        self.progress.update(stage, self.base + self.span * min(1.0, max(0.0, fraction)))
+        """``stage`` is ``fraction`` done. The job's progress is reported from the job's own thread
+        only (a stage running in a worker thread records its share; the next report includes it)
+        and never goes back."""
+        with self._lock:
+            self._done[stage] = max(self._done.get(stage, 0.0), min(1.0, max(0.0, fraction)))
+            total = sum(self.weights.values()) or 1.0
+            done = sum(w * self._done.get(name, 0.0) for name, w in self.weights.items()) / total
+            if threading.get_ident() != self._owner or done < self._reported:
+                return
+            self._reported = done
+        self.progress.update(stage, done)
 
     @property
     def duration(self) -> float:
@@ -113,6 +132,27 @@ class Stage:
     name = "stage"
     weight = 1.0
     always = False  # runs even after an early stop
+
+    def parts(self) -> tuple[Stage, ...]:
+        return (self,)
+
+    def execute(self, state: State) -> None:
+        """setup → run → cleanup, timed; a failure is recorded (``on_error``), never raised."""
+        if state.stopped and not self.always:
+            return
+        started, cpu_started = time.perf_counter(), time.process_time()
+        try:
+            self.setup(state)
+            self.run(state)
+        except Exception as exc:  # a broken analyser must not stop the report
+            logger.warning("QC stage %s failed", self.name, exc_info=True)
+            state.errors[self.name] = f"{type(exc).__name__}: {exc}"
+            self.on_error(state, exc)
+        finally:
+            self.cleanup(state)
+        state.seconds[self.name] = round(time.perf_counter() - started, 3)
+        if not state.concurrent:
+            state.cpu_seconds[self.name] = round(time.process_time() - cpu_started, 3)
 
     def setup(self, state: State) -> None:
         pass
@@ -274,10 +314,41 @@ class NodesStage(Stage):
             state.nodes = infer_spans(r.flow, state.heard.transcript, state.duration)
 
 
+class Concurrent(Stage):
+    """Independent stages run side by side: the first in the calling thread, each other one in a
+    worker thread. For stages that alone leave a core idle: the visual pass (decoder thread and
+    analyser) and the audio pass (ASR in CTranslate2's threads, which run without the GIL). Wall
+    time is recorded per stage, CPU time for the group only (a process's CPU cannot be split)."""
+
+    def __init__(self, *stages: Stage) -> None:
+        self.stages = stages
+        self.name = "+".join(s.name for s in stages)
+        self.weight = sum(s.weight for s in stages)
+        self.always = any(s.always for s in stages)
+
+    def parts(self) -> tuple[Stage, ...]:
+        return self.stages
+
+    def execute(self, state: State) -> None:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        workers = [
+            threading.Thread(target=s.execute, args=(state,), name=f"dualrec-{s.name}", daemon=True)
+            for s in self.stages[1:]
+        ]
+        state.concurrent = True
+        for worker in workers:
+            worker.start()
+        self.stages[0].execute(state)  # never raises but for an interrupt (workers are daemons)
+        for worker in workers:
+            worker.join()
+        state.concurrent = False
+        state.seconds[self.name] = round(time.perf_counter() - started, 3)
+        state.cpu_seconds[self.name] = round(time.process_time() - cpu_started, 3)
+
+
 STAGES: tuple[Stage, ...] = (
     ProbeStage(),
-    VisualStage(),
-    AudioStage(),
+    Concurrent(VisualStage(), AudioStage()),
     IdPhotoStage(),
     OcrStage(),
     NodesStage(),
