@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -83,16 +84,25 @@ def _transcribe_chunks(
     chunk_seconds: float,
     language: str,
     pad: float = 0.3,
+    parallel: int = 1,
 ) -> list[TranscriptSegment]:
-    out: list[TranscriptSegment] = []
-    for a, b in speech_chunks(speech, chunk_seconds):
-        s0 = max(0, int((a - pad) * sample_rate))
-        s1 = min(len(samples), int((b + pad) * sample_rate))
+    """Each chunk transcribed on its own, ``parallel`` at a time (results in chunk order)."""
+
+    def one(chunk: tuple[float, float]) -> list[TranscriptSegment]:
+        s0 = max(0, int((chunk[0] - pad) * sample_rate))
+        s1 = min(len(samples), int((chunk[1] + pad) * sample_rate))
         offset = s0 / sample_rate
+        out = []
         for seg in asr.transcribe(samples[s0:s1], sample_rate=sample_rate, language=language):
             words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
             out.append(replace(seg, start=seg.start + offset, end=seg.end + offset, words=words))
-    return out
+        return out
+
+    chunks = speech_chunks(speech, chunk_seconds)
+    if parallel <= 1 or len(chunks) <= 1:
+        return [seg for chunk in chunks for seg in one(chunk)]
+    with ThreadPoolExecutor(min(parallel, len(chunks)), thread_name_prefix="dualrec-asr") as pool:
+        return [seg for segs in pool.map(one, chunks) for seg in segs]
 
 
 def analyse_audio(
@@ -105,6 +115,7 @@ def analyse_audio(
     asr_unavailable: str | None = None,
     language: str = "zh",
     chunk_seconds: float = 15.0,
+    parallel: int = 1,
 ) -> AudioAnalysis:
     levels = levels_db(samples, sample_rate, window)
     if vad is not None:
@@ -116,7 +127,9 @@ def analyse_audio(
     if not speech:
         return AudioAnalysis(levels, speech, (), None)
     try:
-        segs = _transcribe_chunks(asr, samples, sample_rate, speech, chunk_seconds, language)
+        segs = _transcribe_chunks(
+            asr, samples, sample_rate, speech, chunk_seconds, language, parallel=parallel
+        )
     except Exception as exc:
         logger.warning("ASR failed", exc_info=True)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")

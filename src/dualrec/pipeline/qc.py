@@ -77,6 +77,9 @@ class QcOptions:
     sample_rate: int = 16000
     language: str = "zh"
     asr_chunk_seconds: float = 15.0  # transcribe speech in chunks of at most this span (0: all at once)
+    # chunks transcribed at a time: the recogniser must take calls from several threads (the
+    # faster-whisper adapter runs WhisperOptions.workers at once); 1 for one that cannot
+    asr_parallel: int = 2
     fail_score: int = 60
     max_evidence_per_check: int = 8
     keyframes: int = 6

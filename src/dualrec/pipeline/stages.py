@@ -240,6 +240,7 @@ class AudioStage(Stage):
             asr_unavailable=e.unavailable.get("asr"),
             language=o.language,
             chunk_seconds=o.asr_chunk_seconds,
+            parallel=o.asr_parallel,
         )
 
     def on_error(self, state: State, exc: Exception) -> None:
