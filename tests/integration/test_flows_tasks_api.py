@@ -390,3 +390,28 @@ def test_reset_and_cancel_keep_history_and_notify(
     ], details
     assert all(d["url"] == body["callback_url"] for d in details)
     assert admin.get("/api/v1/audit-events", params={"action": "task.reset"}).json()["items"]
+
+
+def test_a_business_system_lists_only_its_own_tasks(
+    admin: TestClient, system: Signed, container: Container, app_client: TestClient
+) -> None:
+    _publish_flow(admin)
+    with container.uows() as uow:
+        bj = uow.branches.by_code("BJ")
+    assert bj
+    other_key = create_api_key(
+        container.uows,
+        container.secretbox,
+        actor=_admin(container),
+        name="另一个核心系统",
+        branch_id=bj.id,
+        business_types=["wealth"],
+    )
+    other = Signed(TestClient(app_client.app), other_key)
+    mine = system.call("POST", "/api/v1/tasks", CUSTOMER).json()
+    theirs = other.call("POST", "/api/v1/tasks", {**CUSTOMER, "business_no": "WM-OTHER"}).json()
+    listed = system.call("GET", "/api/v1/tasks").json()
+    # the count and the page hold only the caller's tasks (not a page filtered afterwards)
+    assert listed["total"] == 1 and [t["id"] for t in listed["items"]] == [mine["id"]]
+    assert system.call("GET", f"/api/v1/tasks/{theirs['id']}").status_code == 404
+    assert admin.get("/api/v1/tasks").json()["total"] == 2

@@ -224,10 +224,36 @@ class TaskService:
             )
         return draws
 
+    def _link_expiry(self) -> datetime:
+        return datetime.now(UTC).replace(microsecond=0) + self.link_ttl
+
+    def _start_attempt(
+        self, uow: UnitOfWork, task_id: str, number: int, flow_id: int, flow_version: int, risk_level: str
+    ) -> tuple[datetime, list[dict[str, Any]]]:
+        """Adds attempt ``number`` with its own question draw and link expiry; returns both."""
+        version = uow.flows.version(flow_id, flow_version)
+        assert version is not None
+        draws = self._draw(uow, parse_flow(version.definition), risk_level)
+        expires = self._link_expiry()
+        uow.tasks.add_attempt(
+            task_id,
+            number=number,
+            status=AttemptStatus.CREATED,
+            flow_version=flow_version,
+            draws=draws,
+            entry_expires_at=expires,
+        )
+        return expires, draws
+
+    def _created(self, uow: UnitOfWork, task_id: str, attempt: int, expires: datetime) -> CreatedTask:
+        """The task as stored now, with the entry link of ``attempt``."""
+        task = uow.tasks.get(task_id)
+        assert task is not None
+        return CreatedTask(self._open(task), self.entry_url(task_id, attempt, expires), expires)
+
     def _set_status(
         self,
         uow: UnitOfWork,
-        actor: Actor,
         task: Task,
         status: str,
         *,
@@ -336,11 +362,7 @@ class TaskService:
                     f"flow {route.flow_code!r} has no published version",
                     details={"flow_code": route.flow_code},
                 )
-            version = uow.flows.version(stored.id, stored.latest_version)
-            assert version is not None
-            draws = self._draw(uow, parse_flow(version.definition), req.risk_level)
             task_id = str(uuid.uuid4())
-            expires = datetime.now(UTC).replace(microsecond=0) + self.link_ttl
             uow.tasks.add(
                 id=task_id,
                 source_key=source,
@@ -364,17 +386,12 @@ class TaskService:
                 callback_url=req.callback_url,
                 mode=route.mode,
                 flow_id=stored.id,
-                flow_version=version.version,
+                flow_version=stored.latest_version,
                 status=TaskStatus.CREATED,
                 attempt_no=1,
             )
-            uow.tasks.add_attempt(
-                task_id,
-                number=1,
-                status=AttemptStatus.CREATED,
-                flow_version=version.version,
-                draws=draws,
-                entry_expires_at=expires,
+            expires, draws = self._start_attempt(
+                uow, task_id, 1, stored.id, stored.latest_version, req.risk_level
             )
             audit.record(
                 uow,
@@ -386,16 +403,14 @@ class TaskService:
                     "business_type": req.business_type,
                     "business_no": req.business_no,
                     "flow": route.flow_code,
-                    "version": version.version,
+                    "version": stored.latest_version,
                     "mode": route.mode,
                     "rule": route.id,
                     "draws": [{k: d[k] for k in ("node_id", "bank", "seed", "codes")} for d in draws],
                 },
             )
             uow.commit()
-            task = uow.tasks.get(task_id)
-            assert task is not None
-            return CreatedTask(self._open(task), self.entry_url(task_id, 1, expires), expires)
+            return self._created(uow, task_id, 1, expires)
 
     def get(self, *, actor: Actor, task_id: str) -> Task:
         with self.uows() as uow:
@@ -408,6 +423,8 @@ class TaskService:
         filters = dict(filters)
         if filters.get("id_number"):
             filters["id_number_hash"] = self.id_number_hash(str(filters.pop("id_number")))
+        if actor.principal.kind == "api_key":  # a business system sees only the tasks it created
+            filters["source_key"] = _source_key(actor)
         with self.uows() as uow:
             allowed = self._key_business_types(uow, actor)
             tasks, total = uow.tasks.search(
@@ -417,9 +434,6 @@ class TaskService:
                 offset=offset,
                 limit=limit,
             )
-            if actor.principal.kind == "api_key":
-                source = _source_key(actor)
-                tasks = [t for t in tasks if t.source_key == source]
             return [self._open(t) for t in tasks], total
 
     def reset(self, *, actor: Actor, task_id: str, reason: str) -> CreatedTask:
@@ -438,22 +452,13 @@ class TaskService:
                     f"the task is {task.status} and cannot be reset",
                     details={"status": task.status},
                 )
-            version = uow.flows.version(task.flow_id, task.flow_version)
-            assert version is not None
-            draws = self._draw(uow, parse_flow(version.definition), task.risk_level)
             self._set_status(
-                uow, actor, task, TaskStatus.CREATED, attempt_status=AttemptStatus.SUPERSEDED, reason=reason
+                uow, task, TaskStatus.CREATED, attempt_status=AttemptStatus.SUPERSEDED, reason=reason
             )
             number = task.attempt_no + 1
-            expires = datetime.now(UTC).replace(microsecond=0) + self.link_ttl
             uow.tasks.update(task.id, attempt_no=number, finished_at=None)
-            uow.tasks.add_attempt(
-                task.id,
-                number=number,
-                status=AttemptStatus.CREATED,
-                flow_version=task.flow_version,
-                draws=draws,
-                entry_expires_at=expires,
+            expires, _ = self._start_attempt(
+                uow, task.id, number, task.flow_id, task.flow_version, task.risk_level
             )
             audit.record(
                 uow,
@@ -464,9 +469,7 @@ class TaskService:
                 details={"reason": reason, "attempt": number, "previous_status": task.status},
             )
             uow.commit()
-            fresh = uow.tasks.get(task.id)
-            assert fresh is not None
-            return CreatedTask(self._open(fresh), self.entry_url(task.id, number, expires), expires)
+            return self._created(uow, task.id, number, expires)
 
     def cancel(self, *, actor: Actor, task_id: str, reason: str = "") -> Task:
         with self.uows() as uow:
@@ -477,7 +480,7 @@ class TaskService:
                     details={"status": task.status},
                 )
             self._set_status(
-                uow, actor, task, TaskStatus.CANCELLED, attempt_status=AttemptStatus.CANCELLED, reason=reason
+                uow, task, TaskStatus.CANCELLED, attempt_status=AttemptStatus.CANCELLED, reason=reason
             )
             audit.record(
                 uow,
@@ -501,10 +504,10 @@ class TaskService:
                     f"任务状态为 {task.status}，不能发放链接 / no link for a task that is {task.status}",
                     details={"status": task.status},
                 )
-            expires = datetime.now(UTC).replace(microsecond=0) + self.link_ttl
+            expires = self._link_expiry()
             uow.tasks.update_attempt(task.id, task.attempt_no, entry_expires_at=expires)
             if task.status == TaskStatus.EXPIRED:
-                self._set_status(uow, actor, task, TaskStatus.CREATED, attempt_status=AttemptStatus.CREATED)
+                self._set_status(uow, task, TaskStatus.CREATED, attempt_status=AttemptStatus.CREATED)
             audit.record(
                 uow,
                 actor=actor,
@@ -514,9 +517,7 @@ class TaskService:
                 details={"attempt": task.attempt_no, "expires_at": expires.isoformat()},
             )
             uow.commit()
-            fresh = uow.tasks.get(task.id)
-            assert fresh is not None
-            return CreatedTask(self._open(fresh), self.entry_url(task.id, task.attempt_no, expires), expires)
+            return self._created(uow, task.id, task.attempt_no, expires)
 
     def resolve_entry(self, token: str) -> tuple[Task, Flow]:
         """What the customer's page loads: the task (personal data masked by the caller) and the

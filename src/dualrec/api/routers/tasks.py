@@ -7,7 +7,7 @@ task created the first time (200 instead of 201); with a different body it is a 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
@@ -101,11 +101,8 @@ def create_task(
     container: ContainerDep,
     idempotency_key: Annotated[str, Header(max_length=128)] = "",
 ) -> TaskCreated:
-    data: dict[str, Any] = body.model_dump()
-    data["documents"] = [d for d in data["documents"]]
-    created = container.tasks.create(
-        actor=actor, request=TaskRequest(**data), idempotency_key=idempotency_key
-    )
+    request = TaskRequest(**body.model_dump())
+    created = container.tasks.create(actor=actor, request=request, idempotency_key=idempotency_key)
     if created.replayed:
         response.status_code = 200
     return _created(created, actor)

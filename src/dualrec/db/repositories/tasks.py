@@ -124,6 +124,7 @@ class TaskRepository:
             "contract_no",
             "customer_id",
             "id_number_hash",
+            "source_key",
         ):
             if filters.get(name):
                 stmt = stmt.where(getattr(TaskRow, name) == filters[name])
