@@ -27,20 +27,29 @@ YES_NO = [
     {"text": "否", "synonyms": ["不同意", "不确认", "拒绝"]},
 ]
 
+# every demo flow opens with the mandatory recording consent and closes the same way
+CONSENT_NODE: dict[str, Any] = {
+    "id": "consent",
+    "type": "qa",
+    "title": "录音录像告知",
+    "script": OPENING,
+    "required_statements": ["本次业务办理将进行全程录音录像"],
+    "expected_answers": YES_NO,
+    "branches": {"是": "identity", "否": "@fail"},
+    "retries": 2,
+}
+END_NODE: dict[str, Any] = {
+    "id": "end",
+    "type": "end",
+    "title": "结束录制",
+    "script": "本次录音录像已完成，感谢您的配合。",
+}
+
 WEALTH_FLOW: dict[str, Any] = {
     "mode": "self_service",
     "description": "银行理财产品销售双录（演示）",
     "nodes": [
-        {
-            "id": "consent",
-            "type": "qa",
-            "title": "录音录像告知",
-            "script": OPENING,
-            "required_statements": ["本次业务办理将进行全程录音录像"],
-            "expected_answers": YES_NO,
-            "branches": {"是": "identity", "否": "@fail"},
-            "retries": 2,
-        },
+        CONSENT_NODE,
         {
             "id": "identity",
             "type": "identity",
@@ -94,7 +103,7 @@ WEALTH_FLOW: dict[str, Any] = {
             "script": "请在屏幕上签署您的姓名。",
             "optional": True,
         },
-        {"id": "end", "type": "end", "title": "结束录制", "script": "本次录音录像已完成，感谢您的配合。"},
+        END_NODE,
     ],
 }
 
@@ -102,16 +111,7 @@ INSURANCE_FLOW: dict[str, Any] = {
     "mode": "self_service",
     "description": "保险产品销售双录（演示）",
     "nodes": [
-        {
-            "id": "consent",
-            "type": "qa",
-            "title": "录音录像告知",
-            "script": OPENING,
-            "required_statements": ["本次业务办理将进行全程录音录像"],
-            "expected_answers": YES_NO,
-            "branches": {"是": "identity", "否": "@fail"},
-            "retries": 2,
-        },
+        CONSENT_NODE,
         {
             "id": "identity",
             "type": "identity",
@@ -158,7 +158,7 @@ INSURANCE_FLOW: dict[str, Any] = {
             "script": "请在投保单指定位置签署投保人姓名。",
             "optional": True,
         },
-        {"id": "end", "type": "end", "title": "结束录制", "script": "本次录音录像已完成，感谢您的配合。"},
+        END_NODE,
     ],
 }
 

@@ -93,24 +93,22 @@ def _view(uow: UnitOfWork, stored: StoredFlow) -> FlowView:
 
 def _bank_problems(uow: UnitOfWork, flow: Flow) -> list[FlowProblem]:
     """A qa node that draws from a bank needs that bank to exist."""
-    out: list[FlowProblem] = []
-    banks = {n.draw_bank for n in flow.active_nodes if n.draw_bank}
-    if not banks:
-        return out
-    known = _known_banks(uow)
-    for node in flow.active_nodes:
-        if node.draw_bank and node.draw_bank not in known:
-            out.append(
-                FlowProblem(
-                    node.id,
-                    f"题库「{node.draw_bank}」不存在 / question bank {node.draw_bank!r} does not exist",
-                )
-            )
-    return out
+    drawing = [n for n in flow.active_nodes if n.draw_bank]
+    if not drawing:
+        return []
+    known = {b.code for b in uow.questions.banks()}
+    return [
+        FlowProblem(n.id, f"题库「{n.draw_bank}」不存在 / question bank {n.draw_bank!r} does not exist")
+        for n in drawing
+        if n.draw_bank not in known
+    ]
 
 
-def _known_banks(uow: UnitOfWork) -> set[str]:
-    return {b.code for b in uow.questions.banks()}
+def _stored(uow: UnitOfWork, code: str, *, for_update: bool = False) -> StoredFlow:
+    stored = uow.flows.get(code, for_update=for_update)
+    if stored is None:
+        raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+    return stored
 
 
 def list_flows(uows: UnitOfWorkFactory, *, include_archived: bool = False) -> list[StoredFlow]:
@@ -120,9 +118,7 @@ def list_flows(uows: UnitOfWorkFactory, *, include_archived: bool = False) -> li
 
 def get_flow(uows: UnitOfWorkFactory, code: str) -> FlowView:
     with uows() as uow:
-        stored = uow.flows.get(code)
-        if stored is None:
-            raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        stored = _stored(uow, code)
         return _view(uow, stored)
 
 
@@ -160,9 +156,7 @@ def save_draft(
 ) -> FlowView:
     flow = _parse(code, name, business_type, definition)
     with uows() as uow:
-        stored = uow.flows.get(code, for_update=True)
-        if stored is None:
-            raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        stored = _stored(uow, code, for_update=True)
         if stored.archived:
             raise ConflictError("流程已归档 / the flow is archived", details={"flow_code": code})
         uow.flows.save_draft(
@@ -192,9 +186,7 @@ def publish_flow(
     assert actor.principal is not None
     override_reason = override_reason.strip()
     with uows() as uow:
-        stored = uow.flows.get(code, for_update=True)
-        if stored is None:
-            raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        stored = _stored(uow, code, for_update=True)
         if stored.archived:
             raise ConflictError("流程已归档 / the flow is archived", details={"flow_code": code})
         sha = definition_sha256(stored.draft)
@@ -267,9 +259,7 @@ def publish_flow(
 def get_version(uows: UnitOfWorkFactory, code: str, version: int | None = None) -> list[FlowVersion]:
     """One version (``version``) or all of them, newest first."""
     with uows() as uow:
-        stored = uow.flows.get(code)
-        if stored is None:
-            raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        stored = _stored(uow, code)
         if version is None:
             return uow.flows.versions(stored.id)
         found = uow.flows.version(stored.id, version)
@@ -282,8 +272,7 @@ def get_version(uows: UnitOfWorkFactory, code: str, version: int | None = None) 
 
 def set_archived(uows: UnitOfWorkFactory, *, actor: Actor, code: str, archived: bool) -> None:
     with uows() as uow:
-        if uow.flows.get(code) is None:
-            raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        _stored(uow, code)
         uow.flows.set_archived(code, archived)
         audit.record(
             uow,
