@@ -18,6 +18,7 @@ __all__ = [
     "LockedOutError",
     "MediaError",
     "NotFoundError",
+    "OfficeConverterUnavailableError",
     "PermissionDeniedError",
     "RangeNotSatisfiableError",
     "RateLimitedError",
@@ -69,6 +70,12 @@ class RateLimitedError(DualrecError):
 
 class RangeNotSatisfiableError(InvalidInputError):
     code = "range_not_satisfiable"
+
+
+class OfficeConverterUnavailableError(InvalidInputError):
+    """A Word/PowerPoint document was sent but LibreOffice is not installed to convert it to PDF."""
+
+    code = "office_converter_unavailable"
 
 
 class MediaError(DualrecError):
