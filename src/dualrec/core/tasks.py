@@ -40,6 +40,7 @@ class TaskStatus(StrEnum):
     FAILED = "failed"  # this attempt failed; a reset starts a new one
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    HANDOVER = "handover"  # the self-service flow handed the customer to a human (needs human)
 
 
 FINAL_STATUSES: frozenset[str] = frozenset({TaskStatus.PASSED, TaskStatus.CANCELLED})

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dualrec.db.base import Base, UTCDateTime
@@ -21,12 +32,15 @@ __all__ = [
     "FlowRow",
     "FlowVersionRow",
     "JobRow",
+    "LiveSessionRow",
     "QuestionBankRow",
     "QuestionRow",
     "RoleRow",
     "RoutingRuleRow",
     "ScriptTemplateRow",
     "SensitiveWordRow",
+    "SessionChunkRow",
+    "SessionEventRow",
     "SessionRow",
     "TaskAttemptRow",
     "TaskRow",
@@ -403,3 +417,54 @@ class WebhookDeliveryRow(Base):
     log: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LiveSessionRow(Base):
+    """The customer's self-service session of one attempt (H5): flow position, identity results."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (UniqueConstraint("task_id", "attempt_no", name="uq_live_sessions_task_attempt"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    flow_state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    segment: Mapped[int] = mapped_column(Integer, default=0)
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    final_seqs: Mapped[dict[str, Any]] = mapped_column(JSON)  # segment (str) → last chunk number
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recording_id: Mapped[str | None] = mapped_column(String(36))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SessionChunkRow(Base):
+    """One acknowledged piece of the page's MediaRecorder output (stored as a blob)."""
+
+    __tablename__ = "session_chunks"
+    __table_args__ = (
+        UniqueConstraint("session_id", "segment", "seq", name="uq_session_chunks_session_segment_seq"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True)
+    segment: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SessionEventRow(Base):
+    """打点: what happened in a session, on the page's recording clock (segment + seconds)."""
+
+    __tablename__ = "session_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    segment: Mapped[int] = mapped_column(Integer)
+    t: Mapped[float] = mapped_column(Double)
+    node_id: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

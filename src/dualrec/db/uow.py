@@ -11,6 +11,7 @@ from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
 from dualrec.db.repositories.evidence import EvidenceRepository
 from dualrec.db.repositories.flows import FlowRepository
+from dualrec.db.repositories.live_sessions import LiveSessionRepository
 from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
 from dualrec.db.repositories.roles import RoleRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.sensitive_words = SensitiveWordRepository(session)
         self.tasks = TaskRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.live_sessions = LiveSessionRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

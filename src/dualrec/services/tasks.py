@@ -304,6 +304,43 @@ class TaskService:
                 payload={**payload, "result": result},
             )
 
+    def session_transition(
+        self,
+        uow: UnitOfWork,
+        task_id: str,
+        attempt_no: int,
+        status: TaskStatus,
+        *,
+        reason: str = "",
+        result: dict[str, Any] | None = None,
+        recording_id: str | None = None,
+    ) -> bool:
+        """Move a task as its self-service session goes (in the caller's transaction).
+
+        Ignored (False) when the attempt is no longer the task's current one (reset meanwhile) or
+        the task was cancelled: a late session never overwrites what an operator did.
+        """
+        task = uow.tasks.get(task_id, for_update=True)
+        if task is None or task.attempt_no != attempt_no or task.status == TaskStatus.CANCELLED:
+            return False
+        attempt_status = {
+            TaskStatus.IN_PROGRESS: AttemptStatus.IN_PROGRESS,
+            TaskStatus.QC: AttemptStatus.QC,
+            TaskStatus.REVIEW: AttemptStatus.REVIEW,
+            TaskStatus.PASSED: AttemptStatus.PASSED,
+            TaskStatus.FAILED: AttemptStatus.FAILED,
+            TaskStatus.HANDOVER: AttemptStatus.HANDOVER,
+            TaskStatus.EXPIRED: AttemptStatus.EXPIRED,
+        }[status]
+        if recording_id is not None:
+            uow.tasks.update_attempt(task_id, attempt_no, recording_id=recording_id)
+        if status == TaskStatus.IN_PROGRESS:
+            uow.tasks.update_attempt(task_id, attempt_no, started_at=datetime.now(UTC))
+        if task.status == status and result is None:
+            return True
+        self._set_status(uow, task, status, attempt_status=attempt_status, reason=reason, result=result)
+        return True
+
     # ---- use cases -----------------------------------------------------------------------------
 
     def create(self, *, actor: Actor, request: TaskRequest, idempotency_key: str = "") -> CreatedTask:
@@ -519,9 +556,10 @@ class TaskService:
             uow.commit()
             return self._created(uow, task.id, task.attempt_no, expires)
 
-    def resolve_entry(self, token: str) -> tuple[Task, Flow]:
+    def resolve_entry(self, token: str, *, allow_finished: bool = False) -> tuple[Task, Flow]:
         """What the customer's page loads: the task (personal data masked by the caller) and the
-        flow of the current attempt. Old links (superseded attempt), forged or expired tokens fail."""
+        flow of the current attempt. Old links (superseded attempt), forged or expired tokens fail.
+        ``allow_finished``: a passed task still resolves (the page shows its end screen)."""
         entry = verify_entry_token(self._entry_key, token, now=int(time.time()))
         if entry is None:
             raise AuthenticationError("链接无效或已过期 / the link is invalid or has expired")
@@ -535,7 +573,9 @@ class TaskService:
             assert attempt is not None
             if int(attempt.entry_expires_at.timestamp()) != entry.expires_at:
                 raise AuthenticationError("链接已被新链接替代 / the link was replaced by a newer one")
-            if task.status in (TaskStatus.CANCELLED, TaskStatus.PASSED):
+            if task.status == TaskStatus.CANCELLED or (
+                task.status == TaskStatus.PASSED and not allow_finished
+            ):
                 raise ConflictError(
                     f"任务已结束 / the task is {task.status}", details={"status": task.status}
                 )
