@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
@@ -33,6 +33,7 @@ from dualrec.media.ports import (
     TextRecognizer,
     VoiceActivityDetector,
 )
+from dualrec.pipeline.identity import identity_evidence
 from dualrec.pipeline.stages import STAGES, State
 from dualrec.pipeline.visual import VisualOptions
 
@@ -97,6 +98,7 @@ class QcReport:
     # CPU time, all threads; stages that run side by side only as their group ("visual+audio")
     stage_cpu_seconds: Mapping[str, float] = field(default_factory=dict)
     stage_errors: Mapping[str, str] = field(default_factory=dict)
+    identity: Mapping[str, Any] = field(default_factory=dict)  # pipeline.identity.identity_evidence
 
     @property
     def nodes(self) -> tuple[NodeSpan, ...]:
@@ -185,6 +187,16 @@ def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options
         for k in range(n):
             t = times[(k * (len(times) - 1)) // max(1, n - 1)] if n > 1 else times[0]
             keyframes.append((t, sink.put(f"keyframe_{k + 1:02d}_{t:07.2f}s.jpg", visual.thumbs[t])))
+    identity = identity_evidence(
+        report.context,
+        state.ocr_images,
+        visual.nearest_thumb if visual is not None else (lambda t: None),
+        sink,
+    )
     return dataclasses.replace(
-        report, results=tuple(results), portrait_ref=portrait_ref, keyframes=tuple(dict(keyframes).items())
+        report,
+        results=tuple(results),
+        portrait_ref=portrait_ref,
+        keyframes=tuple(dict(keyframes).items()),
+        identity=identity,
     )

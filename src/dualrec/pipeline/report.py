@@ -132,6 +132,7 @@ def native_report(report: QcReport) -> dict[str, Any]:
         ],
         "portrait": report.portrait_ref,
         "keyframes": [{"time": t, "frame": ref} for t, ref in report.keyframes],
+        "identity": dict(report.identity),
         "stage_seconds": dict(report.stage_seconds),
         "stage_cpu_seconds": dict(report.stage_cpu_seconds),
         "stage_errors": dict(report.stage_errors),

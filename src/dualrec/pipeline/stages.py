@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from dualrec.checks.base import CheckContext, NodeSpan, OcrObservation
 from dualrec.core.idcard import parse_id_card
 from dualrec.errors import MediaError
-from dualrec.media.ports import DecodeReport, MediaInfo, ProgressReporter, VideoFrame
+from dualrec.media.ports import DecodeReport, Image, MediaInfo, ProgressReporter, VideoFrame
 from dualrec.pipeline.audio import AudioAnalysis, analyse_audio
 from dualrec.pipeline.nodes import infer_spans, spans_from_markers
 from dualrec.pipeline.overlap import overlapped
@@ -56,6 +56,7 @@ class State:
     id_photo_error: str | None = NO_ID_PHOTO
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
+    ocr_images: dict[float, Image] = field(default_factory=dict)  # the frames the card was read in
     nodes: tuple[NodeSpan, ...] = ()
     _done: dict[str, float] = field(default_factory=dict)
     _reported: float = 0.0
@@ -293,6 +294,7 @@ class OcrStage(Stage):
             fields = parse_id_card(lines)
             if fields.side is not None:
                 seen.append(OcrObservation(t, lines, fields))
+                state.ocr_images[t] = image
                 if fields.id_number_valid:
                     break
             state.step(self.name, (i + 1) / len(candidates))
