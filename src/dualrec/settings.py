@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     evidence_checkpoint_every: int = Field(default=100, ge=1)
     tsa_url: str = ""  # RFC 3161 time-stamping of checkpoints: not implemented yet (refused when set)
 
+    # litigation report (诉讼报告, docs/litigation.md): PAdES signature with the institution's certificate
+    litigation_pkcs12_file: Path | None = None  # empty: a self-signed demo certificate (refused in production)
+    litigation_pkcs12_password: SecretStr | None = None
+    litigation_tsa_url: str = ""  # RFC 3161 time stamp in the signature (PAdES B-T); off by default
+    litigation_tsa_timeout_seconds: float = Field(default=10.0, gt=0)
+    # archive-system push (docs/litigation.md): evidence packages POSTed to the archive system
+    archive_push_url: str = ""  # empty: pushing is off
+    archive_push_secret: SecretStr | None = None  # HMAC key of the X-Dualrec-Signature header
+    archive_push_max_attempts: int = Field(default=6, ge=1, le=50)
+    archive_push_timeout_seconds: float = Field(default=120.0, gt=0)
+
     # blob storage: backend and encryption at rest (docs/storage.md)
     blob_backend: Literal["filesystem", "s3"] = "filesystem"
     blob_cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
