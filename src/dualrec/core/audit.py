@@ -52,6 +52,13 @@ class AuditAction:
     TASK_CANCELLED = "task.cancelled"
     TASK_LINK_ISSUED = "task.link_issued"
     WEBHOOK_RESENT = "webhook.resent"
+    # evidence leaving the system (the auditors' litigation log, services.auditor_exports)
+    EVIDENCE_LITIGATION_REPORT = "evidence.litigation_report"  # a signed litigation PDF was produced
+    EVIDENCE_PACKAGE_DOWNLOADED = "evidence.package_downloaded"
+    EVIDENCE_PUSH_REQUESTED = "evidence.push_requested"
+    EVIDENCE_PUSHED = "evidence.pushed"  # the archive system accepted a package
+    EVIDENCE_PUSH_FAILED = "evidence.push_failed"  # one failed try (retried until the budget is spent)
+    AUDIT_EXPORTED = "audit.exported"  # an operation/litigation log export (CSV or PDF)
 
 
 def chain_hash(
