@@ -1,0 +1,139 @@
+"""Auditor exports: the operation log and the litigation log by time range, business type and operator,
+as a preview page, CSV or a signed PDF (services.auditor_exports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+
+from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.schemas import SEARCH_PATTERN, Page
+from dualrec.bootstrap.litigation import pdf_signer
+from dualrec.core.rbac import Permission as P
+from dualrec.services import auditor_exports as svc
+from dualrec.services.context import Actor
+
+router = APIRouter(prefix="/audit-exports", tags=["audit"])
+
+Since = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
+Until = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
+Operator = Annotated[str | None, Query(max_length=100, pattern=SEARCH_PATTERN, description="操作人")]
+BusinessType = Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN, description="业务类型")]
+TITLES = {"operations": "操作日志 / operation log", "litigation": "诉讼日志 / litigation log"}
+
+
+class LogRowOut(BaseModel):
+    id: int
+    at: datetime
+    operator: str
+    action: str
+    action_zh: str
+    target: str
+    business_type: str
+    outcome: str
+    ip: str
+    summary: str
+
+
+def _filter(
+    since: datetime | None, until: datetime | None, operator: str | None, business_type: str | None
+) -> svc.LogFilter:
+    return svc.LogFilter(
+        since=since, until=until, operator=operator or None, business_type=business_type or None
+    )
+
+
+def _routes(log: svc.LogKind) -> None:
+    title = TITLES[log]
+
+    def preview(
+        actor: Annotated[Actor, perm(P.AUDIT_READ)],
+        container: ContainerDep,
+        since: Since = None,
+        until: Until = None,
+        operator: Operator = None,
+        business_type: BusinessType = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> Page[LogRowOut]:
+        rows, total = svc.preview(
+            container.uows,
+            log=log,
+            flt=_filter(since, until, operator, business_type),
+            page=page,
+            page_size=page_size,
+        )
+        items = [LogRowOut(**{k: v for k, v in r.__dict__.items() if k != "hash"}) for r in rows]
+        return Page[LogRowOut](items=items, total=total, page=page, page_size=page_size)
+
+    def csv_export(
+        actor: Annotated[Actor, perm(P.AUDIT_READ)],
+        container: ContainerDep,
+        since: Since = None,
+        until: Until = None,
+        operator: Operator = None,
+        business_type: BusinessType = None,
+    ) -> StreamingResponse:
+        flt = _filter(since, until, operator, business_type)
+        svc.record_export(container.uows, actor=actor, log=log, fmt="csv", flt=flt, count=None)
+        body: Iterator[str] = svc.export_csv(container.uows, log=log, flt=flt)
+        return StreamingResponse(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{log}-log.csv"'},
+        )
+
+    def pdf_export(
+        actor: Annotated[Actor, perm(P.AUDIT_READ)],
+        container: ContainerDep,
+        since: Since = None,
+        until: Until = None,
+        operator: Operator = None,
+        business_type: BusinessType = None,
+    ) -> Response:
+        flt = _filter(since, until, operator, business_type)
+        data, count = svc.export_pdf(
+            container.uows,
+            log=log,
+            flt=flt,
+            generated_by=actor.name,
+            signer=pdf_signer(container.settings),
+        )
+        svc.record_export(container.uows, actor=actor, log=log, fmt="pdf", flt=flt, count=count)
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{log}-log.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    add: Callable[..., Any] = router.add_api_route
+    add(f"/{log}", preview, methods=["GET"], response_model=Page[LogRowOut], summary=f"{title}（预览）")
+    add(
+        f"/{log}.csv",
+        csv_export,
+        methods=["GET"],
+        response_class=StreamingResponse,
+        summary=f"导出{title} CSV",
+        name=f"{log}_csv",
+    )
+    add(
+        f"/{log}.pdf",
+        pdf_export,
+        methods=["GET"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+        summary=f"导出{title} PDF（已签名）",
+        name=f"{log}_pdf",
+    )
+
+
+_routes("operations")
+_routes("litigation")
