@@ -98,4 +98,4 @@ def test_a_converted_word_document_is_signed(samples: dict[str, bytes], tmp_path
     )
     reader = PdfReader(io.BytesIO(read_document(blobs, signed)))
     assert len(reader.pages) == 2 and len(reader.pages[1].images) == 1
-    assert "签署人：张三" in reader.pages[1].extract_text()
+    assert "客户确认并签署" in "".join(reader.pages[1].extract_text().split())  # the text is kept

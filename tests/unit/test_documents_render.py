@@ -18,6 +18,10 @@ CST = timezone(timedelta(hours=8))
 MARK = Watermark("张三", "YW-2025-000123", datetime(2025, 3, 1, 10, 20, tzinfo=CST))
 
 
+def _render(page: int, width: int, mark: Watermark | None) -> bytes:
+    return render_page(PDF, page, width_px=width, watermark=mark, fmt="png")  # lossless: exact pixels
+
+
 def _grey(image: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(image)) as img:
         return np.asarray(img.convert("L"), dtype=np.int16)
@@ -32,17 +36,17 @@ def test_page_count_and_sizes() -> None:
 
 
 def test_page_two_is_rendered_at_the_requested_width() -> None:
-    png = render_page(PDF, 1, width_px=720, watermark=None)
+    png = _render(1, 720, None)
     with Image.open(io.BytesIO(png)) as img:
         assert img.format == "PNG"
         assert img.size == (720, round(841.89 * 720 / 595.28))
     # it is page 2, not page 1: the pages differ only in their heading
-    assert not np.array_equal(_grey(png), _grey(render_page(PDF, 0, width_px=720, watermark=None)))
+    assert not np.array_equal(_grey(png), _grey(_render(0, 720, None)))
 
 
 def test_the_watermark_is_light_and_leaves_the_text_readable() -> None:
-    plain = _grey(render_page(PDF, 1, width_px=720, watermark=None))
-    marked = _grey(render_page(PDF, 1, width_px=720, watermark=MARK))
+    plain = _grey(_render(1, 720, None))
+    marked = _grey(_render(1, 720, MARK))
     assert plain.shape == marked.shape
     changed = np.abs(marked - plain) > 8
     assert changed.mean() > 0.03  # tiled over the whole page, not a corner stamp
@@ -69,8 +73,9 @@ def test_the_watermark_names_the_customer_business_and_time() -> None:
 
 
 def test_rendering_is_deterministic_and_keyed_for_caching() -> None:
-    a = render_page(PDF, 2, width_px=480, watermark=MARK)
-    assert a == render_page(PDF, 2, width_px=480, watermark=MARK)
+    for fmt in ("png", "jpeg"):
+        a = render_page(PDF, 2, width_px=480, watermark=MARK, fmt=fmt)
+        assert a == render_page(PDF, 2, width_px=480, watermark=MARK, fmt=fmt)
     key = page_image_key("ab" * 32, 2, width_px=480, watermark=MARK)
     assert key == page_image_key("ab" * 32, 2, width_px=480, watermark=MARK)
     others = {
@@ -78,14 +83,14 @@ def test_rendering_is_deterministic_and_keyed_for_caching() -> None:
         page_image_key("ab" * 32, 1, width_px=480, watermark=MARK),
         page_image_key("ab" * 32, 2, width_px=481, watermark=MARK),
         page_image_key("ab" * 32, 2, width_px=480, watermark=None),
-        page_image_key("ab" * 32, 2, width_px=480, watermark=MARK, fmt="jpeg"),
+        page_image_key("ab" * 32, 2, width_px=480, watermark=MARK, fmt="png"),
         page_image_key("ab" * 32, 2, width_px=480, watermark=Watermark("张三", "YW-2", MARK.time)),
     }
     assert key not in others and len(others) == 6
 
 
 def test_jpeg_output() -> None:
-    jpeg = render_page(PDF, 0, width_px=360, watermark=MARK, fmt="jpeg")
+    jpeg = render_page(PDF, 0, width_px=360, watermark=MARK)  # the default format
     with Image.open(io.BytesIO(jpeg)) as img:
         assert (img.format, img.size) == ("JPEG", (360, round(841.89 * 360 / 595.28)))
 

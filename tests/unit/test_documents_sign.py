@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from dualrec.errors import InvalidInputError
 from dualrec.services.documents import read_document, sign_task_document, store_task_document
 from dualrec.services.pdf_pages import render_page
-from dualrec.services.pdf_sign import MIN_INK_PIXELS, SignaturePlacement, sign_pdf_with_image
+from dualrec.services.pdf_sign import CAPTION_PT, MIN_INK_PIXELS, SignaturePlacement, sign_pdf_with_image
 from dualrec.storage.filesystem import FilesystemBlobStore
 from tests.document_factory import encrypted_pdf, make_pdf, signature_png, transformed
 
@@ -26,7 +26,8 @@ WIDTH = 800
 
 
 def _grey(pdf: bytes, page: int) -> np.ndarray:
-    with Image.open(io.BytesIO(render_page(pdf, page, width_px=WIDTH, watermark=None))) as img:
+    png = render_page(pdf, page, width_px=WIDTH, watermark=None, fmt="png")
+    with Image.open(io.BytesIO(png)) as img:
         return np.asarray(img.convert("L"), dtype=np.int16)
 
 
@@ -53,9 +54,18 @@ def test_default_placement_is_the_bottom_right_of_the_last_page() -> None:
     reader = PdfReader(io.BytesIO(signed))
     assert len(reader.pages) == 3
     assert len(reader.pages[2].images) == 1 and len(reader.pages[0].images) == 0
-    assert "签署人：张三  2025-03-01 10:20" in reader.pages[2].extract_text()
     rows, cols = _box_px((595.28, 841.89), 595.28 - 170 - 36, 36, 170, 80)
-    _assert_ink_only_in(_grey(PDF, 2), _grey(signed, 2), rows, cols)
+    before, after = _grey(PDF, 2), _grey(signed, 2)
+    _assert_ink_only_in(before, after, rows, cols)
+    # the caption (signer, time) in the bottom CAPTION_PT points of the box, the strokes above it
+    caption = slice(rows.stop - int(CAPTION_PT * WIDTH / 595.28), rows.stop)
+    strokes = slice(rows.start, caption.start)
+    assert (np.abs(after - before)[caption, cols] > 40).sum() > 100
+    assert (after[strokes, cols] < 80).sum() > 1000
+    # a long name: the caption is drawn smaller and still stays inside the box
+    long_name = "欧阳娜娜娜娜娜娜娜娜娜娜娜娜娜娜娜娜"
+    longer = _grey(sign_pdf_with_image(PDF, SIG, None, signer_name=long_name, signed_at=WHEN), 2)
+    _assert_ink_only_in(before, longer, rows, cols)
     for page in (0, 1):  # the other pages are untouched
         assert np.array_equal(_grey(PDF, page), _grey(signed, page))
 
@@ -96,7 +106,7 @@ def test_a_white_canvas_does_not_hide_the_text_under_the_box() -> None:
 
 def test_blue_ink_stays_blue() -> None:
     signed = sign_pdf_with_image(PDF, SIG, None, signer_name="张三", signed_at=WHEN)
-    with Image.open(io.BytesIO(render_page(signed, 2, width_px=WIDTH, watermark=None))) as img:
+    with Image.open(io.BytesIO(render_page(signed, 2, width_px=WIDTH, watermark=None, fmt="png"))) as img:
         rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
     ink = rgb.sum(axis=2) < 200
     assert ink.sum() > 200
