@@ -38,6 +38,51 @@ def _ids(container: Container) -> dict[str, Any]:
 
 
 NO_SUCH_RECORDING = "00000000-0000-4000-8000-000000000000"
+ARCHIVE_ENTRY = f"/api/v1/archive/entries/{NO_SUCH_RECORDING}"
+ARCHIVE_REQUEST = f"/api/v1/archive/deletion-requests/{NO_SUCH_RECORDING}"
+ARCHIVE_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
+    ("GET", "/api/v1/archive/entries"): lambda i: ("/api/v1/archive/entries", None),
+    ("GET", "/api/v1/archive/entries/export"): lambda i: ("/api/v1/archive/entries/export", None),
+    ("GET", "/api/v1/archive/entries/{recording_id}"): lambda i: (ARCHIVE_ENTRY, None),
+    ("PATCH", "/api/v1/archive/entries/{recording_id}"): lambda i: (ARCHIVE_ENTRY, {"secrecy_level": "内部"}),
+    ("GET", "/api/v1/archive/entries/{recording_id}/export"): lambda i: (f"{ARCHIVE_ENTRY}/export", None),
+    ("PUT", "/api/v1/archive/entries/{recording_id}/legal-hold"): lambda i: (
+        f"{ARCHIVE_ENTRY}/legal-hold",
+        {"hold": True, "reason": "诉讼"},
+    ),
+    ("POST", "/api/v1/archive/entries/{recording_id}/deletion-requests"): lambda i: (
+        f"{ARCHIVE_ENTRY}/deletion-requests",
+        {"reason": "到期"},
+    ),
+    ("GET", "/api/v1/archive/deletion-requests"): lambda i: ("/api/v1/archive/deletion-requests", None),
+    ("GET", "/api/v1/archive/deletion-requests/{request_id}"): lambda i: (ARCHIVE_REQUEST, None),
+    ("POST", "/api/v1/archive/deletion-requests/{request_id}/decision"): lambda i: (
+        f"{ARCHIVE_REQUEST}/decision",
+        {"decision": "approve"},
+    ),
+    ("POST", "/api/v1/archive/deletion-requests/{request_id}/cancel"): lambda i: (
+        f"{ARCHIVE_REQUEST}/cancel",
+        None,
+    ),
+    ("GET", "/api/v1/archive/approval-chain"): lambda i: ("/api/v1/archive/approval-chain", None),
+    ("PUT", "/api/v1/archive/approval-chain"): lambda i: (
+        "/api/v1/archive/approval-chain",
+        {"steps": [{"role": "branch_supervisor"}, {"role": "compliance"}, {"role": "admin"}]},
+    ),
+    ("GET", "/api/v1/archive/retention-policies"): lambda i: ("/api/v1/archive/retention-policies", None),
+    ("PUT", "/api/v1/archive/retention-policies/{business_type}"): lambda i: (
+        "/api/v1/archive/retention-policies/rbac_test",
+        {"code": "D10", "basis": "recorded_at"},
+    ),
+    ("DELETE", "/api/v1/archive/retention-policies/{business_type}"): lambda i: (
+        "/api/v1/archive/retention-policies/no_such_type",
+        None,
+    ),
+    ("GET", "/api/v1/archive/expiring"): lambda i: ("/api/v1/archive/expiring", None),
+    ("GET", "/api/v1/archive/notices"): lambda i: ("/api/v1/archive/notices", None),
+}
+QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
+
 QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
 
 # (method, path template) -> builds (url, json body) from the ids of objects made for the test
@@ -203,6 +248,7 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("POST", "/api/v1/tasks/{task_id}/cancel"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/cancel", {}),
     ("POST", "/api/v1/tasks/{task_id}/link"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/link", None),
+    **ARCHIVE_CASES,
 }
 
 

@@ -39,6 +39,264 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/archive/approval-chain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 删除审批链 / deletion approval chain */
+        get: operations["get_chain_api_v1_archive_approval_chain_get"];
+        /** 配置删除审批链 / set the chain */
+        put: operations["put_chain_api_v1_archive_approval_chain_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/deletion-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 删除申请 / deletion requests */
+        get: operations["list_requests_api_v1_archive_deletion_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/deletion-requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 删除申请 / deletion request */
+        get: operations["get_request_api_v1_archive_deletion_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/deletion-requests/{request_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤回删除申请 / withdraw a request */
+        post: operations["cancel_request_api_v1_archive_deletion_requests__request_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/deletion-requests/{request_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审批当前环节（最后一步通过即删除）/ decide the current step (the last approval deletes) */
+        post: operations["decide_api_v1_archive_deletion_requests__request_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 档案检索 / search the archive catalogue */
+        get: operations["search_entries_api_v1_archive_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/entries/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出检索结果的一页 (JSON/CSV) / export one page of search results */
+        get: operations["export_entries_api_v1_archive_entries_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/entries/{recording_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 档案著录 / catalogue entry */
+        get: operations["get_entry_api_v1_archive_entries__recording_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改著录项 / update catalogue fields */
+        patch: operations["update_entry_api_v1_archive_entries__recording_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/archive/entries/{recording_id}/deletion-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 申请删除（进入审批链）/ request deletion (starts the approval chain) */
+        post: operations["request_deletion_api_v1_archive_entries__recording_id__deletion_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/entries/{recording_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出档案著录 (JSON/CSV) / export a catalogue entry */
+        get: operations["export_entry_api_v1_archive_entries__recording_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/entries/{recording_id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 设置/解除诉讼保全 / set or release legal hold */
+        put: operations["set_legal_hold_api_v1_archive_entries__recording_id__legal_hold_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 即将到期的档案 / entries expiring soon */
+        get: operations["expiring_api_v1_archive_expiring_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 档案到期提醒 / retention notices */
+        get: operations["notices_api_v1_archive_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/retention-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 保管期限策略 / retention policies */
+        get: operations["list_policies_api_v1_archive_retention_policies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/archive/retention-policies/{business_type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 设置保管期限策略（重算到期日）/ set a policy (expiry dates are recomputed) */
+        put: operations["put_policy_api_v1_archive_retention_policies__business_type__put"];
+        post?: never;
+        /** 删除保管期限策略（改用默认策略）/ delete a policy (the default applies) */
+        delete: operations["delete_policy_api_v1_archive_retention_policies__business_type__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events": {
         parameters: {
             query?: never;
@@ -969,6 +1227,47 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActivityOut */
+        ActivityOut: {
+            /** Attempt */
+            attempt: number | null;
+            /** Branch Id */
+            branch_id: number;
+            /** Branch Name */
+            branch_name: string;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Contract No */
+            contract_no: string;
+            /** Created By */
+            created_by: string;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Customer Name
+             * @description 脱敏，除非有 sensitive:unmask / masked unless sensitive:unmask
+             */
+            customer_name: string;
+            /** Id Number */
+            id_number: string;
+            /** Phone */
+            phone: string;
+            /** Product */
+            product: string;
+            /** Qc Status */
+            qc_status: string;
+            /** Qc Verdict */
+            qc_verdict: string | null;
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /** Task Id */
+            task_id: string | null;
+        };
         /** AnswerIn */
         AnswerIn: {
             /** Synonyms */
@@ -1044,6 +1343,72 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** ApprovalChainIn */
+        ApprovalChainIn: {
+            /** Steps */
+            steps: components["schemas"]["ApprovalStepIO"][];
+        };
+        /** ApprovalChainOut */
+        ApprovalChainOut: {
+            /** Id */
+            id: string;
+            /** Steps */
+            steps: components["schemas"]["ApprovalStepIO"][];
+        };
+        /** ApprovalStepIO */
+        ApprovalStepIO: {
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Role */
+            role: string;
+        };
+        /** ArchiveEntryOut */
+        ArchiveEntryOut: {
+            activity: components["schemas"]["ActivityOut"];
+            av: components["schemas"]["AvOut"];
+            /** Carrier Numbers */
+            carrier_numbers: string[];
+            deletion: components["schemas"]["DeletionOut"];
+            file: components["schemas"]["FileOut"];
+            legal_hold: components["schemas"]["LegalHoldOut"];
+            /** Links */
+            links: {
+                [key: string]: string;
+            };
+            /** Masked */
+            masked: boolean;
+            /** Recording Id */
+            recording_id: string;
+            retention: components["schemas"]["RetentionOut"];
+            /** Secrecy Level */
+            secrecy_level: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "deleted";
+        };
+        /** ArchivePage */
+        ArchivePage: {
+            /** Items */
+            items: components["schemas"]["ArchiveEntryOut"][];
+            /** Masked */
+            masked: boolean;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Exact
+             * @description false: more than `total` matches (the count stops at 10 000)
+             */
+            total_exact: boolean;
+        };
         /** AuditEventOut */
         AuditEventOut: {
             /** Action */
@@ -1071,6 +1436,33 @@ export interface components {
             target_type: string;
             /** User Agent */
             user_agent: string;
+        };
+        /** AvOut */
+        AvOut: {
+            /** Aspect Ratio */
+            aspect_ratio?: string | null;
+            /** Audio Channels */
+            audio_channels?: number | null;
+            /** Audio Codec */
+            audio_codec?: string | null;
+            /** Audio Sample Rate */
+            audio_sample_rate?: number | null;
+            /** Audio Time */
+            audio_time?: number | null;
+            /** Bit Rate */
+            bit_rate?: number | null;
+            /** Fps */
+            fps?: number | null;
+            /** Height */
+            height?: number | null;
+            /** Resolution */
+            resolution?: string | null;
+            /** Video Codec */
+            video_codec?: string | null;
+            /** Video Time */
+            video_time?: number | null;
+            /** Width */
+            width?: number | null;
         };
         /** BankCreate */
         BankCreate: {
@@ -1209,6 +1601,90 @@ export interface components {
             /** Path */
             path: string;
         };
+        /**
+         * CatalogueUpdate
+         * @description Only the fields sent are changed. ``retention_code: null`` returns to the business type's policy.
+         */
+        CatalogueUpdate: {
+            /** Carrier Numbers */
+            carrier_numbers?: string[] | null;
+            /** Contract End */
+            contract_end?: string | null;
+            /** Retention Code */
+            retention_code?: string | null;
+            /** Secrecy Level */
+            secrecy_level?: string | null;
+        };
+        /** DecisionIn */
+        DecisionIn: {
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+        };
+        /** DeletionOut */
+        DeletionOut: {
+            /** Deleted At */
+            deleted_at: string | null;
+            /** Tombstone Seq */
+            tombstone_seq: number | null;
+        };
+        /** DeletionRequestCreate */
+        DeletionRequestCreate: {
+            /** Reason */
+            reason: string;
+        };
+        /** DeletionRequestOut */
+        DeletionRequestOut: {
+            /**
+             * Can Decide
+             * @description the caller may approve/reject the current step now
+             */
+            can_decide: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Current Step
+             * @description 1-based step waiting for a decision; null when finished
+             */
+            current_step: number | null;
+            /** Decisions */
+            decisions: components["schemas"]["StepDecisionOut"][];
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Legal Hold */
+            legal_hold: boolean;
+            /** Reason */
+            reason: string;
+            /** Recording Id */
+            recording_id: string;
+            /** Requested By */
+            requested_by: string;
+            /** Requester Id */
+            requester_id: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "rejected" | "cancelled" | "completed";
+            /** Steps */
+            steps: components["schemas"]["ApprovalStepIO"][];
+        };
         /** DrawRuleIn */
         DrawRuleIn: {
             /** Count */
@@ -1253,6 +1729,45 @@ export interface components {
             status: string;
             /** Task Id */
             task_id: string;
+        };
+        /** ExpiringOut */
+        ExpiringOut: {
+            /** Branch Id */
+            branch_id: number;
+            /** Branch Name */
+            branch_name: string;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Expires On */
+            expires_on: string | null;
+            /** Legal Hold */
+            legal_hold: boolean;
+            /** Recording Id */
+            recording_id: string;
+            /** Retention Code */
+            retention_code: string;
+        };
+        /** FileOut */
+        FileOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Filename */
+            filename: string;
+            /** Format */
+            format: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
         };
         /** FlowChangeOut */
         FlowChangeOut: {
@@ -1465,6 +1980,24 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** LegalHoldIn */
+        LegalHoldIn: {
+            /** Hold */
+            hold: boolean;
+            /** Reason */
+            reason: string;
+        };
+        /** LegalHoldOut */
+        LegalHoldOut: {
+            /** Active */
+            active: boolean;
+            /** At */
+            at: string | null;
+            /** By */
+            by: string;
+            /** Reason */
+            reason: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -1488,10 +2021,43 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** NoticeOut */
+        NoticeOut: {
+            /** Branch Id */
+            branch_id: number;
+            /** Branch Name */
+            branch_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Day */
+            day: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
             /** Items */
             items: components["schemas"]["AuditEventOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[DeletionRequestOut] */
+        Page_DeletionRequestOut_: {
+            /** Items */
+            items: components["schemas"]["DeletionRequestOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -1684,6 +2250,78 @@ export interface components {
             /** Verdict */
             verdict: string | null;
         };
+        /** RetentionOut */
+        RetentionOut: {
+            /**
+             * Basis
+             * @description recorded_at | contract_end
+             */
+            basis: string;
+            /**
+             * Code
+             * @description Y 永久 / D<n> n 年 (e.g. D10, D30)
+             */
+            code: string;
+            /** Contract End */
+            contract_end: string | null;
+            /** Expired */
+            expired: boolean;
+            /**
+             * Expires On
+             * @description null: 永久或缺少合同终止日 / permanent or basis unknown
+             */
+            expires_on: string | null;
+            /** Manual */
+            manual: boolean;
+        };
+        /** RetentionPolicyIn */
+        RetentionPolicyIn: {
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "recorded_at" | "contract_end";
+            /**
+             * Code
+             * @description Y | D<n> | <n>Y (n years)
+             */
+            code: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+        };
+        /** RetentionPolicyOut */
+        RetentionPolicyOut: {
+            /** Basis */
+            basis: string;
+            /**
+             * Business Type
+             * @description * = every business type without its own policy
+             */
+            business_type: string;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+        };
+        /** RetentionPolicySaved */
+        RetentionPolicySaved: {
+            /** Basis */
+            basis: string;
+            /**
+             * Business Type
+             * @description * = every business type without its own policy
+             */
+            business_type: string;
+            /** Code */
+            code: string;
+            /** Entries Recomputed */
+            entries_recomputed: number;
+            /** Name */
+            name: string;
+        };
         /** ReviewHitOut */
         ReviewHitOut: {
             /** Field */
@@ -1813,6 +2451,29 @@ export interface components {
             needed: number;
             /** Risk Level */
             risk_level: string;
+        };
+        /** StepDecisionOut */
+        StepDecisionOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Comment */
+            comment: string;
+            /** Decision */
+            decision: string;
+            /** Role */
+            role: string;
+            /**
+             * Step
+             * @description 1-based
+             */
+            step: number;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
         };
         /** TaskAction */
         TaskAction: {
@@ -2380,6 +3041,606 @@ export interface operations {
             header?: never;
             path: {
                 key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_chain_api_v1_archive_approval_chain_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalChainOut"];
+                };
+            };
+        };
+    };
+    put_chain_api_v1_archive_approval_chain_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalChainIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalChainOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_requests_api_v1_archive_deletion_requests_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                recording_id?: string | null;
+                /** @description 只看我现在可审批的 / only what I may decide now */
+                actionable?: boolean;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DeletionRequestOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_request_api_v1_archive_deletion_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_request_api_v1_archive_deletion_requests__request_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_api_v1_archive_deletion_requests__request_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_entries_api_v1_archive_entries_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                customer_id?: string | null;
+                customer_name?: string | null;
+                id_number?: string | null;
+                business_no?: string | null;
+                contract_no?: string | null;
+                business_type?: string | null;
+                qc_verdict?: string | null;
+                status?: string | null;
+                task_id?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
+                recorded_from?: string | null;
+                /** @description 不含 / exclusive */
+                recorded_to?: string | null;
+                expires_within_days?: number | null;
+                legal_hold?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchivePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_entries_api_v1_archive_entries_export_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+                page?: number;
+                page_size?: number;
+                customer_id?: string | null;
+                customer_name?: string | null;
+                id_number?: string | null;
+                business_no?: string | null;
+                contract_no?: string | null;
+                business_type?: string | null;
+                qc_verdict?: string | null;
+                status?: string | null;
+                task_id?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
+                recorded_from?: string | null;
+                /** @description 不含 / exclusive */
+                recorded_to?: string | null;
+                expires_within_days?: number | null;
+                legal_hold?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_entry_api_v1_archive_entries__recording_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_entry_api_v1_archive_entries__recording_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogueUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    request_deletion_api_v1_archive_entries__recording_id__deletion_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeletionRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_entry_api_v1_archive_entries__recording_id__export_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_legal_hold_api_v1_archive_entries__recording_id__legal_hold_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    expiring_api_v1_archive_expiring_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpiringOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notices_api_v1_archive_notices_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_policies_api_v1_archive_retention_policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyOut"][];
+                };
+            };
+        };
+    };
+    put_policy_api_v1_archive_retention_policies__business_type__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                business_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicySaved"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_policy_api_v1_archive_retention_policies__business_type__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                business_type: string;
             };
             cookie?: never;
         };

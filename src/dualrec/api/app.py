@@ -17,6 +17,8 @@ from dualrec.api.middleware import Metrics, RequestContextMiddleware
 from dualrec.api.problems import install_problem_handlers
 from dualrec.api.routers import (
     apikeys,
+    archive,
+    archive_admin,
     audit,
     auth,
     branches,
@@ -55,6 +57,8 @@ ROUTER_MODULES = (
     tasks,
     webhooks,
     questions,
+    archive,
+    archive_admin,
 )
 
 

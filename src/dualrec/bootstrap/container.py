@@ -18,7 +18,9 @@ from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.jobs.ports import JobContext, JobHandler, JobQueue
 from dualrec.pipeline.qc import QcEngines
+from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
 from dualrec.services.auth import AuthConfig, AuthService
+from dualrec.services.blind_index import BlindIndex
 from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
 from dualrec.services.secretbox import SecretBox
@@ -62,6 +64,7 @@ class Container:
     blobs: BlobStore
     engines: Callable[[], QcEngines]
     tasks: TaskService
+    archive: ArchiveService
     jobs: JobQueue | None = None
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
     _started: bool = field(default=False, repr=False)
@@ -111,7 +114,21 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
             container.uows, lambda: evidence_signer(settings), settings.evidence_checkpoint_every
         ),
     )
-    return {**builtin_job_handlers(), QC_JOB_KIND: runner}
+    return {
+        **builtin_job_handlers(),
+        QC_JOB_KIND: runner,
+        ARCHIVE_SYNC_JOB_KIND: archive_sync_handler(container.archive),
+    }
+
+
+def archive_sync_handler(archive: ArchiveService) -> JobHandler:
+    """``archive.sync``: create/refresh the catalogue entry of ``payload.recording_id``."""
+
+    def handle(ctx: JobContext) -> dict[str, Any]:
+        recording_id = str(ctx.payload["recording_id"])
+        return {"recording_id": recording_id, "found": archive.sync_recording(recording_id)}
+
+    return handle
 
 
 class LazyWorkerHandler:
@@ -134,7 +151,11 @@ def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
     """Handlers of a ``dualrec worker`` process: built-ins plus QC (each process builds its own container)."""
     from dualrec.bootstrap.jobs import builtin_job_handlers
 
-    return {**builtin_job_handlers(), QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND)}
+    return {
+        **builtin_job_handlers(),
+        QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND),
+        ARCHIVE_SYNC_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_SYNC_JOB_KIND),
+    }
 
 
 def build_container(settings: Settings, *, migrate: bool = False, with_jobs: bool = True) -> Container:
@@ -157,13 +178,14 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         ),
         box,
     )
+    blobs = build_blob_store(settings)
     container = Container(
         settings=settings,
         engine=engine,
         uows=uows,
         auth=auth,
         secretbox=box,
-        blobs=build_blob_store(settings),
+        blobs=blobs,
         engines=LazyEngines(settings),
         tasks=TaskService(
             uows,
@@ -172,6 +194,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
             public_url=settings.public_url,
             link_ttl=timedelta(hours=settings.task_link_ttl_hours),
         ),
+        archive=ArchiveService(uows, blobs, box, BlindIndex(settings.secret_key.get_secret_value())),
     )
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
     if with_jobs:

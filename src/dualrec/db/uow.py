@@ -7,6 +7,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from dualrec.db.repositories.apikeys import ApiKeyRepository
+from dualrec.db.repositories.approvals import DeletionRequestRepository
+from dualrec.db.repositories.archive import ArchiveRepository
 from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
 from dualrec.db.repositories.evidence import EvidenceRepository
@@ -40,6 +42,8 @@ class UnitOfWork:
         self.sensitive_words = SensitiveWordRepository(session)
         self.tasks = TaskRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.archive = ArchiveRepository(session)
+        self.deletion_requests = DeletionRequestRepository(session)
         self.live_sessions = LiveSessionRepository(session)
 
     def commit(self) -> None:

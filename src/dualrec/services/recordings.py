@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 QC_JOB_KIND = "qc.recording"
+ARCHIVE_SYNC_JOB_KIND = "archive.sync"  # handled by services.archive (creates the catalogue entry)
 QC_MAX_ATTEMPTS = 2  # a crash is retried once; a broken file fails the same way twice
 ARTIFACT_TYPES = {
     "report": "application/json",
@@ -152,6 +153,7 @@ def submit_recording(
         _record_upload_evidence(uow, blobs, rec, photo_key)
         uow.commit()
     job_id = queue.enqueue(QC_JOB_KIND, {"recording_id": rec.id}, max_attempts=QC_MAX_ATTEMPTS)
+    queue.enqueue(ARCHIVE_SYNC_JOB_KIND, {"recording_id": rec.id}, max_attempts=3)  # its catalogue entry
     with uows() as uow:
         uow.recordings.update(rec.id, job_id=job_id)
         uow.commit()
