@@ -209,11 +209,7 @@ def _watermarked(page: Any, mark: Watermark, font_path: Path) -> Any:
     from PIL import Image
 
     alpha = _watermark_alpha(page.size, mark.lines(), mark.opacity, str(font_path))
-    overlay = Image.new("RGBA", page.size, (128, 128, 128, 0))
-    overlay.putalpha(alpha)
-    base = page.convert("RGBA")
-    base.alpha_composite(overlay)
-    return base.convert("RGB")
+    return Image.composite(Image.new("RGB", page.size, (128, 128, 128)), page, alpha)
 
 
 @lru_cache(maxsize=4)  # the pages of one document share their size: the mask is made once
