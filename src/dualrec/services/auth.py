@@ -258,6 +258,7 @@ _API_KEY_ALLOWED = frozenset(
         Permission.RECORDINGS_UPLOAD,
         Permission.QC_READ,
         Permission.ARCHIVE_SEARCH,
+        Permission.EVIDENCE_EXPORT,  # an archive system fetching evidence packages
     }
 )
 
