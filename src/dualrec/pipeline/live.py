@@ -1,0 +1,483 @@
+"""Live analysis of the frames a customer's page streams during a self-service session.
+
+Per frame (``LiveFrameAnalyzer.analyze``): brightness and texture (covered / too dark), faces with
+landmarks, the main face's head pose and eye aspect ratio (for the liveness challenge in
+``core.liveness``), its distance to the verified customer, and the debounced compliance alerts
+(``core.live_alerts``). The face engine is injected (a ``media.ports.FaceAnalyzer``); OpenCV is
+only used for the pose (``cv2.solvePnP``) and resizing and is imported on first use, so importing
+this module loads no heavy library.
+
+Identity is the expensive part (a 128-D descriptor costs ~4× a detection), so the main face is
+embedded when there is no distance for it yet, at most every ``embed_interval_s`` otherwise, and at
+once when its box jumps (centre moved more than ``embed_jump`` face widths, or its size changed by
+more than that fraction) or after the face was lost; in between the last distance is reused. A
+customer swapped for someone else in the same place is therefore caught within
+``embed_interval_s`` + ``alerts.raise_after_s``; a swap that moves the face, at once + the latter.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dualrec.core.live_alerts import AlertCode, AlertDebouncer, AlertEvent, AlertOptions
+from dualrec.core.liveness import PoseSample
+from dualrec.errors import EngineUnavailableError, InvalidInputError
+from dualrec.media.ports import Face, FaceAnalyzer, Image
+
+__all__ = [
+    "FrameLimits",
+    "FrameObservation",
+    "LiveFrameAnalyzer",
+    "LiveOptions",
+    "decode_frame",
+    "eye_aspect_ratio",
+    "head_pose",
+]
+
+logger = logging.getLogger(__name__)
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+# ----------------------------------------------------------------------------------- head pose
+
+# A generic head in millimetres: x to the image's right, y down, z away from the camera, origin at
+# the nose tip (dlib point 30). x/y are the mean of the frontal test photos' landmarks scaled to a
+# 90 mm distance between the outer eye corners; depths are typical adult profile values. Only
+# points on rigid parts that do not slide along the face contour when the head turns.
+_MODEL_POINTS: tuple[tuple[int, tuple[float, float, float]], ...] = (
+    (8, (0.0, 95.0, 30.0)),  # chin
+    (17, (-60.0, -40.0, 42.0)),  # brow, outer ends
+    (26, (60.0, -40.0, 42.0)),
+    (21, (-12.0, -51.0, 22.0)),  # brow, inner ends
+    (22, (12.0, -51.0, 22.0)),
+    (27, (0.0, -38.0, 24.0)),  # top of the nose bridge
+    (30, (0.0, 0.0, 0.0)),  # nose tip
+    (33, (0.0, 15.0, 16.0)),  # below the nose
+    (36, (-45.0, -32.0, 45.0)),  # eye corners: outer, inner, inner, outer
+    (39, (-20.0, -32.0, 30.0)),
+    (42, (20.0, -32.0, 30.0)),
+    (45, (45.0, -32.0, 45.0)),
+    (48, (-33.0, 38.0, 32.0)),  # mouth corners
+    (54, (33.0, 38.0, 32.0)),
+)
+_MODEL_IDX = [i for i, _ in _MODEL_POINTS]
+_MODEL = np.array([p for _, p in _MODEL_POINTS], dtype=np.float64)
+_EYE_SPAN_MM = 90.0
+
+
+def _cv2() -> Any:
+    try:
+        import cv2
+    except ImportError as exc:  # pragma: no cover - installed with the ai extra (rapidocr)
+        raise EngineUnavailableError(
+            "未安装 OpenCV / OpenCV is not installed (pip install 'dualrec[ai]')",
+            details={"engine": "opencv"},
+        ) from exc
+    return cv2
+
+
+def head_pose(face: Face, image_size: tuple[int, int]) -> tuple[float, float, float] | None:
+    """(yaw, pitch, roll) in degrees of the head in an image of ``image_size`` (width, height);
+    None without 68 landmarks or when no plausible pose fits them.
+
+    Yaw + = turned towards the image's right, pitch + = chin down, roll + = tilted clockwise. The
+    angles are relative to the line from the camera to the face, not to the optical axis: a face
+    that moves across the picture while looking at the camera keeps yaw and pitch ≈ 0 (otherwise
+    sliding sideways would look like a head shake). The camera is assumed to have its focal length
+    equal to the frame's longer side (a ~55° view, typical of phone front cameras).
+    """
+    if len(face.landmarks) < 68:
+        return None
+    cv2 = _cv2()
+    w, h = image_size
+    pts = np.array([face.landmarks[i] for i in _MODEL_IDX], dtype=np.float64)
+    focal = float(max(w, h))
+    camera = np.array([[focal, 0.0, w / 2], [0.0, focal, h / 2], [0.0, 0.0, 1.0]])
+    span = float(np.linalg.norm(pts[11] - pts[8]))  # outer eye corners, pixels
+    if span < 4:
+        return None
+    # start from a frontal face at the distance its eye span implies: keeps the solver away from
+    # the mirrored solution (a face looking away from the camera)
+    z = focal * _EYE_SPAN_MM / span
+    nose = pts[6]
+    tvec = np.array([[(nose[0] - w / 2) * z / focal], [(nose[1] - h / 2) * z / focal], [z]])
+    rvec = np.zeros((3, 1))
+    ok, rvec, tvec = cv2.solvePnP(_MODEL, pts, camera, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
+    if not ok or float(tvec[2, 0]) <= 0:
+        return None
+    rot, _ = cv2.Rodrigues(rvec)
+    # express the rotation relative to the ray from the camera to the face
+    ray = tvec[:, 0] / float(np.linalg.norm(tvec))
+    axis = np.cross([0.0, 0.0, 1.0], ray)
+    sin_a = float(np.linalg.norm(axis))
+    if sin_a > 1e-9:
+        to_ray, _ = cv2.Rodrigues((axis / sin_a * math.asin(min(1.0, sin_a))).reshape(3, 1))
+        rot = to_ray.T @ rot
+    if rot[2, 2] <= 0:  # the model's back of the head faces the camera: not a face pose
+        return None
+    yaw = -math.degrees(math.asin(max(-1.0, min(1.0, -float(rot[2, 0])))))
+    pitch = math.degrees(math.atan2(float(rot[2, 1]), float(rot[2, 2])))
+    roll = math.degrees(math.atan2(float(rot[1, 0]), float(rot[0, 0])))
+    return yaw, pitch, roll
+
+
+def eye_aspect_ratio(face: Face) -> float | None:
+    """Mean eye aspect ratio of both eyes (eyelid gap ÷ eye width; open ≈ 0.25–0.35, closed
+    < 0.15); None without 68 landmarks or when an eye is too small to measure."""
+    if len(face.landmarks) < 68:
+        return None
+    p = np.asarray(face.landmarks, dtype=np.float64)
+    ratios = []
+    for eye in (p[36:42], p[42:48]):
+        width = float(np.linalg.norm(eye[0] - eye[3]))
+        if width < 2.0:
+            return None
+        gap = float(np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / 2
+        ratios.append(gap / width)
+    return sum(ratios) / 2
+
+
+# ------------------------------------------------------------------------------ frame decoding
+
+
+@dataclass(frozen=True)
+class FrameLimits:
+    max_bytes: int = 2 * 1024 * 1024  # a 1280×720 JPEG at quality 90 is ~200 KB
+    max_side: int = 4096  # pixels, either side
+
+
+_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+
+
+def decode_frame(data: bytes | bytearray | memoryview, limits: FrameLimits | None = None) -> Image:
+    """A JPEG, PNG or WebP frame sent by the page → RGB uint8 (H, W, 3).
+
+    Raises ``InvalidInputError`` (never anything else) for no bytes, too many bytes, another
+    format, dimensions over the limit (checked from the header, before decoding) and corrupt or
+    truncated data.
+    """
+    from PIL import Image as PILImage
+
+    lim = limits or FrameLimits()
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidInputError(
+            "帧数据必须是字节 / a frame must be bytes", details={"type": type(data).__name__}
+        )
+    size = len(data)
+    if size == 0:
+        raise InvalidInputError("帧图像为空 / the frame is empty (0 bytes)")
+    if size > lim.max_bytes:
+        raise InvalidInputError(
+            f"帧图像过大: {size} 字节, 上限 {lim.max_bytes} / frame too large: {size} bytes, "
+            f"limit {lim.max_bytes}",
+            details={"bytes": size, "limit": lim.max_bytes},
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            img = PILImage.open(io.BytesIO(bytes(data)), formats=list(_FORMATS))
+    except PILImage.DecompressionBombError as exc:  # far over any limit of ours
+        raise InvalidInputError(
+            f"帧图像尺寸超出上限 {lim.max_side} / frame dimensions exceed the limit of {lim.max_side} px",
+            details={"bytes": size, "limit": lim.max_side},
+        ) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InvalidInputError(
+            "无法识别的帧图像 (需要 JPEG、PNG 或 WebP) / not a readable JPEG, PNG or WebP image",
+            details={"bytes": size},
+        ) from exc
+    with img:
+        w, h = img.size
+        if w <= 0 or h <= 0 or w > lim.max_side or h > lim.max_side:
+            raise InvalidInputError(
+                f"帧图像尺寸 {w}×{h} 超出上限 {lim.max_side} / frame dimensions {w}×{h} exceed "
+                f"the limit of {lim.max_side} px",
+                details={"width": w, "height": h, "limit": lim.max_side},
+            )
+        try:
+            rgb = img.convert("RGB")  # decodes (the first frame of an animation)
+        except (OSError, ValueError, SyntaxError, MemoryError) as exc:
+            raise InvalidInputError(
+                f"帧图像数据损坏 / corrupt {_FORMATS.get(img.format or '', 'image')} data: {exc}",
+                details={"bytes": size},
+            ) from exc
+    out: Image = np.asarray(rgb, dtype=np.uint8)
+    return out
+
+
+# ------------------------------------------------------------------------------- the analyser
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    max_side: int = 640  # frames are analysed at most this large (longer side)
+    identity_max_distance: float = 0.6  # descriptor distance above this: not the customer
+    embed_interval_s: float = 3.0  # re-embed the main face at most this often ...
+    embed_jump: float = 0.5  # ... unless its box moved/resized by more than this (face widths)
+    # covered (a hand or finger over the lens, a black frame): dark AND almost no texture
+    covered_luma: float = 70.0  # mean luma 0..255
+    # mean |luma difference| between neighbouring grid cells; measured on the test photos: a scene
+    # ≥ 5, the same scene at 15–25 % light 1.4–4, a blurred dark hand (with sensor noise) ≤ 0.75
+    covered_texture: float = 1.0
+    dark_luma: float = 45.0  # mean luma below this (with texture): too dark
+    grid_width: int = 80  # brightness/texture are measured on a grid of block means this wide
+    alerts: AlertOptions = field(default_factory=AlertOptions)
+
+
+@dataclass(frozen=True)
+class FrameObservation:
+    t: float
+    width: int  # of the frame as received
+    height: int
+    face_count: int
+    box: tuple[int, int, int, int] | None  # the main (largest) face, in the received frame's pixels
+    pose: PoseSample | None  # of the main face: feed it to the liveness challenge
+    roll: float | None
+    brightness: float  # mean luma 0..255
+    texture: float  # mean absolute luma gradient (see LiveOptions.covered_texture)
+    covered: bool
+    dark: bool
+    identity_distance: float | None  # main face ↔ reference; None without either
+    identity_fresh: bool  # the distance was computed on this frame (not reused)
+    conditions: frozenset[AlertCode]  # what holds in this frame
+    alerts: tuple[AlertCode, ...]  # active alerts after debouncing, most important first
+    events: tuple[AlertEvent, ...]  # alerts raised / repeated / cleared by this frame
+    error: str | None = None  # the face engine failed on this frame (conditions from luma only)
+
+    def to_dict(self) -> dict[str, Any]:
+        pose = self.pose
+        return {
+            "t": round(self.t, 3),
+            "width": self.width,
+            "height": self.height,
+            "face_count": self.face_count,
+            "box": list(self.box) if self.box else None,
+            "pose": None
+            if pose is None
+            else {
+                "yaw": round(pose.yaw, 2),
+                "pitch": round(pose.pitch, 2),
+                "ear": None if pose.ear is None else round(pose.ear, 4),
+            },
+            "roll": None if self.roll is None else round(self.roll, 2),
+            "brightness": round(self.brightness, 1),
+            "texture": round(self.texture, 2),
+            "covered": self.covered,
+            "dark": self.dark,
+            "identity_distance": None if self.identity_distance is None else round(self.identity_distance, 4),
+            "identity_fresh": self.identity_fresh,
+            "conditions": sorted(str(c) for c in self.conditions),
+            "alerts": [str(a) for a in self.alerts],
+            "events": [e.to_dict() for e in self.events],
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Identity:
+    t: float
+    box: tuple[int, int, int, int]
+    distance: float
+
+
+def _as_rgb(image: Image | None) -> Image | None:
+    """RGB uint8 (H, W, 3) from what a caller may hand over; None for no/empty picture."""
+    if image is None:
+        return None
+    arr = np.asarray(image)
+    if arr.size == 0 or arr.ndim not in (2, 3):
+        return None
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    elif arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    elif arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    elif arr.shape[2] != 3:
+        return None
+    out: Image = np.ascontiguousarray(arr)
+    return out
+
+
+class LiveFrameAnalyzer:
+    """One per live session (it remembers the session's alerts and identity distances). Calls on
+    one instance are serialised by a lock; create one per session."""
+
+    def __init__(self, faces: FaceAnalyzer, options: LiveOptions | None = None) -> None:
+        self.faces = faces
+        self.options = options or LiveOptions()
+        self.debouncer = AlertDebouncer(self.options.alerts)
+        self._reference: npt.NDArray[np.float64] | None = None
+        self._identity: _Identity | None = None
+        self._lock = threading.Lock()
+
+    def set_reference(self, embedding: npt.ArrayLike | None) -> None:
+        """The verified customer's 128-D descriptor (None: no identity check)."""
+        with self._lock:
+            if embedding is None:
+                self._reference = None
+            else:
+                ref = np.asarray(embedding, dtype=np.float64).reshape(-1)
+                if ref.size == 0 or not np.all(np.isfinite(ref)):
+                    raise InvalidInputError("参考人脸特征无效 / invalid reference face descriptor")
+                self._reference = ref
+            self._identity = None
+
+    def analyze(self, image: Image | None, t: float) -> FrameObservation:
+        with self._lock:
+            return self._analyze(image, t)
+
+    # ---- internals
+
+    def _analyze(self, image: Image | None, t: float) -> FrameObservation:
+        o = self.options
+        rgb = _as_rgb(image)
+        if rgb is None:  # nothing to look at: the customer cannot be seen
+            self._identity = None
+            nothing = frozenset({AlertCode.NO_FACE})
+            events = tuple(self.debouncer.update(t, nothing))
+            return FrameObservation(
+                t=t,
+                width=0,
+                height=0,
+                face_count=0,
+                box=None,
+                pose=None,
+                roll=None,
+                brightness=0.0,
+                texture=0.0,
+                covered=False,
+                dark=False,
+                identity_distance=None,
+                identity_fresh=False,
+                conditions=nothing,
+                alerts=self.debouncer.active,
+                events=events,
+            )
+        height, width = rgb.shape[:2]
+        small, scale = self._downscaled(rgb)
+        brightness, texture = self._luma_stats(small)
+        covered = brightness < o.covered_luma and texture < o.covered_texture
+        dark = brightness < o.dark_luma and not covered
+        faces: list[Face] = []
+        error = None
+        if not covered:  # a covered lens shows no face: skip the detector
+            try:
+                faces = self.faces.detect(small)
+            except Exception as exc:  # the engine broke: say so, do not blame the customer
+                logger.warning("live face detection failed at %.2fs", t, exc_info=True)
+                error = f"人脸检测出错 / face detection failed: {exc}"
+        main = faces[0] if faces else None
+        pose = roll = None
+        distance, fresh = None, False
+        if main is None:
+            self._identity = None
+        else:
+            angles = head_pose(main, (small.shape[1], small.shape[0]))
+            if angles is not None:
+                pose = PoseSample(t, angles[0], angles[1], eye_aspect_ratio(main))
+                roll = angles[2]
+            if self._reference is not None:
+                distance, fresh, err = self._distance(small, main, t)
+                error = error or err
+        conditions: set[AlertCode] = set()
+        if covered:
+            conditions.add(AlertCode.COVERED)
+        elif dark:
+            conditions.add(AlertCode.DARK)
+        if error is None:
+            if not faces and not covered and not dark:
+                conditions.add(AlertCode.NO_FACE)
+            if len(faces) > 1:
+                conditions.add(AlertCode.MULTIPLE_FACES)
+            if distance is not None and distance > o.identity_max_distance:
+                conditions.add(AlertCode.NOT_CUSTOMER)
+        events = tuple(self.debouncer.update(t, conditions))
+        box = None
+        if main is not None:
+            box = (
+                min(width, max(0, round(main.box[0] / scale))),
+                min(height, max(0, round(main.box[1] / scale))),
+                min(width, max(0, round(main.box[2] / scale))),
+                min(height, max(0, round(main.box[3] / scale))),
+            )
+        return FrameObservation(
+            t=t,
+            width=width,
+            height=height,
+            face_count=len(faces),
+            box=box,
+            pose=pose,
+            roll=roll,
+            brightness=brightness,
+            texture=texture,
+            covered=covered,
+            dark=dark,
+            identity_distance=distance,
+            identity_fresh=fresh,
+            conditions=frozenset(conditions),
+            alerts=self.debouncer.active,
+            events=events,
+            error=error,
+        )
+
+    def _downscaled(self, rgb: Image) -> tuple[Image, float]:
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.options.max_side / max(h, w))
+        if scale >= 1.0:
+            return rgb, 1.0
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        cv2 = _cv2()
+        small: Image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        return small, scale
+
+    def _luma_stats(self, rgb: Image) -> tuple[float, float]:
+        """(mean luma, mean absolute difference between neighbouring cells) on a grid of block
+        means about ``grid_width`` wide: block means keep the sensor noise of a covered lens out
+        of the texture measure."""
+        h, w = rgb.shape[:2]
+        gw = max(1, min(w, self.options.grid_width))
+        gh = max(1, min(h, round(h * gw / w)))
+        small = rgb if (gw, gh) == (w, h) else _cv2().resize(rgb, (gw, gh), interpolation=_cv2().INTER_AREA)
+        grid = small.astype(np.float32) @ _LUMA
+        mean = float(grid.mean())
+        grads = []
+        if grid.shape[1] > 1:
+            grads.append(float(np.abs(np.diff(grid, axis=1)).mean()))
+        if grid.shape[0] > 1:
+            grads.append(float(np.abs(np.diff(grid, axis=0)).mean()))
+        return mean, (sum(grads) / len(grads) if grads else 0.0)
+
+    def _distance(self, img: Image, face: Face, t: float) -> tuple[float | None, bool, str | None]:
+        o = self.options
+        ref, last = self._reference, self._identity
+        assert ref is not None
+        if last is not None and t - last.t < o.embed_interval_s and not self._jumped(last.box, face.box):
+            return last.distance, False, None
+        try:
+            vec = np.asarray(self.faces.embed(img, face), dtype=np.float64).reshape(-1)
+        except Exception as exc:
+            logger.warning("live face embedding failed at %.2fs", t, exc_info=True)
+            return None, False, f"人脸特征提取出错 / face embedding failed: {exc}"
+        if vec.shape != ref.shape:
+            return None, False, f"人脸特征维度不符 / descriptor size {vec.size} ≠ reference {ref.size}"
+        distance = float(np.linalg.norm(vec - ref))
+        self._identity = _Identity(t, face.box, distance)
+        return distance, True, None
+
+    def _jumped(self, a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+        wa, wb = max(1, a[2] - a[0]), max(1, b[2] - b[0])
+        dx = (a[0] + a[2] - b[0] - b[2]) / 2
+        dy = (a[1] + a[3] - b[1] - b[3]) / 2
+        limit = self.options.embed_jump
+        return math.hypot(dx, dy) > limit * wa or abs(wb / wa - 1) > limit
