@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     task_link_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)  # customer entry links expire
+    # self-service sessions (docs/self-service.md)
+    session_tts_voice: Literal["female", "male"] = "female"  # the server's speech when the browser has none
+    session_tts_rate: int = Field(default=170, ge=80, le=400)  # words per minute
+    session_read_along_threshold: float = Field(default=0.8, ge=0.1, le=1.0)  # share of syllables read
+    session_sweep_seconds: float = Field(default=60.0, gt=0)  # how often dropped sessions are expired
+    archive_h265: bool = False  # also keep an H.265 archive copy of every self-service recording
     cookie_secure: bool = False  # set true behind HTTPS (required in production)
     session_ttl_minutes: int = 8 * 60
     session_idle_minutes: int = 30

@@ -27,6 +27,7 @@ from dualrec.api.routers import (
     questions,
     recordings,
     roles,
+    session,
     system,
     tasks,
     users,
@@ -40,7 +41,12 @@ __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 # uploads the body-size limit for JSON does not apply to (each route enforces its own limit)
-UPLOAD_PREFIXES = (f"{API_PREFIX}/uploads", f"{API_PREFIX}/recordings", f"{API_PREFIX}/question-banks/import")
+UPLOAD_PREFIXES = (
+    f"{API_PREFIX}/session/",
+    f"{API_PREFIX}/uploads",
+    f"{API_PREFIX}/recordings",
+    f"{API_PREFIX}/question-banks/import",
+)
 
 
 ROUTER_MODULES = (
@@ -120,6 +126,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         annotate_permissions(module.router)
         api.include_router(module.router)
     api.include_router(tasks.public)  # the customer's entry link: the signed token is the credential
+    api.include_router(session.router)  # the customer's self-service session: same credential
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from dualrec.bootstrap.sessions import SessionSweeper, session_options, wav_transcriber
 from dualrec.bootstrap.storage import build_blob_store
 from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
 from dualrec.core.auth_rules import LockoutPolicy
@@ -23,12 +25,17 @@ from dualrec.services.auth import AuthConfig, AuthService
 from dualrec.services.blind_index import BlindIndex
 from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
+from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
 from dualrec.services.secretbox import SecretBox
+from dualrec.services.session_recording import SessionAssembler, task_qc_finished
 from dualrec.services.tasks import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["Container", "build_container", "job_handlers", "migrate_database", "worker_job_handlers"]
+
+
+logger = logging.getLogger(__name__)
 
 
 class LazyEngines:
@@ -67,6 +74,8 @@ class Container:
     archive: ArchiveService
     jobs: JobQueue | None = None
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
+    sessions: LiveSessionService | None = None  # the customers' self-service sessions (H5)
+    sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -89,8 +98,12 @@ class Container:
             self._started = True
         if self.webhooks is not None:
             self.webhooks.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
 
     def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.webhooks is not None:
             self.webhooks.stop()
         if self.jobs is not None and self._started:
@@ -113,12 +126,34 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         checkpointer=PeriodicCheckpointer(
             container.uows, lambda: evidence_signer(settings), settings.evidence_checkpoint_every
         ),
+        after_finish=lambda recording_id: _after_qc(container, recording_id),
     )
     return {
         **builtin_job_handlers(),
         QC_JOB_KIND: runner,
         ARCHIVE_SYNC_JOB_KIND: archive_sync_handler(container.archive),
+        SESSION_ASSEMBLE_JOB: SessionAssembler(
+            container.uows,
+            container.blobs,
+            lambda: container.queue,
+            container.tasks,
+            settings.data_dir / "scratch",
+            archive_h265=settings.archive_h265,
+        ),
     }
+
+
+def _after_qc(container: Container, recording_id: str) -> None:
+    """A recording's QC finished: move its task (self-service), refresh its catalogue entry."""
+    # the report is stored: a failing follow-up is logged and must not fail (and re-run) the QC
+    for follow_up in (
+        lambda: task_qc_finished(container.uows, container.tasks, recording_id),
+        lambda: container.archive.sync_recording(recording_id),
+    ):
+        try:
+            follow_up()
+        except Exception:
+            logger.exception("follow-up of QC of recording %s failed", recording_id)
 
 
 def archive_sync_handler(archive: ArchiveService) -> JobHandler:
@@ -154,6 +189,7 @@ def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
     return {
         **builtin_job_handlers(),
         QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND),
+        SESSION_ASSEMBLE_JOB: LazyWorkerHandler(settings, SESSION_ASSEMBLE_JOB),
         ARCHIVE_SYNC_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_SYNC_JOB_KIND),
     }
 
@@ -197,6 +233,17 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         archive=ArchiveService(uows, blobs, box, BlindIndex(settings.secret_key.get_secret_value())),
     )
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
+    container.sessions = LiveSessionService(
+        uows,
+        container.blobs,
+        container.tasks,
+        lambda: container.queue,
+        options=session_options(
+            settings.session_tts_voice, settings.session_tts_rate, settings.session_read_along_threshold
+        ),
+        transcribe=wav_transcriber(lambda: container.engines()),
+    )
+    container.sweeper = SessionSweeper(container.sessions, settings.session_sweep_seconds)
     if with_jobs:
         from dualrec.bootstrap.jobs import build_job_queue
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dualrec.errors import EngineUnavailableError, MediaError
 
-__all__ = ["remux_to_mp4", "transcode_to_mp4"]
+__all__ = ["concat_mp4", "remux_to_mp4", "transcode_to_mp4"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,9 @@ def _ffmpeg() -> str:
     return found
 
 
-def _run(src: Path, dst: Path, args: list[str], timeout: float | None) -> Path:
+def _run(
+    src: Path, dst: Path, args: list[str], timeout: float | None, *, before_input: list[str] | None = None
+) -> Path:
     src, dst = Path(src), Path(dst)
     if not src.is_file():
         raise MediaError(f"媒体文件不存在: {src} / media file not found", details={"path": str(src)})
@@ -40,7 +42,20 @@ def _run(src: Path, dst: Path, args: list[str], timeout: float | None) -> Path:
         dir=dst.parent, prefix=f".{dst.stem}.", suffix=".mp4", delete=False
     ) as tmp:
         tmp_path = Path(tmp.name)
-    cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(src), *args, "-f", "mp4", str(tmp_path)]
+    cmd = [
+        _ffmpeg(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        *(before_input or []),
+        "-i",
+        str(src),
+        *args,
+        "-f",
+        "mp4",
+        str(tmp_path),
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0:
@@ -80,3 +95,24 @@ def transcode_to_mp4(
 def remux_to_mp4(src: Path, dst: Path, *, timeout: float | None = None) -> Path:
     """Copy the streams into an MP4 with the moov atom first (fails if MP4 cannot carry a codec)."""
     return _run(src, dst, ["-map", "0", "-c", "copy", "-movflags", "+faststart"], timeout)
+
+
+def concat_mp4(parts: list[Path], dst: Path, *, timeout: float | None = None) -> Path:
+    """Join MP4 files made by ``transcode_to_mp4`` with the same settings, one after another."""
+    if not parts:
+        raise MediaError("没有可拼接的片段 / nothing to join")
+    if len(parts) == 1:
+        return _run(parts[0], dst, ["-map", "0", "-c", "copy", "-movflags", "+faststart"], timeout)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    listing = dst.parent / f".{dst.stem}.concat.txt"
+    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in parts), encoding="utf-8")
+    try:
+        return _run(
+            listing,
+            dst,
+            ["-map", "0", "-c", "copy", "-movflags", "+faststart"],
+            timeout,
+            before_input=["-f", "concat", "-safe", "0"],
+        )
+    finally:
+        listing.unlink(missing_ok=True)

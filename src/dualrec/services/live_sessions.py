@@ -184,7 +184,7 @@ class LiveSessionService:
         with self.uows() as uow:
             s = uow.live_sessions.for_attempt(task.id, task.attempt_no, for_update=True)
             if s is None:
-                raise ConflictError("会话尚未开始 / the session has not started", details={"status": "none"})
+                raise ConflictError("会话尚未开始 / the session has not started", details={"session_status": "none"})
             now = _now()
             if (
                 s.open
@@ -196,7 +196,7 @@ class LiveSessionService:
                 raise ConflictError(
                     "会话已超时（中断超过 15 分钟），请联系业务人员重新发起 / the session expired "
                     "(away for more than 15 minutes); ask for a new link",
-                    details={"status": SessionStatus.EXPIRED},
+                    details={"session_status": SessionStatus.EXPIRED},
                 )
             if touch:
                 s = replace(s, last_seen_at=now)
@@ -246,7 +246,7 @@ class LiveSessionService:
                 if task.status not in (TaskStatus.CREATED, TaskStatus.IN_PROGRESS):
                     raise ConflictError(
                         f"任务状态为 {task.status}，无法开始录制 / the task is {task.status}",
-                        details={"status": task.status},
+                        details={"session_status": task.status},
                     )
                 s = LiveSession(
                     id=str(uuid.uuid4()),
@@ -272,7 +272,7 @@ class LiveSessionService:
     def consent(self, token: str, *, agree: bool, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.CONSENT:
-                raise ConflictError("已确认过 / consent was already given", details={"status": s.status})
+                raise ConflictError("已确认过 / consent was already given", details={"session_status": s.status})
             self._event(uow, s, EventKind.CONSENT, t, agree=agree)
             if not agree:
                 s = replace(
@@ -388,11 +388,11 @@ class LiveSessionService:
     def _current(self, flow: Flow, s: LiveSession, node_id: str) -> FlowNode:
         if s.status == SessionStatus.PAUSED:
             raise ConflictError(
-                "流程已暂停，请先确认继续 / the flow is paused; continue first", details={"status": s.status}
+                "流程已暂停，请先确认继续 / the flow is paused; continue first", details={"session_status": s.status}
             )
         if s.status != SessionStatus.RUNNING or s.flow_state.node_id is None:
             raise ConflictError(
-                f"会话状态为 {s.status} / the session is {s.status}", details={"status": s.status}
+                f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
             )
         if node_id != s.flow_state.node_id:
             raise ConflictError(
@@ -495,7 +495,7 @@ class LiveSessionService:
     def resume_paused(self, token: str, *, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.PAUSED:
-                raise ConflictError("流程未暂停 / the flow is not paused", details={"status": s.status})
+                raise ConflictError("流程未暂停 / the flow is not paused", details={"session_status": s.status})
             s = replace(s, status=SessionStatus.RUNNING)
             self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code="RESUMED")
             if s.flow_state.node_id:
@@ -509,7 +509,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"status": s.status}
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
                 )
             node_id = s.flow_state.node_id or ""
             self._event(uow, s, EventKind.ALERT, t, node_id, code="HELP", text=note[:300])
@@ -548,7 +548,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"status": s.status}
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
                 )
             identity = dict(s.identity)
             identity[key] = dict(value)
@@ -572,7 +572,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"status": s.status}
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
                 )
             identity = update(dict(s.identity))
             s = replace(s, identity=identity)
@@ -615,7 +615,7 @@ class LiveSessionService:
             if s.status in (SessionStatus.CONSENT, SessionStatus.EXPIRED) or s.recording_id is not None:
                 raise ConflictError(
                     f"会话状态为 {s.status}，不接收录像 / the session is {s.status}",
-                    details={"status": s.status},
+                    details={"session_status": s.status},
                 )
             if segment > s.segment:
                 raise ConflictError("分段不存在 / no such segment yet", details={"segment": s.segment})
@@ -651,7 +651,7 @@ class LiveSessionService:
         """
         with self._locked(token) as (uow, task, flow, s):
             if s.open:
-                raise ConflictError("流程尚未结束 / the flow has not finished", details={"status": s.status})
+                raise ConflictError("流程尚未结束 / the flow has not finished", details={"session_status": s.status})
             if s.recording_id is not None or s.identity.get("assembling"):
                 return self._view(uow, task, flow, s), {}
             merged = dict(s.final_seqs)

@@ -107,7 +107,9 @@ class QcJobRunner:
         scratch_dir: Path,
         render_pdf: bool = True,
         checkpointer: Callable[[], object] | None = None,
+        after_finish: Callable[[str], object] | None = None,
     ) -> None:
+        self._after_finish = after_finish  # told the recording id once its report is stored
         self._uows = uows
         self._blobs = blobs
         self._engines = engines
@@ -210,6 +212,8 @@ class QcJobRunner:
             uow.commit()
         if self._checkpointer is not None:  # a signed ledger checkpoint every N evidence events
             self._checkpointer()
+        if self._after_finish is not None:  # archive catalogue, the task of a self-service recording
+            self._after_finish(recording_id)
         ctx.report_progress(1.0)
         return {
             "recording_id": recording_id,

@@ -17,7 +17,7 @@ from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services import audit, evidence
-from dualrec.services.context import Actor
+from dualrec.services.context import SYSTEM, Actor
 from dualrec.services.scope import branch_in_scope
 from dualrec.storage.ports import BlobStore, Readable
 
@@ -32,6 +32,7 @@ __all__ = [
     "parse_inputs",
     "read_media",
     "submit_recording",
+    "submit_session_recording",
 ]
 
 QC_JOB_KIND = "qc.recording"
@@ -117,19 +118,84 @@ def submit_recording(
             "录像文件为空 / the recording is empty",
             details={"errors": [{"loc": ["file"], "msg": "empty file"}]},
         )
+    return _register(
+        uows,
+        blobs,
+        queue,
+        actor=actor,
+        branch_id=branch.id,
+        branch_path=branch.path,
+        ref_key=ref.key,
+        size=ref.size,
+        sha256=ref.sha256,
+        filename=filename,
+        content_type=content_type,
+        inputs=inputs,
+        photo_key=photo_key,
+    )
+
+
+def submit_session_recording(
+    uows: UnitOfWorkFactory,
+    blobs: BlobStore,
+    queue: JobQueue,
+    *,
+    branch_id: int,
+    branch_path: str,
+    data: Readable,
+    inputs: QcInputs,
+    id_photo_key: str | None,
+) -> Recording:
+    """The recording a self-service session assembled (already validated), queued for QC."""
+    ref = blobs.put(data, content_type="video/mp4")
+    return _register(
+        uows,
+        blobs,
+        queue,
+        actor=SYSTEM,
+        branch_id=branch_id,
+        branch_path=branch_path,
+        ref_key=ref.key,
+        size=ref.size,
+        sha256=ref.sha256,
+        filename="session.mp4",
+        content_type="video/mp4",
+        inputs=inputs,
+        photo_key=id_photo_key,
+        created_by="self-service",
+    )
+
+
+def _register(
+    uows: UnitOfWorkFactory,
+    blobs: BlobStore,
+    queue: JobQueue,
+    *,
+    actor: Actor,
+    branch_id: int,
+    branch_path: str,
+    ref_key: str,
+    size: int,
+    sha256: str,
+    filename: str,
+    content_type: str,
+    inputs: QcInputs,
+    photo_key: str | None,
+    created_by: str | None = None,
+) -> Recording:
     now = datetime.now(UTC)
     running_no = str(inputs.task.get("running_no") or "")[:64]
     rec = Recording(
         id=str(uuid.uuid4()),
-        branch_id=branch.id,
-        branch_path=branch.path,
-        created_by=actor.name,
+        branch_id=branch_id,
+        branch_path=branch_path,
+        created_by=created_by or actor.name,
         running_no=running_no,
         filename=filename[:255] or "recording",
         content_type=content_type[:100],
-        size=ref.size,
-        sha256=ref.sha256,
-        blob_key=ref.key,
+        size=size,
+        sha256=sha256,
+        blob_key=ref_key,
         status="queued",
         created_at=now,
         updated_at=now,
@@ -148,7 +214,7 @@ def submit_recording(
             action=AuditAction.RECORDING_UPLOADED,
             target_type="recording",
             target_id=rec.id,
-            details={"sha256": ref.sha256, "size": ref.size, "running_no": running_no},
+            details={"sha256": sha256, "size": size, "running_no": running_no},
         )
         _record_upload_evidence(uow, blobs, rec, photo_key)
         uow.commit()
@@ -206,6 +272,15 @@ def get_recording(uows: UnitOfWorkFactory, *, actor: Actor, recording_id: str) -
     return rec
 
 
+def _not_deleted(rec: Recording) -> None:
+    """The files of a recording deleted through the archive's approval chain are gone (the catalogue
+    entry and the ledger tombstone remain)."""
+    if rec.status == "deleted":
+        raise NotFoundError(
+            "录像已按审批删除 / the recording was deleted after approval", details={"status": rec.status}
+        )
+
+
 def list_recordings(
     uows: UnitOfWorkFactory,
     *,
@@ -233,6 +308,7 @@ def open_artifact(
 ) -> tuple[bytes, str]:
     """A report (``report``, ``patent``, ``pdf``) or an evidence image (``evidence/<name>``)."""
     rec = get_recording(uows, actor=actor, recording_id=recording_id)
+    _not_deleted(rec)
     artifacts = rec.artifacts or {}
     if name.startswith("evidence/"):
         key = (artifacts.get("evidence") or {}).get(name.removeprefix("evidence/"))
@@ -265,6 +341,7 @@ def read_media(
 ) -> MediaSlice:
     """Bytes of the recording for playback; honours a single HTTP ``Range: bytes=a-b`` (inclusive)."""
     rec = get_recording(uows, actor=actor, recording_id=recording_id)
+    _not_deleted(rec)
     total = rec.size
     start, end = 0, min(total, MAX_RANGE_BYTES)
     if range_header:

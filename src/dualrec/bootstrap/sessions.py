@@ -1,0 +1,101 @@
+"""Wiring of the self-service sessions: the service, the server's ASR for spoken answers, the
+assembler job and a sweeper thread that expires sessions whose customer did not come back."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+from dualrec.errors import InvalidInputError
+from dualrec.pipeline.qc import QcEngines
+from dualrec.services.live_sessions import LiveSessionService, SessionOptions
+
+__all__ = ["SessionSweeper", "decode_wav", "wav_transcriber"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ANSWER_SECONDS = 60.0
+
+
+def decode_wav(data: bytes) -> tuple[object, int]:
+    """16-bit PCM WAV (any rate, mono or stereo) → float32 mono samples at 16 kHz."""
+    import numpy as np
+
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            if w.getsampwidth() != 2:
+                raise InvalidInputError("音频须为 16 位 PCM WAV / audio must be 16-bit PCM WAV")
+            rate, channels, frames = w.getframerate(), w.getnchannels(), w.getnframes()
+            if not 8000 <= rate <= 48000 or channels not in (1, 2):
+                raise InvalidInputError("不支持的音频格式 / unsupported audio format")
+            if frames / rate > MAX_ANSWER_SECONDS:
+                raise InvalidInputError(f"回答音频超过 {MAX_ANSWER_SECONDS:.0f} 秒 / answer audio too long")
+            pcm = np.frombuffer(w.readframes(frames), dtype="<i2").astype(np.float32) / 32768.0
+    except (wave.Error, EOFError) as exc:
+        raise InvalidInputError("不是有效的 WAV 音频 / not a valid WAV file") from exc
+    if channels == 2:
+        pcm = pcm.reshape(-1, 2).mean(axis=1)
+    if rate != 16000 and pcm.size:
+        n = round(pcm.size * 16000 / rate)
+        pcm = np.interp(np.linspace(0, pcm.size - 1, n), np.arange(pcm.size), pcm).astype(np.float32)
+    return pcm, 16000
+
+
+def wav_transcriber(engines: Callable[[], QcEngines]) -> Callable[[bytes], str]:
+    def transcribe(data: bytes) -> str:
+        samples, rate = decode_wav(data)
+        asr = engines().asr
+        if asr is None:
+            raise InvalidInputError("服务器未启用语音识别 / speech recognition is unavailable on this server")
+        if getattr(samples, "size", 0) < rate // 4:
+            return ""
+        segments = asr.transcribe(samples, sample_rate=rate, language="zh")  # type: ignore[arg-type]
+        return "".join(s.text for s in segments).strip()
+
+    return transcribe
+
+
+class SessionSweeper:
+    """A daemon thread calling ``LiveSessionService.sweep`` every ``period`` seconds."""
+
+    def __init__(self, service: LiveSessionService, period: float = 60.0) -> None:
+        self._service = service
+        self._period = period
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="dualrec-session-sweeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            try:
+                expired = self._service.sweep()
+                if expired:
+                    logger.info("expired %d self-service sessions", expired)
+            except Exception:  # the thread must survive a database hiccup
+                logger.exception("session sweep failed")
+
+
+def session_options(voice: str, rate: int, read_along: float) -> SessionOptions:
+    return SessionOptions(
+        tts_voice="male" if voice == "male" else "female", tts_rate=rate, read_along_threshold=read_along
+    )
+
+
+def scratch_dir(data_dir: Path) -> Path:
+    return data_dir / "scratch"
