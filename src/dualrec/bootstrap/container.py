@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
-
 from dualrec.bootstrap.sessions import SessionSweeper, session_options, wav_transcriber
 from dualrec.bootstrap.storage import build_blob_store
 from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
@@ -23,14 +21,15 @@ from dualrec.pipeline.qc import QcEngines
 from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
 from dualrec.services.auth import AuthConfig, AuthService
 from dualrec.services.blind_index import BlindIndex
+from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
 from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
-from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
 from dualrec.services.secretbox import SecretBox
 from dualrec.services.session_recording import SessionAssembler, task_qc_finished
 from dualrec.services.tasks import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
+from sqlalchemy import Engine, text
 
 __all__ = ["Container", "build_container", "job_handlers", "migrate_database", "worker_job_handlers"]
 

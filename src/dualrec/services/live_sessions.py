@@ -184,7 +184,9 @@ class LiveSessionService:
         with self.uows() as uow:
             s = uow.live_sessions.for_attempt(task.id, task.attempt_no, for_update=True)
             if s is None:
-                raise ConflictError("会话尚未开始 / the session has not started", details={"session_status": "none"})
+                raise ConflictError(
+                    "会话尚未开始 / the session has not started", details={"session_status": "none"}
+                )
             now = _now()
             if (
                 s.open
@@ -272,7 +274,9 @@ class LiveSessionService:
     def consent(self, token: str, *, agree: bool, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.CONSENT:
-                raise ConflictError("已确认过 / consent was already given", details={"session_status": s.status})
+                raise ConflictError(
+                    "已确认过 / consent was already given", details={"session_status": s.status}
+                )
             self._event(uow, s, EventKind.CONSENT, t, agree=agree)
             if not agree:
                 s = replace(
@@ -388,7 +392,8 @@ class LiveSessionService:
     def _current(self, flow: Flow, s: LiveSession, node_id: str) -> FlowNode:
         if s.status == SessionStatus.PAUSED:
             raise ConflictError(
-                "流程已暂停，请先确认继续 / the flow is paused; continue first", details={"session_status": s.status}
+                "流程已暂停，请先确认继续 / the flow is paused; continue first",
+                details={"session_status": s.status},
             )
         if s.status != SessionStatus.RUNNING or s.flow_state.node_id is None:
             raise ConflictError(
@@ -495,7 +500,9 @@ class LiveSessionService:
     def resume_paused(self, token: str, *, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.PAUSED:
-                raise ConflictError("流程未暂停 / the flow is not paused", details={"session_status": s.status})
+                raise ConflictError(
+                    "流程未暂停 / the flow is not paused", details={"session_status": s.status}
+                )
             s = replace(s, status=SessionStatus.RUNNING)
             self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code="RESUMED")
             if s.flow_state.node_id:
@@ -651,7 +658,9 @@ class LiveSessionService:
         """
         with self._locked(token) as (uow, task, flow, s):
             if s.open:
-                raise ConflictError("流程尚未结束 / the flow has not finished", details={"session_status": s.status})
+                raise ConflictError(
+                    "流程尚未结束 / the flow has not finished", details={"session_status": s.status}
+                )
             if s.recording_id is not None or s.identity.get("assembling"):
                 return self._view(uow, task, flow, s), {}
             merged = dict(s.final_seqs)
