@@ -250,6 +250,24 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("POST", "/api/v1/tasks/{task_id}/cancel"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/cancel", {}),
     ("POST", "/api/v1/tasks/{task_id}/link"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/link", None),
+    ("POST", "/api/v1/agent-uploads"): lambda i: ("/api/v1/agent-uploads", {"manifest": {}}),
+    ("PUT", "/api/v1/agent-uploads/{upload_id}/content"): lambda i: (
+        f"/api/v1/agent-uploads/{NO_SUCH_RECORDING}/content",
+        None,
+    ),
+    ("GET", "/api/v1/agent-uploads"): lambda i: ("/api/v1/agent-uploads", None),
+    ("GET", "/api/v1/agent-uploads/{upload_id}"): lambda i: (
+        f"/api/v1/agent-uploads/{NO_SUCH_RECORDING}",
+        None,
+    ),
+    ("GET", "/api/v1/agent-uploads/{upload_id}/report"): lambda i: (
+        f"/api/v1/agent-uploads/{NO_SUCH_RECORDING}/report",
+        None,
+    ),
+    ("GET", "/api/v1/agent-uploads/{upload_id}/report/patent"): lambda i: (
+        f"/api/v1/agent-uploads/{NO_SUCH_RECORDING}/report/patent",
+        None,
+    ),
     **ARCHIVE_CASES,
 }
 

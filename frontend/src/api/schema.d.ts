@@ -4,6 +4,92 @@
  */
 
 export interface paths {
+    "/api/v1/agent-uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 设备上传列表 / list package uploads */
+        get: operations["list_uploads_api_v1_agent_uploads_get"];
+        put?: never;
+        /** 开始或续传上传包 / open (or resume) a package upload */
+        post: operations["open_upload_api_v1_agent_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-uploads/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 上传状态 / upload status */
+        get: operations["get_upload_api_v1_agent_uploads__upload_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-uploads/{upload_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 发送数据块 / send the next chunk (at Upload-Offset) */
+        put: operations["put_chunk_api_v1_agent_uploads__upload_id__content_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-uploads/{upload_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 设备端质检报告 / the agent's native QC report */
+        get: operations["get_agent_report_api_v1_agent_uploads__upload_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-uploads/{upload_id}/report/patent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 设备端质检报告 (专利格式) / the agent's SPEC §5 check_data */
+        get: operations["get_agent_patent_report_api_v1_agent_uploads__upload_id__report_patent_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -998,6 +1084,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 会话状态 / the session (created on first visit) */
+        get: operations["get_session_api_v1_session__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/chunks/{segment}/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 上传录像分片（确认其 SHA-256）/ upload a recording chunk */
+        put: operations["put_chunk_api_v1_session__token__chunks__segment___seq__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新连接：新的录像分段 / (re)connect */
+        post: operations["connect_api_v1_session__token__connect_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 同意录音录像 / consent */
+        post: operations["consent_api_v1_session__token__consent_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 结束：校验分片并生成录像 / finish the recording */
+        post: operations["finish_api_v1_session__token__finish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/help": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 请求人工协助 / ask for a person */
+        post: operations["ask_help_api_v1_session__token__help_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/nodes/{node_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 节点结果（点选回答等）/ node outcome */
+        post: operations["outcome_api_v1_session__token__nodes__node_id__outcome_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/nodes/{node_id}/speech": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 语音回答（16 位 PCM WAV）/ spoken answer (16-bit PCM WAV) */
+        post: operations["speech_api_v1_session__token__nodes__node_id__speech_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/prompts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 已播放/显示的话术 / a text played or shown */
+        post: operations["prompt_api_v1_session__token__prompts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 暂停后继续 / continue after a pause */
+        post: operations["resume_api_v1_session__token__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -1265,6 +1521,44 @@ export interface components {
              * Format: date-time
              */
             recorded_at: string;
+            /** Task Id */
+            task_id: string | null;
+        };
+        /** AgentUploadOut */
+        AgentUploadOut: {
+            /** Agent Risk Score */
+            agent_risk_score: number | null;
+            /** Agent Verdict */
+            agent_verdict: string | null;
+            /** Business Type */
+            business_type: string;
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Links */
+            links: {
+                [key: string]: string;
+            };
+            /** Package Id */
+            package_id: string;
+            /** Received */
+            received: number;
+            /** Recording Id */
+            recording_id: string | null;
+            /** Running No */
+            running_no: string;
+            /** Size */
+            size: number;
+            /** Status */
+            status: string;
             /** Task Id */
             task_id: string | null;
         };
@@ -1615,6 +1909,30 @@ export interface components {
             /** Secrecy Level */
             secrecy_level?: string | null;
         };
+        /** ChunkAckOut */
+        ChunkAckOut: {
+            /** Duplicate */
+            duplicate: boolean;
+            /** Segment */
+            segment: number;
+            /** Seq */
+            seq: number;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+        };
+        /** ConsentIn */
+        ConsentIn: {
+            /** Agree */
+            agree: boolean;
+            /**
+             * T
+             * @description 页面录像时钟（秒）/ the page's recording clock
+             * @default 0
+             */
+            t: number;
+        };
         /** DecisionIn */
         DecisionIn: {
             /**
@@ -1769,6 +2087,30 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** FinishIn */
+        FinishIn: {
+            /**
+             * Final Seqs
+             * @description 分段号 → 最后一个分片号 / segment → its last chunk number
+             */
+            final_seqs?: {
+                [key: string]: number;
+            };
+            /**
+             * T
+             * @description 页面录像时钟（秒）/ the page's recording clock
+             * @default 0
+             */
+            t: number;
+        };
+        /** FinishOut */
+        FinishOut: {
+            /** Missing */
+            missing: {
+                [key: string]: number[];
+            };
+            session: components["schemas"]["SessionOut"];
+        };
         /** FlowChangeOut */
         FlowChangeOut: {
             /** After */
@@ -1920,6 +2262,20 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HelpIn */
+        HelpIn: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * T
+             * @description 页面录像时钟（秒）/ the page's recording clock
+             * @default 0
+             */
+            t: number;
+        };
         /** ImportResultOut */
         ImportResultOut: {
             /** Banks Created */
@@ -2043,6 +2399,41 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** OutcomeIn */
+        OutcomeIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "answer" | "no_answer" | "passed" | "failed";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * T
+             * @description 页面录像时钟（秒）/ the page's recording clock
+             * @default 0
+             */
+            t: number;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        };
+        /** Page[AgentUploadOut] */
+        Page_AgentUploadOut_: {
+            /** Items */
+            items: components["schemas"]["AgentUploadOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
             /** Items */
@@ -2126,6 +2517,19 @@ export interface components {
             name_en: string;
             /** Name Zh */
             name_zh: string;
+        };
+        /** PromptIn */
+        PromptIn: {
+            /** Node Id */
+            node_id: string;
+            /**
+             * T
+             * @description 页面录像时钟（秒）/ the page's recording clock
+             * @default 0
+             */
+            t: number;
+            /** Text */
+            text: string;
         };
         /** QuestionCreate */
         QuestionCreate: {
@@ -2443,6 +2847,75 @@ export interface components {
             /** Words */
             words: string[];
         };
+        /** SessionNodeOut */
+        SessionNodeOut: {
+            /** Answers */
+            answers: string[];
+            /** Id */
+            id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Retries */
+            retries: number;
+            /** Script */
+            script: string;
+            /** Subtitle */
+            subtitle: string;
+            /** Timeout Seconds */
+            timeout_seconds: number;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        };
+        /** SessionOut */
+        SessionOut: {
+            /** Ask */
+            ask: number;
+            /** Customer */
+            customer: {
+                [key: string]: string;
+            };
+            /** Documents */
+            documents: {
+                [key: string]: unknown;
+            }[];
+            /** Identity */
+            identity: {
+                [key: string]: unknown;
+            };
+            node: components["schemas"]["SessionNodeOut"] | null;
+            /** Nodes */
+            nodes: {
+                [key: string]: string;
+            }[];
+            /** Pages Read */
+            pages_read: {
+                [key: string]: number[];
+            };
+            /** Reason */
+            reason: string;
+            /** Received */
+            received: {
+                [key: string]: number[];
+            };
+            /** Recording Id */
+            recording_id: string | null;
+            /** Resumed */
+            resumed: boolean;
+            /** Segment */
+            segment: number;
+            /** Session Id */
+            session_id: string;
+            /** Status */
+            status: string;
+            /** Tts Rate */
+            tts_rate: number;
+            /** Tts Voice */
+            tts_voice: string;
+        };
         /** ShortfallOut */
         ShortfallOut: {
             /** Eligible */
@@ -2451,6 +2924,14 @@ export interface components {
             needed: number;
             /** Risk Level */
             risk_level: string;
+        };
+        /** SpeechOut */
+        SpeechOut: {
+            /** Sensitive Words */
+            sensitive_words: string[];
+            session: components["schemas"]["SessionOut"];
+            /** Transcript */
+            transcript: string;
         };
         /** StepDecisionOut */
         StepDecisionOut: {
@@ -2797,6 +3278,13 @@ export interface components {
             /** Word */
             word: string;
         };
+        /** UploadOpen */
+        UploadOpen: {
+            /** Manifest */
+            manifest: {
+                [key: string]: unknown;
+            };
+        };
         /** UserCreate */
         UserCreate: {
             /** Branch Id */
@@ -2982,6 +3470,203 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_uploads_api_v1_agent_uploads_get: {
+        parameters: {
+            query?: {
+                running_no?: string | null;
+                status?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AgentUploadOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    open_upload_api_v1_agent_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadOpen"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_upload_api_v1_agent_uploads__upload_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_chunk_api_v1_agent_uploads__upload_id__content_put: {
+        parameters: {
+            query?: never;
+            header: {
+                "Upload-Offset": number;
+            };
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_agent_report_api_v1_agent_uploads__upload_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_agent_patent_report_api_v1_agent_uploads__upload_id__report_patent_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_keys_api_v1_api_keys_get: {
         parameters: {
             query?: never;
@@ -5397,6 +6082,346 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SensitiveWords"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_session_api_v1_session__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_chunk_api_v1_session__token__chunks__segment___seq__put: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-chunk-sha256": string;
+            };
+            path: {
+                token: string;
+                segment: number;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkAckOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    connect_api_v1_session__token__connect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consent_api_v1_session__token__consent_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    finish_api_v1_session__token__finish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinishIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinishOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ask_help_api_v1_session__token__help_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HelpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    outcome_api_v1_session__token__nodes__node_id__outcome_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    speech_api_v1_session__token__nodes__node_id__speech_post: {
+        parameters: {
+            query?: {
+                t?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeechOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    prompt_api_v1_session__token__prompts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromptIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_api_v1_session__token__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HelpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
                 };
             };
             /** @description Validation Error */

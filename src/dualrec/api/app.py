@@ -16,6 +16,7 @@ from dualrec.api.deps import RequirePermission
 from dualrec.api.middleware import Metrics, RequestContextMiddleware
 from dualrec.api.problems import install_problem_handlers
 from dualrec.api.routers import (
+    agent_uploads,
     apikeys,
     archive,
     archive_admin,
@@ -46,6 +47,7 @@ UPLOAD_PREFIXES = (
     f"{API_PREFIX}/uploads",
     f"{API_PREFIX}/recordings",
     f"{API_PREFIX}/question-banks/import",
+    f"{API_PREFIX}/agent-uploads",
 )
 
 
@@ -65,6 +67,7 @@ ROUTER_MODULES = (
     questions,
     archive,
     archive_admin,
+    agent_uploads,
 )
 
 

@@ -52,6 +52,8 @@ class AuditAction:
     TASK_CANCELLED = "task.cancelled"
     TASK_LINK_ISSUED = "task.link_issued"
     WEBHOOK_RESENT = "webhook.resent"
+    AGENT_UPLOAD_COMPLETED = "agent_upload.completed"
+    AGENT_UPLOAD_REJECTED = "agent_upload.rejected"
     ARCHIVE_UPDATED = "archive.updated"
     ARCHIVE_EXPORTED = "archive.exported"
     ARCHIVE_LEGAL_HOLD_SET = "archive.legal_hold_set"

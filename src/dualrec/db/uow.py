@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dualrec.db.repositories.agent_uploads import AgentUploadRepository
 from dualrec.db.repositories.apikeys import ApiKeyRepository
 from dualrec.db.repositories.approvals import DeletionRequestRepository
 from dualrec.db.repositories.archive import ArchiveRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.sensitive_words = SensitiveWordRepository(session)
         self.tasks = TaskRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.agent_uploads = AgentUploadRepository(session)
         self.archive = ArchiveRepository(session)
         self.deletion_requests = DeletionRequestRepository(session)
         self.live_sessions = LiveSessionRepository(session)
