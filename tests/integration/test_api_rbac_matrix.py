@@ -169,6 +169,31 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         f"/api/v1/recordings/{NO_SUCH_RECORDING}/evidence/frame.jpg",
         None,
     ),
+    ("GET", "/api/v1/recordings/{recording_id}/litigation.pdf"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/litigation.pdf",
+        None,
+    ),
+    ("GET", "/api/v1/recordings/{recording_id}/evidence-package.zip"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/evidence-package.zip",
+        None,
+    ),
+    ("POST", "/api/v1/recordings/{recording_id}/archive-push"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/archive-push",
+        None,
+    ),
+    ("GET", "/api/v1/archive-pushes/{job_id}"): lambda i: (
+        f"/api/v1/archive-pushes/{NO_SUCH_RECORDING}",
+        None,
+    ),
+    ("GET", "/api/v1/litigation/settings"): lambda i: ("/api/v1/litigation/settings", None),
+    ("GET", "/api/v1/litigation/certificate.pem"): lambda i: ("/api/v1/litigation/certificate.pem", None),
+    **{
+        ("GET", f"/api/v1/audit-exports/{log}{ext}"): (lambda url: lambda i: (url, None))(
+            f"/api/v1/audit-exports/{log}{ext}"
+        )
+        for log in ("operations", "litigation")
+        for ext in ("", ".csv", ".pdf")
+    },
     ("GET", "/api/v1/question-banks"): lambda i: ("/api/v1/question-banks", None),
     ("POST", "/api/v1/question-banks"): lambda i: (
         "/api/v1/question-banks",

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine, text
+
+from dualrec.bootstrap.litigation import archive_pusher
 from dualrec.bootstrap.sessions import SessionSweeper, session_options, wav_transcriber
 from dualrec.bootstrap.storage import build_blob_store
 from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
@@ -19,6 +22,7 @@ from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.jobs.ports import JobContext, JobHandler, JobQueue
 from dualrec.pipeline.qc import QcEngines
 from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
+from dualrec.services.archive_push import ARCHIVE_PUSH_JOB_KIND
 from dualrec.services.auth import AuthConfig, AuthService
 from dualrec.services.blind_index import BlindIndex
 from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
@@ -29,7 +33,6 @@ from dualrec.services.session_recording import SessionAssembler, task_qc_finishe
 from dualrec.services.tasks import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
-from sqlalchemy import Engine, text
 
 __all__ = ["Container", "build_container", "job_handlers", "migrate_database", "worker_job_handlers"]
 
@@ -130,6 +133,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
     return {
         **builtin_job_handlers(),
         QC_JOB_KIND: runner,
+        ARCHIVE_PUSH_JOB_KIND: archive_pusher(settings, container.uows, container.blobs),
         ARCHIVE_SYNC_JOB_KIND: archive_sync_handler(container.archive),
         SESSION_ASSEMBLE_JOB: SessionAssembler(
             container.uows,
@@ -188,6 +192,7 @@ def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
     return {
         **builtin_job_handlers(),
         QC_JOB_KIND: LazyWorkerHandler(settings, QC_JOB_KIND),
+        ARCHIVE_PUSH_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_PUSH_JOB_KIND),
         SESSION_ASSEMBLE_JOB: LazyWorkerHandler(settings, SESSION_ASSEMBLE_JOB),
         ARCHIVE_SYNC_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_SYNC_JOB_KIND),
     }

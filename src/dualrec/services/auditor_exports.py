@@ -217,6 +217,7 @@ def export_pdf(
 ) -> tuple[bytes, int]:
     """The log as an A4 landscape PDF (CJK), signed when a signer is given; returns (pdf, row count)."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     from dualrec.services.qc_pdf import CJK_FONT
 
@@ -251,9 +252,8 @@ def export_pdf(
     pdf.ln(2)
     pdf.set_font("cjk", size=7)
     widths = (12, 34, 24, 30, 46, 18, 12, 24, 67)
-    with pdf.table(
-        col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True
-    ) as table:
+    heading = FontFace(emphasis="", fill_color=(235, 240, 248))
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, headings_style=heading) as table:
         table.row(["序号", "时间", "操作人", "操作", "对象", "业务类型", "结果", "IP", "摘要"])
         for row in rows[:PDF_MAX_ROWS]:
             table.row(

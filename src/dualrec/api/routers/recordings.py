@@ -13,6 +13,7 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, Page
 from dualrec.core.rbac import Permission as P
 from dualrec.core.recordings import Recording
+from dualrec.errors import PermissionDeniedError
 from dualrec.services import recordings as svc
 from dualrec.services.context import Actor
 
@@ -203,4 +204,9 @@ def get_evidence(
     actor: Annotated[Actor, perm(P.QC_READ)],
     container: ContainerDep,
 ) -> Response:
+    if name.startswith("idcard_") and not (actor.principal and actor.principal.can(P.SENSITIVE_UNMASK)):
+        raise PermissionDeniedError(  # the frame shows the whole ID card: personal data (JR/T 0171)
+            "证件图像需要查看完整敏感信息权限 / the ID card image requires sensitive:unmask",
+            details={"permission": P.SENSITIVE_UNMASK.value},
+        )
     return _artifact(container, actor, recording_id, f"evidence/{name}")
