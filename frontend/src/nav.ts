@@ -37,6 +37,7 @@ export const NAV: NavSection[] = [
       { key: "roles", to: "/admin/roles", permission: "roles:read" },
       { key: "branches", to: "/admin/branches", permission: "branches:read" },
       { key: "audit", to: "/admin/audit", permission: "audit:read" },
+      { key: "auditExports", to: "/admin/audit-exports", permission: "audit:read" },
       { key: "apiKeys", to: "/admin/api-keys", permission: "apikeys:manage" },
       { key: "webhooks", to: "/admin/webhooks", permission: "apikeys:manage" },
     ],

@@ -109,6 +109,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "audit:read", titleKey: "nav.audit" },
       },
       {
+        path: "admin/audit-exports",
+        name: "audit-exports",
+        component: () => import("@/features/playback/AuditExportsPage.vue"),
+        meta: { permission: "audit:read", titleKey: "nav.auditExports" },
+      },
+      {
         path: "admin/api-keys",
         name: "api-keys",
         component: () => import("@/features/admin/ApiKeysPage.vue"),

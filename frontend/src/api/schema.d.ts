@@ -125,6 +125,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/archive-pushes/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 推送状态 / state of a push */
+        get: operations["get_push_api_v1_archive_pushes__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/archive/approval-chain": {
         parameters: {
             query?: never;
@@ -417,6 +434,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-exports/litigation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 诉讼日志 / litigation log（预览） */
+        get: operations["preview_api_v1_audit_exports_litigation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-exports/litigation.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出诉讼日志 / litigation log CSV */
+        get: operations["litigation_csv_api_v1_audit_exports_litigation_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-exports/litigation.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出诉讼日志 / litigation log PDF（已签名） */
+        get: operations["litigation_pdf_api_v1_audit_exports_litigation_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-exports/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 操作日志 / operation log（预览） */
+        get: operations["preview_api_v1_audit_exports_operations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-exports/operations.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出操作日志 / operation log CSV */
+        get: operations["operations_csv_api_v1_audit_exports_operations_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-exports/operations.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出操作日志 / operation log PDF（已签名） */
+        get: operations["operations_pdf_api_v1_audit_exports_operations_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -659,6 +778,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/litigation/certificate.pem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 签名证书 (PEM) / the certificate that signs litigation reports */
+        get: operations["get_certificate_api_v1_litigation_certificate_pem_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/litigation/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 诉讼报告签名证书与推送设置 / the report-signing certificate and the archive push */
+        get: operations["get_litigation_settings_api_v1_litigation_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/node-types": {
         parameters: {
             query?: never;
@@ -890,6 +1043,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{recording_id}/archive-push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 推送存证包到档案系统 / push the evidence package to the archive system */
+        post: operations["push_to_archive_api_v1_recordings__recording_id__archive_push_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{recording_id}/evidence-package.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 存证包下载（供授权系统）/ the evidence package, for authorised systems */
+        get: operations["download_package_api_v1_recordings__recording_id__evidence_package_zip_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings/{recording_id}/evidence/{name}": {
         parameters: {
             query?: never;
@@ -899,6 +1086,23 @@ export interface paths {
         };
         /** 证据帧 / evidence frame */
         get: operations["get_evidence_api_v1_recordings__recording_id__evidence__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{recording_id}/litigation.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 诉讼报告（已签名 PDF）/ the signed litigation report */
+        get: operations["get_litigation_pdf_api_v1_recordings__recording_id__litigation_pdf_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2354,6 +2558,50 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** LitigationSettingsOut */
+        LitigationSettingsOut: {
+            /** Archive Push */
+            archive_push: boolean;
+            /**
+             * Certificate Not After
+             * Format: date-time
+             */
+            certificate_not_after: string;
+            /** Certificate Sha256 */
+            certificate_sha256: string;
+            /** Certificate Subject */
+            certificate_subject: string;
+            /** Demo Certificate */
+            demo_certificate: boolean;
+            /** Time Stamping */
+            time_stamping: boolean;
+        };
+        /** LogRowOut */
+        LogRowOut: {
+            /** Action */
+            action: string;
+            /** Action Zh */
+            action_zh: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Business Type */
+            business_type: string;
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string;
+            /** Operator */
+            operator: string;
+            /** Outcome */
+            outcome: string;
+            /** Summary */
+            summary: string;
+            /** Target */
+            target: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -2456,6 +2704,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[LogRowOut] */
+        Page_LogRowOut_: {
+            /** Items */
+            items: components["schemas"]["LogRowOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[RecordingOut] */
         Page_RecordingOut_: {
             /** Items */
@@ -2530,6 +2789,32 @@ export interface components {
             t: number;
             /** Text */
             text: string;
+        };
+        /** PushOut */
+        PushOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Job Id */
+            job_id: string;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Recording Id */
+            recording_id: string;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
         };
         /** QuestionCreate */
         QuestionCreate: {
@@ -3749,6 +4034,37 @@ export interface operations {
             };
         };
     };
+    get_push_api_v1_archive_pushes__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_chain_api_v1_archive_approval_chain_get: {
         parameters: {
             query?: never;
@@ -4421,6 +4737,234 @@ export interface operations {
             };
         };
     };
+    preview_api_v1_audit_exports_litigation_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LogRowOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    litigation_csv_api_v1_audit_exports_litigation_csv_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    litigation_pdf_api_v1_audit_exports_litigation_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_api_v1_audit_exports_operations_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LogRowOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    operations_csv_api_v1_audit_exports_operations_csv_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    operations_pdf_api_v1_audit_exports_operations_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 with time zone */
+                since?: string | null;
+                /** @description ISO 8601 with time zone */
+                until?: string | null;
+                /** @description 操作人 */
+                operator?: string | null;
+                /** @description 业务类型 */
+                business_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -4948,6 +5492,46 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    get_certificate_api_v1_litigation_certificate_pem_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": unknown;
+                };
+            };
+        };
+    };
+    get_litigation_settings_api_v1_litigation_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LitigationSettingsOut"];
                 };
             };
         };
@@ -5555,6 +6139,68 @@ export interface operations {
             };
         };
     };
+    push_to_archive_api_v1_recordings__recording_id__archive_push_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_package_api_v1_recordings__recording_id__evidence_package_zip_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_evidence_api_v1_recordings__recording_id__evidence__name__get: {
         parameters: {
             query?: never;
@@ -5574,6 +6220,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_litigation_pdf_api_v1_recordings__recording_id__litigation_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description 未脱敏（需 sensitive:unmask）/ unmasked */
+                unmask?: boolean;
+            };
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             /** @description Validation Error */

@@ -1,9 +1,11 @@
 import consoleEn from "./console.en";
+import playbackEn from "./playback.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
 const en: Messages = {
   ...consoleEn,
+  ...playbackEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",
@@ -61,6 +63,7 @@ const en: Messages = {
     questionBanks: "Question banks",
     rules: "Rules & sensitive words",
     webhooks: "Webhook deliveries",
+    auditExports: "Audit exports",
     configSection: "Flows & question banks",
     adminSection: "Administration",
     businessSection: "Business",

@@ -1,8 +1,10 @@
 // Simplified Chinese: the default UI language. Every other locale mirrors this shape.
 import consoleZh from "./console.zh-CN";
+import playbackZh from "./playback.zh-CN";
 
 const zhCN = {
   ...consoleZh,
+  ...playbackZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",
@@ -60,6 +62,7 @@ const zhCN = {
     questionBanks: "题库管理",
     rules: "规则与敏感词",
     webhooks: "回调记录",
+    auditExports: "审计导出",
     configSection: "流程与题库",
     adminSection: "系统管理",
     businessSection: "业务",

@@ -1,0 +1,68 @@
+// The playback page's extras: playback speeds, the report's identity evidence (ID card frames, face
+// comparison), and the evidence links (signed litigation report, evidence package, archive push).
+
+export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
+
+/** A playback rate the page offers (0.5×–2×); anything else falls back to 1×. */
+export function clampSpeed(value: number): number {
+  return (SPEEDS as readonly number[]).includes(value) ? value : 1;
+}
+
+export interface IdCardFrame {
+  side: string;
+  time: number;
+  frame: string | null;
+  name: string | null; // masked
+  id_number: string | null; // masked
+  check_digit_valid: boolean;
+}
+
+export interface FaceSample {
+  time: number;
+  distance: number;
+  similarity: number;
+  match: boolean;
+  frame: string | null;
+}
+
+export interface FaceComparison {
+  threshold: number;
+  compared: number;
+  median_distance: number;
+  samples: FaceSample[];
+}
+
+export interface IdentityEvidence {
+  idCards: IdCardFrame[];
+  faces: FaceComparison | null;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The report's identity section; reports made before it existed (or without a sink) have none. */
+export function identityOf(report: unknown): IdentityEvidence {
+  const identity = isObject(report) && isObject(report.identity) ? report.identity : {};
+  const cards = Array.isArray(identity.id_card) ? (identity.id_card as IdCardFrame[]) : [];
+  const faces = isObject(identity.face_comparison) ? (identity.face_comparison as unknown as FaceComparison) : null;
+  return { idCards: cards, faces: faces && Array.isArray(faces.samples) ? faces : null };
+}
+
+/** "0.42" with the match verdict's class, for a face sample. */
+export function similarityPercent(sample: FaceSample): string {
+  return `${Math.round(sample.similarity * 100)}%`;
+}
+
+export function litigationUrl(recordingId: string, unmask = false): string {
+  const base = `/api/v1/recordings/${encodeURIComponent(recordingId)}/litigation.pdf`;
+  return unmask ? `${base}?unmask=true` : base;
+}
+
+export function packageUrl(recordingId: string): string {
+  return `/api/v1/recordings/${encodeURIComponent(recordingId)}/evidence-package.zip`;
+}
+
+export type PushState = "queued" | "running" | "done" | "failed";
+
+/** Whether a push is still going (the page keeps polling it). */
+export const pushPending = (status: string): boolean => status === "queued" || status === "running";
