@@ -108,25 +108,53 @@ def project(head: Head, size: tuple[int, int]) -> Face:
 
 
 class SyntheticFaces:
-    """A FaceAnalyzer that 'sees' the heads the test puts in ``scene`` (in the analysed image's
-    pixels) and embeds each person as a unit vector of its own."""
+    """A FaceAnalyzer that 'sees' the heads the test puts in ``scene`` and embeds each person as a
+    unit vector of its own. ``frame()`` renders a picture with a small marker at each head (colour
+    255, 0, head number); ``detect`` finds the markers in whatever it is given (the whole picture
+    or a crop of it) and returns the heads' landmarks in the given image's pixels."""
 
     def __init__(self) -> None:
-        self.scene: list[Head] = []
+        self.scene: list[Head] = []  # in the analysed picture's pixels (at most 640 wide/high)
+        self.size = (640, 480)  # of the analysed picture
         self.detect_sizes: list[tuple[int, int]] = []
         self.embeds = 0
         self.fail = False
+        self.fail_embed = False
+
+    def frame(self, w: int = 640, h: int = 480, level: int = 120, seed: int = 0) -> Image:
+        img = scene_image(w, h, level, seed)
+        k = max(1, math.ceil(max(w, h) / 640))
+        self.size = (w // k, h // k)
+        for n, head in enumerate(self.scene, start=1):
+            x, y = round(head.cx) * k, round(head.cy) * k
+            img[y - 3 * k : y + 3 * k, x - 3 * k : x + 3 * k] = (255, 0, n)
+        return img
 
     def detect(self, image: Image) -> list[Face]:
         if self.fail:
             raise RuntimeError("engine crashed")
         h, w = image.shape[:2]
         self.detect_sizes.append((w, h))
-        faces = [(project(head, (w, h)), head) for head in self.scene]
-        self._people = {f.box: head.person for f, head in faces}
-        return sorted((f for f, _ in faces), key=lambda f: f.width * f.height, reverse=True)
+        faces = []
+        self._people: dict[tuple[int, int, int, int], int] = {}
+        for n, head in enumerate(self.scene, start=1):
+            ys, xs = np.nonzero((image[:, :, 0] == 255) & (image[:, :, 1] == 0) & (image[:, :, 2] == n))
+            if len(xs) < 9:
+                continue
+            dx, dy = round(head.cx) - round(xs.mean() - 0.5), round(head.cy) - round(ys.mean() - 0.5)
+            full = project(head, self.size)
+            face = Face(
+                (full.box[0] - dx, full.box[1] - dy, full.box[2] - dx, full.box[3] - dy),
+                1.0,
+                tuple((x - dx, y - dy) for x, y in full.landmarks),
+            )
+            self._people[face.box] = head.person
+            faces.append(face)
+        return sorted(faces, key=lambda f: f.width * f.height, reverse=True)
 
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
+        if self.fail_embed:
+            raise RuntimeError("descriptor model missing")
         self.embeds += 1
         vec = np.zeros(128)
         vec[self._people[face.box]] = 1.0
@@ -186,7 +214,7 @@ def run_frames(
     out = []
     for i, scene in enumerate(scenes):
         faces.scene = scene
-        obs = an.analyze(scene_image(seed=i), i / fps)
+        obs = an.analyze(faces.frame(seed=i), i / fps)
         out.append((obs.t, [(str(e.code), e.kind) for e in obs.events]))
     return out
 
@@ -221,19 +249,50 @@ def test_identity_is_embedded_on_a_schedule_and_when_the_face_jumps() -> None:
     fresh = []
     for i in range(20):  # 10 s, face still: embedded at 0, 3, 6, 9
         faces.scene = [Head(320, 240)]
-        obs = an.analyze(scene_image(), i / 2)
+        obs = an.analyze(faces.frame(), i / 2)
         fresh.append(obs.identity_fresh)
         assert obs.identity_distance == 0.0
     assert faces.embeds == 4 and [i / 2 for i, f in enumerate(fresh) if f] == [0.0, 3.0, 6.0, 9.0]
     faces.scene = [Head(520, 240)]  # jumped 200 px (> half a face width)
-    assert an.analyze(scene_image(), 10.0).identity_fresh
+    assert an.analyze(faces.frame(), 10.0).identity_fresh
     faces.scene = []
-    an.analyze(scene_image(), 10.5)
+    an.analyze(faces.frame(), 10.5)
     faces.scene = [Head(520, 240)]  # lost and back: embedded again
-    assert an.analyze(scene_image(), 11.0).identity_fresh
+    assert an.analyze(faces.frame(), 11.0).identity_fresh
     an.set_reference(None)
-    obs = an.analyze(scene_image(), 11.5)
+    obs = an.analyze(faces.frame(), 11.5)
     assert obs.identity_distance is None and faces.embeds == 6
+
+
+def test_between_full_searches_only_the_region_around_the_face_is_searched() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    faces.scene = [Head(320, 240)]
+    for i in range(8):
+        an.analyze(faces.frame(), i / 2)
+    full = [i / 2 for i, size in enumerate(faces.detect_sizes) if size == (640, 480)]
+    assert full == [0.0, 1.0, 2.0, 3.0]  # every second frame at 2 frames/s
+    assert all(w * h < 0.5 * 640 * 480 for w, h in faces.detect_sizes if (w, h) != (640, 480))
+
+
+def test_a_second_face_outside_the_region_is_prompted_within_two_seconds() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    me = Head(200, 240)
+    timeline = run_frames(an, faces, [[me]] * 5 + [[me, Head(540, 150, eye_px=60, person=2)]] * 6)
+    raised = [t for t, evs in timeline if ("multiple_faces", "raised") in evs]
+    assert raised and raised[0] - 2.5 <= 2.0  # it appeared at 2.5
+
+
+def test_a_face_that_moves_out_of_the_region_is_found_in_the_same_frame() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    faces.scene = [Head(150, 240)]
+    an.analyze(faces.frame(), 0.0)
+    faces.scene = [Head(500, 240)]
+    obs = an.analyze(faces.frame(), 0.5)  # searched around 150 first, then everywhere
+    assert obs.face_count == 1 and obs.box is not None and obs.box[0] > 400
+    assert faces.detect_sizes[-1] == (640, 480) and faces.detect_sizes[-2] != (640, 480)
 
 
 def test_covered_and_dark_frames() -> None:
@@ -249,12 +308,12 @@ def test_covered_and_dark_frames() -> None:
 
     an = LiveFrameAnalyzer(faces)
     faces.scene = [Head(320, 240)]
-    dim = scene_image(level=30)  # a dim room: dark, but with texture, and a face in it
+    dim = faces.frame(level=30)  # a dim room: dark, but with texture, and a face in it
     obs = [an.analyze(dim, i / 2) for i in range(3)]
     assert obs[-1].dark and not obs[-1].covered and obs[-1].face_count == 1
     assert obs[-1].alerts == (AlertCode.DARK,)
 
-    lit = an.analyze(scene_image(), 1.5)
+    lit = an.analyze(faces.frame(), 1.5)
     assert not lit.dark and not lit.covered and lit.brightness > 100
 
 
@@ -262,9 +321,18 @@ def test_engine_failure_is_reported_not_blamed_on_the_customer() -> None:
     faces = SyntheticFaces()
     faces.fail = True
     an = LiveFrameAnalyzer(faces)
-    obs = [an.analyze(scene_image(), i / 2) for i in range(6)]
+    obs = [an.analyze(faces.frame(), i / 2) for i in range(6)]
     assert all(o.error and "engine crashed" in o.error for o in obs)
     assert obs[-1].alerts == () and obs[-1].face_count == 0
+
+    faces = SyntheticFaces()
+    faces.fail_embed = True
+    an = LiveFrameAnalyzer(faces)
+    an.set_reference(person(1))
+    timeline = run_frames(an, faces, [[Head(200, 240), Head(500, 240, person=2)]] * 4)
+    assert [e for _, evs in timeline for e in evs] == [("multiple_faces", "raised")]
+    obs = an.analyze(faces.frame(), 2.0)
+    assert obs.error and "descriptor model missing" in obs.error and obs.identity_distance is None
 
 
 # ---------------------------------------------------------------------------------- odd frames
@@ -274,7 +342,7 @@ def test_large_frames_are_analysed_downscaled_with_boxes_in_frame_pixels() -> No
     faces = SyntheticFaces()
     an = LiveFrameAnalyzer(faces)
     faces.scene = [Head(320, 180, eye_px=60)]  # in the analysed (640×360) picture
-    obs = an.analyze(scene_image(3840, 2160), 0.0)
+    obs = an.analyze(faces.frame(3840, 2160), 0.0)
     assert faces.detect_sizes == [(640, 360)]
     assert obs.width == 3840 and obs.height == 2160
     assert obs.box is not None and 6 * 200 < obs.box[0] < 6 * 320 < obs.box[2] < 6 * 440
@@ -316,7 +384,7 @@ def test_observation_serialises() -> None:
     faces.scene = [Head(320, 240, yaw=10)]
     an = LiveFrameAnalyzer(faces)
     an.set_reference(person(1))
-    d = an.analyze(scene_image(), 0.0).to_dict()
+    d = an.analyze(faces.frame(), 0.0).to_dict()
     assert d["face_count"] == 1 and d["identity_distance"] == 0.0 and d["pose"]["yaw"] > 5
     with pytest.raises(InvalidInputError):
         an.set_reference([float("nan")] * 128)

@@ -1,0 +1,225 @@
+"""Live session analysis: per-frame latency, and how many sessions one node sustains at 2 frames/s.
+
+Frames are 640×480 JPEGs (a face photo, the head turned a little from frame to frame) sent the way
+the customer's page sends them; each is decoded (``decode_frame``) and analysed
+(``LiveFrameAnalyzer.analyze``: face detection and landmarks, head pose, brightness, identity
+against a reference embedding every 3 s, alerts) with the real dlib engine. Prints, against a
+baseline measured in the same run (plain decoding of the same JPEGs):
+
+- one session, frames back to back: latency p50/p95 (all frames; frames with and without an
+  embedding), as a ratio to the JPEG decode time;
+- K sessions at 2 frames/s each for ``--seconds`` (staggered starts), one thread per session in
+  one process (what one API worker does) and, with ``--processes N``, the sessions spread over N
+  processes: the largest K whose frame latency (from the frame's due time to its result) has
+  p95 < 500 ms with no backlog (the median latency of the run's last quarter is under 500 ms too).
+
+Usage: ``.venv/bin/python bench/live.py [--seconds 20] [--processes N] [--max-sessions 64]``
+(``--processes`` defaults to the usable cores: the dlib engine runs one call at a time per process,
+so a node uses all its cores with one API worker process per core.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from dualrec.media.models.dlib_faces import DlibFaceAnalyzer  # noqa: E402
+from dualrec.pipeline.live import LiveFrameAnalyzer, decode_frame  # noqa: E402
+
+LIMIT_MS = 500.0
+FPS = 2.0
+
+
+def make_frames() -> tuple[list[bytes], np.ndarray]:
+    """10 JPEG frames (head turning ±8°) and the customer's reference embedding (another photo)."""
+    from tests.live_frames import framed, jpeg, photo, turn_head
+
+    faces = DlibFaceAnalyzer()
+    img = photo("obama.jpg")
+    frame = framed(img, faces.detect(img)[0])
+    face = faces.detect(frame)[0]
+    angles = (0, 4, 8, 4, 0, -4, -8, -4, 0, 2)
+    frames = [jpeg(turn_head(frame, face, "y" if i % 2 else "x", a)) for i, a in enumerate(angles)]
+    ref_img = photo("obama1.jpg")
+    reference = faces.embed(ref_img, faces.detect(ref_img)[0])
+    return frames, reference
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def decode_baseline(frames: list[bytes], rounds: int = 20) -> float:
+    """Median ms to decode one frame."""
+    times = []
+    for _ in range(rounds):
+        for data in frames:
+            started = time.perf_counter()
+            decode_frame(data)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def single_session(
+    frames: list[bytes], reference: np.ndarray, n: int = 120
+) -> tuple[list[float], list[float]]:
+    """(ms per frame with an embedding, ms per frame without) for one session at 2 frames/s of
+    stream time, processed back to back."""
+    an = LiveFrameAnalyzer(DlibFaceAnalyzer())
+    an.set_reference(reference)
+    with_embed, without = [], []
+    for i in range(n):
+        started = time.perf_counter()
+        obs = an.analyze(decode_frame(frames[i % len(frames)]), i / FPS)
+        ms = (time.perf_counter() - started) * 1000
+        (with_embed if obs.identity_fresh else without).append(ms)
+    return with_embed, without
+
+
+def run_sessions(
+    k: int, seconds: float, reference: np.ndarray, frames: list[bytes], ready: Any = None
+) -> list[list[float]]:
+    """K sessions in threads of this process, each sending a frame every 0.5 s (staggered over the
+    first 0.5 s); per session the latencies (ms) from each frame's due time to its result. With
+    ``ready`` (a barrier), the clocks start when every process has loaded its models."""
+    faces = DlibFaceAnalyzer()
+    faces.load()
+    if ready is not None:
+        ready.wait()
+    start_at = time.time() + 0.2
+    results: list[list[float]] = [[] for _ in range(k)]
+
+    def session(idx: int) -> None:
+        an = LiveFrameAnalyzer(faces)
+        an.set_reference(reference)
+        offset = (idx / max(1, k)) / FPS
+        for i in range(int(seconds * FPS)):
+            due = start_at + offset + i / FPS
+            wait = due - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            an.analyze(decode_frame(frames[(i + idx) % len(frames)]), i / FPS)
+            results[idx].append((time.time() - due) * 1000)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(k)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _worker(out: Any, *args: Any) -> None:
+    out.put(run_sessions(*args))
+
+
+def trial(
+    k: int, seconds: float, processes: int, reference: np.ndarray, frames: list[bytes]
+) -> tuple[bool, str]:
+    if processes <= 1:
+        per_session = run_sessions(k, seconds, reference, frames)
+    else:
+        shares = [
+            n for n in (k // processes + (1 if i < k % processes else 0) for i in range(processes)) if n
+        ]
+        ctx = multiprocessing.get_context("spawn")
+        ready, out = ctx.Barrier(len(shares)), ctx.Queue()
+        procs = [
+            ctx.Process(target=_worker, args=(out, n, seconds, reference, frames, ready)) for n in shares
+        ]
+        for p in procs:
+            p.start()
+        per_session = [s for _ in procs for s in out.get()]
+        for p in procs:
+            p.join()
+    latencies = [ms for s in per_session for ms in s]
+    tail = [ms for s in per_session for ms in s[len(s) * 3 // 4 :]]
+    p50, p95, tail50 = pct(latencies, 50), pct(latencies, 95), pct(tail, 50)
+    ok = p95 < LIMIT_MS and tail50 < LIMIT_MS  # a backlog grows: the last quarter's median shows it
+    line = f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  last-quarter p50 {tail50:6.0f} ms"
+    return ok, line
+
+
+def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, frames: list[bytes]) -> int:
+    """Largest K that passes: doubling, then bisection between the last pass and the first fail."""
+    label = "1 process, threads" if processes <= 1 else f"{processes} processes"
+    good, bad = 0, None
+    k = 1
+    while k <= max_k:
+        ok, line = trial(k, seconds, processes, reference, frames)
+        print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
+        if not ok:
+            bad = k
+            break
+        good, k = k, k * 2
+    if bad is None:
+        return good
+    while bad - good > 1:
+        k = (good + bad) // 2
+        ok, line = trial(k, seconds, processes, reference, frames)
+        print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
+        good, bad = (k, bad) if ok else (good, k)
+    return good
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20.0)
+    cores = len(os.sched_getaffinity(0))
+    ap.add_argument("--processes", type=int, default=cores, help="also spread sessions over N processes")
+    ap.add_argument("--max-sessions", type=int, default=64)
+    args = ap.parse_args()
+    from tests import live_frames
+
+    if not (live_frames.DATA / "faces" / "obama.jpg").is_file():
+        print(f"skipped: shared test media not found at {live_frames.DATA}")
+        return 0
+    load = os.getloadavg()
+    print(f"machine: {cores} usable cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    started = time.perf_counter()
+    DlibFaceAnalyzer().load()
+    print(f"models loaded (once)          : {time.perf_counter() - started:6.1f} s (not in the times below)")
+    frames, reference = make_frames()
+    size = statistics.median(len(f) for f in frames) / 1024
+    base = decode_baseline(frames)
+    print(f"baseline: JPEG decode 640x480 : {base:6.1f} ms per frame (median; {size:.0f} KiB JPEGs)")
+    cpu0 = time.process_time()
+    with_embed, without = single_session(frames, reference)
+    stream_s = (len(with_embed) + len(without)) / FPS
+    cpu_per_s = (time.process_time() - cpu0) / stream_s * 1000
+    every = with_embed + without
+    p50, p95 = pct(every, 50), pct(every, 95)
+    print(f"decode + analyse, 1 session   : p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+          f"(ratio to decode: p50 {p50 / base:5.1f}x  p95 {p95 / base:5.1f}x)")  # fmt: skip
+    print(f"  frames without an embedding : p50 {pct(without, 50):6.1f} ms  ({len(without)} frames)")
+    print(
+        f"  frames with an embedding    : p50 {pct(with_embed, 50):6.1f} ms  "
+        f"({len(with_embed)} frames, one per 3 s)"
+    )
+    print(f"CPU per session               : {cpu_per_s:6.1f} ms per second of stream "
+          f"(at most ~{1000 / cpu_per_s:.0f} sessions per core that is all ours)")  # fmt: skip
+    print(f"sessions at {FPS:g} frames/s for {args.seconds:g} s (limit: p95 < {LIMIT_MS:g} ms, no backlog):")
+    k1 = capacity(args.seconds, 1, args.max_sessions, reference, frames)
+    print(f"sustained sessions, 1 process : {k1}")
+    if args.processes > 1:
+        kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames)
+        print(f"sustained sessions, {args.processes} processes: {kn}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
