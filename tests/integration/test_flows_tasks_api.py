@@ -53,7 +53,7 @@ CUSTOMER = {
     "contract_no": "HT-0001",
     "product": "稳健理财 1 号",
     "amount": "100000.00",
-    "documents": [{"name": "产品说明书.pdf", "action": "display"}],
+    "documents": [],
 }
 
 

@@ -44,6 +44,7 @@ __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 # uploads the body-size limit for JSON does not apply to (each route enforces its own limit)
+TASK_BODY_LIMIT = 300 * 1024 * 1024
 UPLOAD_PREFIXES = (
     f"{API_PREFIX}/session/",
     f"{API_PREFIX}/uploads",
@@ -125,6 +126,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         max_body_bytes=settings.max_request_bytes,
         upload_prefixes=UPLOAD_PREFIXES,
         max_upload_bytes=settings.max_upload_bytes,
+        # a task may carry its documents (Base64 in the JSON, 20 MB each, docs/documents.md)
+        exact_limits={f"{API_PREFIX}/tasks": TASK_BODY_LIMIT},
     )
     install_problem_handlers(app)
 

@@ -49,7 +49,9 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         upload_prefixes: tuple[str, ...],
         max_upload_bytes: int,
+        exact_limits: dict[str, int] | None = None,
     ) -> None:
+        self.exact_limits = exact_limits or {}  # path → its own body limit (e.g. tasks with documents)
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
@@ -68,6 +70,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope.get("path", "")
         limit = self.max_upload if path.startswith(self.upload_prefixes) else self.max_body
+        limit = self.exact_limits.get(path, limit)
         start = time.perf_counter()
         status_holder = {"status": 500}
 

@@ -133,10 +133,17 @@ class SensitiveWords(StrictModel):
 
 
 class TaskDocument(StrictModel):
+    """A document shown to (and optionally signed by) the customer: the file itself, as Base64
+    (PDF, or Word/PowerPoint converted on the server when LibreOffice is installed), or the key of a
+    stored blob. See docs/documents.md."""
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     action: Literal["display", "sign"] = "display"
-    url: Annotated[str, StringConstraints(max_length=1000)] = ""
-    blob_key: Annotated[str, StringConstraints(max_length=64)] = ""
+    content_base64: Annotated[str, StringConstraints(max_length=28_000_000)] | None = None
+    blob_key: Annotated[str, StringConstraints(max_length=200)] | None = None
+    sign: dict[str, Any] | None = Field(
+        default=None, description="签名位置 / signature placement: page, x, y, width, height (points)"
+    )
 
 
 class TaskCreate(StrictModel):

@@ -90,3 +90,14 @@ class SpeechOut(BaseModel):
 class FinishOut(BaseModel):
     session: SessionOut
     missing: dict[int, list[int]]
+
+
+class CardOut(BaseModel):
+    side: str
+    passed: bool
+    problems: list[str]
+    name_matches: bool | None
+    number_matches: bool | None
+    number_valid: bool | None
+    face_distance: float | None
+    session: SessionOut

@@ -12,7 +12,12 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from dualrec.bootstrap.litigation import archive_pusher
-from dualrec.bootstrap.sessions import SessionSweeper, session_options, wav_transcriber
+from dualrec.bootstrap.sessions import (
+    SessionSweeper,
+    build_session_extras,
+    session_options,
+    wav_transcriber,
+)
 from dualrec.bootstrap.storage import build_blob_store
 from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
 from dualrec.core.auth_rules import LockoutPolicy
@@ -25,10 +30,12 @@ from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
 from dualrec.services.archive_push import ARCHIVE_PUSH_JOB_KIND
 from dualrec.services.auth import AuthConfig, AuthService
 from dualrec.services.blind_index import BlindIndex
+from dualrec.services.live_monitor import LiveMonitor
 from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
 from dualrec.services.qc_jobs import QcJobRunner
 from dualrec.services.recordings import QC_JOB_KIND
 from dualrec.services.secretbox import SecretBox
+from dualrec.services.session_documents import SessionDocuments
 from dualrec.services.session_recording import SessionAssembler, task_qc_finished
 from dualrec.services.tasks import TaskService
 from dualrec.settings import Settings
@@ -78,6 +85,8 @@ class Container:
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
     sessions: LiveSessionService | None = None  # the customers' self-service sessions (H5)
     sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
+    live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
+    session_docs: SessionDocuments | None = None  # document pages, signatures, server speech
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -233,6 +242,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
             secret_key=settings.secret_key.get_secret_value(),
             public_url=settings.public_url,
             link_ttl=timedelta(hours=settings.task_link_ttl_hours),
+            blobs=blobs,
         ),
         archive=ArchiveService(uows, blobs, box, BlindIndex(settings.secret_key.get_secret_value())),
     )
@@ -248,6 +258,9 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         transcribe=wav_transcriber(lambda: container.engines()),
     )
     container.sweeper = SessionSweeper(container.sessions, settings.session_sweep_seconds)
+    container.live_monitor, container.session_docs = build_session_extras(
+        container.sessions, blobs, lambda: container.engines(), settings.data_dir / "cache" / "speech"
+    )
     if with_jobs:
         from dualrec.bootstrap.jobs import build_job_queue
 

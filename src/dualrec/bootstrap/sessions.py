@@ -12,9 +12,13 @@ from pathlib import Path
 
 from dualrec.errors import InvalidInputError
 from dualrec.pipeline.qc import QcEngines
+from dualrec.services.live_monitor import LiveMonitor
 from dualrec.services.live_sessions import LiveSessionService, SessionOptions
+from dualrec.services.session_documents import SessionDocuments
+from dualrec.services.speech_audio import SpeechAudioCache
+from dualrec.storage.ports import BlobStore
 
-__all__ = ["SessionSweeper", "decode_wav", "wav_transcriber"]
+__all__ = ["SessionSweeper", "build_session_extras", "decode_wav", "wav_transcriber"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +103,29 @@ def session_options(voice: str, rate: int, read_along: float) -> SessionOptions:
 
 def scratch_dir(data_dir: Path) -> Path:
     return data_dir / "scratch"
+
+
+def build_session_extras(
+    sessions: LiveSessionService,
+    blobs: BlobStore,
+    engines: Callable[[], QcEngines],
+    cache_dir: Path,
+) -> tuple[LiveMonitor, SessionDocuments]:
+    """The live monitor (frames, liveness, ID card) and the documents/speech of sessions."""
+    monitor = LiveMonitor(sessions, blobs, lambda: engines().faces, lambda: engines().ocr)
+    speech = SpeechAudioCache(_LazySynth(), cache_dir)
+    return monitor, SessionDocuments(sessions, blobs, speech)
+
+
+class _LazySynth:
+    """espeak-ng, found on first use (a missing binary is a clear error then, not at start-up)."""
+
+    def __init__(self) -> None:
+        self._synth: object | None = None
+
+    def synthesize(self, text: str, *, voice: str = "female", rate: int = 170) -> bytes:
+        if self._synth is None:
+            from dualrec.media.models.espeak_tts import EspeakSynthesizer
+
+            self._synth = EspeakSynthesizer()
+        return self._synth.synthesize(text, voice=voice, rate=rate)  # type: ignore[attr-defined,no-any-return]

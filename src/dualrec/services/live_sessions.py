@@ -547,6 +547,14 @@ class LiveSessionService:
             uow.live_sessions.save(s)
             uow.commit()
 
+    def alert(self, token: str, code: str, t: float, **data: Any) -> None:
+        """A compliance alert raised by the live monitor (no face, second face, covered…)."""
+        with self._locked(token) as (uow, _task, _flow, s):
+            if s.open:
+                self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code=code, **data)
+            uow.live_sessions.save(s)
+            uow.commit()
+
     # ---- proofs recorded by the identity / document / signing steps --------------------------
 
     def record_proof(

@@ -40,8 +40,10 @@ from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from dualrec.services import audit, question_banks, webhooks
 from dualrec.services.context import Actor
+from dualrec.services.documents import DocumentRef, prepare_task_documents
 from dualrec.services.scope import branch_in_scope
 from dualrec.services.secretbox import SecretBox
+from dualrec.storage.ports import BlobStore
 
 __all__ = [
     "CreatedTask",
@@ -150,7 +152,9 @@ class TaskService:
         secret_key: str,
         public_url: str,
         link_ttl: timedelta,
+        blobs: BlobStore | None = None,
     ) -> None:
+        self.blobs = blobs  # where the task's documents are stored (None: tasks without documents)
         self.uows = uows
         self.box = box
         self.public_url = public_url.rstrip("/")
@@ -341,6 +345,13 @@ class TaskService:
         self._set_status(uow, task, status, attempt_status=attempt_status, reason=reason, result=result)
         return True
 
+    def _store_documents(self, raw: list[dict[str, Any]]) -> list[DocumentRef]:
+        if not raw:
+            return []
+        if self.blobs is None:
+            raise InvalidInputError("此服务不接收任务文件 / this service takes no task documents")
+        return prepare_task_documents(self.blobs, raw)
+
     # ---- use cases -----------------------------------------------------------------------------
 
     def create(self, *, actor: Actor, request: TaskRequest, idempotency_key: str = "") -> CreatedTask:
@@ -400,6 +411,7 @@ class TaskService:
                     details={"flow_code": route.flow_code},
                 )
             task_id = str(uuid.uuid4())
+            refs = self._store_documents(req.documents)
             uow.tasks.add(
                 id=task_id,
                 source_key=source,
@@ -419,7 +431,7 @@ class TaskService:
                 id_number_sealed=self.box.seal(req.id_number),
                 id_number_hash=self.id_number_hash(req.id_number),
                 phone_sealed=self.box.seal(req.phone) if req.phone else "",
-                documents=req.documents,
+                documents=[r.to_dict() for r in refs],
                 callback_url=req.callback_url,
                 mode=route.mode,
                 flow_id=stored.id,

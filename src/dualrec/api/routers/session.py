@@ -3,12 +3,15 @@ route resolves it to its task's current attempt, so a token can never reach anot
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import json
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
 
 from dualrec.api.deps import ContainerDep
 from dualrec.api.schemas_session import (
+    CardOut,
     ChunkAckOut,
     ConsentIn,
     FinishIn,
@@ -23,13 +26,18 @@ from dualrec.api.schemas_session import (
 from dualrec.bootstrap.container import Container
 from dualrec.core.flow import FlowNode
 from dualrec.core.live_session import MAX_CHUNK_BYTES
-from dualrec.errors import InvalidInputError
+from dualrec.errors import DualrecError, InvalidInputError
+from dualrec.services.live_monitor import LiveMonitor
 from dualrec.services.live_sessions import LiveSessionService, SessionView
+from dualrec.services.session_documents import SessionDocuments
 
 router = APIRouter(prefix="/session", tags=["session"])
 
 Token = Annotated[str, Path(min_length=10, max_length=400)]
-MAX_SPEECH_BYTES = 4 * 1024 * 1024  # 60 s of 16 kHz 16-bit mono is under 2 MB
+MAX_SPEECH_BYTES = 4 * 1024 * 1024
+MAX_FRAME_MESSAGE = (
+    3 * 1024 * 1024
+)  # a Base64 frame of at most 2 MB (pipeline.live.FrameLimits)  # 60 s of 16 kHz 16-bit mono is under 2 MB
 
 
 def sessions(container: Container) -> LiveSessionService:
@@ -180,3 +188,156 @@ async def put_chunk(
 def finish(token: Token, body: FinishIn, container: ContainerDep) -> FinishOut:
     view, missing = sessions(container).finish(token, body.final_seqs, t=body.t)
     return FinishOut(session=session_out(view), missing=missing)
+
+
+# ---- identity, live monitor, documents, signing, speech ------------------------------------------
+
+MAX_IMAGE_BYTES = 6 * 1024 * 1024
+
+
+def _monitor(container: Container) -> LiveMonitor:
+    assert container.live_monitor is not None
+    return container.live_monitor
+
+
+def _docs(container: Container) -> SessionDocuments:
+    assert container.session_docs is not None
+    return container.session_docs
+
+
+@router.post("/{token}/liveness", summary="开始活体检测（随机 2–3 个动作）/ start the liveness challenge")
+def start_liveness(token: Token, container: ContainerDep) -> dict[str, Any]:
+    return _monitor(container).start_liveness(token)
+
+
+@router.post(
+    "/{token}/id-card/{side}", response_model=CardOut, summary="身份证照片（人像面/国徽面）/ ID card photo"
+)
+async def id_card(
+    token: Token,
+    side: Literal["front", "back"],
+    request: Request,
+    container: ContainerDep,
+    t: Annotated[float, Query(ge=0, le=24 * 3600)] = 0.0,
+) -> CardOut:
+    from starlette.concurrency import run_in_threadpool
+
+    data = await read_limited(request, MAX_IMAGE_BYTES)
+    r = await run_in_threadpool(_monitor(container).id_card, token, side, data, t=t)
+    assert r.session is not None
+    return CardOut(
+        side=r.side,
+        passed=r.passed,
+        problems=list(r.problems),
+        name_matches=r.name_matches,
+        number_matches=r.number_matches,
+        number_valid=r.number_valid,
+        face_distance=r.face_distance,
+        session=session_out(r.session),
+    )
+
+
+@router.websocket("/{token}/live")
+async def live(websocket: WebSocket, token: str) -> None:
+    """Frames from the page (JSON ``{"type": "frame", "t": s, "image": base64 JPEG}``), one at a
+    time: each is answered with an ``observation`` (alerts to show and say, liveness progress)
+    before the page sends the next. Bad messages get an ``error`` answer; the socket stays open."""
+    from starlette.concurrency import run_in_threadpool
+
+    container: Container = websocket.app.state.container
+    monitor = _monitor(container)
+    await websocket.accept()
+    try:
+        await run_in_threadpool(sessions(container).context, token)
+    except DualrecError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+        await websocket.close(code=4401)
+        return
+    while True:
+        incoming = await websocket.receive()
+        if incoming["type"] == "websocket.disconnect":
+            return
+        raw = incoming.get("text") or ""  # binary messages are answered as malformed
+        try:
+            try:
+                message = json.loads(raw) if len(raw) <= MAX_FRAME_MESSAGE else None
+            except ValueError:
+                message = None
+            if not isinstance(message, dict) or message.get("type") not in ("frame", "ping"):
+                raise InvalidInputError("消息格式错误 / malformed message (frame or ping expected)")
+            if message["type"] == "ping":
+                await websocket.send_json({"type": "pong"})
+                continue
+            t = message.get("t")
+            image = message.get("image")
+            if not isinstance(t, int | float) or not 0 <= t <= 24 * 3600 or not isinstance(image, str):
+                raise InvalidInputError("帧需要 t（秒）和 image（Base64 JPEG）/ a frame needs t and image")
+            try:
+                data = base64.b64decode(image, validate=True)
+            except ValueError as exc:
+                raise InvalidInputError("图像不是有效的 Base64 / image is not valid Base64") from exc
+            reply = await run_in_threadpool(monitor.frame, token, data, float(t))
+            await websocket.send_json(reply)
+        except DualrecError as exc:
+            await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+        except WebSocketDisconnect:
+            return
+
+
+@router.get(
+    "/{token}/documents/{index}/pages/{page}.jpg",
+    summary="文件页面（带水印）/ a document page with the watermark",
+    response_class=Response,
+)
+def document_page(
+    token: Token,
+    index: Annotated[int, Path(ge=0, le=100)],
+    page: Annotated[int, Path(ge=0, le=10_000)],
+    container: ContainerDep,
+    width: Annotated[int, Query(ge=160, le=2400)] = 720,
+) -> Response:
+    data = _docs(container).page_image(token, index, page, width=width)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post(
+    "/{token}/documents/{index}/pages/{page}/read",
+    response_model=SessionOut,
+    summary="确认已阅读本页 / page read",
+)
+def page_read(
+    token: Token,
+    index: Annotated[int, Path(ge=0, le=100)],
+    page: Annotated[int, Path(ge=0, le=10_000)],
+    body: HelpIn,
+    container: ContainerDep,
+) -> SessionOut:
+    return session_out(_docs(container).page_read(token, index, page, t=body.t))
+
+
+@router.post(
+    "/{token}/signature", response_model=SessionOut, summary="手写签名（PNG）/ handwritten signature"
+)
+async def signature(
+    token: Token,
+    request: Request,
+    container: ContainerDep,
+    document: Annotated[int | None, Query(ge=0, le=100)] = None,
+    t: Annotated[float, Query(ge=0, le=24 * 3600)] = 0.0,
+) -> SessionOut:
+    from starlette.concurrency import run_in_threadpool
+
+    data = await read_limited(request, MAX_IMAGE_BYTES)
+    view = await run_in_threadpool(_docs(container).sign, token, document, data, t=t)
+    return session_out(view)
+
+
+@router.get(
+    "/{token}/speech/{node_id}.wav",
+    summary="话术语音（服务器合成）/ the node's script as speech",
+    response_class=Response,
+)
+def speech_audio(
+    token: Token, node_id: Annotated[str, Path(max_length=64)], container: ContainerDep
+) -> Response:
+    return Response(_docs(container).speech(token, node_id), media_type="audio/wav")

@@ -101,7 +101,7 @@ def create_task(
     container: ContainerDep,
     idempotency_key: Annotated[str, Header(max_length=128)] = "",
 ) -> TaskCreated:
-    request = TaskRequest(**body.model_dump())
+    request = TaskRequest(**body.model_dump(exclude_none=True))
     created = container.tasks.create(actor=actor, request=request, idempotency_key=idempotency_key)
     if created.replayed:
         response.status_code = 200
