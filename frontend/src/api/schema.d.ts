@@ -1356,6 +1356,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session/{token}/documents/{index}/pages/{page}.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 文件页面（带水印）/ a document page with the watermark */
+        get: operations["document_page_api_v1_session__token__documents__index__pages__page__jpg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/documents/{index}/pages/{page}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认已阅读本页 / page read */
+        post: operations["page_read_api_v1_session__token__documents__index__pages__page__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session/{token}/finish": {
         parameters: {
             query?: never;
@@ -1384,6 +1418,40 @@ export interface paths {
         put?: never;
         /** 请求人工协助 / ask for a person */
         post: operations["ask_help_api_v1_session__token__help_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/id-card/{side}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 身份证照片（人像面/国徽面）/ ID card photo */
+        post: operations["id_card_api_v1_session__token__id_card__side__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/liveness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 开始活体检测（随机 2–3 个动作）/ start the liveness challenge */
+        post: operations["start_liveness_api_v1_session__token__liveness_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1452,6 +1520,40 @@ export interface paths {
         put?: never;
         /** 暂停后继续 / continue after a pause */
         post: operations["resume_api_v1_session__token__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 手写签名（PNG）/ handwritten signature */
+        post: operations["signature_api_v1_session__token__signature_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/{token}/speech/{node_id}.wav": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 话术语音（服务器合成）/ the node's script as speech */
+        get: operations["speech_audio_api_v1_session__token__speech__node_id__wav_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2098,6 +2200,24 @@ export interface components {
             name: string;
             /** Path */
             path: string;
+        };
+        /** CardOut */
+        CardOut: {
+            /** Face Distance */
+            face_distance: number | null;
+            /** Name Matches */
+            name_matches: boolean | null;
+            /** Number Matches */
+            number_matches: boolean | null;
+            /** Number Valid */
+            number_valid: boolean | null;
+            /** Passed */
+            passed: boolean;
+            /** Problems */
+            problems: string[];
+            session: components["schemas"]["SessionOut"];
+            /** Side */
+            side: string;
         };
         /**
          * CatalogueUpdate
@@ -3408,7 +3528,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** TaskDocument */
+        /**
+         * TaskDocument
+         * @description A document shown to (and optionally signed by) the customer: the file itself, as Base64
+         *     (PDF, or Word/PowerPoint converted on the server when LibreOffice is installed), or the key of a
+         *     stored blob. See docs/documents.md.
+         */
         TaskDocument: {
             /**
              * Action
@@ -3416,18 +3541,19 @@ export interface components {
              * @enum {string}
              */
             action: "display" | "sign";
-            /**
-             * Blob Key
-             * @default
-             */
-            blob_key: string;
+            /** Blob Key */
+            blob_key?: string | null;
+            /** Content Base64 */
+            content_base64?: string | null;
             /** Name */
             name: string;
             /**
-             * Url
-             * @default
+             * Sign
+             * @description 签名位置 / signature placement: page, x, y, width, height (points)
              */
-            url: string;
+            sign?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** TaskOut */
         TaskOut: {
@@ -6907,6 +7033,76 @@ export interface operations {
             };
         };
     };
+    document_page_api_v1_session__token__documents__index__pages__page__jpg_get: {
+        parameters: {
+            query?: {
+                width?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+                index: number;
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    page_read_api_v1_session__token__documents__index__pages__page__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                index: number;
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HelpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     finish_api_v1_session__token__finish_post: {
         parameters: {
             query?: never;
@@ -6964,6 +7160,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    id_card_api_v1_session__token__id_card__side__post: {
+        parameters: {
+            query?: {
+                t?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+                side: "front" | "back";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_liveness_api_v1_session__token__liveness_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -7103,6 +7366,70 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    signature_api_v1_session__token__signature_post: {
+        parameters: {
+            query?: {
+                document?: number | null;
+                t?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    speech_audio_api_v1_session__token__speech__node_id__wav_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
