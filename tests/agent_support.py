@@ -352,3 +352,52 @@ class AgentProcess:
                 return answer
             time.sleep(0.2)
         raise AssertionError(f"timed out waiting; last answer: {answer}\n{self.log.read_text()[-3000:]}")
+
+
+def media_cache() -> Path:
+    """The QC tests' media and model cache (the Whisper model is assembled there once)."""
+    import tempfile
+
+    from tests import media_factory as mf
+
+    digest = hashlib.sha256(Path(mf.__file__).read_bytes()).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"dualrec-qc-media-{os.getuid()}-{digest}"
+
+
+def short_recording(folder: Path, name: str = "clip.mp4", seconds: float = 3.0) -> Path:
+    """The first seconds of the QC tests' clean recording (a person on camera, real speech)."""
+    import shutil
+
+    from tests import media_factory as mf
+
+    why = mf.available()
+    if why is not None:
+        import pytest
+
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    source = mf.MediaFactory(media_cache()).recording()
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / name
+    cached = media_cache() / f"agent_{seconds:g}s.mp4"
+    if not cached.exists():
+        part = cached.with_name(".part-" + cached.name)
+        trim = ["-i", str(source), "-t", str(seconds), "-c", "copy", str(part)]
+        subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *trim], check=True, timeout=120)
+        part.replace(cached)
+    shutil.copyfile(cached, out)
+    return out
+
+
+def agent_env(agent_dir: Path, recordings: Path, **extra: str) -> dict[str, str]:
+    """Settings of an agent process that uses the real engines with the cached models."""
+    return {
+        "DUALREC_ENV": "test",
+        "DUALREC_DATA_DIR": str(media_cache() / "data"),
+        "DUALREC_AGENT_DIR": str(agent_dir),
+        "DUALREC_AGENT_RECORDING_DIRS": str(recordings),
+        "DUALREC_CPU_THREADS": "2",
+        "DUALREC_LOG_JSON": "false",
+        **extra,
+    }

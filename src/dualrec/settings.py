@@ -5,14 +5,16 @@ Read only at the edges (app factory, CLI root, worker boot) and passed down as v
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -112,6 +114,34 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
     s3_prefix: str = "blobs/"
+
+    # local QC agent on the recording device (dualrec agent, docs/agent.md)
+    agent_host: str = "127.0.0.1"  # loopback only: any other address is refused
+    agent_port: int = Field(default=1234, ge=1, le=65535)
+    agent_dir: Path | None = None  # its SQLite file, evidence frames, packages; empty: DATA_DIR/agent
+    agent_recording_dirs: Annotated[list[Path], NoDecode] = []  # filePath must resolve inside one
+    agent_allowed_origins: Annotated[list[str], NoDecode] = []  # web pages allowed to connect
+    agent_server_url: str = ""  # the central dualrec server; empty: confirmed packages stay queued
+    agent_api_key: str = ""  # the device's API key id (dk_…)
+    agent_api_secret: SecretStr | None = None
+    agent_upload_bytes_per_second: int = Field(default=0, ge=0)  # 0: unlimited
+    agent_upload_chunk_bytes: int = Field(default=512 * 1024, ge=4096, le=16 * 1024 * 1024)
+    agent_retry_seconds: float = Field(default=5.0, gt=0)
+    agent_retry_cap_seconds: float = Field(default=600.0, gt=0)
+    agent_max_message_bytes: int = Field(default=65536, ge=1024, le=8 * 1024 * 1024)
+    agent_device_name: str = Field(default="", max_length=100)  # in the package; empty: the host name
+
+    @field_validator("agent_recording_dirs", "agent_allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON list, or folders separated like PATH (``os.pathsep``) / origins by commas."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        sep = os.pathsep if info.field_name == "agent_recording_dirs" else ","
+        return [part.strip() for part in text.split(sep) if part.strip()]
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dualrec.cli import agent as agent_cmd
 from dualrec.cli import check as check_cmd
 from dualrec.cli import checks as checks_cmd
 from dualrec.cli import doctor as doctor_cmd
@@ -33,6 +34,7 @@ app.add_typer(evidence_cmd.app, name="evidence")
 app.command("check", help="对一段录像运行完整质检 / run the full QC of a recording locally")(check_cmd.check)
 app.command("worker", help="运行后台任务进程 (Celery) / run a background job worker")(worker_cmd.worker)
 app.command("doctor", help="检查运行环境 / check what this machine has and lacks")(doctor_cmd.doctor)
+app.command("agent", help="运行本地质检服务 / run the local QC agent (SPEC §7)")(agent_cmd.agent)
 
 
 @app.command(help="启动 Web 服务 / serve the web app and API")

@@ -103,7 +103,7 @@ def package_id(manifest: PackageManifest) -> str:
 def _bad(message: str, where: str) -> InvalidInputError:
     return InvalidInputError(
         f"上传包清单无效 / invalid package manifest: {message}",
-        details={"errors": [{"loc": ["manifest", *where.split(".")], "msg": message}]},
+        details={"errors": [{"loc": ["manifest", *(where.split(".") if where else [])], "msg": message}]},
     )
 
 
