@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=10.0, ge=0)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, ge=0)
 
+    # archive retention reminders (docs/archive.md): a daily notice of entries expiring within N days
+    archive_reminder_enabled: bool = True  # run the reminder in serve and worker processes
+    archive_expiry_notice_days: int = Field(default=30, ge=0, le=3650)
+    archive_reminder_check_seconds: float = Field(default=3600.0, gt=0)  # the notice is made once a day
+
     # AI engines
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     cpu_threads: int = 0  # 0 = engine default

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from dualrec.bootstrap.litigation import archive_pusher
+from dualrec.bootstrap.retention import RetentionReminder, build_retention_reminder
 from dualrec.bootstrap.sessions import (
     SessionSweeper,
     build_session_extras,
@@ -29,7 +30,7 @@ from dualrec.pipeline.qc import QcEngines
 from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
 from dualrec.services.archive_push import ARCHIVE_PUSH_JOB_KIND
 from dualrec.services.auth import AuthConfig, AuthService
-from dualrec.services.blind_index import BlindIndex
+from dualrec.services.blind_index import BlindIndex, PersonalDataSealer
 from dualrec.services.live_monitor import LiveMonitor
 from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
 from dualrec.services.qc_jobs import QcJobRunner
@@ -83,6 +84,7 @@ class Container:
     archive: ArchiveService
     jobs: JobQueue | None = None
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
+    reminder: RetentionReminder | None = None  # daily retention notices (DUALREC_ARCHIVE_REMINDER_ENABLED)
     sessions: LiveSessionService | None = None  # the customers' self-service sessions (H5)
     sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
     live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
@@ -109,10 +111,14 @@ class Container:
             self._started = True
         if self.webhooks is not None:
             self.webhooks.start()
+        if self.reminder is not None:
+            self.reminder.start()
         if self.sweeper is not None:
             self.sweeper.start()
 
     def close(self) -> None:
+        if self.reminder is not None:
+            self.reminder.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
         if self.webhooks is not None:
@@ -213,8 +219,10 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     if migrate:
         upgrade(url)
     engine = make_engine(url)
-    uows = UnitOfWorkFactory(make_session_factory(engine))
     box = SecretBox(settings.secret_key.get_secret_value())
+    index = BlindIndex(settings.secret_key.get_secret_value())
+    # customers' names / ID numbers in tasks and recordings are sealed by the repositories
+    uows = UnitOfWorkFactory(make_session_factory(engine), sealer=PersonalDataSealer(box, index))
     auth = AuthService(
         uows,
         AuthConfig(
@@ -244,9 +252,10 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
             link_ttl=timedelta(hours=settings.task_link_ttl_hours),
             blobs=blobs,
         ),
-        archive=ArchiveService(uows, blobs, box, BlindIndex(settings.secret_key.get_secret_value())),
+        archive=ArchiveService(uows, blobs, box, index),
     )
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
+    container.reminder = build_retention_reminder(settings, container.archive.retention)
     container.sessions = LiveSessionService(
         uows,
         container.blobs,

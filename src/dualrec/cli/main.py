@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from dualrec.cli import agent as agent_cmd
+from dualrec.cli import archive as archive_cmd
 from dualrec.cli import check as check_cmd
 from dualrec.cli import checks as checks_cmd
 from dualrec.cli import doctor as doctor_cmd
@@ -30,6 +31,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(checks_cmd.app, name="checks")
 app.add_typer(storage_cmd.app, name="storage", help="存储与密钥 / blob storage and master keys")
 app.add_typer(evidence_cmd.app, name="evidence")
+app.add_typer(archive_cmd.app, name="archive")
 
 app.command("check", help="对一段录像运行完整质检 / run the full QC of a recording locally")(check_cmd.check)
 app.command("worker", help="运行后台任务进程 (Celery) / run a background job worker")(worker_cmd.worker)

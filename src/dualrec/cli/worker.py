@@ -26,6 +26,7 @@ def worker(
     """运行后台任务进程 / run a background job worker (needs DUALREC_JOB_BACKEND=celery and Redis)."""
     from dualrec.bootstrap.container import worker_job_handlers
     from dualrec.bootstrap.jobs import build_celery_worker_app
+    from dualrec.bootstrap.retention import start_standalone_reminder
     from dualrec.bootstrap.webhooks import start_standalone_dispatcher
 
     if pool not in ("prefork", "threads", "solo"):
@@ -39,6 +40,7 @@ def worker(
     app = build_celery_worker_app(settings, handlers=worker_job_handlers(settings), queue_name=queue)
     workers = concurrency if concurrency is not None else settings.job_workers
     dispatcher = start_standalone_dispatcher(settings)  # webhooks (DUALREC_WEBHOOK_ENABLED)
+    reminder = start_standalone_reminder(settings)  # retention notices (DUALREC_ARCHIVE_REMINDER_ENABLED)
     try:
         app.worker_main(
             [
@@ -55,3 +57,5 @@ def worker(
     finally:
         if dispatcher is not None:
             dispatcher.stop()
+        if reminder is not None:
+            reminder.stop()

@@ -8,7 +8,8 @@ from typing import Any
 
 __all__ = ["RECORDING_STATUSES", "Recording"]
 
-RECORDING_STATUSES = ("queued", "running", "done", "failed")
+# "deleted": its files were removed after the archive's deletion approval chain
+RECORDING_STATUSES = ("queued", "running", "done", "failed", "deleted")
 
 
 @dataclass(frozen=True)

@@ -340,8 +340,8 @@ class SensitiveWordRow(Base):
 
 
 class TaskRow(Base):
-    """A recording task created by a business system (or the console). Personal data (ID number,
-    phone) is sealed with the app's secret box; ``id_number_hash`` allows exact lookup."""
+    """A recording task created by a business system (or the console). Personal data (name, ID number,
+    phone) is sealed with the app's secret box; ``*_hash`` (keyed blind index) allows exact lookup."""
 
     __tablename__ = "tasks"
     __table_args__ = (
@@ -359,7 +359,9 @@ class TaskRow(Base):
     product: Mapped[str] = mapped_column(String(200), default="")
     amount: Mapped[str] = mapped_column(String(32), default="")
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
-    customer_name: Mapped[str] = mapped_column(String(100), index=True)
+    customer_name: Mapped[str] = mapped_column(String(100), index=True)  # legacy plaintext; now ""
+    customer_name_sealed: Mapped[str] = mapped_column(String(512), default="")
+    customer_name_hash: Mapped[str] = mapped_column(String(64), index=True, default="")
     customer_type: Mapped[str] = mapped_column(String(32))
     risk_level: Mapped[str] = mapped_column(String(8))
     id_number_sealed: Mapped[str] = mapped_column(String(512))

@@ -23,12 +23,13 @@ from dualrec.db.repositories.sessions import SessionRepository
 from dualrec.db.repositories.tasks import TaskRepository
 from dualrec.db.repositories.users import UserRepository
 from dualrec.db.repositories.webhooks import WebhookRepository
+from dualrec.db.sealing import FieldSealer
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
 
 class UnitOfWork:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, sealer: FieldSealer | None = None) -> None:
         self.session = session
         self.users = UserRepository(session)
         self.branches = BranchRepository(session)
@@ -36,12 +37,12 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.audit = AuditRepository(session)
         self.api_keys = ApiKeyRepository(session)
-        self.recordings = RecordingRepository(session)
+        self.recordings = RecordingRepository(session, sealer)
         self.evidence = EvidenceRepository(session)
         self.flows = FlowRepository(session)
         self.questions = QuestionRepository(session)
         self.sensitive_words = SensitiveWordRepository(session)
-        self.tasks = TaskRepository(session)
+        self.tasks = TaskRepository(session, sealer)
         self.webhooks = WebhookRepository(session)
         self.agent_uploads = AgentUploadRepository(session)
         self.archive = ArchiveRepository(session)
@@ -58,20 +59,22 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """``with uow_factory() as uow: ...; uow.commit()`` — rolls back whatever was not committed."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], sealer: FieldSealer | None = None) -> None:
         self._factory = session_factory
+        self._sealer = sealer  # customers' personal data sealed at rest (db.sealing); None: legacy
 
     def __call__(self) -> _UowContext:
-        return _UowContext(self._factory)
+        return _UowContext(self._factory, self._sealer)
 
 
 class _UowContext:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], sealer: FieldSealer | None) -> None:
         self._factory = factory
+        self._sealer = sealer
         self._uow: UnitOfWork | None = None
 
     def __enter__(self) -> UnitOfWork:
-        self._uow = UnitOfWork(self._factory())
+        self._uow = UnitOfWork(self._factory(), self._sealer)
         return self._uow
 
     def __exit__(

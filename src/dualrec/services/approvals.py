@@ -153,12 +153,10 @@ class DeletionService:
                     "legal_hold",
                     ConflictError(_REFUSALS[Refusal.LEGAL_HOLD], details={"legal_hold": True}),
                 )
-            elif entry.qc_status in ("queued", "running"):
+            elif (qc := _live_qc_status(uow, entry)) in ("queued", "running"):
                 problem = (
                     "qc_running",
-                    ConflictError(
-                        "质检尚未完成 / QC has not finished", details={"qc_status": entry.qc_status}
-                    ),
+                    ConflictError("质检尚未完成 / QC has not finished", details={"qc_status": qc}),
                 )
             elif (pending := uow.deletion_requests.pending_for(recording_id)) is not None:
                 problem = (
@@ -440,6 +438,12 @@ class DeletionService:
                     req.id, req.state, result={**req.result, "undeleted_keys": left}
                 )
                 uow.commit()
+
+
+def _live_qc_status(uow: UnitOfWork, entry: ArchiveEntry) -> str:
+    """The recording's own status (the entry's copy is refreshed after QC, which may lag a failure)."""
+    rec = uow.recordings.get(entry.recording_id)
+    return rec.status if rec is not None else entry.qc_status
 
 
 def _recording_keys(blob_key: str, inputs: dict[str, Any], artifacts: dict[str, Any] | None) -> list[str]:

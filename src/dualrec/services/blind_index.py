@@ -13,8 +13,9 @@ import hmac
 import unicodedata
 
 from dualrec.core.idcard import normalize_id_number
+from dualrec.services.secretbox import SecretBox
 
-__all__ = ["BlindIndex", "normalize_name"]
+__all__ = ["BlindIndex", "PersonalDataSealer", "normalize_name"]
 
 
 def normalize_name(name: str) -> str:
@@ -35,3 +36,19 @@ class BlindIndex:
         if not norm:
             return ""
         return hmac.new(self._key, b"name:" + norm.encode(), hashlib.sha256).hexdigest()
+
+
+class PersonalDataSealer:
+    """``db.sealing.FieldSealer``: the app's secret box for sealing, the blind index for name hashes."""
+
+    def __init__(self, box: SecretBox, index: BlindIndex) -> None:
+        self._box, self._index = box, index
+
+    def seal(self, plaintext: str) -> str:
+        return self._box.seal(plaintext)
+
+    def open(self, sealed: str) -> str:
+        return self._box.open(sealed)
+
+    def name_hash(self, name: str) -> str:
+        return self._index.name(name)

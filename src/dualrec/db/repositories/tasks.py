@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dualrec.core.tasks import Attempt, Task
 from dualrec.db.models import BranchRow, FlowRow, TaskAttemptRow, TaskRow
+from dualrec.db.sealing import FieldSealer
 
 __all__ = ["TaskRepository"]
 
@@ -31,8 +32,17 @@ def _attempt(row: TaskAttemptRow) -> Attempt:
 
 
 class TaskRepository:
-    def __init__(self, session: Session) -> None:
+    """With a sealer, the customer's name is stored sealed with a blind-index hash (exact search) and
+    opened on read; ``id_number``/``phone`` are sealed by the tasks service and returned SEALED."""
+
+    def __init__(self, session: Session, sealer: FieldSealer | None = None) -> None:
         self._s = session
+        self._sealer = sealer
+
+    def _customer_name(self, row: TaskRow) -> str:
+        if row.customer_name_sealed and self._sealer is not None:
+            return self._sealer.open(row.customer_name_sealed)
+        return row.customer_name or row.customer_name_sealed
 
     def _to_core(self, row: TaskRow, branch: BranchRow, flow_code: str, *, with_attempts: bool) -> Task:
         attempts: tuple[Attempt, ...] = ()
@@ -57,7 +67,7 @@ class TaskRepository:
             product=row.product,
             amount=row.amount,
             customer_id=row.customer_id,
-            customer_name=row.customer_name,
+            customer_name=self._customer_name(row),
             customer_type=row.customer_type,
             risk_level=row.risk_level,
             id_number=row.id_number_sealed,
@@ -87,6 +97,13 @@ class TaskRepository:
 
     def add(self, **fields: Any) -> None:
         now = datetime.now(UTC)
+        name = str(fields.get("customer_name") or "")
+        if self._sealer is not None and name:
+            fields.update(
+                customer_name="",
+                customer_name_sealed=self._sealer.seal(name),
+                customer_name_hash=self._sealer.name_hash(name),
+            )
         self._s.add(TaskRow(created_at=now, updated_at=now, **fields))
         self._s.flush()
 
@@ -128,8 +145,13 @@ class TaskRepository:
         ):
             if filters.get(name):
                 stmt = stmt.where(getattr(TaskRow, name) == filters[name])
-        if filters.get("customer_name"):
-            stmt = stmt.where(TaskRow.customer_name.contains(filters["customer_name"], autoescape=True))
+        if filters.get("customer_name"):  # exact match on the blind index (legacy rows: plaintext)
+            name = str(filters["customer_name"])
+            legacy = TaskRow.customer_name.contains(name, autoescape=True)
+            if self._sealer is None:
+                stmt = stmt.where(legacy)
+            else:
+                stmt = stmt.where(or_(TaskRow.customer_name_hash == self._sealer.name_hash(name), legacy))
         if filters.get("created_from"):
             stmt = stmt.where(TaskRow.created_at >= filters["created_from"])
         if filters.get("created_to"):
