@@ -135,3 +135,13 @@ def test_an_unreachable_tsa_fails_the_signature_instead_of_skipping_the_time_sta
     signer = load_pdf_signer(path, None, tsa_url="http://127.0.0.1:9/tsa", tsa_timeout=2)
     with pytest.raises(EngineUnavailableError, match="time-stamp authority"):
         signer.sign(_pdf(), reason="诉讼报告")
+
+
+def test_signing_and_validation_work_from_inside_an_event_loop(signer: PdfSigner) -> None:
+    import asyncio
+
+    async def inside() -> bool:  # e.g. an async caller, or Playwright's sync API in a test
+        data = signer.sign(_pdf(), reason="诉讼报告")
+        return validate_signed_pdf(data, [signer.certificate.pem]).ok
+
+    assert asyncio.run(inside())

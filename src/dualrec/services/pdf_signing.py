@@ -14,14 +14,17 @@ pyHanko is imported inside the functions: importing the API or the services stay
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dualrec.errors import ConfigurationError, EngineUnavailableError
 
@@ -35,6 +38,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIELD_NAME = "dualrec-institution-signature"
 DEMO_SUBJECT = "dualrec 演示机构 / demo institution (NOT TRUSTED)"
@@ -87,12 +91,15 @@ class PdfSigner:
         from pyhanko.sign.general import SigningError
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-        try:
+        def sign() -> bytes:
             first = self._sign_once(pdf, reason, location, contact, None)
             try:
                 return self._sign_once(pdf, reason, location, contact, 2 * _cms_size(first))
             except SigningError:  # a time stamp token of another length: keep the padded signature
                 return first
+
+        try:
+            return _outside_event_loop(sign)
         except (TimestampRequestError, OSError) as exc:
             raise EngineUnavailableError(
                 f"时间戳服务不可用，未签署 / the time-stamp authority {self.tsa_url} failed, nothing was "
@@ -217,8 +224,23 @@ def generate_demo_certificate(path: Path, *, years: int = 10) -> CertificateInfo
     return _info(cert.public_bytes(Encoding.DER))
 
 
+def _outside_event_loop(fn: Callable[[], T]) -> T:
+    """pyHanko's synchronous API runs its own event loop (``asyncio.run``): from a thread that already
+    runs one (an async caller, Playwright's sync API) it is called in a worker thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
 def validate_signed_pdf(data: bytes, trust_roots_pem: list[str]) -> SignatureCheck:
     """Check the last signature of ``data`` against the given trust roots (PEM certificates)."""
+    return _outside_event_loop(lambda: _validate(data, trust_roots_pem))
+
+
+def _validate(data: bytes, trust_roots_pem: list[str]) -> SignatureCheck:
     from asn1crypto import pem as asn1_pem
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
