@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     # archive-system push (docs/litigation.md): evidence packages POSTed to the archive system
     archive_push_url: str = ""  # empty: pushing is off
     archive_push_secret: SecretStr | None = None  # HMAC key of the X-Dualrec-Signature header
-    archive_push_max_attempts: int = Field(default=6, ge=1, le=50)
+    archive_push_max_attempts: int = Field(default=12, ge=1, le=50)  # queue backoff 2 s doubling, max 5 min
     archive_push_timeout_seconds: float = Field(default=120.0, gt=0)
 
     # blob storage: backend and encryption at rest (docs/storage.md)
