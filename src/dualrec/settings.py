@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     tsa_url: str = ""  # RFC 3161 time-stamping of checkpoints: not implemented yet (refused when set)
 
     # litigation report (诉讼报告, docs/litigation.md): PAdES signature with the institution's certificate
-    litigation_pkcs12_file: Path | None = None  # empty: a self-signed demo certificate (refused in production)
+    litigation_pkcs12_file: Path | None = None  # empty: a self-signed demo certificate (not in production)
     litigation_pkcs12_password: SecretStr | None = None
     litigation_tsa_url: str = ""  # RFC 3161 time stamp in the signature (PAdES B-T); off by default
     litigation_tsa_timeout_seconds: float = Field(default=10.0, gt=0)
