@@ -16,7 +16,7 @@ from dualrec.cli import doctor as doctor_cmd
 from dualrec.cli import evidence as evidence_cmd
 from dualrec.cli import storage as storage_cmd
 from dualrec.cli import worker as worker_cmd
-from dualrec.settings import load_settings
+from dualrec.settings import Settings, load_settings
 
 app = typer.Typer(
     name="dualrec",
@@ -72,6 +72,20 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+def _litigation_certificate(settings: Settings) -> None:
+    """The certificate that signs litigation reports: a demo one is generated here when none is set."""
+    from dualrec.bootstrap.litigation import pdf_signer
+
+    if settings.litigation_pkcs12_file is None and settings.env == "production":
+        typer.secho(
+            "未配置诉讼报告签名证书 DUALREC_LITIGATION_PKCS12_FILE / no litigation report certificate",
+            fg=typer.colors.YELLOW,
+        )
+        return
+    cert = pdf_signer(settings).certificate
+    typer.echo(f"litigation report certificate: {cert.subject} (SHA-256 {cert.sha256})")
+
+
 @app.command(help="初始化演示机构与管理员 / seed the demo organisation and the admin account")
 def seed() -> None:
     from dualrec.bootstrap.container import build_container
@@ -88,6 +102,7 @@ def seed() -> None:
         container.close()
     typer.echo(f"branches created: {result.branches_created}")
     typer.echo(f"demo flows / question banks / routing rules created: {content}")
+    _litigation_certificate(settings)
     if result.created_admin and result.admin_password:
         typer.secho(
             "管理员账户已创建（密码只显示这一次）/ admin account created (password shown once):",
