@@ -19,7 +19,9 @@ export const NAV: NavSection[] = [
       { key: "home", to: "/" },
       { key: "tasks", to: "/tasks", permission: "tasks:read" },
       { key: "recordings", to: "/recordings", permission: "recordings:read" },
-      { key: "archive", to: "/archive", permission: "archive:search", comingSoon: true },
+      { key: "archive", to: "/archive", permission: "archive:search" },
+      { key: "archiveApprovals", to: "/archive/approvals", permission: "archive:approve" },
+      { key: "archiveRetention", to: "/archive/retention", permission: "archive:search" },
     ],
   },
   {

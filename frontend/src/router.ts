@@ -66,6 +66,31 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "flows:read", titleKey: "nav.questionBanks" },
       },
       {
+        path: "archive",
+        name: "archive",
+        component: () => import("@/features/archive/ArchiveSearchPage.vue"),
+        meta: { permission: "archive:search", titleKey: "nav.archive" },
+      },
+      {
+        path: "archive/approvals",
+        name: "archive-approvals",
+        component: () => import("@/features/archive/ApprovalsPage.vue"),
+        meta: { permission: "archive:search", titleKey: "nav.archiveApprovals" },
+      },
+      {
+        path: "archive/retention",
+        name: "archive-retention",
+        component: () => import("@/features/archive/RetentionPage.vue"),
+        meta: { permission: "archive:search", titleKey: "nav.archiveRetention" },
+      },
+      {
+        path: "archive/:id",
+        name: "archive-entry",
+        component: () => import("@/features/archive/ArchiveEntryPage.vue"),
+        props: true,
+        meta: { permission: "archive:search", titleKey: "nav.archive" },
+      },
+      {
         path: "tasks",
         name: "tasks",
         component: () => import("@/features/tasks/TasksPage.vue"),

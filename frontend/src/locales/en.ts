@@ -1,11 +1,13 @@
 import consoleEn from "./console.en";
 import playbackEn from "./playback.en";
+import archiveEn from "./archive.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
 const en: Messages = {
   ...consoleEn,
   ...playbackEn,
+  ...archiveEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",
@@ -60,6 +62,8 @@ const en: Messages = {
     apiKeys: "API keys",
     qc: "Quality control",
     archive: "Archive search",
+    archiveApprovals: "Deletion approvals",
+    archiveRetention: "Retention",
     questionBanks: "Question banks",
     rules: "Rules & sensitive words",
     webhooks: "Webhook deliveries",

@@ -1,10 +1,12 @@
 // Simplified Chinese: the default UI language. Every other locale mirrors this shape.
 import consoleZh from "./console.zh-CN";
 import playbackZh from "./playback.zh-CN";
+import archiveZh from "./archive.zh-CN";
 
 const zhCN = {
   ...consoleZh,
   ...playbackZh,
+  ...archiveZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",
@@ -59,6 +61,8 @@ const zhCN = {
     apiKeys: "接入密钥",
     qc: "质检",
     archive: "档案检索",
+    archiveApprovals: "删除审批",
+    archiveRetention: "保管期限",
     questionBanks: "题库管理",
     rules: "规则与敏感词",
     webhooks: "回调记录",

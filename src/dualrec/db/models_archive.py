@@ -94,6 +94,9 @@ Index("ix_archive_entries_business_no", _E.business_no)
 Index("ix_archive_entries_contract_no", _E.contract_no)
 Index("ix_archive_entries_business_type_recorded_at", _E.business_type, _E.recorded_at)
 Index("ix_archive_entries_qc_verdict_recorded_at", _E.qc_verdict, _E.recorded_at)
+Index(
+    "ix_archive_entries_business_type_qc_verdict_recorded_at", _E.business_type, _E.qc_verdict, _E.recorded_at
+)
 Index("ix_archive_entries_expires_on", _E.expires_on)
 Index("ix_archive_entries_task_id", _E.task_id)
 

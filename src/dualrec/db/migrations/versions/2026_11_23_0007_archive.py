@@ -44,6 +44,10 @@ ENTRY_INDEXES = (
     ("ix_archive_entries_contract_no", ["contract_no"]),
     ("ix_archive_entries_business_type_recorded_at", ["business_type", "recorded_at"]),
     ("ix_archive_entries_qc_verdict_recorded_at", ["qc_verdict", "recorded_at"]),
+    (
+        "ix_archive_entries_business_type_qc_verdict_recorded_at",
+        ["business_type", "qc_verdict", "recorded_at"],
+    ),
     ("ix_archive_entries_expires_on", ["expires_on"]),
     ("ix_archive_entries_task_id", ["task_id"]),
 )
