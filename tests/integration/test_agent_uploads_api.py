@@ -72,6 +72,7 @@ def _complete_upload(central: Central, tmp_path: Path) -> None:
         assert seen == [0, 65536, 131072, 196608, 262144, manifest.size]  # 5 chunks of 64 KiB
         with central.container.uows() as uow:
             rec = uow.recordings.get(final["recording_id"])
+            assert uow.agent_uploads.chunks(final["id"]) == []  # the staged chunks are dropped
         assert rec is not None and rec.running_no == "WM-7-0001" and rec.size == len(RECORDING)
         assert rec.sha256 == manifest.recording.sha256 and rec.status == "queued"
         assert rec.inputs["task"]["task_id"] == task_id and rec.inputs["task"]["customer_name"] == "王小明"
@@ -162,6 +163,8 @@ def test_bad_requests_are_answered_with_the_reason(central: Central, tmp_path: P
         assert up._send("PUT", url, b"", {"Upload-Offset": "10"}).status_code == 422  # empty
         unsigned = client.put(url, content=b"z", headers={"Upload-Offset": "10"})
         assert unsigned.status_code == 401
+        huge = client.put(url, content=b"z" * (2 * 1024 * 1024), headers={"Upload-Offset": "10"})
+        assert huge.status_code == 413  # refused before the body is read for the signature
         with central_server(tmp_path / "other") as elsewhere:  # another server's key: unknown here
             foreign = PackageUploader(client, elsewhere.key.key_id, elsewhere.key.secret, Throttle(0))
             r = foreign._send("POST", "/api/v1/agent-uploads", json.dumps({"manifest": bad}).encode(), JSON)

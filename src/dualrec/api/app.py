@@ -50,7 +50,6 @@ UPLOAD_PREFIXES = (
     f"{API_PREFIX}/uploads",
     f"{API_PREFIX}/recordings",
     f"{API_PREFIX}/question-banks/import",
-    f"{API_PREFIX}/agent-uploads",
 )
 
 

@@ -371,6 +371,7 @@ def _finalize(
         cur = _visible(uow, actor, upload.id, for_update=True)
         if cur.status == "complete":  # finished by a concurrent finalisation after all
             return cur
+        uow.agent_uploads.delete_chunks(upload.id)  # the content now lives in the recording's blob
         uow.agent_uploads.update(
             upload.id,
             status="complete",
@@ -402,7 +403,10 @@ def _finalize(
             },
         )
         uow.commit()
-        return _visible(uow, actor, upload.id)
+        done = _visible(uow, actor, upload.id)
+    for _, _, key in chunks:
+        blobs.delete(key)
+    return done
 
 
 def _store_agent_files(
