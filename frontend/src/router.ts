@@ -18,6 +18,14 @@ const routes: RouteRecordRaw[] = [
     meta: { public: true, titleKey: "login.title" },
   },
   {
+    // the customer's self-service recording (signed link token; no console login)
+    path: "/h5/:token",
+    name: "h5",
+    component: () => import("@/features/session/SessionPage.vue"),
+    props: true,
+    meta: { public: true, titleKey: "h5.title" },
+  },
+  {
     path: "/",
     component: () => import("@/layouts/AppShell.vue"),
     children: [

@@ -1,5 +1,6 @@
 import consoleEn from "./console.en";
 import playbackEn from "./playback.en";
+import h5En from "./h5.en";
 import archiveEn from "./archive.en";
 import type { Messages } from "./zh-CN";
 
@@ -7,6 +8,7 @@ import type { Messages } from "./zh-CN";
 const en: Messages = {
   ...consoleEn,
   ...playbackEn,
+  ...h5En,
   ...archiveEn,
   app: {
     name: "dualrec Dual Recording",

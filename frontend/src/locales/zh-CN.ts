@@ -1,11 +1,13 @@
 // Simplified Chinese: the default UI language. Every other locale mirrors this shape.
 import consoleZh from "./console.zh-CN";
 import playbackZh from "./playback.zh-CN";
+import h5Zh from "./h5.zh-CN";
 import archiveZh from "./archive.zh-CN";
 
 const zhCN = {
   ...consoleZh,
   ...playbackZh,
+  ...h5Zh,
   ...archiveZh,
   app: {
     name: "dualrec 智能双录",

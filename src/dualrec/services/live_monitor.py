@@ -10,6 +10,7 @@ the identity step means the customer repeats the liveness challenge.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -22,8 +23,8 @@ import numpy.typing as npt
 
 from dualrec.core.idcard import normalize_id_number, parse_id_card
 from dualrec.core.live_session import EventKind, SessionStatus
-from dualrec.core.liveness import LivenessChallenge
-from dualrec.errors import ConflictError, EngineUnavailableError
+from dualrec.core.liveness import Action, LivenessChallenge
+from dualrec.errors import ConflictError, EngineUnavailableError, InvalidInputError
 from dualrec.media.ports import FaceAnalyzer, Image, TextRecognizer
 from dualrec.pipeline.live import FrameLimits, FrameObservation, LiveFrameAnalyzer, LiveOptions, decode_frame
 from dualrec.services.live_sessions import LiveSessionService, SessionView
@@ -117,10 +118,20 @@ class LiveMonitor:
         st = self._state(s.id)
         with st.lock:
             seed = f"{s.id}:{time.time_ns()}"
-            count = node.params.get("liveness_actions") or self.options.liveness_actions
-            st.challenge = LivenessChallenge.from_seed(
-                seed, int(count) if count else None, retries=self.options.liveness_retries
-            )
+            wanted = node.params.get("liveness_actions") or self.options.liveness_actions
+            if isinstance(wanted, list):  # the flow names the actions (e.g. no blink): asked in random order
+                try:
+                    actions = [Action(str(a)) for a in wanted]
+                except ValueError as exc:
+                    raise InvalidInputError(
+                        f"流程中的活体动作无效 / invalid liveness actions: {wanted}"
+                    ) from exc
+                random.Random(seed).shuffle(actions)
+                st.challenge = LivenessChallenge(tuple(actions), retries=self.options.liveness_retries)
+            else:
+                st.challenge = LivenessChallenge.from_seed(
+                    seed, int(wanted) if wanted else None, retries=self.options.liveness_retries
+                )
             st.best = None
             return _challenge_dict(st.challenge)
 

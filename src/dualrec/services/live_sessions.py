@@ -461,9 +461,10 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             self._current(flow, s, node_id)
         text = self._transcribe(wav).strip()
+        words = current_words(self.uows)  # before the session's write transaction (SQLite: one writer)
         with self._locked(token) as (uow, task, flow, s):
             node = self._current(flow, s, node_id)
-            hits = sorted({h.word for h in find_words(text, current_words(self.uows), skip_negated=True)})
+            hits = sorted({h.word for h in find_words(text, words, skip_negated=True)})
             self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="voice")
             if hits:
                 self._event(uow, s, EventKind.ALERT, t, node_id, code="SENSITIVE_WORD", words=hits, text=text)

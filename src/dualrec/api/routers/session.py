@@ -74,7 +74,10 @@ def session_out(v: SessionView) -> SessionOut:
         identity=dict(v.identity),
         received=dict(v.received),
         pages_read=dict(v.pages_read),
-        documents=[{"index": i, "name": str(d.get("name", ""))} for i, d in enumerate(v.task.documents)],
+        documents=[
+            {"index": i, "name": str(d.get("name", "")), "pages": int(d.get("pages", 0))}
+            for i, d in enumerate(v.task.documents)
+        ],
         tts_voice=v.tts_voice,
         tts_rate=v.tts_rate,
     )
