@@ -296,3 +296,23 @@ def test_bad_tokens_and_bodies_are_refused(
     assert r.status_code == 422
     s = client.get(f"/api/v1/session/{token}").json()
     assert s["received"] == {} and s["node"]["id"] == "risk"  # nothing was stored or advanced
+
+
+def test_the_h265_archive_copy(light: Container, tmp_path: Path) -> None:
+    """DUALREC_ARCHIVE_H265: the assembled MP4 is also kept as H.265 (QC and playback use the H.264)."""
+    from dualrec.media.probe import PyAVProbe
+    from dualrec.media.transcode import transcode_to_mp4
+    from dualrec.services.session_recording import SessionAssembler
+
+    _webm(tmp_path / "a.webm", 2, 440)
+    src = transcode_to_mp4(tmp_path / "a.webm", tmp_path / "a.mp4")
+    assembler = SessionAssembler(
+        light.uows, light.blobs, lambda: light.queue, light.tasks, tmp_path / "scratch", archive_h265=True
+    )
+    key = assembler._h265_copy(src, tmp_path)
+    assert key is not None
+    out = tmp_path / "hevc.mp4"
+    with light.blobs.open(key) as fh:
+        out.write_bytes(fh.read())
+    info = PyAVProbe().probe(out)
+    assert info.video is not None and info.video.codec == "hevc"

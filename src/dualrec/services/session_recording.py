@@ -26,6 +26,7 @@ from dualrec.errors import MediaError, NotFoundError
 from dualrec.jobs.ports import JobContext, JobQueue
 from dualrec.media.probe import PyAVProbe
 from dualrec.media.transcode import concat_mp4, transcode_to_mp4
+from dualrec.services import evidence
 from dualrec.services.recordings import QcInputs, submit_session_recording
 from dualrec.services.tasks import TaskService, attempt_flow
 from dualrec.storage.ports import BlobStore
@@ -160,6 +161,18 @@ class SessionAssembler:
                 if archive_key:
                     identity["archive_h265_key"] = archive_key
                 uow.live_sessions.save(replace(fresh, recording_id=rec.id, identity=identity))
+                # the signed documents belong to the recording's evidence (ledger + evidence package)
+                for i, (_, doc) in enumerate(sorted((fresh.identity.get("signed") or {}).items())):
+                    ext = "png" if str(doc.get("name", "")).endswith(".png") else "pdf"
+                    evidence.record_blob(
+                        uow,
+                        self._blobs,
+                        subject_type="recording",
+                        subject_id=rec.id,
+                        kind=evidence.EvidenceKind.BLOB_STORED,
+                        name=f"signed_{i + 1}.{ext}",
+                        key=str(doc["blob_key"]),
+                    )
                 for note in notes:
                     uow.live_sessions.add_event(s.id, note, datetime.now(UTC))
                 status = TaskStatus.QC if fresh.status == SessionStatus.COMPLETED else None
@@ -221,11 +234,16 @@ def task_qc_finished(uows: UnitOfWorkFactory, tasks: TaskService, recording_id: 
         if s is not None and s.status != SessionStatus.COMPLETED:
             return  # a failed / handed-over session's recording is evidence; the task already moved
         reasons = [str(r) for r in (rec.summary or {}).get("reasons", [])]
+        signed = (s.identity.get("signed") or {}) if s is not None else {}
         result: dict[str, Any] = {
             "recording_id": rec.id,
             "verdict": rec.verdict,
             "risk_score": rec.risk_score,
             "reasons": reasons,
+            "signed_documents": [
+                {"name": d.get("name", ""), "sha256": d.get("sha256", ""), "blob_key": d.get("blob_key", "")}
+                for _, d in sorted(signed.items())
+            ],
         }
         tasks.session_transition(
             uow,
