@@ -102,6 +102,14 @@ def _task(admin: TestClient, system: Signed, flow: dict[str, Any] = FLOW) -> tup
     return r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
 
 
+def _started(app_client: TestClient, token: str) -> TestClient:
+    """The customer's client (no console cookie) with the session opened and consent given."""
+    client = TestClient(app_client.app)
+    client.get(f"/api/v1/session/{token}")
+    assert client.post(f"/api/v1/session/{token}/consent", json={"agree": True}).status_code == 200
+    return client
+
+
 def test_a_session_runs_the_flow_and_becomes_a_recording(
     app_client: TestClient, admin: TestClient, system: Signed, light: Container, tmp_path: Path
 ) -> None:
@@ -208,9 +216,7 @@ def test_a_no_answer_hands_over_with_a_summary(
     app_client: TestClient, admin: TestClient, system: Signed, light: Container
 ) -> None:
     task_id, token = _task(admin, system)
-    client = TestClient(app_client.app)
-    client.get(f"/api/v1/session/{token}")
-    client.post(f"/api/v1/session/{token}/consent", json={"agree": True})
+    client = _started(app_client, token)
     client.post(f"/api/v1/session/{token}/nodes/risk/outcome", json={"kind": "passed", "t": 1})
     client.post(
         f"/api/v1/session/{token}/prompts",
@@ -245,9 +251,7 @@ def test_after_the_window_the_attempt_expires(
     app_client: TestClient, admin: TestClient, system: Signed, light: Container
 ) -> None:
     task_id, token = _task(admin, system)
-    client = TestClient(app_client.app)
-    client.get(f"/api/v1/session/{token}")
-    client.post(f"/api/v1/session/{token}/consent", json={"agree": True})
+    client = _started(app_client, token)
     with light.uows() as uow:  # the customer left 16 minutes ago
         s = uow.live_sessions.for_attempt(task_id, 1)
         assert s is not None
@@ -265,9 +269,7 @@ def test_the_sweeper_expires_sessions_nobody_reopens(
     app_client: TestClient, admin: TestClient, system: Signed, light: Container
 ) -> None:
     task_id, token = _task(admin, system)
-    client = TestClient(app_client.app)
-    client.get(f"/api/v1/session/{token}")
-    client.post(f"/api/v1/session/{token}/consent", json={"agree": True})
+    _started(app_client, token)
     assert light.sessions is not None
     assert light.sessions.sweep(datetime.now(UTC) + timedelta(minutes=14)) == 0
     assert light.sessions.sweep(datetime.now(UTC) + timedelta(minutes=16)) == 1
