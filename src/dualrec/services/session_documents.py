@@ -34,7 +34,7 @@ class SessionDocuments:
         self._lock = threading.Lock()
 
     def _document(self, token: str, index: int) -> tuple[Any, DocumentRef, Any]:
-        task, flow, s = self._sessions.context(token)
+        task, _flow, s = self._sessions.context(token)
         if not 0 <= index < len(task.documents):
             raise NotFoundError("没有该文件 / no such document", details={"index": index})
         return task, DocumentRef.from_dict(task.documents[index]), s
