@@ -261,6 +261,7 @@ const en: Messages = {
       running: "Checking",
       done: "Done",
       failed: "Failed",
+      deleted: "Deleted",
     },
     verdicts: {
       PASS: "Pass",

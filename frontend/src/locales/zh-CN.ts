@@ -260,6 +260,7 @@ const zhCN = {
       running: "质检中",
       done: "已完成",
       failed: "失败",
+      deleted: "已删除",
     },
     verdicts: {
       PASS: "通过",

@@ -25,5 +25,5 @@ def scope_branch_ids(uow: UnitOfWork, actor: Actor, branch_id: int | None) -> li
     path = actor.principal.branch_path
     if branch_id is not None:
         path = branch_in_scope(uow, actor.principal, branch_id).path
-    ids = [b.id for b in uow.branches.subtree(path)]
-    return None if len(ids) == uow.branches.count() else ids
+    ids, every = uow.archive.branch_scope(path)
+    return None if len(ids) == every else ids

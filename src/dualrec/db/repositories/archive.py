@@ -182,6 +182,14 @@ class ArchiveRepository:
             stmt = stmt.where(E.business_type.not_in(exclude))
         return [(r[0], r[1]) for r in self._s.execute(stmt).all()]
 
+    def branch_scope(self, path: str) -> tuple[list[int], int]:
+        """Ids of the branches at or below ``path`` and the number of branches in all (plain scalars:
+        every search asks, so no ORM objects are built)."""
+        ids = list(
+            self._s.scalars(select(BranchRow.id).where(BranchRow.path.startswith(path, autoescape=True)))
+        )
+        return [int(i) for i in ids], int(self._s.scalar(select(func.count()).select_from(BranchRow)) or 0)
+
     def task_link(self, recording_id: str) -> tuple[str, int] | None:
         """(task id, attempt number) of the attempt that produced this recording, if any."""
         found = self._s.execute(
