@@ -28,6 +28,8 @@ export interface Observation {
   width: number;
   height: number;
   alerts: string[];
+  covered?: boolean;
+  dark?: boolean;
   prompts: { code: string; zh: string; en: string }[];
   liveness?: Liveness;
 }
