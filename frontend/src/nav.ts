@@ -18,6 +18,7 @@ export const NAV: NavSection[] = [
     items: [
       { key: "home", to: "/" },
       { key: "tasks", to: "/tasks", permission: "tasks:read" },
+      { key: "handoverQueue", to: "/tasks/handover", permission: "tasks:read" },
       { key: "recordings", to: "/recordings", permission: "recordings:read" },
       { key: "archive", to: "/archive", permission: "archive:search" },
       { key: "archiveApprovals", to: "/archive/approvals", permission: "archive:approve" },

@@ -105,6 +105,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "tasks:read", titleKey: "nav.tasks" },
       },
       {
+        path: "tasks/handover",
+        name: "handover-queue",
+        component: () => import("@/features/tasks/HandoverQueuePage.vue"),
+        meta: { permission: "tasks:read", titleKey: "nav.handoverQueue" },
+      },
+      {
         path: "tasks/:id",
         name: "task",
         component: () => import("@/features/tasks/TaskDetailPage.vue"),

@@ -266,6 +266,20 @@ const consoleEn: typeof consoleZh = {
     dryRunOk: "Check passed: {rows} rows, {created} new, {updated} changed, {unchanged} unchanged questions in {banks} bank(s); {review} held for sensitive-word review.",
     imported: "Imported: {created} new, {updated} changed questions",
   },
+  handoverQueue: {
+    title: "Hand-over queue",
+    intro: "Self-service customers handed over to a person: where the flow stopped, why, and the last exchange; ID and phone numbers are masked.",
+    refresh: "Refresh",
+    customer: "Customer",
+    node: "Step",
+    reason: "Reason",
+    lastExchange: "Last exchange",
+    handedOverAt: "Handed over at",
+    prompt: "Q:",
+    answer: "A:",
+    silent: "(no answer)",
+    empty: "No customers waiting for a person",
+  },
 };
 
 export default consoleEn;

@@ -264,6 +264,20 @@ const consoleZh = {
     dryRunOk: "检查通过：{rows} 行，新增 {created} 题，修改 {updated} 题，未变 {unchanged} 题，涉及 {banks} 个题库，{review} 题含敏感词待审核。",
     imported: "导入完成：新增 {created} 题，修改 {updated} 题",
   },
+  handoverQueue: {
+    title: "转人工队列",
+    intro: "自助双录中转交人工的客户：停在哪个环节、原因和最后几轮对话；证件号和手机号已脱敏。",
+    refresh: "刷新",
+    customer: "客户",
+    node: "环节",
+    reason: "原因",
+    lastExchange: "最后的对话",
+    handedOverAt: "转人工时间",
+    prompt: "问：",
+    answer: "答：",
+    silent: "（未应答）",
+    empty: "暂无需要人工处理的客户",
+  },
 };
 
 export default consoleZh;

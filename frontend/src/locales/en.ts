@@ -60,6 +60,7 @@ const en: Messages = {
     audit: "Audit log",
     flows: "Flows",
     tasks: "Tasks",
+    handoverQueue: "Hand-over queue",
     recordings: "Recordings & QC",
     apiKeys: "API keys",
     qc: "Quality control",

@@ -59,6 +59,7 @@ const zhCN = {
     audit: "审计日志",
     flows: "流程配置",
     tasks: "双录任务",
+    handoverQueue: "转人工队列",
     recordings: "录像质检",
     apiKeys: "接入密钥",
     qc: "质检",
