@@ -13,9 +13,7 @@ import base64
 import http.server
 import json
 import re
-import secrets
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,16 +21,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from dualrec.core.auth_rules import sign_request
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer
 from tests.document_factory import make_pdf
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.h5_support import chromium_with_camera, create_task, entry, phone, publish_system, write_y4m
 from tests.live_frames import DATA, framed, photo, turn_head
-from tests.media_factory import CARD_ID, CARD_NAME, MediaFactory
+from tests.media_factory import MediaFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +92,7 @@ def receiver() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -110,18 +107,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     frames = [turn_head(frame, face, "y", a) for a in angles for _ in range(4)]
     frames += [turn_head(frame, face, "x", a) for a in angles for _ in range(4)]
     frames += [frame] * 20
-    cam = out / "cam.y4m"
-    command = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "640x480"]
-    command += ["-r", "10", "-i", "-", "-pix_fmt", "yuv420p", str(cam)]
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-    )
-    assert proc.stdin is not None
-    for f in frames:
-        proc.stdin.write(np.ascontiguousarray(f).tobytes())
-    proc.stdin.close()
-    assert proc.wait(timeout=120) == 0
+    cam = write_y4m(frames, out / "cam.y4m", fps=10)
     mic = out / "mic.wav"
     shutil.copy(DATA / "speech" / "asr_example.wav", mic)
     factory = MediaFactory(out)
@@ -143,94 +129,41 @@ def _card_back(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def camera_browser(media: dict[str, Path]) -> Iterator[Browser]:
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={media['cam']}",
-        f"--use-file-for-fake-audio-capture={media['mic']}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+def camera_browser(chromium: Browser, media: dict[str, Path]) -> Iterator[Browser]:
+    with chromium_with_camera(chromium, media["cam"], media["mic"]) as browser:
         yield browser
-        browser.close()
-
-
-def _signed(base: str, key: dict[str, Any], method: str, path: str, body: Any) -> httpx.Response:
-    raw = json.dumps(body).encode()
-    ts, nonce = str(int(time.time())), secrets.token_hex(8)
-    headers = {
-        "X-Dualrec-Key": key["key_id"],
-        "X-Dualrec-Timestamp": ts,
-        "X-Dualrec-Nonce": nonce,
-        "X-Dualrec-Signature": sign_request(key["secret"], method, path, "", ts, nonce, raw),
-        "Content-Type": "application/json",
-    }
-    return httpx.request(method, base + path, content=raw, headers=headers, timeout=30.0)
 
 
 @pytest.fixture(scope="module")
 def system(admin_api: httpx.Client, server_url: str) -> dict[str, Any]:
     """The flow published and routed for BUSINESS, and a business system's API key."""
-    r = admin_api.post(
-        "/api/v1/flows",
-        json={"code": CODE, "name": "E2E 自助双录", "business_type": BUSINESS, "definition": FLOW},
+    return publish_system(
+        admin_api,
+        server_url,
+        code=CODE,
+        name="E2E 自助双录",
+        business=BUSINESS,
+        flow=FLOW,
+        rule_name="E2E 自助",
+        key_name="E2E 自助系统",
     )
-    assert r.status_code == 201, r.text
-    assert admin_api.post(f"/api/v1/flows/{CODE}/publish", json={}).status_code == 201
-    rules = admin_api.get("/api/v1/routing-rules").json()
-    mine = {"name": "E2E 自助", "priority": 1, "flow_code": CODE, "business_types": [BUSINESS]}
-    keep = [{k: v for k, v in rule.items() if k != "id"} for rule in rules]
-    assert admin_api.put("/api/v1/routing-rules", json={"rules": [mine, *keep]}).status_code == 200
-    branches = admin_api.get("/api/v1/branches").json()
-    key = admin_api.post(
-        "/api/v1/api-keys",
-        json={"name": "E2E 自助系统", "branch_id": branches[0]["id"], "business_types": [BUSINESS]},
-    )
-    assert key.status_code == 201, key.text
-    return {"base": server_url, "key": key.json()}
 
 
 def _task(
     system: dict[str, Any], business_no: str, callback: str, documents: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    body = {
-        "customer_id": "H5-C1",
-        "customer_name": CARD_NAME,
-        "id_number": CARD_ID,
-        "customer_type": "personal",
-        "risk_level": "R2",
-        "business_type": BUSINESS,
-        "business_no": business_no,
-        "product": "E2E 稳健理财",
-        "amount": "10000.00",
-        "callback_url": callback,
-        "documents": documents,
-    }
-    r = _signed(system["base"], system["key"], "POST", "/api/v1/tasks", body)
-    assert r.status_code == 201, r.text
-    task: dict[str, Any] = r.json()
-    return task
+    return create_task(system, BUSINESS, business_no, callback, documents)
 
 
 def _phone(browser: Browser, base_url: str) -> Page:
-    context = browser.new_context(
-        base_url=base_url,
-        locale="zh-CN",
-        viewport={"width": 360, "height": 640},
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(30_000)
-    return context.new_page()
+    return phone(browser, base_url)
 
 
 def _entry(task: dict[str, Any]) -> str:
-    return "/h5/" + str(task["entry_url"]).rsplit("/h5/", 1)[1]
+    return entry(task)
 
 
+@pytest.mark.timeout(900)  # real engines end to end (liveness, OCR, Whisper, QC) on a shared 2-core VM
 def test_a_customer_records_a_task_from_start_to_end(
     camera_browser: Browser,
     system: dict[str, Any],
@@ -310,5 +243,15 @@ def test_a_customer_records_a_task_from_start_to_end(
         time.sleep(1)
     results = [r for r in Receiver.received if r["body"]["event"] == "task.result"]
     assert results, [r["body"]["event"] for r in Receiver.received]
-    assert results[0]["body"]["data"]["result"]["recording_id"] == rec_id
+    result = results[0]["body"]["data"]["result"]
+    assert result["recording_id"] == rec_id
+    assert [d["name"] for d in result["signed_documents"]] == ["产品说明书（已签署）.pdf"]
+    # the signed PDF is part of the recording's evidence package
+    package = admin_api.get(f"/api/v1/recordings/{rec_id}/evidence-package.zip")
+    assert package.status_code == 200
+    import io
+    import zipfile
+
+    names = zipfile.ZipFile(io.BytesIO(package.content)).namelist()
+    assert any(n.endswith("signed_1.pdf") for n in names), names
     assert results[0]["headers"].get("X-Dualrec-Signature", "").startswith("v1=")
