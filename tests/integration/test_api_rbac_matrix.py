@@ -85,8 +85,6 @@ ARCHIVE_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]
 }
 QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
 
-QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
-
 # (method, path template) -> builds (url, json body) from the ids of objects made for the test
 CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("GET", "/api/v1/users"): lambda i: ("/api/v1/users", None),

@@ -1,15 +1,15 @@
 import consoleEn from "./console.en";
 import playbackEn from "./playback.en";
-import h5En from "./h5.en";
 import archiveEn from "./archive.en";
+import h5En from "./h5.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
 const en: Messages = {
   ...consoleEn,
   ...playbackEn,
-  ...h5En,
   ...archiveEn,
+  ...h5En,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",

@@ -1,14 +1,14 @@
 // Simplified Chinese: the default UI language. Every other locale mirrors this shape.
 import consoleZh from "./console.zh-CN";
 import playbackZh from "./playback.zh-CN";
-import h5Zh from "./h5.zh-CN";
 import archiveZh from "./archive.zh-CN";
+import h5Zh from "./h5.zh-CN";
 
 const zhCN = {
   ...consoleZh,
   ...playbackZh,
-  ...h5Zh,
   ...archiveZh,
+  ...h5Zh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",
