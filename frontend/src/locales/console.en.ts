@@ -163,7 +163,7 @@ const consoleEn: typeof consoleZh = {
       institution: "Institution",
       documents: "Documents to show/sign (PDF, several allowed)",
     },
-    intro: "Recording tasks created by business systems through the API; ID numbers and phones are masked.",
+    intro: "Recording tasks created by business systems through the API or here; ID numbers and phones are masked by role.",
     businessNo: "Business no.",
     customerName: "Customer name",
     customerId: "Customer id",

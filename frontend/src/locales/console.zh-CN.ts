@@ -161,7 +161,7 @@ const consoleZh = {
       institution: "机构",
       documents: "展示/签署的文件（PDF，可多选）",
     },
-    intro: "业务系统通过接口创建的双录任务；证件号和手机号已脱敏。",
+    intro: "业务系统通过接口或在此新建的双录任务；证件号和手机号按权限脱敏。",
     businessNo: "业务编号",
     customerName: "客户姓名",
     customerId: "客户号",
