@@ -4866,6 +4866,8 @@ export interface operations {
     preview_api_v1_audit_exports_litigation_get: {
         parameters: {
             query?: {
+                page?: number;
+                page_size?: number;
                 /** @description ISO 8601 with time zone */
                 since?: string | null;
                 /** @description ISO 8601 with time zone */
@@ -4874,8 +4876,6 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
-                page?: number;
-                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -4980,6 +4980,8 @@ export interface operations {
     preview_api_v1_audit_exports_operations_get: {
         parameters: {
             query?: {
+                page?: number;
+                page_size?: number;
                 /** @description ISO 8601 with time zone */
                 since?: string | null;
                 /** @description ISO 8601 with time zone */
@@ -4988,8 +4990,6 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
-                page?: number;
-                page_size?: number;
             };
             header?: never;
             path?: never;

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -41,11 +41,15 @@ class LogRowOut(BaseModel):
 
 
 def _filter(
-    since: datetime | None, until: datetime | None, operator: str | None, business_type: str | None
+    since: Since = None, until: Until = None, operator: Operator = None, business_type: BusinessType = None
 ) -> svc.LogFilter:
+    """The query parameters every export shares (a dependency, so each route declares them once)."""
     return svc.LogFilter(
         since=since, until=until, operator=operator or None, business_type=business_type or None
     )
+
+
+Filter = Annotated[svc.LogFilter, Depends(_filter)]
 
 
 def _routes(log: svc.LogKind) -> None:
@@ -54,17 +58,14 @@ def _routes(log: svc.LogKind) -> None:
     def preview(
         actor: Annotated[Actor, perm(P.AUDIT_READ)],
         container: ContainerDep,
-        since: Since = None,
-        until: Until = None,
-        operator: Operator = None,
-        business_type: BusinessType = None,
+        flt: Filter,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Page[LogRowOut]:
         rows, total = svc.preview(
             container.uows,
             log=log,
-            flt=_filter(since, until, operator, business_type),
+            flt=flt,
             page=page,
             page_size=page_size,
         )
@@ -74,12 +75,8 @@ def _routes(log: svc.LogKind) -> None:
     def csv_export(
         actor: Annotated[Actor, perm(P.AUDIT_READ)],
         container: ContainerDep,
-        since: Since = None,
-        until: Until = None,
-        operator: Operator = None,
-        business_type: BusinessType = None,
+        flt: Filter,
     ) -> StreamingResponse:
-        flt = _filter(since, until, operator, business_type)
         svc.record_export(container.uows, actor=actor, log=log, fmt="csv", flt=flt, count=None)
         body: Iterator[str] = svc.export_csv(container.uows, log=log, flt=flt)
         return StreamingResponse(
@@ -91,12 +88,8 @@ def _routes(log: svc.LogKind) -> None:
     def pdf_export(
         actor: Annotated[Actor, perm(P.AUDIT_READ)],
         container: ContainerDep,
-        since: Since = None,
-        until: Until = None,
-        operator: Operator = None,
-        business_type: BusinessType = None,
+        flt: Filter,
     ) -> Response:
-        flt = _filter(since, until, operator, business_type)
         data, count = svc.export_pdf(
             container.uows,
             log=log,
