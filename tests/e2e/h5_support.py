@@ -28,6 +28,28 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.live_frames import DATA, framed, photo
 from tests.media_factory import CARD_ID, CARD_NAME
 
+# a short flow for tests whose point is not the identity step
+SHORT_FLOW: dict[str, Any] = {
+    "mode": "self_service",
+    "nodes": [
+        {
+            "id": "risk",
+            "type": "risk_disclosure",
+            "title": "风险告知",
+            "script": "本产品不保本，投资需谨慎。",
+        },
+        {
+            "id": "q1",
+            "type": "qa",
+            "title": "自愿确认",
+            "script": "您是否本人自愿购买？",
+            "expected_answers": ["是", "否"],
+            "branches": {"否": "@handover"},
+        },
+        {"id": "end", "type": "end", "title": "结束", "script": "录制完成，感谢您的配合。"},
+    ],
+}
+
 
 def write_y4m(frames: Iterable[Image], path: Path, fps: int = 10) -> Path:
     """640×480 RGB frames as a y4m file: Chromium plays it (looped) as the camera."""

@@ -25,6 +25,7 @@ from dualrec.core.tasks import mask_id_number
 from tests.e2e.h5_support import (
     MARK_PROBE,
     NETWORK_PROBE,
+    SHORT_FLOW,
     chromium_with_camera,
     create_task,
     customer_frame,
@@ -46,26 +47,7 @@ pytestmark = pytest.mark.e2e
 
 BUSINESS = "e2e-h5-monitor"
 CODE = "e2e-h5-monitor-flow"
-FLOW: dict[str, Any] = {
-    "mode": "self_service",
-    "nodes": [
-        {
-            "id": "risk",
-            "type": "risk_disclosure",
-            "title": "风险告知",
-            "script": "本产品不保本，投资需谨慎。",
-        },
-        {
-            "id": "q1",
-            "type": "qa",
-            "title": "自愿确认",
-            "script": "您是否本人自愿购买？",
-            "expected_answers": ["是", "否"],
-            "branches": {"否": "@handover"},
-        },
-        {"id": "end", "type": "end", "title": "结束", "script": "录制完成，感谢您的配合。"},
-    ],
-}
+FLOW = SHORT_FLOW  # risk disclosure → a question (否 → hand-over) → end
 GREEN, RED = (0, 255, 0), (255, 0, 0)
 FPS = 10
 PROMPT_LIMIT_S = 2.0

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from dualrec.media.probe import PyAVProbe
 from tests.e2e.h5_support import (
     NETWORK_PROBE,
+    SHORT_FLOW,
     chromium_with_camera,
     create_task,
     customer_frame,
@@ -39,26 +40,7 @@ pytestmark = pytest.mark.e2e
 
 BUSINESS = "e2e-h5-resume"
 CODE = "e2e-h5-resume-flow"
-FLOW: dict[str, Any] = {
-    "mode": "self_service",
-    "nodes": [
-        {
-            "id": "risk",
-            "type": "risk_disclosure",
-            "title": "风险告知",
-            "script": "本产品不保本，投资需谨慎。",
-        },
-        {
-            "id": "q1",
-            "type": "qa",
-            "title": "自愿确认",
-            "script": "您是否本人自愿购买？",
-            "expected_answers": ["是", "否"],
-            "branches": {"否": "@handover"},
-        },
-        {"id": "end", "type": "end", "title": "结束", "script": "录制完成，感谢您的配合。"},
-    ],
-}
+FLOW = SHORT_FLOW  # risk disclosure → a question (否 → hand-over) → end
 CSRF = {"X-Requested-With": "dualrec"}
 FIRST_TAB_CHUNKS = 5  # 2 s each (recorder.TIMESLICE_MS)
 TIMESLICE_S = 2.0
