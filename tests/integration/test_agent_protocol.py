@@ -17,7 +17,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.agent_support import DUALREC, AgentProcess, agent_env, free_port, short_recording
+from tests.agent_support import DUALREC, AgentProcess, agent_env, free_port, run_async, short_recording
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_a_qc_over_websocket_and_one_over_http_polling(agent: AgentProcess) -> N
             push = json.loads(await asyncio.wait_for(ws.recv(), 180))  # pushed when WS-1 is done
             return start, again, push
 
-    start, again, push = asyncio.run(session())
+    start, again, push = run_async(session())
     assert start == {
         "interfaceID": "100001",
         "result": "success",
@@ -90,7 +90,7 @@ def test_a_qc_over_websocket_and_one_over_http_polling(agent: AgentProcess) -> N
                 await _ask(ws, {"interfaceID": "100004", "runningNo": "WS-1"}),
             ]
 
-    report, done_dup, unconfirmed, confirmed, confirmed_again, state = asyncio.run(read_and_confirm())
+    report, done_dup, unconfirmed, confirmed, confirmed_again, state = run_async(read_and_confirm())
     data = report["info"]["check_data"]
     assert report["result"] == "success" and data["runningNo"] == "WS-1"
     assert data["video_info"]["name"] == "a.mp4" and data["video_info"]["width"] == 640
@@ -151,7 +151,7 @@ def test_bad_frames_get_fail_answers_and_the_websocket_stays_open(agent: AgentPr
             answers.append(await _ask(ws, {"interfaceID": "100004", "runningNo": "never-started"}))
             return answers
 
-    answers = asyncio.run(session())
+    answers = run_async(session())
     for (frame, reason), answer in zip(BAD_FRAMES, answers, strict=False):
         assert answer["result"] == "fail" and reason in answer["msg"], (frame[:60], answer)
     assert answers[-1]["interfaceID"] == "100004" and answers[-1]["result"] == "fail"
@@ -180,10 +180,10 @@ def test_only_configured_origins_and_the_loopback_host_are_served(agent: AgentPr
         except websockets.InvalidStatus as exc:
             return f"refused {exc.response.status_code}"
 
-    assert asyncio.run(connect({"Origin": ALLOWED})) == "fail"  # connected, answered
-    assert asyncio.run(connect({"Origin": "https://evil.example.net"})) == "refused 403"
+    assert run_async(connect({"Origin": ALLOWED})) == "fail"  # connected, answered
+    assert run_async(connect({"Origin": "https://evil.example.net"})) == "refused 403"
     rebinding = f"ws://evil.example.net:{agent.port}/"  # a page whose name now points at 127.0.0.1
-    assert asyncio.run(connect({}, rebinding)) == "refused 403"
+    assert run_async(connect({}, rebinding)) == "refused 403"
 
     message = {"interfaceID": "100003", "runningNo": "never-started"}
     ok = httpx.post(agent.http + "/", json=message, headers={"Origin": ALLOWED})
