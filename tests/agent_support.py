@@ -4,7 +4,6 @@ cuts connections, and the agent as a real process that can be killed with SIGKIL
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -13,11 +12,11 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -402,26 +401,3 @@ def agent_env(agent_dir: Path, recordings: Path, **extra: str) -> dict[str, str]
         "DUALREC_LOG_JSON": "false",
         **extra,
     }
-
-
-T = TypeVar("T")
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run`` in a thread of its own: the e2e tests' Playwright keeps an event loop running
-    in the main thread for the whole session, where ``asyncio.run`` refuses to start."""
-    out: list[T] = []
-    err: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            out.append(asyncio.run(coro))
-        except BaseException as exc:  # re-raised in the caller's thread
-            err.append(exc)
-
-    thread = threading.Thread(target=target, name="test-asyncio")
-    thread.start()
-    thread.join()
-    if err:
-        raise err[0]
-    return out[0]

@@ -17,7 +17,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.agent_support import DUALREC, AgentProcess, agent_env, free_port, run_async, short_recording
+from tests.agent_support import DUALREC, AgentProcess, agent_env, free_port, short_recording
+from tests.aio import run_async
 
 pytestmark = pytest.mark.integration
 

@@ -138,10 +138,10 @@ def test_an_unreachable_tsa_fails_the_signature_instead_of_skipping_the_time_sta
 
 
 def test_signing_and_validation_work_from_inside_an_event_loop(signer: PdfSigner) -> None:
-    import asyncio
+    from tests.aio import run_async
 
     async def inside() -> bool:  # e.g. an async caller, or Playwright's sync API in a test
         data = signer.sign(_pdf(), reason="诉讼报告")
         return validate_signed_pdf(data, [signer.certificate.pem]).ok
 
-    assert asyncio.run(inside())
+    assert run_async(inside())  # a loop running in this thread; run_async keeps Playwright's apart
