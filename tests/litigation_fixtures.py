@@ -46,7 +46,7 @@ def fake_engines() -> QcEngines:
         probe=FakeProbe(SCENE.media_info()),
         frames=SCENE.frame_source(),
         audio=FakeAudioSource(SCENE.samples()),
-        asr=FakeSpeechRecognizer(TRANSCRIPT),
+        asr=FakeSpeechRecognizer(TRANSCRIPT, track=SCENE.samples()),
         vad=FakeVoiceActivityDetector(),
         faces=FakeFaceAnalyzer(),
         ocr=FakeTextRecognizer({1: CARD}),

@@ -36,7 +36,7 @@ class CountingEngines:
             probe=FakeProbe(s.media_info()),
             frames=s.frame_source(),
             audio=FakeAudioSource(s.samples()),
-            asr=FakeSpeechRecognizer([TranscriptSegment(1.0, 3.0, "您好，欢迎办理", 0.9)]),
+            asr=FakeSpeechRecognizer([TranscriptSegment(1.0, 3.0, "您好，欢迎办理", 0.9)], track=s.samples()),
             vad=FakeVoiceActivityDetector(),
             faces=FakeFaceAnalyzer(),
             ocr=FakeTextRecognizer(),

@@ -68,7 +68,7 @@ def run_scene(
         probe=FakeProbe(scene.media_info()),
         frames=scene.frame_source(),
         audio=FakeAudioSource(scene.samples()),
-        asr=FakeSpeechRecognizer(TRANSCRIPT if transcript is None else transcript),
+        asr=FakeSpeechRecognizer(TRANSCRIPT if transcript is None else transcript, track=scene.samples()),
         vad=FakeVoiceActivityDetector(),
         faces=FakeFaceAnalyzer(),
         ocr=FakeTextRecognizer({1: CARD}),

@@ -12,7 +12,7 @@ import pytest
 
 from dualrec.errors import MediaError
 from dualrec.media.decode import DecodeMode, DecodeOptions, PyAVAudioSource, PyAVFrameSource
-from dualrec.media.ports import DecodeReport, VideoFrame
+from dualrec.media.ports import DecodeReport, Samples, VideoFrame
 from dualrec.media.probe import PyAVProbe
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
@@ -26,6 +26,14 @@ def _ffmpeg(*args: str) -> None:
 
 def _video(seconds: float, rate: int = 25, size: str = "320x240") -> list[str]:
     return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+
+
+def _audio(path: Path, sample_rate: int = 16000, block_seconds: float = 10.0) -> tuple[Samples, DecodeReport]:
+    """The whole track, read block by block, and the report."""
+    blocks = PyAVAudioSource().stream(path, sample_rate=sample_rate, block_seconds=block_seconds)
+    samples = np.concatenate([np.zeros(0, dtype=np.float32), *blocks])
+    assert blocks.report is not None
+    return samples, blocks.report
 
 
 def _tone(seconds: float, rate: int = 48000) -> list[str]:
@@ -113,7 +121,7 @@ def test_unreadable_files_raise_media_error(clips: dict[str, Path], name: str) -
     for call in (
         lambda: PyAVProbe().probe(path),
         lambda: _scan(path),
-        lambda: PyAVAudioSource().audio(path),
+        lambda: PyAVAudioSource().stream(path),  # raises at once, before the first block
     ):
         with pytest.raises(MediaError) as info:
             call()
@@ -181,40 +189,60 @@ def test_truncated_faststart_file_is_incomplete(clips: dict[str, Path], name: st
     assert report.errors and all(e.split("s:", 1)[0].replace(".", "").isdigit() for e in report.errors)
     assert report.last_pts is not None and report.last_pts < 3.8
     assert frames
-    track = PyAVAudioSource().audio(clips[name])
-    assert not track.report.complete
-    assert len(track.samples) / 16000 < 3.8
+    samples, audio = _audio(clips[name])
+    assert not audio.complete
+    assert len(samples) / 16000 < 3.8
 
 
 def test_audio_is_mono_float32_at_the_requested_rate(clips: dict[str, Path]) -> None:
-    track = PyAVAudioSource().audio(clips["fs.mp4"], sample_rate=16000)
-    assert track.sample_rate == 16000 and track.samples.dtype == np.float32 and track.samples.ndim == 1
-    assert len(track.samples) / 16000 == pytest.approx(4.0, abs=0.05)
-    assert track.report.complete and track.report.gaps == ()
-    spectrum = np.abs(np.fft.rfft(track.samples[16000:32000]))
+    assert PyAVAudioSource().stream(clips["fs.mp4"], sample_rate=16000).sample_rate == 16000
+    samples, report = _audio(clips["fs.mp4"], sample_rate=16000)
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert len(samples) / 16000 == pytest.approx(4.0, abs=0.05)
+    assert report.complete and report.gaps == ()
+    spectrum = np.abs(np.fft.rfft(samples[16000:32000]))
     assert np.argmax(spectrum) == pytest.approx(440, abs=2)  # 1-s window: bin = Hz
-    assert 0.05 < float(np.abs(track.samples).max()) <= 1.0
-    other = PyAVAudioSource().audio(clips["fs.mp4"], sample_rate=8000)
-    assert len(other.samples) / 8000 == pytest.approx(4.0, abs=0.05)
+    assert 0.05 < float(np.abs(samples).max()) <= 1.0
+    other, _ = _audio(clips["fs.mp4"], sample_rate=8000)
+    assert len(other) / 8000 == pytest.approx(4.0, abs=0.05)
+
+
+def test_audio_blocks_have_the_requested_length_and_cut_nothing(clips: dict[str, Path]) -> None:
+    blocks = list(PyAVAudioSource().stream(clips["agap.mkv"], block_seconds=0.37))
+    assert {len(b) for b in blocks[:-1]} == {round(0.37 * 16000)} and 0 < len(blocks[-1]) <= 5920
+    assert all(b.dtype == np.float32 and b.ndim == 1 for b in blocks)
+    whole, report = _audio(clips["agap.mkv"], block_seconds=600)
+    assert np.array_equal(np.concatenate(blocks), whole)  # the hole is padded the same way
+    assert report == _audio(clips["agap.mkv"], block_seconds=0.37)[1]
+
+
+def test_audio_blocks_report_only_at_the_end_and_close_early(clips: dict[str, Path]) -> None:
+    blocks = PyAVAudioSource().stream(clips["fs.mp4"], block_seconds=1.0)
+    first = next(blocks)
+    assert len(first) == 16000 and blocks.report is None
+    report = blocks.finish()  # the rest is read and dropped: the evidence of the whole stream
+    assert report is not None and report.complete and report is blocks.report
+    with PyAVAudioSource().stream(clips["fs.mp4"], block_seconds=1.0) as early:
+        next(early)
+    assert early.report is None and list(early) == []  # closed: the file is released
 
 
 def test_audio_only_file_and_video_only_file(clips: dict[str, Path]) -> None:
-    track = PyAVAudioSource().audio(clips["audio.m4a"])
-    assert len(track.samples) / 16000 == pytest.approx(3.0, abs=0.05) and track.report.complete
+    samples, report = _audio(clips["audio.m4a"])
+    assert len(samples) / 16000 == pytest.approx(3.0, abs=0.05) and report.complete
     with pytest.raises(MediaError, match="no audio stream"):
-        PyAVAudioSource().audio(clips["video.mp4"])
+        PyAVAudioSource().stream(clips["video.mp4"])
     with pytest.raises(MediaError, match="no video stream"):
         _scan(clips["audio.m4a"])
 
 
 def test_audio_stays_on_the_recording_timeline(clips: dict[str, Path]) -> None:
-    late = PyAVAudioSource().audio(clips["late.mp4"]).samples
+    late, _ = _audio(clips["late.mp4"], block_seconds=0.25)
     assert np.abs(late[: int(0.9 * 16000)]).max() == 0.0  # before the audio starts: silence
     assert np.abs(late[int(1.1 * 16000) : int(2.9 * 16000)]).max() > 0.05
-    holed = PyAVAudioSource().audio(clips["agap.mkv"])
-    assert len(holed.report.gaps) == 1
-    assert holed.report.gaps[0][1] == pytest.approx(4.0, abs=0.1)
-    s = holed.samples
+    s, holed = _audio(clips["agap.mkv"], block_seconds=0.25)
+    assert len(holed.gaps) == 1
+    assert holed.gaps[0][1] == pytest.approx(4.0, abs=0.1)
     assert len(s) / 16000 == pytest.approx(6.0, abs=0.1)
     assert np.abs(s[int(2.2 * 16000) : int(3.8 * 16000)]).max() == 0.0
     assert np.abs(s[int(4.2 * 16000) : int(5.8 * 16000)]).max() > 0.05
@@ -237,4 +265,6 @@ def test_invalid_arguments(clips: dict[str, Path]) -> None:
     with pytest.raises(ValueError, match="positive"):
         _scan(clips["fs.mp4"], fps=0.0)
     with pytest.raises(ValueError, match="positive"):
-        PyAVAudioSource().audio(clips["fs.mp4"], sample_rate=0)
+        PyAVAudioSource().stream(clips["fs.mp4"], sample_rate=0)
+    with pytest.raises(ValueError, match="positive"):
+        PyAVAudioSource().stream(clips["fs.mp4"], block_seconds=0)

@@ -35,7 +35,7 @@ def _run(scene: FakeScene, *, photo_person: int | None = None, sink: ListSink | 
         probe=FakeProbe(scene.media_info()),
         frames=scene.frame_source(),
         audio=FakeAudioSource(scene.samples()),
-        asr=FakeSpeechRecognizer(TRANSCRIPT),
+        asr=FakeSpeechRecognizer(TRANSCRIPT, track=scene.samples()),
         vad=FakeVoiceActivityDetector(),
         faces=FakeFaceAnalyzer(),
         ocr=FakeTextRecognizer({1: CARD}),

@@ -38,7 +38,7 @@ def engines(scene: FakeScene, **over: Any) -> QcEngines:
         "probe": FakeProbe(scene.media_info()),
         "frames": scene.frame_source(),
         "audio": FakeAudioSource(scene.samples()),
-        "asr": FakeSpeechRecognizer([Seg(1.0, 3.0, "您好")]),
+        "asr": FakeSpeechRecognizer([Seg(1.0, 3.0, "您好")], track=scene.samples()),
         "vad": FakeVoiceActivityDetector(),
         "faces": FakeFaceAnalyzer(),
         "ocr": FakeTextRecognizer(),
@@ -262,7 +262,7 @@ def test_ocr_runs_only_when_the_flow_may_show_a_card() -> None:
 def test_the_audio_pass_runs_while_the_video_is_decoded() -> None:
     import threading
 
-    from dualrec.media.ports import AudioTrack
+    from dualrec.media.ports import AudioBlocks
 
     scene = FakeScene(duration=10.0)
     audio_started = threading.Event()
@@ -278,9 +278,9 @@ def test_the_audio_pass_runs_while_the_video_is_decoded() -> None:
             return self.inner.scan(path, **kw)
 
     class SignallingAudio(FakeAudioSource):
-        def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
+        def stream(self, path: Path, *, sample_rate: int = 16000, block_seconds: float = 10.0) -> AudioBlocks:
             audio_started.set()
-            return super().audio(path, sample_rate=sample_rate)
+            return super().stream(path, sample_rate=sample_rate, block_seconds=block_seconds)
 
     progress = FakeProgress()
     eng = engines(scene, frames=WaitingFrames(), audio=SignallingAudio(scene.samples()))

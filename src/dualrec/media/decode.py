@@ -1,7 +1,7 @@
 """Streamed decoding with PyAV: sampled RGB frames and a mono float32 audio track.
 
 Both sources make one pass over the file, keep memory bounded (only the frame being handled and,
-for audio, the output samples) and return a ``DecodeReport`` with the integrity evidence: frame
+for audio, a block of samples) and return a ``DecodeReport`` with the integrity evidence: frame
 count, first/last time, forward timestamp gaps, decode errors, and whether the stream reached the
 end that the container declares (a file cut short gives ``complete=False``).
 
@@ -11,7 +11,7 @@ Times are on the recording's own timeline: stream time minus the container's sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from dualrec.errors import MediaError
-from dualrec.media.ports import AudioTrack, DecodeReport, Samples, VideoFrame
+from dualrec.media.ports import AudioBlocks, DecodeReport, Samples, VideoFrame
 from dualrec.media.probe import open_media, timeline_origin
 
 if TYPE_CHECKING:
@@ -196,63 +196,72 @@ def _rgb(frame: Any, max_width: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
     return image
 
 
-class _SampleBuffer:
-    """A growable float32 buffer (one allocation for the expected length, doubling beyond)."""
+class _Blocks:
+    """Cuts the decoded samples into blocks of ``size``; ``written`` counts every sample so far."""
 
-    def __init__(self, expected: int) -> None:
-        self.data = np.zeros(max(expected, 1024), dtype=np.float32)
-        self.size = 0
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.block = np.empty(size, dtype=np.float32)
+        self.fill = 0
+        self.written = 0
 
-    def _reserve(self, extra: int) -> None:
-        if self.size + extra > len(self.data):
-            grown = np.zeros(max(2 * len(self.data), self.size + extra), dtype=np.float32)
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
+    def _put(self, n: int, samples: np.ndarray[Any, Any] | None) -> Iterator[Samples]:
+        """Add ``n`` samples (silence when ``samples`` is None), yielding each block filled."""
+        done = 0
+        while done < n:
+            k = min(self.size - self.fill, n - done)
+            self.block[self.fill : self.fill + k] = 0.0 if samples is None else samples[done : done + k]
+            self.fill += k
+            self.written += k
+            done += k
+            if self.fill == self.size:
+                yield self.block
+                self.block = np.empty(self.size, dtype=np.float32)
+                self.fill = 0
 
-    def append(self, chunk: np.ndarray[Any, Any]) -> None:
-        self._reserve(len(chunk))
-        self.data[self.size : self.size + len(chunk)] = chunk
-        self.size += len(chunk)
+    def append(self, samples: np.ndarray[Any, Any]) -> Iterator[Samples]:
+        return self._put(len(samples), samples)
 
-    def pad_to(self, n: int) -> None:
-        if n > self.size:
-            self._reserve(n - self.size)
-            self.data[self.size : n] = 0.0
-            self.size = n
+    def pad_to(self, n: int) -> Iterator[Samples]:
+        return self._put(max(0, n - self.written), None)
 
-    def result(self) -> Samples:
-        """The samples: a view while the unused tail is small (the buffer is sized for the declared
-        length plus 1 s), so a 2 h track is not held twice (460 MB) while it is copied."""
-        if len(self.data) - self.size > max(1 << 20, len(self.data) // 8):
-            return self.data[: self.size].copy()
-        return self.data[: self.size]
+    def flush(self) -> Iterator[Samples]:
+        if self.fill:
+            yield self.block[: self.fill]
 
 
 class PyAVAudioSource:
     """``AudioSource`` on PyAV: the first audio track, mono float32, resampled with ``AudioResampler``.
 
     The samples stay aligned with the recording's timeline: a track that starts late or has a
-    hole is padded with silence, so sample ``i`` is at ``i / sample_rate`` seconds.
+    hole is padded with silence, so sample ``i`` is at ``i / sample_rate`` seconds. Only the block
+    being filled is held.
     """
 
     def __init__(self, *, gap_threshold: float = 1.0) -> None:
         self.gap_threshold = gap_threshold
 
-    def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
+    def stream(self, path: Path, *, sample_rate: int = 16000, block_seconds: float = 10.0) -> AudioBlocks:
+        if sample_rate <= 0 or block_seconds <= 0:
+            raise ValueError("sample_rate and block_seconds must be positive")
+        blocks = self._decode(Path(path), sample_rate, max(1, round(block_seconds * sample_rate)))
+        next(blocks)  # opens the file now: MediaError here, and close() releases it from now on
+        return AudioBlocks(blocks, sample_rate)
+
+    def _decode(self, path: Path, sample_rate: int, block: int) -> Generator[Samples, None, DecodeReport]:
         import av
 
-        if sample_rate <= 0:
-            raise ValueError("sample_rate must be positive")
-        container = open_media(Path(path))
+        container = open_media(path)
         try:
             if not container.streams.audio:
                 raise MediaError(
                     f"没有音频流: {path} / no audio stream", details={"path": str(path), "reason": "no_audio"}
                 )
+            yield np.zeros(0, dtype=np.float32)  # opened (read by stream())
             stream = container.streams.audio[0]
             origin = timeline_origin(container)
             declared = _declared_end(container, stream, origin)
-            buffer = _SampleBuffer(int((declared or 0.0) * sample_rate) + sample_rate)
+            out = _Blocks(block)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             track = _Integrity(self.gap_threshold)
             span = 0.0
@@ -260,18 +269,19 @@ class PyAVAudioSource:
                 if frame.time is not None:
                     t = float(frame.time) - origin
                     # Keep sample index == time: fill a late start or a hole with silence.
-                    if t * sample_rate - buffer.size > 0.02 * sample_rate:
-                        buffer.pad_to(round(t * sample_rate))
+                    if t * sample_rate - out.written > 0.02 * sample_rate:
+                        yield from out.pad_to(round(t * sample_rate))
                 else:
-                    t = buffer.size / sample_rate
+                    t = out.written / sample_rate
                 track.see(t)
                 span = frame.samples / frame.sample_rate if frame.sample_rate else 0.0
-                for out in resampler.resample(frame):
-                    buffer.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                buffer.append(out.to_ndarray().reshape(-1))
+                for resampled in resampler.resample(frame):
+                    yield from out.append(resampled.to_ndarray().reshape(-1))
+            for resampled in resampler.resample(None):
+                yield from out.append(resampled.to_ndarray().reshape(-1))
+            yield from out.flush()
             if track.complete:
                 track.check_end(declared, span)
-            return AudioTrack(samples=buffer.result(), sample_rate=sample_rate, report=track.report())
+            return track.report()
         finally:
             container.close()

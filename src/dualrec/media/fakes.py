@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 import wave
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from dualrec.errors import MediaError
 from dualrec.media.ports import (
-    AudioTrack,
+    AudioBlocks,
     DecodeReport,
     Face,
     Image,
@@ -126,16 +126,35 @@ class FakeFrameSource:
 
 @dataclass
 class FakeAudioSource:
+    """Streams ``samples`` (taken to be at the requested rate) in blocks that are views of it.
+
+    ``samples=None``: no audio stream (``MediaError``); ``stop_at`` simulates a decode error at that
+    time (the blocks end there, the report says so); ``report`` replaces a complete decode's report.
+    """
+
     samples: Samples | None
     sample_rate: int = 16000
     report: DecodeReport | None = None
+    stop_at: float | None = None
+    streams: int = 0
 
-    def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
+    def stream(self, path: Path, *, sample_rate: int = 16000, block_seconds: float = 10.0) -> AudioBlocks:
         if self.samples is None:
             raise MediaError("fake: no audio stream")
-        dur = len(self.samples) / sample_rate
-        rep = self.report or DecodeReport(len(self.samples) // 1024, 0.0, dur, (), (), True)
-        return AudioTrack(self.samples, sample_rate, rep)
+        self.streams += 1
+        size = max(1, round(block_seconds * sample_rate))
+        return AudioBlocks(self._blocks(self.samples, sample_rate, size), sample_rate)
+
+    def _blocks(self, samples: Samples, rate: int, size: int) -> Generator[Samples, None, DecodeReport]:
+        end = len(samples)
+        if self.stop_at is not None:
+            end = min(end, int(self.stop_at * rate))
+        for i in range(0, end, size):
+            yield samples[i : min(i + size, end)]
+        if end < len(samples):
+            t = end / rate
+            return DecodeReport(end // 1024, 0.0, t, (), (f"{t:.3f}s: fake decode error",), False)
+        return self.report or DecodeReport(end // 1024, 0.0, end / rate, (), (), True)
 
 
 def _shifted(seg: TranscriptSegment, dt: float) -> TranscriptSegment:
@@ -143,15 +162,34 @@ def _shifted(seg: TranscriptSegment, dt: float) -> TranscriptSegment:
     return replace(seg, start=seg.start + dt, end=seg.end + dt, words=words)
 
 
+def _find(track: Samples, audio: Samples) -> int:
+    """Where ``audio`` (a copy of a slice of ``track``) starts in ``track``; it must occur once."""
+    n = len(audio)
+    if n == 0 or n > len(track):
+        raise ValueError(f"fake ASR: {n} samples cannot be a slice of the {len(track)}-sample track")
+    nonzero = np.flatnonzero(audio)
+    j = int(nonzero[0]) if len(nonzero) else 0  # start from a sample rarer than silence
+    found = np.flatnonzero(track[j : len(track) - n + 1 + j] == audio[j])
+    probes = np.unique(np.concatenate([np.arange(min(n, 16)), np.linspace(0, n - 1, 64).astype(int)]))
+    for j in probes:  # narrow down on a few samples before comparing whole slices
+        found = found[track[found + j] == audio[j]]
+    hits = [int(p) for p in found if np.array_equal(track[p : p + n], audio)]
+    if len(hits) != 1:
+        raise ValueError(f"fake ASR: the audio occurs {len(hits)} times in the track, not once")
+    return hits[0]
+
+
 @dataclass
 class FakeSpeechRecognizer:
-    """Hears the scripted segments (times on the whole track) that start inside the audio it is given.
+    """Hears the scripted segments (times on the whole track) that start inside the audio it is given,
+    and returns them relative to that audio, as a real recogniser would.
 
-    The pipeline may transcribe the track in slices; a slice is a numpy view of the track, so its
-    position is read from the view and the segments come back relative to the slice, as a real
-    recogniser's would."""
+    The pipeline transcribes copies of slices of the track; the fake finds each in ``track`` (the
+    samples the audio source streams; the slice must occur there once). Without a track, a numpy
+    view is placed by its position in the array it views, and anything else starts at 0 s."""
 
     segments: Sequence[TranscriptSegment] = ()
+    track: Samples | None = None
     calls: int = 0
 
     def transcribe(
@@ -160,7 +198,9 @@ class FakeSpeechRecognizer:
         self.calls += 1
         base = audio.base
         offset = 0.0
-        if isinstance(base, np.ndarray) and base.dtype == audio.dtype:
+        if self.track is not None:
+            offset = _find(self.track, audio) / sample_rate
+        elif isinstance(base, np.ndarray) and base.dtype == audio.dtype:
             offset = (audio.ctypes.data - base.ctypes.data) / audio.itemsize / sample_rate
         end = offset + len(audio) / sample_rate
         return [_shifted(s, -offset) for s in self.segments if offset <= s.start < end]

@@ -13,7 +13,7 @@ Conventions used by every port:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -22,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "AudioBlocks",
     "AudioSource",
     "AudioStreamInfo",
-    "AudioTrack",
     "DecodeReport",
     "Device",
     "Face",
@@ -112,11 +112,46 @@ class DecodeReport:
     complete: bool = True  # reached the end of the stream without a decode error
 
 
-@dataclass(frozen=True)
-class AudioTrack:
-    samples: Samples
-    sample_rate: int
-    report: DecodeReport
+class AudioBlocks:
+    """Consecutive blocks of mono float32 samples from one decode, and its ``DecodeReport``.
+
+    Iterate once; the blocks follow each other on the recording's timeline (the first sample of
+    the first block is at 0 s). ``report`` is ``None`` until the iteration has ended; a decode
+    error ends the iteration early and is in the report (``complete=False``). ``close()`` (or
+    ``with``) releases the file when the blocks are not read to the end.
+    """
+
+    def __init__(self, blocks: Generator[Samples, None, DecodeReport], sample_rate: int) -> None:
+        self._blocks = blocks
+        self.sample_rate = sample_rate
+        self.report: DecodeReport | None = None
+
+    def __iter__(self) -> AudioBlocks:
+        return self
+
+    def __next__(self) -> Samples:
+        try:
+            return next(self._blocks)
+        except StopIteration as end:
+            if self.report is None and isinstance(end.value, DecodeReport):
+                self.report = end.value
+            raise
+
+    def finish(self) -> DecodeReport | None:
+        """Read (and drop) the blocks not read yet and return the report: the integrity evidence
+        of the whole stream even when its consumer stopped early (``None`` once closed early)."""
+        for _ in self:
+            pass
+        return self.report
+
+    def close(self) -> None:
+        self._blocks.close()
+
+    def __enter__(self) -> AudioBlocks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class FrameSource(Protocol):
@@ -139,10 +174,13 @@ class FrameSource(Protocol):
 
 
 class AudioSource(Protocol):
-    def audio(self, path: Path, *, sample_rate: int = 16000) -> AudioTrack:
-        """Decode the whole audio track to mono float32 at ``sample_rate``.
+    def stream(self, path: Path, *, sample_rate: int = 16000, block_seconds: float = 10.0) -> AudioBlocks:
+        """Decode the first audio track to mono float32 at ``sample_rate``, ``block_seconds`` at a
+        time (the last block may be shorter), so memory stays bounded whatever the file length.
 
-        Raises ``MediaError`` when there is no audio stream or the file cannot be opened.
+        Sample ``i`` is at ``i / sample_rate`` seconds: a late start or a hole is filled with
+        silence. Raises ``MediaError`` at once when there is no audio stream or the file cannot be
+        opened; a decode error later ends the blocks and is in ``AudioBlocks.report``.
         """
         ...
 

@@ -1,18 +1,31 @@
-"""Audio analyser: levels per window, speech segments (VAD) and the transcript (ASR), once."""
+"""Audio analyser: levels per window, speech segments (VAD) and the transcript (ASR), in one pass
+over the decoded blocks.
+
+The track is never held whole: levels are computed per group of ``LEVEL_GROUP`` windows, VAD per
+``VAD_CHUNK`` seconds and each speech chunk is transcribed as soon as no later speech can change
+it (``transcribe.py``), so only the samples from the oldest of those three positions on are kept
+(about five minutes, more only while a single speech region is longer). The results are those of
+the whole track at once: the VAD calls and the chunks fall where they always did, counted from the
+track's start, and each window's level does not depend on its group.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment, VoiceActivityDetector
+from dualrec.pipeline.transcribe import MERGE_GAP, ChunkTranscriber, speech_chunks
 
-__all__ = ["AudioAnalysis", "analyse_audio", "levels_db", "speech_chunks"]
+__all__ = ["VAD_CHUNK", "AudioAnalysis", "analyse_audio", "levels_db", "speech_chunks"]
 
 logger = logging.getLogger(__name__)
+
+VAD_CHUNK = 300.0  # seconds per VAD call: bounds the engine's temporaries on long tracks
+LEVEL_GROUP = 32  # windows per levels_db step (bounded temporaries)
 
 
 @dataclass(frozen=True)
@@ -27,8 +40,8 @@ def levels_db(samples: Samples, sample_rate: int, window: float) -> tuple[float,
     """RMS level in dBFS of each window (a partial last window counts); -120 for digital silence."""
     n = max(1, int(sample_rate * window))
     out: list[float] = []
-    for i in range(0, len(samples), n * 256):  # bounded temporaries on long tracks
-        chunk = samples[i : i + n * 256].astype(np.float64)
+    for i in range(0, len(samples), n * LEVEL_GROUP):  # bounded temporaries on long tracks
+        chunk = samples[i : i + n * LEVEL_GROUP].astype(np.float64)
         full = len(chunk) // n
         rms = list(np.sqrt(np.mean(np.square(chunk[: full * n].reshape(full, n)), axis=1))) if full else []
         if len(chunk) > full * n:
@@ -37,76 +50,99 @@ def levels_db(samples: Samples, sample_rate: int, window: float) -> tuple[float,
     return tuple(out)
 
 
-VAD_CHUNK = 300.0  # seconds per VAD call: bounds the engine's temporaries on long tracks
+class _Timeline:
+    """The decoded samples still needed, by absolute sample index: ``[start, end)``."""
+
+    def __init__(self) -> None:
+        self._data = np.zeros(0, dtype=np.float32)
+        self._base = 0  # absolute index of _data[0]
+        self.start = 0
+        self.end = 0
+
+    def append(self, block: Samples) -> None:
+        n = len(block)
+        if self.end - self._base + n > len(self._data):  # full: move the live samples to a new array
+            live = self.end - self.start
+            need = live + n
+            data = np.empty(need + max(need // 2, 1 << 16), dtype=np.float32)
+            data[:live] = self._data[self.start - self._base : self.end - self._base]
+            self._data, self._base = data, self.start
+        self._data[self.end - self._base : self.end - self._base + n] = block
+        self.end += n
+
+    def view(self, s0: int, s1: int) -> Samples:
+        if not self.start <= s0 <= s1 <= self.end:
+            raise ValueError(f"samples {s0}..{s1} not held ({self.start}..{self.end})")
+        return self._data[s0 - self._base : s1 - self._base]
+
+    def drop_before(self, index: int) -> None:
+        self.start = max(self.start, min(index, self.end))
 
 
-def _chunked_vad(
-    vad: VoiceActivityDetector, samples: Samples, sample_rate: int
-) -> tuple[tuple[float, float], ...]:
-    step = int(VAD_CHUNK * sample_rate)
-    out: list[tuple[float, float]] = []
-    for i in range(0, len(samples), step):
-        offset = i / sample_rate
-        for a, b in vad.speech_segments(samples[i : i + step], sample_rate=sample_rate):
+class _Analysis:
+    """The incremental state of ``analyse_audio``."""
+
+    def __init__(
+        self,
+        sample_rate: int,
+        window: float,
+        vad: VoiceActivityDetector | None,
+        transcriber: ChunkTranscriber | None,
+    ) -> None:
+        self.sr, self.window, self.vad, self.transcriber = sample_rate, window, vad, transcriber
+        self.level_step = max(1, int(sample_rate * window)) * LEVEL_GROUP
+        self.vad_step = int(VAD_CHUNK * sample_rate)
+        self.samples = _Timeline()
+        self.levels: list[float] = []
+        self.speech: list[tuple[float, float]] = []
+        self.level_pos = 0  # levels are known for the samples before these positions
+        self.vad_pos = 0
+
+    def feed(self, block: Samples) -> None:
+        self.samples.append(block)
+        self._advance(ended=False)
+
+    def end(self) -> None:
+        self._advance(ended=True)
+
+    def _advance(self, *, ended: bool) -> None:
+        end, vad = self.samples.end, self.vad
+        moved = False
+        while end - self.level_pos >= self.level_step or (ended and end > self.level_pos):
+            self._levels(min(end, self.level_pos + self.level_step))
+            moved = True
+        while vad is not None and (end - self.vad_pos >= self.vad_step or (ended and end > self.vad_pos)):
+            self._vad(vad, min(end, self.vad_pos + self.vad_step))
+            moved = True
+        known = self.vad_pos if vad is not None else self.level_pos  # speech is known up to here
+        keep = min(self.level_pos, known)
+        if self.transcriber is not None:
+            if moved or ended:
+                self.transcriber.schedule(self.speech, known / self.sr, self.samples, ended=ended)
+            keep = min(keep, self.transcriber.keep_from(known / self.sr))
+        self.samples.drop_before(keep)
+
+    def _levels(self, stop: int) -> None:
+        levels = levels_db(self.samples.view(self.level_pos, stop), self.sr, self.window)
+        if self.vad is None:  # no VAD engine: windows well above the floor count as speech
+            first, w = len(self.levels), self.window
+            self.speech += [((first + i) * w, (first + i + 1) * w) for i, lv in enumerate(levels) if lv > -35]
+        self.levels += levels
+        self.level_pos = stop
+
+    def _vad(self, vad: VoiceActivityDetector, stop: int) -> None:
+        offset, out = self.vad_pos / self.sr, self.speech
+        for a, b in vad.speech_segments(self.samples.view(self.vad_pos, stop), sample_rate=self.sr):
             a, b = a + offset, b + offset
-            if out and a - out[-1][1] < 0.3:  # a region cut by a chunk boundary
+            if out and a - out[-1][1] < MERGE_GAP:  # a region cut by a chunk boundary
                 out[-1] = (out[-1][0], max(b, out[-1][1]))
             else:
                 out.append((a, b))
-    return tuple(out)
-
-
-def speech_chunks(speech: tuple[tuple[float, float], ...], limit: float) -> list[tuple[float, float]]:
-    """Group consecutive speech regions into spans of at most ``limit`` seconds, cut only in silence.
-
-    Whisper base drops utterances inside long windows that hold several pauses (measured: 2 of 8
-    short utterances lost in a 70 s recording transcribed whole, none lost with 15 s chunks), so the
-    transcript is made chunk by chunk. ``limit <= 0`` keeps one chunk from the first to the last speech.
-    """
-    if not speech:
-        return []
-    if limit <= 0:
-        return [(speech[0][0], speech[-1][1])]
-    chunks: list[tuple[float, float]] = []
-    for a, b in speech:
-        if chunks and b - chunks[-1][0] <= limit:
-            chunks[-1] = (chunks[-1][0], b)
-        else:
-            chunks.append((a, b))
-    return chunks
-
-
-def _transcribe_chunks(
-    asr: SpeechRecognizer,
-    samples: Samples,
-    sample_rate: int,
-    speech: tuple[tuple[float, float], ...],
-    chunk_seconds: float,
-    language: str,
-    pad: float = 0.3,
-    parallel: int = 1,
-) -> list[TranscriptSegment]:
-    """Each chunk transcribed on its own, ``parallel`` at a time (results in chunk order)."""
-
-    def one(chunk: tuple[float, float]) -> list[TranscriptSegment]:
-        s0 = max(0, int((chunk[0] - pad) * sample_rate))
-        s1 = min(len(samples), int((chunk[1] + pad) * sample_rate))
-        offset = s0 / sample_rate
-        out = []
-        for seg in asr.transcribe(samples[s0:s1], sample_rate=sample_rate, language=language):
-            words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
-            out.append(replace(seg, start=seg.start + offset, end=seg.end + offset, words=words))
-        return out
-
-    chunks = speech_chunks(speech, chunk_seconds)
-    if parallel <= 1 or len(chunks) <= 1:
-        return [seg for chunk in chunks for seg in one(chunk)]
-    with ThreadPoolExecutor(min(parallel, len(chunks)), thread_name_prefix="dualrec-asr") as pool:
-        return [seg for segs in pool.map(one, chunks) for seg in segs]
+        self.vad_pos = stop
 
 
 def analyse_audio(
-    samples: Samples,
+    audio: Samples | Iterable[Samples],
     sample_rate: int,
     *,
     vad: VoiceActivityDetector | None,
@@ -116,21 +152,35 @@ def analyse_audio(
     language: str = "zh",
     chunk_seconds: float = 15.0,
     parallel: int = 1,
+    on_progress: Callable[[float], None] | None = None,
 ) -> AudioAnalysis:
-    levels = levels_db(samples, sample_rate, window)
-    if vad is not None:
-        speech = _chunked_vad(vad, samples, sample_rate)
-    else:  # no VAD engine: windows well above the floor count as speech
-        speech = tuple((i * window, (i + 1) * window) for i, lv in enumerate(levels) if lv > -35)
-    if asr is None:
-        return AudioAnalysis(levels, speech, None, asr_unavailable or "语音识别引擎不可用 / no ASR engine")
-    if not speech:
-        return AudioAnalysis(levels, speech, (), None)
+    """Analyse the whole track (one array) or its consecutive blocks (``AudioSource.stream``).
+
+    ``on_progress`` is called with the seconds read so far after each block. Speech chunks go to
+    the recogniser as they become final, ``parallel`` at a time; the transcript keeps chunk order.
+    """
+    blocks: Iterable[Samples] = [audio] if isinstance(audio, np.ndarray) else audio
+    transcriber = (
+        ChunkTranscriber(asr, sample_rate, chunk_seconds=chunk_seconds, language=language, parallel=parallel)
+        if asr is not None
+        else None
+    )
+    state = _Analysis(sample_rate, window, vad, transcriber)
     try:
-        segs = _transcribe_chunks(
-            asr, samples, sample_rate, speech, chunk_seconds, language, parallel=parallel
-        )
-    except Exception as exc:
-        logger.warning("ASR failed", exc_info=True)
+        for block in blocks:
+            state.feed(block)
+            if on_progress is not None:
+                on_progress(state.samples.end / sample_rate)
+        state.end()
+        segments = transcriber.result() if transcriber is not None else None
+    finally:
+        if transcriber is not None:
+            transcriber.close()
+    levels, speech = tuple(state.levels), tuple(state.speech)
+    if transcriber is None:
+        return AudioAnalysis(levels, speech, None, asr_unavailable or "语音识别引擎不可用 / no ASR engine")
+    if transcriber.error is not None:
+        exc = transcriber.error
+        logger.warning("ASR failed", exc_info=exc)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")
-    return AudioAnalysis(levels, speech, tuple(s for s in segs if s.text.strip()), None)
+    return AudioAnalysis(levels, speech, tuple(s for s in segments or () if s.text.strip()), None)

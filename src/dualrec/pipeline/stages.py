@@ -227,22 +227,30 @@ class AudioStage(Stage):
         if info is None or info.audio is None:
             state.audio_error = "没有音频流 / no audio stream"
             return
-        o = state.options
-        track = state.engines.audio.audio(state.request.path, sample_rate=o.sample_rate)
-        state.audio = track.report
-        state.step(self.name, 0.15)
-        e = state.engines
-        state.heard = analyse_audio(
-            track.samples,
-            track.sample_rate,
-            vad=e.vad,
-            asr=e.asr,
-            window=o.level_window,
-            asr_unavailable=e.unavailable.get("asr"),
-            language=o.language,
-            chunk_seconds=o.asr_chunk_seconds,
-            parallel=o.asr_parallel,
-        )
+        o, e = state.options, state.engines
+        duration = info.duration or info.audio.duration or 0.0
+
+        def progress(seconds: float) -> None:
+            if duration:
+                state.step(self.name, 0.95 * seconds / duration)
+
+        # streamed: decode, levels, VAD and ASR advance together, so memory does not grow with the file
+        with e.audio.stream(state.request.path, sample_rate=o.sample_rate) as blocks:
+            try:
+                state.heard = analyse_audio(
+                    blocks,
+                    blocks.sample_rate,
+                    vad=e.vad,
+                    asr=e.asr,
+                    window=o.level_window,
+                    asr_unavailable=e.unavailable.get("asr"),
+                    language=o.language,
+                    chunk_seconds=o.asr_chunk_seconds,
+                    parallel=o.asr_parallel,
+                    on_progress=progress,
+                )
+            finally:  # the integrity evidence even when the analysis failed: decode the rest
+                state.audio = blocks.finish()
 
     def on_error(self, state: State, exc: Exception) -> None:
         state.audio_error = (

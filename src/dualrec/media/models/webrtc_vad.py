@@ -62,8 +62,15 @@ class WebRtcVoiceActivityDetector:
         frame_len = int(rate * _FRAME_S)
         n_frames = len(pcm) // frame_len
         frames = pcm[: n_frames * frame_len].reshape(n_frames, frame_len)
-        rms = np.sqrt(np.mean((frames.astype(np.float64) / 32768.0) ** 2, axis=1))
-        loud = rms >= 10 ** (self.options.energy_floor_dbfs / 20)
+        floor = 10 ** (self.options.energy_floor_dbfs / 20)
+        # per frame, 1000 frames at a time: float64 temporaries of 30 s, not of the whole call
+        loud = np.concatenate(
+            [np.zeros(0, dtype=bool)]
+            + [
+                np.sqrt(np.mean((frames[i : i + 1000].astype(np.float64) / 32768.0) ** 2, axis=1)) >= floor
+                for i in range(0, n_frames, 1000)
+            ]
+        )
         with self._lock:
             voiced = [
                 bool(loud[i]) and bool(self._vad.is_speech(frames[i].tobytes(), rate))
