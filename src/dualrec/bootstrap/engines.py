@@ -28,7 +28,8 @@ def build_qc_engines(
     faces: bool = True,
     ocr: bool = True,
 ) -> QcEngines:
-    from dualrec.media.decode import DecodeOptions, PyAVAudioSource, PyAVFrameSource
+    from dualrec.media.decode import DecodeOptions, PyAVAudioSource
+    from dualrec.media.frame_process import ProcessFrameSource
     from dualrec.media.models import availability
     from dualrec.media.probe import PyAVProbe
 
@@ -73,7 +74,7 @@ def build_qc_engines(
         text = RapidTextRecognizer(RapidOCROptions(device=vision_device, threads=cpu_threads))
     return QcEngines(
         probe=PyAVProbe(),
-        frames=PyAVFrameSource(DecodeOptions(threads=cpu_threads)),
+        frames=ProcessFrameSource(DecodeOptions(threads=cpu_threads)),
         audio=PyAVAudioSource(),
         asr=speech,
         vad=vad,

@@ -29,6 +29,7 @@ __all__ = [
     "Device",
     "Face",
     "FaceAnalyzer",
+    "FaceLandmarker",
     "FrameSource",
     "Image",
     "MediaInfo",
@@ -253,6 +254,16 @@ class FaceAnalyzer(Protocol):
 
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
         """128-D descriptor; Euclidean distance < ~0.6 means the same person."""
+        ...
+
+
+@runtime_checkable
+class FaceLandmarker(Protocol):
+    """Optional: a ``FaceAnalyzer`` that can place the landmarks of a face near a known box (much
+    cheaper than a detection); the visual pass uses it to follow a face between detections."""
+
+    def landmarks(self, image: Image, box: tuple[int, int, int, int]) -> Face:
+        """The face's 68 landmarks, fitted starting from ``box`` (returned with that box)."""
         ...
 
 

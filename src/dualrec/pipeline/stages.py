@@ -210,8 +210,10 @@ class VisualStage(Stage):
                 state.request.path, fps=o.sample_fps, max_width=o.max_width, on_frame=put
             )
 
-        # the decoder runs ahead in a second thread (FFmpeg releases the GIL) by at most o.prefetch frames
-        state.video = overlapped(decode, on_frame, depth=o.prefetch, name="dualrec-decode")
+        # the decoder runs ahead by at most o.prefetch frames: in a second thread (FFmpeg releases
+        # the GIL), unless the source already decodes ahead in a process of its own
+        depth = 0 if getattr(state.engines.frames, "runs_ahead", False) else o.prefetch
+        state.video = overlapped(decode, on_frame, depth=depth, name="dualrec-decode")
 
     def on_error(self, state: State, exc: Exception) -> None:
         state.video_error = (

@@ -139,6 +139,21 @@ class DlibFaceAnalyzer:
         faces.sort(key=lambda f: f.width * f.height, reverse=True)
         return faces
 
+    def landmarks(self, image: Image, box: tuple[int, int, int, int]) -> Face:
+        """68 landmarks fitted from ``box`` (the shape predictor alone: ~1 ms instead of a detection).
+        Only the box and a margin around it are converted to grey."""
+        h, w = image.shape[:2]
+        left, top, right, bottom = box
+        mx, my = (right - left) // 2 + 2, (bottom - top) // 2 + 2
+        x0, y0 = max(0, left - mx), max(0, top - my)
+        grey = _grey(_rgb_contiguous(image[y0 : min(h, bottom + my), x0 : min(w, right + mx)]))
+        m = _shared_models()
+        with m.lock:
+            shape = m.predictor(grey, m.dlib.rectangle(left - x0, top - y0, right - 1 - x0, bottom - 1 - y0))
+            parts = shape.parts()
+        points = tuple((float(p.x + x0), float(p.y + y0)) for p in parts)
+        return Face(box=box, score=0.0, landmarks=points)
+
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:
         image = _rgb_contiguous(image)
         m = _shared_models()
