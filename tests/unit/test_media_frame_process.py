@@ -52,7 +52,7 @@ def _frames(
 
 @pytest.mark.parametrize("name", ["av.mp4", "cut.mp4"])
 def test_same_frames_and_report_as_decoding_in_process(clips: dict[str, Path], name: str) -> None:
-    options = DecodeOptions(mode="all")
+    options = DecodeOptions(mode="all", threads=1)  # the same decoder on both sides
     here, here_report = _frames(PyAVFrameSource(options), clips[name])
     there, there_report = _frames(ProcessFrameSource(options, buffer_frames=2), clips[name])
     assert there_report == here_report
@@ -118,3 +118,15 @@ def test_without_a_process_it_decodes_in_this_one(
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     frames, report = _frames(ProcessFrameSource(), clips["av.mp4"])
     assert len(frames) == 8 and report.complete
+
+
+def test_frames_at_seeks_to_the_frame_shown_at_each_time(clips: dict[str, Path]) -> None:
+    every: dict[float, VideoFrame] = {}
+    PyAVFrameSource(DecodeOptions(mode="all")).scan(
+        clips["av.mp4"], fps=25.0, on_frame=lambda f: every.setdefault(round(f.t, 3), f)
+    )
+    got = ProcessFrameSource().frames_at(clips["av.mp4"], [3.5, 0.51, 2.0, 99.0])
+    assert [round(f.t, 2) for f in got] == [0.52, 2.0, 3.52]  # nothing at 99 s: past the end
+    for frame in got:
+        assert abs(frame.t - min((0.51, 2.0, 3.5), key=lambda t: abs(t - frame.t))) <= 0.021
+        assert np.array_equal(frame.image, every[round(frame.t, 3)].image)

@@ -11,7 +11,7 @@ Times are on the recording's own timeline: stream time minus the container's sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -181,6 +181,41 @@ class PyAVFrameSource:
             if track.complete:
                 track.check_end(_declared_end(container, stream, origin), frame_span)
             return track.report()
+        finally:
+            container.close()
+
+    def frames_at(self, path: Path, times: Sequence[float], *, max_width: int = 640) -> list[VideoFrame]:
+        import av
+
+        container = open_media(Path(path))
+        out: list[VideoFrame] = []
+        try:
+            if not container.streams.video:
+                return out
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            origin = timeline_origin(container)
+            rate = stream.average_rate or stream.guessed_rate
+            half = 0.5 / float(rate) if rate else 0.02
+            base = float(stream.time_base) if stream.time_base else 1e-6
+            for t in sorted(times):
+                try:
+                    # the key frame at or before t, then decode forward to the frame shown at t
+                    container.seek(max(0, int((t + origin) / base)), stream=stream, backward=True)
+                    shown, followed = None, False
+                    for frame in container.decode(stream):
+                        if frame.time is None:
+                            continue
+                        if float(frame.time) - origin > t + half:
+                            followed = True
+                            break
+                        shown = frame
+                    # past the last frame (by more than its own duration) nothing is shown at t
+                    if shown is not None and (followed or t - (float(shown.time) - origin) <= 4 * half):
+                        out.append(VideoFrame(t=float(shown.time) - origin, image=_rgb(shown, max_width)))
+                except av.FFmpegError:
+                    logger.info("no frame decoded at %.2fs in %s", t, path, exc_info=True)
+            return out
         finally:
             container.close()
 

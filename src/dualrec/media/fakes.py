@@ -98,6 +98,7 @@ class FakeFrameSource:
     gaps: tuple[tuple[float, float], ...] = ()
     open_error: str | None = None
     scans: int = 0
+    seeks: int = 0
 
     def scan(
         self,
@@ -122,6 +123,12 @@ class FakeFrameSource:
             if i % step == 0:
                 on_frame(VideoFrame(t, self.render(t)))
         return DecodeReport(n, 0.0 if n else None, last, self.gaps, (), True)
+
+    def frames_at(self, path: Path, times: Sequence[float], *, max_width: int = 640) -> list[VideoFrame]:
+        self.seeks += len(times)
+        end = self.duration if self.stop_at is None else self.stop_at
+        shown = sorted({math.floor(t * self.native_fps) / self.native_fps for t in times if 0 <= t < end})
+        return [VideoFrame(t, self.render(t)) for t in shown]
 
 
 @dataclass

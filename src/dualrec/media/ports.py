@@ -13,7 +13,7 @@ Conventions used by every port:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -171,6 +171,11 @@ class FrameSource(Protocol):
         Memory stays bounded whatever the file length. A decode error ends the scan with
         ``complete=False`` instead of raising; an unopenable file raises ``MediaError``.
         """
+        ...
+
+    def frames_at(self, path: Path, times: Sequence[float], *, max_width: int = 640) -> list[VideoFrame]:
+        """The frames shown at ``times`` (seconds on the recording's timeline), found by seeking, in
+        time order; a time past the end or that cannot be decoded is left out."""
         ...
 
 

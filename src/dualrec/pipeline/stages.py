@@ -17,7 +17,7 @@ from dualrec.media.ports import DecodeReport, Image, MediaInfo, ProgressReporter
 from dualrec.pipeline.audio import AudioAnalysis, analyse_audio
 from dualrec.pipeline.nodes import infer_spans, spans_from_markers
 from dualrec.pipeline.overlap import overlapped
-from dualrec.pipeline.visual import VisualAnalyser
+from dualrec.pipeline.visual import VisualAnalyser, plan_times
 
 if TYPE_CHECKING:
     from dualrec.pipeline.qc import QcEngines, QcOptions, QcRequest
@@ -298,7 +298,7 @@ class OcrStage(Stage):
             state.ocr_error = state.video_error or "没有视频 / no video"
             return
         seen: list[OcrObservation] = []
-        candidates = state.visual.ocr_candidates
+        candidates = self._inferred_candidates(state) + state.visual.ocr_candidates
         for i, (t, image) in enumerate(candidates):
             lines = tuple(ln.text for ln in state.engines.ocr.recognize(image) if ln.text.strip())
             fields = parse_id_card(lines)
@@ -310,6 +310,24 @@ class OcrStage(Stage):
             state.step(self.name, (i + 1) / len(candidates))
         state.ocr = tuple(seen)
         state.visual.ocr_candidates.clear()  # free the full frames
+
+    @staticmethod
+    def _inferred_candidates(state: State) -> list[tuple[float, Image]]:
+        """Without markers the visual pass only kept frames from the start; where the transcript
+        placed an identity / document node, frames from its first seconds are read too."""
+        if state.request.markers:
+            return []
+        o = state.options.visual
+        windows = [
+            (s.start, min(s.end, s.start + o.ocr_inferred_seconds))
+            for s in state.nodes
+            if s.inferred and s.node_type in CARD_NODES and s.end > s.start
+        ]
+        times = plan_times(windows, o.ocr_inferred_frames)
+        if not times:
+            return []
+        frames = state.engines.frames.frames_at(state.request.path, times, max_width=o.max_width)
+        return [(f.t, f.image) for f in frames]
 
     def on_error(self, state: State, exc: Exception) -> None:
         state.ocr_error = f"文字识别出错 / OCR failed: {exc}"
@@ -363,6 +381,6 @@ STAGES: tuple[Stage, ...] = (
     ProbeStage(),
     Concurrent(VisualStage(), AudioStage()),
     IdPhotoStage(),
+    NodesStage(),  # before OCR: without markers, OCR looks where the transcript places the card
     OcrStage(),
-    NodesStage(),
 )

@@ -18,7 +18,7 @@ import numpy as np
 from dualrec.checks.base import FaceObservation, FrameAnalysis, PortraitCandidate
 from dualrec.media.ports import Face, FaceAnalyzer, FaceLandmarker, Image, VideoFrame
 
-__all__ = ["VisualAnalyser", "VisualOptions"]
+__all__ = ["VisualAnalyser", "VisualOptions", "plan_times"]
 
 logger = logging.getLogger(__name__)
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -65,6 +65,10 @@ class VisualOptions:
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6
+    # without markers, the card is looked for where the transcript places the identity/document
+    # nodes: in the first ocr_inferred_seconds of each, ocr_inferred_frames frames (seeked)
+    ocr_inferred_seconds: float = 40.0
+    ocr_inferred_frames: int = 12
     prefetch: int = 4  # frames decoded ahead in a second thread while one is analysed (0: no thread)
 
 
@@ -93,6 +97,18 @@ class _Tracked:
     face: Face
     eyes: float
     look: _Look
+
+
+def plan_times(windows: Sequence[tuple[float, float]], n: int) -> list[float]:
+    """``n`` times spread over ``windows`` in proportion to their lengths (each gets at least one)."""
+    total = sum(b - a for a, b in windows)
+    if n <= 0 or total <= 0:
+        return []
+    targets = []
+    for a, b in windows:
+        k = max(1, round(n * (b - a) / total))
+        targets += [a + (b - a) * (i + 0.5) / k for i in range(k)]
+    return sorted(targets)
 
 
 def _pose(face: Face) -> tuple[float, bool]:
@@ -210,16 +226,8 @@ class VisualAnalyser:
         self._ocr_targets = self._plan_ocr()
 
     def _plan_ocr(self) -> list[float]:
-        n = self.options.ocr_frames
         windows = list(self.ocr_windows) or [(0.0, min(self.duration or 30.0, 120.0))]
-        total = sum(b - a for a, b in windows)
-        if n <= 0 or total <= 0:
-            return []
-        targets = []
-        for a, b in windows:
-            k = max(1, round(n * (b - a) / total))
-            targets += [a + (b - a) * (i + 0.5) / k for i in range(k)]
-        return sorted(targets)
+        return plan_times(windows, self.options.ocr_frames)
 
     def on_frame(self, frame: VideoFrame) -> None:
         img, t = frame.image, frame.t
