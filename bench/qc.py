@@ -5,7 +5,7 @@ Prints, against baselines measured in the same run on the same file:
   visual pass shares the cores with the audio pass (they run side by side), so it is timed in a
   QC run of its own first: the same pipeline and engines, with the audio stream hidden from it;
 - full QC real-time factor: QC wall time ÷ recording length (goal ≤ 0.2 on 2 cores);
-- peak memory (max RSS of this process).
+- peak memory (max RSS of this process, and of its largest child: the video decoder process).
 
 Models load once per process (a QC worker keeps them), so they are loaded before the clocks start;
 the load time is printed on its own line.
@@ -99,6 +99,7 @@ def main() -> int:
     total, qc_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     stages = dict(report.stage_seconds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # decoder, ffmpeg
     print(f"visual pass alone          : {visual:6.1f} s wall, {visual_cpu:.1f} s CPU")
     print(f"full QC stages (s, wall)   : {', '.join(f'{k} {v:.1f}' for k, v in stages.items())}")
     ratio, rtf, n = visual / baseline, total / args.seconds, len(report.context.frames)
@@ -107,7 +108,7 @@ def main() -> int:
     print(f"  same, in CPU time        : {cpu_ratio:6.2f}   ({visual_cpu:.1f} / {baseline_cpu:.1f} CPU s)")
     print(f"full QC real-time factor   : {rtf:6.3f}   (goal <= 0.2; {total:.1f} s / {args.seconds} s)")
     print(f"  full QC CPU time         : {qc_cpu:6.1f} s (all threads)")
-    print(f"peak memory (max RSS)      : {peak:6.0f} MiB")
+    print(f"peak memory (max RSS)      : {peak:6.0f} MiB (+ largest child process {child_peak:.0f} MiB)")
     print(f"verdict                    : {report.verdict.verdict.value} ({n} frames analysed)")
     return 0
 

@@ -169,3 +169,20 @@ def test_a_face_appearing_beside_a_followed_one_is_found_at_the_next_detection()
     _, analyser = run(60.0, {"second_from": 22.5, "second_to": 31.5}, faces)
     counts = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
     assert [t for t, n in counts.items() if n == 2] == [float(t) for t in range(23, 32)]
+
+
+def test_a_face_appearing_right_beside_a_followed_one_is_found_at_once() -> None:
+    faces = FollowableFaces()
+    analyser = VisualAnalyser(faces, VisualOptions(), 40.0)
+    for k in range(80):
+        t = k / 2
+        img = np.full((360, 640, 3), 90, dtype=np.uint8)
+        x = 200 + int(20 * np.sin(t / 3))
+        paint(img, PERSON_A, x, 100, 7)
+        if 17.0 <= t < 20.0:  # someone leans in next to the customer for 3 s (inside the region)
+            paint(img, PERSON_B, x + 55, 110, 9)
+        faces.t = t
+        analyser.on_frame(VideoFrame(t, img))
+    counts = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
+    assert [t for t, n in counts.items() if n == 2] == [17.0, 18.0, 19.0]
+    assert analyser.tracked_samples >= 20  # followed while nobody else was there

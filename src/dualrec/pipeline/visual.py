@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -62,6 +62,11 @@ class VisualOptions:
     track_look_change: float = 0.35
     track_colour_change: float = 20.0
     track_scale_change: float = 0.25
+    # ... and only while nothing new appeared around them: in the region of the last faces (their
+    # boxes left out), the picture compared with the last sample moved by the faces' own motion
+    # (4× downscaled grey) may differ in no 32×32 block by more than track_guard levels on average;
+    # otherwise someone may have come near the customer: the whole frame is searched
+    track_guard: float = 30.0
     thumb_width: int = 320
     max_thumbs: int = 240
     ocr_frames: int = 6
@@ -92,7 +97,7 @@ class _Embedded:
 
 @dataclass(frozen=True)
 class _Tracked:
-    """A face as last detected: where it was, its landmarks' eye distance and its look."""
+    """A face to follow: where it was last seen, and its eye distance and look when last detected."""
 
     face: Face
     eyes: float
@@ -169,6 +174,14 @@ def _eye_distance(face: Face) -> float:
     return float(np.linalg.norm(p[42:48].mean(axis=0) - p[36:42].mean(axis=0)))
 
 
+_SMALL = 4  # downscale of the grey frame the follow guard compares
+
+
+def _small_grey(img: Image) -> np.ndarray:
+    small: np.ndarray = img[::_SMALL, ::_SMALL].astype(np.float32) @ _LUMA
+    return small
+
+
 def _centre(face: Face) -> np.ndarray:
     centre: np.ndarray = np.asarray(face.landmarks, dtype=np.float32).mean(axis=0)
     return centre
@@ -220,6 +233,7 @@ class VisualAnalyser:
         self._prev: np.ndarray | None = None
         self._embedded = _Embedded()
         self._tracked: list[_Tracked] = []  # the faces of the last detection, to follow
+        self._small: np.ndarray | None = None  # 4× downscaled grey of the last face sample
         landmarker = self.faces if isinstance(self.faces, FaceLandmarker) else None
         self._landmarker = landmarker if o.track_faces else None
         self.tracked_samples = 0  # detections replaced by following the faces (for tests, benches)
@@ -269,9 +283,17 @@ class VisualAnalyser:
             or self._changed_outside(grid)
         )
         found: list[Face] = []
-        if not full and (followed := self._follow(img)) is not None:
+        small, previous = _small_grey(img), self._small
+        self._small = small
+        followed = None if full else self._follow(img)
+        if followed is not None and (previous is None or self._changed_around(small, previous, followed)):
+            # someone may have come near (maybe at the region's edge): search the whole frame
+            followed, full = None, True
+        if followed is not None:
             found = followed
             self.tracked_samples += 1
+            # followed from here next time; the look stays the one detected (no drift)
+            self._tracked = [replace(k, face=f) for k, f in zip(self._tracked, found, strict=True)]
         else:
             if not full:
                 found = self._detect_in(img, self._region, base * (2 if self._large_faces else 1))
@@ -300,7 +322,7 @@ class VisualAnalyser:
         o, h, w = self.options, img.shape[0], img.shape[1]
         out: list[Face] = []
         for known in self._tracked:
-            # fitted from the last box; when the landmarks moved by more than a tenth of the face,
+            # fitted from the last box; when the landmarks moved by more than a fifth of the face,
             # fitted again from the box moved with them (the fit is best from a well-placed box)
             box, fitted = known.face.box, self._landmarker.landmarks(img, known.face.box)
             for _ in range(2):
@@ -310,7 +332,7 @@ class VisualAnalyser:
                 left = min(max(0, box[0] + int(dx)), w - 2)
                 top = min(max(0, box[1] + int(dy)), h - 2)
                 box = (left, top, min(w, left + known.face.width), min(h, top + known.face.height))
-                if max(abs(dx), abs(dy)) <= 0.1 * known.face.width:
+                if max(abs(dx), abs(dy)) <= 0.2 * known.face.width:
                     break
                 fitted = self._landmarker.landmarks(img, box)
             face = Face(box, known.face.score, fitted.landmarks)
@@ -324,6 +346,31 @@ class VisualAnalyser:
                 return None
             out.append(face)
         return out
+
+    def _changed_around(self, small: np.ndarray, previous: np.ndarray, followed: list[Face]) -> bool:
+        """Whether the region of the followed faces changed other than by their own motion (see
+        ``VisualOptions.track_guard``); ``small``/``previous`` are 4× downscaled grey frames."""
+        if self._region is None or previous.shape != small.shape:
+            return True
+        k = _SMALL
+        shift = _centre(followed[0]) - _centre(self._tracked[0].face)
+        dx, dy = (int(v) for v in np.round(shift / k))
+        x0, y0, x1, y1 = (v // k for v in self._region)
+        h, w = small.shape
+        ys0, ys1 = max(y0, dy, 0), min(y1, h + dy, h)
+        xs0, xs1 = max(x0, dx, 0), min(x1, w + dx, w)
+        if ys1 - ys0 < 8 or xs1 - xs0 < 8:
+            return True
+        diff = np.abs(small[ys0:ys1, xs0:xs1] - previous[ys0 - dy : ys1 - dy, xs0 - dx : xs1 - dx])
+        for face in followed:  # the faces themselves may change (expression, a blink)
+            mx, my = face.width // 4, face.height // 4
+            diff[
+                max(0, (face.box[1] - my) // k - ys0) : max(0, (face.box[3] + my) // k + 1 - ys0),
+                max(0, (face.box[0] - mx) // k - xs0) : max(0, (face.box[2] + mx) // k + 1 - xs0),
+            ] = 0.0
+        bh, bw = diff.shape[0] // 8, diff.shape[1] // 8
+        blocks = diff[: bh * 8, : bw * 8].reshape(bh, 8, bw, 8).mean(axis=(1, 3))
+        return bool(blocks.max() > self.options.track_guard)
 
     @staticmethod
     def _landmarks_at(known: _Tracked, box: tuple[int, int, int, int]) -> tuple[tuple[float, float], ...]:
