@@ -119,8 +119,9 @@ def test_between_full_detections_only_the_region_of_the_face_is_searched() -> No
     faces, _ = run(60.0, {})
     full = [t for t, width in faces.detected if width == 640]
     assert len(faces.detected) == 60
-    assert len(full) <= 13  # at least every 5 s (here the customer never leaves the region)
-    assert all(b - a <= 5.0 for a, b in itertools.pairwise([*full, 60.0]))
+    every = VisualOptions().full_detect_interval
+    assert len(full) <= 60 / every + 1  # at least every 10 s (the customer never leaves the region)
+    assert all(b - a <= every for a, b in itertools.pairwise([*full, 60.0]))
 
 
 def test_a_face_appearing_outside_the_region_is_found_at_the_next_detection() -> None:

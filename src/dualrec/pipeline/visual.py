@@ -42,9 +42,10 @@ class VisualOptions:
     # detection runs at least every full_detect_interval seconds, when the region loses a face, and
     # when outside_cells cells of the luma grid outside the regions searched since the last full
     # detection changed by more than outside_change (a new face appearing anywhere moves pixels).
+    # The periodic one is a safety net only (a new face is found by the change rules): every 10 s.
     region_detect: bool = True
     region_margin: float = 1.5
-    full_detect_interval: float = 5.0
+    full_detect_interval: float = 10.0
     outside_change: float = 24.0
     outside_cells: int = 6
     # an identity change worth an embedding: the face's look (8×8 luma in the landmarks' frame,
