@@ -5,6 +5,7 @@ detection."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -150,16 +151,24 @@ def test_a_followed_face_replaced_by_another_person_is_detected_and_embedded_at_
     assert {35.0, 36.0} <= set(faces.embedded_at)
 
 
-def test_a_followed_face_that_leaves_is_absent_at_once() -> None:
-    faces = FollowableFaces()
-    analyser = VisualAnalyser(faces, VisualOptions(), 40.0)
-    for k in range(80):
+def film(faces: FollowableFaces, seconds: float, scene: Callable[[Image, float], None]) -> VisualAnalyser:
+    """``scene(img, t)`` paints each 2-fps frame over grey; the analyser has seen them all."""
+    analyser = VisualAnalyser(faces, VisualOptions(), seconds)
+    for k in range(int(seconds * 2)):
         t = k / 2
         img = np.full((360, 640, 3), 90, dtype=np.uint8)
-        if not 17.0 <= t < 24.0:  # the customer steps away for 7 s
-            paint(img, PERSON_A, 100 + k, 100, 7)
+        scene(img, t)
         faces.t = t
         analyser.on_frame(VideoFrame(t, img))
+    return analyser
+
+
+def test_a_followed_face_that_leaves_is_absent_at_once() -> None:
+    def scene(img: Image, t: float) -> None:
+        if not 17.0 <= t < 24.0:  # the customer steps away for 7 s
+            paint(img, PERSON_A, 100 + int(2 * t), 100, 7)
+
+    analyser = film(FollowableFaces(), 40.0, scene)
     present = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
     assert [t for t, n in present.items() if n == 0] == [float(t) for t in range(17, 24)]
     assert analyser.tracked_samples >= 15
@@ -173,17 +182,13 @@ def test_a_face_appearing_beside_a_followed_one_is_found_at_the_next_detection()
 
 
 def test_a_face_appearing_right_beside_a_followed_one_is_found_at_once() -> None:
-    faces = FollowableFaces()
-    analyser = VisualAnalyser(faces, VisualOptions(), 40.0)
-    for k in range(80):
-        t = k / 2
-        img = np.full((360, 640, 3), 90, dtype=np.uint8)
+    def scene(img: Image, t: float) -> None:
         x = 200 + int(20 * np.sin(t / 3))
         paint(img, PERSON_A, x, 100, 7)
         if 17.0 <= t < 20.0:  # someone leans in next to the customer for 3 s (inside the region)
             paint(img, PERSON_B, x + 55, 110, 9)
-        faces.t = t
-        analyser.on_frame(VideoFrame(t, img))
+
+    analyser = film(FollowableFaces(), 40.0, scene)
     counts = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
     assert [t for t, n in counts.items() if n == 2] == [17.0, 18.0, 19.0]
     assert analyser.tracked_samples >= 20  # followed while nobody else was there
