@@ -112,6 +112,20 @@ def test_a_child_that_dies_mid_scan_is_a_media_error_not_a_hang(
     assert "killed while decoding" in err.value.details["stderr"]
 
 
+def test_a_child_that_hangs_is_stopped_and_reported_not_waited_for(
+    clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nprintf 'F'\nexec sleep 60\n")  # half a message, then nothing
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    started = time.perf_counter()
+    with pytest.raises(MediaError) as err:
+        ProcessFrameSource(stall_seconds=1.0).scan(clips["av.mp4"], fps=2.0, on_frame=lambda f: None)
+    assert err.value.details["reason"] == "decoder_stalled"
+    assert time.perf_counter() - started < 10
+
+
 def test_without_a_process_it_decodes_in_this_one(
     clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

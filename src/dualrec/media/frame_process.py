@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -51,12 +52,17 @@ class ProcessFrameSource:
 
     runs_ahead = True
 
-    def __init__(self, options: DecodeOptions | None = None, *, buffer_frames: int = 12) -> None:
+    def __init__(
+        self, options: DecodeOptions | None = None, *, buffer_frames: int = 12, stall_seconds: float = 120.0
+    ) -> None:
         options = options or DecodeOptions()
         if options.threads <= 0:
             options = dataclasses.replace(options, threads=decoder_threads())
         self.options = options
         self.buffer_frames = max(1, buffer_frames)
+        # a decoder that sends nothing for this long while the analysis waits is hung: it is killed
+        # and the scan fails with reason "decoder_stalled" (decoding a sampled frame takes ms)
+        self.stall_seconds = stall_seconds
 
     def scan(
         self,
@@ -94,10 +100,12 @@ class ProcessFrameSource:
                 return PyAVFrameSource(self.options).scan(
                     path, fps=fps, max_width=max_width, on_frame=on_frame, gap_threshold=gap_threshold
                 )
+            watchdog = _Watchdog(child, self.stall_seconds)
             try:
                 assert child.stdout is not None
-                return _receive(child.stdout, on_frame, lambda: _died(child, stderr))
+                return _receive(watchdog.guard(child.stdout), on_frame, lambda: watchdog.error(stderr))
             finally:
+                watchdog.stop()
                 if child.poll() is None:
                     child.kill()
                 child.wait()
@@ -118,26 +126,67 @@ def decoder_threads(cores: int | None = None) -> int:
     return 1 if cores <= 4 else 2
 
 
-def _died(child: subprocess.Popen[bytes], stderr: IO[bytes]) -> MediaError:
-    code = child.wait()
-    stderr.seek(0)
-    tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
-    return MediaError(
-        f"视频解码进程意外退出(退出码 {code}) / the video decoder process exited unexpectedly (code {code})",
-        details={"reason": "decoder_died", "exit_code": code, "stderr": tail},
-    )
+class _Watchdog:
+    """Kills the child when a read has waited ``stall`` seconds for it (a portable timeout: pipes
+    cannot be polled on every platform); the blocked read then ends and the error says why."""
+
+    def __init__(self, child: subprocess.Popen[bytes], stall: float) -> None:
+        self.child, self.stall = child, stall
+        self.waiting_since: float | None = None
+        self.stalled = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="dualrec-decoder-watchdog", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(1.0, self.stall / 4)):
+            since = self.waiting_since
+            if since is not None and time.monotonic() - since > self.stall:
+                self.stalled = True
+                self.child.kill()
+                return
+
+    def guard(self, stream: IO[bytes]) -> Callable[[int], bytes]:
+        def read(n: int) -> bytes:
+            self.waiting_since = time.monotonic()
+            try:
+                return stream.read(n)
+            finally:
+                self.waiting_since = None
+
+        return read
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def error(self, stderr: IO[bytes]) -> MediaError:
+        code = self.child.wait()
+        stderr.seek(0)
+        tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        if self.stalled:
+            return MediaError(
+                f"视频解码进程 {self.stall:.0f} 秒无响应, 已终止 / the video decoder process sent nothing "
+                f"for {self.stall:.0f} s and was stopped",
+                details={"reason": "decoder_stalled", "stderr": tail},
+            )
+        return MediaError(
+            f"视频解码进程意外退出(退出码 {code}) / "
+            f"the video decoder process exited unexpectedly (code {code})",
+            details={"reason": "decoder_died", "exit_code": code, "stderr": tail},
+        )
 
 
-def _read(stream: IO[bytes], n: int) -> bytes | None:
-    data = stream.read(n)
+def _read(read: Callable[[int], bytes], n: int) -> bytes | None:
+    data = read(n)
     return data if len(data) == n else None
 
 
 def _receive(
-    stream: IO[bytes], on_frame: Callable[[VideoFrame], None], died: Callable[[], MediaError]
+    stream: Callable[[int], bytes], on_frame: Callable[[VideoFrame], None], died: Callable[[], MediaError]
 ) -> DecodeReport:
     while True:
-        kind = stream.read(1)
+        kind = stream(1)
         if kind == b"F":
             head = _read(stream, _FRAME.size)
             if head is None:
