@@ -31,7 +31,7 @@ class VisualOptions:
     face_fps: float = 1.0  # face detections per second
     face_width: int = 640  # detection input width (downscaled by an integer step)
     # seconds between 128-D embeddings, plus one whenever the faces change (a descriptor costs
-    # ~125 ms: 30 s keeps the periodic ones under 1 % of the decode)
+    # ~125–140 ms on the 2-core VM: 20 per 10-minute recording, ~2.7 s of its analysis)
     embed_interval: float = 30.0
     # ... but at least this many over a recording of known duration: the identity checks take a
     # median / a cluster over the samples, and a change adds two samples of the new face
