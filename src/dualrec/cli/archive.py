@@ -58,3 +58,33 @@ def expiring(
         + (f"; 新提醒 / new notices: {added}" if notify else ""),
         err=True,
     )
+
+
+@app.command(
+    "retry-deletions",
+    help="重试删除已批准删除但未删成的文件 / delete again the files an approved deletion could not remove",
+)
+def retry_deletions(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False) -> None:
+    """For cron or by hand after a storage outage; exits 1 while some files are still there."""
+    from dualrec.bootstrap.container import build_container
+    from dualrec.settings import load_settings
+
+    container = build_container(load_settings(), with_jobs=False)
+    try:
+        runs = container.archive.deletions.retry_undeleted()
+    finally:
+        container.close()
+    for r in runs:
+        if as_json:
+            row = {"request_id": r.request_id, "recording_id": r.recording_id, "deleted": r.deleted}
+            typer.echo(json.dumps({**row, "left": list(r.left)}, ensure_ascii=False))
+        else:
+            typer.echo(f"{r.request_id}  {r.recording_id}  deleted {r.deleted}  left {len(r.left)}")
+    left = sum(len(r.left) for r in runs)
+    typer.echo(
+        f"{len(runs)} 个删除申请有遗留文件, 仍未删除 {left} 个 / "
+        f"{len(runs)} deletions had leftover files; {left} still not deleted",
+        err=True,
+    )
+    if left:
+        raise typer.Exit(1)

@@ -64,6 +64,7 @@ class AuditAction:
     ARCHIVE_DELETION_REFUSED = "archive.deletion_refused"
     ARCHIVE_DELETION_CANCELLED = "archive.deletion_cancelled"
     ARCHIVE_DELETED = "archive.deleted"
+    ARCHIVE_LEFTOVERS_DELETED = "archive.leftovers_deleted"
     ARCHIVE_EXPIRING_NOTIFIED = "archive.expiring_notified"
     RETENTION_POLICY_CHANGED = "retention.policy_changed"
     APPROVAL_CHAIN_CHANGED = "approval.chain_changed"

@@ -33,7 +33,7 @@ from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.services import audit, evidence
-from dualrec.services.context import Actor
+from dualrec.services.context import SYSTEM, Actor
 from dualrec.services.scope import scope_branch_ids
 from dualrec.storage.ports import BlobStore
 
@@ -50,6 +50,16 @@ _REFUSALS = {
     Refusal.ALREADY_DECIDED: "同一人不能审批两个环节 / one person cannot decide two steps",
     Refusal.WRONG_ROLE: "当前环节需要其他角色审批 / this step needs another role",
 }
+
+
+@dataclass(frozen=True)
+class LeftoverRetry:
+    """One completed deletion whose files were deleted again: how many went, which are still there."""
+
+    request_id: str
+    recording_id: str
+    deleted: int
+    left: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -421,8 +431,51 @@ class DeletionService:
         result = {"tombstone_seq": event.seq, "tombstone_hash": event.hash, "files": len(files)}
         return replace(state, status=RequestStatus.COMPLETED), result, keys
 
-    def _remove_blobs(self, request_id: str, keys: list[str]) -> None:
-        """After the commit: a failure leaves the key listed in the request's result for a retry."""
+    def retry_undeleted(self) -> list[LeftoverRetry]:
+        """Completed deletions whose files could not all be removed (``undeleted_keys``): try again.
+        What still fails stays listed for the next run; each request retried is audited."""
+        out: list[LeftoverRetry] = []
+        offset = 0
+        while True:
+            with self.uows() as uow:
+                page, total = uow.deletion_requests.search(
+                    branch_ids=None,
+                    status=RequestStatus.COMPLETED.value,
+                    recording_id=None,
+                    offset=offset,
+                    limit=500,
+                )
+            for req in page:
+                keys = [str(k) for k in req.result.get("undeleted_keys") or []]
+                if keys:
+                    left = self._delete_each(req.id, keys)
+                    out.append(LeftoverRetry(req.id, req.recording_id, len(keys) - len(left), tuple(left)))
+                    with self.uows() as uow:
+                        fresh = uow.deletion_requests.get(req.id, for_update=True)
+                        assert fresh is not None
+                        uow.deletion_requests.save_state(
+                            fresh.id, fresh.state, result={**fresh.result, "undeleted_keys": left}
+                        )
+                        audit.record(
+                            uow,
+                            actor=SYSTEM,
+                            action=AuditAction.ARCHIVE_LEFTOVERS_DELETED,
+                            target_type="recording",
+                            target_id=req.recording_id,
+                            outcome="success" if not left else "failure",
+                            details={
+                                "request_id": req.id,
+                                "deleted": len(keys) - len(left),
+                                "left": len(left),
+                            },
+                        )
+                        uow.commit()
+            offset += len(page)
+            if not page or offset >= total:
+                return out
+
+    def _delete_each(self, request_id: str, keys: list[str]) -> list[str]:
+        """The keys that could not be deleted (a key already gone counts as deleted)."""
         left = []
         for key in keys:
             try:
@@ -430,6 +483,12 @@ class DeletionService:
             except Exception:
                 logger.exception("archive deletion %s: blob %s could not be deleted", request_id, key)
                 left.append(key)
+        return left
+
+    def _remove_blobs(self, request_id: str, keys: list[str]) -> None:
+        """After the commit: a failure leaves the key listed in the request's result for a retry
+        (``retry_undeleted``, ``dualrec archive retry-deletions``)."""
+        left = self._delete_each(request_id, keys)
         if left:
             with self.uows() as uow:
                 req = uow.deletion_requests.get(request_id, for_update=True)
