@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from dualrec.bootstrap.container import build_container
@@ -19,6 +16,7 @@ from dualrec.services.context import Actor, RequestMeta
 from dualrec.services.seed import seed_demo
 from dualrec.storage.ports import BlobStore
 from tests.archive_fixtures import add_recording
+from tests.cli_support import run_cli
 from tests.conftest import ADMIN_PASSWORD, make_settings
 
 
@@ -40,19 +38,6 @@ class Unreachable:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
-
-
-def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREC_")}
-    env.update({"DUALREC_DATA_DIR": str(data_dir), "DUALREC_ENV": "test"})
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("dualrec")), "archive", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_files_left_by_a_deletion_are_deleted_by_the_retry_command(tmp_path: Path) -> None:
@@ -77,7 +62,7 @@ def test_files_left_by_a_deletion_are_deleted_by_the_retry_command(tmp_path: Pat
     finally:
         c.close()
     # storage back: the command deletes it and says so
-    run = _cli(data, "retry-deletions", "--json")
+    run = run_cli(["archive", "retry-deletions", "--json"], data)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip()) == {
         "request_id": req.id,
