@@ -30,10 +30,10 @@ from dualrec.core.rbac import Permission
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.services.archive import ArchiveFilters, ArchiveService
-from dualrec.services.blind_index import BlindIndex
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.secretbox import SecretBox
+from dualrec.services.archive.catalogue import ArchiveFilters, ArchiveService
+from dualrec.services.common.blind_index import BlindIndex
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.common.secretbox import SecretBox
 from dualrec.storage.filesystem import FilesystemBlobStore
 
 SCHEMA = "bench_archive"

@@ -27,11 +27,11 @@ from pypdf import PdfReader, PdfWriter
 from tests.document_factory import make_docx, make_pdf, signature_png
 
 from dualrec.media.models.espeak_tts import EspeakSynthesizer
-from dualrec.services import pdf_pages
-from dualrec.services.office_convert import OfficeConverter
-from dualrec.services.pdf_pages import Watermark, render_page
-from dualrec.services.pdf_sign import sign_pdf_with_image
-from dualrec.services.speech_audio import SpeechAudioCache
+from dualrec.services.pdf import pages as pdf_pages
+from dualrec.services.pdf.office_convert import OfficeConverter
+from dualrec.services.pdf.pages import Watermark, render_page
+from dualrec.services.pdf.signature_stamp import sign_pdf_with_image
+from dualrec.services.sessions.speech import SpeechAudioCache
 
 MARK = Watermark("张三", "YW-2025-000123", datetime(2025, 3, 1, 2, 20, tzinfo=UTC))
 

@@ -33,7 +33,8 @@ from tests import media_factory as mf  # noqa: E402
 from dualrec.bootstrap.engines import build_qc_engines  # noqa: E402
 from dualrec.core.flow import parse_flow  # noqa: E402
 from dualrec.media.ports import MediaInfo, MediaProbe  # noqa: E402
-from dualrec.pipeline.qc import QcEngines, QcRequest, run_qc  # noqa: E402
+from dualrec.pipeline.qc import run_qc  # noqa: E402
+from dualrec.pipeline.request import QcEngines, QcRequest  # noqa: E402
 
 
 class VideoOnly:

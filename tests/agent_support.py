@@ -26,12 +26,12 @@ from dualrec.core.identity import ApiKey, Principal
 from dualrec.core.rbac import role_permissions
 from dualrec.jobs.fakes import MemoryJobStore
 from dualrec.jobs.ports import JobInfo
-from dualrec.services.apikeys import create_api_key
-from dualrec.services.context import SYSTEM, Actor
-from dualrec.services.demo_content import seed_demo_content
-from dualrec.services.recordings import QC_JOB_KIND
-from dualrec.services.seed import seed_demo
-from dualrec.services.tasks import TaskRequest
+from dualrec.services.common.context import SYSTEM, Actor
+from dualrec.services.common.job_kinds import QC_JOB_KIND
+from dualrec.services.flows.demo_content import seed_demo_content
+from dualrec.services.identity.apikeys import create_api_key
+from dualrec.services.identity.seed import seed_demo
+from dualrec.services.tasks.service import TaskRequest
 from dualrec.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, make_settings
 

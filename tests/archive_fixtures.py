@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from dualrec.bootstrap.container import Container
 from dualrec.core.recordings import Recording
-from dualrec.services import evidence
+from dualrec.services.evidence import ledger
 
 CUSTOMER: dict[str, Any] = {
     "customer_id": "C-0001",
@@ -92,17 +92,17 @@ def add_recording(
     artifacts = {"report": report_key, "evidence": {"face_0001.jpg": frame_key}}
     with c.uows() as uow:
         uow.recordings.add(rec)
-        evidence.record_blob(
+        ledger.record_blob(
             uow,
             c.blobs,
             subject_type="recording",
             subject_id=rec.id,
-            kind=evidence.EvidenceKind.BLOB_STORED,
+            kind=ledger.EvidenceKind.BLOB_STORED,
             name="recording.mp4",
             key=ref.key,
         )
         uow.recordings.update(rec.id, status="done", verdict=verdict, risk_score=10, artifacts=artifacts)
-        evidence.record_artifacts(uow, c.blobs, rec.id, artifacts)
+        ledger.record_artifacts(uow, c.blobs, rec.id, artifacts)
         if task_id is not None:
             uow.tasks.update_attempt(task_id, 1, recording_id=rec.id)
         uow.commit()

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
-from dualrec.services.seed import seed_demo
-from dualrec.services.users_cli import create_user_as_system
+from dualrec.services.identity.seed import seed_demo
+from dualrec.services.identity.users_cli import create_user_as_system
 from dualrec.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -29,8 +29,8 @@ from dualrec.media.fakes import (
     FakeTextRecognizer,
     FakeVoiceActivityDetector,
 )
-from dualrec.pipeline.qc import QcEngines
-from dualrec.services.seed import seed_demo
+from dualrec.pipeline.request import QcEngines
+from dualrec.services.identity.seed import seed_demo
 from dualrec.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, make_settings
 from tests.unit.test_checks_defects import CARD, FLOW, TRANSCRIPT, VALID_ID

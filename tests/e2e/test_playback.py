@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from dualrec.services.pdf_signing import validate_signed_pdf
+from dualrec.services.pdf.pades import validate_signed_pdf
 from tests import media_factory as mf
 
 from .conftest import ADMIN_PASSWORD

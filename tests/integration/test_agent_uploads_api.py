@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from dualrec.api.app import create_app
 from dualrec.core.agent_package import package_id
-from dualrec.services.agent_sync import PackageUploader, Throttle, UploadError
+from dualrec.services.device.sync import PackageUploader, Throttle, UploadError
 from tests.agent_support import Central, admin_actor, central_server, make_package
 from tests.conftest import ADMIN_PASSWORD, CSRF
 from tests.services import isolated_database_url

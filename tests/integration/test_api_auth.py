@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 
 from dualrec.bootstrap.container import Container
 from dualrec.core.auth_rules import sign_request
-from dualrec.services.apikeys import create_api_key
-from dualrec.services.audit import verify_chain
-from dualrec.services.context import Actor, RequestMeta
+from dualrec.services.common.audit import verify_chain
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity.apikeys import create_api_key
 from tests.conftest import ADMIN_PASSWORD, CSRF, PASSWORD, login
 
 
 def _admin_actor(container: Container) -> Actor:
-    from dualrec.services.auth import user_principal
+    from dualrec.services.identity.auth import user_principal
 
     with container.uows() as uow:
         admin = uow.users.by_username("admin")

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
-from dualrec.services.seed import seed_demo
+from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_clip, make_settings
 
 
@@ -135,7 +135,7 @@ def test_other_branch_cannot_see_the_recording(client: TestClient, clip: Path) -
             "/api/v1/recordings", files={"file": ("clip.mp4", fh, "video/mp4")}, data={"branch_id": "3"}
         ).json()["id"]  # 北京朝阳支行
     container: Container = client.app.state.container  # type: ignore[attr-defined]
-    from dualrec.services.users_cli import create_user_as_system
+    from dualrec.services.identity.users_cli import create_user_as_system
 
     create_user_as_system(
         container.uows,

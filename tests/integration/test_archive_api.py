@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container
-from dualrec.services.audit import AuditFilter
-from dualrec.services.demo_content import seed_demo_content
+from dualrec.services.common.audit import AuditFilter
+from dualrec.services.flows.demo_content import seed_demo_content
 from dualrec.settings import Settings
 from tests.archive_fixtures import CUSTOMER, add_recording, create_task
 from tests.conftest import ADMIN_PASSWORD, CSRF, PASSWORD, login

@@ -16,9 +16,9 @@ from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.db.engine import make_engine
 from dualrec.db.migrate import downgrade, upgrade
-from dualrec.services.archive import ArchiveFilters
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.seed import seed_demo
+from dualrec.services.archive.catalogue import ArchiveFilters
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity.seed import seed_demo
 from tests.archive_fixtures import add_recording
 from tests.conftest import ADMIN_PASSWORD, make_settings
 from tests.services import isolated_database_url

@@ -12,8 +12,8 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.db.repositories.audit import AuditFilter
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.seed import seed_demo
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity.seed import seed_demo
 from dualrec.storage.ports import BlobStore
 from tests.archive_fixtures import add_recording
 from tests.cli_support import run_cli

@@ -22,8 +22,8 @@ from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.core.idcard import gb11643_check_digit
-from dualrec.services.demo_content import seed_demo_content
-from dualrec.services.seed import seed_demo
+from dualrec.services.flows.demo_content import seed_demo_content
+from dualrec.services.identity.seed import seed_demo
 from tests.archive_fixtures import CUSTOMER
 from tests.conftest import ADMIN_PASSWORD, SHARED_DATA, login, make_clip, make_settings
 from tests.services import isolated_database_url

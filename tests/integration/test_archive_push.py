@@ -27,9 +27,9 @@ from dualrec.core.auth_rules import sign_request
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import role_permissions
 from dualrec.core.webhooks import verify_webhook
-from dualrec.services.apikeys import create_api_key
-from dualrec.services.context import SYSTEM, Actor
-from dualrec.services.evidence_verify import verify_package
+from dualrec.services.common.context import SYSTEM, Actor
+from dualrec.services.evidence.verify import verify_package
+from dualrec.services.identity.apikeys import create_api_key
 from tests.conftest import ADMIN_PASSWORD, login
 from tests.litigation_fixtures import fake_server, upload_done
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.bootstrap.retention import RetentionReminder
-from dualrec.services.seed import seed_demo
+from dualrec.services.identity.seed import seed_demo
 from tests.archive_fixtures import add_recording
 from tests.conftest import ADMIN_PASSWORD, make_settings
 

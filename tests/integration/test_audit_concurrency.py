@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dualrec.bootstrap.container import Container, build_container
-from dualrec.services import audit
-from dualrec.services.context import SYSTEM
+from dualrec.services.common import audit
+from dualrec.services.common.context import SYSTEM
 from tests.conftest import make_settings
 from tests.services import isolated_database_url
 

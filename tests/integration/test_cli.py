@@ -20,7 +20,7 @@ def test_seed_prints_generated_password_once_and_it_works(tmp_path: Path) -> Non
     )
 
     from dualrec.bootstrap.container import build_container
-    from dualrec.services.context import RequestMeta
+    from dualrec.services.common.context import RequestMeta
     from dualrec.settings import Settings
 
     c = build_container(Settings(env="test", data_dir=tmp_path), with_jobs=False)

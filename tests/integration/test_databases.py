@@ -14,8 +14,8 @@ from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.db.engine import make_engine
 from dualrec.db.migrate import downgrade, upgrade
-from dualrec.services.audit import verify_chain
-from dualrec.services.seed import seed_demo
+from dualrec.services.common.audit import verify_chain
+from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, CSRF, make_settings
 from tests.services import isolated_database_url
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from dualrec.services.documents import prepare_task_documents, read_document, sign_task_document
-from dualrec.services.office_convert import OfficeConverter
+from dualrec.services.pdf.office_convert import OfficeConverter
+from dualrec.services.tasks.documents import prepare_task_documents, read_document, sign_task_document
 from dualrec.storage.filesystem import FilesystemBlobStore
 from tests.document_factory import make_docx, make_pdf, signature_png
 

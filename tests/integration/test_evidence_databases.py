@@ -12,8 +12,8 @@ from dualrec.core.evidence import GENESIS_HASH, MerkleTree, canonical_json, veri
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.services import evidence
-from dualrec.services.evidence_signing import generate_key_file, verify_signature
+from dualrec.services.evidence import ledger
+from dualrec.services.evidence.signing_key import generate_key_file, verify_signature
 from tests.services import isolated_database_url
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Pa
             start.wait()
             for i in range(PER_THREAD):
                 with uows() as uow:
-                    evidence.record_event(
+                    ledger.record_event(
                         uow,
                         subject_type="recording",
                         subject_id=f"rec-{n % 3}",
@@ -52,7 +52,7 @@ def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Pa
                     )
                     uow.commit()
                 if i % 10 == 9:
-                    evidence.make_checkpoint(uows, signer)
+                    ledger.make_checkpoint(uows, signer)
         except BaseException as exc:
             errors.append(exc)
 
@@ -67,7 +67,7 @@ def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Pa
     with uows() as uow:
         head_seq, head_hash = uow.evidence.head()
         events = list(uow.evidence.events(0, head_seq))
-        checkpoints = [evidence.covering_checkpoint(uow, s) for s in range(1, head_seq + 1)]
+        checkpoints = [ledger.covering_checkpoint(uow, s) for s in range(1, head_seq + 1)]
     assert head_seq == total and [e.seq for e in events] == list(range(1, total + 1))
     assert events[0].prev_hash == GENESIS_HASH and events[-1].hash == head_hash
     assert verify_chain(events, subject_chain=False) == []

@@ -27,8 +27,8 @@ from dualrec.bootstrap.container import Container, build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.cli.evidence import app as evidence_app
 from dualrec.errors import DualrecError
-from dualrec.services.evidence_signing import generate_key_file
-from dualrec.services.seed import seed_demo
+from dualrec.services.evidence.signing_key import generate_key_file
+from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 
 pytestmark = pytest.mark.integration
@@ -330,7 +330,7 @@ def test_resigned_by_another_key_passes_alone_but_not_against_the_institution_ke
     import hashlib
 
     from dualrec.core.evidence import canonical_json
-    from dualrec.services.evidence_verify import SIGNED_DOCUMENTS, document_bytes
+    from dualrec.services.evidence.verify import SIGNED_DOCUMENTS, document_bytes
 
     forger = generate_key_file(tmp_path / "forger.pem", "ed25519")
     members = _members(world["pkg"])
@@ -356,8 +356,8 @@ def test_resigned_by_another_key_passes_alone_but_not_against_the_institution_ke
 
 
 def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> None:
-    from dualrec.services import evidence
-    from dualrec.services.evidence_export import export_package
+    from dualrec.services.evidence import ledger
+    from dualrec.services.evidence.package import export_package
 
     container: Container = world["container"]
     sm2 = generate_key_file(tmp_path / "sm2.pem", "sm2")
@@ -373,7 +373,7 @@ def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> N
     # A new subject after the rotation gets a checkpoint signed with SM2.
     with container.uows() as uow:
         key = container.blobs.put(b"contract scan", content_type="application/pdf").key
-        evidence.record_blob(uow, container.blobs, subject_type="task", subject_id="T-1",
+        ledger.record_blob(uow, container.blobs, subject_type="task", subject_id="T-1",
                              kind="blob.stored", name="contract.pdf", key=key)  # fmt: skip
         uow.commit()
     new = export_package(
@@ -396,15 +396,15 @@ def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> N
 
 def test_export_reads_through_the_encrypted_blob_store(world: dict[str, Any], tmp_path: Path) -> None:
     from dualrec.bootstrap.storage import build_encrypted_blob_store
-    from dualrec.services import evidence
-    from dualrec.services.evidence_export import export_package
+    from dualrec.services.evidence import ledger
+    from dualrec.services.evidence.package import export_package
 
     container: Container = world["container"]
     store = build_encrypted_blob_store(make_settings(tmp_path / "enc"))
     secret = b"frame bytes that must not be stored in clear " * 100
     key = store.put(secret, content_type="image/jpeg").key
     with container.uows() as uow:
-        evidence.record_blob(uow, store, subject_type="task", subject_id="T-enc",
+        ledger.record_blob(uow, store, subject_type="task", subject_id="T-enc",
                              kind="report.stored", name="evidence/face.jpg", key=key)  # fmt: skip
         uow.commit()
     on_disk = next((tmp_path / "enc" / "blobs").rglob(key)).read_bytes()
@@ -431,30 +431,30 @@ def test_a_checkpoint_failure_is_logged_not_raised_into_the_job(
     world: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     from dualrec.errors import ConfigurationError
-    from dualrec.services import evidence
+    from dualrec.services.evidence import ledger
 
     def no_key() -> Any:
         raise ConfigurationError("DUALREC_SIGNING_KEY_FILE must name the institution's key")
 
     container: Container = world["container"]
     with container.uows() as uow:
-        evidence.record_event(uow, subject_type="task", subject_id="T-log", kind="status.changed", payload={})
+        ledger.record_event(uow, subject_type="task", subject_id="T-log", kind="status.changed", payload={})
         uow.commit()
-    assert evidence.PeriodicCheckpointer(container.uows, no_key, 1)() is None
+    assert ledger.PeriodicCheckpointer(container.uows, no_key, 1)() is None
     assert "evidence checkpoint failed" in caplog.text and "DUALREC_SIGNING_KEY_FILE" in caplog.text
 
 
 def test_periodic_checkpoints_keep_coming_every_n_events(world: dict[str, Any], tmp_path: Path) -> None:
-    from dualrec.services import evidence
+    from dualrec.services.evidence import ledger
 
     container: Container = world["container"]
     signer = generate_key_file(tmp_path / "k.pem", "ed25519")
-    evidence.make_checkpoint(container.uows, signer)  # start from a checkpointed head
-    checkpointer = evidence.PeriodicCheckpointer(container.uows, lambda: signer, 3)
+    ledger.make_checkpoint(container.uows, signer)  # start from a checkpointed head
+    checkpointer = ledger.PeriodicCheckpointer(container.uows, lambda: signer, 3)
     signed = []
     for i in range(7):
         with container.uows() as uow:
-            evidence.record_event(
+            ledger.record_event(
                 uow, subject_type="task", subject_id="T-n", kind="status.changed", payload={"i": i}
             )
             uow.commit()
@@ -466,11 +466,11 @@ def test_periodic_checkpoints_keep_coming_every_n_events(world: dict[str, Any], 
 
 
 def test_checkpoint_command_signs_now_if_due_and_refuses_a_tsa(world: dict[str, Any]) -> None:
-    from dualrec.services import evidence
+    from dualrec.services.evidence import ledger
 
     container: Container = world["container"]
     with container.uows() as uow:
-        evidence.record_event(uow, subject_type="task", subject_id="T-cli", kind="status.changed", payload={})
+        ledger.record_event(uow, subject_type="task", subject_id="T-cli", kind="status.changed", payload={})
         uow.commit()
         head = uow.evidence.head()[0]
     env = world["env"]

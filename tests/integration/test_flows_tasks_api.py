@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from dualrec.bootstrap.container import Container
 from dualrec.core.auth_rules import sign_request
 from dualrec.core.identity import ApiKey
-from dualrec.services.apikeys import create_api_key
-from dualrec.services.context import SYSTEM, Actor
+from dualrec.services.common.context import SYSTEM, Actor
+from dualrec.services.identity.apikeys import create_api_key
 from tests.conftest import ADMIN_PASSWORD, login
 
 FLOW: dict[str, Any] = {
@@ -286,9 +286,9 @@ def test_demo_content_is_valid_and_draws_by_risk_level(
 ) -> None:
     from dualrec.core.flow_engine import Answer, Passed, advance, start
     from dualrec.core.questions import Draw, verify_draw
-    from dualrec.services import question_banks
-    from dualrec.services.demo_content import seed_demo_content
-    from dualrec.services.tasks import attempt_flow
+    from dualrec.services.flows.demo_content import seed_demo_content
+    from dualrec.services.question_banks import service as question_banks
+    from dualrec.services.tasks.service import attempt_flow
 
     assert seed_demo_content(container.uows) > 0
     assert seed_demo_content(container.uows) == 0  # idempotent

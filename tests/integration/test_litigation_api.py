@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from dualrec.bootstrap.container import Container
-from dualrec.services.pdf_signing import validate_signed_pdf
-from dualrec.services.users_cli import create_user_as_system
+from dualrec.services.identity.users_cli import create_user_as_system
+from dualrec.services.pdf.pades import validate_signed_pdf
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, login
 from tests.litigation_fixtures import CUSTOMER_NAME, VALID_ID, fake_server, upload_done
 

@@ -304,7 +304,7 @@ def test_the_h265_archive_copy(light: Container, tmp_path: Path) -> None:
     """DUALREC_ARCHIVE_H265: the assembled MP4 is also kept as H.265 (QC and playback use the H.264)."""
     from dualrec.media.probe import PyAVProbe
     from dualrec.media.transcode import transcode_to_mp4
-    from dualrec.services.session_recording import SessionAssembler
+    from dualrec.services.sessions.assembly import SessionAssembler
 
     _webm(tmp_path / "a.webm", 2, 440)
     src = transcode_to_mp4(tmp_path / "a.webm", tmp_path / "a.mp4")

@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 
 from dualrec.errors import ConfigurationError, EngineUnavailableError
-from dualrec.services.pdf_signing import (
+from dualrec.services.pdf.pades import (
     PdfSigner,
     generate_demo_certificate,
     load_pdf_signer,

@@ -23,8 +23,9 @@ from dualrec.bootstrap.engines import build_qc_engines
 from dualrec.core.flow import Flow, parse_flow
 from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Verdict
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment
-from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
+from dualrec.pipeline.qc import QcReport, run_qc
 from dualrec.pipeline.report import native_report, patent_report
+from dualrec.pipeline.request import QcEngines, QcRequest
 from tests import media_factory as mf
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ from dualrec.bootstrap.container import Container, build_container
 from dualrec.core.identity import CustomRole
 from dualrec.core.questions import draw_questions
 from dualrec.core.rbac import Permission as P
-from dualrec.services import question_banks
-from dualrec.services.question_import import export_workbook, import_workbook
-from dualrec.services.seed import seed_demo
+from dualrec.services.identity.seed import seed_demo
+from dualrec.services.question_banks import service as question_banks
+from dualrec.services.question_banks.workbooks import export_workbook, import_workbook
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 from tests.services import isolated_database_url
 from tests.unit.test_excel_io import Q_HEADER, R_HEADER, T_HEADER, _actor, snapshot, xlsx

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
-from dualrec.services.seed import seed_demo
+from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_clip, make_settings
 from tests.services import require_service
 

@@ -17,7 +17,7 @@ import pytest
 from dualrec.errors import InvalidInputError
 from dualrec.media.fakes import FakeSpeechSynthesizer
 from dualrec.media.models.espeak_tts import EspeakSynthesizer
-from dualrec.services.speech_audio import SpeechAudioCache, cache_key
+from dualrec.services.sessions.speech import SpeechAudioCache, cache_key
 
 pytestmark = pytest.mark.integration
 

@@ -33,9 +33,10 @@ from dualrec.core.webhooks import (
 )
 from dualrec.db.models import FlowRow, TaskRow
 from dualrec.errors import InvalidInputError
-from dualrec.services import apikeys, webhooks
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.seed import seed_demo
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity import apikeys
+from dualrec.services.identity.seed import seed_demo
+from dualrec.services.tasks import webhooks
 from dualrec.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 from tests.services import isolated_database_url, require_service

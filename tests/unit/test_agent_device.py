@@ -21,8 +21,8 @@ from dualrec.media.fakes import (
     FakeVoiceActivityDetector,
 )
 from dualrec.media.ports import TranscriptSegment
-from dualrec.pipeline.qc import QcEngines
-from dualrec.services.agent_device import DeviceAgent, DeviceConfig, PackageChangedError
+from dualrec.pipeline.request import QcEngines
+from dualrec.services.device.agent import DeviceAgent, DeviceConfig, PackageChangedError
 
 
 class CountingEngines:

@@ -13,7 +13,7 @@ from dualrec.agent.protocol import MessageHandler, ProtocolError, finished_push,
 from dualrec.agent.runtime import is_loopback
 from dualrec.core.agent_package import PackageFile, PackageManifest, package_id, parse_manifest
 from dualrec.errors import InvalidInputError
-from dualrec.services.agent_sync import Throttle, backoff_seconds
+from dualrec.services.device.sync import Throttle, backoff_seconds
 from tests.unit.test_agent_device import make_agent
 
 

@@ -32,8 +32,8 @@ HEAVY = [
     [
         "dualrec.api.app",
         "dualrec.cli.main",
-        "dualrec.services.auth",
-        "dualrec.services.users",
+        "dualrec.services.identity.auth",
+        "dualrec.services.identity.users",
         "dualrec.bootstrap.container",
         "dualrec.jobs",
         "dualrec.pipeline",

@@ -28,7 +28,7 @@ from dualrec.core.retention import (
     normalize_retention_code,
     policy_for,
 )
-from dualrec.services.blind_index import BlindIndex, normalize_name
+from dualrec.services.common.blind_index import BlindIndex, normalize_name
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -168,8 +168,8 @@ def test_chain_problems() -> None:
 def test_blind_index_matches_the_task_lookup_hash_and_normalises_names() -> None:
     from datetime import timedelta
 
-    from dualrec.services.secretbox import SecretBox
-    from dualrec.services.tasks import TaskService
+    from dualrec.services.common.secretbox import SecretBox
+    from dualrec.services.tasks.service import TaskService
 
     index = BlindIndex("secret-1")
     tasks = TaskService(

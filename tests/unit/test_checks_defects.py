@@ -20,7 +20,8 @@ from dualrec.media.fakes import (
     FakeVoiceActivityDetector,
 )
 from dualrec.media.ports import TranscriptSegment as Seg
-from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
+from dualrec.pipeline.qc import QcReport, run_qc
+from dualrec.pipeline.request import QcEngines, QcRequest
 
 VALID_ID = "11010519491231002X"
 CARD = [

@@ -13,16 +13,16 @@ import pytest
 from pypdf import PdfReader
 
 from dualrec.errors import InvalidInputError, OfficeConverterUnavailableError
-from dualrec.services import documents as docs
-from dualrec.services.documents import (
+from dualrec.services.pdf.office_convert import OfficeConverter
+from dualrec.services.pdf.signature_stamp import SignaturePlacement
+from dualrec.services.tasks import documents as docs
+from dualrec.services.tasks.documents import (
     DocumentRef,
     discard_documents,
     prepare_task_documents,
     read_document,
     store_task_document,
 )
-from dualrec.services.office_convert import OfficeConverter
-from dualrec.services.pdf_sign import SignaturePlacement
 from dualrec.storage.filesystem import FilesystemBlobStore
 from tests.document_factory import encrypted_pdf, make_docx, make_pdf, zero_page_pdf
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dualrec.errors import InvalidInputError, OfficeConverterUnavailableError
-from dualrec.services.office_convert import OfficeConverter
+from dualrec.services.pdf.office_convert import OfficeConverter
 from tests.document_factory import make_docx
 
 

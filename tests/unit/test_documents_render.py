@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from dualrec.errors import InvalidInputError
-from dualrec.services.pdf_pages import Watermark, inspect_pdf, page_count, page_image_key, render_page
+from dualrec.services.pdf.pages import Watermark, inspect_pdf, page_count, page_image_key, render_page
 from tests.document_factory import make_pdf, transformed
 
 PDF = make_pdf(3)

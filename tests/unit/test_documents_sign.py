@@ -12,9 +12,14 @@ from PIL import Image
 from pypdf import PdfReader
 
 from dualrec.errors import InvalidInputError
-from dualrec.services.documents import read_document, sign_task_document, store_task_document
-from dualrec.services.pdf_pages import render_page
-from dualrec.services.pdf_sign import CAPTION_PT, MIN_INK_PIXELS, SignaturePlacement, sign_pdf_with_image
+from dualrec.services.pdf.pages import render_page
+from dualrec.services.pdf.signature_stamp import (
+    CAPTION_PT,
+    MIN_INK_PIXELS,
+    SignaturePlacement,
+    sign_pdf_with_image,
+)
+from dualrec.services.tasks.documents import read_document, sign_task_document, store_task_document
 from dualrec.storage.filesystem import FilesystemBlobStore
 from tests.document_factory import encrypted_pdf, make_pdf, signature_png, transformed
 

@@ -10,7 +10,12 @@ import pytest
 
 from dualrec.bootstrap.evidence import evidence_signer
 from dualrec.errors import ConfigurationError
-from dualrec.services.evidence_signing import generate_key_file, load_signer, public_key_id, verify_signature
+from dualrec.services.evidence.signing_key import (
+    generate_key_file,
+    load_signer,
+    public_key_id,
+    verify_signature,
+)
 from dualrec.settings import Settings
 
 DATA = b'{"format":"dualrec-evidence-checkpoint/1","seq":42}'

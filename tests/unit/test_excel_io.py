@@ -18,10 +18,11 @@ from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.db.repositories.audit import AuditFilter
 from dualrec.errors import InvalidInputError, PermissionDeniedError
-from dualrec.services import audit, excel_io
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.excel_io import read_workbook, template_workbook
-from dualrec.services.question_import import export_workbook, import_workbook
+from dualrec.services.common import audit
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.question_banks import workbook_codec as excel_io
+from dualrec.services.question_banks.workbook_codec import read_workbook, template_workbook
+from dualrec.services.question_banks.workbooks import export_workbook, import_workbook
 
 Q_HEADER = ["题库", "题库名称", "题目编号", "题目", "标准答案", "同义词", "难度", "启用"]
 R_HEADER = ["题库", "风险等级", "抽题数量", "最低难度", "最高难度"]

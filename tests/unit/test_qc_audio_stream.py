@@ -24,7 +24,8 @@ from dualrec.media.fakes import (
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment, VoiceActivityDetector, Word
 from dualrec.pipeline import audio as audio_mod
 from dualrec.pipeline.audio import AudioAnalysis, analyse_audio, speech_chunks
-from dualrec.pipeline.qc import QcEngines, QcRequest, run_qc
+from dualrec.pipeline.qc import run_qc
+from dualrec.pipeline.request import QcEngines, QcRequest
 
 SR = 16000
 

@@ -15,8 +15,9 @@ from dualrec.media.fakes import (
     FakeVoiceActivityDetector,
 )
 from dualrec.media.ports import Image
-from dualrec.pipeline.qc import QcEngines, QcReport, QcRequest, run_qc
+from dualrec.pipeline.qc import QcReport, run_qc
 from dualrec.pipeline.report import native_report
+from dualrec.pipeline.request import QcEngines, QcRequest
 
 from .test_checks_defects import CARD, FLOW, TASK, TRANSCRIPT
 

@@ -27,8 +27,9 @@ from dualrec.media.fakes import (
 )
 from dualrec.media.ports import Image
 from dualrec.media.ports import TranscriptSegment as Seg
-from dualrec.pipeline.qc import QcEngines, QcRequest, run_qc
+from dualrec.pipeline.qc import run_qc
 from dualrec.pipeline.report import native_report, patent_report
+from dualrec.pipeline.request import QcEngines, QcRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 

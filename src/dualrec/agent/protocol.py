@@ -24,7 +24,7 @@ from typing import Any
 
 from dualrec.core.agent_package import RUNNING_NO
 from dualrec.errors import DualrecError
-from dualrec.services.agent_device import DeviceAgent, LocalTask, LocalUpload
+from dualrec.services.device.agent import DeviceAgent, LocalTask, LocalUpload
 
 __all__ = [
     "CONFIRM",

@@ -15,8 +15,8 @@ from dualrec.agent.server import PushHub, create_agent_app
 from dualrec.agent.workers import QcWorker, UploadWorker
 from dualrec.bootstrap.container import LazyEngines
 from dualrec.errors import ConfigurationError
-from dualrec.services.agent_device import AgentStore, DeviceAgent, DeviceConfig, LocalTask
-from dualrec.services.agent_sync import PackageUploader, Throttle
+from dualrec.services.device.agent import AgentStore, DeviceAgent, DeviceConfig, LocalTask
+from dualrec.services.device.sync import PackageUploader, Throttle
 from dualrec.settings import Settings
 
 __all__ = ["AgentRuntime", "build_agent", "is_loopback", "serve_agent"]

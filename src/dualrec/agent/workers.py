@@ -12,8 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from dualrec.services.agent_device import DeviceAgent, LocalTask
-from dualrec.services.agent_sync import PackageUploader, upload_next
+from dualrec.services.device.agent import DeviceAgent, LocalTask
+from dualrec.services.device.sync import PackageUploader, upload_next
 
 __all__ = ["QcWorker", "UploadWorker"]
 

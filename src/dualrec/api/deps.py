@@ -11,9 +11,9 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import Permission
 from dualrec.errors import AuthenticationError, PermissionDeniedError
-from dualrec.services import audit
-from dualrec.services.auth import SignedRequest
-from dualrec.services.context import Actor, RequestMeta
+from dualrec.services.common import audit
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity.auth import SignedRequest
 
 __all__ = ["SESSION_COOKIE", "ActorDep", "ContainerDep", "OptionalActorDep", "RequirePermission", "perm"]
 

@@ -26,19 +26,23 @@ from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.jobs.ports import JobContext, JobHandler, JobQueue
-from dualrec.pipeline.qc import QcEngines
-from dualrec.services.archive import ARCHIVE_SYNC_JOB_KIND, ArchiveService
-from dualrec.services.archive_push import ARCHIVE_PUSH_JOB_KIND
-from dualrec.services.auth import AuthConfig, AuthService
-from dualrec.services.blind_index import BlindIndex, PersonalDataSealer
-from dualrec.services.live_monitor import LiveMonitor
-from dualrec.services.live_sessions import SESSION_ASSEMBLE_JOB, LiveSessionService
-from dualrec.services.qc_jobs import QcJobRunner
-from dualrec.services.recordings import QC_JOB_KIND
-from dualrec.services.secretbox import SecretBox
-from dualrec.services.session_documents import SessionDocuments
-from dualrec.services.session_recording import SessionAssembler, task_qc_finished
-from dualrec.services.tasks import TaskService
+from dualrec.pipeline.request import QcEngines
+from dualrec.services.archive.catalogue import ArchiveService
+from dualrec.services.common.blind_index import BlindIndex, PersonalDataSealer
+from dualrec.services.common.job_kinds import (
+    ARCHIVE_PUSH_JOB_KIND,
+    ARCHIVE_SYNC_JOB_KIND,
+    QC_JOB_KIND,
+    SESSION_ASSEMBLE_JOB,
+)
+from dualrec.services.common.secretbox import SecretBox
+from dualrec.services.identity.auth import AuthConfig, AuthService
+from dualrec.services.recordings.qc_job import QcJobRunner
+from dualrec.services.sessions.assembly import SessionAssembler, task_qc_finished
+from dualrec.services.sessions.documents import SessionDocuments
+from dualrec.services.sessions.monitor import LiveMonitor
+from dualrec.services.sessions.service import LiveSessionService
+from dualrec.services.tasks.service import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
@@ -132,7 +136,7 @@ class Container:
 def job_handlers(container: Container) -> dict[str, JobHandler]:
     from dualrec.bootstrap.evidence import evidence_signer
     from dualrec.bootstrap.jobs import builtin_job_handlers
-    from dualrec.services.evidence import PeriodicCheckpointer
+    from dualrec.services.evidence.ledger import PeriodicCheckpointer
 
     settings = container.settings
     runner = QcJobRunner(

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from dualrec.media.ports import Device
-from dualrec.pipeline.qc import QcEngines
+from dualrec.pipeline.request import QcEngines
 
 __all__ = ["build_qc_engines"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from dualrec.errors import ConfigurationError
-from dualrec.services.evidence_signing import Signer, generate_key_file, load_signer
+from dualrec.services.evidence.signing_key import Signer, generate_key_file, load_signer
 from dualrec.settings import Settings
 
 __all__ = ["evidence_signer"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError
-from dualrec.services.archive_push import ArchivePushConfig, ArchivePusher
-from dualrec.services.pdf_signing import PdfSigner, generate_demo_certificate, load_pdf_signer
+from dualrec.services.archive.push import ArchivePushConfig, ArchivePusher
+from dualrec.services.pdf.pades import PdfSigner, generate_demo_certificate, load_pdf_signer
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
@@ -69,7 +69,7 @@ def archive_push_config(settings: Settings) -> ArchivePushConfig:
 
 
 def archive_pusher(settings: Settings, uows: UnitOfWorkFactory, blobs: BlobStore) -> ArchivePusher:
-    """The ``archive.push`` job handler (services.archive_push)."""
+    """The ``archive.push`` job handler (services.archive.push)."""
     from dualrec.bootstrap.evidence import evidence_signer
 
     return ArchivePusher(

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.services.retention import ExpiryRun, RetentionService
+from dualrec.services.archive.retention import ExpiryRun, RetentionService
 from dualrec.settings import Settings
 
 __all__ = ["RetentionReminder", "build_retention_reminder", "start_standalone_reminder"]

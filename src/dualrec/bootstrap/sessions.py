@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dualrec.errors import InvalidInputError
-from dualrec.pipeline.qc import QcEngines
-from dualrec.services.live_monitor import LiveMonitor
-from dualrec.services.live_sessions import LiveSessionService, SessionOptions
-from dualrec.services.session_documents import SessionDocuments
-from dualrec.services.speech_audio import SpeechAudioCache
+from dualrec.pipeline.request import QcEngines
+from dualrec.services.sessions.documents import SessionDocuments
+from dualrec.services.sessions.monitor import LiveMonitor
+from dualrec.services.sessions.service import LiveSessionService, SessionOptions
+from dualrec.services.sessions.speech import SpeechAudioCache
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["SessionSweeper", "build_session_extras", "decode_wav", "wav_transcriber"]

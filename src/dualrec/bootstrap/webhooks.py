@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.services.secretbox import SecretBox
-from dualrec.services.webhooks import WebhookConfig, deliver_due
+from dualrec.services.common.secretbox import SecretBox
+from dualrec.services.tasks.webhooks import WebhookConfig, deliver_due
 from dualrec.settings import Settings
 
 __all__ = ["WebhookDispatcher", "build_webhook_dispatcher", "start_standalone_dispatcher", "webhook_config"]

@@ -143,8 +143,9 @@ def check(
     sink = FileSink(report_path.parent / f"{report_path.stem}_evidence", report_path.parent)
 
     from dualrec.bootstrap.engines import build_qc_engines
-    from dualrec.pipeline.qc import QcRequest, run_qc
+    from dualrec.pipeline.qc import run_qc
     from dualrec.pipeline.report import native_report, patent_report
+    from dualrec.pipeline.request import QcRequest
 
     engines = build_qc_engines(
         data_dir=settings.data_dir,
@@ -170,7 +171,7 @@ def check(
     if patent_out is not None:
         _write_json(patent_out, patent_report(report))
     if pdf is not None:
-        from dualrec.services.qc_pdf import render_qc_pdf
+        from dualrec.services.recordings.report_pdf import render_qc_pdf
 
         pdf.parent.mkdir(parents=True, exist_ok=True)
         pdf.write_bytes(render_qc_pdf(report, native, load_image=sink.load))

@@ -26,7 +26,7 @@ def export(
     from dualrec.bootstrap.container import build_container
     from dualrec.bootstrap.evidence import evidence_signer
     from dualrec.errors import DualrecError
-    from dualrec.services.evidence_export import export_package
+    from dualrec.services.evidence.package import export_package
     from dualrec.settings import load_settings
 
     settings = load_settings()
@@ -64,7 +64,7 @@ def verify(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print failures only")] = False,
 ) -> None:
-    from dualrec.services.evidence_verify import verify_package
+    from dualrec.services.evidence.verify import verify_package
 
     trusted = [p.read_text(encoding="utf-8") for p in public_key or []]
     report = verify_package(package, trusted_keys=trusted)
@@ -98,7 +98,7 @@ def checkpoint(
     from dualrec.bootstrap.container import build_container
     from dualrec.bootstrap.evidence import evidence_signer
     from dualrec.errors import DualrecError
-    from dualrec.services.evidence import checkpoint_if_due, make_checkpoint
+    from dualrec.services.evidence.ledger import checkpoint_if_due, make_checkpoint
     from dualrec.settings import load_settings
 
     settings = load_settings()

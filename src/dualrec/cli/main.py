@@ -89,8 +89,8 @@ def _litigation_certificate(settings: Settings) -> None:
 @app.command(help="初始化演示机构与管理员 / seed the demo organisation and the admin account")
 def seed() -> None:
     from dualrec.bootstrap.container import build_container
-    from dualrec.services.demo_content import seed_demo_content
-    from dualrec.services.seed import seed_demo
+    from dualrec.services.flows.demo_content import seed_demo_content
+    from dualrec.services.identity.seed import seed_demo
 
     settings = load_settings()
     container = build_container(settings, migrate=True, with_jobs=False)
@@ -138,7 +138,7 @@ def users_create(
 ) -> None:
     from dualrec.bootstrap.container import build_container
     from dualrec.errors import DualrecError
-    from dualrec.services.users_cli import create_user_as_system
+    from dualrec.services.identity.users_cli import create_user_as_system
 
     settings = load_settings()
     container = build_container(settings, migrate=True)

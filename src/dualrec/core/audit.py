@@ -68,7 +68,7 @@ class AuditAction:
     ARCHIVE_EXPIRING_NOTIFIED = "archive.expiring_notified"
     RETENTION_POLICY_CHANGED = "retention.policy_changed"
     APPROVAL_CHAIN_CHANGED = "approval.chain_changed"
-    # evidence leaving the system (the auditors' litigation log, services.auditor_exports)
+    # evidence leaving the system (the auditors' litigation log, services.litigation.auditor_logs)
     EVIDENCE_LITIGATION_REPORT = "evidence.litigation_report"  # a signed litigation PDF was produced
     EVIDENCE_PACKAGE_DOWNLOADED = "evidence.package_downloaded"
     EVIDENCE_PUSH_REQUESTED = "evidence.push_requested"

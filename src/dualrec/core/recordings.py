@@ -35,3 +35,16 @@ class Recording:
     artifacts: dict[str, Any] | None = None
     error: str | None = None
     finished_at: datetime | None = None
+
+    @property
+    def task_inputs(self) -> dict[str, Any]:
+        """The task fields the upload declared (``inputs.task``; empty when none)."""
+        task = self.inputs.get("task") if isinstance(self.inputs, dict) else None
+        return task if isinstance(task, dict) else {}
+
+    @property
+    def business_type(self) -> str:
+        """The business type the upload declared, else its flow's (empty when neither says)."""
+        given = str(self.task_inputs.get("business_type") or "")
+        flow = self.inputs.get("flow") if isinstance(self.inputs, dict) else None
+        return given or (str(flow.get("business_type") or "") if isinstance(flow, dict) else "")

@@ -1,6 +1,6 @@
 """Archive tables (issue 5): the catalogue, retention policies, approval chains, deletion requests and
 retention notices. Personal data is stored sealed (``*_sealed``) with keyed blind-index hashes
-(``*_hash``) for exact-match search; see services/archive.py."""
+(``*_hash``) for exact-match search; see services/archive/catalogue.py."""
 
 from __future__ import annotations
 

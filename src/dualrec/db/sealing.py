@@ -1,6 +1,6 @@
 """The port through which repositories keep customers' personal data sealed at rest.
 
-Implemented by ``services.blind_index.PersonalDataSealer`` (the app's secret box + the keyed blind
+Implemented by ``services.common.blind_index.PersonalDataSealer`` (the app's secret box + the keyed blind
 index) and handed to ``UnitOfWorkFactory`` by the container. Repositories seal on write and open on
 read, so callers keep working with plaintext values in memory while the database holds none.
 Sealed values start with ``v1:``; anything else read back is legacy plaintext and returned as is.

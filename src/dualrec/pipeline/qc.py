@@ -13,31 +13,21 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
 from dualrec.checks.registry import CheckRegistry, get_registry
-from dualrec.core.flow import Flow, Marker
-from dualrec.core.qc import CheckResult, CheckStatus, QcTask, VerdictSummary, decide_verdict
-from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS
+from dualrec.core.qc import CheckResult, CheckStatus, VerdictSummary, decide_verdict
 from dualrec.media.ports import (
-    AudioSource,
-    FaceAnalyzer,
-    FrameSource,
     Image,
-    MediaProbe,
     ProgressReporter,
-    SpeechRecognizer,
-    TextRecognizer,
-    VoiceActivityDetector,
 )
 from dualrec.pipeline.identity import identity_evidence
+from dualrec.pipeline.request import QcEngines, QcOptions, QcRequest
 from dualrec.pipeline.stages import STAGES, State
-from dualrec.pipeline.visual import VisualOptions
 
-__all__ = ["EvidenceSink", "QcEngines", "QcOptions", "QcReport", "QcRequest", "run_qc"]
+__all__ = ["EvidenceSink", "QcReport", "run_qc"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,44 +36,6 @@ class EvidenceSink(Protocol):
     def put(self, name: str, image: Image) -> str:
         """Keep ``image`` (RGB uint8) as ``name`` and return a reference to it (e.g. a file name)."""
         ...
-
-
-@dataclass(frozen=True)
-class QcEngines:
-    probe: MediaProbe
-    frames: FrameSource
-    audio: AudioSource
-    asr: SpeechRecognizer | None = None
-    vad: VoiceActivityDetector | None = None
-    faces: FaceAnalyzer | None = None
-    ocr: TextRecognizer | None = None
-    unavailable: Mapping[str, str] = field(default_factory=dict)  # engine → why it is None
-
-
-@dataclass(frozen=True)
-class QcRequest:
-    path: Path
-    task: QcTask = field(default_factory=QcTask)
-    flow: Flow | None = None
-    markers: tuple[Marker, ...] = ()
-    id_photo: Image | None = None
-    sensitive_words: tuple[str, ...] = DEFAULT_SENSITIVE_WORDS
-    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class QcOptions:
-    visual: VisualOptions = field(default_factory=VisualOptions)
-    level_window: float = 0.5
-    sample_rate: int = 16000
-    language: str = "zh"
-    asr_chunk_seconds: float = 15.0  # transcribe speech in chunks of at most this span (0: all at once)
-    # chunks transcribed at a time: the recogniser must take calls from several threads (the
-    # faster-whisper adapter runs WhisperOptions.workers at once); 1 for one that cannot
-    asr_parallel: int = 2
-    fail_score: int = 60
-    max_evidence_per_check: int = 8
-    keyframes: int = 6
 
 
 @dataclass(frozen=True)

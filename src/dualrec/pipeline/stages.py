@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dualrec.checks.base import CheckContext, NodeSpan, OcrObservation
 from dualrec.core.idcard import parse_id_card
@@ -17,10 +16,8 @@ from dualrec.media.ports import DecodeReport, Image, MediaInfo, ProgressReporter
 from dualrec.pipeline.audio import AudioAnalysis, analyse_audio
 from dualrec.pipeline.nodes import infer_spans, spans_from_markers
 from dualrec.pipeline.overlap import overlapped
+from dualrec.pipeline.request import QcEngines, QcOptions, QcRequest
 from dualrec.pipeline.visual import VisualAnalyser, plan_times
-
-if TYPE_CHECKING:
-    from dualrec.pipeline.qc import QcEngines, QcOptions, QcRequest
 
 __all__ = ["STAGES", "Concurrent", "Stage", "State"]
 

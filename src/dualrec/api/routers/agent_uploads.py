@@ -14,8 +14,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import SEARCH_PATTERN, Page, StrictModel
 from dualrec.core.agent_package import AgentUpload
 from dualrec.core.rbac import Permission as P
-from dualrec.services import agent_uploads as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.recordings import agent_uploads as svc
 
 router = APIRouter(prefix="/agent-uploads", tags=["agent-uploads"])
 

@@ -10,8 +10,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from dualrec.core.identity import ApiKey
 from dualrec.core.rbac import Permission as P
-from dualrec.services import apikeys as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.identity import apikeys as svc
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 

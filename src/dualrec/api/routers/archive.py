@@ -22,9 +22,9 @@ from dualrec.api.schemas_archive import (
 )
 from dualrec.core.archive import ArchiveEntry
 from dualrec.core.rbac import Permission as P
-from dualrec.services.archive import ArchiveFilters
-from dualrec.services.archive_export import catalogue_csv, catalogue_record
-from dualrec.services.context import Actor
+from dualrec.services.archive.catalogue import ArchiveFilters
+from dualrec.services.archive.catalogue_record import catalogue_csv, catalogue_record
+from dualrec.services.common.context import Actor
 
 router = APIRouter(prefix="/archive", tags=["archive"])
 

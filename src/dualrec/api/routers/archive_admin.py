@@ -22,8 +22,8 @@ from dualrec.api.schemas_archive import (
 )
 from dualrec.core.approvals import ApprovalStep, Decision
 from dualrec.core.rbac import Permission as P
-from dualrec.services.approvals import DELETE_CHAIN_ID, RequestView
-from dualrec.services.context import Actor
+from dualrec.services.archive.deletion import DELETE_CHAIN_ID, RequestView
+from dualrec.services.common.context import Actor
 
 router = APIRouter(prefix="/archive", tags=["archive"])
 

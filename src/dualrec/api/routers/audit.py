@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import SEARCH_PATTERN, AuditEventOut, Page
 from dualrec.core.rbac import Permission as P
-from dualrec.services import audit as svc
-from dualrec.services.context import Actor
+from dualrec.services.common import audit as svc
+from dualrec.services.common.context import Actor
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 

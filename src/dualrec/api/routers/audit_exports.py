@@ -1,5 +1,5 @@
 """Auditor exports: the operation log and the litigation log by time range, business type and operator,
-as a preview page, CSV or a signed PDF (services.auditor_exports)."""
+as a preview page, CSV or a signed PDF (services.litigation.auditor_logs)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import SEARCH_PATTERN, Page
 from dualrec.bootstrap.litigation import pdf_signer
 from dualrec.core.rbac import Permission as P
-from dualrec.services import auditor_exports as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.litigation import auditor_logs as svc
 
 router = APIRouter(prefix="/audit-exports", tags=["audit"])
 

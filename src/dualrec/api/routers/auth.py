@@ -9,9 +9,9 @@ from dualrec.api.schemas import BranchRef, LoginRequest, MeOut, PasswordChange
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.errors import AuthenticationError, PermissionDeniedError
-from dualrec.services.context import Actor, RequestMeta
-from dualrec.services.roles import list_roles
-from dualrec.services.users import get_profile
+from dualrec.services.common.context import Actor, RequestMeta
+from dualrec.services.identity.roles import list_roles
+from dualrec.services.identity.users import get_profile
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -10,8 +10,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import BranchCreate, BranchOut, BranchPatch, IdPath
 from dualrec.core.branches import Branch
 from dualrec.core.rbac import Permission as P
-from dualrec.services import branches as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.identity import branches as svc
 
 router = APIRouter(prefix="/branches", tags=["branches"])
 

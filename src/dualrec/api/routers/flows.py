@@ -26,9 +26,9 @@ from dualrec.core.flow import NODE_TYPES
 from dualrec.core.flow_versions import FlowVersion, StoredFlow
 from dualrec.core.rbac import Permission as P
 from dualrec.core.routing import RoutingRule
-from dualrec.services import flows as svc
-from dualrec.services import routing, sensitive_words
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.flows import routing, sensitive_words
+from dualrec.services.flows import service as svc
 
 router = APIRouter(tags=["flows"])
 FlowCode = Annotated[str, Path(min_length=1, max_length=64)]

@@ -16,8 +16,9 @@ from dualrec.api.routers.recordings import RecordingId
 from dualrec.bootstrap.evidence import evidence_signer
 from dualrec.bootstrap.litigation import archive_push_config, pdf_signer
 from dualrec.core.rbac import Permission as P
-from dualrec.services import archive_push, litigation
-from dualrec.services.context import Actor
+from dualrec.services.archive import push as archive_push
+from dualrec.services.common.context import Actor
+from dualrec.services.litigation import report as litigation
 
 router = APIRouter(tags=["litigation"])
 

@@ -40,10 +40,15 @@ from dualrec.core.question_banks import ScriptTemplate
 from dualrec.core.questions import DrawRule, Question
 from dualrec.core.rbac import Permission as P
 from dualrec.errors import InvalidInputError
-from dualrec.services import question_banks as svc
-from dualrec.services import question_import
-from dualrec.services.context import Actor
-from dualrec.services.excel_io import MAX_BYTES, XLSX_MEDIA_TYPE, rejected, template_workbook
+from dualrec.services.common.context import Actor
+from dualrec.services.question_banks import service as svc
+from dualrec.services.question_banks import workbooks as question_import
+from dualrec.services.question_banks.workbook_codec import (
+    MAX_BYTES,
+    XLSX_MEDIA_TYPE,
+    rejected,
+    template_workbook,
+)
 
 router = APIRouter(tags=["questions"])
 BankCode = Annotated[str, Path(min_length=1, max_length=64)]

@@ -14,8 +14,8 @@ from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, Page
 from dualrec.core.rbac import Permission as P
 from dualrec.core.recordings import Recording
 from dualrec.errors import PermissionDeniedError
-from dualrec.services import recordings as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.recordings import service as svc
 
 router = APIRouter(prefix="/recordings", tags=["recordings"])
 

@@ -11,8 +11,8 @@ from dualrec.api.schemas import PermissionOut, RoleCreate, RoleOut, RolePatch
 from dualrec.core.identity import CustomRole
 from dualrec.core.rbac import PERMISSIONS
 from dualrec.core.rbac import Permission as P
-from dualrec.services import roles as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.identity import roles as svc
 
 router = APIRouter(tags=["roles"])
 

@@ -27,9 +27,9 @@ from dualrec.bootstrap.container import Container
 from dualrec.core.flow import FlowNode
 from dualrec.core.live_session import MAX_CHUNK_BYTES
 from dualrec.errors import DualrecError, InvalidInputError
-from dualrec.services.live_monitor import LiveMonitor
-from dualrec.services.live_sessions import LiveSessionService, SessionView
-from dualrec.services.session_documents import SessionDocuments
+from dualrec.services.sessions.documents import SessionDocuments
+from dualrec.services.sessions.monitor import LiveMonitor
+from dualrec.services.sessions.service import LiveSessionService, SessionView
 
 router = APIRouter(prefix="/session", tags=["session"])
 

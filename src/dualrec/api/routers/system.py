@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.core.rbac import Permission as P
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
 
 router = APIRouter(prefix="/system", tags=["system"])
 

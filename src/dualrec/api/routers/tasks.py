@@ -18,8 +18,8 @@ from dualrec.core.flow import flow_to_dict
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import Permission as P
 from dualrec.core.tasks import Task, mask_id_number, mask_name, mask_phone
-from dualrec.services.context import Actor
-from dualrec.services.tasks import CreatedTask, TaskRequest
+from dualrec.services.common.context import Actor
+from dualrec.services.tasks.service import CreatedTask, TaskRequest
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 public = APIRouter(tags=["entry"])

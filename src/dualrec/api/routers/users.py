@@ -10,8 +10,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, IdPath, Page, UserCreate, UserOut, UserPatch
 from dualrec.core.identity import User
 from dualrec.core.rbac import Permission as P
-from dualrec.services import users as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.identity import users as svc
 
 router = APIRouter(prefix="/users", tags=["users"])
 

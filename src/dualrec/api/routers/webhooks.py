@@ -12,8 +12,8 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas import Page
 from dualrec.core.rbac import Permission as P
 from dualrec.core.webhooks import WebhookDelivery
-from dualrec.services import webhooks as svc
-from dualrec.services.context import Actor
+from dualrec.services.common.context import Actor
+from dualrec.services.tasks import webhooks as svc
 
 router = APIRouter(prefix="/webhook-deliveries", tags=["webhooks"])
 

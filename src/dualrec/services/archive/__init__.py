@@ -1,0 +1,1 @@
+"""The archive: catalogue, catalogue records, retention, deletion approvals, push to the archive system."""

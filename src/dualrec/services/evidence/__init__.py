@@ -1,0 +1,1 @@
+"""The evidence ledger, its checkpoint signing key, evidence packages and their offline verification."""

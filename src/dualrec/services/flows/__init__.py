@@ -1,0 +1,1 @@
+"""Recording flows (drafts, versions, publishing), routing rules, the sensitive-word list, demo content."""

@@ -1,0 +1,3 @@
+"""Who may do what:
+login and sessions, users, roles, branches, API keys, passwords, the first administrator.
+"""

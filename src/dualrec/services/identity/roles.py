@@ -1,0 +1,102 @@
+"""Roles: the built-in matrix from core plus custom roles stored in the database."""
+
+from __future__ import annotations
+
+from dualrec.core.audit import AuditAction
+from dualrec.core.identity import CustomRole
+from dualrec.core.rbac import BUILTIN_ROLES, Permission, is_valid_role_id
+from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.services.common import audit
+from dualrec.services.common.context import Actor
+
+__all__ = ["create_role", "delete_role", "list_roles", "update_role"]
+
+
+def list_roles(uows: UnitOfWorkFactory) -> list[tuple[CustomRole, bool]]:
+    """All roles as (role, builtin)."""
+    builtin = [(CustomRole(r.id, r.name_zh, r.name_en, r.permissions), True) for r in BUILTIN_ROLES.values()]
+    with uows() as uow:
+        return builtin + [(r, False) for r in uow.roles.all()]
+
+
+def _parse_permissions(actor: Actor, names: list[str]) -> frozenset[Permission]:
+    unknown = [n for n in names if n not in Permission._value2member_map_]
+    if unknown:
+        raise InvalidInputError(
+            f"未知权限 / unknown permissions: {', '.join(unknown)}",
+            details={"errors": [{"loc": ["permissions"], "msg": "unknown permission"}]},
+        )
+    perms = frozenset(Permission(n) for n in names)
+    assert actor.principal is not None
+    if perms - actor.principal.permissions:
+        raise PermissionDeniedError("不能授予高于自身的权限 / cannot grant permissions you do not hold")
+    return perms
+
+
+def create_role(
+    uows: UnitOfWorkFactory, *, actor: Actor, role_id: str, name_zh: str, name_en: str, permissions: list[str]
+) -> CustomRole:
+    if not is_valid_role_id(role_id):
+        raise InvalidInputError(
+            "角色标识须为 2-40 位小写字母、数字或下划线 / role id: 2-40 chars [a-z0-9_]",
+            details={"errors": [{"loc": ["id"], "msg": "invalid id"}]},
+        )
+    role = CustomRole(role_id, name_zh, name_en, _parse_permissions(actor, permissions))
+    with uows() as uow:
+        if role_id in BUILTIN_ROLES or uow.roles.get(role_id):
+            raise ConflictError("角色已存在 / role already exists")
+        uow.roles.add(role)
+        audit.record(
+            uow,
+            actor=actor,
+            action=AuditAction.ROLE_CREATED,
+            target_type="role",
+            target_id=role_id,
+            details={"permissions": sorted(role.permissions)},
+        )
+        uow.commit()
+    return role
+
+
+def update_role(
+    uows: UnitOfWorkFactory,
+    *,
+    actor: Actor,
+    role_id: str,
+    name_zh: str | None,
+    name_en: str | None,
+    permissions: list[str] | None,
+) -> CustomRole:
+    if role_id in BUILTIN_ROLES:
+        raise ConflictError("内置角色不可修改 / built-in roles cannot be changed")
+    with uows() as uow:
+        current = uow.roles.get(role_id)
+        if current is None:
+            raise NotFoundError("角色不存在 / role not found")
+        perms = _parse_permissions(actor, permissions) if permissions is not None else current.permissions
+        role = CustomRole(role_id, name_zh or current.name_zh, name_en or current.name_en, perms)
+        uow.roles.update(role)
+        audit.record(
+            uow,
+            actor=actor,
+            action=AuditAction.ROLE_UPDATED,
+            target_type="role",
+            target_id=role_id,
+            details={"before": sorted(current.permissions), "after": sorted(perms)},
+        )
+        uow.commit()
+    return role
+
+
+def delete_role(uows: UnitOfWorkFactory, *, actor: Actor, role_id: str) -> None:
+    if role_id in BUILTIN_ROLES:
+        raise ConflictError("内置角色不可删除 / built-in roles cannot be deleted")
+    with uows() as uow:
+        if uow.roles.get(role_id) is None:
+            raise NotFoundError("角色不存在 / role not found")
+        if uow.users.count_with_role(role_id):
+            raise ConflictError("仍有用户使用该角色 / users still have this role")
+        uow.roles.delete(role_id)
+        audit.record(uow, actor=actor, action=AuditAction.ROLE_DELETED, target_type="role", target_id=role_id)
+        uow.commit()

@@ -1,0 +1,1 @@
+"""The litigation report (data and signed PDF) and the auditor's operation/litigation logs."""

@@ -1,0 +1,291 @@
+"""Auditor exports (SPEC §2.3): the operation log and the litigation log — who exported, downloaded or
+pushed which evidence — filtered by time range, business type and operator, as CSV or signed PDF.
+
+Both read the hash-chained audit log. The litigation log is its ``evidence.*`` rows (signed litigation
+reports, package downloads, archive pushes) plus catalogue and log exports. The business type of a row
+is the one recorded with it, else the one of the recording or task it is about. Exports are audited
+themselves (``audit.exported``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from dualrec.core.audit import AuditAction
+from dualrec.core.identity import AuditEvent
+from dualrec.db.repositories.audit import AuditFilter
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
+from dualrec.services.common import audit
+from dualrec.services.common.context import Actor
+from dualrec.services.pdf.layout import require_font
+from dualrec.services.pdf.pades import PdfSigner
+
+__all__ = [
+    "LITIGATION_ACTIONS",
+    "LogFilter",
+    "LogKind",
+    "LogRow",
+    "export_csv",
+    "export_pdf",
+    "preview",
+    "record_export",
+]
+
+LogKind = Literal["operations", "litigation"]
+# evidence leaving the system, and exports of the archive catalogue and of these logs
+LITIGATION_ACTIONS = ("evidence.", "archive.exported", AuditAction.AUDIT_EXPORTED)
+PDF_MAX_ROWS = 5000  # a longer log is exported as CSV (the PDF says so)
+
+_ACTION_ZH = {
+    AuditAction.EVIDENCE_LITIGATION_REPORT: "生成诉讼报告",
+    AuditAction.EVIDENCE_PACKAGE_DOWNLOADED: "下载存证包",
+    AuditAction.EVIDENCE_PUSH_REQUESTED: "申请推送档案系统",
+    AuditAction.EVIDENCE_PUSHED: "推送档案系统成功",
+    AuditAction.EVIDENCE_PUSH_FAILED: "推送档案系统失败",
+    AuditAction.AUDIT_EXPORTED: "导出审计日志",
+    "archive.exported": "导出档案目录",
+    AuditAction.LOGIN: "登录",
+    AuditAction.LOGIN_FAILED: "登录失败",
+    AuditAction.LOGOUT: "退出",
+    AuditAction.PERMISSION_DENIED: "越权访问被拒",
+    AuditAction.RECORDING_UPLOADED: "上传录像",
+    AuditAction.RECORDING_QC_FINISHED: "质检完成",
+    AuditAction.TASK_CREATED: "创建任务",
+    AuditAction.TASK_RESET: "重置任务",
+    AuditAction.TASK_CANCELLED: "取消任务",
+    AuditAction.USER_CREATED: "创建用户",
+    AuditAction.USER_UPDATED: "修改用户",
+    AuditAction.USER_DELETED: "删除用户",
+    AuditAction.FLOW_PUBLISHED: "发布流程",
+}
+COLUMNS = (
+    ("id", "序号"),
+    ("at", "时间"),
+    ("operator", "操作人"),
+    ("action", "操作"),
+    ("action_zh", "操作（中文）"),
+    ("target", "对象"),
+    ("business_type", "业务类型"),
+    ("outcome", "结果"),
+    ("ip", "IP"),
+    ("summary", "摘要"),
+)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    operator: str | None = None
+    business_type: str | None = None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    id: int
+    at: datetime
+    operator: str
+    action: str
+    action_zh: str
+    target: str
+    business_type: str
+    outcome: str
+    ip: str
+    summary: str
+    hash: str
+
+    def values(self) -> list[str]:
+        return [str(getattr(self, key)) if key != "at" else self.at.isoformat() for key, _ in COLUMNS]
+
+
+def _summary(ev: AuditEvent) -> str:
+    d = ev.details
+    parts = []
+    if "running_no" in d:
+        parts.append(f"流水号 {d['running_no'] or '—'}")
+    if "masked" in d:
+        parts.append("脱敏" if d["masked"] else "未脱敏")
+    for key in ("status_code", "attempt", "log", "format", "count", "error"):
+        if d.get(key) not in (None, ""):
+            parts.append(f"{key}={d[key]}")
+    digest = d.get("sha256") or d.get("package_sha256")
+    if isinstance(digest, str):
+        parts.append(f"sha256={digest}")
+    return "；".join(str(p) for p in parts)[:400]
+
+
+class _BusinessTypes:
+    """The business type of an audit row (recorded with it, else its recording's or task's), cached."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def of(self, ev: AuditEvent) -> str:
+        recorded = ev.details.get("business_type")
+        if isinstance(recorded, str):
+            return recorded
+        key = (ev.target_type, ev.target_id)
+        if key not in self._cache:
+            self._cache[key] = self._lookup(*key)
+        return self._cache[key]
+
+    def _lookup(self, target_type: str, target_id: str) -> str:
+        if target_type == "recording":
+            rec = self._uow.recordings.get(target_id)
+            return rec.business_type if rec else ""
+        if target_type == "task":
+            task = self._uow.tasks.get(target_id)
+            return task.business_type if task else ""
+        return ""
+
+
+def _rows(uow: UnitOfWork, log: LogKind, flt: LogFilter) -> Iterator[LogRow]:
+    types = _BusinessTypes(uow)
+    for ev in uow.audit.iter_all(AuditFilter(since=flt.since, until=flt.until, actor=flt.operator)):
+        if log == "litigation" and not ev.action.startswith(LITIGATION_ACTIONS):
+            continue
+        business_type = types.of(ev)
+        if flt.business_type and business_type != flt.business_type:
+            continue
+        yield LogRow(
+            id=ev.id,
+            at=ev.at,
+            operator=ev.actor,
+            action=ev.action,
+            action_zh=_ACTION_ZH.get(ev.action, ev.action),
+            target=f"{ev.target_type}:{ev.target_id}" if ev.target_type else "",
+            business_type=business_type,
+            outcome=ev.outcome,
+            ip=ev.ip,
+            summary=_summary(ev),
+            hash=ev.hash,
+        )
+
+
+def preview(
+    uows: UnitOfWorkFactory, *, log: LogKind, flt: LogFilter, page: int, page_size: int
+) -> tuple[list[LogRow], int]:
+    """One page, newest first, and the number of matching rows."""
+    with uows() as uow:
+        rows = list(_rows(uow, log, flt))
+    rows.reverse()
+    start = (page - 1) * page_size
+    return rows[start : start + page_size], len(rows)
+
+
+def export_csv(uows: UnitOfWorkFactory, *, log: LogKind, flt: LogFilter) -> Iterator[str]:
+    """The log as CSV (UTF-8 with BOM for Excel), oldest first, each row with its audit-chain hash."""
+    yield "\ufeff"
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([*(zh for _, zh in COLUMNS), "哈希"])
+    writer.writerow([*(key for key, _ in COLUMNS), "hash"])
+    with uows() as uow:
+        for row in _rows(uow, log, flt):
+            writer.writerow([*row.values(), row.hash])
+            if buf.tell() > 64_000:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+    yield buf.getvalue()
+
+
+def _filter_text(flt: LogFilter) -> str:
+    def at(value: datetime | None) -> str:
+        return value.isoformat(timespec="seconds") if value else "—"
+
+    return (
+        f"时间 / time: {at(flt.since)} ~ {at(flt.until)}；"
+        f"业务类型 / business type: {flt.business_type or '全部'}；"
+        f"操作人 / operator: {flt.operator or '全部'}"
+    )
+
+
+def export_pdf(
+    uows: UnitOfWorkFactory,
+    *,
+    log: LogKind,
+    flt: LogFilter,
+    generated_by: str,
+    signer: PdfSigner | None,
+) -> tuple[bytes, int]:
+    """The log as an A4 landscape PDF (CJK), signed when a signer is given; returns (pdf, row count)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    with uows() as uow:
+        rows = list(_rows(uow, log, flt))
+    title = "操作日志 / operation log" if log == "operations" else "诉讼日志 / litigation log"
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_font("cjk", "", str(require_font()))
+    pdf.add_page()
+    pdf.set_font("cjk", size=15)
+    pdf.cell(0, 9, f"审计导出：{title}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8.5)
+    pdf.multi_cell(0, 5, _filter_text(flt), new_x="LMARGIN", new_y="NEXT")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    pdf.multi_cell(
+        0,
+        5,
+        f"生成 / generated: {now}，{generated_by}；共 {len(rows)} 条 / rows",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    if len(rows) > PDF_MAX_ROWS:
+        pdf.multi_cell(
+            0,
+            5,
+            f"仅列出最早的 {PDF_MAX_ROWS} 条，完整记录请导出 CSV / "
+            f"first {PDF_MAX_ROWS} rows only: export CSV",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(2)
+    pdf.set_font("cjk", size=7)
+    widths = (12, 34, 24, 30, 46, 18, 12, 24, 67)
+    heading = FontFace(emphasis="", fill_color=(235, 240, 248))
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, headings_style=heading) as table:
+        table.row(["序号", "时间", "操作人", "操作", "对象", "业务类型", "结果", "IP", "摘要"])
+        for row in rows[:PDF_MAX_ROWS]:
+            table.row(
+                [
+                    str(row.id),
+                    row.at.isoformat(timespec="seconds"),
+                    row.operator,
+                    row.action_zh,
+                    row.target,
+                    row.business_type or "—",
+                    row.outcome,
+                    row.ip,
+                    row.summary,
+                ]
+            )
+    data = bytes(pdf.output())
+    if signer is not None:
+        data = signer.sign(data, reason=f"审计导出 / audit export: {title}")
+    return data, len(rows)
+
+
+def record_export(
+    uows: UnitOfWorkFactory, *, actor: Actor, log: LogKind, fmt: str, flt: LogFilter, count: int | None
+) -> None:
+    details: dict[str, Any] = {
+        "log": log,
+        "format": fmt,
+        "since": flt.since.isoformat() if flt.since else None,
+        "until": flt.until.isoformat() if flt.until else None,
+        "operator": flt.operator,
+        "filter_business_type": flt.business_type,
+    }
+    if count is not None:
+        details["count"] = count
+    audit.record_now(
+        uows, actor=actor, action=AuditAction.AUDIT_EXPORTED, target_type="audit_log", details=details
+    )

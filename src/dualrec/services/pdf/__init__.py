@@ -1,0 +1,3 @@
+"""PDF building blocks:
+fonts and layout, page images, the customer's signature stamp, PAdES, office conversion.
+"""

@@ -1,0 +1,1 @@
+"""Question banks, draw rules and script templates, and their Excel workbooks."""

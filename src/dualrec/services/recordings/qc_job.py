@@ -1,0 +1,228 @@
+"""The background job that runs the QC pipeline on an uploaded recording and stores its reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dualrec.core.audit import AuditAction
+from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.qc import QcTask
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
+from dualrec.errors import NotFoundError
+from dualrec.jobs.ports import JobContext
+from dualrec.jobs.runner import PERMANENT_ERRORS
+from dualrec.media.ports import Image
+from dualrec.pipeline.qc import run_qc
+from dualrec.pipeline.report import native_report, patent_report
+from dualrec.pipeline.request import QcEngines, QcRequest
+from dualrec.services.common import audit
+from dualrec.services.common.context import SYSTEM
+from dualrec.services.evidence import ledger
+from dualrec.services.recordings.report_pdf import render_qc_pdf
+from dualrec.services.recordings.service import QC_MAX_ATTEMPTS
+from dualrec.storage.ports import BlobStore
+
+__all__ = ["BlobEvidenceSink", "QcJobRunner"]
+
+logger = logging.getLogger(__name__)
+
+
+class BlobEvidenceSink:
+    """Stores evidence frames as JPEG blobs; references are ``evidence/<name>`` (served by the API)."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+        self.keys: dict[str, str] = {}
+
+    def put(self, name: str, image: Image) -> str:
+        from PIL import Image as PILImage
+
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:80] or "frame"
+        if not safe.endswith(".jpg"):
+            safe += ".jpg"
+        buf = io.BytesIO()
+        PILImage.fromarray(image).save(buf, format="JPEG", quality=85)
+        self.keys[safe] = self._blobs.put(buf.getvalue(), content_type="image/jpeg").key
+        return f"evidence/{safe}"
+
+    def load(self, ref: str) -> bytes | None:
+        """JPEG bytes of a reference made by ``put`` (for the PDF's key frames)."""
+        key = self.keys.get(ref.removeprefix("evidence/"))
+        if key is None:
+            return None
+        with self._blobs.open(key) as fh:
+            return fh.read()
+
+
+class _JobProgress:
+    def __init__(self, ctx: JobContext) -> None:
+        self._ctx = ctx
+
+    def update(self, stage: str, fraction: float) -> None:
+        self._ctx.report_progress(min(0.95, max(0.0, fraction * 0.95)))
+
+
+def _task(data: dict[str, Any]) -> QcTask:
+    return QcTask(
+        running_no=str(data.get("running_no") or ""),
+        customer_name=data.get("customer_name"),
+        id_number=data.get("id_number"),
+        mode=data.get("mode"),
+    )
+
+
+def _decode_photo(blobs: BlobStore, key: str) -> Image:
+    from PIL import Image as PILImage
+
+    with blobs.open(key) as fh, PILImage.open(fh) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def _status_evidence(uow: UnitOfWork, recording_id: str, payload: dict[str, Any]) -> None:
+    ledger.record_event(
+        uow,
+        subject_type="recording",
+        subject_id=recording_id,
+        kind=ledger.EvidenceKind.STATUS_CHANGED,
+        payload=payload,
+    )
+
+
+class QcJobRunner:
+    """Job handler for ``qc.recording``: payload ``{"recording_id": ...}``."""
+
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        blobs: BlobStore,
+        engines: Callable[[], QcEngines],
+        scratch_dir: Path,
+        render_pdf: bool = True,
+        checkpointer: Callable[[], object] | None = None,
+        after_finish: Callable[[str], object] | None = None,
+    ) -> None:
+        self._after_finish = after_finish  # told the recording id once its report is stored
+        self._uows = uows
+        self._blobs = blobs
+        self._engines = engines
+        self._scratch = scratch_dir
+        self._render_pdf = render_pdf
+        self._checkpointer = checkpointer
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        recording_id = str(ctx.payload["recording_id"])
+        with self._uows() as uow:
+            rec = uow.recordings.get(recording_id)
+            if rec is None:
+                raise NotFoundError(f"recording {recording_id} vanished")
+            uow.recordings.update(recording_id, status="running", error=None)
+            uow.commit()
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="qc-", dir=self._scratch))
+        try:
+            return self._run(ctx, rec.id, rec.blob_key, rec.filename, rec.inputs, workdir)
+        except Exception as exc:
+            final = ctx.attempt >= QC_MAX_ATTEMPTS or isinstance(exc, PERMANENT_ERRORS)
+            status = "failed" if final else "queued"  # "queued" again while the queue retries it
+            with self._uows() as uow:
+                uow.recordings.update(
+                    recording_id, status=status, error=f"{type(exc).__name__}: {exc}"[:2000]
+                )
+                if final:
+                    _status_evidence(
+                        uow, recording_id, {"status": "failed", "error_type": type(exc).__name__}
+                    )
+                uow.commit()
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(
+        self,
+        ctx: JobContext,
+        recording_id: str,
+        blob_key: str,
+        filename: str,
+        inputs: dict[str, Any],
+        workdir: Path,
+    ) -> dict[str, Any]:
+        suffix = Path(filename).suffix[:8] if Path(filename).suffix.isascii() else ""
+        local = workdir / f"recording{suffix}"
+        with self._blobs.open(blob_key) as src, local.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+        flow = parse_flow(inputs["flow"]) if inputs.get("flow") else None
+        markers = parse_markers(inputs["markers"], flow) if inputs.get("markers") else ()
+        photo_key = inputs.get("id_photo_key")
+        request = QcRequest(
+            path=local,
+            task=_task(inputs.get("task") or {}),
+            flow=flow,
+            markers=markers,
+            id_photo=_decode_photo(self._blobs, photo_key) if photo_key else None,
+        )
+        sink = BlobEvidenceSink(self._blobs)
+        report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)
+        native = native_report(report)
+        artifacts: dict[str, Any] = {
+            "report": self._put_json(native),
+            "patent": self._put_json(patent_report(report)),
+            "evidence": sink.keys,
+        }
+        if self._render_pdf:
+            pdf = render_qc_pdf(report, native, load_image=sink.load)
+            artifacts["pdf"] = self._blobs.put(pdf, content_type="application/pdf").key
+        verdict = report.verdict
+        summary = {
+            "reasons": list(verdict.reasons),
+            "checks": {r.check_id: r.status.value for r in report.results},
+        }
+        with self._uows() as uow:
+            uow.recordings.update(
+                recording_id,
+                status="done",
+                verdict=verdict.verdict.value,
+                risk_score=verdict.risk_score,
+                summary=summary,
+                artifacts=artifacts,
+                finished_at=datetime.now(UTC),
+                error=None,
+            )
+            audit.record(
+                uow,
+                actor=SYSTEM,
+                action=AuditAction.RECORDING_QC_FINISHED,
+                target_type="recording",
+                target_id=recording_id,
+                details={"verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
+            )
+            ledger.record_artifacts(uow, self._blobs, recording_id, artifacts)
+            _status_evidence(
+                uow,
+                recording_id,
+                {"status": "done", "verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
+            )
+            uow.commit()
+        if self._checkpointer is not None:  # a signed ledger checkpoint every N evidence events
+            self._checkpointer()
+        if self._after_finish is not None:  # archive catalogue, the task of a self-service recording
+            self._after_finish(recording_id)
+        ctx.report_progress(1.0)
+        return {
+            "recording_id": recording_id,
+            "verdict": verdict.verdict.value,
+            "risk_score": verdict.risk_score,
+        }
+
+    def _put_json(self, data: dict[str, Any]) -> str:
+        raw = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+        return self._blobs.put(raw, content_type="application/json").key

@@ -1,0 +1,720 @@
+"""The customer's self-service session (H5): consent, the flow node by node, recording chunks,
+reconnection within the window, hand-over, and finishing into a recording that goes to QC.
+
+The page only *reports* what happened; the server decides. Answers are matched here (tapped text or
+the server's own transcript of the customer's voice), nodes that prove something (identity, pages
+read, signature) only pass when the server has the proof, and every transition is an event on the
+recording's timeline (打点).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from dualrec.core.flow import Flow, FlowNode
+from dualrec.core.flow_engine import Answer, Failed, FlowState, NoAnswer, Outcome, Passed, advance, start
+from dualrec.core.live_session import (
+    MAX_CHUNK_BYTES,
+    MAX_SEGMENTS,
+    MAX_SEQ,
+    RECONNECT_WINDOW,
+    EventKind,
+    LiveSession,
+    SessionEvent,
+    SessionStatus,
+    missing_chunks,
+    resume_allowed,
+)
+from dualrec.core.sensitive_words import find_words
+from dualrec.core.tasks import Task, TaskStatus, mask_id_number, mask_name, mask_phone
+from dualrec.db.repositories.live_sessions import ChunkRecord
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
+from dualrec.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from dualrec.jobs.ports import JobQueue
+from dualrec.services.common.job_kinds import SESSION_ASSEMBLE_JOB
+from dualrec.services.flows.sensitive_words import current_words
+from dualrec.services.tasks.service import TaskService
+from dualrec.storage.ports import BlobStore
+
+__all__ = [
+    "ChunkAck",
+    "LiveSessionService",
+    "NodeProof",
+    "SessionOptions",
+    "SessionView",
+]
+
+logger = logging.getLogger(__name__)
+
+
+_FLOW_TO_TASK: dict[str, TaskStatus] = {
+    "failed": TaskStatus.FAILED,
+    "handover": TaskStatus.HANDOVER,
+}
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    reconnect_window: timedelta = RECONNECT_WINDOW
+    read_along_threshold: float = 0.8  # share of the sentence's syllables read correctly
+    tts_voice: Literal["female", "male"] = "female"
+    tts_rate: int = 170  # words per minute for the server's speech; the page scales its own voice
+
+
+@dataclass(frozen=True)
+class ChunkAck:
+    segment: int
+    seq: int
+    sha256: str
+    size: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the customer's page needs, with the customer's data masked."""
+
+    session_id: str
+    status: str
+    segment: int
+    resumed: bool
+    node: FlowNode | None
+    ask: int
+    reason: str
+    flow: Flow
+    task: Task
+    identity: Mapping[str, Any]
+    received: Mapping[int, list[int]]
+    pages_read: Mapping[str, list[int]] = field(default_factory=dict)
+    recording_id: str | None = None
+    tts_voice: str = "female"
+    tts_rate: int = 170
+
+    @property
+    def masked_task(self) -> dict[str, str]:
+        t = self.task
+        return {
+            "customer_name": mask_name(t.customer_name),
+            "id_number": mask_id_number(t.id_number) if t.id_number else "",
+            "phone": mask_phone(t.phone) if t.phone else "",
+            "business_type": t.business_type,
+            "business_no": t.business_no,
+            "product": t.product,
+            "amount": t.amount,
+        }
+
+
+class NodeProof:
+    """What the server must hold before a node that proves something may pass."""
+
+    @staticmethod
+    def missing(node: FlowNode, identity: Mapping[str, Any], documents: int) -> str:
+        if node.type == "identity":
+            needs = [
+                ("liveness", "活体检测 / liveness"),
+                ("id_card_front", "身份证人像面 / ID card front"),
+                ("id_card_back", "身份证国徽面 / ID card back"),
+                ("face_match", "人证比对 / face vs ID photo"),
+            ]
+            if node.params.get("id_card") is False:
+                needs = [needs[0]]
+            gaps = [label for key, label in needs if not (identity.get(key) or {}).get("passed")]
+            return "、".join(gaps)
+        if node.type == "document_display":
+            read = identity.get("pages_read", {}) or {}
+            for i in range(documents):
+                info = read.get(str(i)) or {}
+                if not info.get("complete"):
+                    return f"文件 {i + 1} 未读完 / document {i + 1} not read to the end"
+            return ""
+        if node.type == "signing":
+            signed = identity.get("signed", {}) or {}
+            if documents and len(signed) < documents:
+                return "文件未签署 / documents not signed"
+            if not documents and not signed:
+                return "未签名 / no signature"
+            return ""
+        return ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LiveSessionService:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        blobs: BlobStore,
+        tasks: TaskService,
+        queue: Callable[[], JobQueue],
+        *,
+        options: SessionOptions | None = None,
+        transcribe: Callable[[bytes], str] | None = None,
+    ) -> None:
+        self.uows = uows
+        self.blobs = blobs
+        self.tasks = tasks
+        self._queue = queue
+        self.options = options or SessionOptions()
+        self._transcribe = transcribe  # WAV bytes → text (the server's ASR); None: voice answers off
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    def _entry(self, token: str) -> tuple[Task, Flow]:
+        try:
+            return self.tasks.resolve_entry(token, allow_finished=True)
+        except NotFoundError as exc:  # pragma: no cover - resolve_entry raises AuthenticationError
+            raise AuthenticationError(str(exc)) from exc
+
+    @contextmanager
+    def _locked(
+        self, token: str, *, touch: bool = True
+    ) -> Iterator[tuple[UnitOfWork, Task, Flow, LiveSession]]:
+        """The session of ``token`` locked for update; expired on the way when it was gone too long."""
+        task, flow = self._entry(token)
+        with self.uows() as uow:
+            s = uow.live_sessions.for_attempt(task.id, task.attempt_no, for_update=True)
+            if s is None:
+                raise ConflictError(
+                    "会话尚未开始 / the session has not started", details={"session_status": "none"}
+                )
+            now = _now()
+            if (
+                s.open
+                and s.status != SessionStatus.CONSENT
+                and not resume_allowed(s.last_seen_at, now, self.options.reconnect_window)
+            ):
+                self._expire(uow, s, now)
+                uow.commit()
+                raise ConflictError(
+                    "会话已超时（中断超过 15 分钟），请联系业务人员重新发起 / the session expired "
+                    "(away for more than 15 minutes); ask for a new link",
+                    details={"session_status": SessionStatus.EXPIRED},
+                )
+            if touch:
+                s = replace(s, last_seen_at=now)
+            yield uow, task, flow, s
+
+    def _view(
+        self, uow: UnitOfWork, task: Task, flow: Flow, s: LiveSession, *, resumed: bool = False
+    ) -> SessionView:
+        received: dict[int, list[int]] = {}
+        for c in uow.live_sessions.chunks(s.id):
+            received.setdefault(c.segment, []).append(c.seq)
+        node = flow.node(s.flow_state.node_id) if s.flow_state.node_id else None
+        return SessionView(
+            session_id=s.id,
+            status=s.status,
+            segment=s.segment,
+            resumed=resumed,
+            node=node,
+            ask=s.flow_state.ask,
+            reason=s.reason or s.flow_state.reason,
+            flow=flow,
+            task=task,
+            identity=_public_identity(s.identity),
+            received=received,
+            pages_read={k: v.get("pages", []) for k, v in (s.identity.get("pages_read") or {}).items()},
+            recording_id=s.recording_id,
+            tts_voice=self.options.tts_voice,
+            tts_rate=self.options.tts_rate,
+        )
+
+    def _event(
+        self, uow: UnitOfWork, s: LiveSession, kind: str, t: float, node_id: str = "", **data: Any
+    ) -> None:
+        uow.live_sessions.add_event(
+            s.id, SessionEvent(kind, s.segment, max(0.0, float(t)), node_id, data), _now()
+        )
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def state(self, token: str) -> SessionView:
+        """What the page shows on load; creates the session (waiting for consent) on the first visit."""
+        task, flow = self._entry(token)
+        with self.uows() as uow:
+            s = uow.live_sessions.for_attempt(task.id, task.attempt_no, for_update=True)
+            now = _now()
+            if s is None:
+                if task.status not in (TaskStatus.CREATED, TaskStatus.IN_PROGRESS):
+                    raise ConflictError(
+                        f"任务状态为 {task.status}，无法开始录制 / the task is {task.status}",
+                        details={"session_status": task.status},
+                    )
+                s = LiveSession(
+                    id=str(uuid.uuid4()),
+                    task_id=task.id,
+                    attempt_no=task.attempt_no,
+                    status=SessionStatus.CONSENT,
+                    flow_state=start(flow),
+                    segment=0,
+                    started_at=now,
+                    last_seen_at=now,
+                )
+                uow.live_sessions.add(s)
+                uow.commit()
+            elif (
+                s.open
+                and s.status != SessionStatus.CONSENT
+                and not resume_allowed(s.last_seen_at, now, self.options.reconnect_window)
+            ):
+                s = self._expire(uow, s, now)
+                uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def consent(self, token: str, *, agree: bool, t: float = 0.0) -> SessionView:
+        with self._locked(token) as (uow, task, flow, s):
+            if s.status != SessionStatus.CONSENT:
+                raise ConflictError(
+                    "已确认过 / consent was already given", details={"session_status": s.status}
+                )
+            self._event(uow, s, EventKind.CONSENT, t, agree=agree)
+            if not agree:
+                s = replace(
+                    s,
+                    status=SessionStatus.FAILED,
+                    reason="客户不同意录音录像 / the customer declined",
+                    finished_at=_now(),
+                )
+                self.tasks.session_transition(
+                    uow, task.id, task.attempt_no, TaskStatus.FAILED, reason=s.reason
+                )
+            else:
+                s = replace(s, status=SessionStatus.RUNNING)
+                self._event(uow, s, EventKind.SEGMENT_START, t)
+                if s.flow_state.node_id:
+                    self._event(uow, s, EventKind.NODE_START, t, s.flow_state.node_id)
+                self.tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.IN_PROGRESS)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def connect(self, token: str) -> SessionView:
+        """The page (re)connected: recording continues as a new segment of the same attempt."""
+        with self._locked(token) as (uow, task, flow, s):
+            if s.status not in (SessionStatus.RUNNING, SessionStatus.PAUSED):
+                return self._view(uow, task, flow, s)
+            if s.segment + 1 >= MAX_SEGMENTS:
+                raise ConflictError(
+                    "重连次数过多 / too many reconnections", details={"segments": s.segment + 1}
+                )
+            s = replace(s, segment=s.segment + 1)
+            self._event(uow, s, EventKind.SEGMENT_START, 0.0, resumed=True)
+            if s.flow_state.node_id:
+                self._event(uow, s, EventKind.NODE_START, 0.0, s.flow_state.node_id, resumed=True)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s, resumed=True)
+
+    def _expire(self, uow: UnitOfWork, s: LiveSession, now: datetime) -> LiveSession:
+        s = replace(
+            s,
+            status=SessionStatus.EXPIRED,
+            reason="客户中断超过 15 分钟 / the customer was away longer than the reconnect window",
+            finished_at=now,
+        )
+        uow.live_sessions.save(s)
+        self.tasks.session_transition(uow, s.task_id, s.attempt_no, TaskStatus.EXPIRED, reason=s.reason)
+        return s
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """Expire sessions whose customer is gone longer than the window (run periodically)."""
+        now = now or _now()
+        cutoff = now - self.options.reconnect_window
+        done = 0
+        with self.uows() as uow:
+            for s in uow.live_sessions.stale((SessionStatus.RUNNING, SessionStatus.PAUSED), cutoff):
+                fresh = uow.live_sessions.get(s.id, for_update=True)
+                if (
+                    fresh is None
+                    or not fresh.open
+                    or resume_allowed(fresh.last_seen_at, now, self.options.reconnect_window)
+                ):
+                    continue
+                self._expire(uow, fresh, now)
+                done += 1
+            uow.commit()
+        return done
+
+    # ---- the flow ------------------------------------------------------------------------------
+
+    def _advance(
+        self, uow: UnitOfWork, task: Task, flow: Flow, s: LiveSession, outcome: Outcome, t: float
+    ) -> LiveSession:
+        before = s.flow_state
+        after: FlowState = advance(flow, before, outcome)
+        node_id = before.node_id or ""
+        step = after.steps[-1] if len(after.steps) > len(before.steps) else None
+        if step is not None and step.to != "@retry":
+            self._event(uow, s, EventKind.NODE_END, t, node_id, result=step.result, to=step.to)
+        s = replace(s, flow_state=after)
+        if after.status == "running":
+            if after.node_id != node_id or (step is not None and step.to != "@retry"):
+                self._event(uow, s, EventKind.NODE_START, t, after.node_id or "")
+            return s
+        if after.status == "completed":
+            return replace(s, status=SessionStatus.COMPLETED)
+        status = SessionStatus.FAILED if after.status == "failed" else SessionStatus.HANDOVER
+        s = replace(s, status=status, reason=after.reason, finished_at=_now())
+        result = self._handover_summary(uow, task, flow, s) if status == SessionStatus.HANDOVER else None
+        self.tasks.session_transition(
+            uow, task.id, task.attempt_no, _FLOW_TO_TASK[after.status], reason=after.reason, result=result
+        )
+        return s
+
+    def _handover_summary(self, uow: UnitOfWork, task: Task, flow: Flow, s: LiveSession) -> dict[str, Any]:
+        """What the interviewer sees in the queue: who, where it stopped, why, the last exchange."""
+        exchange = [
+            {"kind": e.kind, "node_id": e.node_id, "text": str(e.data.get("text", ""))}
+            for e in uow.live_sessions.events(s.id, (EventKind.PROMPT, EventKind.ANSWER))
+        ][-6:]
+        steps = s.flow_state.steps
+        last = steps[-1] if steps else None
+        node = flow.node(last.node_id) if last else None
+        return {
+            "handover": True,
+            "node_id": last.node_id if last else "",
+            "node_title": (node.title if node else "") or (last.node_id if last else ""),
+            "reason": s.reason,
+            "last_exchange": exchange,
+            "session_id": s.id,
+        }
+
+    def _current(self, flow: Flow, s: LiveSession, node_id: str) -> FlowNode:
+        if s.status == SessionStatus.PAUSED:
+            raise ConflictError(
+                "流程已暂停，请先确认继续 / the flow is paused; continue first",
+                details={"session_status": s.status},
+            )
+        if s.status != SessionStatus.RUNNING or s.flow_state.node_id is None:
+            raise ConflictError(
+                f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+            )
+        if node_id != s.flow_state.node_id:
+            raise ConflictError(
+                "不是当前节点 / not the current node",
+                details={"current": s.flow_state.node_id, "given": node_id},
+            )
+        node = flow.node(node_id)
+        assert node is not None
+        return node
+
+    def report(
+        self,
+        token: str,
+        node_id: str,
+        *,
+        kind: Literal["answer", "no_answer", "passed", "failed"],
+        text: str = "",
+        reason: str = "",
+        t: float = 0.0,
+    ) -> SessionView:
+        """The page reports a node's outcome: a tapped answer, silence, or a node done/failed."""
+        with self._locked(token) as (uow, task, flow, s):
+            node = self._current(flow, s, node_id)
+            outcome: Outcome
+            if node.needs_answer:
+                if kind == "answer":
+                    text = text.strip()[:200]
+                    if not text:
+                        raise InvalidInputError("回答为空 / the answer is empty")
+                    self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="tap")
+                    outcome = Answer(text)
+                elif kind == "no_answer":
+                    self._event(uow, s, EventKind.ANSWER, t, node_id, text="", source="timeout")
+                    outcome = NoAnswer()
+                else:
+                    raise InvalidInputError(
+                        f"问答节点需要回答 / node {node_id} needs an answer, not {kind!r}"
+                    )
+            elif kind == "passed":
+                missing = NodeProof.missing(node, s.identity, len(task.documents))
+                if missing:
+                    raise ConflictError(
+                        f"尚未完成：{missing} / not done yet: {missing}", details={"missing": missing}
+                    )
+                outcome = Passed()
+            elif kind == "failed":
+                outcome = Failed(reason.strip()[:300] or "客户端报告失败 / reported by the page")
+            else:
+                raise InvalidInputError(f"节点 {node_id} 不需要回答 / node {node_id} takes passed/failed")
+            s = self._advance(uow, task, flow, s, outcome, t)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def speech_answer(
+        self, token: str, node_id: str, wav: bytes, *, t: float = 0.0
+    ) -> tuple[SessionView, str, list[str]]:
+        """A spoken answer (or read-along): the server transcribes it, checks sensitive words, judges."""
+        if self._transcribe is None:
+            raise ConflictError("语音识别未启用 / speech recognition is not available on this server")
+        with self._locked(token) as (uow, task, flow, s):
+            self._current(flow, s, node_id)
+        text = self._transcribe(wav).strip()
+        words = current_words(self.uows)  # before the session's write transaction (SQLite: one writer)
+        with self._locked(token) as (uow, task, flow, s):
+            node = self._current(flow, s, node_id)
+            hits = sorted({h.word for h in find_words(text, words, skip_negated=True)})
+            self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="voice")
+            if hits:
+                self._event(uow, s, EventKind.ALERT, t, node_id, code="SENSITIVE_WORD", words=hits, text=text)
+                s = replace(s, status=SessionStatus.PAUSED)
+                uow.live_sessions.save(s)
+                uow.commit()
+                return self._view(uow, task, flow, s), text, hits
+            outcome: Outcome
+            sentence = str(node.params.get("read_along") or "")
+            if not text:
+                outcome = NoAnswer()
+            elif sentence:
+                score = read_along_score(sentence, text)
+                threshold = float(node.params.get("threshold") or self.options.read_along_threshold)
+                self._event(
+                    uow,
+                    s,
+                    EventKind.ANSWER,
+                    t,
+                    node_id,
+                    text=text,
+                    read_along=round(score, 3),
+                    threshold=threshold,
+                )
+                first = node.expected_answers[0].text if node.expected_answers else "是"
+                outcome = Answer(first) if score >= threshold else Answer("没听清楚")
+            else:
+                outcome = Answer(text)
+            s = self._advance(uow, task, flow, s, outcome, t)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s), text, []
+
+    def resume_paused(self, token: str, *, t: float = 0.0) -> SessionView:
+        with self._locked(token) as (uow, task, flow, s):
+            if s.status != SessionStatus.PAUSED:
+                raise ConflictError(
+                    "流程未暂停 / the flow is not paused", details={"session_status": s.status}
+                )
+            s = replace(s, status=SessionStatus.RUNNING)
+            self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code="RESUMED")
+            if s.flow_state.node_id:
+                self._event(uow, s, EventKind.NODE_START, t, s.flow_state.node_id, again=True)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def ask_for_help(self, token: str, *, t: float = 0.0, note: str = "") -> SessionView:
+        """The customer asks for a person: the attempt goes to the interviewer queue."""
+        with self._locked(token) as (uow, task, flow, s):
+            if not s.open:
+                raise ConflictError(
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                )
+            node_id = s.flow_state.node_id or ""
+            self._event(uow, s, EventKind.ALERT, t, node_id, code="HELP", text=note[:300])
+            if node_id:
+                self._event(uow, s, EventKind.NODE_END, t, node_id, result="handover", to="@handover")
+            s = replace(
+                s,
+                status=SessionStatus.HANDOVER,
+                reason="客户请求人工协助 / the customer asked for help",
+                finished_at=_now(),
+            )
+            summary = self._handover_summary(uow, task, flow, s)
+            summary["node_id"] = node_id
+            node = flow.node(node_id) if node_id else None
+            summary["node_title"] = (node.title if node else "") or node_id
+            self.tasks.session_transition(
+                uow, task.id, task.attempt_no, TaskStatus.HANDOVER, reason=s.reason, result=summary
+            )
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def note(self, token: str, *, kind: Literal["prompt"], node_id: str, text: str, t: float) -> None:
+        """A text the page played or showed (for the markers and the hand-over summary)."""
+        with self._locked(token) as (uow, _task, flow, s):
+            if s.open and node_id and flow.node(node_id) is not None:
+                self._event(uow, s, EventKind.PROMPT, t, node_id, text=text[:2000])
+            uow.live_sessions.save(s)
+            uow.commit()
+
+    def alert(self, token: str, code: str, t: float, **data: Any) -> None:
+        """A compliance alert raised by the live monitor (no face, second face, covered…)."""
+        with self._locked(token) as (uow, _task, _flow, s):
+            if s.open:
+                self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code=code, **data)
+            uow.live_sessions.save(s)
+            uow.commit()
+
+    # ---- proofs recorded by the identity / document / signing steps --------------------------
+
+    def record_proof(
+        self, token: str, key: str, value: Mapping[str, Any], *, kind: str, t: float = 0.0
+    ) -> SessionView:
+        with self._locked(token) as (uow, task, flow, s):
+            if not s.open:
+                raise ConflictError(
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                )
+            identity = dict(s.identity)
+            identity[key] = dict(value)
+            s = replace(s, identity=identity)
+            self._event(
+                uow,
+                s,
+                kind,
+                t,
+                s.flow_state.node_id or "",
+                **{k: v for k, v in value.items() if k != "embedding"},
+            )
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def update_identity(
+        self, token: str, update: Callable[[dict[str, Any]], dict[str, Any]], *, kind: str, t: float = 0.0
+    ) -> SessionView:
+        """Change the proofs with ``update`` under the session lock (e.g. add a read page)."""
+        with self._locked(token) as (uow, task, flow, s):
+            if not s.open:
+                raise ConflictError(
+                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                )
+            identity = update(dict(s.identity))
+            s = replace(s, identity=identity)
+            self._event(uow, s, kind, t, s.flow_state.node_id or "")
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    def context(self, token: str) -> tuple[Task, Flow, LiveSession]:
+        """The task, flow and session of a link (no lock, no touch) for the live analysers."""
+        task, flow = self._entry(token)
+        with self.uows() as uow:
+            s = uow.live_sessions.for_attempt(task.id, task.attempt_no)
+            if s is None:
+                raise ConflictError("会话尚未开始 / the session has not started")
+            return task, flow, s
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def put_chunk(self, token: str, segment: int, seq: int, data: bytes, sha256: str) -> ChunkAck:
+        """Store one acknowledged piece of the recording; a resend of the same piece is harmless."""
+        if not 0 <= segment < MAX_SEGMENTS or not 0 <= seq <= MAX_SEQ:
+            raise InvalidInputError(
+                "分片编号无效 / invalid chunk number", details={"segment": segment, "seq": seq}
+            )
+        if not data:
+            raise InvalidInputError("分片为空 / the chunk is empty")
+        if len(data) > MAX_CHUNK_BYTES:
+            raise InvalidInputError(
+                f"分片过大（上限 {MAX_CHUNK_BYTES // (1024 * 1024)} MB）/ chunk too large",
+                details={"limit": MAX_CHUNK_BYTES},
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        if sha256.lower() != digest:
+            raise InvalidInputError(
+                "分片校验值不符，请重传 / the chunk's SHA-256 does not match; send it again",
+                details={"expected": sha256, "actual": digest},
+            )
+        with self._locked(token) as (uow, _task, _flow, s):
+            if s.status in (SessionStatus.CONSENT, SessionStatus.EXPIRED) or s.recording_id is not None:
+                raise ConflictError(
+                    f"会话状态为 {s.status}，不接收录像 / the session is {s.status}",
+                    details={"session_status": s.status},
+                )
+            if segment > s.segment:
+                raise ConflictError("分段不存在 / no such segment yet", details={"segment": s.segment})
+            have = uow.live_sessions.chunk(s.id, segment, seq)
+            if have is not None:
+                if have.sha256 != digest:
+                    raise ConflictError(
+                        "该分片已收到不同内容 / a different chunk with this number was already received",
+                        details={"segment": segment, "seq": seq},
+                    )
+                uow.live_sessions.save(s)
+                uow.commit()
+                return ChunkAck(segment, seq, digest, len(data), True)
+            ref = self.blobs.put(data, content_type="application/octet-stream", max_bytes=MAX_CHUNK_BYTES)
+            try:
+                uow.live_sessions.add_chunk(
+                    s.id, ChunkRecord(segment, seq, ref.size, digest, ref.key), _now()
+                )
+                uow.live_sessions.save(s)
+                uow.commit()
+            except Exception:
+                self.blobs.delete(ref.key)
+                raise
+            return ChunkAck(segment, seq, digest, ref.size, False)
+
+    def finish(
+        self, token: str, final_seqs: Mapping[int, int], *, t: float = 0.0
+    ) -> tuple[SessionView, dict[int, list[int]]]:
+        """The page is done (flow ended) and says the last chunk number of its segment(s).
+
+        Missing chunks are listed for the page to send again; when none are missing the recording
+        is assembled and handed to QC in the background.
+        """
+        with self._locked(token) as (uow, task, flow, s):
+            if s.open:
+                raise ConflictError(
+                    "流程尚未结束 / the flow has not finished", details={"session_status": s.status}
+                )
+            if s.recording_id is not None or s.identity.get("assembling"):
+                return self._view(uow, task, flow, s), {}
+            merged = dict(s.final_seqs)
+            for seg, last in final_seqs.items():
+                if not 0 <= seg <= s.segment or not 0 <= last <= MAX_SEQ:
+                    raise InvalidInputError("分片编号无效 / invalid chunk numbers", details={"segment": seg})
+                merged[seg] = last
+            received: dict[int, list[int]] = {}
+            for c in uow.live_sessions.chunks(s.id):
+                received.setdefault(c.segment, []).append(c.seq)
+            missing = missing_chunks(received, merged)
+            s = replace(s, final_seqs=merged)
+            if missing:
+                uow.live_sessions.save(s)
+                uow.commit()
+                return self._view(uow, task, flow, s), missing
+            self._event(uow, s, EventKind.FINISHED, t)
+            s = replace(s, identity={**s.identity, "assembling": True})
+            uow.live_sessions.save(s)
+            if s.status == SessionStatus.COMPLETED:
+                self.tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.QC)
+            uow.commit()
+            view = self._view(uow, task, flow, s)
+        self._queue().enqueue(SESSION_ASSEMBLE_JOB, {"session_id": s.id}, max_attempts=3)
+        return view, {}
+
+
+def _public_identity(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """The proofs as the page may see them (no descriptors, no blob keys)."""
+    out: dict[str, Any] = {}
+    for key, value in identity.items():
+        if isinstance(value, Mapping):
+            out[key] = {k: v for k, v in value.items() if k not in ("embedding", "blob_key", "fields")}
+        else:
+            out[key] = value
+    return out
+
+
+def read_along_score(sentence: str, heard: str) -> float:
+    """Share of the sentence's syllables found in order in what was heard (pinyin, tone-free)."""
+    from difflib import SequenceMatcher
+
+    from dualrec.checks.textmatch import syllables
+
+    want, got = syllables(sentence), syllables(heard)
+    if not want:
+        return 1.0
+    matcher = SequenceMatcher(a=want, b=got, autojunk=False)
+    return sum(b.size for b in matcher.get_matching_blocks()) / len(want)

@@ -1,0 +1,1 @@
+"""Recording tasks for business systems: lifecycle, documents to sign, result webhooks, QC result → task."""
