@@ -25,7 +25,7 @@ from dualrec.core.agent_package import PackageFile, PackageManifest
 from dualrec.core.identity import ApiKey, Principal
 from dualrec.core.rbac import role_permissions
 from dualrec.jobs.fakes import MemoryJobStore
-from dualrec.jobs.ports import JobInfo
+from dualrec.jobs.ports import JobRecord
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.job_kinds import QC_JOB_KIND
 from dualrec.services.flows.demo_content import seed_demo_content
@@ -64,10 +64,10 @@ class RecordingQueue:
     def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
         return self.store.add(kind=kind, payload=payload, max_attempts=max_attempts or 3).id
 
-    def get(self, job_id: str) -> JobInfo:
+    def get(self, job_id: str) -> JobRecord:
         job = self.store.get(job_id)
         assert job is not None
-        return JobInfo.of(job)
+        return job
 
     def start(self) -> None:
         return None

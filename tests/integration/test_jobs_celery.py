@@ -27,7 +27,7 @@ from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
 from dualrec.db.models import JobRow
-from dualrec.jobs import SELFTEST_KIND, JobInfo, JobQueue
+from dualrec.jobs import SELFTEST_KIND, JobQueue, JobRecord
 from dualrec.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -146,7 +146,7 @@ def start_worker(
         print(log_path.read_text(errors="replace")[-4000:])
 
 
-def _wait_finished(queue: JobQueue, job_id: str, proc: subprocess.Popen[bytes], timeout: float) -> JobInfo:
+def _wait_finished(queue: JobQueue, job_id: str, proc: subprocess.Popen[bytes], timeout: float) -> JobRecord:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = queue.get(job_id)

@@ -15,7 +15,7 @@ from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
 from dualrec.errors import InvalidInputError
-from dualrec.jobs import JobContext, JobInfo
+from dualrec.jobs import JobContext, JobRecord
 from dualrec.jobs.celery_app import CeleryJobQueue, CeleryJobRuntime, build_celery_app
 
 
@@ -28,7 +28,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
-def _wait(queue: CeleryJobQueue, job_id: str, timeout: float = 20.0) -> JobInfo:
+def _wait(queue: CeleryJobQueue, job_id: str, timeout: float = 20.0) -> JobRecord:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = queue.get(job_id)

@@ -20,7 +20,7 @@ from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
 from dualrec.db.models import JobRow
 from dualrec.errors import InvalidInputError, NotFoundError
-from dualrec.jobs import SELFTEST_KIND, JobContext, JobInfo, selftest_handler
+from dualrec.jobs import SELFTEST_KIND, JobContext, JobRecord, selftest_handler
 from dualrec.jobs.fakes import ManualJobQueue, MemoryJobStore
 from dualrec.jobs.inprocess import InProcessJobQueue
 
@@ -89,7 +89,7 @@ def make_queue(store: Store) -> Iterator[QueueFactory]:
         queue.stop(wait=True)
 
 
-def wait_finished(queue: InProcessJobQueue, job_id: str, timeout: float = 10.0) -> JobInfo:
+def wait_finished(queue: InProcessJobQueue, job_id: str, timeout: float = 10.0) -> JobRecord:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = queue.get(job_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -38,10 +39,11 @@ from dualrec.services.common.job_kinds import (
 from dualrec.services.common.secretbox import SecretBox
 from dualrec.services.identity.auth import AuthConfig, AuthService
 from dualrec.services.recordings.qc_job import QcJobRunner
-from dualrec.services.sessions.assembly import SessionAssembler, task_qc_finished
+from dualrec.services.sessions.assembly import SessionAssembler
 from dualrec.services.sessions.documents import SessionDocuments
 from dualrec.services.sessions.monitor import LiveMonitor
 from dualrec.services.sessions.service import LiveSessionService
+from dualrec.services.tasks.qc_result import task_qc_finished
 from dualrec.services.tasks.service import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
@@ -147,7 +149,11 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         checkpointer=PeriodicCheckpointer(
             container.uows, lambda: evidence_signer(settings), settings.evidence_checkpoint_every
         ),
-        after_finish=lambda recording_id: _after_qc(container, recording_id),
+        # QC result → the task of the attempt (services.tasks.qc_result), then the catalogue entry
+        after_finish=(
+            functools.partial(task_qc_finished, container.uows, container.tasks),
+            container.archive.sync_recording,
+        ),
     )
     return {
         **builtin_job_handlers(),
@@ -163,19 +169,6 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
             archive_h265=settings.archive_h265,
         ),
     }
-
-
-def _after_qc(container: Container, recording_id: str) -> None:
-    """A recording's QC finished: move its task (self-service), refresh its catalogue entry."""
-    # the report is stored: a failing follow-up is logged and must not fail (and re-run) the QC
-    for follow_up in (
-        lambda: task_qc_finished(container.uows, container.tasks, recording_id),
-        lambda: container.archive.sync_recording(recording_id),
-    ):
-        try:
-            follow_up()
-        except Exception:
-            logger.exception("follow-up of QC of recording %s failed", recording_id)
 
 
 def archive_sync_handler(archive: ArchiveService) -> JobHandler:

@@ -3,64 +3,46 @@
 Each method is its own short transaction (jobs are infrastructure, outside the services' unit of
 work). Every state change is a guarded ``UPDATE … WHERE id = ? AND status = ? [AND worker = ?]``
 whose row count tells whether it won, so several workers on PostgreSQL/MySQL/SQLite never claim the
-same job twice. This module cannot import ``dualrec.jobs`` (sibling layer): it returns ``JobRecord``,
-which satisfies the ``StoredJob`` Protocol structurally.
+same job twice. It returns ``core.jobs.JobRecord``, the record the queues (``dualrec.jobs``, a sibling
+layer it may not import) share.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from dualrec.core.jobs import JobRecord
 from dualrec.db.engine import make_session_factory
 from dualrec.db.models import JobRow
 
-__all__ = ["JobRecord", "SqlJobStore"]
+__all__ = ["SqlJobStore"]
 
 UNFINISHED = ("queued", "running")
 
 
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    id: str
-    kind: str
-    payload: Mapping[str, Any]
-    status: str
-    attempts: int
-    max_attempts: int
-    result: Mapping[str, Any] | None
-    error: str | None
-    progress: float
-    worker: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    heartbeat_at: datetime | None
-
-    @classmethod
-    def of(cls, row: JobRow) -> JobRecord:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            payload=dict(row.payload or {}),
-            status=row.status,
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
-            result=None if row.result is None else dict(row.result),
-            error=row.error,
-            progress=float(row.progress),
-            worker=row.worker,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            heartbeat_at=row.heartbeat_at,
-        )
+def _record(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        kind=row.kind,
+        payload=dict(row.payload or {}),
+        status=row.status,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        result=None if row.result is None else dict(row.result),
+        error=row.error,
+        progress=float(row.progress),
+        worker=row.worker,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        heartbeat_at=row.heartbeat_at,
+    )
 
 
 def _now() -> datetime:
@@ -95,12 +77,12 @@ class SqlJobStore:
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
-            return JobRecord.of(row)
+            return _record(row)
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._sessions() as session:
             row = session.get(JobRow, job_id)
-            return None if row is None else JobRecord.of(row)
+            return None if row is None else _record(row)
 
     def claim(self, job_id: str, *, worker: str) -> JobRecord | None:
         now = _now()
@@ -120,7 +102,7 @@ class SqlJobStore:
             if won != 1:
                 return None
             row = session.get(JobRow, job_id, populate_existing=True)
-            return None if row is None else JobRecord.of(row)
+            return None if row is None else _record(row)
 
     def _touch(self, job_id: str, worker: str, **values: Any) -> bool:
         with self._sessions.begin() as session:
@@ -172,7 +154,7 @@ class SqlJobStore:
             rows = session.scalars(
                 select(JobRow).where(JobRow.status.in_(statuses)).order_by(JobRow.created_at).limit(limit)
             )
-            return [JobRecord.of(row) for row in rows]
+            return [_record(row) for row in rows]
 
     def requeue_stale(self, older_than: datetime, *, job_ids: Sequence[str] | None = None) -> list[str]:
         query = select(JobRow).where(JobRow.status == "running")

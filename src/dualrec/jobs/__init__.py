@@ -7,11 +7,10 @@ from dualrec.jobs.ports import (
     FINISHED_STATUSES,
     JobContext,
     JobHandler,
-    JobInfo,
     JobQueue,
+    JobRecord,
     JobStatus,
     JobStore,
-    StoredJob,
 )
 from dualrec.jobs.selftest import SELFTEST_KIND, selftest_handler
 
@@ -20,10 +19,9 @@ __all__ = [
     "SELFTEST_KIND",
     "JobContext",
     "JobHandler",
-    "JobInfo",
     "JobQueue",
+    "JobRecord",
     "JobStatus",
     "JobStore",
-    "StoredJob",
     "selftest_handler",
 ]

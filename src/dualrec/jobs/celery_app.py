@@ -23,7 +23,7 @@ from typing import Any
 
 from dualrec.errors import EngineUnavailableError, InvalidInputError, NotFoundError
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
-from dualrec.jobs.ports import JobHandler, JobInfo, JobStore
+from dualrec.jobs.ports import JobHandler, JobRecord, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
 
 __all__ = ["RUN_JOB_TASK", "CeleryJobQueue", "CeleryJobRuntime", "build_celery_app"]
@@ -223,11 +223,11 @@ class CeleryJobQueue:
             ) from exc
         return job.id
 
-    def get(self, job_id: str) -> JobInfo:
+    def get(self, job_id: str) -> JobRecord:
         job = self._store.get(job_id)
         if job is None:
             raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
-        return JobInfo.of(job)
+        return job
 
     def start(self) -> None:
         logger.info("Celery job queue %s ready (jobs run in `dualrec worker` processes)", self._queue_name)

@@ -6,34 +6,17 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from dualrec.core.jobs import JobRecord
 from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
-from dualrec.jobs.ports import JobHandler, JobInfo
+from dualrec.jobs.ports import JobHandler
 from dualrec.jobs.runner import JobOutcome, execute_job
 
 __all__ = ["ManualJobQueue", "MemoryJobStore"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    id: str
-    kind: str
-    payload: Mapping[str, Any]
-    status: str
-    attempts: int
-    max_attempts: int
-    result: Mapping[str, Any] | None
-    error: str | None
-    progress: float
-    worker: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    heartbeat_at: datetime | None
 
 
 class MemoryJobStore:
@@ -41,14 +24,14 @@ class MemoryJobStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, JobRecord] = {}
 
-    def _held(self, job_id: str, worker: str) -> _Job | None:
+    def _held(self, job_id: str, worker: str) -> JobRecord | None:
         job = self._jobs.get(job_id)
         return job if job is not None and job.status == "running" and job.worker == worker else None
 
-    def add(self, *, kind: str, payload: Mapping[str, Any], max_attempts: int) -> _Job:
-        job = _Job(
+    def add(self, *, kind: str, payload: Mapping[str, Any], max_attempts: int) -> JobRecord:
+        job = JobRecord(
             str(uuid.uuid4()), kind, dict(payload), "queued", 0, max_attempts,
             None, None, 0.0, None, datetime.now(UTC), None, None, None,
         )  # fmt: skip
@@ -56,11 +39,11 @@ class MemoryJobStore:
             self._jobs[job.id] = job
         return job
 
-    def get(self, job_id: str) -> _Job | None:
+    def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def claim(self, job_id: str, *, worker: str) -> _Job | None:
+    def claim(self, job_id: str, *, worker: str) -> JobRecord | None:
         now = datetime.now(UTC)
         with self._lock:
             job = self._jobs.get(job_id)
@@ -104,7 +87,7 @@ class MemoryJobStore:
             self._jobs[job_id] = replace(job, status=status, error=error, finished_at=finished)
             return status
 
-    def list_unfinished(self, *, status: str | None = None, limit: int = 1000) -> list[_Job]:
+    def list_unfinished(self, *, status: str | None = None, limit: int = 1000) -> list[JobRecord]:
         wanted = {status} if status else {"queued", "running"}
         with self._lock:
             jobs = sorted((j for j in self._jobs.values() if j.status in wanted), key=lambda j: j.created_at)
@@ -155,11 +138,11 @@ class ManualJobQueue:
             max_attempts=check_attempts(3 if max_attempts is None else max_attempts),
         ).id
 
-    def get(self, job_id: str) -> JobInfo:
+    def get(self, job_id: str) -> JobRecord:
         job = self.store.get(job_id)
         if job is None:
             raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
-        return JobInfo.of(job)
+        return job
 
     def run_pending(self) -> list[JobOutcome]:
         """Run queued jobs (retries included, without waiting) until none is left."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from dualrec.errors import ConfigurationError, InvalidInputError, NotFoundError
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
-from dualrec.jobs.ports import JobHandler, JobInfo, JobStore
+from dualrec.jobs.ports import JobHandler, JobRecord, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
 
 __all__ = ["InProcessJobQueue"]
@@ -78,11 +78,11 @@ class InProcessJobQueue:
         self._submit(job.id)
         return job.id
 
-    def get(self, job_id: str) -> JobInfo:
+    def get(self, job_id: str) -> JobRecord:
         job = self._store.get(job_id)
         if job is None:
             raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
-        return JobInfo.of(job)
+        return job
 
     def start(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.jobs.payloads import check_result
-from dualrec.jobs.ports import JobHandler, JobStore, StoredJob
+from dualrec.jobs.ports import JobHandler, JobRecord, JobStore
 
 __all__ = ["JobOutcome", "execute_job", "retry_delay", "worker_name"]
 
@@ -60,7 +60,7 @@ class _Context:
     """Progress is written at most once per ``PROGRESS_WRITE_INTERVAL`` seconds (a handler may report
     per frame), except the final 1.0, which is always written."""
 
-    def __init__(self, store: JobStore, job: StoredJob, worker: str) -> None:
+    def __init__(self, store: JobStore, job: JobRecord, worker: str) -> None:
         self._store = store
         self._worker = worker
         self._last_write = -math.inf

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dualrec.errors import EngineUnavailableError, MediaError
 
-__all__ = ["concat_mp4", "remux_to_mp4", "transcode_to_mp4"]
+__all__ = ["concat_mp4", "remux_to_mp4", "transcode_to_h265", "transcode_to_mp4"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,14 @@ def transcode_to_mp4(
         video += ["-vf", f"scale=-2:'min({int(max_height)},ih)'"]
     audio = ["-c:a", "aac", "-b:a", audio_bitrate]
     return _run(src, dst, [*video, *audio, "-movflags", "+faststart"], timeout)
+
+
+def transcode_to_h265(
+    src: Path, dst: Path, *, crf: int = 28, preset: str = "fast", timeout: float | None = None
+) -> Path:
+    """Re-encode the video to H.265 (tagged ``hvc1`` for players), audio copied, faststart MP4."""
+    video = ["-c:v", "libx265", "-preset", preset, "-crf", str(crf), "-tag:v", "hvc1"]
+    return _run(src, dst, [*video, "-c:a", "copy", "-movflags", "+faststart"], timeout)
 
 
 def remux_to_mp4(src: Path, dst: Path, *, timeout: float | None = None) -> Path:

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,10 @@ class QcJobRunner:
         scratch_dir: Path,
         render_pdf: bool = True,
         checkpointer: Callable[[], object] | None = None,
-        after_finish: Callable[[str], object] | None = None,
+        after_finish: Sequence[Callable[[str], object]] = (),
     ) -> None:
-        self._after_finish = after_finish  # told the recording id once its report is stored
+        # told the recording id once its report is stored (the task of the attempt, the catalogue)
+        self._after_finish = tuple(after_finish)
         self._uows = uows
         self._blobs = blobs
         self._engines = engines
@@ -214,8 +215,12 @@ class QcJobRunner:
             uow.commit()
         if self._checkpointer is not None:  # a signed ledger checkpoint every N evidence events
             self._checkpointer()
-        if self._after_finish is not None:  # archive catalogue, the task of a self-service recording
-            self._after_finish(recording_id)
+        for follow_up in self._after_finish:
+            # the report is stored: a failing follow-up is logged and must not fail (and re-run) the QC
+            try:
+                follow_up(recording_id)
+            except Exception:
+                logger.exception("follow-up of QC of recording %s failed", recording_id)
         ctx.report_progress(1.0)
         return {
             "recording_id": recording_id,
