@@ -129,7 +129,7 @@ def test_broken_import_is_a_422_with_row_errors_and_changes_nothing(admin: TestC
 
 
 def test_upload_size_limit(admin: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dualrec.api.routers import questions as router
+    from dualrec.api.routers import question_workbooks as router
 
     monkeypatch.setattr(router, "MAX_BYTES", 2000)
     r = _upload(admin, _workbook() + bytes(200_000))

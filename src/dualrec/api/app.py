@@ -21,16 +21,20 @@ from dualrec.api.routers import (
     archive,
     archive_admin,
     audit,
-    audit_exports,
+    auditor_logs,
     auth,
     branches,
     flows,
     health,
     litigation,
-    questions,
+    question_banks,
+    question_workbooks,
     recordings,
     roles,
-    session,
+    script_templates,
+    session_documents,
+    session_monitor,
+    sessions,
     system,
     tasks,
     users,
@@ -60,7 +64,7 @@ ROUTER_MODULES = (
     roles,
     branches,
     audit,
-    audit_exports,
+    auditor_logs,
     apikeys,
     recordings,
     litigation,
@@ -68,7 +72,9 @@ ROUTER_MODULES = (
     flows,
     tasks,
     webhooks,
-    questions,
+    question_workbooks,  # before question_banks: its /question-banks/export etc. precede /{code}
+    question_banks,
+    script_templates,
     archive,
     archive_admin,
     agent_uploads,
@@ -135,7 +141,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         annotate_permissions(module.router)
         api.include_router(module.router)
     api.include_router(tasks.public)  # the customer's entry link: the signed token is the credential
-    api.include_router(session.router)  # the customer's self-service session: same credential
+    for module in (sessions, session_monitor, session_documents):
+        api.include_router(module.router)  # the customer's self-service session: same credential
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

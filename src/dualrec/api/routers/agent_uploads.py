@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import SEARCH_PATTERN, Page, StrictModel
+from dualrec.api.schemas.common import SEARCH_PATTERN, Page
+from dualrec.api.schemas.recordings import AgentUploadOut, UploadOpen
 from dualrec.core.agent_package import AgentUpload
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor
@@ -26,28 +25,6 @@ _OCTETS = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-class UploadOpen(StrictModel):
-    manifest: dict[str, Any]
-
-
-class AgentUploadOut(BaseModel):
-    id: str
-    package_id: str
-    running_no: str
-    business_type: str
-    size: int
-    received: int
-    status: str
-    agent_verdict: str | None
-    agent_risk_score: int | None
-    task_id: str | None
-    recording_id: str | None
-    error: str | None
-    created_at: datetime
-    completed_at: datetime | None
-    links: dict[str, str]
 
 
 def upload_out(u: AgentUpload) -> AgentUploadOut:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from dualrec.api.schemas.identity import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from dualrec.core.identity import ApiKey
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN
-from dualrec.api.schemas_archive import (
+from dualrec.api.schemas.archive import (
     ArchiveEntryOut,
     ArchivePage,
     CatalogueUpdate,
@@ -20,6 +19,7 @@ from dualrec.api.schemas_archive import (
     LegalHoldIn,
     NoticeOut,
 )
+from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN
 from dualrec.core.archive import ArchiveEntry
 from dualrec.core.rbac import Permission as P
 from dualrec.services.archive.catalogue import ArchiveFilters

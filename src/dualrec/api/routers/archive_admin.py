@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import Page
-from dualrec.api.schemas_archive import (
+from dualrec.api.schemas.archive import (
     ApprovalChainIn,
     ApprovalChainOut,
     ApprovalStepIO,
@@ -20,6 +19,7 @@ from dualrec.api.schemas_archive import (
     RetentionPolicySaved,
     StepDecisionOut,
 )
+from dualrec.api.schemas.common import Page
 from dualrec.core.approvals import ApprovalStep, Decision
 from dualrec.core.rbac import Permission as P
 from dualrec.services.archive.deletion import DELETE_CHAIN_ID, RequestView

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import SEARCH_PATTERN, AuditEventOut, Page
+from dualrec.api.schemas.common import SEARCH_PATTERN, AuditEventOut, Page
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common import audit as svc
 from dualrec.services.common.context import Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from dualrec.api.deps import SESSION_COOKIE, ActorDep, ContainerDep, request_meta
-from dualrec.api.schemas import BranchRef, LoginRequest, MeOut, PasswordChange
+from dualrec.api.schemas.identity import BranchRef, LoginRequest, MeOut, PasswordChange
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.errors import AuthenticationError, PermissionDeniedError

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import BranchCreate, BranchOut, BranchPatch, IdPath
+from dualrec.api.schemas.common import IdPath
+from dualrec.api.schemas.identity import BranchCreate, BranchOut, BranchPatch
 from dualrec.core.branches import Branch
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas_flows import (
+from dualrec.api.schemas.flows import (
     FlowChangeOut,
     FlowCreate,
     FlowDraft,

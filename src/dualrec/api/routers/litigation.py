@@ -3,47 +3,25 @@ authorised systems, and pushes to the archive system. Every one is audited (the 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.routers.recordings import RecordingId
+from dualrec.api.schemas.litigation import LitigationSettingsOut, PushOut
 from dualrec.bootstrap.evidence import evidence_signer
 from dualrec.bootstrap.litigation import archive_push_config, pdf_signer
 from dualrec.core.rbac import Permission as P
 from dualrec.services.archive import push as archive_push
 from dualrec.services.common.context import Actor
-from dualrec.services.litigation import report as litigation
+from dualrec.services.litigation.report import litigation_report
 
 router = APIRouter(tags=["litigation"])
 
 JobId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
-
-
-class LitigationSettingsOut(BaseModel):
-    certificate_subject: str
-    certificate_sha256: str
-    certificate_not_after: datetime
-    demo_certificate: bool  # a self-signed certificate generated for development: not the institution's
-    time_stamping: bool  # RFC 3161 time stamps from DUALREC_LITIGATION_TSA_URL
-    archive_push: bool  # DUALREC_ARCHIVE_PUSH_URL is set
-
-
-class PushOut(BaseModel):
-    job_id: str
-    recording_id: str
-    status: str  # queued | running | done | failed
-    attempts: int
-    max_attempts: int
-    error: str | None
-    result: dict[str, Any] | None
-    created_at: datetime
-    finished_at: datetime | None
 
 
 @router.get(
@@ -93,7 +71,7 @@ def get_litigation_pdf(
     unmask: Annotated[bool, Query(description="未脱敏（需 sensitive:unmask）/ unmasked")] = False,
 ) -> Response:
     settings = container.settings
-    report = litigation.litigation_report(
+    report = litigation_report(
         container.uows,
         container.blobs,
         container.secretbox,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, Page
+from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, Page
+from dualrec.api.schemas.recordings import RecordingOut
 from dualrec.core.rbac import Permission as P
 from dualrec.core.recordings import Recording
 from dualrec.errors import PermissionDeniedError
@@ -20,25 +19,6 @@ from dualrec.services.recordings import service as svc
 router = APIRouter(prefix="/recordings", tags=["recordings"])
 
 RecordingId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
-
-
-class RecordingOut(BaseModel):
-    id: str
-    running_no: str
-    filename: str
-    size: int
-    sha256: str
-    branch_id: int
-    created_by: str
-    status: str
-    progress: float | None
-    verdict: str | None
-    risk_score: int | None
-    reasons: list[str]
-    error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-    links: dict[str, str]
 
 
 def recording_out(rec: Recording, progress: float | None = None) -> RecordingOut:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import PermissionOut, RoleCreate, RoleOut, RolePatch
+from dualrec.api.schemas.identity import PermissionOut, RoleCreate, RoleOut, RolePatch
 from dualrec.core.identity import CustomRole
 from dualrec.core.rbac import PERMISSIONS
 from dualrec.core.rbac import Permission as P

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.schemas.common import JobOut
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor
 
 router = APIRouter(prefix="/system", tags=["system"])
-
-
-class JobOut(BaseModel):
-    id: str
-    kind: str
-    status: str
-    attempts: int
-    max_attempts: int
-    progress: float
-    error: str | None
-    result: dict[str, Any] | None
-    created_at: datetime
 
 
 @router.get("/settings", summary="当前配置（已脱敏）/ effective settings, secrets masked")

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import SEARCH_PATTERN, Page
-from dualrec.api.schemas_flows import EntryOut, TaskAction, TaskAttemptOut, TaskCreate, TaskCreated, TaskOut
+from dualrec.api.schemas.common import SEARCH_PATTERN, Page
+from dualrec.api.schemas.tasks import EntryOut, TaskAction, TaskAttemptOut, TaskCreate, TaskCreated, TaskOut
 from dualrec.core.flow import flow_to_dict
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import Permission as P

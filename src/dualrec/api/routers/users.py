@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import MAX_ID, SEARCH_PATTERN, IdPath, Page, UserCreate, UserOut, UserPatch
+from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, IdPath, Page
+from dualrec.api.schemas.identity import UserCreate, UserOut, UserPatch
 from dualrec.core.identity import User
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import Page
+from dualrec.api.schemas.common import Page
+from dualrec.api.schemas.tasks import WebhookAttemptOut, WebhookDeliveryDetail, WebhookDeliveryOut
 from dualrec.core.rbac import Permission as P
 from dualrec.core.webhooks import WebhookDelivery
 from dualrec.services.common.context import Actor
@@ -19,36 +18,6 @@ router = APIRouter(prefix="/webhook-deliveries", tags=["webhooks"])
 
 UUID_PATTERN = r"^[0-9a-f-]{36}$"
 DeliveryId = Annotated[str, Path(min_length=36, max_length=36, pattern=UUID_PATTERN)]
-
-
-class WebhookAttemptOut(BaseModel):
-    attempt: int
-    at: datetime
-    status_code: int | None = Field(description="HTTP status of the answer; null: no answer")
-    error: str = Field(description="empty when delivered")
-    ms: int
-    response: str = Field(default="", description="start of the receiver's answer to a failed try")
-
-
-class WebhookDeliveryOut(BaseModel):
-    id: str
-    task_id: str
-    source_key: str = Field(description="API key id of the business system (its secret signs the body)")
-    url: str
-    event: str
-    status: str = Field(description="pending | delivered | failed")
-    attempts: int
-    max_attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str
-    created_at: datetime
-    delivered_at: datetime | None
-
-
-class WebhookDeliveryDetail(WebhookDeliveryOut):
-    payload: dict[str, Any] = Field(description="the JSON body that is sent (canonical form)")
-    log: list[WebhookAttemptOut]
 
 
 def _fields(d: WebhookDelivery, default_max_attempts: int) -> dict[str, Any]:

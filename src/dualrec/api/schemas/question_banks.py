@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from dualrec.api.schemas import Code, StrictModel
+from dualrec.api.schemas.common import Code, StrictModel
 
 __all__ = [
     "AnswerIn",

@@ -1,26 +1,24 @@
-"""Request and response bodies. Requests forbid unknown fields."""
+"""Bodies of the identity endpoints: sign-in, users, roles, branches and API keys."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated
 
-from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
+
+from dualrec.api.schemas.common import Code, Id, StrictModel
 
 __all__ = [
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
-    "AuditEventOut",
     "BranchCreate",
     "BranchOut",
     "BranchPatch",
     "BranchRef",
     "LoginRequest",
     "MeOut",
-    "Page",
     "PasswordChange",
     "PermissionOut",
     "RoleCreate",
@@ -31,38 +29,10 @@ __all__ = [
     "UserPatch",
 ]
 
-T = TypeVar("T")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SEARCH_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and _CONTROL.search(v) for v in items):
-            raise ValueError("control characters are not allowed")
-        return value
-
-
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-@]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 RoleId = Annotated[str, StringConstraints(min_length=2, max_length=40)]
-MAX_ID = 2**53  # fits every backend's BIGINT and JavaScript numbers
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    page_size: int
 
 
 class LoginRequest(StrictModel):
@@ -166,19 +136,6 @@ class BranchCreate(StrictModel):
 class BranchPatch(StrictModel):
     name: Name | None = None
     code: Code | None = None
-
-
-class AuditEventOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    target_type: str
-    target_id: str
-    outcome: str
-    ip: str
-    user_agent: str
-    details: dict[str, Any]
 
 
 class ApiKeyCreate(StrictModel):

@@ -6,6 +6,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = [
+    "CardOut",
+    "ChunkAckOut",
+    "Clock",
+    "ConsentIn",
+    "FinishIn",
+    "FinishOut",
+    "HelpIn",
+    "OutcomeIn",
+    "PromptIn",
+    "SessionNodeOut",
+    "SessionOut",
+    "SpeechOut",
+]
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas import SEARCH_PATTERN, Page
+from dualrec.api.schemas.common import SEARCH_PATTERN, Page
+from dualrec.api.schemas.litigation import LogRowOut
 from dualrec.bootstrap.litigation import pdf_signer
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common.context import Actor
@@ -25,19 +25,6 @@ Until = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 Operator = Annotated[str | None, Query(max_length=100, pattern=SEARCH_PATTERN, description="操作人")]
 BusinessType = Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN, description="业务类型")]
 TITLES = {"operations": "操作日志 / operation log", "litigation": "诉讼日志 / litigation log"}
-
-
-class LogRowOut(BaseModel):
-    id: int
-    at: datetime
-    operator: str
-    action: str
-    action_zh: str
-    target: str
-    business_type: str
-    outcome: str
-    ip: str
-    summary: str
 
 
 def _filter(

@@ -1,0 +1,105 @@
+"""The self-service session's identity checks and live monitor: the liveness challenge, the ID card
+photos and the frames of the live camera (a WebSocket). The link token is the credential."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
+
+from dualrec.api.deps import ContainerDep
+from dualrec.api.routers.sessions import MAX_IMAGE_BYTES, Token, read_limited, session_out, sessions
+from dualrec.api.schemas.sessions import CardOut
+from dualrec.bootstrap.container import Container
+from dualrec.errors import DualrecError, InvalidInputError
+from dualrec.services.sessions.monitor import LiveMonitor
+
+router = APIRouter(prefix="/session", tags=["session"])
+
+MAX_FRAME_MESSAGE = 3 * 1024 * 1024  # a Base64 frame of at most 2 MB (pipeline.live.FrameLimits)
+
+
+def _monitor(container: Container) -> LiveMonitor:
+    assert container.live_monitor is not None
+    return container.live_monitor
+
+
+@router.post("/{token}/liveness", summary="开始活体检测（随机 2–3 个动作）/ start the liveness challenge")
+def start_liveness(token: Token, container: ContainerDep) -> dict[str, Any]:
+    return _monitor(container).start_liveness(token)
+
+
+@router.post(
+    "/{token}/id-card/{side}", response_model=CardOut, summary="身份证照片（人像面/国徽面）/ ID card photo"
+)
+async def id_card(
+    token: Token,
+    side: Literal["front", "back"],
+    request: Request,
+    container: ContainerDep,
+    t: Annotated[float, Query(ge=0, le=24 * 3600)] = 0.0,
+) -> CardOut:
+    from starlette.concurrency import run_in_threadpool
+
+    data = await read_limited(request, MAX_IMAGE_BYTES)
+    r = await run_in_threadpool(_monitor(container).id_card, token, side, data, t=t)
+    assert r.session is not None
+    return CardOut(
+        side=r.side,
+        passed=r.passed,
+        problems=list(r.problems),
+        name_matches=r.name_matches,
+        number_matches=r.number_matches,
+        number_valid=r.number_valid,
+        face_distance=r.face_distance,
+        session=session_out(r.session),
+    )
+
+
+@router.websocket("/{token}/live")
+async def live(websocket: WebSocket, token: str) -> None:
+    """Frames from the page (JSON ``{"type": "frame", "t": s, "image": base64 JPEG}``), one at a
+    time: each is answered with an ``observation`` (alerts to show and say, liveness progress)
+    before the page sends the next. Bad messages get an ``error`` answer; the socket stays open."""
+    from starlette.concurrency import run_in_threadpool
+
+    container: Container = websocket.app.state.container
+    monitor = _monitor(container)
+    await websocket.accept()
+    try:
+        await run_in_threadpool(sessions(container).context, token)
+    except DualrecError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+        await websocket.close(code=4401)
+        return
+    while True:
+        incoming = await websocket.receive()
+        if incoming["type"] == "websocket.disconnect":
+            return
+        raw = incoming.get("text") or ""  # binary messages are answered as malformed
+        try:
+            try:
+                message = json.loads(raw) if len(raw) <= MAX_FRAME_MESSAGE else None
+            except ValueError:
+                message = None
+            if not isinstance(message, dict) or message.get("type") not in ("frame", "ping"):
+                raise InvalidInputError("消息格式错误 / malformed message (frame or ping expected)")
+            if message["type"] == "ping":
+                await websocket.send_json({"type": "pong"})
+                continue
+            t = message.get("t")
+            image = message.get("image")
+            if not isinstance(t, int | float) or not 0 <= t <= 24 * 3600 or not isinstance(image, str):
+                raise InvalidInputError("帧需要 t（秒）和 image（Base64 JPEG）/ a frame needs t and image")
+            try:
+                data = base64.b64decode(image, validate=True)
+            except ValueError as exc:
+                raise InvalidInputError("图像不是有效的 Base64 / image is not valid Base64") from exc
+            reply = await run_in_threadpool(monitor.frame, token, data, float(t))
+            await websocket.send_json(reply)
+        except DualrecError as exc:
+            await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+        except WebSocketDisconnect:
+            return
