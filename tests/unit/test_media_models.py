@@ -137,6 +137,9 @@ def test_streamed_wav_header_is_rewritten_with_real_sizes() -> None:
         ("证证证证证证", 0.3, -0.5, 1.5, True),
         ("请问问问问问问问问问问问问问问问问问问问问问问问问问问问", 0.7, -0.27, 8.47, True),
         ("我想问我在冰台新区有房", 0.92, -0.3, 0.8, True),  # the model says: no speech here
+        ("以下是普通话的句子。", 0.1, -0.3, 0.9, True),  # the decoding prompt read back
+        ("这次是普通话的句子。", 0.3, -0.97, 0.9, True),  # a near copy of it, on 3 s of silence
+        ("我说的是普通话。", 0.1, -0.3, 0.9, False),
     ],
 )
 def test_hallucinated_segments_are_recognised(
@@ -148,3 +151,17 @@ def test_hallucinated_segments_are_recognised(
 
     seg = SimpleNamespace(no_speech_prob=no_speech, avg_logprob=logprob, compression_ratio=ratio)
     assert _looks_hallucinated(seg, text, WhisperOptions(model_dir=Path("unused"))) is dropped
+
+
+def test_words_the_model_hardly_believes_are_dropped_and_a_read_script_is_kept() -> None:
+    from types import SimpleNamespace
+
+    from dualrec.media.models.whisper_asr import _looks_hallucinated
+
+    opts = WhisperOptions(model_dir=Path("unused"))
+    seg = SimpleNamespace(no_speech_prob=0.1, avg_logprob=-0.3, compression_ratio=0.9, words=())
+    assert _looks_hallucinated(seg, "本产品不保本，我已知晓风险。", opts) is False
+    unsure = [SimpleNamespace(probability=p) for p in (0.006, 0.04, 0.03, 0.07)]
+    sure = [SimpleNamespace(probability=p) for p in (0.9, 0.6, 0.8, 0.95)]
+    assert _looks_hallucinated(SimpleNamespace(**{**vars(seg), "words": unsure}), "我同意", opts) is True
+    assert _looks_hallucinated(SimpleNamespace(**{**vars(seg), "words": sure}), "我同意", opts) is False

@@ -153,6 +153,9 @@ class WhisperOptions:
     max_compression_ratio: float = 2.4  # above: a repetition loop
     max_no_speech_prob: float = 0.8  # above: the model itself says there is no speech
     max_repeated_char_share: float = 0.6  # one character making up more than this of 5+ characters
+    # below: the model hardly believes its own words (0.006–0.07 each for the prompt it read back
+    # on 3 s of digital silence; real speech on shared/data/speech stays above 0.5)
+    min_mean_word_probability: float = 0.15
 
 
 _models: dict[tuple[str, str, str, int, int], Any] = {}
@@ -230,8 +233,28 @@ def _to_16k(audio: Samples, sample_rate: int) -> Samples:
     return np.interp(positions, np.arange(len(audio)), audio).astype(np.float32)
 
 
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+def _echoes_prompt(text: str, prompt: str) -> bool:
+    """The fixed decoding prompt (or a near copy: 这次是普通话的句子。 for 以下是普通话的句子。)
+    returned as speech — Whisper does this on silence, music and non-speech noise. A caller's own
+    prompt (hot words, e.g. the script to read) is not checked: reading it aloud is the point."""
+    from rapidfuzz import fuzz
+
+    said = _letters(text)
+    return bool(said) and bool(prompt) and fuzz.ratio(said, _letters(prompt)) >= 60
+
+
 def _looks_hallucinated(seg: Any, text: str, opts: WhisperOptions) -> bool:
-    """Whisper's known failure modes on silence and tails: loops, "no speech" yet text, 请您您您…"""
+    """Whisper's known failure modes on silence and tails: loops, "no speech" yet text, 请您您您…,
+    the prompt read back, words the model itself hardly believes."""
+    if _echoes_prompt(text, opts.simplified_prompt):
+        return True
+    words = [w.probability for w in (getattr(seg, "words", None) or ())]
+    if words and sum(words) / len(words) < opts.min_mean_word_probability:
+        return True
     if seg.compression_ratio > opts.max_compression_ratio or seg.no_speech_prob > opts.max_no_speech_prob:
         return True
     if seg.no_speech_prob > 0.5 and seg.avg_logprob < -1.0:  # Whisper's own silence rule, a bit wider
