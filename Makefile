@@ -15,12 +15,14 @@ WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.confi
 DATA_DIR ?= var
 export DUALREC_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: help run serve test check lint typecheck importlint webtest pytest web deps apt python-deps migrate seed bench doctor clean openapi
+.PHONY: help run serve test check lint typecheck importlint webtest pytest test-quick fuzz web deps apt python-deps migrate seed bench doctor clean openapi
 
 help:
 	@echo "make run     install what is missing, migrate, seed the demo, serve http://127.0.0.1:8000"
 	@echo "make test    install what is missing, then lint, type-check, layer contracts and the whole test suite"
 	@echo "make check   lint + types + layer contracts only"
+	@echo "make test-quick  the tests not marked slow (no e2e, no real-engine QC): a few minutes"
+	@echo "make fuzz    the whole API fuzzed from its OpenAPI (schemathesis, 10 min; the suite runs 2 min of it)"
 	@echo "make bench   benchmarks (ratios against baselines measured in the same run)"
 	@echo "make web     build the front end;  make migrate / seed / doctor / openapi"
 
@@ -98,6 +100,12 @@ webtest: frontend/node_modules/.package-lock.json
 
 pytest: deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-quick: python-deps
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+fuzz: python-deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} $(VENV)/bin/pytest -p no:cacheprovider tests/integration/test_api_fuzz.py $(PYTEST_ARGS)
 
 bench: deps
 	$(PY) bench/run.py $(BENCH)

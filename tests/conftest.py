@@ -1,4 +1,9 @@
-"""Shared fixtures: settings in a temp data dir, a migrated container, an API client, users per role."""
+"""Shared fixtures: settings in a temp data dir, a migrated container, an API client, users per role.
+
+Markers follow the folders: the collection hook below marks everything under tests/integration
+``integration`` and everything under tests/e2e ``e2e`` and ``slow``, and refuses to run a test under
+tests/unit that carries either marker (it belongs in tests/integration or tests/e2e).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,35 @@ from dualrec.services.identity.seed import seed_demo
 from dualrec.services.identity.users_cli import create_user_as_system
 from dualrec.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
 SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 ADMIN_PASSWORD = "Admin-pass-123"
 PASSWORD = "Passw0rd-test"
 CSRF = {"X-Requested-With": "dualrec"}
+
+
+FOLDER_MARKERS = {"integration": ("integration",), "e2e": ("e2e", "slow")}
+NOT_IN_UNIT = ("integration", "e2e")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    misplaced: list[str] = []
+    for item in items:
+        try:
+            folder = item.path.resolve().relative_to(TESTS_DIR).parts[0]
+        except ValueError:
+            continue
+        for name in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(name)
+        if folder == "unit":
+            misplaced += [f"{item.nodeid} ({m})" for m in NOT_IN_UNIT if item.get_closest_marker(m)]
+    if misplaced:
+        raise pytest.UsageError(
+            "tests under tests/unit must not be marked integration or e2e; move them to that folder:\n  "
+            + "\n  ".join(misplaced)
+        )
 
 
 def make_clip(out: Path, seconds: int = 6) -> Path:

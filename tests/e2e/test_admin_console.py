@@ -6,12 +6,9 @@ import re
 from collections.abc import Callable
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import ADMIN_PASSWORD
-
-pytestmark = pytest.mark.e2e
 
 Shot = Callable[[Page, str], None]
 USER_PASSWORD = "E2e-User-pass-1"

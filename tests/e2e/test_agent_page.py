@@ -16,8 +16,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.agent_support import AgentProcess, agent_env, central_server, free_port, short_recording
 
-pytestmark = pytest.mark.e2e
-
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>网点双录</title></head>
 <body>

@@ -21,8 +21,6 @@ from .conftest import ADMIN_PASSWORD
 from .test_admin_console import USER_PASSWORD, login
 from .test_recordings import make_user
 
-pytestmark = pytest.mark.e2e
-
 Shot = Callable[[Page, str], None]
 QC_TIMEOUT_S = 240  # the real engines run on a 2-core machine
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.document_factory import make_pdf
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.e2e.test_admin_console import Shot, login, sidebar
-
-pytestmark = pytest.mark.e2e
 
 
 def test_a_console_user_creates_a_task_and_gets_the_link(page: Page, shot: Shot, tmp_path: Path) -> None:

@@ -13,15 +13,12 @@ from typing import Any
 
 import httpx
 import openpyxl
-import pytest
 from playwright.sync_api import Page, expect
 
 from dualrec.core.auth_rules import sign_request
 
 from .conftest import ADMIN_PASSWORD
 from .test_admin_console import login, sidebar
-
-pytestmark = pytest.mark.e2e
 
 Shot = Callable[[Page, str], None]
 CODE = "e2e-branch"

@@ -23,8 +23,6 @@ from .conftest import ADMIN_PASSWORD
 from .test_admin_console import login, sidebar
 from .test_recordings import QC_TIMEOUT_MS, set_video_time, video_time
 
-pytestmark = pytest.mark.e2e
-
 Shot = Callable[[Page, str], None]
 FLOW = {
     "id": "e2e-lit",

@@ -18,8 +18,6 @@ from tests.media_factory import MediaFactory, available
 from .conftest import ADMIN_PASSWORD
 from .test_admin_console import USER_PASSWORD, login, sidebar
 
-pytestmark = pytest.mark.e2e
-
 Shot = Callable[[Page, str], None]
 QC_TIMEOUT_MS = 180_000  # the real engines (ASR, faces, OCR) run on a 2-core machine
 

@@ -30,8 +30,6 @@ from tests.e2e.h5_support import chromium_with_camera, create_task, entry, phone
 from tests.live_frames import DATA, framed, photo, turn_head
 from tests.media_factory import MediaFactory
 
-pytestmark = pytest.mark.e2e
-
 BUSINESS = "e2e-h5"
 CODE = "e2e-h5-flow"
 SENTENCE = "欢迎大家来体验达摩院推出的语音识别模型"

@@ -43,8 +43,6 @@ from tests.media_factory import CARD_ID
 
 from .test_admin_console import USER_PASSWORD, login, sidebar
 
-pytestmark = pytest.mark.e2e
-
 BUSINESS = "e2e-h5-monitor"
 CODE = "e2e-h5-monitor-flow"
 FLOW = SHORT_FLOW  # risk disclosure → a question (否 → hand-over) → end

@@ -36,8 +36,6 @@ from tests.e2e.h5_support import (
     write_y4m,
 )
 
-pytestmark = pytest.mark.e2e
-
 BUSINESS = "e2e-h5-resume"
 CODE = "e2e-h5-resume-flow"
 FLOW = SHORT_FLOW  # risk disclosure → a question (否 → hand-over) → end

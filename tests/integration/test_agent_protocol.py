@@ -20,8 +20,6 @@ from websockets.asyncio.client import ClientConnection
 from tests.agent_support import DUALREC, AgentProcess, agent_env, free_port, short_recording
 from tests.aio import run_async
 
-pytestmark = pytest.mark.integration
-
 ALLOWED = "https://branch.example.com"
 
 
@@ -47,6 +45,7 @@ async def _ask(ws: ClientConnection, message: Any) -> dict[str, Any]:
     return answer
 
 
+@pytest.mark.slow
 def test_a_qc_over_websocket_and_one_over_http_polling(agent: AgentProcess) -> None:
     clip = _clip(agent)
 

@@ -15,7 +15,8 @@ import pytest
 from dualrec.db.agent_local import AgentStore
 from tests.agent_support import AgentProcess, TcpProxy, agent_env, central_server, free_port, short_recording
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.slow  # about 15 s: the agent process is killed and restarted
+
 
 RUNNING_NO = "BJ-2026-0007"
 RATE = 200_000  # bytes/s: the upload is slow enough to be killed in the middle

@@ -19,8 +19,6 @@ from tests.agent_support import Central, admin_actor, central_server, make_packa
 from tests.conftest import ADMIN_PASSWORD, CSRF
 from tests.services import isolated_database_url
 
-pytestmark = pytest.mark.integration
-
 RECORDING = os.urandom(300_000)
 JSON = {"Content-Type": "application/json"}
 

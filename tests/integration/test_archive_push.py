@@ -33,7 +33,6 @@ from dualrec.services.identity.apikeys import create_api_key
 from tests.conftest import ADMIN_PASSWORD, login
 from tests.litigation_fixtures import fake_server, upload_done
 
-pytestmark = pytest.mark.integration
 SECRET = "archive-push-secret-0123456789"
 
 
@@ -101,6 +100,7 @@ def _wait(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any
     raise AssertionError(f"push {job_id} not finished in {timeout} s")
 
 
+@pytest.mark.slow
 def test_receiver_failing_twice_gets_the_package_on_the_third_try(tmp_path: Path) -> None:
     with (
         receiver(fail_first=2) as archive,

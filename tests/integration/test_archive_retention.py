@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.bootstrap.retention import RetentionReminder
 from dualrec.services.identity.seed import seed_demo
@@ -26,6 +28,7 @@ def _cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([DUALREC, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_cli_lists_expiring_entries_and_notifies_once_a_day(tmp_path: Path) -> None:
     data = tmp_path / "data"
     c = build_container(make_settings(data), migrate=True, with_jobs=False)

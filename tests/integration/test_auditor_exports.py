@@ -19,8 +19,6 @@ from dualrec.services.pdf.pades import validate_signed_pdf
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, login
 from tests.litigation_fixtures import fake_server, upload_done
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:

@@ -8,7 +8,6 @@ import os
 import random
 import tracemalloc
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,9 @@ from dualrec.settings import Settings
 from dualrec.storage.encryption import EncryptedBlobStore, rewrap_blobs
 from dualrec.storage.keys import Keyring, new_key_text
 from dualrec.storage.s3 import MIN_PART_BYTES, S3BlobStore
-from tests.seaweedfs import SeaweedS3, running_seaweedfs
-
-pytestmark = pytest.mark.integration
+from tests.seaweedfs import SeaweedS3
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli_support import run_cli
 
 
+@pytest.mark.slow
 def test_seed_prints_generated_password_once_and_it_works(tmp_path: Path) -> None:
     assert run_cli(["db", "upgrade"], tmp_path).returncode == 0
     first = run_cli(["seed"], tmp_path)
@@ -31,6 +34,7 @@ def test_seed_prints_generated_password_once_and_it_works(tmp_path: Path) -> Non
         c.close()
 
 
+@pytest.mark.slow
 def test_users_create_and_its_errors(tmp_path: Path) -> None:
     assert run_cli(["seed"], tmp_path, DUALREC_ADMIN_PASSWORD="Admin-pass-123").returncode == 0
     ok = run_cli(

@@ -21,7 +21,7 @@ from dualrec.services.tasks.documents import prepare_task_documents, read_docume
 from dualrec.storage.filesystem import FilesystemBlobStore
 from tests.document_factory import make_docx, make_pdf, signature_png
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 CONVERTER = OfficeConverter()
 if not CONVERTER.available:

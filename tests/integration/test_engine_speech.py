@@ -24,8 +24,6 @@ from dualrec.media.models.whisper_asr import (
 )
 from dualrec.media.ports import Samples
 
-pytestmark = pytest.mark.integration
-
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ASR_EXAMPLE_TEXT = "欢迎大家来体验达摩院推出的语音识别模型"
 

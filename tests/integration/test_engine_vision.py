@@ -17,8 +17,6 @@ from dualrec.media.models.dlib_faces import DlibFaceAnalyzer, DlibFaceOptions
 from dualrec.media.models.rapid_ocr import RapidOCROptions, RapidTextRecognizer
 from dualrec.media.ports import Image
 
-pytestmark = pytest.mark.integration
-
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 

@@ -16,8 +16,6 @@ from dualrec.services.evidence import ledger
 from dualrec.services.evidence.signing_key import generate_key_file, verify_signature
 from tests.services import isolated_database_url
 
-pytestmark = pytest.mark.integration
-
 THREADS = 6
 PER_THREAD = 25
 

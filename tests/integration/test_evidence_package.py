@@ -31,7 +31,6 @@ from dualrec.services.evidence.signing_key import generate_key_file
 from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 
-pytestmark = pytest.mark.integration
 Members = dict[str, bytes]
 
 

@@ -30,8 +30,6 @@ from dualrec.db.models import JobRow
 from dualrec.jobs import SELFTEST_KIND, JobQueue, JobRecord
 from dualrec.settings import Settings
 
-pytestmark = pytest.mark.integration
-
 REDIS = ("127.0.0.1", 6379)
 BROKER = "redis://127.0.0.1:6379/5"
 RESULTS = "redis://127.0.0.1:6379/6"
@@ -157,6 +155,7 @@ def _wait_finished(queue: JobQueue, job_id: str, proc: subprocess.Popen[bytes], 
     raise AssertionError(f"job not finished within {timeout} s: {queue.get(job_id)}")
 
 
+@pytest.mark.slow
 def test_a_real_celery_worker_completes_jobs_recorded_in_the_database(
     database_url: str,
     queue_name: str,

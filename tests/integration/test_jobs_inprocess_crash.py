@@ -10,15 +10,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
 from dualrec.jobs import JobContext
 from dualrec.jobs.inprocess import InProcessJobQueue
-
-pytestmark = pytest.mark.integration
 
 CHILD = textwrap.dedent(
     """

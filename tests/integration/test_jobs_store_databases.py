@@ -18,8 +18,6 @@ from dualrec.db.engine import make_engine
 from dualrec.db.job_store import SqlJobStore
 from dualrec.db.migrate import upgrade
 
-pytestmark = pytest.mark.integration
-
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 MYSQL = "mysql://root@127.0.0.1:3306/test"
 

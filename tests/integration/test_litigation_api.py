@@ -21,8 +21,6 @@ from dualrec.services.pdf.pades import validate_signed_pdf
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, login
 from tests.litigation_fixtures import CUSTOMER_NAME, VALID_ID, fake_server, upload_done
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Container, str]]:

@@ -22,8 +22,6 @@ from dualrec.media.ports import Face, Image
 from dualrec.pipeline.live import FrameObservation, LiveFrameAnalyzer, decode_frame
 from tests.live_frames import framed, jpeg, photo, tilt_photo, turn_head
 
-pytestmark = pytest.mark.integration
-
 FPS = 2.0
 # a slow movement out to ±15° and back, at 2 frames/s, with still frames before and after
 OUT_AND_BACK = (0, 0, 5, 10, 15, 10, 5, 0, 0)

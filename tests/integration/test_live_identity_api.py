@@ -24,7 +24,6 @@ from tests.media_factory import CARD_ID, CARD_NAME, FONT, MediaFactory
 
 __all__ = ["admin", "system"]
 
-pytestmark = pytest.mark.integration
 
 FLOW: dict[str, Any] = {
     "mode": "self_service",

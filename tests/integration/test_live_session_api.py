@@ -110,6 +110,7 @@ def _started(app_client: TestClient, token: str) -> TestClient:
     return client
 
 
+@pytest.mark.slow
 def test_a_session_runs_the_flow_and_becomes_a_recording(
     app_client: TestClient, admin: TestClient, system: Signed, light: Container, tmp_path: Path
 ) -> None:

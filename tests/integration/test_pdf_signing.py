@@ -20,8 +20,6 @@ from dualrec.services.pdf.pades import (
 )
 from tests.tsa import local_tsa
 
-pytestmark = pytest.mark.integration
-
 
 def _pdf(text: str = "诉讼报告 / litigation report") -> bytes:
     pdf = FPDF()

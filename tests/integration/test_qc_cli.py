@@ -15,8 +15,6 @@ import pytest
 from tests import media_factory as mf
 from tests.integration.test_qc_recordings import cache_dir
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def media() -> mf.MediaFactory:
@@ -46,6 +44,7 @@ def dualrec(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProc
     )
 
 
+@pytest.mark.slow
 def test_check_writes_native_patent_and_pdf_reports_with_evidence(
     media: mf.MediaFactory, tmp_path: Path
 ) -> None:

@@ -28,7 +28,8 @@ from dualrec.pipeline.report import native_report, patent_report
 from dualrec.pipeline.request import QcEngines, QcRequest
 from tests import media_factory as mf
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.slow  # about 35 s in all: the real engines on real recordings
+
 
 FLOW_NODES = [{"id": "open", "type": "risk_disclosure", "title": "开场", "required_statements": [mf.OPENING]}]
 FLOW = parse_flow({"id": "demo", "nodes": FLOW_NODES})

@@ -23,7 +23,8 @@ from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_clip, make_settings
 from tests.services import require_service
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.slow  # about 11 s: a Celery worker process runs a real QC
+
 
 BROKER = "redis://127.0.0.1:6379/7"
 RESULTS = "redis://127.0.0.1:6379/8"

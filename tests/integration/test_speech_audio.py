@@ -19,8 +19,6 @@ from dualrec.media.fakes import FakeSpeechSynthesizer
 from dualrec.media.models.espeak_tts import EspeakSynthesizer
 from dualrec.services.sessions.speech import SpeechAudioCache, cache_key
 
-pytestmark = pytest.mark.integration
-
 TEXT = "您好，请确认您已阅读并理解本产品的风险揭示书。"
 
 

@@ -41,8 +41,6 @@ from dualrec.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 from tests.services import isolated_database_url, require_service
 
-pytestmark = pytest.mark.integration
-
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 FAST = webhooks.WebhookConfig(timeout_seconds=5, max_attempts=8, backoff_seconds=10, backoff_cap_seconds=3600)
 

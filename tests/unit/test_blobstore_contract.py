@@ -1,11 +1,12 @@
-"""One contract for every BlobStore: filesystem, encrypted filesystem (AES-256-GCM and SM4-GCM),
-S3 on a real SeaweedFS server, and encrypted S3. What callers rely on must hold for each."""
+"""One contract for every BlobStore: filesystem, encrypted filesystem (AES-256-GCM and SM4-GCM)
+here; S3 on a real SeaweedFS server and encrypted S3 run the same tests in
+tests/integration/test_blobstore_contract_s3.py. What callers rely on must hold for each."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,7 @@ from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.storage import BlobStore, FilesystemBlobStore
 from dualrec.storage.encryption import EncryptedBlobStore
 from dualrec.storage.keys import Keyring, new_key_text
-from dualrec.storage.s3 import MIN_PART_BYTES, S3BlobStore
-from tests.seaweedfs import SeaweedS3, running_seaweedfs
+from dualrec.storage.s3 import S3BlobStore
 
 KEYRING = Keyring.from_json(new_key_text("contract"))
 MiB = 1024 * 1024
@@ -50,50 +50,24 @@ class Variant:
     stored_names: Callable[[], list[str]]  # everything the backend holds, to prove nothing is left
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
-
-
-VARIANTS = [
-    "filesystem",
-    "encrypted-filesystem",
-    "encrypted-sm4-filesystem",
-    pytest.param("s3", marks=pytest.mark.integration),
-    pytest.param("encrypted-s3", marks=pytest.mark.integration),
-]
-
-
-@pytest.fixture(params=VARIANTS)
-def variant(request: pytest.FixtureRequest, tmp_path: Path) -> Variant:
-    name: str = request.param
-    inner: FilesystemBlobStore | S3BlobStore
-    if name.endswith("s3"):
-        server: SeaweedS3 = request.getfixturevalue("s3_server")
-        prefix = f"contract-{uuid.uuid4().hex}/"
-        inner = S3BlobStore(
-            server.bucket,
-            endpoint_url=server.endpoint_url,
-            access_key=server.access_key,
-            secret_key=server.secret_key,
-            prefix=prefix,
-            part_bytes=MIN_PART_BYTES,
-        )
-
-        def names() -> list[str]:
-            return server.list_names(prefix)
-    else:
-        root = tmp_path / "blobs"
-        inner = FilesystemBlobStore(root)
-
-        def names() -> list[str]:
-            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
+def wrapped(
+    name: str, inner: FilesystemBlobStore | S3BlobStore, stored_names: Callable[[], list[str]]
+) -> Variant:
+    """``inner`` as it is, or wrapped in encryption when ``name`` starts with "encrypted"."""
     if name.startswith("encrypted"):
         algorithm = "sm4-gcm" if "sm4" in name else "aes-256-gcm"
-        return Variant(name, EncryptedBlobStore(inner, KEYRING, algorithm=algorithm), names)
-    return Variant(name, inner, names)
+        return Variant(name, EncryptedBlobStore(inner, KEYRING, algorithm=algorithm), stored_names)
+    return Variant(name, inner, stored_names)
+
+
+@pytest.fixture(params=["filesystem", "encrypted-filesystem", "encrypted-sm4-filesystem"])
+def variant(request: pytest.FixtureRequest, tmp_path: Path) -> Variant:
+    root = tmp_path / "blobs"
+
+    def names() -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    return wrapped(request.param, FilesystemBlobStore(root), names)
 
 
 def test_bytes_come_back_with_their_hash_size_and_type(variant: Variant) -> None:

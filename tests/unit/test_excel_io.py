@@ -308,6 +308,7 @@ def test_empty_rows_and_english_headers(container: Container) -> None:
 # --------------------------------------------------------------------------------- good workbooks
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_import_completely(
     container: Container, capsys: pytest.CaptureFixture[str]
 ) -> None:

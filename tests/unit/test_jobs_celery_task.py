@@ -18,6 +18,8 @@ from dualrec.errors import InvalidInputError
 from dualrec.jobs import JobContext, JobRecord
 from dualrec.jobs.celery_app import CeleryJobQueue, CeleryJobRuntime, build_celery_app
 
+pytestmark = pytest.mark.slow  # about 6 s each: an in-thread Celery worker
+
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
