@@ -99,3 +99,29 @@ def test_archive_round_trip_on_backend(db_url: str, tmp_path: Path) -> None:
         assert rec is not None and rec.status == "deleted" and not c.blobs.exists(rec.blob_key)
     finally:
         c.close()
+
+
+def test_two_syncs_racing_for_a_new_entry_both_succeed(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive.sync job and the QC follow-up both create the entry of a new recording: the one
+    that inserts second must refresh the entry, not fail on the primary key (seen on PostgreSQL)."""
+    from dualrec.db.repositories.archive import ArchiveRepository
+
+    c = build_container(make_settings(tmp_path / "data", database_url=db_url), migrate=True)
+    try:
+        seed_demo(c.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+        rid = add_recording(c, verdict="REVIEW")  # catalogued by the first sync
+        with c.uows() as uow:
+            uow.recordings.update(rid, verdict="PASS")
+            uow.commit()
+        real_get = ArchiveRepository.get
+        # the second sync looked before the first one's insert was committed: it saw no entry
+        monkeypatch.setattr(ArchiveRepository, "get", lambda self, *a, **k: None)
+        assert c.archive.sync_recording(rid) is True
+        monkeypatch.setattr(ArchiveRepository, "get", real_get)
+        with c.uows() as uow:
+            entry = uow.archive.get(rid)
+        assert entry is not None and entry.qc_verdict == "PASS"
+    finally:
+        c.close()

@@ -114,10 +114,16 @@ class ArchiveRepository:
     def exists(self, recording_id: str) -> bool:
         return self._s.get(E, recording_id) is not None
 
-    def add(self, **fields: Any) -> None:
+    def add(self, **fields: Any) -> bool:
+        """False when an entry for the recording exists already (added by a concurrent sync)."""
         now = datetime.now(UTC)
-        self._s.add(E(created_at=now, updated_at=now, **fields))
-        self._s.flush()
+        try:
+            with self._s.begin_nested():
+                self._s.add(E(created_at=now, updated_at=now, **fields))
+                self._s.flush()
+        except IntegrityError:
+            return False
+        return True
 
     def update(self, recording_id: str, **fields: Any) -> None:
         row = self._s.get_one(E, recording_id)

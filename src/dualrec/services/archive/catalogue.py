@@ -146,7 +146,7 @@ class ArchiveService:
                     )
                 )
                 fields.setdefault("av", {})
-                uow.archive.add(
+                added = uow.archive.add(
                     recording_id=rec.id,
                     status=EntryStatus.ACTIVE.value,
                     secrecy_level=DEFAULT_SECRECY,
@@ -156,6 +156,8 @@ class ArchiveService:
                     legal_hold_by="",
                     **fields,
                 )
+                if not added:  # the archive.sync job and the QC follow-up raced: refresh what it wrote
+                    uow.archive.update(rec.id, **{k: v for k, v in fields.items() if k != "av" or v})
             else:
                 if not existing.retention_manual:
                     fields.update(
