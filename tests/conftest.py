@@ -21,7 +21,7 @@ from dualrec.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
-SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+TEST_DATA = TESTS_DIR / "data"  # real photos and speech, see tests/data/README.md
 ADMIN_PASSWORD = "Admin-pass-123"
 PASSWORD = "Passw0rd-test"
 CSRF = {"X-Requested-With": "dualrec"}

@@ -1,4 +1,4 @@
-"""Frames for the live-analysis tests and bench, built from the shared face photos.
+"""Frames for the live-analysis tests and bench, built from the real face photos in tests/data.
 
 Head motion is simulated two ways:
 - ``turn_head``: the face as a 3-D surface (an ellipsoid through the face outline plus a ridge for
@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import math
 import os
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,8 +20,9 @@ import pytest
 from PIL import Image as PILImage
 
 from dualrec.media.ports import Face, Image
+from tests.conftest import TEST_DATA
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = TEST_DATA
 
 
 def photo(name: str, max_side: int | None = 640) -> Image:
@@ -30,7 +30,7 @@ def photo(name: str, max_side: int | None = 640) -> Image:
     if not path.is_file():
         if os.environ.get("CI") == "true":
             pytest.fail(f"test media missing in CI: {path}")
-        pytest.skip(f"shared test media not found at {path} (see shared/data/README.md)")
+        pytest.fail(f"test media missing from the repository: {path} (see tests/data/README.md)")
     img = PILImage.open(path).convert("RGB")
     if max_side is not None and max(img.size) > max_side:
         s = max_side / max(img.size)

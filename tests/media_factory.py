@@ -1,4 +1,4 @@
-"""Builds test recordings from ../shared/data with the ffmpeg CLI, each defect injected alone.
+"""Builds test recordings from tests/data with the ffmpeg CLI, each defect injected alone.
 
 Every recording is built once into a cache directory and reused. The clean recording: a photo of
 one person moving slowly over grey (with camera-like noise) and 16.5 s of real Mandarin speech
@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+from tests.conftest import TEST_DATA
+
+DATA = TEST_DATA
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 W, H, FPS = 640, 360, 25
 SPEECH = ("asr_example.wav", "question.wav", "news_mid.wav")
@@ -38,7 +40,7 @@ def available() -> str | None:
     if shutil.which("ffmpeg") is None:
         return "ffmpeg CLI not installed"
     if not (DATA / "faces" / "obama.jpg").is_file():
-        return f"shared test media not found at {DATA}"
+        raise FileNotFoundError(f"test media missing from the repository: {DATA} (see tests/data/README.md)")
     return None
 
 

@@ -25,12 +25,12 @@ from dualrec.core.idcard import gb11643_check_digit
 from dualrec.services.flows.demo_content import seed_demo_content
 from dualrec.services.identity.seed import seed_demo
 from tests.archive_fixtures import CUSTOMER
-from tests.conftest import ADMIN_PASSWORD, SHARED_DATA, login, make_clip, make_settings
+from tests.conftest import ADMIN_PASSWORD, TEST_DATA, login, make_clip, make_settings
 from tests.services import isolated_database_url
 
 NAMES = ["欧阳测试甲", "司马样本乙", "Zhangtest Sample"]
 PHONES = ["13912345678", "13698765432", "13500001111"]
-PHOTO = SHARED_DATA / "faces" / "obama.jpg"
+PHOTO = TEST_DATA / "faces" / "obama.jpg"
 
 
 def _id_number(i: int) -> str:

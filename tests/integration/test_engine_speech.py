@@ -23,8 +23,9 @@ from dualrec.media.models.whisper_asr import (
     ensure_bundled_model,
 )
 from dualrec.media.ports import Samples
+from tests.conftest import TEST_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = TEST_DATA
 ASR_EXAMPLE_TEXT = "欢迎大家来体验达摩院推出的语音识别模型"
 
 
@@ -33,7 +34,7 @@ def _speech(name: str) -> Path:
     if not path.is_file():
         if os.environ.get("CI") == "true":
             pytest.fail(f"test media missing in CI: {path}")
-        pytest.skip(f"shared test media not found at {path} (see shared/data/README.md)")
+        pytest.fail(f"test media missing from the repository: {path} (see tests/data/README.md)")
     return path
 
 

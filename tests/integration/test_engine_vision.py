@@ -16,8 +16,9 @@ from dualrec.errors import EngineUnavailableError
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer, DlibFaceOptions
 from dualrec.media.models.rapid_ocr import RapidOCROptions, RapidTextRecognizer
 from dualrec.media.ports import Image
+from tests.conftest import TEST_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = TEST_DATA
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 
@@ -26,7 +27,7 @@ def _photo(name: str, width: int | None = None) -> Image:
     if not path.is_file():
         if os.environ.get("CI") == "true":
             pytest.fail(f"test media missing in CI: {path}")
-        pytest.skip(f"shared test media not found at {path} (see shared/data/README.md)")
+        pytest.fail(f"test media missing from the repository: {path} (see tests/data/README.md)")
     img = PILImage.open(path).convert("RGB")
     if width is not None and img.width > width:
         img = img.resize((width, round(img.height * width / img.width)))

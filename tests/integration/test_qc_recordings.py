@@ -1,4 +1,4 @@
-"""The QC pipeline with the real engines on recordings generated from ../shared/data.
+"""The QC pipeline with the real engines on recordings generated from tests/data.
 
 A clean recording passes; each defect injected alone fails only its own check, at the right time
 (±1 s); a different person than the ID photo fails identity; bad inputs give a report, never a

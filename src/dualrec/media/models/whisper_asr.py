@@ -5,7 +5,7 @@ is split in two parts. ``ensure_bundled_model`` assembles it once into a model d
 write) and verifies SHA-256 hashes pinned here; an operator may instead point ``custom_model_dir``
 at any CTranslate2 Whisper directory (no hash check, logged).
 
-Decoding choices (measured on ``shared/data/speech``, see the tests):
+Decoding choices (measured on ``tests/data/speech``, see the tests):
 - ``hotwords`` carries a simplified-Chinese sentence into *every* 30-s window; Whisper otherwise
   drifts into traditional characters on news-style speech (``大學生... 獲行``).
 - ``condition_on_previous_text=False`` and a single temperature keep a hallucination in a window
@@ -154,7 +154,7 @@ class WhisperOptions:
     max_no_speech_prob: float = 0.8  # above: the model itself says there is no speech
     max_repeated_char_share: float = 0.6  # one character making up more than this of 5+ characters
     # below: the model hardly believes its own words (0.006–0.07 each for the prompt it read back
-    # on 3 s of digital silence; real speech on shared/data/speech stays above 0.5)
+    # on 3 s of digital silence; real speech on tests/data/speech stays above 0.5)
     min_mean_word_probability: float = 0.15
 
 
