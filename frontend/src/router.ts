@@ -64,13 +64,13 @@ const routes: RouteRecordRaw[] = [
       {
         path: "rules",
         name: "rules",
-        component: () => import("@/features/rules/RulesPage.vue"),
+        component: () => import("@/features/flows/RoutingRulesPage.vue"),
         meta: { permission: "flows:read", titleKey: "nav.rules" },
       },
       {
         path: "question-banks",
         name: "question-banks",
-        component: () => import("@/features/banks/QuestionBanksPage.vue"),
+        component: () => import("@/features/question_banks/QuestionBanksPage.vue"),
         meta: { permission: "flows:read", titleKey: "nav.questionBanks" },
       },
       {
@@ -126,37 +126,37 @@ const routes: RouteRecordRaw[] = [
       {
         path: "admin/users",
         name: "users",
-        component: () => import("@/features/admin/UsersPage.vue"),
+        component: () => import("@/features/identity/UsersPage.vue"),
         meta: { permission: "users:read", titleKey: "nav.users" },
       },
       {
         path: "admin/roles",
         name: "roles",
-        component: () => import("@/features/admin/RolesPage.vue"),
+        component: () => import("@/features/identity/RolesPage.vue"),
         meta: { permission: "roles:read", titleKey: "nav.roles" },
       },
       {
         path: "admin/branches",
         name: "branches",
-        component: () => import("@/features/admin/BranchesPage.vue"),
+        component: () => import("@/features/identity/BranchesPage.vue"),
         meta: { permission: "branches:read", titleKey: "nav.branches" },
       },
       {
         path: "admin/audit",
         name: "audit",
-        component: () => import("@/features/admin/AuditPage.vue"),
+        component: () => import("@/features/identity/AuditPage.vue"),
         meta: { permission: "audit:read", titleKey: "nav.audit" },
       },
       {
         path: "admin/audit-exports",
         name: "audit-exports",
-        component: () => import("@/features/playback/AuditExportsPage.vue"),
+        component: () => import("@/features/litigation/AuditExportsPage.vue"),
         meta: { permission: "audit:read", titleKey: "nav.auditExports" },
       },
       {
         path: "admin/api-keys",
         name: "api-keys",
-        component: () => import("@/features/admin/ApiKeysPage.vue"),
+        component: () => import("@/features/identity/ApiKeysPage.vue"),
         meta: { permission: "apikeys:manage", titleKey: "nav.apiKeys" },
       },
       {

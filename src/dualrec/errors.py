@@ -20,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "OfficeConverterUnavailableError",
     "PermissionDeniedError",
+    "QuotaExceededError",
     "RangeNotSatisfiableError",
     "RateLimitedError",
 ]
@@ -66,6 +67,12 @@ class PermissionDeniedError(DualrecError):
 
 class RateLimitedError(DualrecError):
     code = "rate_limited"
+
+
+class QuotaExceededError(DualrecError):
+    """An upload would pass its quota (e.g. the bytes one self-service attempt may store)."""
+
+    code = "quota_exceeded"
 
 
 class RangeNotSatisfiableError(InvalidInputError):

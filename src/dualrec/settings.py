@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +20,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from dualrec.core.outbound import AllowList, url_problem
 
 __all__ = ["DEV_SECRET", "Settings", "load_settings"]
 
@@ -51,6 +54,10 @@ class Settings(BaseSettings):
     session_read_along_threshold: float = Field(default=0.8, ge=0.1, le=1.0)  # share of syllables read
     session_sweep_seconds: float = Field(default=60.0, gt=0)  # how often dropped sessions are expired
     archive_h265: bool = False  # also keep an H.265 archive copy of every self-service recording
+    # upload quota of one attempt: floor + bytes per minute of the flow's estimated duration (413 past it)
+    session_upload_bytes_per_minute: int = Field(default=24 * 1024**2, ge=1024**2)
+    session_upload_floor_bytes: int = Field(default=128 * 1024**2, ge=8 * 1024**2)
+    session_chunk_retention_hours: float = Field(default=24.0, gt=0)  # chunks of ended attempts, then swept
     cookie_secure: bool = False  # set true behind HTTPS (required in production)
     session_ttl_minutes: int = 8 * 60
     session_idle_minutes: int = 30
@@ -58,6 +65,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 4 * 1024**3
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    login_ip_max_failures: int = Field(default=30, ge=0)  # failed logins per source address per window
+    login_ip_window_minutes: int = Field(default=15, ge=1)
     api_signature_max_skew_seconds: int = 300
 
     # jobs
@@ -73,6 +82,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_backoff_seconds: float = Field(default=10.0, ge=0)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, ge=0)
+    # webhooks and the archive push never go to loopback/private/link-local/metadata addresses unless
+    # listed here: host names, addresses or CIDR networks, comma separated (docs/configuration.md)
+    outbound_allow: Annotated[list[str], NoDecode] = []
 
     # archive retention reminders (docs/archive.md): a daily notice of entries expiring within N days
     archive_reminder_enabled: bool = True  # run the reminder in serve and worker processes
@@ -90,12 +102,25 @@ class Settings(BaseSettings):
 
     log_json: bool = True
     log_level: str = "INFO"
+    metrics_token: SecretStr | None = None  # /metrics: Bearer token; unset: loopback clients only
+    media_server_origin: str = ""  # a media server the pages connect to (CSP connect-src), e.g. wss://m.x
 
     # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
     signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only
     signing_algorithm: Literal["ed25519", "sm2"] = "ed25519"
     evidence_checkpoint_every: int = Field(default=100, ge=1)
     tsa_url: str = ""  # RFC 3161 time-stamping of checkpoints: not implemented yet (refused when set)
+    # the outside checkpoint log (docs/evidence.md): every checkpoint written once, outside the database
+    checkpoint_log_backend: Literal["auto", "filesystem", "s3", "off"] = "auto"  # auto: the blob backend
+    checkpoint_log_dir: Path | None = None  # filesystem; empty: DATA_DIR/checkpoint-log
+    checkpoint_log_s3_bucket: str = ""  # s3; empty: DUALREC_S3_BUCKET (same endpoint and credentials)
+    checkpoint_log_s3_prefix: str = "checkpoint-log/"
+    checkpoint_log_object_lock_days: int = Field(default=0, ge=0, le=36500)  # >0: S3 Object Lock retention
+    checkpoint_log_object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    # the integrity audit of the ledger, the audit log and the checkpoint log (serve processes)
+    integrity_audit_enabled: bool = True
+    integrity_audit_interval_hours: float = Field(default=24.0, gt=0)  # how often it runs
+    integrity_audit_check_seconds: float = Field(default=600.0, gt=0)  # how often the thread looks
 
     # litigation report (诉讼报告, docs/litigation.md): PAdES signature with the institution's certificate
     litigation_pkcs12_file: Path | None = None  # empty: a self-signed demo certificate (not in production)
@@ -136,7 +161,7 @@ class Settings(BaseSettings):
     agent_max_message_bytes: int = Field(default=65536, ge=1024, le=8 * 1024 * 1024)
     agent_device_name: str = Field(default="", max_length=100)  # in the package; empty: the host name
 
-    @field_validator("agent_recording_dirs", "agent_allowed_origins", mode="before")
+    @field_validator("agent_recording_dirs", "agent_allowed_origins", "outbound_allow", mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
         """A JSON list, or folders separated like PATH (``os.pathsep``) / origins by commas."""
@@ -163,6 +188,31 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
 
+    @field_validator("outbound_allow")
+    @classmethod
+    def _check_allow_list(cls, value: list[str]) -> list[str]:
+        AllowList.parse(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("archive_push_url")
+    @classmethod
+    def _check_push_url(cls, value: str) -> str:
+        problem = url_problem(value) if value else ""
+        if problem:
+            raise ValueError(f"DUALREC_ARCHIVE_PUSH_URL: {problem}")
+        return value
+
+    @field_validator("media_server_origin")
+    @classmethod
+    def _check_media_origin(cls, value: str) -> str:
+        if value and not re.fullmatch(
+            r"(https?|wss?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:\d{1,5})?", value
+        ):
+            raise ValueError(
+                "DUALREC_MEDIA_SERVER_ORIGIN must be an origin such as wss://media.example.com:8443"
+            )
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.env == "production":
@@ -187,7 +237,17 @@ class Settings(BaseSettings):
             )
         if self.blob_backend == "s3" and not self.s3_bucket:
             raise ValueError("DUALREC_BLOB_BACKEND=s3 needs DUALREC_S3_BUCKET")
+        if self.resolved_checkpoint_log == "s3" and not (self.checkpoint_log_s3_bucket or self.s3_bucket):
+            raise ValueError(
+                "the S3 checkpoint log needs DUALREC_CHECKPOINT_LOG_S3_BUCKET or DUALREC_S3_BUCKET"
+            )
         return self
+
+    @property
+    def resolved_checkpoint_log(self) -> Literal["filesystem", "s3", "off"]:
+        if self.checkpoint_log_backend == "auto":
+            return self.blob_backend
+        return self.checkpoint_log_backend
 
     @property
     def resolved_database_url(self) -> str:
@@ -202,7 +262,7 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         """Settings as a dict safe to log/show (secrets and passwords in URLs masked)."""
         out = self.model_dump(mode="json")
-        for key in ("secret_key", "admin_password"):
+        for key in ("secret_key", "admin_password", "metrics_token"):
             if out.get(key):
                 out[key] = "********"
         for key in ("database_url", "celery_broker_url", "celery_result_backend"):

@@ -68,6 +68,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DUALREC_DATA_DIR": str(data_dir),
         "DUALREC_ENV": "test",
         "DUALREC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "DUALREC_OUTBOUND_ALLOW": "127.0.0.1",  # the tests' webhook receivers listen on loopback
     }
     for command in (["db", "upgrade"], ["seed"]):
         subprocess.run([str(DUALREC), *command], env=env, check=True, capture_output=True, timeout=120)

@@ -124,6 +124,7 @@ def test_a_qc_over_websocket_and_one_over_http_polling(agent: AgentProcess) -> N
 
 BAD_FRAMES: list[tuple[str | bytes, str]] = [
     ("not json at all", "not valid JSON"),
+    ("[" * 5000 + "]" * 5000, "nested deeper"),  # within the size limit, past the parser's recursion
     (b"\x00\x01binary", "not valid JSON"),
     ("[]", "must be a JSON object"),
     ("{}", "interfaceID is missing"),

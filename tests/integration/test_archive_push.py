@@ -34,6 +34,7 @@ from tests.conftest import ADMIN_PASSWORD, login
 from tests.litigation_fixtures import fake_server, upload_done
 
 SECRET = "archive-push-secret-0123456789"
+LOCAL = ["127.0.0.1"]  # DUALREC_OUTBOUND_ALLOW: the test archive system listens on loopback
 
 
 @dataclass
@@ -104,10 +105,9 @@ def _wait(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any
 def test_receiver_failing_twice_gets_the_package_on_the_third_try(tmp_path: Path) -> None:
     with (
         receiver(fail_first=2) as archive,
-        fake_server(tmp_path / "data", archive_push_url=archive.url, archive_push_secret=SECRET) as (
-            client,
-            _,
-        ),
+        fake_server(
+            tmp_path / "data", archive_push_url=archive.url, archive_push_secret=SECRET, outbound_allow=LOCAL
+        ) as (client, _),
     ):
         login(client, "admin", ADMIN_PASSWORD)
         rid = upload_done(client, "PUSH-0001")
@@ -154,7 +154,7 @@ def test_receiver_failing_twice_gets_the_package_on_the_third_try(tmp_path: Path
 def test_a_push_queued_before_a_restart_is_delivered_after_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with receiver(fail_first=0) as archive:
-        settings = {"archive_push_url": archive.url, "archive_push_secret": SECRET}
+        settings = {"archive_push_url": archive.url, "archive_push_secret": SECRET, "outbound_allow": LOCAL}
         with fake_server(data, **settings) as (client, _):
             login(client, "admin", ADMIN_PASSWORD)
             rid = upload_done(client, "PUSH-0002")
@@ -168,6 +168,25 @@ def test_a_push_queued_before_a_restart_is_delivered_after_it(tmp_path: Path) ->
             login(client, "admin", ADMIN_PASSWORD)
             assert _wait(client, job_id)["status"] == "done"
         assert len(archive.tries) == 1 and archive.tries[0].headers["X-Dualrec-Delivery"] == job_id
+
+
+def test_a_push_to_an_internal_address_is_refused_without_the_allow_list(tmp_path: Path) -> None:
+    with (
+        receiver(fail_first=0) as archive,
+        fake_server(tmp_path / "data", archive_push_url=archive.url, archive_push_secret=SECRET) as (
+            client,
+            _,
+        ),
+    ):
+        login(client, "admin", ADMIN_PASSWORD)
+        rid = upload_done(client, "PUSH-0004")
+        push = _wait(client, client.post(f"/api/v1/recordings/{rid}/archive-push").json()["job_id"])
+        assert push["status"] == "failed" and push["attempts"] == 1, push  # not retried: a setting is wrong
+        assert "loopback" in push["error"] and "DUALREC_OUTBOUND_ALLOW" in push["error"]
+        assert archive.tries == []  # nothing reached the address
+        log = client.get("/api/v1/audit-exports/litigation", params={"page_size": 50}).json()["items"]
+        failed = [row for row in log if row["action"] == "evidence.push_failed"]
+        assert len(failed) == 1 and "DUALREC_OUTBOUND_ALLOW" in json.dumps(failed[0], ensure_ascii=False)
 
 
 def test_push_is_refused_when_no_archive_system_is_configured(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The ledger on PostgreSQL and MariaDB: concurrent appends and checkpoints keep one unbroken chain."""
+"""The ledger on PostgreSQL and MariaDB: concurrent appends and checkpoints keep one unbroken chain
+(and one unbroken chain of checkpoints, each written once to the outside log)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.services.evidence import ledger
+from dualrec.services.evidence.integrity import run_audit
 from dualrec.services.evidence.signing_key import generate_key_file, verify_signature
+from dualrec.storage.filesystem import FilesystemAppendLog
 from tests.services import isolated_database_url
 
 THREADS = 6
@@ -32,7 +35,8 @@ def uows(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnitOfWorkF
 
 
 def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Path) -> None:
-    signer = generate_key_file(tmp_path / "k.pem", "ed25519")
+    log = FilesystemAppendLog(tmp_path / "checkpoint-log")
+    notary = ledger.Notary(generate_key_file(tmp_path / "k.pem", "ed25519"), log)
     errors: list[BaseException] = []
     start = threading.Barrier(THREADS)
 
@@ -50,7 +54,7 @@ def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Pa
                     )
                     uow.commit()
                 if i % 10 == 9:
-                    ledger.make_checkpoint(uows, signer)
+                    ledger.make_checkpoint(uows, notary)
         except BaseException as exc:
             errors.append(exc)
 
@@ -83,3 +87,11 @@ def test_concurrent_appends_keep_one_chain(uows: UnitOfWorkFactory, tmp_path: Pa
         assert cp.payload["merkle_root"] == MerkleTree(hashes[:seq]).root()
         assert cp.payload["head_hash"] == hashes[seq - 1]
         assert verify_signature("ed25519", cp.public_key, canonical_json(cp.payload), cp.signature)
+    # the checkpoints raced each other for the outside log: each is there once, as in the database
+    with uows() as uow:
+        rows = uow.evidence.checkpoints(0)
+        documents = {r.number: ledger.checkpoint_from_row(r).document() for r in rows}
+    assert sorted(documents) == list(range(1, len(documents) + 1))
+    assert {n: log.read(ledger.log_name(n)) for n in documents} == documents
+    result = run_audit(uows, notary, trigger="test")
+    assert result.ok, result.problems

@@ -24,10 +24,12 @@ from typer.testing import CliRunner
 
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container, job_handlers
+from dualrec.bootstrap.evidence import checkpoint_log
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.cli.evidence import app as evidence_app
 from dualrec.errors import DualrecError
-from dualrec.services.evidence.signing_key import generate_key_file
+from dualrec.services.evidence.ledger import Notary
+from dualrec.services.evidence.signing_key import Signer, generate_key_file
 from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
 
@@ -84,6 +86,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "auto_checkpoint": auto_seq, "head_after_qc": head[0],
         }  # fmt: skip
     container.close()
+
+
+def _notary(container: Container, signer: Signer) -> Notary:
+    """The signer with the container's outside checkpoint log (as the server and the CLI use it)."""
+    return Notary(signer, checkpoint_log(container.settings))
 
 
 def _members(pkg: Path) -> Members:
@@ -340,6 +347,8 @@ def test_resigned_by_another_key_passes_alone_but_not_against_the_institution_ke
     members["ledger/checkpoint.json"] = json.dumps(cp).encode()
     members["ledger/checkpoint.payload"] = canonical_json(cp["payload"])
     members["ledger/checkpoint.sig"] = base64.b64decode(cp["signature"])
+    chain = json.loads(members["ledger/checkpoints.json"])  # the chain ends at the re-signed checkpoint
+    members["ledger/checkpoints.json"] = document_bytes([*chain[:-1], cp])
     members["keys/public_key.pem"] = forger.public_key.encode()
     statement = json.loads(members["ledger/statement.json"])
     statement["payload"]["key_id"] = forger.key_id
@@ -364,7 +373,7 @@ def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> N
     old = export_package(
         container.uows,
         container.blobs,
-        sm2,
+        _notary(container, sm2),
         subject_type="recording",
         subject_id=world["rid"],
         out=tmp_path / "a.zip",
@@ -376,7 +385,12 @@ def test_sm2_export_and_key_rotation(world: dict[str, Any], tmp_path: Path) -> N
                              kind="blob.stored", name="contract.pdf", key=key)  # fmt: skip
         uow.commit()
     new = export_package(
-        container.uows, container.blobs, sm2, subject_type="task", subject_id="T-1", out=tmp_path / "b.zip"
+        container.uows,
+        container.blobs,
+        _notary(container, sm2),
+        subject_type="task",
+        subject_id="T-1",
+        out=tmp_path / "b.zip",
     )
     assert new.checkpoint_seq > old.checkpoint_seq
     assert json.loads(_members(new.path)["ledger/checkpoint.json"])["payload"]["algorithm"] == "sm2"
@@ -410,7 +424,12 @@ def test_export_reads_through_the_encrypted_blob_store(world: dict[str, Any], tm
     assert secret[:40] not in on_disk  # encrypted at rest ...
     signer = generate_key_file(tmp_path / "k.pem", "ed25519")
     out = export_package(
-        container.uows, store, signer, subject_type="task", subject_id="T-enc", out=tmp_path / "e.zip"
+        container.uows,
+        store,
+        _notary(container, signer),
+        subject_type="task",
+        subject_id="T-enc",
+        out=tmp_path / "e.zip",
     )
     assert (
         _members(out.path)["files/evidence/face.jpg"] == secret
@@ -421,7 +440,12 @@ def test_export_reads_through_the_encrypted_blob_store(world: dict[str, Any], tm
     blob.write_bytes(_flip(on_disk, len(on_disk) // 2))
     with pytest.raises(DualrecError, match=r"files/evidence/face\.jpg") as caught:
         export_package(
-            container.uows, store, signer, subject_type="task", subject_id="T-enc", out=tmp_path / "f.zip"
+            container.uows,
+            store,
+            _notary(container, signer),
+            subject_type="task",
+            subject_id="T-enc",
+            out=tmp_path / "f.zip",
         )
     assert "integrity" in caught.value.message and not (tmp_path / "f.zip").exists()
 
@@ -448,8 +472,8 @@ def test_periodic_checkpoints_keep_coming_every_n_events(world: dict[str, Any], 
 
     container: Container = world["container"]
     signer = generate_key_file(tmp_path / "k.pem", "ed25519")
-    ledger.make_checkpoint(container.uows, signer)  # start from a checkpointed head
-    checkpointer = ledger.PeriodicCheckpointer(container.uows, lambda: signer, 3)
+    ledger.make_checkpoint(container.uows, _notary(container, signer))  # start from a checkpointed head
+    checkpointer = ledger.PeriodicCheckpointer(container.uows, lambda: _notary(container, signer), 3)
     signed = []
     for i in range(7):
         with container.uows() as uow:

@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.core.identity import Principal
+from dualrec.core.outbound import AllowList, IpAddress
 from dualrec.core.rbac import Permission
 from dualrec.core.webhooks import (
     SignatureMismatchError,
@@ -33,6 +34,7 @@ from dualrec.core.webhooks import (
 )
 from dualrec.db.models import FlowRow, TaskRow
 from dualrec.errors import InvalidInputError
+from dualrec.services.common import outbound
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.identity import apikeys
 from dualrec.services.identity.seed import seed_demo
@@ -42,7 +44,10 @@ from tests.conftest import ADMIN_PASSWORD, login, make_settings
 from tests.services import isolated_database_url, require_service
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-FAST = webhooks.WebhookConfig(timeout_seconds=5, max_attempts=8, backoff_seconds=10, backoff_cap_seconds=3600)
+LOCAL = AllowList.parse(["127.0.0.1"])  # the receivers listen on loopback: allowed like an operator would
+FAST = webhooks.WebhookConfig(
+    timeout_seconds=5, max_attempts=8, backoff_seconds=10, backoff_cap_seconds=3600, allow=LOCAL
+)
 
 
 # ---- a real receiver ---------------------------------------------------------------------------
@@ -61,6 +66,7 @@ class Receiver:
 
     fail_first: int = 0
     delay: float = 0.0
+    redirect_to: str = ""  # answer 302 to this location instead
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,9 +89,11 @@ def receiver() -> Iterator[Receiver]:
                 state.requests.append(Received(dict(self.headers.items()), body, code))
             if state.delay:
                 state.release.wait(state.delay)
-            payload = b'{"error":"busy"}' if code == 500 else b"ok"
+            payload = b'{"error":"busy","internal":"db01.corp:5432"}' if code == 500 else b"ok"
             try:
-                self.send_response(code)
+                self.send_response(302 if state.redirect_to else code)
+                if state.redirect_to:
+                    self.send_header("Location", state.redirect_to)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -264,7 +272,8 @@ def test_failing_receiver_gets_it_once_with_a_valid_signature(
     assert done.delivered_at == T0 + timedelta(seconds=30)
     assert [e["status_code"] for e in done.log] == [500, 500, 200]
     assert [e["attempt"] for e in done.log] == [1, 2, 3]
-    assert done.log[0]["error"] == "HTTP 500" and "busy" in done.log[0]["response"]
+    assert done.log[0]["error"] == "HTTP 500"
+    assert "busy" not in json.dumps(done.log) and "db01" not in json.dumps(done.log)  # no answer bodies
 
     assert len(receiver.requests) == 3 and len(receiver.accepted) == 1
     assert {r.headers["X-Dualrec-Delivery"] for r in receiver.requests} == {d.id}  # receivers dedupe on it
@@ -294,7 +303,7 @@ def test_receiver_down_fails_after_max_attempts(container: Container) -> None:
     url = closed_port_url()
     key_id, _ = make_key(container)
     d = enqueue(container, make_task(container, key_id, url), key_id, url)
-    config = webhooks.WebhookConfig(timeout_seconds=2, max_attempts=3, backoff_seconds=60)
+    config = webhooks.WebhookConfig(timeout_seconds=2, max_attempts=3, backoff_seconds=60, allow=LOCAL)
     tries = [deliver(container, T0 + timedelta(hours=i), config) for i in range(5)]
     assert tries == [1, 1, 1, 0, 0]
     failed = load(container, d.id)
@@ -308,7 +317,7 @@ def test_slow_receiver_is_a_timeout_in_the_log(container: Container, receiver: R
     receiver.delay = 5
     key_id, _ = make_key(container)
     d = enqueue(container, make_task(container, key_id, receiver.url), key_id, receiver.url)
-    config = webhooks.WebhookConfig(timeout_seconds=0.5, max_attempts=4, backoff_seconds=10)
+    config = webhooks.WebhookConfig(timeout_seconds=0.5, max_attempts=4, backoff_seconds=10, allow=LOCAL)
     started = time.monotonic()
     assert deliver(container, T0, config) == 1
     assert time.monotonic() - started < 4
@@ -327,6 +336,124 @@ def test_revoked_key_fails_with_a_clear_error(container: Container, receiver: Re
     failed = load(container, d.id)
     assert failed.status == "failed" and "revoked" in failed.last_error and key_id in failed.last_error
     assert receiver.requests == []
+
+
+# ---- SSRF: where a callback URL may point ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make_url", "kind"),
+    [
+        (lambda r: r.url, "loopback"),  # the receiver on 127.0.0.1: a stand-in for an internal service
+        (lambda r: r.url.replace("127.0.0.1", "localhost"), "loopback"),  # a name resolving to loopback
+        (lambda r: r.url.replace("127.0.0.1", "[::ffff:127.0.0.1]"), "loopback"),  # IPv4-mapped IPv6
+        (lambda r: "http://169.254.169.254/latest/meta-data/iam/", "cloud metadata"),
+        (lambda r: "http://10.1.2.3:8080/admin", "private"),
+        (lambda r: "http://0.0.0.0:80/", "unspecified"),
+    ],
+)
+def test_internal_destinations_are_refused_without_the_allow_list(
+    container: Container, receiver: Receiver, make_url: Callable[[Receiver], str], kind: str
+) -> None:
+    url = make_url(receiver)
+    key_id, _ = make_key(container)
+    d = enqueue(container, make_task(container, key_id, url), key_id, url)
+    config = webhooks.WebhookConfig(timeout_seconds=2, max_attempts=8)  # no DUALREC_OUTBOUND_ALLOW
+    assert deliver(container, T0, config) == 1
+    failed = load(container, d.id)
+    assert (failed.status, failed.attempts, failed.last_status_code) == ("failed", 1, None)  # not retried
+    assert kind in failed.last_error and "DUALREC_OUTBOUND_ALLOW" in failed.last_error
+    assert receiver.requests == []  # nothing reached the internal address
+    # an allow-list naming other networks does not open it either
+    other = webhooks.WebhookConfig(allow=AllowList.parse(["192.0.2.0/24", "hooks.bank.example"]))
+    d2 = enqueue(container, make_task(container, key_id, url), key_id, url)
+    deliver(container, T0, other)
+    assert load(container, d2.id).status == "failed" and receiver.requests == []
+
+
+def test_a_redirect_to_an_internal_address_is_not_followed(container: Container, receiver: Receiver) -> None:
+    receiver.redirect_to = "http://169.254.169.254/latest/meta-data/"
+    key_id, _ = make_key(container)
+    d = enqueue(container, make_task(container, key_id, receiver.url), key_id, receiver.url)
+    assert deliver(container, T0) == 1
+    got = load(container, d.id)
+    assert got.status == "pending" and got.last_status_code == 302
+    assert "redirects are not followed" in got.last_error and len(receiver.requests) == 1
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    container: Container, receiver: Receiver
+) -> None:
+    """The host is resolved once and checked; the request then goes to that address (with the name in
+    the Host header), so a second, different DNS answer (rebinding) is never used."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    url = f"http://hooks.bank.example:{port}/hooks/dualrec"  # not in any real DNS
+    lookups: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[IpAddress]:
+        lookups.append(host)
+        from ipaddress import ip_address
+
+        return [ip_address("127.0.0.1")]
+
+    allow = AllowList.parse(["hooks.bank.example"])
+    with (
+        httpx.Client() as http,
+        outbound.stream(http, "POST", url, allow, content=b"{}", resolver=resolver) as resp,
+    ):
+        assert resp.status_code == 200
+    assert lookups == ["hooks.bank.example"]
+    assert receiver.requests[0].headers["Host"] == f"hooks.bank.example:{port}"
+
+    def mixed(host: str, _port: int) -> list[IpAddress]:  # one public, one internal answer
+        from ipaddress import ip_address
+
+        return [ip_address("93.184.215.14"), ip_address("127.0.0.1")]
+
+    with (
+        pytest.raises(outbound.OutboundRefusedError, match="loopback"),
+        httpx.Client() as http,
+        outbound.stream(http, "POST", url, AllowList(), content=b"{}", resolver=mixed),
+    ):
+        pass
+    assert len(receiver.requests) == 1
+
+
+def test_the_console_never_shows_the_receivers_answer(
+    app_client: TestClient, container: Container, receiver: Receiver
+) -> None:
+    receiver.fail_first = 1
+    key_id, _ = make_key(container)
+    d = enqueue(container, make_task(container, key_id, receiver.url), key_id, receiver.url)
+    deliver(container, T0)
+    login(app_client, "admin", ADMIN_PASSWORD)
+    r = app_client.get(f"/api/v1/webhook-deliveries/{d.id}")
+    assert r.status_code == 200 and r.json()["log"][0]["status_code"] == 500
+    assert "busy" not in r.text and "db01" not in r.text
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://hooks.bank.example/x", "http://user:pw@hooks.bank.example/x", "http:///nohost"]
+)
+def test_a_task_refuses_a_callback_url_with_credentials_or_another_scheme(
+    app_client: TestClient, container: Container, url: str
+) -> None:
+    from dualrec.services.tasks.service import TaskRequest
+
+    with pytest.raises(InvalidInputError, match="callback_url"):
+        container.tasks.create(
+            request=TaskRequest(
+                customer_id="C-1",
+                customer_name="张三",
+                id_number="11010519491231002X",
+                customer_type="individual",
+                risk_level="R3",
+                business_type="wealth",
+                business_no="B-9",
+                callback_url=url,
+            ),
+            actor=system_admin(container),
+        )
 
 
 def test_enqueue_skips_console_tasks_and_missing_urls(container: Container, receiver: Receiver) -> None:
@@ -423,7 +550,9 @@ def test_racing_dispatchers_send_each_delivery_once(db_container: Container, rec
 
 
 def test_dispatcher_thread_delivers_and_stops(tmp_path: Path, receiver: Receiver) -> None:
-    settings = make_settings(tmp_path / "data", webhook_enabled=True, webhook_poll_seconds=0.05)
+    settings = make_settings(
+        tmp_path / "data", webhook_enabled=True, webhook_poll_seconds=0.05, outbound_allow=["127.0.0.1"]
+    )
     container = build_container(settings, migrate=True)
     try:
         seed_demo(container.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
@@ -466,6 +595,7 @@ def test_worker_process_runs_a_dispatcher(tmp_path: Path, receiver: Receiver) ->
         "DUALREC_CELERY_BROKER_URL": "redis://127.0.0.1:6379/7",
         "DUALREC_CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/8",
         "DUALREC_WEBHOOK_POLL_SECONDS": "0.2",
+        "DUALREC_OUTBOUND_ALLOW": "127.0.0.1",
     }
     argv = [sys.executable, "-c", "from dualrec.cli.main import app; app()", "worker"]
     # the default prefork pool: Celery forks its pool processes beside the dispatcher thread

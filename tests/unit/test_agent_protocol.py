@@ -50,6 +50,24 @@ def test_malformed_messages_are_named(raw: str | bytes, reason: str) -> None:
         parse_message(raw, 4096)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"interfaceID": "100001", "runningNo": "1", "checkItems": ' + "[" * 5000 + "]" * 5000 + "}",
+        ('{"a":' * 5000 + "1" + "}" * 5000).encode(),
+    ],
+)
+def test_deeply_nested_messages_get_a_fail_answer(tmp_path: Path, raw: str | bytes) -> None:
+    """Thousands of nested brackets fit the size limit but used to overflow the parser's recursion
+    (RecursionError: a 500 or a dropped socket instead of the protocol's ``fail``)."""
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    agent, _ = make_agent(tmp_path, folder)
+    answer = MessageHandler(agent, max_message_bytes=65536).handle_raw(raw)
+    assert answer["result"] == "fail" and "nested deeper than 64 levels" in answer["msg"], answer
+
+
 def test_every_message_and_its_answer(handler: MessageHandler, tmp_path: Path) -> None:
     path = str(tmp_path / "rec" / "a.mp4")
     started = handler.handle_raw(

@@ -467,14 +467,22 @@ def test_override_needs_the_permission_and_is_audited(container: Container) -> N
     )
     assert result.held_for_review == 0
     imported, _ = audit.search(
-        container.uows, flt=AuditFilter(action=AuditAction.QUESTIONS_IMPORTED), page=1, page_size=10
+        container.uows,
+        actor=_actor(),
+        flt=AuditFilter(action=AuditAction.QUESTIONS_IMPORTED),
+        page=1,
+        page_size=10,
     )
     assert imported[0].details["sha256"] == result.sha256 and imported[0].details["questions_created"] == 1
     with container.uows() as uow:
         q = uow.questions.question("wealth", "WM-009")
     assert q and q.enabled
     events, _ = audit.search(
-        container.uows, flt=AuditFilter(action=AuditAction.FLOW_REVIEW_OVERRIDDEN), page=1, page_size=10
+        container.uows,
+        actor=_actor(),
+        flt=AuditFilter(action=AuditAction.FLOW_REVIEW_OVERRIDDEN),
+        page=1,
+        page_size=10,
     )
     assert events and events[0].details["reason"] == "合规已确认"
     assert events[0].details["questions"] == ["wealth/WM-009"]

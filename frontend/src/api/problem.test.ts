@@ -15,6 +15,13 @@ describe("problem helpers", () => {
     expect(fieldErrors(problem)).toEqual({ username: "too short", branch_id: "required" });
   });
 
+  it("adds a domain error's fields map, leaving a list (row problems) alone", () => {
+    const problem = toProblem({ status: 422, code: "invalid", fields: { reason: "required", business_type: "not allowed" } });
+    expect(fieldErrors(problem)).toEqual({ reason: "required", business_type: "not allowed" });
+    expect(fieldErrors(toProblem({ status: 422, fields: [{ field: "a", problem: "b" }] }))).toEqual({});
+    expect(fieldErrors(null)).toEqual({});
+  });
+
   it("takes the status from the response when the body is not a problem", () => {
     const problem = toProblem("Bad Gateway", new Response(null, { status: 502 }));
     expect(problem).toEqual({ status: 502, detail: "Bad Gateway" });

@@ -27,12 +27,22 @@ export function toProblem(error: unknown, response?: Response): Problem {
   return { status, detail: typeof error === "string" && error ? error : undefined };
 }
 
-/** Field errors keyed by the last element of their location (e.g. ["body", "username"] → "username"). */
+/**
+ * Field errors by field name: request validation's `errors` keyed by the last element of their
+ * location (e.g. ["body", "username"] → "username"), then a domain error's `fields` map
+ * ({"reason": "required"}); the first message for a field wins.
+ */
 export function fieldErrors(problem: Problem | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const error of problem?.errors ?? []) {
     const key = String(error.loc[error.loc.length - 1] ?? "");
     if (key && !(key in out)) out[key] = error.msg;
+  }
+  const fields = problem?.fields;
+  if (fields && typeof fields === "object" && !Array.isArray(fields)) {
+    for (const [key, msg] of Object.entries(fields)) {
+      if (typeof msg === "string" && !(key in out)) out[key] = msg;
+    }
   }
   return out;
 }

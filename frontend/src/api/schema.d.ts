@@ -778,6 +778,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrity-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 完整性审计结果 / the last integrity audit */
+        get: operations["status_api_v1_integrity_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity-audit/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 立即执行完整性审计 / run the integrity audit now (recorded; an alert when it fails) */
+        post: operations["run_now_api_v1_integrity_audit_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/litigation/certificate.pem": {
         parameters: {
             query?: never;
@@ -2020,6 +2054,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
+            /** Branch Id */
+            branch_id?: number | null;
             /** Details */
             details: {
                 [key: string]: unknown;
@@ -2633,6 +2669,50 @@ export interface components {
             templates_unchanged: number;
             /** Templates Updated */
             templates_updated: number;
+        };
+        /** IntegrityAuditOut */
+        IntegrityAuditOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Audit Rows */
+            audit_rows: number;
+            /** By */
+            by: string;
+            /** Checkpoint */
+            checkpoint: number | null;
+            /** Checkpoints */
+            checkpoints: number;
+            /** Events */
+            events: number;
+            /** Log Entries */
+            log_entries: number | null;
+            /** Log Location */
+            log_location: string;
+            /** Notes */
+            notes: string[];
+            /** Ok */
+            ok: boolean;
+            /** Problem Count */
+            problem_count: number;
+            /** Problems */
+            problems: string[];
+            /** Seconds */
+            seconds: number;
+            /** Trigger */
+            trigger: string;
+        };
+        /** IntegrityStatusOut */
+        IntegrityStatusOut: {
+            /** Checkpoint Log */
+            checkpoint_log: string;
+            /** Interval Hours */
+            interval_hours: number;
+            last: components["schemas"]["IntegrityAuditOut"] | null;
+            /** Scheduled */
+            scheduled: boolean;
         };
         /** JobOut */
         JobOut: {
@@ -3770,17 +3850,11 @@ export interface components {
             attempt: number;
             /**
              * Error
-             * @description empty when delivered
+             * @description empty when delivered; a short reason (the answer's body is never kept)
              */
             error: string;
             /** Ms */
             ms: number;
-            /**
-             * Response
-             * @description start of the receiver's answer to a failed try
-             * @default
-             */
-            response: string;
             /**
              * Status Code
              * @description HTTP status of the answer; null: no answer
@@ -4800,6 +4874,8 @@ export interface operations {
                 until?: string | null;
                 actor?: string | null;
                 action?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
                 page?: number;
                 page_size?: number;
             };
@@ -4838,6 +4914,8 @@ export interface operations {
                 until?: string | null;
                 actor?: string | null;
                 action?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -4876,6 +4954,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -4914,6 +4994,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -4950,6 +5032,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -4990,6 +5074,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -5028,6 +5114,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -5064,6 +5152,8 @@ export interface operations {
                 operator?: string | null;
                 /** @description 业务类型 */
                 business_type?: string | null;
+                /** @description 该网点及其下级 / subtree */
+                branch_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -5618,6 +5708,46 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    status_api_v1_integrity_audit_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrityStatusOut"];
+                };
+            };
+        };
+    };
+    run_now_api_v1_integrity_audit_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrityAuditOut"];
                 };
             };
         };
@@ -7508,6 +7638,8 @@ export interface operations {
                 created_to?: string | null;
                 page?: number;
                 page_size?: number;
+                /** @description 证件号、手机号脱敏（即使有查看明文权限）/ mask ID and phone numbers even for callers allowed to see them */
+                masked?: boolean;
             };
             header?: never;
             path?: never;
@@ -7579,7 +7711,10 @@ export interface operations {
     };
     get_task_api_v1_tasks__task_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 证件号、手机号脱敏（即使有查看明文权限）/ mask ID and phone numbers even for callers allowed to see them */
+                masked?: boolean;
+            };
             header?: never;
             path: {
                 task_id: string;

@@ -219,7 +219,6 @@ const consoleEn: typeof consoleZh = {
     createdAt: "Created",
     nextAttempt: "Next try",
     at: "Time",
-    response: "Response",
     payload: "Payload",
     log: "Log",
     logTitle: "Delivery log: {event}",

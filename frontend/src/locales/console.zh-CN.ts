@@ -217,7 +217,6 @@ const consoleZh = {
     createdAt: "创建时间",
     nextAttempt: "下次重试",
     at: "时间",
-    response: "响应",
     payload: "通知内容",
     log: "日志",
     logTitle: "投递日志：{event}",

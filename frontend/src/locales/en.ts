@@ -85,6 +85,7 @@ const en: Messages = {
     required: "Enter your username and password",
     badCredentials: "Wrong username or password",
     lockedOut: "Account locked. Try again in {minutes} minutes",
+    throttled: "Too many failed sign-ins from this address. Try again in {minutes} minutes",
     loggedOut: "You have been signed out",
     sessionExpired: "Your session has expired. Please sign in again",
   },

@@ -84,6 +84,7 @@ const zhCN = {
     required: "请输入用户名和密码",
     badCredentials: "用户名或密码错误",
     lockedOut: "账户已锁定，请 {minutes} 分钟后再试",
+    throttled: "该地址登录失败次数过多，请 {minutes} 分钟后再试",
     loggedOut: "您已安全退出",
     sessionExpired: "登录已过期，请重新登录",
   },

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dualrec.core import bounded_json
 from dualrec.core.agent_package import RUNNING_NO
 from dualrec.errors import DualrecError
 from dualrec.services.device.agent import DeviceAgent, LocalTask, LocalUpload
@@ -68,7 +69,9 @@ def parse_message(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
             f"消息过大（{size} 字节，上限 {max_bytes}）/ message too large: {size} > {max_bytes} bytes"
         )
     try:
-        message = json.loads(raw)
+        message = bounded_json.loads(raw)
+    except bounded_json.JsonTooComplexError as exc:
+        raise ProtocolError(f"消息无法处理 / the message cannot be processed: {exc.message}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"消息不是合法的 JSON / the message is not valid JSON: {exc}") from exc
     if not isinstance(message, dict):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from dualrec import __version__
 from dualrec.api.deps import RequirePermission
+from dualrec.api.logging_setup import install_token_redaction
 from dualrec.api.middleware import Metrics, RequestContextMiddleware
-from dualrec.api.problems import install_problem_handlers
+from dualrec.api.problems import install_problem_handlers, problem
 from dualrec.api.routers import (
     agent_uploads,
     apikeys,
@@ -26,6 +31,7 @@ from dualrec.api.routers import (
     branches,
     flows,
     health,
+    integrity,
     litigation,
     question_banks,
     question_workbooks,
@@ -68,6 +74,7 @@ ROUTER_MODULES = (
     apikeys,
     recordings,
     litigation,
+    integrity,
     system,
     flows,
     tasks,
@@ -112,6 +119,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
             if owned:
                 app.state.container.close()
 
+    install_token_redaction()  # customer link tokens never reach a log line
     app = FastAPI(
         title="dualrec API",
         version=__version__,
@@ -146,8 +154,48 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
+        if not metrics_allowed(request, settings.metrics_token):
+            return problem(
+                request,
+                403,
+                "Forbidden",
+                "指标仅对本机或持有 DUALREC_METRICS_TOKEN 的请求开放 / /metrics needs a loopback client or "
+                "Authorization: Bearer <DUALREC_METRICS_TOKEN>",
+                "forbidden",
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    mount_spa(app)
+    mount_spa(app, connect_src=connect_sources(settings))
     return app
+
+
+def metrics_allowed(request: Request, token: SecretStr | None) -> bool:
+    """A scraper presenting the configured token, or (no token presented) a direct loopback client.
+    A request that came through a proxy (forwarding headers) is not a loopback client."""
+    auth = request.headers.get("authorization", "")
+    if token is not None and token.get_secret_value():
+        scheme, _, presented = auth.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), token.get_secret_value().encode()
+        ):
+            return True
+    forwarded = any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return loopback and not forwarded
+
+
+def connect_sources(settings: Settings) -> tuple[str, ...]:
+    """CSP connect-src beyond 'self': the app's own WebSocket origin (from DUALREC_PUBLIC_URL: older
+    browsers do not count ws(s) as 'self') and the media server's origin when one is configured."""
+    parts = urlsplit(settings.public_url)
+    sources: list[str] = []
+    if parts.scheme in ("http", "https") and parts.netloc:
+        sources.append(f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}")
+    if settings.media_server_origin:
+        sources.append(settings.media_server_origin)
+    return tuple(dict.fromkeys(sources))

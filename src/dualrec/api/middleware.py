@@ -38,6 +38,16 @@ class BodyTooLarge(Exception):
     pass
 
 
+def _harden(headers: list[tuple[bytes, bytes]], *, api: bool) -> None:
+    """``nosniff`` on every answer; API answers (personal data) are not stored by browsers or proxies
+    unless the route set its own ``Cache-Control``."""
+    names = {name.lower() for name, _ in headers}
+    if b"x-content-type-options" not in names:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    if api and b"cache-control" not in names:
+        headers.append((b"cache-control", b"no-store"))
+
+
 class RequestContextMiddleware:
     """Assigns a request id, enforces the body size limit, logs and measures every request."""
 
@@ -104,7 +114,9 @@ class RequestContextMiddleware:
                 return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", request_id.encode()))
+                _harden(headers, api=path.startswith("/api/"))
             await send(message)
 
         try:
@@ -135,6 +147,8 @@ class RequestContextMiddleware:
                     (b"content-length", str(len(body)).encode()),
                     (b"x-request-id", request_id.encode()),
                     (b"connection", b"close"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"cache-control", b"no-store"),
                 ],
             }
         )

@@ -30,6 +30,7 @@ ERROR_TABLE: dict[type[e.DualrecError], tuple[int, str]] = {
     e.LockedOutError: (401, "Account locked"),
     e.PermissionDeniedError: (403, "Forbidden"),
     e.RateLimitedError: (429, "Too many requests"),
+    e.QuotaExceededError: (413, "Payload too large"),
     e.MediaError: (422, "Unreadable media"),
     e.EngineUnavailableError: (503, "Engine unavailable"),
     e.ConfigurationError: (500, "Configuration error"),

@@ -15,16 +15,22 @@ DIST_DIR = Path(__file__).resolve().parent.parent / "web" / "dist"
 _MISSING = """<!doctype html><meta charset="utf-8"><title>dualrec</title>
 <h1>前端尚未构建 / front end not built</h1><p>Run <code>make web</code> (or <code>make run</code>).</p>"""
 
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
-}
+
+def security_headers(connect_src: tuple[str, ...] = ()) -> dict[str, str]:
+    """The page's headers. ``connect_src``: origins the pages may connect to besides 'self' (the
+    app's own ws(s) origin, a media server) — never any ws:/wss: host."""
+    connect = " ".join(("'self'", *connect_src))
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        f"style-src 'self' 'unsafe-inline'; connect-src {connect}; frame-ancestors 'none'",
+    }
 
 
-def mount_spa(app: FastAPI, dist: Path = DIST_DIR) -> None:
+def mount_spa(app: FastAPI, dist: Path = DIST_DIR, *, connect_src: tuple[str, ...] = ()) -> None:
+    page_headers = security_headers(connect_src)
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
@@ -34,8 +40,8 @@ def mount_spa(app: FastAPI, dist: Path = DIST_DIR) -> None:
             return Response(status_code=404)
         candidate = (dist / full_path).resolve()
         if full_path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
-            return FileResponse(candidate, headers=_SECURITY_HEADERS)
+            return FileResponse(candidate, headers=page_headers)
         index = dist / "index.html"
         if not index.is_file():
-            return HTMLResponse(_MISSING, status_code=503, headers=_SECURITY_HEADERS)
-        return FileResponse(index, headers={**_SECURITY_HEADERS, "Cache-Control": "no-cache"})
+            return HTMLResponse(_MISSING, status_code=503, headers=page_headers)
+        return FileResponse(index, headers={**page_headers, "Cache-Control": "no-cache"})

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from dualrec.bootstrap.integrity import IntegrityAuditor, build_integrity_auditor
 from dualrec.bootstrap.litigation import archive_pusher
 from dualrec.bootstrap.retention import RetentionReminder, build_retention_reminder
 from dualrec.bootstrap.sessions import (
@@ -22,7 +23,7 @@ from dualrec.bootstrap.sessions import (
 )
 from dualrec.bootstrap.storage import build_blob_store
 from dualrec.bootstrap.webhooks import WebhookDispatcher, build_webhook_dispatcher
-from dualrec.core.auth_rules import LockoutPolicy
+from dualrec.core.auth_rules import LockoutPolicy, ThrottlePolicy
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.migrate import upgrade
 from dualrec.db.uow import UnitOfWorkFactory
@@ -91,6 +92,7 @@ class Container:
     jobs: JobQueue | None = None
     webhooks: WebhookDispatcher | None = None  # started with the server (DUALREC_WEBHOOK_ENABLED)
     reminder: RetentionReminder | None = None  # daily retention notices (DUALREC_ARCHIVE_REMINDER_ENABLED)
+    integrity: IntegrityAuditor | None = None  # the scheduled integrity audit (DUALREC_INTEGRITY_AUDIT_*)
     sessions: LiveSessionService | None = None  # the customers' self-service sessions (H5)
     sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
     live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
@@ -119,12 +121,16 @@ class Container:
             self.webhooks.start()
         if self.reminder is not None:
             self.reminder.start()
+        if self.integrity is not None:
+            self.integrity.start()
         if self.sweeper is not None:
             self.sweeper.start()
 
     def close(self) -> None:
         if self.reminder is not None:
             self.reminder.stop()
+        if self.integrity is not None:
+            self.integrity.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
         if self.webhooks is not None:
@@ -136,7 +142,7 @@ class Container:
 
 
 def job_handlers(container: Container) -> dict[str, JobHandler]:
-    from dualrec.bootstrap.evidence import evidence_signer
+    from dualrec.bootstrap.evidence import evidence_notary
     from dualrec.bootstrap.jobs import builtin_job_handlers
     from dualrec.services.evidence.ledger import PeriodicCheckpointer
 
@@ -147,7 +153,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         container.engines,
         settings.data_dir / "scratch",
         checkpointer=PeriodicCheckpointer(
-            container.uows, lambda: evidence_signer(settings), settings.evidence_checkpoint_every
+            container.uows, lambda: evidence_notary(settings), settings.evidence_checkpoint_every
         ),
         # QC result → the task of the attempt (services.tasks.qc_result), then the catalogue entry
         after_finish=(
@@ -229,6 +235,9 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
                 settings.login_max_failures, timedelta(minutes=settings.login_lockout_minutes)
             ),
             signature_max_skew_seconds=settings.api_signature_max_skew_seconds,
+            ip_throttle=ThrottlePolicy(
+                settings.login_ip_max_failures, timedelta(minutes=settings.login_ip_window_minutes)
+            ),
         ),
         box,
     )
@@ -253,14 +262,13 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     )
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
     container.reminder = build_retention_reminder(settings, container.archive.retention)
+    container.integrity = build_integrity_auditor(settings, uows)
     container.sessions = LiveSessionService(
         uows,
         container.blobs,
         container.tasks,
         lambda: container.queue,
-        options=session_options(
-            settings.session_tts_voice, settings.session_tts_rate, settings.session_read_along_threshold
-        ),
+        options=session_options(settings),
         transcribe=wav_transcriber(lambda: container.engines()),
     )
     container.sweeper = SessionSweeper(container.sessions, settings.session_sweep_seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from dualrec.core.outbound import AllowList
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError
 from dualrec.services.archive.push import ArchivePushConfig, ArchivePusher
@@ -65,17 +66,18 @@ def archive_push_config(settings: Settings) -> ArchivePushConfig:
         secret=secret.get_secret_value() if secret else "",
         max_attempts=settings.archive_push_max_attempts,
         timeout_seconds=settings.archive_push_timeout_seconds,
+        allow=AllowList.parse(settings.outbound_allow),
     )
 
 
 def archive_pusher(settings: Settings, uows: UnitOfWorkFactory, blobs: BlobStore) -> ArchivePusher:
     """The ``archive.push`` job handler (services.archive.push)."""
-    from dualrec.bootstrap.evidence import evidence_signer
+    from dualrec.bootstrap.evidence import evidence_notary
 
     return ArchivePusher(
         uows,
         blobs,
-        lambda: evidence_signer(settings),
+        lambda: evidence_notary(settings),
         archive_push_config(settings),
         settings.data_dir / "scratch",
     )

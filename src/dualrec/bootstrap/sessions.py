@@ -8,6 +8,7 @@ import logging
 import threading
 import wave
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from dualrec.errors import InvalidInputError
@@ -16,6 +17,7 @@ from dualrec.services.sessions.documents import SessionDocuments
 from dualrec.services.sessions.monitor import LiveMonitor
 from dualrec.services.sessions.service import LiveSessionService, SessionOptions
 from dualrec.services.sessions.speech import SpeechAudioCache
+from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["SessionSweeper", "build_session_extras", "decode_wav", "wav_transcriber"]
@@ -64,7 +66,8 @@ def wav_transcriber(engines: Callable[[], QcEngines]) -> Callable[[bytes], str]:
 
 
 class SessionSweeper:
-    """A daemon thread calling ``LiveSessionService.sweep`` every ``period`` seconds."""
+    """A daemon thread calling ``LiveSessionService.sweep`` (expire dropped sessions) and
+    ``sweep_chunks`` (delete the chunks of ended attempts after their retention) every ``period``."""
 
     def __init__(self, service: LiveSessionService, period: float = 60.0) -> None:
         self._service = service
@@ -91,13 +94,21 @@ class SessionSweeper:
                 expired = self._service.sweep()
                 if expired:
                     logger.info("expired %d self-service sessions", expired)
+                swept = self._service.sweep_chunks()
+                if swept:
+                    logger.info("deleted the recording chunks of %d ended self-service attempts", swept)
             except Exception:  # the thread must survive a database hiccup
                 logger.exception("session sweep failed")
 
 
-def session_options(voice: str, rate: int, read_along: float) -> SessionOptions:
+def session_options(settings: Settings) -> SessionOptions:
     return SessionOptions(
-        tts_voice="male" if voice == "male" else "female", tts_rate=rate, read_along_threshold=read_along
+        tts_voice="male" if settings.session_tts_voice == "male" else "female",
+        tts_rate=settings.session_tts_rate,
+        read_along_threshold=settings.session_read_along_threshold,
+        upload_bytes_per_minute=settings.session_upload_bytes_per_minute,
+        upload_floor_bytes=settings.session_upload_floor_bytes,
+        chunk_retention=timedelta(hours=settings.session_chunk_retention_hours),
     )
 
 

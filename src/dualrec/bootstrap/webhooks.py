@@ -13,6 +13,7 @@ import threading
 import httpx
 from sqlalchemy import Engine
 
+from dualrec.core.outbound import AllowList
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.services.common.secretbox import SecretBox
@@ -30,6 +31,7 @@ def webhook_config(settings: Settings) -> WebhookConfig:
         max_attempts=settings.webhook_max_attempts,
         backoff_seconds=settings.webhook_backoff_seconds,
         backoff_cap_seconds=settings.webhook_backoff_cap_seconds,
+        allow=AllowList.parse(settings.outbound_allow),
     )
 
 

@@ -16,7 +16,7 @@ from dualrec.cli import doctor as doctor_cmd
 from dualrec.cli import evidence as evidence_cmd
 from dualrec.cli import storage as storage_cmd
 from dualrec.cli import worker as worker_cmd
-from dualrec.settings import Settings, load_settings
+from dualrec.settings import DEV_SECRET, Settings, load_settings
 
 app = typer.Typer(
     name="dualrec",
@@ -53,6 +53,7 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
+    _warn_dev_secret(settings)
     container = build_container(settings, migrate=migrate)
     app_ = create_app(settings, container=container)
     typer.echo(f"dualrec serving on http://{host or settings.host}:{port or settings.port}", err=True)
@@ -62,6 +63,25 @@ def serve(
         )
     finally:
         container.close()
+
+
+DEV_SECRET_WARNING = (
+    "警告：DUALREC_SECRET_KEY 为内置开发密钥，客户姓名、证件号、手机号等个人数据将用公开的密钥加密，"
+    "任何人都能解密；真实数据前请设置随机密钥 / WARNING: DUALREC_SECRET_KEY is the built-in development "
+    "secret: personal data (names, ID numbers, phones) is sealed with a key anyone can read in the "
+    "source. Set a random DUALREC_SECRET_KEY (at least 32 characters) before real data arrives."
+)
+
+
+def _warn_dev_secret(settings: Settings) -> None:
+    """Loud, on stderr and in the log, every time the server starts with the development secret."""
+    if settings.secret_key.get_secret_value() != DEV_SECRET:
+        return
+    import logging
+
+    banner = "!" * 100
+    typer.secho(f"{banner}\n{DEV_SECRET_WARNING}\n{banner}", fg=typer.colors.RED, bold=True, err=True)
+    logging.getLogger("dualrec.security").warning(DEV_SECRET_WARNING)
 
 
 @app.command(help="导出 OpenAPI 规范 / print the OpenAPI spec (JSON)")

@@ -2,16 +2,23 @@
 
 Each audit row stores ``hash = SHA-256(prev_hash + canonical JSON of the row)``; a verifier
 recomputes the chain and names the first row that does not match.
+
+Hash versions (the row's ``hash_version``): 1 (rows written before migration 0010) covers time,
+actor, action, target, outcome and details; 2 covers every column but the id and the hash itself
+(adding ``actor_id``, ``branch_id``, ``ip`` and ``user_agent``), as stored (after truncation).
+Versions never go back along the chain: a version-1 row after a version-2 row is reported.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["GENESIS_HASH", "AuditAction", "chain_hash"]
+__all__ = ["AUDIT_HASH_VERSION", "GENESIS_HASH", "AuditAction", "chain_hash", "row_hash"]
+
+AUDIT_HASH_VERSION = 2  # what new rows are hashed with
 
 GENESIS_HASH = "0" * 64
 
@@ -52,6 +59,7 @@ class AuditAction:
     TASK_CANCELLED = "task.cancelled"
     TASK_LINK_ISSUED = "task.link_issued"
     WEBHOOK_RESENT = "webhook.resent"
+    SESSION_CHUNKS_DELETED = "session.chunks_deleted"  # chunks of an ended attempt swept (quota, privacy)
     AGENT_UPLOAD_COMPLETED = "agent_upload.completed"
     AGENT_UPLOAD_REJECTED = "agent_upload.rejected"
     ARCHIVE_UPDATED = "archive.updated"
@@ -75,6 +83,9 @@ class AuditAction:
     EVIDENCE_PUSHED = "evidence.pushed"  # the archive system accepted a package
     EVIDENCE_PUSH_FAILED = "evidence.push_failed"  # one failed try (retried until the budget is spent)
     AUDIT_EXPORTED = "audit.exported"  # an operation/litigation log export (CSV or PDF)
+    # the integrity audit of the evidence ledger and this log (services.evidence.integrity)
+    INTEGRITY_AUDITED = "integrity.audited"  # one run: outcome success (clean) or failure
+    INTEGRITY_ALERT = "integrity.alert"  # tampering seen outside an audit run (e.g. when signing)
 
 
 def chain_hash(
@@ -87,6 +98,50 @@ def chain_hash(
             "action": action,
             "target": target,
             "outcome": outcome,
+            "details": details,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def row_hash(
+    version: int,
+    prev_hash: str,
+    *,
+    at: datetime,
+    actor: str,
+    actor_id: int | None,
+    branch_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    outcome: str,
+    ip: str,
+    user_agent: str,
+    details: dict[str, Any],
+) -> str:
+    """The hash of one audit row under hash ``version`` (1: the legacy ``chain_hash``; 2: every column)."""
+    if version == 1:
+        return chain_hash(prev_hash, at, actor, action, f"{target_type}:{target_id}", outcome, details)
+    if version != 2:
+        raise ValueError(f"unknown audit hash version {version}")
+    body = json.dumps(
+        {
+            "v": 2,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "actor_id": actor_id,
+            "branch_id": branch_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "outcome": outcome,
+            "ip": ip,
+            "user_agent": user_agent,
             "details": details,
         },
         sort_keys=True,

@@ -10,6 +10,9 @@ Pure and stdlib-only, so that the offline verifier can use exactly the same rule
   that can be checked without the other subjects' events (which never leave the server).
 * Checkpoints sign the global head and the RFC 6962 Merkle root over the event hashes 1..seq; an
   inclusion proof ties each exported event to that signed root.
+* Checkpoints form a chain of their own (format 2): checkpoint ``number`` N signs the SHA-256 of
+  checkpoint N-1's payload (``checkpoint_hash``), and the audit log's head (row count and hash), so
+  a rewritten or removed checkpoint breaks every later one. Format 1 (before that) is still read.
 """
 
 from __future__ import annotations
@@ -22,18 +25,26 @@ from typing import Any
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "CHECKPOINT_FORMATS",
+    "CHECKPOINT_FORMAT_V1",
     "GENESIS_HASH",
     "STATEMENT_FORMAT",
     "EvidenceEvent",
     "MerkleTree",
     "canonical_json",
+    "checkpoint_chain_problems",
+    "checkpoint_hash",
     "checkpoint_payload",
+    "checkpoint_payload_v1",
     "event_hash",
+    "event_problems",
     "format_at",
     "frontier_extend",
     "frontier_root",
     "inclusion_proof",
     "is_hash",
+    "log_entry_name",
+    "log_entry_number",
     "merkle_root",
     "parse_at",
     "statement_payload",
@@ -126,6 +137,34 @@ def is_hash(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
+def event_problems(
+    ev: EvidenceEvent, prev: EvidenceEvent | None, *, subject_chain: bool, where: str
+) -> list[str]:
+    """What is wrong with one event given the one before it (see ``verify_chain``)."""
+    problems: list[str] = []
+    if not is_hash(ev.hash) or not is_hash(ev.prev_hash) or not is_hash(ev.subject_prev_hash):
+        return [f"{where}: malformed hash field"]
+    try:
+        recomputed = event_hash(ev.prev_hash, ev.body())
+    except ValueError as exc:
+        return [f"{where}: cannot be hashed: {exc}"]
+    if recomputed != ev.hash:
+        problems.append(f"{where}: content does not match its hash (altered event)")
+    if subject_chain:
+        expected = prev.hash if prev is not None else GENESIS_HASH
+        if ev.subject_prev_hash != expected:
+            what = "first event does not start the subject chain" if prev is None else "chain broken"
+            problems.append(f"{where}: {what} (subject_prev_hash ≠ hash of the previous event)")
+        if prev is not None and ev.seq <= prev.seq:
+            problems.append(f"{where}: out of order (seq {ev.seq} after seq {prev.seq})")
+    else:
+        if prev is None and ev.seq == 1 and ev.prev_hash != GENESIS_HASH:
+            problems.append(f"{where}: first event of the ledger does not start at the genesis hash")
+        if prev is not None and (ev.seq != prev.seq + 1 or ev.prev_hash != prev.hash):
+            problems.append(f"{where}: chain broken after seq {prev.seq}")
+    return problems
+
+
 def verify_chain(events: list[EvidenceEvent], *, subject_chain: bool) -> list[str]:
     """Problems in a list of events: recomputed hashes, increasing seq, and the links between them.
 
@@ -136,30 +175,7 @@ def verify_chain(events: list[EvidenceEvent], *, subject_chain: bool) -> list[st
     prev: EvidenceEvent | None = None
     for i, ev in enumerate(events):
         where = f"event #{i + 1} (seq {ev.seq}, {ev.kind})"
-        if not is_hash(ev.hash) or not is_hash(ev.prev_hash) or not is_hash(ev.subject_prev_hash):
-            problems.append(f"{where}: malformed hash field")
-            prev = ev
-            continue
-        try:
-            recomputed = event_hash(ev.prev_hash, ev.body())
-        except ValueError as exc:
-            problems.append(f"{where}: cannot be hashed: {exc}")
-            prev = ev
-            continue
-        if recomputed != ev.hash:
-            problems.append(f"{where}: content does not match its hash (altered event)")
-        if subject_chain:
-            expected = prev.hash if prev is not None else GENESIS_HASH
-            if ev.subject_prev_hash != expected:
-                what = "first event does not start the subject chain" if prev is None else "chain broken"
-                problems.append(f"{where}: {what} (subject_prev_hash ≠ hash of the previous event)")
-            if prev is not None and ev.seq <= prev.seq:
-                problems.append(f"{where}: out of order (seq {ev.seq} after seq {prev.seq})")
-        else:
-            if prev is None and ev.seq == 1 and ev.prev_hash != GENESIS_HASH:
-                problems.append(f"{where}: first event of the ledger does not start at the genesis hash")
-            if prev is not None and (ev.seq != prev.seq + 1 or ev.prev_hash != prev.hash):
-                problems.append(f"{where}: chain broken after seq {prev.seq}")
+        problems.extend(event_problems(ev, prev, subject_chain=subject_chain, where=where))
         prev = ev
     return problems
 
@@ -277,16 +293,54 @@ def frontier_root(frontier: list[tuple[int, str]]) -> str:
 
 # --- signed payloads ---------------------------------------------------------------------------------
 
-CHECKPOINT_FORMAT = "dualrec-evidence-checkpoint/1"
+CHECKPOINT_FORMAT_V1 = "dualrec-evidence-checkpoint/1"  # before the checkpoint chain (migration 0010)
+CHECKPOINT_FORMAT = "dualrec-evidence-checkpoint/2"
+CHECKPOINT_FORMATS = (CHECKPOINT_FORMAT_V1, CHECKPOINT_FORMAT)
 STATEMENT_FORMAT = "dualrec-evidence-statement/1"
 
 
 def checkpoint_payload(
-    *, seq: int, head_hash: str, root: str, at: datetime, key_id: str, algorithm: str
+    *,
+    number: int,
+    seq: int,
+    head_hash: str,
+    root: str,
+    at: datetime,
+    key_id: str,
+    algorithm: str,
+    prev_number: int,
+    prev_hash: str,
+    audit_seq: int,
+    audit_hash: str,
+    audited: bool,
 ) -> dict[str, Any]:
-    """What a checkpoint signs (as ``canonical_json``): the ledger up to ``seq`` is fixed."""
+    """What a checkpoint signs (as ``canonical_json``): the ledger up to ``seq`` is fixed, and so are
+    the previous checkpoint (``prev_hash`` = ``checkpoint_hash`` of its payload; 0 and the genesis
+    hash for the first) and the audit log's first ``audit_seq`` rows (the last one's hash).
+    ``audited``: signed right after a clean audit of the whole ledger and audit log."""
     return {
         "format": CHECKPOINT_FORMAT,
+        "number": number,
+        "seq": seq,
+        "head_hash": head_hash,
+        "merkle_root": root,
+        "at": format_at(at),
+        "key_id": key_id,
+        "algorithm": algorithm,
+        "prev_number": prev_number,
+        "prev_hash": prev_hash,
+        "audit_seq": audit_seq,
+        "audit_head_hash": audit_hash,
+        "audited": audited,
+    }
+
+
+def checkpoint_payload_v1(
+    *, seq: int, head_hash: str, root: str, at: datetime, key_id: str, algorithm: str
+) -> dict[str, Any]:
+    """The payload of a checkpoint signed before checkpoints were chained (format 1)."""
+    return {
+        "format": CHECKPOINT_FORMAT_V1,
         "seq": seq,
         "head_hash": head_hash,
         "merkle_root": root,
@@ -294,6 +348,68 @@ def checkpoint_payload(
         "key_id": key_id,
         "algorithm": algorithm,
     }
+
+
+_LOG_PREFIX, _LOG_SUFFIX = "checkpoint-", ".json"
+
+
+def log_entry_name(number: int) -> str:
+    """The outside checkpoint log's entry of checkpoint ``number``: ``checkpoint-000000000042.json``."""
+    return f"{_LOG_PREFIX}{number:012d}{_LOG_SUFFIX}"
+
+
+def log_entry_number(name: str) -> int | None:
+    body = name[len(_LOG_PREFIX) : -len(_LOG_SUFFIX)]
+    if name.startswith(_LOG_PREFIX) and name.endswith(_LOG_SUFFIX) and len(body) == 12 and body.isdigit():
+        return int(body)
+    return None
+
+
+def checkpoint_hash(payload: dict[str, Any]) -> str:
+    """What the next checkpoint signs as ``prev_hash``: SHA-256 of the canonical payload."""
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def checkpoint_chain_problems(chain: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    """Problems in consecutive checkpoints ``(number, payload)`` (signatures are checked elsewhere).
+
+    Numbers must follow each other; a format-2 payload must carry its own number and link to the
+    payload before it (the first of the ledger to the genesis hash); ledger and audit positions never
+    go back; format 1 (unlinked) may only come before format 2.
+    """
+    problems: list[str] = []
+    prev: tuple[int, dict[str, Any]] | None = None
+    for number, payload in chain:
+        where = f"checkpoint {number}"
+        fmt = payload.get("format")
+        if fmt not in CHECKPOINT_FORMATS:
+            problems.append(f"{where}: unknown format {fmt!r}")
+        if prev is not None and number != prev[0] + 1:
+            missing = f"{prev[0] + 1}" if number == prev[0] + 2 else f"{prev[0] + 1}..{number - 1}"
+            problems.append(f"checkpoint {missing} missing (the chain goes from {prev[0]} to {number})")
+        if fmt == CHECKPOINT_FORMAT:
+            if payload.get("number") != number:
+                problems.append(f"{where}: signed as number {payload.get('number')} (renumbered)")
+            if prev is None and number == 1:
+                if payload.get("prev_number") != 0 or payload.get("prev_hash") != GENESIS_HASH:
+                    problems.append(f"{where}: the first checkpoint does not start at the genesis hash")
+            elif prev is not None and number == prev[0] + 1:
+                linked = payload.get("prev_number") == prev[0]
+                linked = linked and payload.get("prev_hash") == checkpoint_hash(prev[1])
+                if not linked:
+                    problems.append(
+                        f"{where}: does not link to checkpoint {prev[0]} "
+                        f"(checkpoint {prev[0]} was rewritten or replaced)"
+                    )
+        elif prev is not None and prev[1].get("format") == CHECKPOINT_FORMAT:
+            problems.append(f"{where}: format 1 after format 2 (an unlinked checkpoint was inserted)")
+        if prev is not None:
+            for key, what in (("seq", "ledger"), ("audit_seq", "audit log")):
+                before, now = prev[1].get(key), payload.get(key)
+                if isinstance(before, int) and isinstance(now, int) and now < before:
+                    problems.append(f"{where}: the {what} position goes back ({before} → {now})")
+        prev = (number, payload)
+    return problems
 
 
 def statement_payload(

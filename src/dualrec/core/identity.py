@@ -89,3 +89,5 @@ class AuditEvent:
     details: dict[str, Any]
     prev_hash: str = ""
     hash: str = ""
+    branch_id: int | None = None  # None: a system event, visible to head office only
+    hash_version: int = 1  # core.audit.row_hash version

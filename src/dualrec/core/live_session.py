@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dualrec.core.flow import Marker
+from dualrec.core.flow import Flow, Marker
 from dualrec.core.flow_engine import FlowState, Step
 
 __all__ = [
@@ -29,10 +29,12 @@ __all__ = [
     "SessionEvent",
     "SessionStatus",
     "build_markers",
+    "estimated_flow_minutes",
     "flow_state_from_dict",
     "flow_state_to_dict",
     "missing_chunks",
     "resume_allowed",
+    "upload_quota",
 ]
 
 RECONNECT_WINDOW = timedelta(minutes=15)
@@ -101,6 +103,25 @@ class LiveSession:
     @property
     def open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+READING_CHARS_PER_SECOND = 4.0  # a script read aloud (TTS or the customer), Chinese
+
+
+def estimated_flow_minutes(flow: Flow) -> float:
+    """A generous upper estimate of how long the flow takes: every enabled node asked as often as
+    its retries allow, each ask reading its script and then waiting its whole answer timeout."""
+    seconds = 0.0
+    for node in flow.active_nodes:
+        reading = len(node.script or node.subtitle) / READING_CHARS_PER_SECOND
+        seconds += (node.retries + 1) * (reading + node.timeout_seconds)
+    return max(1.0, seconds / 60)
+
+
+def upload_quota(flow: Flow, bytes_per_minute: int, floor_bytes: int) -> int:
+    """Bytes of recording chunks one attempt may upload: ``floor_bytes`` (reconnections, documents
+    read at the customer's pace) plus ``bytes_per_minute`` per estimated minute of the flow."""
+    return floor_bytes + int(bytes_per_minute * estimated_flow_minutes(flow))
 
 
 def resume_allowed(last_seen_at: datetime, now: datetime, window: timedelta = RECONNECT_WINDOW) -> bool:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -159,13 +160,25 @@ def sign_entry_token(key: bytes, token: EntryToken) -> str:
     return f"{_b64(body)}.{_b64(sig)}"
 
 
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
 def verify_entry_token(key: bytes, text: str, *, now: int) -> EntryToken | None:
-    """The token's content, or None when it is malformed, forged or expired."""
+    """The token's content, or None when it is malformed, forged or expired.
+
+    Only the canonical spelling is accepted (the one ``sign_entry_token`` writes: URL-safe Base64
+    without padding): padding, standard-alphabet characters, stray characters the decoder would skip
+    and other spellings of the same bytes (the unused bits of the last character) are refused, so one
+    link has exactly one token and a token found in one place matches it everywhere."""
+    if not _TOKEN_SHAPE.fullmatch(text):
+        return None
     try:
         body_part, sig_part = text.split(".", 1)
         body = _unb64(body_part)
         sig = _unb64(sig_part)
     except ValueError:
+        return None
+    if _b64(body) != body_part or _b64(sig) != sig_part:
         return None
     want = hmac.new(key, b"dualrec-entry-v1." + body, hashlib.sha256).digest()
     if not hmac.compare_digest(sig, want):

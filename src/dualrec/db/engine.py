@@ -9,7 +9,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "normalise_url"]
+__all__ = ["READ_ONLY", "make_engine", "make_session_factory", "normalise_url"]
+
+# Execution option of a read-only unit of work (``UnitOfWorkFactory.read``): on SQLite its
+# transaction begins DEFERRED, so it takes no write lock and, in WAL mode, never waits for a writer.
+READ_ONLY = "dualrec_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -42,9 +46,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _sqlite_begin_immediate(conn: Any) -> None:
     """Take SQLite's write lock when a transaction starts. A transaction that reads and then writes
     (the audit and evidence chains, job claims) would otherwise fail with SQLITE_BUSY when another
-    writer committed in between; with the lock taken up front, writers simply queue (busy_timeout)."""
-    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    writer committed in between; with the lock taken up front, writers simply queue (busy_timeout).
+    Read-only units of work begin DEFERRED: a consistent WAL snapshot, no lock, no waiting."""
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -133,6 +134,9 @@ class AuditEventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(100), index=True)
     actor_id: Mapped[int | None] = mapped_column(BigId)
+    # the branch the event belongs to (the acting user's, or the target's): scopes who may read it.
+    # No foreign key: the log outlives deleted branches. None: system events, head office only.
+    branch_id: Mapped[int | None] = mapped_column(BigId, index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     target_type: Mapped[str] = mapped_column(String(40), default="")
     target_id: Mapped[str] = mapped_column(String(64), default="")
@@ -141,7 +145,9 @@ class AuditEventRow(Base):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), index=True)
+    # core.audit.row_hash version: 1 = rows before migration 0010, 2 = every column hashed
+    hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class JobRow(Base):
@@ -226,10 +232,17 @@ class EvidenceHeadRow(Base):
 
 
 class EvidenceCheckpointRow(Base):
-    """A signed statement of the ledger head and Merkle root at ``seq`` (append-only)."""
+    """A signed statement of the ledger head and Merkle root at ``seq`` (append-only), the ``number``-th
+    of the checkpoint chain; a copy of each is in the outside checkpoint log (docs/evidence.md)."""
 
     __tablename__ = "evidence_checkpoints"
-    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")  # the payload's format
+    prev_hash: Mapped[str | None] = mapped_column(String(64))  # format 2: the previous payload's hash
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)  # format 2: the audit head anchored
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
+    audited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # after an audit
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     head_hash: Mapped[str] = mapped_column(String(64))
     merkle_root: Mapped[str] = mapped_column(String(64))

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dualrec.db.engine import READ_ONLY
 from dualrec.db.repositories.agent_uploads import AgentUploadRepository
 from dualrec.db.repositories.apikeys import ApiKeyRepository
 from dualrec.db.repositories.approvals import DeletionRequestRepository
@@ -29,8 +30,11 @@ __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
 
 class UnitOfWork:
-    def __init__(self, session: Session, sealer: FieldSealer | None = None) -> None:
+    def __init__(
+        self, session: Session, sealer: FieldSealer | None = None, *, read_only: bool = False
+    ) -> None:
         self.session = session
+        self.read_only = read_only
         self.users = UserRepository(session)
         self.branches = BranchRepository(session)
         self.roles = RoleRepository(session)
@@ -50,6 +54,8 @@ class UnitOfWork:
         self.live_sessions = LiveSessionRepository(session)
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
 
     def rollback(self) -> None:
@@ -57,24 +63,37 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """``with uow_factory() as uow: ...; uow.commit()`` — rolls back whatever was not committed."""
+    """``with uow_factory() as uow: ...; uow.commit()`` — rolls back whatever was not committed.
+
+    ``with uow_factory.read() as uow: ...`` is a unit of work that only reads: on SQLite its
+    transaction begins DEFERRED (no write lock; WAL readers never wait for a writer) instead of
+    IMMEDIATE, and it cannot commit. Keep every unit of work short: never hold one open while
+    waiting on the network (a streamed response reads in pages, one short unit of work per page)."""
 
     def __init__(self, session_factory: sessionmaker[Session], sealer: FieldSealer | None = None) -> None:
         self._factory = session_factory
         self._sealer = sealer  # customers' personal data sealed at rest (db.sealing); None: legacy
 
     def __call__(self) -> _UowContext:
-        return _UowContext(self._factory, self._sealer)
+        return _UowContext(self._factory, self._sealer, read_only=False)
+
+    def read(self) -> _UowContext:
+        return _UowContext(self._factory, self._sealer, read_only=True)
 
 
 class _UowContext:
-    def __init__(self, factory: sessionmaker[Session], sealer: FieldSealer | None) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], sealer: FieldSealer | None, *, read_only: bool
+    ) -> None:
         self._factory = factory
         self._sealer = sealer
+        self._read_only = read_only
         self._uow: UnitOfWork | None = None
 
     def __enter__(self) -> UnitOfWork:
-        self._uow = UnitOfWork(self._factory(), self._sealer)
+        options = {READ_ONLY: True} if self._read_only else {}
+        session = self._factory(execution_options=options)
+        self._uow = UnitOfWork(session, self._sealer, read_only=self._read_only)
         return self._uow
 
     def __exit__(

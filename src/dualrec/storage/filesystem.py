@@ -21,9 +21,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
-from dualrec.storage.ports import BlobRef, BlobStat, Readable, check_content_type, check_key
+from dualrec.storage.ports import (
+    BlobRef,
+    BlobStat,
+    LogEntryExistsError,
+    Readable,
+    check_content_type,
+    check_key,
+    check_log_name,
+)
 
-__all__ = ["FilesystemBlobStore"]
+__all__ = ["FilesystemAppendLog", "FilesystemBlobStore"]
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +204,68 @@ class FilesystemBlobStore:
         if existed:
             _fsync_dir(path.parent)
         return existed
+
+
+class FilesystemAppendLog:
+    """``AppendOnlyLog`` in a folder: ``DIR/<name>``, read-only (0444) once written.
+
+    An entry is written to a temporary file, fsynced, then hard-linked to its name: the link fails
+    when the name exists, so no process ever overwrites an entry (no check-then-write race). Where
+    hard links are not supported, the name is created with ``O_EXCL`` instead. Put the folder on
+    another machine or a WORM mount to keep it out of reach of whoever can write the database.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root.resolve()
+        self._root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def location(self) -> str:
+        return str(self._root)
+
+    def append(self, name: str, data: bytes) -> None:
+        path = self._root / check_log_name(name)
+        tmp = self._root / f"{TEMP_PREFIX}{name}.{uuid.uuid4().hex[:8]}"
+        try:
+            _write_file(tmp, io.BytesIO(data), max_bytes=None)
+            tmp.chmod(0o444)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise LogEntryExistsError(
+                    "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+                    details={"name": name, "log": self.location},
+                ) from None
+            except OSError:  # no hard links here: exclusive create
+                self._create_exclusive(path, data)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        _fsync_dir(self._root)
+
+    def _create_exclusive(self, path: Path, data: bytes) -> None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError:
+            raise LogEntryExistsError(
+                "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+                details={"name": path.name, "log": self.location},
+            ) from None
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return (self._root / check_log_name(name)).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def names(self) -> list[str]:
+        return sorted(
+            p.name for p in self._root.iterdir() if not p.name.startswith(TEMP_PREFIX) and p.is_file()
+        )
+
+    def rewritten(self) -> list[str]:
+        return []

@@ -20,11 +20,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from dualrec.errors import InvalidInputError
+from dualrec.errors import ConflictError, InvalidInputError
 
-__all__ = ["BlobRef", "BlobStat", "BlobStore", "Readable", "check_content_type", "check_key"]
+__all__ = [
+    "AppendOnlyLog",
+    "BlobRef",
+    "BlobStat",
+    "BlobStore",
+    "LogEntryExistsError",
+    "Readable",
+    "check_content_type",
+    "check_key",
+    "check_log_name",
+]
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+LOG_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}$")
 
 
@@ -86,4 +97,45 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> bool:
         """Remove the blob; False when it was not there."""
+        ...
+
+
+class LogEntryExistsError(ConflictError):
+    """An append-only log already holds an entry of that name: it is never overwritten."""
+
+
+def check_log_name(name: object) -> str:
+    if not isinstance(name, str) or not LOG_NAME_PATTERN.match(name) or ".." in name:
+        raise InvalidInputError(
+            "无效的日志条目名 / invalid log entry name", details={"name": repr(name)[:80]}
+        )
+    return name
+
+
+class AppendOnlyLog(Protocol):
+    """A write-once log outside the database (the evidence checkpoint log, docs/evidence.md): one
+    object per entry under a fixed prefix/folder, named by the caller, never overwritten or deleted
+    through this port. Entries are plain (not encrypted): they hold hashes and signatures only, and
+    auditors read them with ordinary tools."""
+
+    @property
+    def location(self) -> str:
+        """Where the log lives, for messages (a folder, ``s3://bucket/prefix``)."""
+        ...
+
+    def append(self, name: str, data: bytes) -> None:
+        """Write a new entry; LogEntryExistsError when ``name`` exists (whatever its content)."""
+        ...
+
+    def read(self, name: str) -> bytes | None:
+        """The entry's bytes, None when there is none."""
+        ...
+
+    def names(self) -> list[str]:
+        """Every entry name, sorted."""
+        ...
+
+    def rewritten(self) -> list[str]:
+        """Names stored more than once (a versioned S3 bucket keeps every write): [] where the store
+        cannot overwrite at all."""
         ...

@@ -18,13 +18,21 @@ import io
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, Literal
 
 from dualrec.errors import ConfigurationError, ConflictError, InvalidInputError, NotFoundError
-from dualrec.storage.ports import BlobRef, BlobStat, Readable, check_content_type, check_key
+from dualrec.storage.ports import (
+    BlobRef,
+    BlobStat,
+    LogEntryExistsError,
+    Readable,
+    check_content_type,
+    check_key,
+    check_log_name,
+)
 
-__all__ = ["S3BlobStore"]
+__all__ = ["S3AppendLog", "S3BlobStore", "s3_client"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +75,24 @@ def _read_part(source: Readable, size: int, limit: int | None, seen: int) -> byt
     return b"".join(parts)
 
 
+def s3_client(endpoint_url: str | None, access_key: str | None, secret_key: str | None, region: str) -> Any:
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise ConfigurationError(
+            "S3 存储需要 boto3 / the S3 blob backend needs boto3: pip install 'dualrec[s3]'"
+        ) from None
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url or None,
+        aws_access_key_id=access_key or None,
+        aws_secret_access_key=secret_key or None,
+        region_name=region,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
+    )
+
+
 class S3BlobStore:
     def __init__(
         self,
@@ -85,23 +111,7 @@ class S3BlobStore:
         if part_bytes < MIN_PART_BYTES:
             raise ConfigurationError("S3 part size must be at least 5 MiB")
         if client is None:
-            try:
-                import boto3
-                from botocore.config import Config
-            except ImportError:
-                raise ConfigurationError(
-                    "S3 存储需要 boto3 / the S3 blob backend needs boto3: pip install 'dualrec[s3]'"
-                ) from None
-            client = boto3.client(
-                "s3",
-                endpoint_url=endpoint_url or None,
-                aws_access_key_id=access_key or None,
-                aws_secret_access_key=secret_key or None,
-                region_name=region,
-                config=Config(
-                    s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}
-                ),
-            )
+            client = s3_client(endpoint_url, access_key, secret_key, region)
         self._s3 = client
         self._bucket = bucket
         self._prefix = prefix
@@ -283,3 +293,105 @@ class S3BlobStore:
         self._s3.delete_object(Bucket=self._bucket, Key=name + ".json")  # un-commit first
         self._s3.delete_object(Bucket=self._bucket, Key=name)
         return existed
+
+
+def _error_code(exc: Any) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code"))
+
+
+class S3AppendLog:
+    """``AppendOnlyLog`` in an S3 bucket: ``PREFIX<name>``, written with ``If-None-Match: *`` (the
+    server refuses an existing name; a HEAD first also covers servers that ignore the header).
+
+    ``object_lock_days > 0``: every entry is written with an Object Lock retention (``mode``,
+    retain-until now + days), so not even the bucket's owner can delete or replace that version before
+    then (COMPLIANCE). The bucket must have been created with Object Lock enabled, which also makes
+    it versioned: a later PUT of the same name adds a version instead of replacing the locked one, and
+    ``rewritten`` reports every name with more than one version.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "checkpoint-log/",
+        object_lock_days: int = 0,
+        object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE",
+        endpoint_url: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        region: str = "us-east-1",
+        client: Any = None,
+    ) -> None:
+        if not bucket:
+            raise ConfigurationError("未配置检查点日志的 S3 存储桶 / no S3 bucket for the checkpoint log")
+        self._s3 = client if client is not None else s3_client(endpoint_url, access_key, secret_key, region)
+        self._bucket, self._prefix = bucket, prefix
+        self._lock_days, self._lock_mode = object_lock_days, object_lock_mode
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self._bucket}/{self._prefix}"
+
+    def _exists_error(self, name: str) -> LogEntryExistsError:
+        return LogEntryExistsError(
+            "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+            details={"name": name, "log": self.location},
+        )
+
+    def append(self, name: str, data: bytes) -> None:
+        key = self._prefix + check_log_name(name)
+        if self.read(name) is not None:
+            raise self._exists_error(name)
+        extra: dict[str, Any] = {}
+        if self._lock_days > 0:
+            extra["ObjectLockMode"] = self._lock_mode
+            extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(days=self._lock_days)
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/json",
+                IfNoneMatch="*",
+                **extra,
+            )
+        except self._s3.exceptions.ClientError as exc:
+            if _error_code(exc) in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+                raise self._exists_error(name) from None
+            raise
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            body = self._s3.get_object(Bucket=self._bucket, Key=self._prefix + check_log_name(name))["Body"]
+        except self._s3.exceptions.ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return None
+            raise
+        with body:
+            data: bytes = body.read()
+        return data
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._prefix
+        ):
+            out.extend(item["Key"][len(self._prefix) :] for item in page.get("Contents", []))
+        return sorted(n for n in out if n and "/" not in n)
+
+    def rewritten(self) -> list[str]:
+        counts: dict[str, int] = {}
+        try:
+            pages = self._s3.get_paginator("list_object_versions").paginate(
+                Bucket=self._bucket, Prefix=self._prefix
+            )
+            for page in pages:
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    name = item["Key"][len(self._prefix) :]
+                    counts[name] = counts.get(name, 0) + 1
+        except self._s3.exceptions.ClientError as exc:
+            if _error_code(exc) in {"NotImplemented", "501"}:
+                return []  # a store without versions cannot keep two writes of a name
+            raise
+        return sorted(n for n, c in counts.items() if c > 1)

@@ -1,28 +1,15 @@
 // What every step of the session page shares: one request at a time, its error shown, the updated
 // session handed to the page.
-import { ref } from "vue";
-import { useI18n } from "vue-i18n";
-import { problemText } from "@/api/call";
+import { useSubmit } from "@/composables/useSubmit";
 import type { Session } from "./sessionApi";
 
 export function useStep(emitSession: (s: Session) => void) {
-  const { t } = useI18n();
-  const busy = ref(false);
-  const error = ref("");
+  const { busy, error, run: submit } = useSubmit();
 
-  /** Runs ``action`` unless one is running; a returned session goes to the page. */
+  /** Runs ``action`` unless one is running; a returned session goes to the page once no longer busy. */
   async function run(action: () => Promise<Session | void>): Promise<void> {
-    if (busy.value) return;
-    busy.value = true;
-    error.value = "";
-    try {
-      const s = await action();
-      if (s) emitSession(s);
-    } catch (err) {
-      error.value = problemText(err, t);
-    } finally {
-      busy.value = false;
-    }
+    const s = await submit(action);
+    if (s) emitSession(s); // after busy is cleared: the next node's step may start a request at once
   }
 
   return { busy, error, run };

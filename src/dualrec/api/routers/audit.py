@@ -1,4 +1,4 @@
-"""The security audit log: search and CSV export."""
+"""The security audit log: search and CSV export, scoped to the caller's branch subtree."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas.common import SEARCH_PATTERN, AuditEventOut, Page
+from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, AuditEventOut, Page
 from dualrec.core.rbac import Permission as P
 from dualrec.services.common import audit as svc
 from dualrec.services.common.context import Actor
@@ -27,6 +27,7 @@ Since = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 Until = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 ActorQ = Annotated[str | None, Query(max_length=100, pattern=SEARCH_PATTERN)]
 ActionQ = Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN)]
+BranchQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="该网点及其下级 / subtree")]
 
 
 @router.get("", response_model=Page[AuditEventOut], summary="审计日志 / audit log")
@@ -37,11 +38,17 @@ def list_events(
     until: Until = None,
     by: Annotated[str | None, Query(alias="actor", max_length=100, pattern=SEARCH_PATTERN)] = None,
     action: ActionQ = None,
+    branch_id: BranchQ = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEventOut]:
     items, total = svc.search(
-        container.uows, flt=_filter(since, until, by, action), page=page, page_size=page_size
+        container.uows,
+        actor=actor,
+        flt=_filter(since, until, by, action),
+        branch_id=branch_id,
+        page=page,
+        page_size=page_size,
     )
     return Page[AuditEventOut](
         items=[
@@ -56,6 +63,7 @@ def list_events(
                 ip=e.ip,
                 user_agent=e.user_agent,
                 details=e.details,
+                branch_id=e.branch_id,
             )
             for e in items
         ],
@@ -73,9 +81,12 @@ def export_events(
     until: Until = None,
     by: Annotated[str | None, Query(alias="actor", max_length=100, pattern=SEARCH_PATTERN)] = None,
     action: ActionQ = None,
+    branch_id: BranchQ = None,
 ) -> StreamingResponse:
     return StreamingResponse(
-        svc.export_csv(container.uows, flt=_filter(since, until, by, action)),
+        svc.export_csv(
+            container.uows, actor=actor, flt=_filter(since, until, by, action), branch_id=branch_id
+        ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
     )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas.common import SEARCH_PATTERN, Page
+from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, Page
 from dualrec.api.schemas.litigation import LogRowOut
 from dualrec.bootstrap.litigation import pdf_signer
 from dualrec.core.rbac import Permission as P
@@ -24,15 +24,24 @@ Since = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 Until = Annotated[datetime | None, Query(description="ISO 8601 with time zone")]
 Operator = Annotated[str | None, Query(max_length=100, pattern=SEARCH_PATTERN, description="操作人")]
 BusinessType = Annotated[str | None, Query(max_length=64, pattern=SEARCH_PATTERN, description="业务类型")]
+BranchId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="该网点及其下级 / subtree")]
 TITLES = {"operations": "操作日志 / operation log", "litigation": "诉讼日志 / litigation log"}
 
 
 def _filter(
-    since: Since = None, until: Until = None, operator: Operator = None, business_type: BusinessType = None
+    since: Since = None,
+    until: Until = None,
+    operator: Operator = None,
+    business_type: BusinessType = None,
+    branch_id: BranchId = None,
 ) -> svc.LogFilter:
     """The query parameters every export shares (a dependency, so each route declares them once)."""
     return svc.LogFilter(
-        since=since, until=until, operator=operator or None, business_type=business_type or None
+        since=since,
+        until=until,
+        operator=operator or None,
+        business_type=business_type or None,
+        branch_id=branch_id,
     )
 
 
@@ -51,6 +60,7 @@ def _routes(log: svc.LogKind) -> None:
     ) -> Page[LogRowOut]:
         rows, total = svc.preview(
             container.uows,
+            actor=actor,
             log=log,
             flt=flt,
             page=page,
@@ -64,8 +74,8 @@ def _routes(log: svc.LogKind) -> None:
         container: ContainerDep,
         flt: Filter,
     ) -> StreamingResponse:
+        body: Iterator[str] = svc.export_csv(container.uows, actor=actor, log=log, flt=flt)  # scope checked
         svc.record_export(container.uows, actor=actor, log=log, fmt="csv", flt=flt, count=None)
-        body: Iterator[str] = svc.export_csv(container.uows, log=log, flt=flt)
         return StreamingResponse(
             body,
             media_type="text/csv; charset=utf-8",
@@ -79,6 +89,7 @@ def _routes(log: svc.LogKind) -> None:
     ) -> Response:
         data, count = svc.export_pdf(
             container.uows,
+            actor=actor,
             log=log,
             flt=flt,
             generated_by=actor.name,

@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.routers.recordings import RecordingId
 from dualrec.api.schemas.litigation import LitigationSettingsOut, PushOut
-from dualrec.bootstrap.evidence import evidence_signer
+from dualrec.bootstrap.evidence import evidence_notary
 from dualrec.bootstrap.litigation import archive_push_config, pdf_signer
 from dualrec.core.rbac import Permission as P
 from dualrec.services.archive import push as archive_push
@@ -79,7 +79,7 @@ def get_litigation_pdf(
         recording_id=recording_id,
         unmask=unmask,
         pdf_signer=pdf_signer(settings),
-        evidence_signer=lambda: evidence_signer(settings),
+        evidence_notary=lambda: evidence_notary(settings),
     )
     return Response(
         report.pdf,
@@ -106,7 +106,7 @@ def download_package(
     package = archive_push.package_for_download(
         container.uows,
         container.blobs,
-        evidence_signer(settings),
+        evidence_notary(settings),
         settings.data_dir / "scratch",
         actor=actor,
         recording_id=recording_id,

@@ -4,7 +4,6 @@ photos and the frames of the live camera (a WebSocket). The link token is the cr
 from __future__ import annotations
 
 import base64
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
@@ -13,6 +12,7 @@ from dualrec.api.deps import ContainerDep
 from dualrec.api.routers.sessions import MAX_IMAGE_BYTES, Token, read_limited, session_out, sessions
 from dualrec.api.schemas.sessions import CardOut
 from dualrec.bootstrap.container import Container
+from dualrec.core import bounded_json
 from dualrec.errors import DualrecError, InvalidInputError
 from dualrec.services.sessions.monitor import LiveMonitor
 
@@ -80,8 +80,10 @@ async def live(websocket: WebSocket, token: str) -> None:
             return
         raw = incoming.get("text") or ""  # binary messages are answered as malformed
         try:
-            try:
-                message = json.loads(raw) if len(raw) <= MAX_FRAME_MESSAGE else None
+            try:  # bounded: deep nesting is a malformed message, not a RecursionError that drops the socket
+                message = bounded_json.loads(raw, max_bytes=MAX_FRAME_MESSAGE)
+            except bounded_json.JsonTooComplexError as exc:
+                raise InvalidInputError(f"消息格式错误 / malformed message: {exc.message}") from exc
             except ValueError:
                 message = None
             if not isinstance(message, dict) or message.get("type") not in ("frame", "ping"):

@@ -30,8 +30,19 @@ def _unmasked(principal: Principal | None) -> bool:
     return principal is not None and (principal.kind == "api_key" or principal.can(P.SENSITIVE_UNMASK))
 
 
-def task_out(t: Task, actor: Actor) -> TaskOut:
-    clear = _unmasked(actor.principal)
+# the hand-over queue (and any list shown to a wider audience) asks for masked numbers even when the
+# caller may see them in full
+Masked = Annotated[
+    bool,
+    Query(
+        description="证件号、手机号脱敏（即使有查看明文权限）/ "
+        "mask ID and phone numbers even for callers allowed to see them"
+    ),
+]
+
+
+def task_out(t: Task, actor: Actor, *, masked: bool = False) -> TaskOut:
+    clear = _unmasked(actor.principal) and not masked
     return TaskOut(
         id=t.id,
         status=t.status,
@@ -122,6 +133,7 @@ def search_tasks(
     created_to: datetime | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    masked: Masked = False,
 ) -> Page[TaskOut]:
     filters = {
         "status": status,
@@ -136,14 +148,19 @@ def search_tasks(
     items, total = container.tasks.search(
         actor=actor, filters=filters, offset=(page - 1) * page_size, limit=page_size
     )
-    return Page(items=[task_out(t, actor) for t in items], total=total, page=page, page_size=page_size)
+    return Page(
+        items=[task_out(t, actor, masked=masked) for t in items], total=total, page=page, page_size=page_size
+    )
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="任务状态与各次尝试 / task status and attempts")
 def get_task(
-    task_id: TaskId, actor: Annotated[Actor, perm(P.TASKS_READ)], container: ContainerDep
+    task_id: TaskId,
+    actor: Annotated[Actor, perm(P.TASKS_READ)],
+    container: ContainerDep,
+    masked: Masked = False,
 ) -> TaskOut:
-    return task_out(container.tasks.get(actor=actor, task_id=task_id), actor)
+    return task_out(container.tasks.get(actor=actor, task_id=task_id), actor, masked=masked)
 
 
 @router.post("/{task_id}/reset", response_model=TaskCreated, summary="双录重置 / reset: start a new attempt")

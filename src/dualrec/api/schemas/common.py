@@ -63,6 +63,7 @@ class AuditEventOut(BaseModel):
     ip: str
     user_agent: str
     details: dict[str, Any]
+    branch_id: int | None = None  # None: a system event (head office only)
 
 
 class JobOut(BaseModel):

@@ -125,9 +125,8 @@ class WebhookAttemptOut(BaseModel):
     attempt: int
     at: datetime
     status_code: int | None = Field(description="HTTP status of the answer; null: no answer")
-    error: str = Field(description="empty when delivered")
+    error: str = Field(description="empty when delivered; a short reason (the answer's body is never kept)")
     ms: int
-    response: str = Field(default="", description="start of the receiver's answer to a failed try")
 
 
 class WebhookDeliveryOut(BaseModel):

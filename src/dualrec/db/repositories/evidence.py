@@ -152,14 +152,29 @@ class EvidenceRepository:
 
     def latest_checkpoint(self) -> EvidenceCheckpointRow | None:
         return self._s.scalar(
-            select(EvidenceCheckpointRow).order_by(EvidenceCheckpointRow.seq.desc()).limit(1)
+            select(EvidenceCheckpointRow).order_by(EvidenceCheckpointRow.number.desc()).limit(1)
         )
+
+    def checkpoint(self, number: int) -> EvidenceCheckpointRow | None:
+        return self._s.get(EvidenceCheckpointRow, number)
+
+    def checkpoints(
+        self, after_number: int, up_to_number: int | None = None, limit: int = 1000
+    ) -> list[EvidenceCheckpointRow]:
+        """Checkpoints with ``after_number < number <= up_to_number`` in order, at most ``limit``."""
+        stmt = select(EvidenceCheckpointRow).where(EvidenceCheckpointRow.number > after_number)
+        if up_to_number is not None:
+            stmt = stmt.where(EvidenceCheckpointRow.number <= up_to_number)
+        return list(self._s.scalars(stmt.order_by(EvidenceCheckpointRow.number).limit(limit)))
 
     def checkpoint_covering(self, seq: int) -> EvidenceCheckpointRow | None:
         """The earliest checkpoint at or after ``seq`` (the nearest one that fixes that event)."""
         return self._s.scalar(
             select(EvidenceCheckpointRow)
             .where(EvidenceCheckpointRow.seq >= seq)
-            .order_by(EvidenceCheckpointRow.seq)
+            .order_by(EvidenceCheckpointRow.seq, EvidenceCheckpointRow.number)
             .limit(1)
         )
+
+    def event_hash_at(self, seq: int) -> str | None:
+        return self._s.scalar(select(EvidenceEventRow.hash).where(EvidenceEventRow.seq == seq))

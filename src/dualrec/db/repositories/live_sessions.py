@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dualrec.core.live_session import (
@@ -134,6 +134,39 @@ class LiveSessionRepository:
             )
         )
         self._s.flush()
+
+    def chunk_bytes(self, session_id: str) -> int:
+        """Bytes of the chunks stored for the session (its upload quota counts these)."""
+        total = self._s.scalar(
+            select(func.coalesce(func.sum(SessionChunkRow.size), 0)).where(
+                SessionChunkRow.session_id == session_id
+            )
+        )
+        return int(total or 0)
+
+    def with_chunks(self, statuses: Sequence[str], seen_before: datetime, limit: int = 100) -> list[str]:
+        """Ids of sessions in ``statuses`` last active before ``seen_before`` that still have chunks."""
+        has_chunks = (
+            select(SessionChunkRow.id).where(SessionChunkRow.session_id == LiveSessionRow.id).exists()
+        )
+        rows = self._s.scalars(
+            select(LiveSessionRow.id)
+            .where(
+                LiveSessionRow.status.in_(list(statuses)),
+                LiveSessionRow.last_seen_at < seen_before,
+                has_chunks,
+            )
+            .order_by(LiveSessionRow.last_seen_at)
+            .limit(limit)
+        )
+        return list(rows)
+
+    def delete_chunks(self, session_id: str) -> list[ChunkRecord]:
+        """Remove the session's chunk rows; returns them (the caller deletes their blobs)."""
+        found = self.chunks(session_id)
+        self._s.execute(delete(SessionChunkRow).where(SessionChunkRow.session_id == session_id))
+        self._s.flush()
+        return found
 
     def chunks(self, session_id: str) -> list[ChunkRecord]:
         rows = self._s.scalars(

@@ -14,6 +14,7 @@ from typing import Any
 
 from dualrec.core.archive import ArchiveEntry
 from dualrec.core.retention import is_expired
+from dualrec.services.common.csv_cells import safe_cell
 
 __all__ = ["CSV_COLUMNS", "catalogue_csv", "catalogue_record"]
 
@@ -137,8 +138,7 @@ def _cell(record: dict[str, Any], column: str) -> str:
         return "true" if value else "false"
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in Excel
+    return safe_cell(str(value))  # no formulas in Excel
 
 
 def catalogue_csv(records: list[dict[str, Any]]) -> str:

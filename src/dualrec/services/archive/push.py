@@ -29,21 +29,22 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dualrec.core.audit import AuditAction
+from dualrec.core.outbound import AllowList
 from dualrec.core.recordings import Recording
 from dualrec.core.webhooks import encode_body, request_headers, sign_webhook
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError, ConflictError, NotFoundError
 from dualrec.jobs.ports import JobContext, JobQueue
-from dualrec.services.common import audit
+from dualrec.services.common import audit, outbound
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.job_kinds import ARCHIVE_PUSH_JOB_KIND
+from dualrec.services.evidence.ledger import Notary
 from dualrec.services.evidence.package import PACKAGE_FORMAT, export_package
-from dualrec.services.evidence.signing_key import Signer
 from dualrec.services.recordings.service import get_recording
 from dualrec.storage.ports import BlobStore
 
@@ -73,6 +74,7 @@ class ArchivePushConfig:
     secret: str
     max_attempts: int = 10
     timeout_seconds: float = 120.0
+    allow: AllowList = field(default_factory=AllowList)  # non-public destinations allowed
 
     @property
     def enabled(self) -> bool:
@@ -91,14 +93,14 @@ class BuiltPackage:
 
 
 def _build(
-    uows: UnitOfWorkFactory, blobs: BlobStore, signer: Signer, rec: Recording, scratch: Path
+    uows: UnitOfWorkFactory, blobs: BlobStore, notary: Notary, rec: Recording, scratch: Path
 ) -> BuiltPackage:
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="package-", dir=scratch))
     filename = f"evidence-{rec.id}.zip"
     try:
         result = export_package(
-            uows, blobs, signer, subject_type="recording", subject_id=rec.id, out=workdir / filename
+            uows, blobs, notary, subject_type="recording", subject_id=rec.id, out=workdir / filename
         )
         digest = hashlib.sha256()
         with result.path.open("rb") as fh:
@@ -198,11 +200,11 @@ class ArchivePusher:
         self,
         uows: UnitOfWorkFactory,
         blobs: BlobStore,
-        signer: Callable[[], Signer],
+        notary: Callable[[], Notary],
         config: ArchivePushConfig,
         scratch_dir: Path,
     ) -> None:
-        self._uows, self._blobs, self._signer = uows, blobs, signer
+        self._uows, self._blobs, self._notary = uows, blobs, notary
         self._config, self._scratch = config, scratch_dir
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
@@ -215,7 +217,7 @@ class ArchivePusher:
             rec = uow.recordings.get(recording_id)
         if rec is None:
             raise NotFoundError(f"recording {recording_id} vanished")
-        package = _build(self._uows, self._blobs, self._signer(), rec, self._scratch)
+        package = _build(self._uows, self._blobs, self._notary(), rec, self._scratch)
         try:
             metadata = encode_body(_metadata(rec, package, delivery_id=ctx.job_id, attempt=ctx.attempt))
             timestamp = int(time.time())
@@ -228,19 +230,30 @@ class ArchivePusher:
             headers.pop("Content-Type")  # multipart: httpx sets it with the boundary
             started = time.monotonic()
             status_code: int | None = None
-            try:
-                with package.path.open("rb") as fh:
-                    response = httpx.post(
+            refused: outbound.OutboundRefusedError | None = None
+            try:  # the answer's body is not read: only its status code is kept (SSRF)
+                with (
+                    package.path.open("rb") as fh,
+                    httpx.Client(follow_redirects=False) as client,
+                    outbound.stream(
+                        client,
+                        "POST",
                         self._config.url,
+                        self._config.allow,
                         headers=headers,
                         files={
                             "metadata": ("metadata.json", metadata, "application/json"),
                             "package": (package.filename, fh, "application/zip"),
                         },
                         timeout=self._config.timeout_seconds,
-                    )
-                status_code = response.status_code
-                error = "" if response.is_success else f"HTTP {status_code}: {response.text[:200]}"
+                    ) as response,
+                ):
+                    code = status_code = response.status_code
+                error = "" if 200 <= code < 300 else f"HTTP {code}"
+                if 300 <= code < 400:
+                    error += " (redirects are not followed)"
+            except outbound.OutboundRefusedError as exc:
+                error, refused = exc.message[:300], exc
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]
             ms = int((time.monotonic() - started) * 1000)
@@ -270,6 +283,8 @@ class ArchivePusher:
             uow.commit()
         if error:
             logger.warning("archive push of %s, try %d failed: %s", rec.id, ctx.attempt, error)
+            if refused is not None:
+                raise refused  # not retried: the destination stays refused until the settings change
             raise ArchivePushError(error)
         return {"status_code": status_code, "package_sha256": package.sha256, "size": package.size}
 
@@ -287,7 +302,7 @@ def _key_business_types(uows: UnitOfWorkFactory, actor: Actor) -> tuple[str, ...
 def package_for_download(
     uows: UnitOfWorkFactory,
     blobs: BlobStore,
-    signer: Signer,
+    notary: Notary,
     scratch_dir: Path,
     *,
     actor: Actor,
@@ -299,7 +314,7 @@ def package_for_download(
     allowed = _key_business_types(uows, actor)
     if allowed and business_type not in allowed:
         raise NotFoundError("录像不存在 / recording not found", details={"recording_id": recording_id})
-    package = _build(uows, blobs, signer, rec, scratch_dir)
+    package = _build(uows, blobs, notary, rec, scratch_dir)
     with uows() as uow:
         audit.record(
             uow,

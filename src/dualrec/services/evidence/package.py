@@ -8,8 +8,9 @@ Layout (docs/evidence.md)::
     files/...                      the subject's files, read through the BlobStore
     ledger/events.json             the subject's ledger events (a hash chain of their own)
     ledger/proofs.json             Merkle inclusion proof of each event against the checkpoint
-    ledger/checkpoint.json         the signed checkpoint (payload, signature, public key)
+    ledger/checkpoint.json         the signed checkpoint (number, payload, signature, public key)
     ledger/checkpoint.payload      the exact signed bytes of the checkpoint, ledger/checkpoint.sig raw
+    ledger/checkpoints.json        the checkpoint chain from the last audited checkpoint to that one
     ledger/statement.json          signed: exactly these events; SHA-256 of every other document
     keys/public_key.pem            the institution's public key (signs the statement)
 """
@@ -28,15 +29,22 @@ from typing import Any
 from dualrec.core.evidence import MerkleTree, canonical_json, statement_payload
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, DualrecError, NotFoundError
-from dualrec.services.evidence.ledger import covering_checkpoint, make_checkpoint, tree_for_checkpoint
+from dualrec.services.evidence.alerts import LedgerIntegrityError, record_alert
+from dualrec.services.evidence.ledger import (
+    Notary,
+    checkpoint_chain,
+    covering_checkpoint,
+    ensure_logged,
+    make_checkpoint,
+    tree_for_checkpoint,
+)
 from dualrec.services.evidence.package_readme import readme_text
-from dualrec.services.evidence.signing_key import Signer
-from dualrec.services.evidence.verify import SIGNED_DOCUMENTS, document_bytes
+from dualrec.services.evidence.verify import CHAIN_DOCUMENT, SIGNED_DOCUMENTS, document_bytes
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["PACKAGE_FORMAT", "ExportResult", "export_package"]
 
-PACKAGE_FORMAT = "dualrec-evidence-package/1"
+PACKAGE_FORMAT = "dualrec-evidence-package/2"  # 2: with ledger/checkpoints.json
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}(/[A-Za-z0-9][A-Za-z0-9._-]{0,120})?$")
 _STORED_TYPES = ("video/", "image/", "audio/", "application/pdf")
 
@@ -77,7 +85,7 @@ def _copy_blob(
 def export_package(
     uows: UnitOfWorkFactory,
     blobs: BlobStore,
-    signer: Signer,
+    notary: Notary,
     *,
     subject_type: str,
     subject_id: str,
@@ -94,12 +102,20 @@ def export_package(
     with uows() as uow:
         cp = covering_checkpoint(uow, last_seq)
     if cp is None:
-        make_checkpoint(uows, signer)
+        make_checkpoint(uows, notary)
         with uows() as uow:
             cp = covering_checkpoint(uow, last_seq)
     assert cp is not None
-    with uows() as uow:
-        tree = tree_for_checkpoint(uow, cp)
+    ensure_logged(uows, notary, cp)  # the checkpoint that leaves the server is the outside log's
+    try:
+        with uows.read() as uow:
+            tree = tree_for_checkpoint(uow, cp)
+            chain = checkpoint_chain(uow, cp)
+    except ConflictError as exc:  # the database no longer matches what was signed: tampering
+        problems = exc.problems if isinstance(exc, LedgerIntegrityError) else [exc.message]
+        record_alert(uows, source="export", problems=problems)
+        raise
+    signer = notary.signer
     cp_seq = int(cp.payload["seq"])
     proofs = {"tree_size": cp_seq, "proofs": [{"seq": e.seq, "path": tree.proof(e.seq - 1)} for e in events]}
 
@@ -139,6 +155,7 @@ def export_package(
                 "ledger/checkpoint.json": document_bytes(cp.to_json()),
                 "ledger/checkpoint.payload": canonical_json(cp.payload),
                 "ledger/checkpoint.sig": base64.b64decode(cp.signature),
+                CHAIN_DOCUMENT: document_bytes([c.to_json() for c in chain]),
                 "keys/public_key.pem": signer.public_key.encode(),
             }
             assert set(documents) == set(SIGNED_DOCUMENTS)

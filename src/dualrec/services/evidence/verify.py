@@ -2,6 +2,10 @@
 
 Imports only the stdlib, ``core.evidence`` and the signature helpers (``cryptography`` / ``gmssl``
 loaded on use). Every check is reported, passed or failed, with the file/event it concerns.
+
+Given the outside checkpoint log (a folder holding its ``checkpoint-*.json`` entries: the server's
+log folder, or a copy of its S3 prefix), every checkpoint the package carries must be in it,
+byte-for-byte the same ("checkpoint N missing/rewritten" otherwise), and the log's own chain intact.
 """
 
 from __future__ import annotations
@@ -16,18 +20,31 @@ from typing import Any
 
 from dualrec.core.evidence import (
     CHECKPOINT_FORMAT,
+    CHECKPOINT_FORMATS,
     STATEMENT_FORMAT,
     EvidenceEvent,
     MerkleTree,
     canonical_json,
+    checkpoint_chain_problems,
     is_hash,
+    log_entry_name,
+    log_entry_number,
     verify_chain,
     verify_inclusion,
 )
 from dualrec.services.evidence.signing_key import public_key_id, verify_signature
 
-__all__ = ["SIGNED_DOCUMENTS", "Finding", "VerifyReport", "document_bytes", "verify_package"]
+__all__ = [
+    "CHAIN_DOCUMENT",
+    "SIGNED_DOCUMENTS",
+    "Finding",
+    "VerifyReport",
+    "document_bytes",
+    "read_log_folder",
+    "verify_package",
+]
 
+CHAIN_DOCUMENT = "ledger/checkpoints.json"  # package format 2: the checkpoint chain up to the covering one
 SIGNED_DOCUMENTS = (  # the statement signs the SHA-256 of each of these
     "README.txt",
     "manifest.json",
@@ -37,6 +54,7 @@ SIGNED_DOCUMENTS = (  # the statement signs the SHA-256 of each of these
     "ledger/checkpoint.json",
     "ledger/checkpoint.payload",
     "ledger/checkpoint.sig",
+    CHAIN_DOCUMENT,
     "keys/public_key.pem",
 )
 KNOWN_MEMBERS = {*SIGNED_DOCUMENTS, "ledger/statement.json"}
@@ -101,12 +119,14 @@ def _file_digest(zf: zipfile.ZipFile, name: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _check_signed(report: VerifyReport, what: str, doc: Any, fmt: str, public_key: str) -> dict[str, Any]:
+def _check_signed(
+    report: VerifyReport, what: str, doc: Any, formats: tuple[str, ...], public_key: str
+) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
         report.add(False, what, "has no payload")
         raise _Stop
     payload: dict[str, Any] = doc["payload"]
-    if payload.get("format") != fmt:
+    if payload.get("format") not in formats:
         report.add(False, what, f"unknown format {payload.get('format')!r}")
     alg = str(payload.get("algorithm", ""))
     try:
@@ -250,9 +270,23 @@ def _check_files(
         report.add(same, "manifest", "SHA256SUMS agrees with manifest.json")
 
 
-def verify_package(path: Path, *, trusted_keys: list[str] | None = None) -> VerifyReport:
+def read_log_folder(folder: Path) -> dict[int, bytes]:
+    """The entries of an outside checkpoint log copied to (or kept in) a folder, by number."""
+    entries: dict[int, bytes] = {}
+    for path in folder.iterdir():
+        number = log_entry_number(path.name)
+        if number is not None and path.is_file():
+            entries[number] = path.read_bytes()
+    return entries
+
+
+def verify_package(
+    path: Path, *, trusted_keys: list[str] | None = None, checkpoint_log: Path | None = None
+) -> VerifyReport:
     """Check everything in the package; ``trusted_keys``: the institution's published public keys
-    (PEM / SM2 blocks) — when given, the checkpoint and the statement must be signed by one of them."""
+    (PEM / SM2 blocks) — when given, the checkpoint and the statement must be signed by one of them;
+    ``checkpoint_log``: a folder with the outside checkpoint log — when given, the package's
+    checkpoints must be the log's."""
     report = VerifyReport()
     try:
         zf = zipfile.ZipFile(path)
@@ -261,19 +295,136 @@ def verify_package(path: Path, *, trusted_keys: list[str] | None = None) -> Veri
         return report
     with zf:
         try:
-            _verify(zf, report, trusted_keys or [])
+            chain = _verify(zf, report, trusted_keys or [])
         except _Stop:
-            pass
+            chain = None
         except Exception as exc:  # a corrupt member or a malformed document: a failure, never a crash
             report.add(False, "package", f"damaged: {type(exc).__name__}: {exc}")
+            chain = None
+    if checkpoint_log is not None:
+        try:
+            _check_against_log(report, chain, read_log_folder(checkpoint_log), str(checkpoint_log))
+        except OSError as exc:
+            report.add(False, "checkpoint log", f"cannot read {checkpoint_log}: {exc}")
+        except Exception as exc:  # a malformed log entry: a failure, never a crash
+            report.add(False, "checkpoint log", f"damaged: {type(exc).__name__}: {exc}")
     return report
 
 
-def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> None:
+def _same_checkpoint(a: Any, b: Any) -> bool:
+    keys = ("payload", "signature", "public_key")
+    return isinstance(a, dict) and isinstance(b, dict) and all(a.get(k) == b.get(k) for k in keys)
+
+
+def _check_chain(
+    report: VerifyReport, zf: zipfile.ZipFile, cp_doc: dict[str, Any], required: bool
+) -> list[dict[str, Any]]:
+    """``ledger/checkpoints.json``: signatures and links of the chain ending at the package's
+    checkpoint. Returns the chain (just the checkpoint for a format-1 package)."""
+    if not required:
+        report.add(
+            True, "checkpoint chain", "package format 1: no checkpoint chain (only the one checkpoint)"
+        )
+        return [cp_doc]
+    chain = _json(zf, CHAIN_DOCUMENT, report)
+    if not isinstance(chain, list) or not chain or not all(isinstance(c, dict) for c in chain):
+        report.add(False, "checkpoint chain", f"{CHAIN_DOCUMENT} holds no checkpoints")
+        raise _Stop
+    bad: list[str] = []
+    for doc in chain:
+        payload = doc.get("payload")
+        number = doc.get("number")
+        if not isinstance(payload, dict) or not isinstance(number, int):
+            bad.append(f"checkpoint {number}: malformed")
+            continue
+        alg, key = str(payload.get("algorithm", "")), str(doc.get("public_key", ""))
+        try:
+            key_ok = public_key_id(alg, key) == payload.get("key_id")
+        except ValueError:
+            key_ok = False
+        signed = key_ok and verify_signature(alg, key, canonical_json(payload), str(doc.get("signature", "")))
+        if payload.get("format") not in CHECKPOINT_FORMATS:
+            bad.append(f"checkpoint {number}: unknown format {payload.get('format')!r}")
+        elif not signed:
+            bad.append(f"checkpoint {number}: SIGNATURE INVALID (payload altered or wrong key)")
+    for problem in bad:
+        report.add(False, "checkpoint chain", problem)
+    links = checkpoint_chain_problems(
+        [(int(c["number"]), c["payload"]) for c in chain if isinstance(c.get("number"), int)
+         and isinstance(c.get("payload"), dict)]
+    )  # fmt: skip
+    for problem in links:
+        report.add(False, "checkpoint chain", problem)
+    first, last = chain[0], chain[-1]
+    if not bad and not links:
+        start = first.get("number")
+        why = "the first" if start == 1 else (
+            "signed after a clean audit" if first["payload"].get("audited") else "the oldest carried"
+        )  # fmt: skip
+        report.add(
+            True,
+            "checkpoint chain",
+            f"{len(chain)} checkpoints {start}..{last.get('number')} from {why}: signatures and links intact",
+        )
+    same = _same_checkpoint(last, cp_doc) and last.get("number") == cp_doc.get("number")
+    report.add(same, "checkpoint chain", "ends at ledger/checkpoint.json" if same
+               else "does NOT end at ledger/checkpoint.json")  # fmt: skip
+    return chain
+
+
+def _check_against_log(
+    report: VerifyReport, chain: list[dict[str, Any]] | None, entries: dict[int, bytes], where: str
+) -> None:
+    if not entries:
+        report.add(False, "checkpoint log", f"{where}: no checkpoint-*.json entries")
+        return
+    parsed: dict[int, dict[str, Any]] = {}
+    for number, raw in sorted(entries.items()):
+        doc = json.loads(raw.decode("utf-8"))
+        if (
+            not isinstance(doc, dict)
+            or not isinstance(doc.get("payload"), dict)
+            or doc.get("number") != number
+        ):
+            report.add(False, "checkpoint log", f"{log_entry_name(number)}: not a checkpoint of that number")
+            continue
+        parsed[number] = doc
+    problems = checkpoint_chain_problems([(n, d["payload"]) for n, d in sorted(parsed.items())])
+    if parsed and min(parsed) != 1:
+        problems.insert(0, f"checkpoint 1..{min(parsed) - 1} missing from the outside log")
+    for problem in problems:
+        report.add(False, "checkpoint log", problem)
+    if not problems and parsed:
+        report.add(True, "checkpoint log", f"{len(parsed)} checkpoints 1..{max(parsed)}, links intact")
+    for doc in chain or []:
+        cp_number = doc.get("number")
+        if not isinstance(cp_number, int):  # a format-1 package: find its checkpoint by content
+            found = [n for n, d in parsed.items() if _same_checkpoint(d, doc)]
+            what = (
+                f"the package's checkpoint is checkpoint {found[0]} of the log"
+                if found
+                else "the package's checkpoint is NOT in the outside log (missing or rewritten)"
+            )
+            report.add(bool(found), "checkpoint log", what)
+            continue
+        logged = parsed.get(cp_number)
+        if logged is None:
+            report.add(False, "checkpoint log", f"checkpoint {cp_number} missing from the outside log")
+        elif not _same_checkpoint(logged, doc):
+            report.add(
+                False,
+                "checkpoint log",
+                f"checkpoint {cp_number} rewritten: the package's differs from the outside log's",
+            )
+        else:
+            report.add(True, "checkpoint log", f"checkpoint {cp_number} is the outside log's")
+
+
+def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> list[dict[str, Any]]:
     package_key = _read(zf, "keys/public_key.pem", report).decode("utf-8", "replace")
     cp_doc = _json(zf, "ledger/checkpoint.json", report)
     cp_key = str(cp_doc.get("public_key", "")) if isinstance(cp_doc, dict) else ""
-    cp = _check_signed(report, "checkpoint", cp_doc, CHECKPOINT_FORMAT, cp_key)
+    cp = _check_signed(report, "checkpoint", cp_doc, CHECKPOINT_FORMATS, cp_key)
     if "ledger/checkpoint.payload" in zf.namelist():
         try:
             raw_sig = base64.b64decode(str(cp_doc.get("signature")), validate=True)
@@ -283,7 +434,7 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> No
             same = False
         report.add(same, "checkpoint", "checkpoint.payload/.sig are the signed bytes of checkpoint.json")
     statement_doc = _json(zf, "ledger/statement.json", report)
-    statement = _check_signed(report, "statement", statement_doc, STATEMENT_FORMAT, package_key)
+    statement = _check_signed(report, "statement", statement_doc, (STATEMENT_FORMAT,), package_key)
     # The one document whose hash nobody signs: require the exact bytes the exporter writes, so
     # that even a whitespace change in it is reported.
     exact = zf.read("ledger/statement.json") == document_bytes(statement_doc)
@@ -297,7 +448,9 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> No
     if not isinstance(signed_docs, dict):
         signed_docs = {}
     names = set(zf.namelist())
-    for name in SIGNED_DOCUMENTS:
+    # format 2 (the checkpoint chain) unless the signed statement lists no chain (a format-1 package)
+    has_chain = CHAIN_DOCUMENT in signed_docs or cp.get("format") == CHECKPOINT_FORMAT
+    for name in SIGNED_DOCUMENTS if has_chain else [d for d in SIGNED_DOCUMENTS if d != CHAIN_DOCUMENT]:
         if name not in names:
             report.add(False, "package", f"{name}: missing from the package")
             continue
@@ -317,3 +470,4 @@ def _verify(zf: zipfile.ZipFile, report: VerifyReport, trusted: list[str]) -> No
         raise _Stop from None
     _check_events(report, events, statement, _json(zf, "ledger/proofs.json", report), cp)
     _check_files(report, zf, manifest, events)
+    return _check_chain(report, zf, cp_doc, has_chain)

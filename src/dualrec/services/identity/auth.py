@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.auth_rules import (
+    FailureWindow,
     LockoutPolicy,
+    NameLockouts,
+    ThrottlePolicy,
     locked_until_after_failure,
     sign_request,
     signature_matches,
@@ -18,7 +22,7 @@ from dualrec.core.auth_rules import (
 from dualrec.core.identity import Principal, User
 from dualrec.core.rbac import Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
-from dualrec.errors import AuthenticationError, InvalidInputError, LockedOutError
+from dualrec.errors import AuthenticationError, InvalidInputError, LockedOutError, RateLimitedError
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.common.secretbox import SecretBox
@@ -33,6 +37,7 @@ class AuthConfig:
     session_idle: timedelta
     lockout: LockoutPolicy
     signature_max_skew_seconds: int
+    ip_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
 @dataclass(frozen=True)
@@ -64,34 +69,74 @@ def user_principal(uow: UnitOfWork, user: User) -> Principal:
     )
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class AuthService:
-    def __init__(self, uows: UnitOfWorkFactory, config: AuthConfig, secretbox: SecretBox) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        config: AuthConfig,
+        secretbox: SecretBox,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
         self._uows = uows
         self._cfg = config
         self._box = secretbox
+        self.clock = clock
+        # failed logins per source address, and lockouts of names that match no account (the
+        # accounts' own lockout is in the database); in this process's memory, bounded in size
+        self._ip_failures = FailureWindow(config.ip_throttle)
+        self._name_lockouts = NameLockouts(config.lockout)
 
     # ------------------------------------------------------------------ web sessions
 
     def login(self, *, username: str, password: str, meta: RequestMeta) -> tuple[str, Principal]:
-        """Returns (session token, principal). The token goes into an HttpOnly cookie only."""
-        now = datetime.now(UTC)
+        """Returns (session token, principal). The token goes into an HttpOnly cookie only.
+
+        Every attempt that gets past the address throttle runs exactly one Argon2 verification (an
+        unknown, locked or disabled account included), so the time taken does not tell which names
+        exist; a name without an account locks out like an account does.
+        """
+        now = self.clock()
         anon = Actor(principal=None, meta=meta)
+        source = meta.ip or "-"
+        throttled = self._ip_failures.blocked_until(source, now)
+        if throttled:
+            audit.record_now(
+                self._uows,
+                actor=anon,
+                action=AuditAction.LOGIN_FAILED,
+                target_type="user",
+                outcome="denied",
+                details={"username": username[:64], "reason": "throttled"},
+            )
+            raise _throttled(throttled, now)
         with self._uows() as uow:
             user = uow.users.by_username(username)
-            if user and user.locked_until and user.locked_until > now:
+            locked: datetime | None
+            if user is None:
+                locked = self._name_lockouts.locked_until(username, now)
+            else:
+                locked = user.locked_until if user.locked_until and user.locked_until > now else None
+            if locked:
                 verify_password(None, password)  # same cost as a real check
+                self._ip_failures.fail(source, now)
                 audit.record(
                     uow,
                     actor=anon,
                     action=AuditAction.LOGIN_FAILED,
                     target_type="user",
-                    target_id=user.id,
+                    target_id=user.id if user else "",
                     outcome="denied",
-                    details={"username": username, "reason": "locked"},
+                    details={"username": username[:64], "reason": "locked"},
                 )
                 uow.commit()
-                raise _locked(user.locked_until, now)
-            if not user or not user.is_active or not verify_password(user.password_hash, password):
+                raise _locked(locked, now)
+            verified = verify_password(user.password_hash if user else None, password)
+            if not user or not user.is_active or not verified:
+                self._ip_failures.fail(source, now)
                 details = {"username": username[:64], "reason": "bad_credentials" if user else "unknown_user"}
                 audit.record(
                     uow,
@@ -106,18 +151,20 @@ class AuthService:
                     failures = user.failed_logins + 1
                     until = locked_until_after_failure(failures, now, self._cfg.lockout)
                     uow.users.update(user.id, failed_logins=failures, locked_until=until)
-                    if until:
-                        audit.record(
-                            uow,
-                            actor=anon,
-                            action=AuditAction.LOCKED_OUT,
-                            target_type="user",
-                            target_id=user.id,
-                            outcome="denied",
-                            details={"until": until.isoformat()},
-                        )
-                        uow.commit()
-                        raise _locked(until, now)
+                else:
+                    until = self._name_lockouts.fail(username, now)
+                if until:
+                    audit.record(
+                        uow,
+                        actor=anon,
+                        action=AuditAction.LOCKED_OUT,
+                        target_type="user",
+                        target_id=user.id if user else "",
+                        outcome="denied",
+                        details={"until": until.isoformat()},
+                    )
+                    uow.commit()
+                    raise _locked(until, now)
                 uow.commit()
                 raise AuthenticationError("用户名或密码错误 / wrong username or password")
             token = secrets.token_urlsafe(32)
@@ -157,22 +204,23 @@ class AuthService:
         """The principal behind a session cookie, or None when absent/expired/idle/disabled."""
         if not token or len(token) > 128:
             return None
-        now = datetime.now(UTC)
-        with self._uows() as uow:
+        now = self.clock()
+        with self._uows.read() as uow:  # every request comes here: read without SQLite's write lock
             sess = uow.sessions.get(_hash_token(token))
             if sess is None:
                 return None
-            if sess.expires_at <= now or sess.last_seen_at + self._cfg.session_idle <= now:
-                uow.sessions.delete(sess.id_hash)
+            expired = sess.expires_at <= now or sess.last_seen_at + self._cfg.session_idle <= now
+            user = None if expired else uow.users.get(sess.user_id)
+            principal = user_principal(uow, user) if user is not None and user.is_active else None
+        touch = principal is not None and (now - sess.last_seen_at).total_seconds() > 60
+        if expired or touch:  # the rare write, in a unit of work of its own
+            with self._uows() as uow:
+                if expired:
+                    uow.sessions.delete(sess.id_hash)
+                else:
+                    uow.sessions.touch(sess.id_hash, now)
                 uow.commit()
-                return None
-            user = uow.users.get(sess.user_id)
-            if user is None or not user.is_active:
-                return None
-            if (now - sess.last_seen_at).total_seconds() > 60:
-                uow.sessions.touch(sess.id_hash, now)
-                uow.commit()
-            return user_principal(uow, user)
+        return principal
 
     def change_password(self, *, actor: Actor, old_password: str, new_password: str) -> None:
         assert actor.principal is not None
@@ -194,7 +242,7 @@ class AuthService:
     # ------------------------------------------------------------------ business systems
 
     def verify_signed_request(self, req: SignedRequest, meta: RequestMeta) -> Principal:
-        now = datetime.now(UTC)
+        now = self.clock()
         reason = ""
         with self._uows() as uow:
             found = uow.api_keys.by_key_id(req.key_id)
@@ -261,6 +309,16 @@ _API_KEY_ALLOWED = frozenset(
         Permission.EVIDENCE_EXPORT,  # an archive system fetching evidence packages
     }
 )
+
+
+def _throttled(until: datetime, now: datetime) -> RateLimitedError:
+    seconds = max(1, int((until - now).total_seconds()))
+    minutes = (seconds + 59) // 60
+    return RateLimitedError(
+        f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins from this address, "
+        f"try again in {minutes} min",
+        details={"retry_after_seconds": seconds},
+    )
 
 
 def _locked(until: datetime, now: datetime) -> LockedOutError:

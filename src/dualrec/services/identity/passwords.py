@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -11,8 +14,12 @@ __all__ = ["check_policy", "hash_password", "needs_rehash", "verify_password"]
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
 
-# Computed once so that a login for an unknown user costs the same as a wrong password.
-_DUMMY_HASH = _hasher.hash("dualrec-timing-equaliser")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash with the same parameters as real ones, of a password nobody knows (made once, on first
+    use): verifying against it costs what a wrong password for a real account costs."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def hash_password(password: str) -> str:
@@ -20,8 +27,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Always runs exactly one Argon2 verification; with no hash (an unknown or a locked
+    account) against the dummy, and the answer is False."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dualrec.core.audit import AuditAction
 from dualrec.core.identity import CustomRole
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, is_valid_role_id
-from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
@@ -16,7 +16,7 @@ __all__ = ["create_role", "delete_role", "list_roles", "update_role"]
 def list_roles(uows: UnitOfWorkFactory) -> list[tuple[CustomRole, bool]]:
     """All roles as (role, builtin)."""
     builtin = [(CustomRole(r.id, r.name_zh, r.name_en, r.permissions), True) for r in BUILTIN_ROLES.values()]
-    with uows() as uow:
+    with uows.read() as uow:
         return builtin + [(r, False) for r in uow.roles.all()]
 
 
@@ -30,8 +30,33 @@ def _parse_permissions(actor: Actor, names: list[str]) -> frozenset[Permission]:
     perms = frozenset(Permission(n) for n in names)
     assert actor.principal is not None
     if perms - actor.principal.permissions:
-        raise PermissionDeniedError("不能授予高于自身的权限 / cannot grant permissions you do not hold")
+        raise PermissionDeniedError(
+            "不能授予高于自身的权限 / cannot grant permissions you do not hold",
+            details={"missing": sorted(perms - actor.principal.permissions)},
+        )
     return perms
+
+
+def _check_within_reach(uows: UnitOfWorkFactory, uow: UnitOfWork, actor: Actor, role: CustomRole) -> None:
+    """Changing or deleting a role changes every user holding it: refused (and audited) when the role
+    holds a permission the actor does not hold, as for the users themselves."""
+    assert actor.principal is not None
+    missing = role.permissions - actor.principal.permissions
+    if missing:
+        uow.rollback()
+        audit.record_now(
+            uows,
+            actor=actor,
+            action=AuditAction.PERMISSION_DENIED,
+            target_type="role",
+            target_id=role.id,
+            outcome="denied",
+            details={"reason": "role_holds_more", "missing": sorted(missing)},
+        )
+        raise PermissionDeniedError(
+            "不能修改权限高于自己的角色 / cannot change a role that holds permissions you do not hold",
+            details={"missing": sorted(missing)},
+        )
 
 
 def create_role(
@@ -74,6 +99,7 @@ def update_role(
         current = uow.roles.get(role_id)
         if current is None:
             raise NotFoundError("角色不存在 / role not found")
+        _check_within_reach(uows, uow, actor, current)
         perms = _parse_permissions(actor, permissions) if permissions is not None else current.permissions
         role = CustomRole(role_id, name_zh or current.name_zh, name_en or current.name_en, perms)
         uow.roles.update(role)
@@ -93,8 +119,10 @@ def delete_role(uows: UnitOfWorkFactory, *, actor: Actor, role_id: str) -> None:
     if role_id in BUILTIN_ROLES:
         raise ConflictError("内置角色不可删除 / built-in roles cannot be deleted")
     with uows() as uow:
-        if uow.roles.get(role_id) is None:
+        current = uow.roles.get(role_id)
+        if current is None:
             raise NotFoundError("角色不存在 / role not found")
+        _check_within_reach(uows, uow, actor, current)
         if uow.users.count_with_role(role_id):
             raise ConflictError("仍有用户使用该角色 / users still have this role")
         uow.roles.delete(role_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import Branch, in_scope
 from dualrec.core.identity import Principal, User
-from dualrec.core.rbac import BUILTIN_ROLES, role_permissions
+from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.services.common import audit
@@ -49,20 +49,76 @@ def _visible_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return user
 
 
-def _check_role_assignable(uow: UnitOfWork, actor: Actor, role: str) -> None:
-    custom = {r.id: r.permissions for r in uow.roles.all()}
+def _custom_roles(uow: UnitOfWork) -> dict[str, frozenset[Permission]]:
+    return {r.id: r.permissions for r in uow.roles.all()}
+
+
+def _refuse(
+    uows: UnitOfWorkFactory,
+    uow: UnitOfWork,
+    actor: Actor,
+    target_id: int | str,
+    reason: str,
+    message: str,
+    **details: object,
+) -> PermissionDeniedError:
+    """A 403 recorded in the audit log as a denial (committed on its own: the change is not)."""
+    uow.rollback()  # nothing of the refused change; frees SQLite's write lock for the audit row
+    audit.record_now(
+        uows,
+        actor=actor,
+        action=AuditAction.PERMISSION_DENIED,
+        target_type="user",
+        target_id=target_id,
+        outcome="denied",
+        details={"reason": reason, **details},
+    )
+    return PermissionDeniedError(message, details=details)
+
+
+def _check_role_assignable(
+    uows: UnitOfWorkFactory, uow: UnitOfWork, actor: Actor, role: str, target_id: int | str
+) -> None:
+    custom = _custom_roles(uow)
     if role not in BUILTIN_ROLES and role not in custom:
         raise InvalidInputError(
             f"角色不存在 / unknown role: {role}",
             details={"errors": [{"loc": ["role"], "msg": "unknown role"}]},
         )
-    granted = role_permissions(role, custom)
-    missing = granted - _principal(actor).permissions
+    missing = role_permissions(role, custom) - _principal(actor).permissions
     if missing:  # nobody hands out more than they hold
-        raise PermissionDeniedError(
+        raise _refuse(
+            uows,
+            uow,
+            actor,
+            target_id,
+            "role_beyond_own",
             "不能授予高于自身的权限 / cannot grant permissions you do not hold",
-            details={"missing": sorted(missing)},
+            role=role,
+            missing=sorted(missing),
         )
+
+
+def _check_within_reach(uows: UnitOfWorkFactory, uow: UnitOfWork, actor: Actor, user: User) -> None:
+    """Nobody changes a user who holds a permission they do not hold (a password reset would hand
+    them that permission). Users outside the actor's branch subtree never get here (404)."""
+    missing = role_permissions(user.role, _custom_roles(uow)) - _principal(actor).permissions
+    if missing:
+        raise _refuse(
+            uows,
+            uow,
+            actor,
+            user.id,
+            "target_holds_more",
+            "不能修改权限高于自己的用户 / cannot change a user who holds permissions you do not hold",
+            missing=sorted(missing),
+        )
+
+
+def _writable_user(uows: UnitOfWorkFactory, uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    user = _visible_user(uow, actor, user_id)
+    _check_within_reach(uows, uow, actor, user)
+    return user
 
 
 def list_users(
@@ -97,7 +153,7 @@ def create_user(
     check_policy(password)
     with uows() as uow:
         branch_in_scope(uow, _principal(actor), branch_id)
-        _check_role_assignable(uow, actor, role)
+        _check_role_assignable(uows, uow, actor, role, username)
         if uow.users.by_username(username):
             raise ConflictError(
                 "用户名已存在 / username already taken",
@@ -126,13 +182,13 @@ def create_user(
 
 def update_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int, patch: UserPatch) -> User:
     with uows() as uow:
-        user = _visible_user(uow, actor, user_id)
+        user = _writable_user(uows, uow, actor, user_id)
         fields: dict[str, object] = {}
         changes: dict[str, object] = {}
         if patch.display_name is not None:
             fields["display_name"] = changes["display_name"] = patch.display_name
         if patch.role is not None and patch.role != user.role:
-            _check_role_assignable(uow, actor, patch.role)
+            _check_role_assignable(uows, uow, actor, patch.role, user.id)
             if user.id == actor.id:
                 raise InvalidInputError("不能修改自己的角色 / you cannot change your own role")
             fields["role"] = changes["role"] = patch.role
@@ -144,6 +200,16 @@ def update_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int, patch: U
                 raise InvalidInputError("不能停用自己的账户 / you cannot deactivate yourself")
             fields["is_active"] = changes["is_active"] = patch.is_active
         if patch.password is not None:
+            if user.id == actor.id:  # a stolen session must not set a password without the old one
+                raise _refuse(
+                    uows,
+                    uow,
+                    actor,
+                    user.id,
+                    "own_password",
+                    "修改自己的密码请使用 /auth/password（需原密码） / "
+                    "change your own password through /auth/password (needs the current one)",
+                )
             check_policy(patch.password)
             fields["password_hash"] = hash_password(patch.password)
             changes["password"] = "changed"
@@ -167,7 +233,7 @@ def update_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int, patch: U
 
 def unlock_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
     with uows() as uow:
-        user = _visible_user(uow, actor, user_id)
+        user = _writable_user(uows, uow, actor, user_id)
         uow.users.update(user.id, failed_logins=0, locked_until=None)
         audit.record(
             uow, actor=actor, action=AuditAction.USER_UNLOCKED, target_type="user", target_id=user.id
@@ -177,7 +243,7 @@ def unlock_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
 
 def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
     with uows() as uow:
-        user = _visible_user(uow, actor, user_id)
+        user = _writable_user(uows, uow, actor, user_id)
         if user.id == actor.id:
             raise InvalidInputError("不能删除自己 / you cannot delete yourself")
         if user.role == "admin" and uow.users.count_with_role("admin") <= 1:
@@ -196,7 +262,7 @@ def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
 
 def get_profile(uows: UnitOfWorkFactory, *, actor: Actor) -> tuple[User, Branch]:
     """The caller's own user record and branch."""
-    with uows() as uow:
+    with uows.read() as uow:
         user = _visible_user(uow, actor, _principal(actor).id)
         branch = uow.branches.get(user.branch_id)
         assert branch is not None

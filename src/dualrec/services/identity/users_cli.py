@@ -42,6 +42,7 @@ def create_user_as_system(
             target_type="user",
             target_id=user_id,
             details={"username": username, "role": role, "via": "cli"},
+            branch_id=branch.id,  # the new user's branch: its auditors see the event
         )
         user = uow.users.get(user_id)
         assert user is not None

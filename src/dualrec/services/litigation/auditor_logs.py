@@ -5,6 +5,10 @@ Both read the hash-chained audit log. The litigation log is its ``evidence.*`` r
 reports, package downloads, archive pushes) plus catalogue and log exports. The business type of a row
 is the one recorded with it, else the one of the recording or task it is about. Exports are audited
 themselves (``audit.exported``).
+
+They are scoped like the audit log (``services.common.audit``): the caller's branch subtree, or that of
+``branch_id`` inside it. Rows are read in keyset pages, each page in its own short read-only unit of
+work, so a CSV download that the client stops reading holds no transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dualrec.db.repositories.audit import AuditFilter
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
+from dualrec.services.common.csv_cells import safe_cell
 from dualrec.services.pdf.layout import require_font
 from dualrec.services.pdf.pades import PdfSigner
 
@@ -83,6 +88,7 @@ class LogFilter:
     until: datetime | None = None
     operator: str | None = None
     business_type: str | None = None
+    branch_id: int | None = None  # that branch's subtree (inside the caller's)
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,10 @@ class LogRow:
     hash: str
 
     def values(self) -> list[str]:
-        return [str(getattr(self, key)) if key != "at" else self.at.isoformat() for key, _ in COLUMNS]
+        """The CSV cells: text cells escaped so that a spreadsheet never runs them as formulas."""
+        return [
+            safe_cell(str(getattr(self, key))) if key != "at" else self.at.isoformat() for key, _ in COLUMNS
+        ]
 
 
 def _summary(ev: AuditEvent) -> str:
@@ -120,79 +129,111 @@ def _summary(ev: AuditEvent) -> str:
 
 
 class _BusinessTypes:
-    """The business type of an audit row (recorded with it, else its recording's or task's), cached."""
+    """The business type of an audit row (recorded with it, else its recording's or task's), cached
+    across the pages of one export."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self) -> None:
         self._cache: dict[tuple[str, str], str] = {}
 
-    def of(self, ev: AuditEvent) -> str:
+    def of(self, uow: UnitOfWork, ev: AuditEvent) -> str:
         recorded = ev.details.get("business_type")
         if isinstance(recorded, str):
             return recorded
         key = (ev.target_type, ev.target_id)
         if key not in self._cache:
-            self._cache[key] = self._lookup(*key)
+            self._cache[key] = self._lookup(uow, *key)
         return self._cache[key]
 
-    def _lookup(self, target_type: str, target_id: str) -> str:
+    @staticmethod
+    def _lookup(uow: UnitOfWork, target_type: str, target_id: str) -> str:
         if target_type == "recording":
-            rec = self._uow.recordings.get(target_id)
+            rec = uow.recordings.get(target_id)
             return rec.business_type if rec else ""
         if target_type == "task":
-            task = self._uow.tasks.get(target_id)
+            task = uow.tasks.get(target_id)
             return task.business_type if task else ""
         return ""
 
 
-def _rows(uow: UnitOfWork, log: LogKind, flt: LogFilter) -> Iterator[LogRow]:
-    types = _BusinessTypes(uow)
-    for ev in uow.audit.iter_all(AuditFilter(since=flt.since, until=flt.until, actor=flt.operator)):
-        if log == "litigation" and not ev.action.startswith(LITIGATION_ACTIONS):
-            continue
-        business_type = types.of(ev)
-        if flt.business_type and business_type != flt.business_type:
-            continue
-        yield LogRow(
-            id=ev.id,
-            at=ev.at,
-            operator=ev.actor,
-            action=ev.action,
-            action_zh=_ACTION_ZH.get(ev.action, ev.action),
-            target=f"{ev.target_type}:{ev.target_id}" if ev.target_type else "",
-            business_type=business_type,
-            outcome=ev.outcome,
-            ip=ev.ip,
-            summary=_summary(ev),
-            hash=ev.hash,
-        )
+def _scope(uows: UnitOfWorkFactory, actor: Actor, flt: LogFilter) -> AuditFilter:
+    """The audit filter of ``flt`` within the caller's scope (an out-of-scope branch is a 404)."""
+    with uows.read() as uow:
+        base = AuditFilter(since=flt.since, until=flt.until, actor=flt.operator)
+        return audit.scoped_filter(uow, actor, base, flt.branch_id)
+
+
+def _pages(
+    uows: UnitOfWorkFactory, scoped: AuditFilter, log: LogKind, flt: LogFilter
+) -> Iterator[list[LogRow]]:
+    """The log's rows, oldest first, a page at a time; no unit of work is open while a page is used."""
+    types = _BusinessTypes()
+    last_id = 0
+    while True:
+        with uows.read() as uow:
+            events = uow.audit.page_after(scoped, after_id=last_id, limit=audit.EXPORT_PAGE)
+            rows = [row for ev in events if (row := _row(uow, types, log, flt, ev)) is not None]
+        yield rows
+        if len(events) < audit.EXPORT_PAGE:
+            return
+        last_id = events[-1].id
+
+
+def _row(
+    uow: UnitOfWork, types: _BusinessTypes, log: LogKind, flt: LogFilter, ev: AuditEvent
+) -> LogRow | None:
+    if log == "litigation" and not ev.action.startswith(LITIGATION_ACTIONS):
+        return None
+    business_type = types.of(uow, ev)
+    if flt.business_type and business_type != flt.business_type:
+        return None
+    return LogRow(
+        id=ev.id,
+        at=ev.at,
+        operator=ev.actor,
+        action=ev.action,
+        action_zh=_ACTION_ZH.get(ev.action, ev.action),
+        target=f"{ev.target_type}:{ev.target_id}" if ev.target_type else "",
+        business_type=business_type,
+        outcome=ev.outcome,
+        ip=ev.ip,
+        summary=_summary(ev),
+        hash=ev.hash,
+    )
+
+
+def _all_rows(uows: UnitOfWorkFactory, actor: Actor, log: LogKind, flt: LogFilter) -> list[LogRow]:
+    return [row for page in _pages(uows, _scope(uows, actor, flt), log, flt) for row in page]
 
 
 def preview(
-    uows: UnitOfWorkFactory, *, log: LogKind, flt: LogFilter, page: int, page_size: int
+    uows: UnitOfWorkFactory, *, actor: Actor, log: LogKind, flt: LogFilter, page: int, page_size: int
 ) -> tuple[list[LogRow], int]:
     """One page, newest first, and the number of matching rows."""
-    with uows() as uow:
-        rows = list(_rows(uow, log, flt))
+    rows = _all_rows(uows, actor, log, flt)
     rows.reverse()
     start = (page - 1) * page_size
     return rows[start : start + page_size], len(rows)
 
 
-def export_csv(uows: UnitOfWorkFactory, *, log: LogKind, flt: LogFilter) -> Iterator[str]:
-    """The log as CSV (UTF-8 with BOM for Excel), oldest first, each row with its audit-chain hash."""
-    yield "\ufeff"
+def export_csv(uows: UnitOfWorkFactory, *, actor: Actor, log: LogKind, flt: LogFilter) -> Iterator[str]:
+    """The log as CSV (UTF-8 with BOM for Excel), oldest first, each row with its audit-chain hash.
+    The scope is checked now; the rows are read while streaming, a page per short unit of work."""
+    return _csv(uows, _scope(uows, actor, flt), log, flt)
+
+
+def _csv(uows: UnitOfWorkFactory, scoped: AuditFilter, log: LogKind, flt: LogFilter) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
+    buf.write("\ufeff")
     writer.writerow([*(zh for _, zh in COLUMNS), "哈希"])
     writer.writerow([*(key for key, _ in COLUMNS), "hash"])
-    with uows() as uow:
-        for row in _rows(uow, log, flt):
+    for rows in _pages(uows, scoped, log, flt):
+        for row in rows:
             writer.writerow([*row.values(), row.hash])
-            if buf.tell() > 64_000:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
+        if buf.tell() > 64_000:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
     yield buf.getvalue()
 
 
@@ -203,13 +244,15 @@ def _filter_text(flt: LogFilter) -> str:
     return (
         f"时间 / time: {at(flt.since)} ~ {at(flt.until)}；"
         f"业务类型 / business type: {flt.business_type or '全部'}；"
-        f"操作人 / operator: {flt.operator or '全部'}"
+        f"操作人 / operator: {flt.operator or '全部'}；"
+        f"网点 / branch: {f'#{flt.branch_id} 及下级 / subtree' if flt.branch_id else '全部'}"
     )
 
 
 def export_pdf(
     uows: UnitOfWorkFactory,
     *,
+    actor: Actor,
     log: LogKind,
     flt: LogFilter,
     generated_by: str,
@@ -219,8 +262,7 @@ def export_pdf(
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    with uows() as uow:
-        rows = list(_rows(uow, log, flt))
+    rows = _all_rows(uows, actor, log, flt)
     title = "操作日志 / operation log" if log == "operations" else "诉讼日志 / litigation log"
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
@@ -283,6 +325,7 @@ def record_export(
         "until": flt.until.isoformat() if flt.until else None,
         "operator": flt.operator,
         "filter_business_type": flt.business_type,
+        "filter_branch_id": flt.branch_id,
     }
     if count is not None:
         details["count"] = count

@@ -29,8 +29,7 @@ from dualrec.errors import ConflictError, NotFoundError, PermissionDeniedError
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.secretbox import SecretBox
-from dualrec.services.evidence.ledger import covering_checkpoint, make_checkpoint
-from dualrec.services.evidence.signing_key import Signer
+from dualrec.services.evidence.ledger import Notary, covering_checkpoint, ensure_logged, make_checkpoint
 from dualrec.services.litigation.report_data import LedgerProof, LitigationData
 from dualrec.services.litigation.report_pdf import render_litigation_pdf
 from dualrec.services.pdf.pades import PdfSigner
@@ -142,18 +141,20 @@ def _read_blob(blobs: BlobStore, key: str) -> bytes:
     return data
 
 
-def _ledger(uows: UnitOfWorkFactory, evidence_signer: Callable[[], Signer], recording_id: str) -> LedgerProof:
+def _ledger(uows: UnitOfWorkFactory, evidence_notary: Callable[[], Notary], recording_id: str) -> LedgerProof:
     with uows() as uow:
         events = uow.evidence.for_subject("recording", recording_id)
     if not events:
         raise NotFoundError("该录像没有存证记录 / no evidence events for this recording")
     with uows() as uow:
         cp = covering_checkpoint(uow, events[-1].seq)
+    notary = evidence_notary()
     if cp is None:  # sign the head now, as an export does
-        make_checkpoint(uows, evidence_signer())
+        make_checkpoint(uows, notary)
         with uows() as uow:
             cp = covering_checkpoint(uow, events[-1].seq)
     assert cp is not None
+    ensure_logged(uows, notary, cp)  # the checkpoint the report cites is the outside log's
     return LedgerProof(events=events, subject_root=MerkleTree([e.hash for e in events]).root(), checkpoint=cp)
 
 
@@ -176,7 +177,7 @@ def litigation_report(
     recording_id: str,
     unmask: bool,
     pdf_signer: PdfSigner,
-    evidence_signer: Callable[[], Signer],
+    evidence_notary: Callable[[], Notary],
 ) -> LitigationReport:
 
     assert actor.principal is not None
@@ -210,7 +211,7 @@ def litigation_report(
         customer=customer.rows(masked=masked),
         report=report,
         images=_images(blobs, rec, masked=masked),
-        ledger=_ledger(uows, evidence_signer, rec.id),
+        ledger=_ledger(uows, evidence_notary, rec.id),
         certificate=pdf_signer.certificate,
         tsa_url=pdf_signer.tsa_url,
     )

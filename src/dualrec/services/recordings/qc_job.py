@@ -205,6 +205,7 @@ class QcJobRunner:
                 target_type="recording",
                 target_id=recording_id,
                 details={"verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
+                branch_id=rec.branch_id if (rec := uow.recordings.get(recording_id)) else None,
             )
             ledger.record_artifacts(uow, self._blobs, recording_id, artifacts)
             _status_evidence(

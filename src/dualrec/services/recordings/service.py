@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from dualrec.core import bounded_json
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
 from dualrec.core.flow import parse_flow, parse_markers
@@ -58,7 +59,11 @@ def _json_field(raw: str | None, name: str, kind: type) -> Any:
     if raw is None or raw == "":
         return None
     try:
-        value = json.loads(raw)
+        value = bounded_json.loads(raw)
+    except bounded_json.JsonTooComplexError as exc:
+        raise InvalidInputError(
+            f"{name}: {exc.message}", details={"errors": [{"loc": [name], "msg": "JSON nested too deep"}]}
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{name} 不是合法的 JSON / {name} is not valid JSON: {exc.msg}",

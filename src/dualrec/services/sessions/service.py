@@ -18,12 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from dualrec.core.audit import AuditAction
 from dualrec.core.flow import Flow, FlowNode
 from dualrec.core.flow_engine import Answer, Failed, FlowState, NoAnswer, Outcome, Passed, advance, start
 from dualrec.core.live_session import (
     MAX_CHUNK_BYTES,
     MAX_SEGMENTS,
     MAX_SEQ,
+    OPEN_STATUSES,
     RECONNECT_WINDOW,
     EventKind,
     LiveSession,
@@ -31,13 +33,22 @@ from dualrec.core.live_session import (
     SessionStatus,
     missing_chunks,
     resume_allowed,
+    upload_quota,
 )
 from dualrec.core.sensitive_words import find_words
 from dualrec.core.tasks import Task, TaskStatus, mask_id_number, mask_name, mask_phone
 from dualrec.db.repositories.live_sessions import ChunkRecord
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
-from dualrec.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from dualrec.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    QuotaExceededError,
+)
 from dualrec.jobs.ports import JobQueue
+from dualrec.services.common import audit
+from dualrec.services.common.context import SYSTEM
 from dualrec.services.common.job_kinds import SESSION_ASSEMBLE_JOB
 from dualrec.services.flows.sensitive_words import current_words
 from dualrec.services.tasks.service import TaskService
@@ -66,6 +77,9 @@ class SessionOptions:
     read_along_threshold: float = 0.8  # share of the sentence's syllables read correctly
     tts_voice: Literal["female", "male"] = "female"
     tts_rate: int = 170  # words per minute for the server's speech; the page scales its own voice
+    upload_bytes_per_minute: int = 24 * 1024**2  # chunk quota per estimated minute of the flow
+    upload_floor_bytes: int = 128 * 1024**2  # plus this much for every attempt
+    chunk_retention: timedelta = timedelta(hours=24)  # chunks of ended attempts, unless being assembled
 
 
 @dataclass(frozen=True)
@@ -343,6 +357,57 @@ class LiveSessionService:
                 done += 1
             uow.commit()
         return done
+
+    def sweep_chunks(self, now: datetime | None = None, limit: int = 100) -> int:
+        """Delete the chunk blobs of attempts that ended (expired, failed, handed over, or completed
+        and either assembled or never finished) and saw no activity for ``chunk_retention``. An
+        assembled recording is the evidence (its own blob, in the ledger); chunks are kept only while
+        assembly is pending. Audited per session; returns the sessions swept."""
+        now = now or _now()
+        cutoff = now - self.options.chunk_retention
+        ended = [st for st in SessionStatus if st not in OPEN_STATUSES]
+        swept = 0
+        with self.uows() as uow:
+            candidates = uow.live_sessions.with_chunks(ended, cutoff, limit)
+        for session_id in candidates:
+            with self.uows() as uow:
+                s = uow.live_sessions.get(session_id, for_update=True)
+                if (
+                    s is None
+                    or s.open
+                    or s.last_seen_at >= cutoff
+                    or (s.identity.get("assembling") and s.recording_id is None)
+                ):
+                    continue
+                removed = uow.live_sessions.delete_chunks(s.id)
+                if not removed:
+                    continue
+                identity = {**s.identity, "chunks_deleted_at": now.isoformat()}
+                uow.live_sessions.save(replace(s, identity=identity))
+                audit.record(
+                    uow,
+                    actor=SYSTEM,
+                    action=AuditAction.SESSION_CHUNKS_DELETED,
+                    target_type="live_session",
+                    target_id=s.id,
+                    details={
+                        "task_id": s.task_id,
+                        "attempt": s.attempt_no,
+                        "status": s.status,
+                        "recording_id": s.recording_id,
+                        "chunks": len(removed),
+                        "bytes": sum(c.size for c in removed),
+                        "last_seen_at": s.last_seen_at.isoformat(),
+                    },
+                )
+                uow.commit()
+            for c in removed:  # after the commit: a failure leaves an orphan blob, never a dangling row
+                try:
+                    self.blobs.delete(c.blob_key)
+                except Exception:
+                    logger.exception("session %s: chunk blob %s could not be deleted", session_id, c.blob_key)
+            swept += 1
+        return swept
 
     # ---- the flow ------------------------------------------------------------------------------
 
@@ -626,12 +691,13 @@ class LiveSessionService:
                 "分片校验值不符，请重传 / the chunk's SHA-256 does not match; send it again",
                 details={"expected": sha256, "actual": digest},
             )
-        with self._locked(token) as (uow, _task, _flow, s):
+        with self._locked(token) as (uow, _task, flow, s):
             if s.status in (SessionStatus.CONSENT, SessionStatus.EXPIRED) or s.recording_id is not None:
                 raise ConflictError(
                     f"会话状态为 {s.status}，不接收录像 / the session is {s.status}",
                     details={"session_status": s.status},
                 )
+            _refuse_swept(s)
             if segment > s.segment:
                 raise ConflictError("分段不存在 / no such segment yet", details={"segment": s.segment})
             have = uow.live_sessions.chunk(s.id, segment, seq)
@@ -644,6 +710,14 @@ class LiveSessionService:
                 uow.live_sessions.save(s)
                 uow.commit()
                 return ChunkAck(segment, seq, digest, len(data), True)
+            quota = upload_quota(flow, self.options.upload_bytes_per_minute, self.options.upload_floor_bytes)
+            used = uow.live_sessions.chunk_bytes(s.id)
+            if used + len(data) > quota:
+                raise QuotaExceededError(
+                    f"本次双录的录像已达上限 {quota // 1024**2} MB，未保存该分片 / this attempt's recording "
+                    f"reached its limit of {quota // 1024**2} MiB; the chunk was not stored",
+                    details={"quota_bytes": quota, "used_bytes": used},
+                )
             ref = self.blobs.put(data, content_type="application/octet-stream", max_bytes=MAX_CHUNK_BYTES)
             try:
                 uow.live_sessions.add_chunk(
@@ -671,6 +745,7 @@ class LiveSessionService:
                 )
             if s.recording_id is not None or s.identity.get("assembling"):
                 return self._view(uow, task, flow, s), {}
+            _refuse_swept(s)
             merged = dict(s.final_seqs)
             for seg, last in final_seqs.items():
                 if not 0 <= seg <= s.segment or not 0 <= last <= MAX_SEQ:
@@ -694,6 +769,15 @@ class LiveSessionService:
             view = self._view(uow, task, flow, s)
         self._queue().enqueue(SESSION_ASSEMBLE_JOB, {"session_id": s.id}, max_attempts=3)
         return view, {}
+
+
+def _refuse_swept(s: LiveSession) -> None:
+    if s.identity.get("chunks_deleted_at"):
+        raise ConflictError(
+            "该次双录的录像分片已过期删除，请联系业务人员重新发起 / this attempt's recording chunks were "
+            "deleted after it ended; ask for a new link",
+            details={"session_status": s.status},
+        )
 
 
 def _public_identity(identity: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,12 +19,12 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
 from dualrec.core.flow import AnswerOption, Flow, parse_flow
 from dualrec.core.idcard import is_valid_id_number, normalize_id_number
+from dualrec.core.outbound import url_problem
 from dualrec.core.questions import RISK_LEVELS, Question, draw_questions, expand_drawn
 from dualrec.core.routing import select_route
 from dualrec.core.tasks import (
@@ -126,9 +126,9 @@ def _validate(req: TaskRequest) -> TaskRequest:
     if req.amount and not _AMOUNT.match(req.amount):
         problems["amount"] = "金额须为数字（最多 4 位小数）/ amount must be a decimal number"
     if req.callback_url:
-        parts = urlsplit(req.callback_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems["callback_url"] = "回调地址须为 http(s) URL / callback_url must be an http(s) URL"
+        url_issue = url_problem(req.callback_url)
+        if url_issue:
+            problems["callback_url"] = f"回调地址无效 / invalid callback_url: {url_issue}"
     for name in ("customer_id", "customer_name", "customer_type", "business_type", "business_no"):
         if not str(getattr(req, name)).strip():
             problems[name] = "不能为空 / required"

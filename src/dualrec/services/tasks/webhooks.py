@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from dualrec.core.audit import AuditAction
+from dualrec.core.outbound import AllowList
 from dualrec.core.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
@@ -32,7 +33,7 @@ from dualrec.core.webhooks import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
-from dualrec.services.common import audit
+from dualrec.services.common import audit, outbound
 from dualrec.services.common.context import Actor
 from dualrec.services.common.secretbox import SecretBox
 
@@ -48,8 +49,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+NOTHING_ALLOWED = AllowList()
+
 DEFAULT_MAX_ATTEMPTS = 8
-RESPONSE_SNIPPET_BYTES = 300
 EVENTS = frozenset(e.value for e in WebhookEvent)
 
 
@@ -62,6 +64,7 @@ class WebhookConfig:
     backoff_seconds: float = 10.0
     backoff_cap_seconds: float = 3600.0
     batch_size: int = 50  # tries per deliver_due call at most
+    allow: AllowList = NOTHING_ALLOWED  # non-public destinations allowed (DUALREC_OUTBOUND_ALLOW)
 
     @property
     def lease_seconds(self) -> float:
@@ -125,9 +128,8 @@ def enqueue(
 class _Outcome:
     status_code: int | None = None
     error: str = ""
-    response: str = ""
     ms: int = 0
-    permanent: bool = False  # no retry can help (the key is revoked)
+    permanent: bool = False  # no retry can help (the key is revoked, the destination is refused)
 
     @property
     def ok(self) -> bool:
@@ -142,21 +144,25 @@ def _signing_secret(uows: UnitOfWorkFactory, box: SecretBox, source_key: str) ->
     return box.open(found[1])
 
 
-def _post(http: httpx.Client, d: WebhookDelivery, secret: str, at: datetime, timeout: float) -> _Outcome:
+def _post(
+    http: httpx.Client, d: WebhookDelivery, secret: str, at: datetime, config: WebhookConfig
+) -> _Outcome:
+    """One try. Only the status code is kept of the answer: the receiver's body is neither read nor
+    stored (a callback URL must not turn the console into a window on internal services)."""
     body = encode_body(d.payload)
     timestamp = int(at.timestamp())
     headers = request_headers(
         delivery_id=d.id, event=d.event, timestamp=timestamp, signature=sign_webhook(secret, timestamp, body)
     )
+    timeout = config.timeout_seconds
     started = time.monotonic()
     try:
-        with http.stream("POST", d.url, content=body, headers=headers, timeout=timeout) as resp:
-            snippet = b""
-            for chunk in resp.iter_bytes():
-                snippet += chunk
-                if len(snippet) >= RESPONSE_SNIPPET_BYTES:
-                    break
+        with outbound.stream(
+            http, "POST", d.url, config.allow, content=body, headers=headers, timeout=timeout
+        ) as resp:
             code = resp.status_code
+    except outbound.OutboundRefusedError as exc:
+        return _Outcome(error=exc.message[:500], permanent=True)
     except httpx.TimeoutException as exc:
         ms = int((time.monotonic() - started) * 1000)
         return _Outcome(error=f"timeout after {timeout:g} s ({type(exc).__name__})", ms=ms)
@@ -166,8 +172,9 @@ def _post(http: httpx.Client, d: WebhookDelivery, secret: str, at: datetime, tim
     ms = int((time.monotonic() - started) * 1000)
     if 200 <= code < 300:
         return _Outcome(status_code=code, ms=ms)
-    text = snippet[:RESPONSE_SNIPPET_BYTES].decode("utf-8", "replace")
-    return _Outcome(status_code=code, error=f"HTTP {code}", response=text, ms=ms)
+    if 300 <= code < 400:
+        return _Outcome(status_code=code, error=f"HTTP {code} (redirects are not followed)", ms=ms)
+    return _Outcome(status_code=code, error=f"HTTP {code}", ms=ms)
 
 
 def _record(
@@ -200,8 +207,6 @@ def _record(
             "error": outcome.error,
             "ms": outcome.ms,
         }
-        if outcome.response:
-            entry["response"] = outcome.response
         saved = uow.webhooks.record_attempt(
             d.id,
             entry=entry,
@@ -247,7 +252,7 @@ def deliver_due(
                 permanent=True,
             )
         else:
-            outcome = _post(http, delivery, secret, at, config.timeout_seconds)
+            outcome = _post(http, delivery, secret, at, config)
         _record(uows, delivery, outcome, started=at, finished=now or datetime.now(UTC), config=config)
         tried += 1
     return tried

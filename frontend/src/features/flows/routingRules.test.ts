@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseWords, toRow, toRules } from "./rulesModel";
+import { parseWords, toRow, toRules } from "./routingRules";
 
 describe("rules table", () => {
   it("numbers priorities by row order and splits the type lists", () => {
