@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -57,18 +58,16 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log: Path, timeo
     raise RuntimeError(f"dualrec serve not healthy after {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real `dualrec serve` with a migrated, seeded database in a temp data dir."""
-    if not DIST_INDEX.is_file():
-        pytest.fail(f"front end not built ({DIST_INDEX} missing): run `make web` first", pytrace=False)
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def running_server(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
+    """A real `dualrec serve` on loopback over a migrated, seeded database in ``data_dir``:
+    yields its base URL and its log file; stopped on exit."""
     env = {
         **os.environ,
         "DUALREC_DATA_DIR": str(data_dir),
         "DUALREC_ENV": "test",
         "DUALREC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DUALREC_OUTBOUND_ALLOW": "127.0.0.1",  # the tests' webhook receivers listen on loopback
+        **env_extra,
     }
     for command in (["db", "upgrade"], ["seed"]):
         subprocess.run([str(DUALREC), *command], env=env, check=True, capture_output=True, timeout=120)
@@ -84,7 +83,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, proc, log)
-        yield base_url
+        yield base_url, log
     finally:
         proc.terminate()
         try:
@@ -92,6 +91,19 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real `dualrec serve` with a migrated, seeded database in a temp data dir."""
+    if not DIST_INDEX.is_file():
+        pytest.fail(f"front end not built ({DIST_INDEX} missing): run `make web` first", pytrace=False)
+    # the tests' webhook receivers listen on loopback
+    with running_server(tmp_path_factory.mktemp("e2e-data"), DUALREC_OUTBOUND_ALLOW="127.0.0.1") as (
+        base_url,
+        _log,
+    ):
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_PASSWORD, CSRF, DUALREC, _free_port, _wait_healthy
+from tests.e2e.conftest import ADMIN_PASSWORD, CSRF, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -28,35 +28,8 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data_dir = tmp_path_factory.mktemp("fuzz-data")
-    env = {
-        **os.environ,
-        "DUALREC_DATA_DIR": str(data_dir),
-        "DUALREC_ENV": "test",
-        "DUALREC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
-    for command in (["db", "upgrade"], ["seed"]):
-        subprocess.run([str(DUALREC), *command], env=env, check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    log = data_dir / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(DUALREC), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base_url, proc, log)
-        yield base_url, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    with running_server(tmp_path_factory.mktemp("fuzz-data")) as server:
+        yield server
 
 
 def test_no_operation_answers_a_server_error(api: tuple[str, Path], tmp_path: Path) -> None:

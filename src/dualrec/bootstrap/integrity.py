@@ -10,10 +10,10 @@ and retried at the next look.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from dualrec.bootstrap.periodic import PeriodicThread
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.services.evidence.integrity import IntegrityAudit, last_audit, run_audit
 from dualrec.services.evidence.ledger import Notary
@@ -24,7 +24,7 @@ __all__ = ["IntegrityAuditor", "build_integrity_auditor"]
 logger = logging.getLogger(__name__)
 
 
-class IntegrityAuditor:
+class IntegrityAuditor(PeriodicThread):
     def __init__(
         self,
         uows: UnitOfWorkFactory,
@@ -33,15 +33,9 @@ class IntegrityAuditor:
         interval: timedelta,
         check_seconds: float,
     ) -> None:
+        super().__init__(name="dualrec-integrity", check_seconds=check_seconds, run_at_start=False)
         self._uows, self._notary = uows, notary
-        self._interval, self._check = interval, check_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        self._interval = interval
 
     def run_once(self) -> IntegrityAudit | None:
         """Run when due; the run (or None when not due / on an error)."""
@@ -64,25 +58,6 @@ class IntegrityAuditor:
             "" if result.ok else ": " + "; ".join(result.problems[:3]),
         )
         return result
-
-    def start(self) -> None:
-        with self._lock:
-            if self.running:
-                return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="dualrec-integrity", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._check):  # the first look one period after start
-            self.run_once()
 
 
 def build_integrity_auditor(settings: Settings, uows: UnitOfWorkFactory) -> IntegrityAuditor | None:

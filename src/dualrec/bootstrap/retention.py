@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
 from sqlalchemy import Engine
 
+from dualrec.bootstrap.periodic import PeriodicThread
 from dualrec.db.engine import make_engine, make_session_factory
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.services.archive.retention import ExpiryRun, RetentionService
@@ -24,21 +24,14 @@ __all__ = ["RetentionReminder", "build_retention_reminder", "start_standalone_re
 logger = logging.getLogger(__name__)
 
 
-class RetentionReminder:
+class RetentionReminder(PeriodicThread):
     def __init__(
         self, retention: RetentionService, *, days: int, check_seconds: float, engine: Engine | None = None
     ) -> None:
+        super().__init__(name="dualrec-retention", check_seconds=check_seconds, run_at_start=True)
         self._engine = engine  # owned (disposed on stop) when the reminder has its own
         self._retention = retention
         self._days = days
-        self._check = check_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def run_once(self) -> ExpiryRun | None:
         try:
@@ -56,27 +49,10 @@ class RetentionReminder:
             )
         return run
 
-    def start(self) -> None:
-        with self._lock:
-            if self.running:
-                return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="dualrec-retention", daemon=True)
-            self._thread.start()
-
     def stop(self) -> None:
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join(timeout=30)
+        super().stop()
         if self._engine is not None:
             self._engine.dispose()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self._check)
 
 
 def build_retention_reminder(settings: Settings, retention: RetentionService) -> RetentionReminder | None:
