@@ -41,6 +41,7 @@ export const NAV: NavSection[] = [
       { key: "branches", to: "/admin/branches", permission: "branches:read" },
       { key: "audit", to: "/admin/audit", permission: "audit:read" },
       { key: "auditExports", to: "/admin/audit-exports", permission: "audit:read" },
+      { key: "integrityAudit", to: "/admin/integrity", permission: "audit:read" },
       { key: "apiKeys", to: "/admin/api-keys", permission: "apikeys:manage" },
       { key: "webhooks", to: "/admin/webhooks", permission: "apikeys:manage" },
     ],

@@ -154,6 +154,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "audit:read", titleKey: "nav.auditExports" },
       },
       {
+        path: "admin/integrity",
+        name: "integrity-audit",
+        component: () => import("@/features/evidence/IntegrityAuditPage.vue"),
+        meta: { permission: "audit:read", titleKey: "nav.integrityAudit" },
+      },
+      {
         path: "admin/api-keys",
         name: "api-keys",
         component: () => import("@/features/identity/ApiKeysPage.vue"),

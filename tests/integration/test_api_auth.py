@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.core.auth_rules import canonical_request
+from dualrec.db.repositories.audit import AuditFilter
 from dualrec.services.common.audit import verify_chain
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.identity.apikeys import DEFAULT_API_PERMISSIONS, create_api_key
@@ -135,6 +136,30 @@ def test_password_change_revokes_sessions_and_enforces_policy(app_client: TestCl
     assert r.status_code == 204
     assert app_client.get("/api/v1/auth/me").status_code == 401
     login(app_client, "admin", "Another-pass-9")
+
+
+def test_guessing_the_current_password_locks_the_account_and_ends_its_sessions(
+    app_client: TestClient, container: Container, make_user: Callable[..., str]
+) -> None:
+    """A stolen session cannot try current passwords at leisure: wrong ones count as failed logins."""
+    make_user("li", "interviewer", "BJ-CY")
+    login(app_client, "li")
+    for _ in range(4):
+        r = app_client.post(
+            "/api/v1/auth/password", json={"old_password": "guess", "new_password": "Another-pass-9"}
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["old_password"]
+    r = app_client.post(
+        "/api/v1/auth/password", json={"old_password": "guess", "new_password": "Another-pass-9"}
+    )
+    assert r.json()["code"] == "locked_out" and r.json()["retry_after_seconds"] > 800
+    assert app_client.get("/api/v1/auth/me").status_code == 401  # the session ended with the lockout
+    r = app_client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD}, headers=CSRF)
+    assert r.json()["code"] == "locked_out"
+    with container.uows() as uow:
+        failed, _ = uow.audit.search(AuditFilter(action="auth.login_failed"), offset=0, limit=100)
+    reasons = [e.details.get("reason") for e in failed if e.details.get("username") == "li"]
+    assert reasons.count("wrong_current_password") == 5
 
 
 # ---------------------------------------------------------------- request signatures, from the doc

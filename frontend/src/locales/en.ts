@@ -70,6 +70,7 @@ const en: Messages = {
     questionBanks: "Question banks",
     rules: "Rules & sensitive words",
     webhooks: "Webhook deliveries",
+    integrityAudit: "Integrity audit",
     auditExports: "Audit exports",
     configSection: "Flows & question banks",
     adminSection: "Administration",

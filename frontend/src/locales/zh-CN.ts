@@ -69,6 +69,7 @@ const zhCN = {
     questionBanks: "题库管理",
     rules: "规则与敏感词",
     webhooks: "回调记录",
+    integrityAudit: "完整性审计",
     auditExports: "审计导出",
     configSection: "流程与题库",
     adminSection: "系统管理",

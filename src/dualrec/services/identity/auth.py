@@ -223,16 +223,52 @@ class AuthService:
         return principal
 
     def change_password(self, *, actor: Actor, old_password: str, new_password: str) -> None:
+        """Self-service change; the current password is required. A wrong one counts as a failed
+        login of the account (so a stolen session cannot guess the password at leisure): after the
+        lockout policy's number of failures the account locks and all its sessions end."""
         assert actor.principal is not None
+        now = self.clock()
         with self._uows() as uow:
             user = uow.users.get(actor.principal.id)
-            if user is None or not verify_password(user.password_hash, old_password):
+            if user is None:
+                raise AuthenticationError("用户不存在 / no such user")
+            if user.locked_until and user.locked_until > now:
+                raise _locked(user.locked_until, now)
+            if not verify_password(user.password_hash, old_password):
+                failures = user.failed_logins + 1
+                until = locked_until_after_failure(failures, now, self._cfg.lockout)
+                uow.users.update(user.id, failed_logins=failures, locked_until=until)
+                audit.record(
+                    uow,
+                    actor=actor,
+                    action=AuditAction.LOGIN_FAILED,
+                    target_type="user",
+                    target_id=user.id,
+                    outcome="denied",
+                    details={"username": user.username, "reason": "wrong_current_password"},
+                )
+                if until:
+                    uow.sessions.delete_for_user(user.id)
+                    audit.record(
+                        uow,
+                        actor=actor,
+                        action=AuditAction.LOCKED_OUT,
+                        target_type="user",
+                        target_id=user.id,
+                        outcome="denied",
+                        details={"until": until.isoformat()},
+                    )
+                uow.commit()
+                if until:
+                    raise _locked(until, now)
                 raise InvalidInputError(
                     "原密码错误 / current password is wrong",
                     details={"errors": [{"loc": ["old_password"], "msg": "wrong password"}]},
                 )
             check_policy(new_password)
-            uow.users.update(user.id, password_hash=hash_password(new_password))
+            uow.users.update(
+                user.id, password_hash=hash_password(new_password), failed_logins=0, locked_until=None
+            )
             uow.sessions.delete_for_user(user.id)
             audit.record(
                 uow, actor=actor, action=AuditAction.PASSWORD_CHANGED, target_type="user", target_id=user.id
