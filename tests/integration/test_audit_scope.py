@@ -70,6 +70,21 @@ def test_a_branch_auditor_sees_only_their_subtree(app_client: TestClient, org: d
     assert sorted(int(r["id"]) for r in rows) == sorted(int(str(e["id"])) for e in events)
 
 
+def test_a_branch_auditor_sees_failed_logins_against_their_users(
+    app_client: TestClient, org: dict[str, int]
+) -> None:
+    """A failed login is anonymous, but it targets a user of a branch: that branch's auditor sees it
+    (someone guessing their interviewer's password), the other branch's does not."""
+    r = app_client.post("/api/v1/auth/login", json={"username": "bjcy_iv", "password": "guess"}, headers=CSRF)
+    assert r.status_code == 401
+    login(app_client, "bj_aud")
+    failed = [e for e in _events(app_client, action="auth.login_failed") if e["target_id"]]
+    assert failed and {e["branch_id"] for e in failed} == {org["BJ-CY"]}
+    app_client.cookies.clear()
+    login(app_client, "sh_aud")
+    assert not [e for e in _events(app_client, action="auth.login_failed") if e["target_id"]]
+
+
 def test_the_branch_filter_narrows_within_the_scope(app_client: TestClient, org: dict[str, int]) -> None:
     login(app_client, "bj_aud")
     only_cy = _events(app_client, branch_id=org["BJ-CY"])

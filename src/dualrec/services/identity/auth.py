@@ -129,6 +129,7 @@ class AuthService:
                     action=AuditAction.LOGIN_FAILED,
                     target_type="user",
                     target_id=user.id if user else "",
+                    branch_id=user.branch_id if user else None,
                     outcome="denied",
                     details={"username": username[:64], "reason": "locked"},
                 )
@@ -144,6 +145,7 @@ class AuthService:
                     action=AuditAction.LOGIN_FAILED,
                     target_type="user",
                     target_id=user.id if user else "",
+                    branch_id=user.branch_id if user else None,
                     outcome="denied",
                     details=details,
                 )
@@ -160,6 +162,7 @@ class AuthService:
                         action=AuditAction.LOCKED_OUT,
                         target_type="user",
                         target_id=user.id if user else "",
+                        branch_id=user.branch_id if user else None,
                         outcome="denied",
                         details={"until": until.isoformat()},
                     )
