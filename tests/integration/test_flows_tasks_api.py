@@ -234,6 +234,11 @@ def test_business_system_creates_tasks(admin: TestClient, system: Signed) -> Non
     assert seen["id_number"] == CUSTOMER["id_number"]  # admin holds sensitive:unmask
     listed = admin.get("/api/v1/tasks", params={"business_no": "WM-2026-0001"}).json()
     assert listed["total"] == 1
+    # ... except where a page asks for masked data whoever looks (the hand-over queue, a shared screen)
+    masked = admin.get(f"/api/v1/tasks/{task['id']}", params={"masked": True}).json()
+    assert masked["id_number"] == "110105********002X" and masked["phone"] == "138****8000"
+    listed = admin.get("/api/v1/tasks", params={"business_no": "WM-2026-0001", "masked": True}).json()
+    assert listed["items"][0]["id_number"] == "110105********002X"
 
 
 def test_masking_for_roles_without_unmask(
