@@ -110,7 +110,7 @@ class ArchiveService:
         """Create or refresh the entry of a recording from the recording, its task (when linked) and
         its QC report. Idempotent; a deleted entry is never touched again. False when there is no
         such recording."""
-        with self.uows() as uow:
+        with self.uows.read() as uow:
             rec = uow.recordings.get(recording_id)
         if rec is None:
             return False

@@ -438,7 +438,7 @@ class DeletionService:
         out: list[LeftoverRetry] = []
         offset = 0
         while True:
-            with self.uows() as uow:
+            with self.uows.read() as uow:
                 page, total = uow.deletion_requests.search(
                     branch_ids=None,
                     status=RequestStatus.COMPLETED.value,

@@ -213,7 +213,7 @@ class ArchivePusher:
         recording_id = str(ctx.payload["recording_id"])
         if not self._config.enabled or not self._config.secret:
             raise ConfigurationError("档案系统推送未配置 / the archive push is not configured on this worker")
-        with self._uows() as uow:
+        with self._uows.read() as uow:
             rec = uow.recordings.get(recording_id)
         if rec is None:
             raise NotFoundError(f"recording {recording_id} vanished")
@@ -294,7 +294,7 @@ def _key_business_types(uows: UnitOfWorkFactory, actor: Actor) -> tuple[str, ...
     p = actor.principal
     if p is None or p.kind != "api_key":
         return ()
-    with uows() as uow:
+    with uows.read() as uow:
         found = uow.api_keys.by_key_id(p.name.split(":", 1)[-1])
     return tuple(found[0].business_types) if found else ()
 

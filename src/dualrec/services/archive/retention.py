@@ -70,7 +70,7 @@ class RetentionService:
     # ---- policies ------------------------------------------------------------------------------
 
     def policies(self) -> list[RetentionPolicy]:
-        with self.uows() as uow:
+        with self.uows.read() as uow:
             return list(uow.archive.policies().values())
 
     def put_policy(
@@ -162,7 +162,7 @@ class RetentionService:
         """Active entries (every branch) whose retention ends within ``days`` days, or has ended."""
         today = today or datetime.now(UTC).date()
         query = ArchiveQuery(status=EntryStatus.ACTIVE.value, expires_before=today + timedelta(days=days + 1))
-        with self.uows() as uow:
+        with self.uows.read() as uow:
             return sorted(
                 uow.archive.iter_entries(query), key=lambda e: (e.expires_on or today, e.recording_id)
             )

@@ -91,7 +91,7 @@ def export_package(
     subject_id: str,
     out: Path,
 ) -> ExportResult:
-    with uows() as uow:
+    with uows.read() as uow:
         events = uow.evidence.for_subject(subject_type, subject_id)
     if not events:
         raise NotFoundError(

@@ -13,7 +13,7 @@ __all__ = ["list_rules", "replace_rules"]
 
 
 def list_rules(uows: UnitOfWorkFactory) -> list[RoutingRule]:
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.flows.rules()
 
 

@@ -15,7 +15,7 @@ MAX_WORDS = 5000
 
 
 def current_words(uows: UnitOfWorkFactory) -> tuple[str, ...]:
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.sensitive_words.all()
 
 

@@ -112,7 +112,7 @@ def _stored(uow: UnitOfWork, code: str, *, for_update: bool = False) -> StoredFl
 
 
 def list_flows(uows: UnitOfWorkFactory, *, include_archived: bool = False) -> list[StoredFlow]:
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.flows.all(include_archived=include_archived)
 
 

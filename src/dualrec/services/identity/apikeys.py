@@ -66,7 +66,7 @@ def create_api_key(
 
 def list_api_keys(uows: UnitOfWorkFactory, *, actor: Actor) -> list[ApiKey]:
     assert actor.principal is not None
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.api_keys.list(actor.principal.branch_path)
 
 

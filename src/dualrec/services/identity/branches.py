@@ -19,7 +19,7 @@ def _scope(actor: Actor) -> str:
 
 
 def list_branches(uows: UnitOfWorkFactory, *, actor: Actor) -> list[Branch]:
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.branches.subtree(_scope(actor))
 
 

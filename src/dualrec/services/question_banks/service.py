@@ -148,7 +148,7 @@ def require_override(uows: UnitOfWorkFactory, actor: Actor, reason: str | None) 
 
 
 def list_banks(uows: UnitOfWorkFactory) -> list[BankDetail]:
-    with uows() as uow:
+    with uows.read() as uow:
         return [
             BankDetail(b, tuple(shortfalls(uow.questions.questions(b.code), b.rules)))
             for b in uow.questions.banks()
@@ -375,12 +375,12 @@ def delete_question(uows: UnitOfWorkFactory, *, actor: Actor, bank: str, code: s
 
 
 def list_templates(uows: UnitOfWorkFactory, business_type: str | None = None) -> list[ScriptTemplate]:
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.questions.templates(business_type)
 
 
 def get_template(uows: UnitOfWorkFactory, template_id: int) -> ScriptTemplate:
-    with uows() as uow:
+    with uows.read() as uow:
         found = uow.questions.template(template_id)
     if found is None:
         raise NotFoundError("话术模板不存在 / script template not found", details={"id": template_id})

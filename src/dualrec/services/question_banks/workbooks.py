@@ -216,7 +216,7 @@ def _review_entry(sheet: str, row: int, hits: list[ReviewHit], held: bool, **wha
 def export_workbook(uows: UnitOfWorkFactory, *, bank: str | None = None) -> bytes:
     """Banks (all, or one), their questions and rules, and the templates of those business types,
     in the import format."""
-    with uows() as uow:
+    with uows.read() as uow:
         banks: list[QuestionBank] = uow.questions.banks(None if bank is None else [bank])
         if bank is not None and not banks:
             raise NotFoundError(

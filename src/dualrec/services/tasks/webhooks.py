@@ -137,7 +137,7 @@ class _Outcome:
 
 
 def _signing_secret(uows: UnitOfWorkFactory, box: SecretBox, source_key: str) -> str | None:
-    with uows() as uow:
+    with uows.read() as uow:
         found = uow.api_keys.by_key_id(source_key)
     if found is None or not found[0].is_active:
         return None
@@ -268,7 +268,7 @@ def list_deliveries(
     page_size: int = 20,
 ) -> tuple[list[WebhookDelivery], int]:
     assert actor.principal is not None
-    with uows() as uow:
+    with uows.read() as uow:
         return uow.webhooks.list(
             scope_path=actor.principal.branch_path,
             task_id=task_id,
@@ -280,7 +280,7 @@ def list_deliveries(
 
 def get_delivery(uows: UnitOfWorkFactory, *, actor: Actor, delivery_id: str) -> WebhookDelivery:
     assert actor.principal is not None
-    with uows() as uow:
+    with uows.read() as uow:
         found = uow.webhooks.get(delivery_id, scope_path=actor.principal.branch_path)
     if found is None:
         raise NotFoundError("通知记录不存在 / webhook delivery not found")
