@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.confi
 DATA_DIR ?= var
 export DUALREC_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: help run serve test check lint typecheck importlint webtest pytest test-quick fuzz web deps apt python-deps migrate seed bench doctor clean openapi
+.PHONY: help run serve test check lint typecheck importlint webtest pytest test-quick fuzz eval web deps apt python-deps migrate seed bench doctor clean openapi
 
 help:
 	@echo "make run     install what is missing, migrate, seed the demo, serve http://127.0.0.1:8000"
@@ -24,6 +24,7 @@ help:
 	@echo "make test-quick  the tests not marked slow (no e2e, no real-engine QC): a few minutes"
 	@echo "make fuzz    the whole API fuzzed from its OpenAPI (schemathesis, 10 min; the suite runs 2 min of it)"
 	@echo "make bench   benchmarks (ratios against baselines measured in the same run)"
+	@echo "make eval    the QC evaluation kit: real-media cases scored per check and per verdict"
 	@echo "make web     build the front end;  make migrate / seed / doctor / openapi"
 
 # ---------------------------------------------------------------- installation (idempotent)
@@ -84,8 +85,8 @@ openapi: python-deps
 check: lint typecheck importlint webtest
 
 lint: python-deps
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench evalkit
+	$(VENV)/bin/ruff format --check src tests bench evalkit
 
 typecheck: python-deps
 	$(VENV)/bin/mypy
@@ -109,6 +110,9 @@ fuzz: python-deps
 
 bench: deps
 	$(PY) bench/run.py $(BENCH)
+
+eval: deps
+	$(PY) -m evalkit.run $(EVAL)
 
 clean:
 	rm -rf $(STAMPS) .mypy_cache .ruff_cache .pytest_cache test-artifacts
