@@ -140,6 +140,8 @@ def test_streamed_wav_header_is_rewritten_with_real_sizes() -> None:
         ("以下是普通话的句子。", 0.1, -0.3, 0.9, True),  # the decoding prompt read back
         ("这次是普通话的句子。", 0.3, -0.97, 0.9, True),  # a near copy of it, on 3 s of silence
         ("我说的是普通话。", 0.1, -0.3, 0.9, False),
+        ("我同意购买本产品。", 0.1, -1.35, 1.0, True),  # a failed decode: not kept as what was said
+        ("我同意购买本产品。", 0.1, -0.9, 1.0, False),
     ],
 )
 def test_hallucinated_segments_are_recognised(

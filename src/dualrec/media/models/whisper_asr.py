@@ -167,6 +167,10 @@ class WhisperOptions:
     # below: the model hardly believes its own words (0.006–0.07 each for the prompt it read back
     # on 3 s of digital silence; real speech on tests/data/speech stays above 0.5)
     min_mean_word_probability: float = 0.15
+    # below: a failed decode. Whisper itself decodes again at a higher temperature below −1.0; this
+    # adapter decodes once (temperature 0), so such text is not kept. Real speech in tests/data:
+    # −0.20 to −0.46; the prompt read back on silence −0.97, a made-up sentence on music −0.93.
+    min_avg_logprob: float = -1.2
     # below: the window is not in the requested language (see the module docstring for the numbers)
     min_language_probability: float = 0.2
     min_language_seconds: float = 2.0  # windows with less audio: language not detected (None)
@@ -285,12 +289,15 @@ def _echoes_prompt(text: str, prompt: str) -> bool:
 
 def _made_up(seg: Any, text: str, opts: WhisperOptions) -> str | None:
     """Why the text is not what was said, whatever the language: a repetition loop (请您您您…),
-    the prompt read back, words the model itself hardly believes. None: nothing found."""
+    the prompt read back, words the model itself hardly believes, a failed decode. None: nothing
+    found."""
     if _echoes_prompt(text, opts.simplified_prompt):
         return "prompt read back"
     words = [w.probability for w in (getattr(seg, "words", None) or ())]
     if words and sum(words) / len(words) < opts.min_mean_word_probability:
         return "words the model hardly believes"
+    if seg.avg_logprob < opts.min_avg_logprob:
+        return "low mean log-probability"
     if seg.compression_ratio > opts.max_compression_ratio:
         return "repetition loop"
     chars = [c for c in text if c.isalnum()]
