@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 
 from dualrec.bootstrap.engines import build_qc_engines
+from dualrec.checks.textmatch import syllables
 from dualrec.core.flow import Flow, parse_flow
 from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Verdict
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment
@@ -97,11 +97,11 @@ def failing(report: QcReport) -> dict[str, CheckResult]:
     return {r.check_id: r for r in report.results if r.status in (CheckStatus.FAILED, CheckStatus.ERROR)}
 
 
-def _cer(reference: str, hypothesis: str) -> float:
-    def clean(s: str) -> str:
-        return "".join(c for c in s if not unicodedata.category(c).startswith(("P", "Z")))
-
-    return Levenshtein.distance(clean(reference), clean(hypothesis)) / len(clean(reference))
+def _syllable_errors(reference: str, hypothesis: str) -> float:
+    """Share of the reference's pinyin syllables missed, as QC matches them (达摩院 = 大魔院); the
+    ASR's accuracy itself is measured over four clips in test_engine_speech."""
+    ref = syllables(reference)
+    return Levenshtein.distance(ref, syllables(hypothesis)) / len(ref)
 
 
 def test_clean_recording_passes_and_real_speech_is_transcribed(
@@ -111,7 +111,7 @@ def test_clean_recording_passes_and_real_speech_is_transcribed(
     assert failing(report) == {}
     assert report.verdict.verdict is Verdict.PASS
     text = "".join(s.text for s in report.context.transcript or ())
-    assert _cer(mf.OPENING, text[: len(mf.OPENING) + 1]) <= 0.10, text
+    assert _syllable_errors(mf.OPENING, text[: len(mf.OPENING) + 1]) <= 0.2, text
     coverage = {r.check_id: r for r in report.results}["script_coverage"].metrics
     assert coverage["mean_coverage"] >= 0.9
     assert report.context.portrait is not None

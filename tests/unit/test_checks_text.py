@@ -132,14 +132,26 @@ def test_sensitive_words_exact_homophone_and_negated() -> None:
     res = sensitive_words.run(ctx(transcript))
     words = [(f.message, f.start, f.confidence) for f in res.findings]
     assert len(words) == 2
-    assert (
-        "保本" in words[0][0]
-        and "同音" in words[0][0]
-        and 5.0 <= (words[0][1] or 0) <= 8.0
-        and words[0][2] < 1
-    )
+    assert "保本" in words[0][0] and "同音" in words[0][0] and 5.0 <= (words[0][1] or 0) <= 8.0
     assert "无风险" in words[1][0] and 9.0 <= (words[1][1] or 0) <= 12.0
+    # these segments carry no score from a recogniser: no confidence is shown, none is made up
+    assert words[0][2] is None and words[1][2] is None
     assert res.metrics["negated_mentions"]
+
+
+def test_a_sensitive_word_finding_carries_the_recognisers_own_probability() -> None:
+    said = Seg(
+        9.0,
+        12.0,
+        "这个绝对无风险",
+        confidence=0.8,
+        words=(Word(9.0, 10.0, "这个", 0.9), Word(10.0, 11.0, "绝对", 0.9), Word(11.0, 12.0, "无风险", 0.42)),
+    )
+    homophone = Seg(5.0, 8.0, "这个产品保苯的", confidence=0.9)
+    res = sensitive_words.run(ctx([homophone, said]))
+    found = {f.message.split("「")[1].split("」")[0]: f.confidence for f in res.findings}
+    assert found["无风险"] == 0.42  # the words' probability, as the engine gave it
+    assert found["保本"] is None  # a homophone guess: the engine scored 保苯, not 保本
 
 
 def test_nodes_inferred_from_transcript_in_flow_order() -> None:

@@ -140,6 +140,8 @@ def test_streamed_wav_header_is_rewritten_with_real_sizes() -> None:
         ("以下是普通话的句子。", 0.1, -0.3, 0.9, True),  # the decoding prompt read back
         ("这次是普通话的句子。", 0.3, -0.97, 0.9, True),  # a near copy of it, on 3 s of silence
         ("我说的是普通话。", 0.1, -0.3, 0.9, False),
+        ("我同意购买本产品。", 0.1, -1.35, 1.0, True),  # a failed decode: not kept as what was said
+        ("我同意购买本产品。", 0.1, -0.9, 1.0, False),
     ],
 )
 def test_hallucinated_segments_are_recognised(
@@ -165,3 +167,33 @@ def test_words_the_model_hardly_believes_are_dropped_and_a_read_script_is_kept()
     sure = [SimpleNamespace(probability=p) for p in (0.9, 0.6, 0.8, 0.95)]
     assert _looks_hallucinated(SimpleNamespace(**{**vars(seg), "words": unsure}), "我同意", opts) is True
     assert _looks_hallucinated(SimpleNamespace(**{**vars(seg), "words": sure}), "我同意", opts) is False
+
+
+def test_the_language_heard_is_reported_where_it_can_be_told() -> None:
+    from dualrec.media.models.whisper_asr import _heard_language
+
+    opts = WhisperOptions(model_dir=Path("unused"))
+    # measured on tests/data: English zh 0.001, Mandarin 0.95–0.99, music zh 0.012 (en 0.58)
+    assert _heard_language({"en": 0.96, "zh": 0.001}, "zh", 10.0, opts) == ("en", 0.001)
+    assert _heard_language({"zh": 0.95, "en": 0.01}, "zh", 6.0, opts) == ("zh", 0.95)
+    assert _heard_language({"en": 0.58, "nn": 0.1, "zh": 0.012}, "zh", 12.0, opts) == ("en", 0.012)
+    # the most likely language is Chinese, but hardly: undetermined, not Mandarin
+    assert _heard_language({"zh": 0.15, "ru": 0.14}, "zh", 5.0, opts) == ("und", 0.15)
+    # too short to tell (0.8 s of real Mandarin gave zh 0.13), or not detected: nothing is said
+    assert _heard_language({"ru": 0.15, "zh": 0.13}, "zh", 0.8, opts) == (None, None)
+    assert _heard_language(None, "zh", 10.0, opts) == (None, None)
+
+
+def test_other_language_speech_is_kept_for_qc_even_where_no_speech_is_high() -> None:
+    from types import SimpleNamespace
+
+    from dualrec.media.models.whisper_asr import _made_up, _no_speech
+
+    opts = WhisperOptions(model_dir=Path("unused"))
+    # real numbers for English forced to Mandarin: the words are believed, no-speech is high
+    english = SimpleNamespace(no_speech_prob=0.95, avg_logprob=-0.18, compression_ratio=1.62, words=())
+    text = "front, left, front, center, front, right, side, left, side, right, rear, left, rear, right."
+    assert _made_up(english, text, opts) is None
+    assert _no_speech(english, opts) == "no speech"  # only applied to speech heard in Mandarin
+    loop = SimpleNamespace(no_speech_prob=0.8, avg_logprob=-0.14, compression_ratio=16.7, words=())
+    assert _made_up(loop, "作词 作曲 作曲 作曲 作曲 作曲 作曲", opts) == "repetition loop"

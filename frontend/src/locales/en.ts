@@ -331,6 +331,8 @@ const en: Messages = {
     enlarge: "Click to enlarge",
     evidenceFrame: "Evidence frame {time}",
     wholeFile: "Whole file",
+    confidence: "engine confidence {value}",
+    confidenceHelp: "The recognising engine's own score (e.g. speech word probabilities, OCR scores); not shown where no engine gives one",
     nodes: "Flow steps",
     unplayable: "The file cannot be decoded: there is nothing to play. See “File integrity” below for why.",
     jumpHere: "Show this moment in the video",

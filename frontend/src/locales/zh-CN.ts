@@ -330,6 +330,8 @@ const zhCN = {
     enlarge: "点击放大",
     evidenceFrame: "证据帧 {time}",
     wholeFile: "全程",
+    confidence: "引擎置信度 {value}",
+    confidenceHelp: "识别引擎自身给出的分数（如语音识别的词概率、文字识别分数）；没有引擎分数的问题不显示",
     nodes: "流程环节",
     unplayable: "该文件无法解码，没有可回放的画面与声音；原因见下方“文件完整性”。",
     jumpHere: "在录像中查看此刻",

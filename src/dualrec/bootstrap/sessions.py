@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dualrec.errors import InvalidInputError
+from dualrec.media.chinese import to_simplified
 from dualrec.pipeline.request import QcEngines
 from dualrec.services.sessions.documents import SessionDocuments
 from dualrec.services.sessions.monitor import LiveMonitor
@@ -52,6 +53,10 @@ def decode_wav(data: bytes) -> tuple[object, int]:
 
 
 def wav_transcriber(engines: Callable[[], QcEngines]) -> Callable[[bytes], str]:
+    """WAV bytes → what the customer said, in simplified characters. Speech the recogniser heard in
+    another language is left out (an answer in English is no Mandarin answer: the page asks again);
+    a short answer (under 2 s for Whisper) is too short for the language to be detected and counts."""
+
     def transcribe(data: bytes) -> str:
         samples, rate = decode_wav(data)
         asr = engines().asr
@@ -60,7 +65,8 @@ def wav_transcriber(engines: Callable[[], QcEngines]) -> Callable[[bytes], str]:
         if getattr(samples, "size", 0) < rate // 4:
             return ""
         segments = asr.transcribe(samples, sample_rate=rate, language="zh")  # type: ignore[arg-type]
-        return "".join(s.text for s in segments).strip()
+        said = "".join(s.text for s in segments if s.in_language("zh")).strip()
+        return to_simplified(said)
 
     return transcribe
 

@@ -66,6 +66,7 @@ class OcrObservation:
     t: float
     lines: tuple[str, ...]
     fields: IdCardFields
+    confidence: float | None = None  # the OCR engine's mean score for these lines; None: not given
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ class CheckContext:
     levels: tuple[float, ...] = ()  # dBFS per level_window
     level_window: float = 0.5
     speech: tuple[tuple[float, float], ...] = ()
-    transcript: tuple[TranscriptSegment, ...] | None = None
+    transcript: tuple[TranscriptSegment, ...] | None = None  # Mandarin only
+    other_language: tuple[TranscriptSegment, ...] = ()  # heard, but not in Mandarin
     asr_error: str | None = None
     faces_error: str | None = None
     flow: Flow | None = None
@@ -165,7 +167,7 @@ def finding(
     quote_start: float | None = None,
     quote_end: float | None = None,
     node_id: str | None = None,
-    confidence: float = 1.0,
+    confidence: float | None = None,
 ) -> Finding:
     """A finding attributed to the node it happened in (by its start time when not given)."""
     return Finding(
@@ -190,7 +192,7 @@ def result(
     findings: list[Finding],
     metrics: Mapping[str, object] | None = None,
     *,
-    confidence: float = 1.0,
+    confidence: float | None = None,
 ) -> CheckResult:
     status = (
         CheckStatus.FAILED if any(f.severity is not Severity.INFO for f in findings) else CheckStatus.PASSED

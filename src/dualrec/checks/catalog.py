@@ -161,8 +161,14 @@ CATALOG: tuple[CheckSpec, ...] = (
         "逐字稿",
         "Verbatim transcript",
         S.MINOR,
-        "Timestamped transcript of the whole recording.",
-        thresholds=(T("min_confidence", 0.35, "0-1", "mean ASR confidence below this is flagged"),),
+        "Timestamped transcript of the whole recording, in simplified characters. Speech the "
+        "recogniser hears in another language than Mandarin is left out of the transcript (so of the "
+        "script and answer checks) and is a major finding with its times and what was heard; so is "
+        "sound in which no Mandarin was recognised at all (music, noise, another language).",
+        thresholds=(
+            T("min_confidence", 0.35, "0-1", "mean ASR confidence below this is flagged"),
+            T("min_sound_seconds", 3.0, "s", "sound (VAD) this long with no Mandarin recognised is flagged"),
+        ),
         needs=("audio", "asr"),
     ),
     CheckSpec(

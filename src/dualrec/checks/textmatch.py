@@ -51,27 +51,38 @@ def syllables(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TimedText:
-    """Transcript characters (punctuation dropped) with a start/end time each."""
+    """Transcript characters (punctuation dropped) with a start/end time each, and the recogniser's
+    probability for each (its word's probability, else its segment's confidence; None: none given)."""
 
     chars: str
     starts: tuple[float, ...]
     ends: tuple[float, ...]
+    probabilities: tuple[float | None, ...] = ()
 
     @classmethod
     def from_segments(cls, segments: Sequence[TranscriptSegment]) -> TimedText:
         chars: list[str] = []
         starts: list[float] = []
         ends: list[float] = []
+        probs: list[float | None] = []
         for seg in segments:
-            pieces = [(w.text, w.start, w.end) for w in seg.words] or [(seg.text, seg.start, seg.end)]
-            for text, a, b in pieces:
+            pieces = [(w.text, w.start, w.end, w.probability) for w in seg.words] or [
+                (seg.text, seg.start, seg.end, seg.confidence)
+            ]
+            for text, a, b, p in pieces:
                 clean = _DROP.sub("", text)
                 n = len(clean)
                 for i, ch in enumerate(clean):
                     chars.append(ch)
                     starts.append(a + (b - a) * i / n)
                     ends.append(a + (b - a) * (i + 1) / n)
-        return cls("".join(chars), tuple(starts), tuple(ends))
+                    probs.append(p)
+        return cls("".join(chars), tuple(starts), tuple(ends), tuple(probs))
+
+    def confidence(self, lo: int, hi: int) -> float | None:
+        """The recogniser's mean probability for the characters ``[lo, hi)``; None when it gave none."""
+        given = [p for p in self.probabilities[lo:hi] if p is not None]
+        return round(sum(given) / len(given), 3) if given else None
 
     def between(self, start: float, end: float) -> tuple[int, int]:
         """Index range of the characters that start within [start, end)."""

@@ -79,7 +79,9 @@ class Finding:
     end: float | None = None
     node_id: str | None = None
     evidence: Evidence = field(default_factory=Evidence)
-    confidence: float = 1.0
+    # 0..1 from an engine's own score (ASR word probabilities, OCR line scores, a face distance, a
+    # language probability); None where no engine measures how sure the finding is
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     reason: str | None = None  # why not_run / error; a short summary otherwise
     metrics: Mapping[str, object] = field(default_factory=dict)
-    confidence: float = 1.0
+    confidence: float | None = None  # as Finding.confidence: measured, or None
 
     @property
     def passed(self) -> bool:

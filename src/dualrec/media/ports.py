@@ -199,16 +199,28 @@ class Word:
     start: float
     end: float
     text: str
-    probability: float = 1.0
+    probability: float | None = None  # 0..1 as the engine gives it; None: the engine gives none
 
 
 @dataclass(frozen=True)
 class TranscriptSegment:
+    """A stretch of recognised speech. Scores are the engine's own, or ``None`` where it has none:
+    nothing here is a made-up default."""
+
     start: float
     end: float
     text: str
-    confidence: float = 1.0  # 0..1 (e.g. exp(avg_logprob))
+    confidence: float | None = None  # 0..1, e.g. exp(avg_logprob); None: the engine gives none
     words: tuple[Word, ...] = field(default=())
+    # The language the engine heard in this stretch (its own code: "zh", "en"; "und" when it cannot
+    # tell), and the probability it gives the language that was asked for; None: not detected
+    # (an engine without language detection, or audio too short to tell).
+    language: str | None = None
+    language_probability: float | None = None
+
+    def in_language(self, language: str) -> bool:
+        """Heard in ``language`` (or not detected: nothing says otherwise)."""
+        return self.language is None or self.language == language
 
 
 @runtime_checkable

@@ -32,8 +32,11 @@ LEVEL_GROUP = 32  # windows per levels_db step (bounded temporaries)
 class AudioAnalysis:
     levels: tuple[float, ...]
     speech: tuple[tuple[float, float], ...]
-    transcript: tuple[TranscriptSegment, ...] | None
+    transcript: tuple[TranscriptSegment, ...] | None  # in the requested language (Mandarin) only
     asr_error: str | None
+    # segments the recogniser heard in another language: never matched against scripts or
+    # answers, reported by the transcript check
+    other_language: tuple[TranscriptSegment, ...] = ()
 
 
 def levels_db(samples: Samples, sample_rate: int, window: float) -> tuple[float, ...]:
@@ -183,4 +186,11 @@ def analyse_audio(
         exc = transcriber.error
         logger.warning("ASR failed", exc_info=exc)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")
-    return AudioAnalysis(levels, speech, tuple(s for s in segments or () if s.text.strip()), None)
+    said = [s for s in segments or () if s.text.strip()]
+    return AudioAnalysis(
+        levels,
+        speech,
+        tuple(s for s in said if s.in_language(language)),
+        None,
+        other_language=tuple(s for s in said if not s.in_language(language)),
+    )

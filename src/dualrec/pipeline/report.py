@@ -15,6 +15,11 @@ SCHEMA = "dualrec.qc.report/1"
 _RANK = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2, Severity.INFO: 3}
 
 
+def _score(value: float | None) -> float | None:
+    """An engine's score, rounded; None (JSON null) where no engine gave one: never a made-up 1.0."""
+    return None if value is None else round(value, 3)
+
+
 def _finding(f: Finding) -> dict[str, Any]:
     e = f.evidence
     return {
@@ -23,7 +28,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "start": f.start,
         "end": f.end,
         "node_id": f.node_id,
-        "confidence": f.confidence,
+        "confidence": _score(f.confidence),
         "evidence": {
             "frame_time": e.frame_time,
             "frame": e.frame_ref,
@@ -83,7 +88,7 @@ def native_report(report: QcReport) -> dict[str, Any]:
                 "severity": s.severity.value if s else None,
                 "status": r.status.value,
                 "reason": r.reason,
-                "confidence": r.confidence,
+                "confidence": _score(r.confidence),
                 "metrics": r.metrics,
                 "findings": [_finding(f) for f in r.findings],
             }
@@ -126,7 +131,7 @@ def native_report(report: QcReport) -> dict[str, Any]:
                 "start": round(s.start, 2),
                 "end": round(s.end, 2),
                 "text": s.text,
-                "confidence": round(s.confidence, 3),
+                "confidence": _score(s.confidence),
             }
             for s in ctx.transcript or ()
         ],
@@ -163,7 +168,7 @@ def _patent_item(r: CheckResult, title: str) -> dict[str, Any]:
         "check_items": title,
         "check_comment": comment,
         "result": "通过" if r.status is CheckStatus.PASSED else "不通过",
-        "conf": round(r.confidence if first is None else first.confidence, 3),
+        "conf": _score(r.confidence if first is None else first.confidence),
         "extra_info": {"image": image, "audio": audio, "text": r.reason or ""},
     }
 

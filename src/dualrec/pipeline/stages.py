@@ -104,6 +104,7 @@ class State:
             level_window=self.options.level_window,
             speech=heard.speech if heard else (),
             transcript=heard.transcript if heard else None,
+            other_language=heard.other_language if heard else (),
             asr_error=(heard.asr_error if heard else self.audio_error),
             faces_error=faces_error,
             flow=r.flow,
@@ -297,10 +298,13 @@ class OcrStage(Stage):
         seen: list[OcrObservation] = []
         candidates = self._inferred_candidates(state) + state.visual.ocr_candidates
         for i, (t, image) in enumerate(candidates):
-            lines = tuple(ln.text for ln in state.engines.ocr.recognize(image) if ln.text.strip())
+            read = [ln for ln in state.engines.ocr.recognize(image) if ln.text.strip()]
+            lines = tuple(ln.text for ln in read)
             fields = parse_id_card(lines)
             if fields.side is not None:
-                seen.append(OcrObservation(t, lines, fields))
+                # the OCR engine's own scores for the lines read
+                score = round(sum(ln.confidence for ln in read) / len(read), 3) if read else None
+                seen.append(OcrObservation(t, lines, fields, confidence=score))
                 state.ocr_images[t] = image
                 if fields.id_number_valid:
                     break

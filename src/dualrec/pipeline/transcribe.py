@@ -24,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dualrec.media.chinese import simplified_segment
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment
 
 __all__ = ["MERGE_GAP", "ChunkTranscriber", "speech_chunks"]
@@ -114,8 +115,10 @@ class ChunkTranscriber:
         return max(0, int((a - self.pad) * self.sr))
 
     def _one(self, audio: Samples, offset: float) -> list[TranscriptSegment]:
+        """The chunk's segments on the track's timeline, in simplified characters."""
         out = []
         for seg in self.asr.transcribe(audio, sample_rate=self.sr, language=self.language):
+            seg = simplified_segment(seg)
             words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
             out.append(replace(seg, start=seg.start + offset, end=seg.end + offset, words=words))
         return out

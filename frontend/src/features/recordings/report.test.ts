@@ -4,6 +4,7 @@ import {
   evidenceUrl,
   formatBytes,
   formatClock,
+  formatConfidence,
   formatRange,
   isValidIdNumber,
   orderedChecks,
@@ -19,7 +20,7 @@ const finding = (start: number | null, end: number | null, severity: Finding["se
   start,
   end,
   node_id: null,
-  confidence: 1,
+  confidence: null,
   evidence: { frame_time: null, frame: null, quote: null, quote_start: null, quote_end: null },
 });
 
@@ -30,7 +31,7 @@ const check = (id: string, status: CheckRow["status"], severity: CheckRow["sever
   severity,
   status,
   reason: null,
-  confidence: 1,
+  confidence: null,
   findings,
 });
 
@@ -116,8 +117,8 @@ describe("evidenceUrl", () => {
 describe("activeLine", () => {
   it("finds the line spoken at a time", () => {
     const lines = [
-      { start: 0.6, end: 2, text: "a", confidence: 1 },
-      { start: 2, end: 5, text: "b", confidence: 1 },
+      { start: 0.6, end: 2, text: "a", confidence: 0.8 },
+      { start: 2, end: 5, text: "b", confidence: null },
     ];
     expect(activeLine(lines, 0.1)).toBe(-1);
     expect(activeLine(lines, 2)).toBe(1);
@@ -133,6 +134,18 @@ describe("isValidIdNumber", () => {
     expect(isValidIdNumber("110105194912310021")).toBe(false);
     expect(isValidIdNumber("11010519491231002")).toBe(false);
     expect(isValidIdNumber("110105194902300021")).toBe(false);
+  });
+});
+
+describe("formatConfidence", () => {
+  it("shows an engine's score as a percentage", () => {
+    expect(formatConfidence(0.42)).toBe("42%");
+    expect(formatConfidence(1)).toBe("100%");
+  });
+  it("shows nothing where no engine gave a score", () => {
+    expect(formatConfidence(null)).toBeNull();
+    expect(formatConfidence(undefined)).toBeNull();
+    expect(formatConfidence(Number.NaN)).toBeNull();
   });
 });
 

@@ -19,7 +19,9 @@ export interface Finding {
   start: number | null; // null: about the whole file (e.g. its resolution)
   end: number | null;
   node_id: string | null;
-  confidence: number;
+  // 0..1 from an engine's own score (ASR word probabilities, OCR scores, a face distance);
+  // null where no engine measures how sure the finding is — never shown as a made-up 100 %
+  confidence: number | null;
   evidence: Evidence;
 }
 
@@ -30,7 +32,7 @@ export interface CheckRow {
   severity: Severity | null;
   status: CheckStatus;
   reason: string | null;
-  confidence: number;
+  confidence: number | null;
   findings: Finding[];
 }
 
@@ -38,7 +40,7 @@ export interface TranscriptLine {
   start: number;
   end: number;
   text: string;
-  confidence: number;
+  confidence: number | null;
 }
 
 export interface NodeSpan {
@@ -99,6 +101,11 @@ export function formatClock(seconds: number | null | undefined): string {
 }
 
 /** "01:15.3 – 01:20.0", or a single time when start and end coincide or the end is unknown. */
+/** An engine's score as a percentage ("42%"), or null where there is none to show. */
+export function formatConfidence(value: number | null | undefined): string | null {
+  return typeof value === "number" && Number.isFinite(value) ? `${Math.round(value * 100)}%` : null;
+}
+
 export function formatRange(start: number, end: number | null): string {
   return end === null || Math.abs(end - start) < 0.05
     ? formatClock(start)

@@ -94,6 +94,9 @@ def run(ctx: CheckContext) -> CheckResult:
                 quote_start=q0,
                 quote_end=q1,
                 node_id=node.id,
+                # the recogniser's probability for the words quoted (none for silence or a
+                # recorded tap)
+                confidence=text.confidence(lo, hi) if said else None,
             )
         )
     return result(ID, out, {"answers": rows})

@@ -38,7 +38,11 @@ def run(ctx: CheckContext) -> CheckResult:
     out: list[Finding] = []
 
     def add(sev: Severity, msg: str) -> None:
-        out.append(finding(ctx, ID, sev, msg, start=best.t, frame_time=best.t, quote=quote))
+        out.append(
+            finding(
+                ctx, ID, sev, msg, start=best.t, frame_time=best.t, quote=quote, confidence=best.confidence
+            )
+        )
 
     if not f.id_number:
         add(Severity.MAJOR, "未识别出身份证号码 / the ID number could not be read")

