@@ -171,6 +171,21 @@ CASES: tuple[Case, ...] = (
         fast=True,
     ),
     Case(
+        "english_speech",
+        "a real English voice instead of the Mandarin statement",
+        Scene((one("obama.jpg", 10.5),), ("other/english_speech.wav",)),
+        {"transcript": True, "script_coverage": True},
+        UNSAFE,
+        fast=True,
+    ),
+    Case(
+        "music",
+        "real recorded music and no speech",
+        Scene((one("obama.jpg", 12.0),), ("other/music.wav",)),
+        {"transcript": True, "script_coverage": True},
+        UNSAFE,
+    ),
+    Case(
         "silent",
         "the picture is fine, nothing is said",
         Scene((one("obama.jpg", 16.5),), ()),
