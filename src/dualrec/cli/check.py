@@ -269,7 +269,8 @@ def _print_summary(report: Any, report_path: Path, quiet: bool) -> None:
         console.print(table)
     console.print(
         f"[bold {color}]{v.verdict.value}[/] 风险分 / risk {v.risk_score}  "
-        f"报告 / report: {escape(str(report_path))}"
+        f"报告 / report: {escape(str(report_path))}",
+        soft_wrap=True,
     )
     for reason in v.reasons[:MAX_REASONS]:
         console.print(f"  - {reason}", markup=False, highlight=False, soft_wrap=True)
