@@ -234,6 +234,22 @@ def test_a_video_analysis_bug_is_an_error_not_a_damaged_file() -> None:
     assert not any("解码失败" in r for r in report.verdict.reasons)
 
 
+def test_a_face_embedding_crash_is_never_a_damaged_file() -> None:
+    """Wherever the face engine's exception surfaces (the visual pass, or the analyser's own
+    guard), it is an engine error: REVIEW naming it, never "视频流 解码失败"."""
+
+    class EmbedBreaks(FakeFaceAnalyzer):
+        def embed(self, image: Image, face: Any) -> Any:
+            raise RuntimeError("dlib descriptor exploded")
+
+    report = qc(None, engines(faces=EmbedBreaks()))
+    assert report.verdict.verdict is Verdict.REVIEW
+    assert status(report, "file_integrity").status is not CheckStatus.FAILED
+    assert not any("解码失败" in r or "decode failed" in r for r in report.verdict.reasons)
+    face = status(report, "face_presence")
+    assert face.status is CheckStatus.ERROR and "dlib descriptor exploded" in (face.reason or "")
+
+
 def test_a_damaged_video_stream_is_still_the_files_finding() -> None:
     report = qc(None, engines(frames=BrokenDecoder(MediaError("corrupt packet at 8.0s"))))
     integrity = status(report, "file_integrity")

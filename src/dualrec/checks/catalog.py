@@ -28,7 +28,9 @@ class CheckSpec:
     description: str
     node_types: tuple[str, ...] = ()  # empty: the whole recording
     thresholds: tuple[Threshold, ...] = ()
-    needs: tuple[str, ...] = ()  # inputs: video, audio, faces, asr, id_photo, flow, ocr, task
+    # inputs: probe (stream information), video / audio (decoded and analysed), faces, asr, id_photo,
+    # flow, ocr, task; an engine error on one of them makes the check end "error" (pipeline.qc)
+    needs: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -61,7 +63,7 @@ CATALOG: tuple[CheckSpec, ...] = (
             T("min_fps", 15, "fps", "video frame rate"),
             T("min_sample_rate", 16000, "Hz", "audio sample rate"),
         ),
-        needs=("video", "audio"),
+        needs=("probe",),
     ),
     CheckSpec(
         "black_screen",
