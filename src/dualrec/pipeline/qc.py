@@ -55,6 +55,7 @@ class QcReport:
     stage_errors: Mapping[str, str] = field(default_factory=dict)
     identity: Mapping[str, Any] = field(default_factory=dict)  # pipeline.identity.identity_evidence
     required: Mapping[str, str] = field(default_factory=dict)  # check id → why the flow needs it
+    waived: frozenset[str] = frozenset()  # checks the flow does not need (checks.required)
 
     @property
     def nodes(self) -> tuple[NodeSpan, ...]:
@@ -96,11 +97,12 @@ def run_qc(
         request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
     )
     required = {check_id: why for check_id, why in needs.items() if check_id in specs}
+    waived = waived_checks(request.flow, required)
     verdict = decide_verdict(
         results,
         check_severity={s.id: s.severity for s in specs.values()},
         required=required,
-        waived=waived_checks(request.flow, required),
+        waived=waived,
         fail_score=options.fail_score,
     )
     report = QcReport(
@@ -112,6 +114,7 @@ def run_qc(
         stage_cpu_seconds=dict(state.cpu_seconds),
         stage_errors=dict(state.errors),
         required=required,
+        waived=waived,
     )
     if sink is not None:
         report = _attach_evidence(report, state, sink, options)
