@@ -7,6 +7,7 @@ here (their checks say "not run" with the reason) — the engines themselves are
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from dualrec.api.app import create_app
 from dualrec.bootstrap.container import Container, build_container
 from dualrec.services.identity.seed import seed_demo
+from tests import media_factory as mf
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_clip, make_settings
 
 
@@ -127,6 +129,38 @@ def test_text_file_renamed_mp4_gives_a_report_saying_what_is_wrong(client: TestC
     # the server's scratch directory never reaches the report a user reads
     assert "scratch" not in json.dumps(native, ensure_ascii=False)
     assert "scratch" not in " ".join(done["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("text", "无法打开媒体文件"),
+        ("truncated_plain", "无法打开媒体文件"),  # `head -c` of a real recording (faces + speech)
+        ("truncated_faststart", "截断"),
+    ],
+)
+def test_bad_media_job_says_why_in_one_line_and_logs_no_traceback(
+    client: TestClient, caplog: pytest.LogCaptureFixture, kind: str, problem: str
+) -> None:
+    from tests.integration.test_qc_recordings import cache_dir
+
+    if mf.available() is not None:
+        pytest.skip(mf.available())
+    media = mf.MediaFactory(cache_dir())
+    path = media.text_as_mp4() if kind == "text" else media.truncated(faststart=kind.endswith("faststart"))
+    caplog.set_level(logging.INFO)
+    with path.open("rb") as fh:
+        r = client.post("/api/v1/recordings", files={"file": ("upload.mp4", fh, "video/mp4")})
+    assert r.status_code == 202, r.text
+    rid = r.json()["id"]
+    done = _wait_done(client, rid)
+    assert done["status"] == "done" and done["verdict"] == "FAIL" and done["error"] is None
+    assert done["reasons"][0].startswith("file_integrity:") and problem in done["reasons"][0]
+    ours = [rec for rec in caplog.records if rec.name.startswith("dualrec")]
+    # a damaged file is the customer's problem, not the server's: no traceback in the server log
+    assert not [rec for rec in ours if rec.exc_info], [rec.getMessage() for rec in ours if rec.exc_info]
+    line = next(rec.getMessage() for rec in ours if rec.getMessage().startswith(f"QC of recording {rid}"))
+    assert "FAIL" in line and problem in line and "\n" not in line
 
 
 def test_other_branch_cannot_see_the_recording(client: TestClient, clip: Path) -> None:

@@ -100,6 +100,40 @@ def test_exit_code_option_and_corrupt_file(media: mf.MediaFactory, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("zero_byte", "文件为空"),
+        ("text_as_mp4", "无法打开媒体文件"),
+        ("truncated_plain", "无法打开媒体文件"),  # `head -c` of a real recording: no moov atom
+        ("truncated_faststart", "截断"),  # moov first: it opens, then stops decoding
+    ],
+)
+def test_bad_media_prints_one_clear_line_and_its_fail_report_without_a_traceback(
+    media: mf.MediaFactory, tmp_path: Path, kind: str, problem: str
+) -> None:
+    if kind.startswith("truncated_"):
+        path = media.truncated(faststart=kind.endswith("faststart"))
+    else:
+        path = getattr(media, kind)()
+    proc = dualrec("check", path, "--out", tmp_path / "r.json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stderr.strip() == ""  # nothing logged: the file's problem is in the report
+    lines = proc.stdout.splitlines()
+    verdict = next(i for i, ln in enumerate(lines) if ln.startswith("FAIL"))
+    headline = lines[verdict + 1]  # the first reason under the verdict names the problem
+    assert headline.startswith("  - file_integrity:") and problem in headline, proc.stdout
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "FAIL" and problem in report["reasons"][0]
+
+
+def test_debug_flag_shows_the_traceback(media: mf.MediaFactory, tmp_path: Path) -> None:
+    proc = dualrec("check", media.zero_byte(), "--out", tmp_path / "r.json", "-q", "--debug")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" in proc.stderr and "MediaError" in proc.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["missing.mp4"], "not found"),

@@ -165,6 +165,29 @@ def test_id_card_is_read_and_matched_against_the_task(media: mf.MediaFactory, en
     assert set(failing(wrong)) == {"id_card"}
 
 
+def test_identity_flow_with_the_ocr_engine_unavailable_is_review_naming_it(
+    media: mf.MediaFactory, engines: QcEngines, engines_ocr: QcEngines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the card read, this recording passes; with RapidOCR missing it was PASS too (id_card only
+    not_run): the identity node requires the card, so it must be REVIEW, saying which engine."""
+    from dualrec.media.models import availability
+
+    flow = parse_flow({"nodes": [{"id": "id", "type": "identity", "script": "请出示身份证"}, *FLOW_NODES]})
+    task = QcTask("R1", mf.CARD_NAME, mf.CARD_ID)
+    good = qc(media.recording("card"), engines_ocr, flow=flow, task=task)
+    assert good.verdict.verdict is Verdict.PASS, good.verdict.reasons
+    gone = availability.EngineStatus("rapidocr", False, "missing Python package rapidocr_onnxruntime")
+    monkeypatch.setattr(availability, "rapidocr_status", lambda: gone)
+    built = build_qc_engines(data_dir=cache_dir() / "data", asr=False, faces=False)
+    assert built.ocr is None and "rapidocr" in built.unavailable["ocr"]
+    no_ocr = dataclasses.replace(engines, ocr=None, unavailable={**engines.unavailable, **built.unavailable})
+    report = qc(media.recording("card"), no_ocr, flow=flow, task=task)
+    assert report.verdict.verdict is Verdict.REVIEW
+    assert {r.check_id: r for r in report.results}["id_card"].status is CheckStatus.NOT_RUN
+    why = next(r for r in report.verdict.reasons if r.startswith("id_card:"))
+    assert "required" in why and "identity" in why.lower() and "rapidocr" in why, why
+
+
 def _integrity(report: QcReport) -> str:
     res = {r.check_id: r for r in report.results}["file_integrity"]
     assert res.status is CheckStatus.FAILED

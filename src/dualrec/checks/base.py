@@ -105,6 +105,10 @@ class CheckContext:
     portrait: PortraitCandidate | None = None
     sensitive_words: tuple[str, ...] = ()
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # input (as in CheckSpec.needs: probe, video, audio, faces, asr, ocr, id_photo) → the
+    # engine error that spoiled it. A check that needs such an input ends ``error`` (the pipeline
+    # sees to it): an engine error is never a finding against the recording.
+    engine_errors: Mapping[str, str] = field(default_factory=dict)
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dualrec.checks.required import FLOW_CHECKS, NODE_CHECKS
 from dualrec.core.qc import Severity
 
 __all__ = ["CATALOG", "CheckSpec", "Threshold", "default_thresholds", "render_markdown", "spec_for"]
@@ -27,7 +28,9 @@ class CheckSpec:
     description: str
     node_types: tuple[str, ...] = ()  # empty: the whole recording
     thresholds: tuple[Threshold, ...] = ()
-    needs: tuple[str, ...] = ()  # inputs: video, audio, faces, asr, id_photo, flow, ocr, task
+    # inputs: probe (stream information), video / audio (decoded and analysed), faces, asr, id_photo,
+    # flow, ocr, task; an engine error on one of them makes the check end "error" (pipeline.qc)
+    needs: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -60,7 +63,7 @@ CATALOG: tuple[CheckSpec, ...] = (
             T("min_fps", 15, "fps", "video frame rate"),
             T("min_sample_rate", 16000, "Hz", "audio sample rate"),
         ),
-        needs=("video", "audio"),
+        needs=("probe",),
     ),
     CheckSpec(
         "black_screen",
@@ -239,18 +242,38 @@ def render_markdown(specs: tuple[CheckSpec, ...] = CATALOG) -> str:
         "",
         "Run locally: `dualrec check VIDEO [--task task.json] [--flow flow.json] [--markers markers.json] "
         "[--id-photo PHOTO] [--out report.json] [--pdf report.pdf] [--patent-out patent.json] "
-        "[--device cpu|cuda|auto]`. Exit code 0 means a report was written (the verdict is printed and "
-        "is in the report); 2 means a usage or I/O error (missing or unreadable input, bad JSON). "
-        "With `--exit-code`: 0 for PASS, 1 for REVIEW or FAIL. A corrupt or truncated recording is not an "
-        "error: its report says what is wrong.",
+        "[--device cpu|cuda|auto] [--debug]`. Exit code 0 means a report was written (the verdict and "
+        "its reasons, one line each, are printed and are in the report); 2 means a usage or I/O error "
+        "(missing or unreadable input, bad JSON). With `--exit-code`: 0 for PASS, 1 for REVIEW or FAIL. "
+        "A corrupt, truncated or non-media file is not an error: its report says what is wrong (FAIL, "
+        "the first reason naming the problem), with no traceback; `--debug` prints the debug log with "
+        "tracebacks.",
         "",
         "Each check ends `passed`, `failed` (with findings: time range, node, evidence frame and/or "
-        "transcript quote), `not_run` (with the reason, e.g. no ID photo supplied; never counted as "
-        "passed) or `error` (the check crashed; the others still run). Verdict: **FAIL** when any finding "
-        "is critical or the risk score reaches 60; **REVIEW** when any finding is major or minor, a check "
-        "errored, or a critical-severity check could not run; **PASS** otherwise. The risk score (0–100) "
-        "adds, per check, its worst finding's weight (critical 50, major 20, minor 5) plus a quarter of "
-        "the others'.",
+        "transcript quote), `not_run` (with the reason, e.g. no ID photo supplied, or which engine is "
+        "unavailable; never counted as passed) or `error` (the check crashed, or an engine it needs "
+        "raised — named in the reason; never a finding against the file; the others still run). "
+        "Verdict: **FAIL** when any finding is critical or the risk score reaches 60; **REVIEW** when "
+        "any finding is major or minor, a check errored, a check the recording requires could not run "
+        "(see below; whatever its severity), or a critical-severity check could not run that the flow "
+        "does not waive; **PASS** otherwise. The risk score (0–100) adds, per check, its worst "
+        "finding's weight (critical 50, major 20, minor 5) plus a quarter of the others', and 5 if any "
+        "check errored.",
+        "",
+        "Checks a flow requires (`dualrec.checks.required`): every recording made to a flow needs "
+        f"{', '.join(f'`{c}`' for c in FLOW_CHECKS if c != 'sensitive_words')} "
+        "and `sensitive_words` (when the word list is "
+        "not empty); each enabled node adds the checks of its type below (script coverage only for a "
+        "node with required statements, answers only for a node that asks); an ID photo supplied "
+        "requires `identity_match`. A check the flow requires that did not run makes the verdict REVIEW, "
+        "the reason naming the check, the node that needs it and why it did not run (the engine and its "
+        "error). The checks of this table a flow does not require are waived (e.g. `script_coverage` of "
+        "a flow without required statements). Without a flow (a plain upload) nothing is required or "
+        "waived: a critical-severity check that did not run forces REVIEW.",
+        "",
+        "| node type | requires |",
+        "|---|---|",
+        *(f"| `{t}` | {', '.join(f'`{c}`' for c in checks) or '—'} |" for t, checks in NODE_CHECKS.items()),
         "",
         "| id | 检查项 / check | severity | nodes | needs |",
         "|---|---|---|---|---|",

@@ -2,7 +2,9 @@
 
 Exit codes: 0 — a report was produced (whatever the verdict; it is printed); 2 — usage or I/O
 error (missing/unreadable input, bad JSON). With ``--exit-code``: 0 PASS, 1 REVIEW or FAIL.
-A corrupt or truncated recording is not an error: its report says what is wrong.
+A corrupt or truncated recording is not an error: its report says what is wrong, and the verdict's
+reasons are printed under the verdict (one line each). Log messages (an engine that raised, say) are
+one line each on stderr; ``--debug`` shows the debug log with tracebacks.
 """
 
 from __future__ import annotations
@@ -47,6 +49,28 @@ class FileSink:
     def load(self, ref: str) -> bytes | None:
         path = self.written.get(ref)
         return path.read_bytes() if path is not None and path.is_file() else None
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log record as one line: no traceback (``--debug`` shows them), the exception named."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"{record.levelname.lower()}: {record.getMessage()}"
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            text += f" ({type(exc).__name__}: {exc}; --debug 显示堆栈 / shows the traceback)"
+        return " ".join(text.split("\n"))
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler()  # stderr
+    if debug:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(_OneLineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -105,8 +129,12 @@ def check(
     device: Annotated[str | None, typer.Option(help="cpu | cuda | auto (default: settings)")] = None,
     exit_code: Annotated[bool, typer.Option("--exit-code", help="0 PASS, 1 REVIEW/FAIL")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度 / no progress bar")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="调试日志，含异常堆栈 / debug log with tracebacks")
+    ] = False,
 ) -> None:
     """对一段录像运行完整质检 / run the full QC of a recording locally."""
+    _configure_logging(debug)
     from dualrec.core.flow import parse_flow, parse_markers
     from dualrec.core.qc import QcTask, Verdict
     from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS, parse_word_list
@@ -220,8 +248,12 @@ def _run_with_progress(job: Any, quiet: bool) -> Any:
         return job(Reporter())
 
 
+MAX_REASONS = 5  # verdict reasons printed under the verdict (all of them are in the report)
+
+
 def _print_summary(report: Any, report_path: Path, quiet: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -233,8 +265,15 @@ def _print_summary(report: Any, report_path: Path, quiet: bool) -> None:
         for r in report.results:
             s = specs.get(r.check_id)
             detail = r.reason or "; ".join(f.message for f in r.findings[:2])
-            table.add_row(s.title if s else r.check_id, r.status.value, detail[:90])
+            table.add_row(escape(s.title if s else r.check_id), r.status.value, escape(detail[:90]))
         console.print(table)
     console.print(
-        f"[bold {color}]{v.verdict.value}[/] 风险分 / risk {v.risk_score}  报告 / report: {report_path}"
+        f"[bold {color}]{v.verdict.value}[/] 风险分 / risk {v.risk_score}  "
+        f"报告 / report: {escape(str(report_path))}",
+        soft_wrap=True,
     )
+    for reason in v.reasons[:MAX_REASONS]:
+        console.print(f"  - {reason}", markup=False, highlight=False, soft_wrap=True)
+    if len(v.reasons) > MAX_REASONS:
+        more = len(v.reasons) - MAX_REASONS
+        console.print(f"  … 另有 {more} 条原因见报告 / {more} more reasons in the report", highlight=False)

@@ -4,14 +4,16 @@ A check produces a :class:`CheckResult` holding zero or more :class:`Finding`. T
 recording is computed from all results by :func:`decide_verdict`:
 
 - FAIL   when any finding is critical, or the risk score reaches ``fail_score``;
-- REVIEW when any finding is major/minor, any check errored, or a critical-severity check could not
-  run (a check that did not run never counts as passed);
+- REVIEW when any finding is major/minor, any check errored, a check the recording requires could
+  not run (whatever its severity; the caller says which, e.g. ``checks.required``), or a
+  critical-severity check could not run that the caller did not waive (e.g. script coverage of a
+  flow without required statements) — a check that did not run never counts as passed;
 - PASS   otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -116,26 +118,39 @@ class VerdictSummary:
 
 
 def risk_score(results: Iterable[CheckResult]) -> int:
-    """Sum of finding weights (each check contributes at most one critical weight), capped at 100."""
+    """Sum of finding weights (each check contributes at most one critical weight), capped at 100.
+
+    Checks that errored add one minor weight in all, however many: one broken engine stops every
+    check that needs it, and an engine error is not a risk found in the recording (it makes the
+    verdict REVIEW, never FAIL)."""
     total = 0
+    errored = False
     for result in results:
         weights = sorted((SEVERITY_WEIGHTS[f.severity] for f in result.findings), reverse=True)
         # the worst finding counts fully, the others a quarter: many small findings add up slowly
         total += sum(w if i == 0 else w // 4 for i, w in enumerate(weights))
-        if result.status is CheckStatus.ERROR:
-            total += SEVERITY_WEIGHTS[Severity.MINOR]
-    return min(total, 100)
+        errored = errored or result.status is CheckStatus.ERROR
+    return min(total + (SEVERITY_WEIGHTS[Severity.MINOR] if errored else 0), 100)
 
 
 def decide_verdict(
     results: Iterable[CheckResult],
     *,
     check_severity: Mapping[str, Severity] | None = None,
+    required: Mapping[str, str] | None = None,
+    waived: Collection[str] = (),
     fail_score: int = 60,
 ) -> VerdictSummary:
-    """Combine results into PASS / REVIEW / FAIL, a risk score and the reasons (zh-CN / en)."""
+    """Combine results into PASS / REVIEW / FAIL, a risk score and the reasons (zh-CN / en).
+
+    ``required``: check id → why the recording needs it (e.g. the flow node that asks for it); such a
+    check that did not run makes the verdict REVIEW whatever its severity, and the reason says why
+    it was needed and why it did not run. ``waived``: checks the recording does not need; their
+    ``not_run`` does not count even when they are critical.
+    """
     results = list(results)
     severities = check_severity or {}
+    needed = required or {}
     score = risk_score(results)
     fail: list[str] = []
     review: list[str] = []
@@ -147,7 +162,15 @@ def decide_verdict(
                 review.append(f"{r.check_id}: {f.message}")
         if r.status is CheckStatus.ERROR:
             review.append(f"{r.check_id}: 检查出错 / check error: {r.reason}")
-        elif r.status is CheckStatus.NOT_RUN and severities.get(r.check_id) is Severity.CRITICAL:
+        elif r.status is CheckStatus.NOT_RUN and r.check_id in needed:
+            review.append(
+                f"{r.check_id}: 必需的检查未执行 / required check not run ({needed[r.check_id]}): {r.reason}"
+            )
+        elif (
+            r.status is CheckStatus.NOT_RUN
+            and severities.get(r.check_id) is Severity.CRITICAL
+            and r.check_id not in waived
+        ):
             review.append(f"{r.check_id}: 未执行 / not run: {r.reason}")
         elif r.status is CheckStatus.FAILED and not r.findings:
             review.append(f"{r.check_id}: 未通过 / failed")

@@ -213,8 +213,9 @@ class PyAVFrameSource:
                     # past the last frame (by more than its own duration) nothing is shown at t
                     if shown is not None and (followed or t - (float(shown.time) - origin) <= 4 * half):
                         out.append(VideoFrame(t=float(shown.time) - origin, image=_rgb(shown, max_width)))
-                except av.FFmpegError:
-                    logger.info("no frame decoded at %.2fs in %s", t, path, exc_info=True)
+                except av.FFmpegError as exc:  # the file's damage: one line (the traceback at DEBUG)
+                    logger.info("no frame decoded at %.2fs in %s: %s", t, path, exc)
+                    logger.debug("no frame decoded at %.2fs: the traceback", t, exc_info=True)
             return out
         finally:
             container.close()

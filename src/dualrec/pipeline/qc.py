@@ -1,10 +1,12 @@
 """QC of a recording: probe → one visual pass ∥ audio/ASR → OCR → nodes → checks → evidence.
 
 Ordered stages with setup/run/cleanup; the visual and audio passes run side by side. A stage that
-fails records why (the checks that need its output then report not_run with that reason); one
-failing check never aborts the others. Progress goes through the injected ``ProgressReporter``;
-evidence images go through the injected ``EvidenceSink`` — the pipeline does no storage I/O of its
-own.
+fails records why: a damaged recording is the file's finding (``file_integrity``), an engine that
+raised makes the checks that need its output end ``error`` with the engine's message (REVIEW); one
+failing check never aborts the others. The verdict also counts the checks the request's flow
+requires (``checks.required``): one that could not run makes it REVIEW. Progress goes through the
+injected ``ProgressReporter``; evidence images go through the injected ``EvidenceSink`` — the
+pipeline does no storage I/O of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
 from dualrec.checks.registry import CheckRegistry, get_registry
+from dualrec.checks.required import required_checks, waived_checks
 from dualrec.core.qc import CheckResult, CheckStatus, VerdictSummary, decide_verdict
 from dualrec.media.ports import (
     Image,
@@ -51,6 +54,8 @@ class QcReport:
     stage_cpu_seconds: Mapping[str, float] = field(default_factory=dict)
     stage_errors: Mapping[str, str] = field(default_factory=dict)
     identity: Mapping[str, Any] = field(default_factory=dict)  # pipeline.identity.identity_evidence
+    required: Mapping[str, str] = field(default_factory=dict)  # check id → why the flow needs it
+    waived: frozenset[str] = frozenset()  # checks the flow does not need (checks.required)
 
     @property
     def nodes(self) -> tuple[NodeSpan, ...]:
@@ -86,9 +91,20 @@ def run_qc(
         for part in stage.parts():
             state.step(part.name, 1.0)
     ctx = state.context()
-    results = tuple(_run_check(c, ctx) for c in reg.checks())
-    severities = {s.id: s.severity for s in reg.specs()}
-    verdict = decide_verdict(results, check_severity=severities, fail_score=options.fail_score)
+    specs = {s.id: s for s in reg.specs()}
+    results = tuple(_engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks())
+    needs = required_checks(
+        request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
+    )
+    required = {check_id: why for check_id, why in needs.items() if check_id in specs}
+    waived = waived_checks(request.flow, required)
+    verdict = decide_verdict(
+        results,
+        check_severity={s.id: s.severity for s in specs.values()},
+        required=required,
+        waived=waived,
+        fail_score=options.fail_score,
+    )
     report = QcReport(
         ctx,
         reg.specs(),
@@ -97,6 +113,8 @@ def run_qc(
         stage_seconds=dict(state.seconds),
         stage_cpu_seconds=dict(state.cpu_seconds),
         stage_errors=dict(state.errors),
+        required=required,
+        waived=waived,
     )
     if sink is not None:
         report = _attach_evidence(report, state, sink, options)
@@ -114,6 +132,18 @@ def _run_check(check: object, ctx: CheckContext) -> CheckResult:
     except Exception as exc:
         logger.warning("QC check %s failed", check_id, exc_info=True)
         return CheckResult(check_id, CheckStatus.ERROR, reason=f"error: {type(exc).__name__}: {exc}")
+
+
+def _engine_errors(res: CheckResult, spec: CheckSpec | None, ctx: CheckContext) -> CheckResult:
+    """A check whose input an engine error spoiled ends ``error`` with that error: not run for want
+    of it, or run on a part of the recording only (its findings there are kept)."""
+    broken = [ctx.engine_errors[n] for n in (spec.needs if spec else ()) if n in ctx.engine_errors]
+    if not broken or res.status is CheckStatus.ERROR:
+        return res
+    why = "; ".join(dict.fromkeys(broken))
+    if res.status is not CheckStatus.NOT_RUN:
+        why = f"只检查了部分录像 / only part of the recording was checked: {why}"
+    return dataclasses.replace(res, status=CheckStatus.ERROR, reason=why)
 
 
 def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options: QcOptions) -> QcReport:

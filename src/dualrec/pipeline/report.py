@@ -88,6 +88,7 @@ def native_report(report: QcReport) -> dict[str, Any]:
                 "severity": s.severity.value if s else None,
                 "status": r.status.value,
                 "reason": r.reason,
+                "required_by": report.required.get(r.check_id),  # why the flow needs it; None: optional
                 "confidence": _score(r.confidence),
                 "metrics": r.metrics,
                 "findings": [_finding(f) for f in r.findings],
@@ -151,8 +152,10 @@ def _patent_item(r: CheckResult, title: str) -> dict[str, Any]:
         comment = "通过"
     elif r.status is CheckStatus.FAILED:
         comment = "；".join(f.message.split(" / ")[0] for f in findings) or "不通过"
-    else:  # not_run / error never count as passed
-        comment = f"未检查：{r.reason}" if r.status is CheckStatus.NOT_RUN else f"检查出错：{r.reason}"
+    elif r.status is CheckStatus.NOT_RUN:  # not_run / error never count as passed
+        comment = f"未检查：{r.reason}"
+    else:  # an engine error; what was checked before it may have findings
+        comment = "；".join([f"检查出错：{r.reason}", *(f.message.split(" / ")[0] for f in findings)])
     image: dict[str, Any] = {"image_time": "", "image_path": ""}
     audio: dict[str, Any] = {"audio_time": "", "audio_content": ""}
     if first is not None:

@@ -1,4 +1,13 @@
-"""The QC pipeline's stages. Each reads and fills the shared ``State``; the runner is in ``qc.py``."""
+"""The QC pipeline's stages. Each reads and fills the shared ``State``; the runner is in ``qc.py``.
+
+Two kinds of failure are kept apart. The recording's own (a ``MediaError``: it cannot be opened,
+does not decode) goes into ``probe_error`` / ``video_error`` / ``audio_error``, which
+``file_integrity`` reports as findings against the file; it is logged as one line (the traceback
+only at DEBUG). Anything else an engine or analyser raises is an engine error: it goes into
+``State.engine_errors`` under the input it spoiled (``probe``, ``video``, ``audio``, ``faces``,
+``asr``, ``ocr``, ``id_photo``), the checks that need that input end ``error`` (REVIEW, never a
+finding against the file), and it is logged with its traceback (a bug to look at).
+"""
 
 from __future__ import annotations
 
@@ -38,7 +47,8 @@ class State:
     weights: dict[str, float] = field(default_factory=dict)  # stage → share of the job's progress
     stopped: bool = False  # early stop: later analysis stages are skipped, checks still run
     concurrent: bool = False  # stages are running side by side (per-stage CPU time is not known)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # stage → what it raised
+    engine_errors: dict[str, str] = field(default_factory=dict)  # input → the engine error that spoiled it
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     info: MediaInfo | None = None
@@ -82,6 +92,22 @@ class State:
         ]
         return max((e for e in ends if e is not None), default=0.0)
 
+    def broken_inputs(self) -> dict[str, str]:
+        """Input → engine error, with what depends on it: no video analysis, no faces and no OCR
+        of its frames; no audio analysis, no transcript; no probe, nothing."""
+        out = dict(self.engine_errors)
+        if self.visual is not None and self.visual.faces_error is not None:
+            out.setdefault("faces", self.visual.faces_error)
+        for source, derived in (
+            ("probe", ("video", "audio")),
+            ("video", ("faces", "ocr")),
+            ("audio", ("asr",)),
+        ):
+            if source in out:
+                for name in derived:
+                    out.setdefault(name, out[source])
+        return out
+
     def context(self) -> CheckContext:
         r, v, heard = self.request, self.visual, self.heard
         faces_error = (v.faces_error if v else None) or (
@@ -89,6 +115,7 @@ class State:
             if self.engines.faces
             else self.engines.unavailable.get("faces", "人脸引擎不可用 / no face engine")
         )
+        broken = self.broken_inputs()
         return CheckContext(
             path=str(r.path),
             task=r.task,
@@ -105,8 +132,8 @@ class State:
             speech=heard.speech if heard else (),
             transcript=heard.transcript if heard else None,
             other_language=heard.other_language if heard else (),
-            asr_error=(heard.asr_error if heard else self.audio_error),
-            faces_error=faces_error,
+            asr_error=(heard.asr_error if heard else self.audio_error or broken.get("asr")),
+            faces_error=faces_error or broken.get("faces"),
             flow=r.flow,
             markers=r.markers,
             nodes=self.nodes,
@@ -117,6 +144,7 @@ class State:
             portrait=v.portrait if v else None,
             sensitive_words=r.sensitive_words,
             thresholds=self.thresholds,
+            engine_errors=broken,
         )
 
 
@@ -143,7 +171,12 @@ class Stage:
         try:
             self.setup(state)
             self.run(state)
-        except Exception as exc:  # a broken analyser must not stop the report
+        except MediaError as exc:  # the recording's fault: its report says so; no traceback
+            logger.info("QC stage %s: %s", self.name, exc.message)
+            logger.debug("QC stage %s: the media error's traceback", self.name, exc_info=True)
+            state.errors[self.name] = f"{type(exc).__name__}: {exc}"
+            self.on_error(state, exc)
+        except Exception as exc:  # a broken engine or analyser must not stop the report
             logger.warning("QC stage %s failed", self.name, exc_info=True)
             state.errors[self.name] = f"{type(exc).__name__}: {exc}"
             self.on_error(state, exc)
@@ -173,7 +206,10 @@ class ProbeStage(Stage):
         state.info = state.engines.probe.probe(state.request.path)
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.probe_error = str(exc)
+        if isinstance(exc, MediaError):
+            state.probe_error = str(exc)
+        else:
+            state.engine_errors["probe"] = f"媒体探测出错 / media probe failed: {type(exc).__name__}: {exc}"
         state.stopped = True  # nothing else can be decoded
 
 
@@ -214,9 +250,12 @@ class VisualStage(Stage):
         state.video = overlapped(decode, on_frame, depth=depth, name="dualrec-decode")
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.video_error = (
-            str(exc) if isinstance(exc, MediaError) else f"视频分析出错 / video analysis failed: {exc}"
-        )
+        if isinstance(exc, MediaError):
+            state.video_error = str(exc)
+        else:
+            state.engine_errors["video"] = (
+                f"视频分析出错 / video analysis failed: {type(exc).__name__}: {exc}"
+            )
 
 
 class AudioStage(Stage):
@@ -251,11 +290,17 @@ class AudioStage(Stage):
                 )
             finally:  # the integrity evidence even when the analysis failed: decode the rest
                 state.audio = blocks.finish()
+        heard = state.heard
+        if e.asr is not None and heard is not None and heard.asr_error is not None:  # the recogniser raised
+            state.engine_errors["asr"] = heard.asr_error
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.audio_error = (
-            str(exc) if isinstance(exc, MediaError) else f"音频分析出错 / audio analysis failed: {exc}"
-        )
+        if isinstance(exc, MediaError):
+            state.audio_error = str(exc)
+        else:
+            state.engine_errors["audio"] = (
+                f"音频分析出错 / audio analysis failed: {type(exc).__name__}: {exc}"
+            )
 
 
 class IdPhotoStage(Stage):
@@ -279,7 +324,10 @@ class IdPhotoStage(Stage):
         state.id_photo_error = None
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.id_photo_error = f"身份证照片处理出错 / ID photo failed: {exc}"
+        message = f"身份证照片处理出错 / ID photo failed: {type(exc).__name__}: {exc}"
+        state.id_photo_error = message
+        if not isinstance(exc, MediaError):  # the face engine raised on the photo
+            state.engine_errors["id_photo"] = message
 
 
 class OcrStage(Stage):
@@ -331,7 +379,12 @@ class OcrStage(Stage):
         return [(f.t, f.image) for f in frames]
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.ocr_error = f"文字识别出错 / OCR failed: {exc}"
+        message = f"文字识别出错 / OCR failed: {type(exc).__name__}: {exc}"
+        state.ocr_error = message
+        if not isinstance(
+            exc, MediaError
+        ):  # the OCR engine raised (a frame that does not decode: the file's)
+            state.engine_errors["ocr"] = message
 
 
 class NodesStage(Stage):

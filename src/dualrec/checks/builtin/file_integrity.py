@@ -1,9 +1,12 @@
-"""File integrity: container opens, streams decode to the end, no truncation or timestamp gaps."""
+"""File integrity: container opens, streams decode to the end, no truncation or timestamp gaps.
+
+Only what the file itself does is a finding. Where an engine error (``ctx.engine_errors``) kept a
+stream from being checked, the check ends ``error`` with that reason — never "decode failed"."""
 
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, result
-from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.core.qc import CheckResult, CheckStatus, Finding, Severity
 from dualrec.media.ports import DecodeReport
 
 ID = "file_integrity"
@@ -65,6 +68,8 @@ def _stream(
 
 
 def run(ctx: CheckContext) -> CheckResult:
+    if ctx.probe_error is None and ctx.info is None and "probe" in ctx.engine_errors:
+        return CheckResult(ID, CheckStatus.ERROR, reason=ctx.engine_errors["probe"])
     if ctx.probe_error is not None or ctx.info is None:
         msg = f"文件无法作为音视频打开 / the file cannot be opened as media: {ctx.probe_error}"
         return result(ID, [finding(ctx, ID, Severity.CRITICAL, msg)])
@@ -94,6 +99,11 @@ def run(ctx: CheckContext) -> CheckResult:
                     end=max(v_end, a_end),
                 )
             )
+    unchecked = [
+        ctx.engine_errors[name]
+        for name, rep, error in (("video", ctx.video, ctx.video_error), ("audio", ctx.audio, ctx.audio_error))
+        if rep is None and error is None and name in ctx.engine_errors
+    ]
     metrics = {
         "format": info.format_name,
         "size_bytes": info.size_bytes,
@@ -103,6 +113,9 @@ def run(ctx: CheckContext) -> CheckResult:
         "video_decoded_to": v_end,
         "audio_decoded_to": a_end,
     }
+    if unchecked:  # not decoded to the end because an engine broke: unknown, not damaged
+        why = "未能检查完整 / not checked to the end: " + "; ".join(unchecked)
+        return CheckResult(ID, CheckStatus.ERROR, tuple(out), reason=why, metrics=metrics)
     return result(ID, out, metrics)
 
 

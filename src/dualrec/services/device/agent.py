@@ -262,6 +262,8 @@ class DeviceAgent:
         verdict = decide_verdict(
             results,
             check_severity={s.id: s.severity for s in specs},
+            required={k: why for k, why in report.required.items() if k in keep},
+            waived=report.waived,
             fail_score=self._options.fail_score,
         )
         return dataclasses.replace(report, results=results, specs=specs, verdict=verdict)

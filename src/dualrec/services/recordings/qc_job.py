@@ -16,13 +16,13 @@ import numpy as np
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.flow import parse_flow, parse_markers
-from dualrec.core.qc import QcTask
+from dualrec.core.qc import CheckStatus, QcTask
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
 from dualrec.jobs.ports import JobContext
 from dualrec.jobs.runner import PERMANENT_ERRORS
 from dualrec.media.ports import Image
-from dualrec.pipeline.qc import run_qc
+from dualrec.pipeline.qc import QcReport, run_qc
 from dualrec.pipeline.report import native_report, patent_report
 from dualrec.pipeline.request import QcEngines, QcRequest
 from dualrec.services.common import audit
@@ -96,6 +96,23 @@ def _status_evidence(uow: UnitOfWork, recording_id: str, payload: dict[str, Any]
         kind=ledger.EvidenceKind.STATUS_CHANGED,
         payload=payload,
     )
+
+
+def _outcome(report: QcReport) -> str:
+    """One log line: the verdict, the checks behind it and what is wrong with the file, if anything
+    (no finding texts otherwise: they may quote the customer's data)."""
+    v = report.verdict
+    parts = [f"{v.verdict.value}, risk {v.risk_score}"]
+    for status in (CheckStatus.FAILED, CheckStatus.ERROR, CheckStatus.NOT_RUN):
+        ids = [r.check_id for r in report.results if r.status is status]
+        if ids:
+            parts.append(f"{status.value}: {', '.join(ids)}")
+    integrity = next((r for r in report.results if r.check_id == "file_integrity"), None)
+    if integrity is not None and integrity.findings:
+        parts.append(f"file: {integrity.findings[0].message}")
+    elif integrity is not None and integrity.status is CheckStatus.ERROR:
+        parts.append(f"file not checked: {integrity.reason}")
+    return "; ".join(parts)
 
 
 class QcJobRunner:
@@ -214,6 +231,7 @@ class QcJobRunner:
                 {"status": "done", "verdict": verdict.verdict.value, "risk_score": verdict.risk_score},
             )
             uow.commit()
+        logger.info("QC of recording %s done: %s", recording_id, _outcome(report))
         if self._checkpointer is not None:  # a signed ledger checkpoint every N evidence events
             self._checkpointer()
         for follow_up in self._after_finish:
