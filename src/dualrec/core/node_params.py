@@ -120,7 +120,7 @@ def willingness(node: NodeLike) -> Willingness:
             sentence = legacy_sentence
         else:
             sentence = _sentence_from_text(node.subtitle or node.script)
-    return Willingness(READ_ALONG if mode == READ_ALONG else COPY, sentence.strip(), accuracy)
+    return Willingness("read_along" if mode == READ_ALONG else "copy", sentence.strip(), accuracy)
 
 
 def face_threshold(node: NodeLike) -> float | None:
