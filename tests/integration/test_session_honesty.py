@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from dualrec.bootstrap.container import Container
 from dualrec.core.live_session import EventKind
@@ -40,7 +40,6 @@ from dualrec.services.sessions.monitor import LiveMonitor
 from tests.conftest import make_clip
 from tests.document_factory import make_pdf
 from tests.integration.test_flows_tasks_api import CUSTOMER, Signed, _publish_flow, admin, system
-from tests.media_factory import FONT
 
 __all__ = ["admin", "system"]
 
@@ -317,26 +316,27 @@ def test_without_an_ocr_engine_a_copy_goes_to_review_at_once(
 
 
 @pytest.mark.slow
-def test_a_printed_copy_is_read_by_the_real_ocr(
-    app_client: TestClient, admin: TestClient, system: Signed, container: Container
+@pytest.mark.parametrize("jitter", [0.0, 25.0])
+def test_pen_strokes_of_the_sentence_are_read_by_the_real_ocr(
+    app_client: TestClient, admin: TestClient, system: Signed, container: Container, jitter: float
 ) -> None:
-    """The scoring path with the real RapidOCR engine. The image is the sentence rendered in a CJK
-    font (WenQuanYi Zen Hei) on a transparent pad: PRINTED text, not handwriting. It shows that the
-    pad → paper → OCR → score path works; it says nothing about how well handwriting is read."""
+    """The copy path with the real RapidOCR engine, on a pad written in pen strokes along the stroke
+    medians of tests/data/handwriting (stroke by stroke, wobbled by ``jitter``): handwriting-like,
+    but not a person's handwriting (see tests/handwriting.py)."""
     from dualrec.media.models.rapid_ocr import RapidTextRecognizer
+    from tests.handwriting import pad_png
 
     engine = RapidTextRecognizer()
-    pad = Image.new("RGBA", (600, 300), (0, 0, 0, 0))
-    ImageDraw.Draw(pad).text(
-        (30, 110), COPY_SENTENCE, fill=(17, 17, 17, 255), font=ImageFont.truetype(str(FONT), 56)
-    )
-    buf = io.BytesIO()
-    pad.save(buf, format="PNG")
-    client, token, _ = _start(app_client, admin, system, _flow(_copy_node(accuracy=0.9)))
+    flow = _flow({**_copy_node(accuracy=0.9), "script": "请抄录：本人自愿投保"})
+    client, token, _ = _start(app_client, admin, system, flow)
     assert container.sessions is not None
     container.session_copies = HandwrittenCopies(container.sessions, container.blobs, lambda: engine)
-    body = _send_copy(client, token, buf.getvalue()).json()
-    assert body["attempt"]["text"] == COPY_SENTENCE and body["attempt"]["passed"] is True, body["attempt"]
+    # four of the six characters: read with confidence, but not the sentence → asked again
+    short = _send_copy(client, token, pad_png("本人自愿", jitter=jitter)).json()["attempt"]
+    assert short["text"] == "本人自愿" and short["passed"] is False and "67%" in short["retry"], short
+    whole = _send_copy(client, token, pad_png("本人自愿投保", jitter=jitter, seed=7)).json()
+    assert whole["attempt"]["text"] == "本人自愿投保" and whole["attempt"]["passed"] is True, whole["attempt"]
+    assert whole["session"]["node"]["id"] == "end"
 
 
 # ---- document pages: in order, each after its minimum reading time ---------------------------------
