@@ -509,3 +509,26 @@ def _check_words(admin: TestClient, clip: Path) -> None:
     after = qc()
     assert after["status"] == "failed", after
     assert any("年年翻倍" in f["message"] for f in after["findings"]), after
+
+
+@pytest.mark.parametrize(("wanted", "drawn"), [(["nod", "shake"], ["nod", "shake"]), (3, None)])
+def test_the_identity_nodes_liveness_actions_are_asked(
+    app_client: TestClient,
+    admin: TestClient,
+    system: Signed,
+    container: Container,
+    wanted: Any,
+    drawn: list[str] | None,
+) -> None:
+    identity = {"id": "id", "type": "identity", "title": "身份核实", "params": {"liveness_actions": wanted}}
+    client, token, _ = _start(app_client, admin, system, _flow(identity))
+    assert container.sessions is not None
+    container.live_monitor = LiveMonitor(
+        container.sessions, container.blobs, lambda: FakeFaces(0.0), lambda: FakeOcr([])
+    )
+    for _ in range(3):  # drawn afresh each time: the flow's list in some order, or that many actions
+        actions = client.post(f"/api/v1/session/{token}/liveness").json()["actions"]
+        if drawn is None:
+            assert len(actions) == wanted
+        else:
+            assert sorted(actions) == drawn
