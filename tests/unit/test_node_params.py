@@ -215,6 +215,12 @@ def test_qc_scores_a_read_along_at_the_nodes_accuracy() -> None:
     at_95 = answers.run(_qc(_read_along_flow(0.95), transcript, markers))
     assert at_95.status is CheckStatus.FAILED
     assert at_95.findings[0].severity is Severity.MAJOR and "95%" in at_95.findings[0].message
+    # the prompt alone (spoken by the page, the customer silent) is not the customer's reading
+    prompt_only = [Seg(0.0, 6.0, "请跟读：" + SENTENCE)]
+    assert answers.run(_qc(_read_along_flow(0.8), prompt_only, markers)).status is CheckStatus.FAILED
+    # what the live session heard from the customer's microphone (the markers' answers) counts
+    heard = (Marker("w", 0.0, 12.0, answers=(SENTENCE,)), Marker("end", 12.0, 14.0))
+    assert answers.run(_qc(_read_along_flow(0.95), prompt_only, heard)).status is CheckStatus.PASSED
     # a plain "自愿购买" (the old fallback matched it as the expected answer) is no read-along
     short = [Seg(0.0, 6.0, "请跟读：" + SENTENCE), Seg(6.5, 8.0, "自愿购买")]
     assert answers.run(_qc(_read_along_flow(0.8), short, markers)).status is CheckStatus.FAILED

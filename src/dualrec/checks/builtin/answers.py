@@ -80,10 +80,13 @@ def run(ctx: CheckContext) -> CheckResult:
         rule = _rule(node)
         # a sentence read aloud takes longer than a yes: ~0.35 s per character on top of the window
         said, lo, hi = _answer_text(ctx, text, node, span, 0.35 * len(rule.sentence) if rule.scored else 0.0)
+        # the prompt of a read-along contains the sentence itself: what was heard counts as the
+        # customer's reading only after the prompt was found (else it may be the prompt)
+        prompt_found = bool(node.script) and lo > text.between(span.start, span.end + 1.0)[0]
         q0 = text.starts[lo] if hi > lo else span.start
         q1 = text.ends[hi - 1] if hi > lo else span.end
         if rule.scored:
-            row, problem = _scored(ctx, node, rule, said)
+            row, problem = _scored(ctx, node, rule, said if prompt_found else "")
             rows.append(row)
             if problem:
                 out.append(
