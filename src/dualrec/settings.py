@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     session_tts_voice: Literal["female", "male"] = "female"  # the server's speech when the browser has none
     session_tts_rate: int = Field(default=170, ge=80, le=400)  # words per minute
     session_read_along_threshold: float = Field(default=0.8, ge=0.1, le=1.0)  # share of syllables read
+    session_copy_accuracy: float = Field(default=0.8, ge=0.1, le=1.0)  # share of characters copied (抄录)
+    session_copy_min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)  # OCR confidence to trust a copy
+    session_page_min_seconds: float = Field(
+        default=5.0, ge=0.0, le=600.0
+    )  # each document page shown this long
     session_sweep_seconds: float = Field(default=60.0, gt=0)  # how often dropped sessions are expired
     archive_h265: bool = False  # also keep an H.265 archive copy of every self-service recording
     # upload quota of one attempt: floor + bytes per minute of the flow's estimated duration (413 past it)

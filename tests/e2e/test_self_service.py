@@ -61,7 +61,7 @@ FLOW: dict[str, Any] = {
             "type": "willingness",
             "title": "朗读确认",
             "script": "请朗读屏幕上的文字。",
-            "params": {"read_along": SENTENCE, "threshold": 0.7},
+            "params": {"mode": "read_along", "sentence": SENTENCE, "accuracy": 0.7},
         },
         {"id": "docs", "type": "document_display", "title": "文件展示"},
         {"id": "sign", "type": "signing", "title": "签署"},

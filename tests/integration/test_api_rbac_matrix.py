@@ -136,6 +136,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/session/{token}/help"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/id-card/{side}"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/liveness"): LINK_TOKEN,
+    ("POST", "/api/v1/session/{token}/nodes/{node_id}/copy"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/nodes/{node_id}/outcome"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/nodes/{node_id}/speech"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/prompts"): LINK_TOKEN,

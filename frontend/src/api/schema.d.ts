@@ -1492,6 +1492,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session/{token}/nodes/{node_id}/copy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 手写抄录（PNG）/ the sentence copied by hand (PNG) */
+        post: operations["copy_api_v1_session__token__nodes__node_id__copy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session/{token}/nodes/{node_id}/outcome": {
         parameters: {
             query?: never;
@@ -2292,6 +2309,11 @@ export interface components {
              * @default 0
              */
             t: number;
+        };
+        /** CopyOut */
+        CopyOut: {
+            attempt: components["schemas"]["ScoredOut"];
+            session: components["schemas"]["SessionOut"];
         };
         /** DecisionIn */
         DecisionIn: {
@@ -3327,6 +3349,35 @@ export interface components {
             /** Rules */
             rules: components["schemas"]["RoutingRuleIn"][];
         };
+        /**
+         * ScoredOut
+         * @description A read-along or copy attempt as the server judged it.
+         */
+        ScoredOut: {
+            /** Accuracy */
+            accuracy: number;
+            /** Mode */
+            mode: string;
+            /** Passed */
+            passed: boolean;
+            /**
+             * Retry
+             * @description 需要重做的原因 / why it is asked again
+             */
+            retry: string;
+            /**
+             * Review
+             * @description 转人工复核的原因（流程继续）/ marked for human review, why
+             */
+            review: string;
+            /** Score */
+            score: number;
+            /**
+             * Text
+             * @description 听到/识别到的文字 / what was heard or read
+             */
+            text: string;
+        };
         /** SensitiveWords */
         SensitiveWords: {
             /** Words */
@@ -3334,10 +3385,29 @@ export interface components {
         };
         /** SessionNodeOut */
         SessionNodeOut: {
-            /** Answers */
-            answers: string[];
+            /**
+             * Accuracy
+             * @description 跟读/抄录需达到的准确率 / the accuracy the server requires
+             */
+            accuracy: number | null;
+            /**
+             * Choices
+             * @description 可点选的回答（全部选项，顺序随机）；跟读/抄录环节为空 / the answers the customer may tap (every option, neutral order); empty where the node is passed only by reading or copying
+             */
+            choices: string[];
             /** Id */
             id: string;
+            /**
+             * Min Page Seconds
+             * @description 文件每页最少阅读秒数 / minimum seconds per document page
+             */
+            min_page_seconds: number;
+            /**
+             * Mode
+             * @description 意愿确认方式 / how a willingness node is confirmed (empty for other nodes)
+             * @enum {string}
+             */
+            mode: "answer" | "read_along" | "copy" | "";
             /** Params */
             params: {
                 [key: string]: unknown;
@@ -3346,6 +3416,11 @@ export interface components {
             retries: number;
             /** Script */
             script: string;
+            /**
+             * Sentence
+             * @description 跟读/抄录的文字 / the sentence to read aloud or copy
+             */
+            sentence: string;
             /** Subtitle */
             subtitle: string;
             /** Timeout Seconds */
@@ -3412,6 +3487,7 @@ export interface components {
         };
         /** SpeechOut */
         SpeechOut: {
+            attempt?: components["schemas"]["ScoredOut"] | null;
             /** Sensitive Words */
             sensitive_words: string[];
             session: components["schemas"]["SessionOut"];
@@ -7357,6 +7433,40 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    copy_api_v1_session__token__nodes__node_id__copy_post: {
+        parameters: {
+            query?: {
+                t?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopyOut"];
                 };
             };
             /** @description Validation Error */

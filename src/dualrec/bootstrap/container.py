@@ -41,6 +41,7 @@ from dualrec.services.common.secretbox import SecretBox
 from dualrec.services.identity.auth import AuthConfig, AuthService
 from dualrec.services.recordings.qc_job import QcJobRunner
 from dualrec.services.sessions.assembly import SessionAssembler
+from dualrec.services.sessions.copying import HandwrittenCopies
 from dualrec.services.sessions.documents import SessionDocuments
 from dualrec.services.sessions.monitor import LiveMonitor
 from dualrec.services.sessions.service import LiveSessionService
@@ -97,6 +98,7 @@ class Container:
     sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
     live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
     session_docs: SessionDocuments | None = None  # document pages, signatures, server speech
+    session_copies: HandwrittenCopies | None = None  # handwritten copies (抄录) read by OCR
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -272,7 +274,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         transcribe=wav_transcriber(lambda: container.engines()),
     )
     container.sweeper = SessionSweeper(container.sessions, settings.session_sweep_seconds)
-    container.live_monitor, container.session_docs = build_session_extras(
+    container.live_monitor, container.session_docs, container.session_copies = build_session_extras(
         container.sessions, blobs, lambda: container.engines(), settings.data_dir / "cache" / "speech"
     )
     if with_jobs:

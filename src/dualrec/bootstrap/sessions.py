@@ -14,6 +14,7 @@ from pathlib import Path
 from dualrec.errors import InvalidInputError
 from dualrec.media.chinese import to_simplified
 from dualrec.pipeline.request import QcEngines
+from dualrec.services.sessions.copying import HandwrittenCopies
 from dualrec.services.sessions.documents import SessionDocuments
 from dualrec.services.sessions.monitor import LiveMonitor
 from dualrec.services.sessions.service import LiveSessionService, SessionOptions
@@ -112,6 +113,9 @@ def session_options(settings: Settings) -> SessionOptions:
         tts_voice="male" if settings.session_tts_voice == "male" else "female",
         tts_rate=settings.session_tts_rate,
         read_along_threshold=settings.session_read_along_threshold,
+        copy_accuracy=settings.session_copy_accuracy,
+        copy_min_confidence=settings.session_copy_min_confidence,
+        page_min_seconds=settings.session_page_min_seconds,
         upload_bytes_per_minute=settings.session_upload_bytes_per_minute,
         upload_floor_bytes=settings.session_upload_floor_bytes,
         chunk_retention=timedelta(hours=settings.session_chunk_retention_hours),
@@ -127,11 +131,13 @@ def build_session_extras(
     blobs: BlobStore,
     engines: Callable[[], QcEngines],
     cache_dir: Path,
-) -> tuple[LiveMonitor, SessionDocuments]:
-    """The live monitor (frames, liveness, ID card) and the documents/speech of sessions."""
+) -> tuple[LiveMonitor, SessionDocuments, HandwrittenCopies]:
+    """The live monitor (frames, liveness, ID card), the documents/speech of sessions and the
+    handwritten copies (抄录) read by OCR."""
     monitor = LiveMonitor(sessions, blobs, lambda: engines().faces, lambda: engines().ocr)
     speech = SpeechAudioCache(_LazySynth(), cache_dir)
-    return monitor, SessionDocuments(sessions, blobs, speech)
+    copies = HandwrittenCopies(sessions, blobs, lambda: engines().ocr)
+    return monitor, SessionDocuments(sessions, blobs, speech), copies
 
 
 class _LazySynth:

@@ -134,7 +134,14 @@ CATALOG: tuple[CheckSpec, ...] = (
         "Face vs ID photo",
         S.CRITICAL,
         "The customer's face against the ID/stored photo (dlib 128-D distance).",
-        thresholds=(T("max_distance", 0.6, "distance", "same person below this"),),
+        thresholds=(
+            T(
+                "max_distance",
+                0.6,
+                "distance",
+                "same person below this (a flow's params.face_threshold overrides it)",
+            ),
+        ),
         needs=("faces", "id_photo"),
     ),
     CheckSpec(
@@ -191,9 +198,20 @@ CATALOG: tuple[CheckSpec, ...] = (
         "Customer answers",
         S.MAJOR,
         "Affirmative / expected answers where the flow asks; negations do not count as yes; "
-        "silence is not consent.",
+        "silence is not consent. A read-along (params.mode read_along) is scored on the sentence's "
+        "syllables in order, a handwritten copy (copy) on the copy the live session read with confidence "
+        "(none: review); a node's params.accuracy overrides the defaults below.",
         node_types=("qa", "willingness"),
-        thresholds=(T("answer_window", 8.0, "s", "time after a node's prompt to look for the answer"),),
+        thresholds=(
+            T("answer_window", 8.0, "s", "time after a node's prompt to look for the answer"),
+            T(
+                "read_along_accuracy",
+                0.8,
+                "ratio",
+                "share of a read-along sentence's syllables heard in order",
+            ),
+            T("copy_accuracy", 0.8, "ratio", "share of a copied sentence's characters read in order"),
+        ),
         needs=("asr", "flow"),
     ),
     CheckSpec(
@@ -201,7 +219,8 @@ CATALOG: tuple[CheckSpec, ...] = (
         "敏感词",
         "Sensitive words",
         S.MAJOR,
-        "Words from the editable financial list (保本, 稳赚, 无风险…), exact or homophone, with times.",
+        "Words from the editable financial list (保本, 稳赚, 无风险…; the list the console edits, "
+        "used by server QC), exact or homophone, with times.",
         needs=("asr",),
     ),
     CheckSpec(

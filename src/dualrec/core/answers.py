@@ -7,6 +7,7 @@ Matching is on characters after dropping punctuation and spaces; a form preceded
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -15,9 +16,11 @@ __all__ = [
     "AFFIRMATIVE",
     "NEGATIVE",
     "AnswerMatch",
+    "choices",
     "clean_answer",
     "has_form",
     "match_option",
+    "opposite",
 ]
 
 AFFIRMATIVE: tuple[str, ...] = (
@@ -122,3 +125,43 @@ def match_option(answer: str, options: Sequence[tuple[str, Sequence[str]]]) -> A
     if best == 0 or scores.count(best) > 1:
         return AnswerMatch("unclear")
     return AnswerMatch("matched", scores.index(best), best)
+
+
+_OPPOSITES: dict[str, str] = {
+    "是": "否",
+    "否": "是",
+    "是的": "不是",
+    "对": "不对",
+    "有": "没有",
+    "没有": "有",
+    "无": "有",
+    "会": "不会",
+    "不会": "会",
+}
+_SHORT = 4  # an answer this short gets its negation as the other choice (了解 → 不了解)
+
+
+def opposite(answer: str) -> str:
+    """The other way of answering a question whose only expected answer is ``answer``:
+    没有 → 有, 是 → 否, 了解 → 不了解, 不同意 → 同意; a long answer (a sentence) → 否."""
+    text = answer.strip()
+    if text in _OPPOSITES:
+        return _OPPOSITES[text]
+    if len(text) > _SHORT:
+        return "否"
+    if text[:1] in "不没" and len(text) > 1:
+        return text[1:]
+    return "不" + text
+
+
+def choices(expected: Sequence[str], seed: str) -> list[str]:
+    """The answers a customer may tap, in a neutral order: every expected answer, and when there is
+    only one (or none), its opposite too, so that the page never shows the one expected answer
+    alone; shuffled by ``seed`` (the same order on every reload of the same ask)."""
+    options = [e for e in dict.fromkeys(x.strip() for x in expected) if e]
+    if not options:
+        options = ["是", "否"]
+    elif len(options) == 1:
+        options.append(opposite(options[0]))
+    random.Random(f"dualrec-choices:{seed}").shuffle(options)
+    return options

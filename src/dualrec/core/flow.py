@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
+from dualrec.core.node_params import param_problems
 from dualrec.core.sensitive_words import find_words
 from dualrec.errors import InvalidInputError
 
@@ -444,6 +445,8 @@ def validate_flow(flow: Flow) -> list[FlowProblem]:
                 add(node.id, f"跳转目标「{target}」已关闭", f"target {target!r} is switched off")
         if node.draw_bank and node.type != "qa":
             add(node.id, "只有问答节点可以从题库抽题", "only qa nodes draw from a question bank")
+        for zh, en in param_problems(node):
+            add(node.id, zh, en)
     if problems:
         return problems
     # every enabled node reachable from the first; from every reachable node a way to the end

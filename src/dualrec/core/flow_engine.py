@@ -9,7 +9,12 @@ recognising and reports each node's outcome:
   default successor); a wrong, unclear or missing answer is asked again up to ``retries`` times,
   then the node's ``on_fail`` applies (the attempt fails, or is handed to a human);
 - any other node gets ``Passed()`` or ``Failed(reason)`` (e.g. liveness failed), with the same
-  retry rule.
+  retry rule;
+- a willingness node whose rule is a score (read-along, copy) gets ``Scored(text, passed)``: the
+  caller scored what was heard / written against the node's sentence. Not passed is a wrong answer
+  (asked again, then ``on_fail``); ``Scored(text, False, review=reason)`` goes on like a pass but
+  the step says ``review`` with the reason (handwriting that could not be read with confidence is
+  left to a person, never passed silently).
 
 Loops drawn in the flow (否 → explain again → ask again) are allowed, but a node entered more
 than ``MAX_VISITS`` times ends the attempt by its ``on_fail`` so a session always terminates.
@@ -22,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from dualrec.core.answers import NEGATIVE, AnswerMatch, clean_answer, has_form, match_option
+from dualrec.core.answers import NEGATIVE, AnswerMatch, clean_answer, has_form, match_option, opposite
 from dualrec.core.flow import Flow, FlowNode
 
 __all__ = [
@@ -33,6 +38,7 @@ __all__ = [
     "NoAnswer",
     "Outcome",
     "Passed",
+    "Scored",
     "Step",
     "advance",
     "start",
@@ -62,7 +68,17 @@ class Failed:
     reason: str
 
 
-Outcome = Answer | NoAnswer | Passed | Failed
+@dataclass(frozen=True)
+class Scored:
+    """An answer node judged by the caller's score: ``text`` what was heard or read, ``passed`` the
+    score reached the node's accuracy; a non-empty ``review`` goes on, marked for human review."""
+
+    text: str
+    passed: bool
+    review: str = ""
+
+
+Outcome = Answer | NoAnswer | Passed | Failed | Scored
 
 
 @dataclass(frozen=True)
@@ -71,7 +87,7 @@ class Step:
 
     node_id: str
     ask: int
-    result: Literal["matched", "wrong", "unclear", "silent", "passed", "failed"]
+    result: Literal["matched", "wrong", "unclear", "silent", "passed", "failed", "review"]
     to: str  # next node id, or @retry / @end / @fail / @handover
     answer: str = ""
     option: str = ""  # the expected answer that matched
@@ -122,13 +138,21 @@ def _judge(node: FlowNode, outcome: Outcome) -> tuple[str, str, str]:
         return "passed", "", ""
     if isinstance(outcome, Failed):
         return "failed", "", ""
+    if isinstance(outcome, Scored):
+        # the affirmative option: the way a confirmed node goes on (its branch, else the successor)
+        yes = node.expected_answers[0].text if node.expected_answers else "是"
+        if outcome.review:
+            return "review", yes, outcome.text
+        return ("matched", yes, outcome.text) if outcome.passed else ("wrong", "", outcome.text)
     options = _options(node)
     match: AnswerMatch = match_option(outcome.text, options)
     if match.kind == "silent":
         return "silent", "", outcome.text
     if match.kind == "unclear" or match.option is None:
         clean = clean_answer(outcome.text)
-        return ("wrong" if any(has_form(clean, n) for n in NEGATIVE) else "unclear"), "", outcome.text
+        tapped_other = len(options) == 1 and clean == clean_answer(opposite(options[0][0]))  # 有 for 没有
+        wrong = tapped_other or any(has_form(clean, n) for n in NEGATIVE)
+        return ("wrong" if wrong else "unclear"), "", outcome.text
     option = options[match.option][0]
     return ("matched" if _accepts(node, option) else "wrong"), option, outcome.text
 
@@ -146,12 +170,14 @@ def advance(flow: Flow, state: FlowState, outcome: Outcome) -> FlowState:
         raise KeyError(f"node {state.node_id!r} is not in the flow")
     if node.needs_answer and isinstance(outcome, Passed | Failed):
         raise ValueError(f"node {node.id!r} expects an answer, not {type(outcome).__name__}")
-    if not node.needs_answer and isinstance(outcome, Answer | NoAnswer):
+    if not node.needs_answer and isinstance(outcome, Answer | NoAnswer | Scored):
         raise ValueError(f"node {node.id!r} ({node.type}) takes Passed/Failed, not an answer")
     result, option, text = _judge(node, outcome)
     reason = outcome.reason if isinstance(outcome, Failed) else ""
+    if isinstance(outcome, Scored) and outcome.review:
+        reason = outcome.review
     base = {"node_id": node.id, "ask": state.ask, "result": result, "answer": text, "option": option}
-    if result in ("matched", "passed"):
+    if result in ("matched", "passed", "review"):
         target = next((b.next for b in node.branches if b.answer == option), None) if option else None
         target = target or flow.successor(node.id)
         step = Step(to=target, reason=reason, **base)  # type: ignore[arg-type]

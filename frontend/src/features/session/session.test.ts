@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { downsample, encodeWav } from "./answerAudio";
 import { ChunkUploader } from "./recorder";
-import type { SessionApi } from "./sessionApi";
+import { inLocale, type SessionApi } from "./sessionApi";
 
 describe("answer audio", () => {
   it("encodes 16-bit mono PCM WAV with the right header and clipping", async () => {
@@ -43,5 +43,14 @@ describe("chunk uploader", () => {
     expect(calls).toEqual(["3/0", "3/1", "3/1", "3/2", "3/3"]);
     expect(uploader.acknowledged).toBe(4);
     expect(uploader.failures).toBe(2);
+  });
+});
+
+describe("server texts", () => {
+  it("show the customer's half of a bilingual reason", () => {
+    const why = "朗读准确率 61%，需达到 80% / read 61% of the sentence, 80% needed";
+    expect(inLocale(why, "zh-CN")).toBe("朗读准确率 61%，需达到 80%");
+    expect(inLocale(why, "en")).toBe("read 61% of the sentence, 80% needed");
+    expect(inLocale("只有中文", "en")).toBe("只有中文");
   });
 });

@@ -9,6 +9,23 @@ export type SessionNode = components["schemas"]["SessionNodeOut"];
 export type CardResult = components["schemas"]["CardOut"];
 export type SpeechResult = components["schemas"]["SpeechOut"];
 export type FinishResult = components["schemas"]["FinishOut"];
+export type CopyResult = components["schemas"]["CopyOut"];
+export type ScoredAttempt = components["schemas"]["ScoredOut"];
+
+/** The customer's language half of a server text written "中文 / English". */
+export function inLocale(text: string, locale: string): string {
+  const cut = text.indexOf(" / ");
+  if (cut < 0) return text;
+  return locale === "en" ? text.slice(cut + 3) : text.slice(0, cut);
+}
+
+export interface LivenessResult {
+  action: string;
+  passed: boolean;
+  reason: string;
+  samples: number;
+  missed: number;
+}
 
 export interface Liveness {
   actions: string[];
@@ -17,7 +34,8 @@ export interface Liveness {
   retries_left: number;
   prompt_zh: string;
   prompt_en: string;
-  event?: { kind: string; next_action: string | null };
+  event?: { kind: string; next_action: string | null; result?: LivenessResult };
+  results?: LivenessResult[];
 }
 
 export interface Observation {
@@ -89,6 +107,13 @@ export class SessionApi {
       method: "POST",
       body: wav,
       headers: { "Content-Type": "audio/wav" },
+    });
+  }
+  copy(nodeId: string, png: Blob, t: number): Promise<CopyResult> {
+    return this.send(`/nodes/${encodeURIComponent(nodeId)}/copy?t=${t.toFixed(3)}`, {
+      method: "POST",
+      body: png,
+      headers: { "Content-Type": "image/png" },
     });
   }
   resume(t: number): Promise<Session> {

@@ -12,11 +12,13 @@ from dualrec.api.deps import ContainerDep
 from dualrec.api.schemas.sessions import (
     ChunkAckOut,
     ConsentIn,
+    CopyOut,
     FinishIn,
     FinishOut,
     HelpIn,
     OutcomeIn,
     PromptIn,
+    ScoredOut,
     SessionNodeOut,
     SessionOut,
     SpeechOut,
@@ -25,7 +27,8 @@ from dualrec.bootstrap.container import Container
 from dualrec.core.flow import FlowNode
 from dualrec.core.live_session import MAX_CHUNK_BYTES
 from dualrec.errors import InvalidInputError
-from dualrec.services.sessions.service import LiveSessionService, SessionView
+from dualrec.services.sessions.copying import MAX_COPY_BYTES, HandwrittenCopies
+from dualrec.services.sessions.service import LiveSessionService, ScoredAttempt, SessionView
 
 router = APIRouter(prefix="/session", tags=["session"])
 
@@ -39,14 +42,24 @@ def sessions(container: Container) -> LiveSessionService:
     return container.sessions
 
 
-def _node(n: FlowNode) -> SessionNodeOut:
+def copies(container: Container) -> HandwrittenCopies:
+    assert container.session_copies is not None
+    return container.session_copies
+
+
+def _node(n: FlowNode, v: SessionView) -> SessionNodeOut:
+    rule = v.rule
     return SessionNodeOut(
         id=n.id,
         type=n.type,
         title=n.title,
         script=n.script,
         subtitle=n.shown_text,
-        answers=[a.text for a in n.expected_answers],
+        choices=list(v.choices),
+        mode=rule.mode if rule is not None else "",
+        sentence=rule.sentence if rule is not None else "",
+        accuracy=v.accuracy,
+        min_page_seconds=v.min_page_seconds,
         retries=n.retries,
         timeout_seconds=n.timeout_seconds,
         params=dict(n.params),
@@ -62,7 +75,7 @@ def session_out(v: SessionView) -> SessionOut:
         ask=v.ask,
         reason=v.reason,
         recording_id=v.recording_id,
-        node=_node(v.node) if v.node is not None else None,
+        node=_node(v.node, v) if v.node is not None else None,
         nodes=[{"id": n.id, "type": n.type, "title": n.title} for n in v.flow.active_nodes],
         customer=v.masked_task,
         identity=dict(v.identity),
@@ -138,8 +151,46 @@ async def speech(
     from starlette.concurrency import run_in_threadpool
 
     data = await read_limited(request, MAX_SPEECH_BYTES)
-    view, text, words = await run_in_threadpool(sessions(container).speech_answer, token, node_id, data, t=t)
-    return SpeechOut(session=session_out(view), transcript=text, sensitive_words=words)
+    view, text, words, attempt = await run_in_threadpool(
+        sessions(container).speech_answer, token, node_id, data, t=t
+    )
+    return SpeechOut(
+        session=session_out(view),
+        transcript=text,
+        sensitive_words=words,
+        attempt=_scored(attempt) if attempt is not None else None,
+    )
+
+
+def _scored(a: ScoredAttempt) -> ScoredOut:
+    return ScoredOut(
+        mode=a.mode,
+        text=a.text,
+        score=a.score,
+        accuracy=a.accuracy,
+        passed=a.passed,
+        review=a.review,
+        retry=a.retry,
+    )
+
+
+@router.post(
+    "/{token}/nodes/{node_id}/copy",
+    response_model=CopyOut,
+    summary="手写抄录（PNG）/ the sentence copied by hand (PNG)",
+)
+async def copy(
+    token: Token,
+    node_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    container: ContainerDep,
+    t: Annotated[float, Query(ge=0, le=24 * 3600)] = 0.0,
+) -> CopyOut:
+    from starlette.concurrency import run_in_threadpool
+
+    data = await read_limited(request, MAX_COPY_BYTES)
+    view, attempt = await run_in_threadpool(copies(container).submit, token, node_id, data, t=t)
+    return CopyOut(session=session_out(view), attempt=_scored(attempt))
 
 
 @router.post("/{token}/prompts", status_code=204, summary="已播放/显示的话术 / a text played or shown")

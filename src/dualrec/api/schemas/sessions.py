@@ -11,11 +11,13 @@ __all__ = [
     "ChunkAckOut",
     "Clock",
     "ConsentIn",
+    "CopyOut",
     "FinishIn",
     "FinishOut",
     "HelpIn",
     "OutcomeIn",
     "PromptIn",
+    "ScoredOut",
     "SessionNodeOut",
     "SessionOut",
     "SpeechOut",
@@ -63,7 +65,16 @@ class SessionNodeOut(BaseModel):
     title: str
     script: str
     subtitle: str
-    answers: list[str]
+    choices: list[str] = Field(
+        description="可点选的回答（全部选项，顺序随机）；跟读/抄录环节为空 / the answers the customer may "
+        "tap (every option, neutral order); empty where the node is passed only by reading or copying"
+    )
+    mode: Literal["answer", "read_along", "copy", ""] = Field(
+        description="意愿确认方式 / how a willingness node is confirmed (empty for other nodes)"
+    )
+    sentence: str = Field(description="跟读/抄录的文字 / the sentence to read aloud or copy")
+    accuracy: float | None = Field(description="跟读/抄录需达到的准确率 / the accuracy the server requires")
+    min_page_seconds: float = Field(description="文件每页最少阅读秒数 / minimum seconds per document page")
     retries: int
     timeout_seconds: float
     params: dict[str, Any]
@@ -96,10 +107,28 @@ class ChunkAckOut(BaseModel):
     duplicate: bool
 
 
+class ScoredOut(BaseModel):
+    """A read-along or copy attempt as the server judged it."""
+
+    mode: str
+    text: str = Field(description="听到/识别到的文字 / what was heard or read")
+    score: float
+    accuracy: float
+    passed: bool
+    review: str = Field(description="转人工复核的原因（流程继续）/ marked for human review, why")
+    retry: str = Field(description="需要重做的原因 / why it is asked again")
+
+
 class SpeechOut(BaseModel):
     session: SessionOut
     transcript: str
     sensitive_words: list[str]
+    attempt: ScoredOut | None = None
+
+
+class CopyOut(BaseModel):
+    session: SessionOut
+    attempt: ScoredOut
 
 
 class FinishOut(BaseModel):

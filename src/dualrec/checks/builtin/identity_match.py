@@ -6,6 +6,7 @@ import statistics
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.faces import distance, face_frames
+from dualrec.core.node_params import flow_face_threshold
 from dualrec.core.qc import CheckResult, Severity
 
 ID = "identity_match"
@@ -24,7 +25,7 @@ def run(ctx: CheckContext) -> CheckResult:
     ]
     if not samples:
         return not_run(ID, "录像中没有可比对的人脸 / no face in the recording to compare")
-    limit = ctx.threshold(ID, "max_distance")
+    limit = flow_face_threshold(ctx.flow.active_nodes if ctx.flow else (), ctx.threshold(ID, "max_distance"))
     median = statistics.median(d for _, d in samples)
     metrics = {
         "median_distance": round(median, 3),

@@ -88,6 +88,8 @@ WEALTH_FLOW: dict[str, Any] = {
                 {"text": "本人已充分了解产品风险，自愿购买本产品", "synonyms": ["自愿购买"]}
             ],
             "params": {"mode": "read_along", "accuracy": 0.8},
+            "retries": 2,
+            "on_fail": "handover",
         },
         {
             "id": "docs",
@@ -148,7 +150,9 @@ INSURANCE_FLOW: dict[str, Any] = {
             "script": (
                 "请抄录：本人已阅读保险条款、产品说明书和投保提示书，了解本产品的特点和保单利益的不确定性。"
             ),
-            "params": {"mode": "copy"},
+            "params": {"mode": "copy", "accuracy": 0.8},
+            "retries": 1,
+            "on_fail": "handover",
             "expected_answers": [{"text": "本人已阅读保险条款", "synonyms": ["已阅读"]}],
         },
         {

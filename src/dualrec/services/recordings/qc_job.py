@@ -181,12 +181,15 @@ class QcJobRunner:
         flow = parse_flow(inputs["flow"]) if inputs.get("flow") else None
         markers = parse_markers(inputs["markers"], flow) if inputs.get("markers") else ()
         photo_key = inputs.get("id_photo_key")
+        with self._uows.read() as uow:  # the editable list the console edits (flows' text review shares it)
+            words = uow.sensitive_words.all()
         request = QcRequest(
             path=local,
             task=_task(inputs.get("task") or {}),
             flow=flow,
             markers=markers,
             id_photo=_decode_photo(self._blobs, photo_key) if photo_key else None,
+            sensitive_words=words,
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)

@@ -59,20 +59,12 @@ class SessionDocuments:
         return image
 
     def page_read(self, token: str, index: int, page: int, *, t: float = 0.0) -> SessionView:
-        """The customer confirmed a page; the document is read when every page was confirmed."""
+        """The customer confirmed a page (in order, after its minimum reading time); the document
+        is read when every page was confirmed."""
         _, ref, _ = self._document(token, index)
         if not 0 <= page < ref.pages:
             raise NotFoundError("没有该页 / no such page", details={"pages": ref.pages})
-        self._at(token, "document_display")
-
-        def update(identity: dict[str, Any]) -> dict[str, Any]:
-            read = dict(identity.get("pages_read") or {})
-            entry = dict(read.get(str(index)) or {"pages": []})
-            pages = sorted({*entry.get("pages", []), page})
-            read[str(index)] = {"pages": pages, "complete": len(pages) == ref.pages, "total": ref.pages}
-            return {**identity, "pages_read": read}
-
-        return self._sessions.update_identity(token, update, kind=EventKind.PAGE_READ, t=t)
+        return self._sessions.confirm_page(token, index, page, ref.pages, t=t)
 
     def sign(self, token: str, index: int | None, png: bytes, *, t: float = 0.0) -> SessionView:
         """The handwritten signature: stamped into document ``index`` (or kept alone without one)."""

@@ -21,9 +21,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from dualrec.core.flow import FlowNode
 from dualrec.core.idcard import normalize_id_number, parse_id_card
 from dualrec.core.live_session import EventKind, SessionStatus
 from dualrec.core.liveness import Action, LivenessChallenge
+from dualrec.core.node_params import face_threshold
 from dualrec.errors import ConflictError, EngineUnavailableError, InvalidInputError
 from dualrec.media.ports import FaceAnalyzer, Image, TextRecognizer
 from dualrec.pipeline.live import FrameLimits, FrameObservation, LiveFrameAnalyzer, LiveOptions, decode_frame
@@ -236,7 +238,8 @@ class LiveMonitor:
                 problems.append("身份证号与任务不一致 / the ID number does not match the task")
             if number and not fields.id_number_valid:
                 problems.append("身份证号校验位错误 / the ID number's check digit is wrong")
-        distance = self._card_face_distance(s.id, image, problems)
+        limit = self.face_limit(node)
+        distance = self._card_face_distance(s.id, image, problems, limit)
         passed = not problems
         key = self._blobs.put(_jpeg(image), content_type="image/jpeg").key
         self._sessions.record_proof(
@@ -253,14 +256,14 @@ class LiveMonitor:
             kind=EventKind.ID_CARD,
             t=t,
         )
-        face_ok = distance is not None and distance <= self.options.face_match_max_distance
+        face_ok = distance is not None and distance <= limit
         view = self._sessions.record_proof(
             token,
             "face_match",
             {
                 "passed": face_ok,
                 "distance": None if distance is None else round(distance, 4),
-                "threshold": self.options.face_match_max_distance,
+                "threshold": limit,
             },
             kind=EventKind.IDENTITY,
             t=t,
@@ -276,7 +279,15 @@ class LiveMonitor:
             view,
         )
 
-    def _card_face_distance(self, session_id: str, image: Image, problems: list[str]) -> float | None:
+    def face_limit(self, node: FlowNode) -> float:
+        """The largest face distance customer ↔ ID photo that matches: the identity node's
+        ``params.face_threshold``, else ``face_match_max_distance``."""
+        own = face_threshold(node)
+        return self.options.face_match_max_distance if own is None else own
+
+    def _card_face_distance(
+        self, session_id: str, image: Image, problems: list[str], limit: float
+    ) -> float | None:
         st = self._state(session_id)
         if st.face is None:
             problems.append("请先完成活体检测 / do the liveness check first")
@@ -291,10 +302,9 @@ class LiveMonitor:
             return None
         card = np.asarray(engine.embed(image, faces[0]), dtype=np.float64)
         distance = float(np.linalg.norm(card - st.face))
-        if distance > self.options.face_match_max_distance:
+        if distance > limit:
             problems.append(
-                f"人证比对不一致（距离 {distance:.2f} > {self.options.face_match_max_distance}）/ "
-                "the face does not match the ID photo"
+                f"人证比对不一致（距离 {distance:.2f} > {limit:g}）/ the face does not match the ID photo"
             )
         return distance
 

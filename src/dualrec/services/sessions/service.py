@@ -18,9 +18,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from dualrec.checks.recitation import copy_score, reading_score
+from dualrec.core.answers import choices
 from dualrec.core.audit import AuditAction
 from dualrec.core.flow import Flow, FlowNode
-from dualrec.core.flow_engine import Answer, Failed, FlowState, NoAnswer, Outcome, Passed, advance, start
+from dualrec.core.flow_engine import (
+    Answer,
+    Failed,
+    FlowState,
+    NoAnswer,
+    Outcome,
+    Passed,
+    Scored,
+    advance,
+    start,
+)
 from dualrec.core.live_session import (
     MAX_CHUNK_BYTES,
     MAX_SEGMENTS,
@@ -35,6 +47,7 @@ from dualrec.core.live_session import (
     resume_allowed,
     upload_quota,
 )
+from dualrec.core.node_params import COPY, READ_ALONG, Willingness, min_page_seconds, willingness
 from dualrec.core.sensitive_words import find_words
 from dualrec.core.tasks import Task, TaskStatus, mask_id_number, mask_name, mask_phone
 from dualrec.db.repositories.live_sessions import ChunkRecord
@@ -58,8 +71,10 @@ __all__ = [
     "ChunkAck",
     "LiveSessionService",
     "NodeProof",
+    "ScoredAttempt",
     "SessionOptions",
     "SessionView",
+    "willingness_key",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,11 +90,34 @@ _FLOW_TO_TASK: dict[str, TaskStatus] = {
 class SessionOptions:
     reconnect_window: timedelta = RECONNECT_WINDOW
     read_along_threshold: float = 0.8  # share of the sentence's syllables read correctly
+    copy_accuracy: float = 0.8  # share of the sentence's characters copied correctly (抄录)
+    copy_min_confidence: float = (
+        0.6  # mean OCR confidence below this: the handwriting is not read with confidence
+    )
+    page_min_seconds: float = 5.0  # a document page is shown this long before it can be confirmed
     tts_voice: Literal["female", "male"] = "female"
     tts_rate: int = 170  # words per minute for the server's speech; the page scales its own voice
     upload_bytes_per_minute: int = 24 * 1024**2  # chunk quota per estimated minute of the flow
     upload_floor_bytes: int = 128 * 1024**2  # plus this much for every attempt
     chunk_retention: timedelta = timedelta(hours=24)  # chunks of ended attempts, unless being assembled
+
+
+@dataclass(frozen=True)
+class ScoredAttempt:
+    """One read-along or copy attempt as the server judged it."""
+
+    mode: str
+    text: str
+    score: float
+    accuracy: float
+    passed: bool
+    review: str = ""  # the node went on marked for human review, with this reason
+    retry: str = ""  # why it is asked again (shown to the customer)
+
+
+def willingness_key(node_id: str) -> str:
+    """The key of a willingness node's last scored attempt in the session's proofs."""
+    return f"willingness.{node_id}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +148,10 @@ class SessionView:
     recording_id: str | None = None
     tts_voice: str = "female"
     tts_rate: int = 170
+    choices: tuple[str, ...] = ()  # the answers the page may offer to tap (all of them, neutral order)
+    rule: Willingness | None = None  # a willingness node's rule (read-along / copy / answer)
+    accuracy: float | None = None  # the accuracy a read-along / copy must reach
+    min_page_seconds: float = 0.0  # a document node: each page shown at least this long
 
     @property
     def masked_task(self) -> dict[str, str]:
@@ -224,6 +266,14 @@ class LiveSessionService:
         for c in uow.live_sessions.chunks(s.id):
             received.setdefault(c.segment, []).append(c.seq)
         node = flow.node(s.flow_state.node_id) if s.flow_state.node_id else None
+        rule = None
+        offered: list[str] = []
+        if node is not None and node.needs_answer:
+            try:
+                rule = _rule(node) if node.type == "willingness" else None
+                offered = self._choices(node, s)
+            except ConflictError:  # a flow published with a bad mode: nothing to tap, help only
+                pass
         return SessionView(
             session_id=s.id,
             status=s.status,
@@ -240,7 +290,30 @@ class LiveSessionService:
             recording_id=s.recording_id,
             tts_voice=self.options.tts_voice,
             tts_rate=self.options.tts_rate,
+            choices=tuple(offered),
+            rule=rule,
+            accuracy=self._accuracy(rule) if rule is not None and rule.scored else None,
+            min_page_seconds=self._page_seconds(node) if node is not None else 0.0,
         )
+
+    def _accuracy(self, rule: Willingness) -> float:
+        if rule.accuracy is not None:
+            return rule.accuracy
+        return self.options.copy_accuracy if rule.mode == COPY else self.options.read_along_threshold
+
+    def _page_seconds(self, node: FlowNode) -> float:
+        if node.type != "document_display":
+            return 0.0
+        own = min_page_seconds(node)
+        return self.options.page_min_seconds if own is None else own
+
+    @staticmethod
+    def _choices(node: FlowNode, s: LiveSession) -> list[str]:
+        """Every answer the customer may tap at ``node``, in a neutral order (never the expected
+        answer alone); none at a read-along or copy node, which is passed only by its score."""
+        if node.type == "willingness" and _rule(node).scored:
+            return []
+        return choices([a.text for a in node.expected_answers], f"{s.id}:{node.id}:{s.flow_state.ask}")
 
     def _event(
         self, uow: UnitOfWork, s: LiveSession, kind: str, t: float, node_id: str = "", **data: Any
@@ -488,9 +561,26 @@ class LiveSessionService:
             outcome: Outcome
             if node.needs_answer:
                 if kind == "answer":
+                    rule = _rule(node) if node.type == "willingness" else None
+                    if rule is not None and rule.scored:
+                        how, how_en = (
+                            ("朗读", "reading the sentence aloud")
+                            if rule.mode == READ_ALONG
+                            else ("手写抄录", "copying it by hand")
+                        )
+                        raise InvalidInputError(
+                            f"此环节须{how}，不能点选 / this step is passed by {how_en}, not by tapping",
+                            details={"mode": rule.mode},
+                        )
                     text = text.strip()[:200]
                     if not text:
                         raise InvalidInputError("回答为空 / the answer is empty")
+                    offered = self._choices(node, s)
+                    if text not in offered:
+                        raise InvalidInputError(
+                            "回答不在本题的选项中 / the answer is not one of this question's choices",
+                            details={"choices": offered},
+                        )
                     self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="tap")
                     outcome = Answer(text)
                 elif kind == "no_answer":
@@ -518,49 +608,174 @@ class LiveSessionService:
 
     def speech_answer(
         self, token: str, node_id: str, wav: bytes, *, t: float = 0.0
-    ) -> tuple[SessionView, str, list[str]]:
-        """A spoken answer (or read-along): the server transcribes it, checks sensitive words, judges."""
+    ) -> tuple[SessionView, str, list[str], ScoredAttempt | None]:
+        """A spoken answer or read-along: the server transcribes it, checks sensitive words, judges.
+
+        A read-along (``params.mode: read_along``) passes when the transcript holds the sentence's
+        syllables in order at ``accuracy``; below it, it is asked again (``retries``), then the
+        node's ``on_fail`` applies (hand-over or fail)."""
         if self._transcribe is None:
             raise ConflictError("语音识别未启用 / speech recognition is not available on this server")
         with self._locked(token) as (uow, task, flow, s):
-            self._current(flow, s, node_id)
+            node = self._current(flow, s, node_id)
+            if node.type == "willingness" and _rule(node).mode == COPY:
+                raise ConflictError("此环节须手写抄录 / this step is passed by copying the sentence by hand")
         text = self._transcribe(wav).strip()
         words = current_words(self.uows)  # before the session's write transaction (SQLite: one writer)
         with self._locked(token) as (uow, task, flow, s):
             node = self._current(flow, s, node_id)
             hits = sorted({h.word for h in find_words(text, words, skip_negated=True)})
-            self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="voice")
+            rule = _rule(node) if node.type == "willingness" else None
             if hits:
+                self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="voice")
                 self._event(uow, s, EventKind.ALERT, t, node_id, code="SENSITIVE_WORD", words=hits, text=text)
                 s = replace(s, status=SessionStatus.PAUSED)
                 uow.live_sessions.save(s)
                 uow.commit()
-                return self._view(uow, task, flow, s), text, hits
+                return self._view(uow, task, flow, s), text, hits, None
             outcome: Outcome
-            sentence = str(node.params.get("read_along") or "")
+            attempt: ScoredAttempt | None = None
             if not text:
+                self._event(uow, s, EventKind.ANSWER, t, node_id, text="", source="voice")
                 outcome = NoAnswer()
-            elif sentence:
-                score = read_along_score(sentence, text)
-                threshold = float(node.params.get("threshold") or self.options.read_along_threshold)
-                self._event(
-                    uow,
-                    s,
-                    EventKind.ANSWER,
-                    t,
-                    node_id,
-                    text=text,
-                    read_along=round(score, 3),
-                    threshold=threshold,
+            elif rule is not None and rule.mode == READ_ALONG:
+                accuracy = self._accuracy(rule)
+                score = reading_score(rule.sentence, text)
+                passed = score >= accuracy
+                attempt = ScoredAttempt(
+                    READ_ALONG,
+                    text,
+                    round(score, 3),
+                    accuracy,
+                    passed,
+                    retry="" if passed else _retry_reason(READ_ALONG, score, accuracy),
                 )
-                first = node.expected_answers[0].text if node.expected_answers else "是"
-                outcome = Answer(first) if score >= threshold else Answer("没听清楚")
+                s = self._scored(uow, s, node_id, attempt, t, source="voice")
+                outcome = Scored(text, passed)
             else:
+                self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="voice")
                 outcome = Answer(text)
             s = self._advance(uow, task, flow, s, outcome, t)
             uow.live_sessions.save(s)
             uow.commit()
-            return self._view(uow, task, flow, s), text, []
+            return self._view(uow, task, flow, s), text, [], attempt
+
+    def copy_answer(
+        self,
+        token: str,
+        node_id: str,
+        *,
+        written: str,
+        confidence: float | None,
+        unreadable: str,
+        evidence: Mapping[str, Any],
+        t: float = 0.0,
+    ) -> tuple[SessionView, ScoredAttempt]:
+        """A handwritten copy (抄录) read by OCR: ``written`` the text read, ``confidence`` the OCR's
+        mean confidence (None: nothing read), ``unreadable`` why it could not be read at all (the
+        engine missing…), ``evidence`` where the image is kept.
+
+        It passes when it was read with confidence (≥ ``copy_min_confidence``) and holds the
+        sentence's characters in order at ``accuracy``. Otherwise it is asked again while the node
+        has retries; on the last try the node goes on **marked for human review** with the reason
+        (handwriting recognition cannot prove a customer wrong, and never passes one silently)."""
+        with self._locked(token) as (uow, task, flow, s):
+            node = self._current(flow, s, node_id)
+            rule = _rule(node) if node.type == "willingness" else None
+            if rule is None or rule.mode != COPY:
+                raise ConflictError("当前环节不是手写抄录 / the current step is not a handwritten copy")
+            accuracy = self._accuracy(rule)
+            readable = (
+                not unreadable and confidence is not None and confidence >= self.options.copy_min_confidence
+            )
+            score = copy_score(rule.sentence, written) if written else 0.0
+            passed = readable and score >= accuracy
+            why = ""
+            if not passed:
+                why = unreadable or (
+                    _retry_reason(COPY, score, accuracy)
+                    if readable
+                    else "未能识别出文字 / no text could be read"
+                    if confidence is None
+                    else f"字迹识别置信度不足（{confidence:.2f} < {self.options.copy_min_confidence:.2f}）/ "
+                    "the handwriting could not be read with confidence"
+                )
+            last_try = s.flow_state.ask > node.retries
+            review = ""
+            if not passed and (last_try or unreadable):
+                review = (
+                    f"抄录未能自动确认，需人工复核：{why} / the copy could not be confirmed automatically"
+                )
+            attempt = ScoredAttempt(
+                COPY,
+                written,
+                round(score, 3),
+                accuracy,
+                passed,
+                review=review,
+                retry="" if passed or review else why,
+            )
+            # the answer QC sees in the markers is only a copy read with confidence
+            s = self._scored(
+                uow,
+                s,
+                node_id,
+                attempt,
+                t,
+                source="handwriting",
+                marker_text=written if readable else "",
+                confidence=None if confidence is None else round(confidence, 3),
+                **evidence,
+            )
+            s = self._advance(uow, task, flow, s, Scored(written, passed, review), t)
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s), attempt
+
+    def _scored(
+        self,
+        uow: UnitOfWork,
+        s: LiveSession,
+        node_id: str,
+        attempt: ScoredAttempt,
+        t: float,
+        *,
+        source: str,
+        marker_text: str | None = None,
+        **extra: Any,
+    ) -> LiveSession:
+        """The attempt as an answer event (its text is what the markers give QC) and as the node's
+        latest proof in the session (what the page shows: score, accuracy, why it is asked again)."""
+        self._event(
+            uow,
+            s,
+            EventKind.ANSWER,
+            t,
+            node_id,
+            text=attempt.text if marker_text is None else marker_text,
+            read=attempt.text,
+            source=source,
+            mode=attempt.mode,
+            score=attempt.score,
+            accuracy=attempt.accuracy,
+            passed=attempt.passed,
+            review=attempt.review,
+            **extra,
+        )
+        key = willingness_key(node_id)
+        before = s.identity.get(key) or {}
+        proof = {
+            "mode": attempt.mode,
+            "attempts": int(before.get("attempts", 0)) + 1,
+            "text": attempt.text,
+            "score": attempt.score,
+            "accuracy": attempt.accuracy,
+            "passed": attempt.passed,
+            "review": attempt.review,
+            "retry": attempt.retry,
+            **{k: v for k, v in extra.items() if k in ("blob_key", "confidence")},
+        }
+        return replace(s, identity={**s.identity, key: proof})
 
     def resume_paused(self, token: str, *, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
@@ -660,6 +875,77 @@ class LiveSessionService:
             uow.live_sessions.save(s)
             uow.commit()
             return self._view(uow, task, flow, s)
+
+    def confirm_page(self, token: str, index: int, page: int, pages: int, *, t: float = 0.0) -> SessionView:
+        """The customer confirmed page ``page`` of document ``index`` as read.
+
+        Pages are confirmed in order, and each only after it was shown for the node's minimum
+        reading time (``params.min_page_seconds``, else ``page_min_seconds``), counted on the
+        server's clock from the node's start or the previous confirmation: a page cannot lie
+        about how long the customer looked at it."""
+        with self._locked(token) as (uow, task, flow, s):
+            node = flow.node(s.flow_state.node_id or "")
+            if s.status != SessionStatus.RUNNING or node is None or node.type != "document_display":
+                raise ConflictError(
+                    "当前不在文件展示环节 / not at a document_display step",
+                    details={"session_status": s.status},
+                )
+            read = dict(s.identity.get("pages_read") or {})
+            for i in range(index):  # the documents before this one first
+                if not (read.get(str(i)) or {}).get("complete"):
+                    raise ConflictError(
+                        f"请先阅读文件 {i + 1} / read document {i + 1} first", details={"document": i}
+                    )
+            entry = dict(read.get(str(index)) or {"pages": []})
+            done = sorted(set(entry.get("pages", [])))
+            if page in done:
+                return self._view(uow, task, flow, s)
+            expected = next(p for p in range(pages + 1) if p not in done)
+            if page != expected:
+                raise ConflictError(
+                    f"请按顺序阅读，下一页是第 {expected + 1} 页 / pages are read in order: "
+                    f"page {expected + 1} is next",
+                    details={"next_page": expected},
+                )
+            now = _now()
+            since = self._page_clock_start(uow, s, node.id)
+            minimum = self._page_seconds(node)
+            shown = (now - since).total_seconds() if since is not None else minimum
+            if shown + 1e-3 < minimum:
+                wait = minimum - shown
+                raise ConflictError(
+                    f"请阅读本页至少 {minimum:g} 秒（还需 {wait:.0f} 秒）/ read the page for at least "
+                    f"{minimum:g} s ({wait:.1f} s to go)",
+                    details={"min_page_seconds": minimum, "wait_seconds": round(wait, 1)},
+                )
+            done.append(page)
+            read[str(index)] = {
+                "pages": sorted(done),
+                "complete": len(done) == pages,
+                "total": pages,
+                "seconds": {**(entry.get("seconds") or {}), str(page): round(shown, 1)},
+            }
+            identity = {**s.identity, "pages_read": read, "page_confirmed_at": now.isoformat()}
+            s = replace(s, identity=identity)
+            self._event(
+                uow, s, EventKind.PAGE_READ, t, node.id, document=index, page=page, seconds=round(shown, 1)
+            )
+            uow.live_sessions.save(s)
+            uow.commit()
+            return self._view(uow, task, flow, s)
+
+    @staticmethod
+    def _page_clock_start(uow: UnitOfWork, s: LiveSession, node_id: str) -> datetime | None:
+        """When the page now shown appeared: the later of the node's last start (a reconnection
+        starts it again) and the last page confirmed."""
+        starts = [
+            e.at for e in uow.live_sessions.events(s.id, (EventKind.NODE_START,)) if e.node_id == node_id
+        ]
+        candidates = [a for a in starts[-1:] if a is not None]
+        confirmed = s.identity.get("page_confirmed_at")
+        if isinstance(confirmed, str):
+            candidates.append(datetime.fromisoformat(confirmed))
+        return max((_aware(a) for a in candidates), default=None)
 
     def context(self, token: str) -> tuple[Task, Flow, LiveSession]:
         """The task, flow and session of a link (no lock, no touch) for the live analysers."""
@@ -771,6 +1057,11 @@ class LiveSessionService:
         return view, {}
 
 
+def _aware(at: datetime) -> datetime:
+    """Database drivers may hand back naive UTC times (SQLite)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def _refuse_swept(s: LiveSession) -> None:
     if s.identity.get("chunks_deleted_at"):
         raise ConflictError(
@@ -791,14 +1082,24 @@ def _public_identity(identity: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_along_score(sentence: str, heard: str) -> float:
-    """Share of the sentence's syllables found in order in what was heard (pinyin, tone-free)."""
-    from difflib import SequenceMatcher
+def _rule(node: FlowNode) -> Willingness:
+    try:
+        return willingness(node)
+    except ValueError as exc:
+        raise ConflictError(
+            f"流程参数无效（{exc}），请点击“人工协助” / the flow's parameters are invalid ({exc}); "
+            "ask for help",
+            details={"node_id": node.id},
+        ) from exc
 
-    from dualrec.checks.textmatch import syllables
 
-    want, got = syllables(sentence), syllables(heard)
-    if not want:
-        return 1.0
-    matcher = SequenceMatcher(a=want, b=got, autojunk=False)
-    return sum(b.size for b in matcher.get_matching_blocks()) / len(want)
+def _retry_reason(mode: str, score: float, accuracy: float) -> str:
+    if mode == READ_ALONG:
+        return (
+            f"朗读准确率 {score:.0%}，需达到 {accuracy:.0%}，请对照文字完整朗读 / read {score:.0%} of the "
+            f"sentence, {accuracy:.0%} needed"
+        )
+    return (
+        f"抄写内容与原文一致的比例为 {score:.0%}，需达到 {accuracy:.0%}，请工整地完整抄写 / "
+        f"copied {score:.0%} of the sentence, {accuracy:.0%} needed"
+    )
