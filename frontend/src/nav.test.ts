@@ -13,7 +13,7 @@ describe("visibleNav", () => {
 
   it("shows the admin pages an admin holds", () => {
     const admin = ["users:read", "roles:read", "branches:read", "audit:read"];
-    expect(keys(admin)).toEqual(["home", "users", "roles", "branches", "audit", "auditExports"]);
+    expect(keys(admin)).toEqual(["home", "users", "roles", "branches", "audit", "auditExports", "integrityAudit"]);
   });
 
   it("hides user management from an interviewer", () => {
