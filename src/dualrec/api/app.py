@@ -37,6 +37,7 @@ from dualrec.api.routers import (
     question_workbooks,
     recordings,
     roles,
+    rtc,
     script_templates,
     session_documents,
     session_monitor,
@@ -85,6 +86,7 @@ ROUTER_MODULES = (
     archive,
     archive_admin,
     agent_uploads,
+    rtc,
 )
 
 
@@ -151,6 +153,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     api.include_router(tasks.public)  # the customer's entry link: the signed token is the credential
     for module in (sessions, session_monitor, session_documents):
         api.include_router(module.router)  # the customer's self-service session: same credential
+    api.include_router(rtc.public)  # remote interviews: the link token, or Janus' own token (proxy)
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)
