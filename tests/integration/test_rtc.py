@@ -145,6 +145,12 @@ def test_the_configuration_loads_only_videoroom_and_http_with_tokens_on(
     assert httpx.post(opts.admin_url, json=listing).json()["janus"] == "error"
     listing["admin_secret"] = secrets.admin_secret
     assert httpx.post(opts.admin_url, json=listing).json()["janus"] == "success"
+    # `dualrec doctor` sees it
+    from dualrec.bootstrap.doctor import run_doctor
+
+    found = {f.name: f for f in run_doctor(rtc_settings) if f.area == "rtc"}
+    assert found["janus api"].ok and "janus.plugin.videoroom" in found["janus api"].detail, found
+    assert "token auth on" in found["janus api"].detail and found["janus-pp-rec"].ok
     # writing the configuration again keeps the secrets
     write_janus_config(opts)
     assert load_or_create_secrets(paths.secrets_file) == secrets
@@ -347,3 +353,32 @@ def test_without_rtc_enabled_the_api_says_so(app_client: TestClient) -> None:
             assert r.status_code == 404 and "DUALREC_RTC_ENABLED" in r.text
     finally:
         c.close()
+
+
+@pytest.mark.slow
+def test_dualrec_serve_runs_janus_when_enabled_and_stops_it_on_exit(tmp_path: Path) -> None:
+    _need_janus()
+    from tests.e2e.conftest import running_server
+
+    settings = _rtc_settings(tmp_path / "data")
+    opts = rtc_options(settings)
+    env = {
+        "DUALREC_RTC_ENABLED": "true",
+        "DUALREC_RTC_HTTP_PORT": str(opts.http_port),
+        "DUALREC_RTC_ADMIN_PORT": str(opts.admin_port),
+        "DUALREC_RTC_RTP_PORTS": opts.rtp_ports,
+    }
+    (tmp_path / "data").mkdir()
+    with running_server(tmp_path / "data", **env) as (_base, _log):
+        deadline = time.monotonic() + 20
+        info: dict[str, Any] = {}
+        while time.monotonic() < deadline and info.get("janus") != "server_info":
+            try:
+                info = httpx.get(f"{opts.janus_url}/info", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert info.get("janus") == "server_info" and info["auth_token"] is True
+        assert _listeners(opts.http_port) == {"127.0.0.1"}
+    # the server stopped: Janus went with it
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{opts.janus_url}/info", timeout=2)

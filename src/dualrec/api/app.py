@@ -118,6 +118,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         try:
             yield
         finally:
+            if app.state.container.janus is not None:  # Janus started with the app stops with it (uvicorn
+                app.state.container.janus.stop()  # re-raises SIGTERM after shutdown: no later hook runs)
             if owned:
                 app.state.container.close()
 
