@@ -57,6 +57,10 @@ def test_janus_tokens_in_query_strings_never_reach_a_log_line() -> None:
     line = f"GET /api/v1/rtc/janus/42?rid=1&maxev=10&token={token} HTTP/1.1"
     out = redact_tokens(line)
     assert "abcD" not in out and "token=[token:" in out and "maxev=10" in out
+    # the customer's link token in the remote-interview routes too
+    link = "eyJ0IjoiYWJjIn0.c2lnbmF0dXJlMTIz"
+    out = redact_tokens(f"POST /api/v1/rtc/entry/{link}/join HTTP/1.1")
+    assert link not in out and "/api/v1/rtc/entry/[token:" in out
 
 
 def test_janus_configuration_refuses_values_that_could_inject_settings(tmp_path: Path) -> None:
