@@ -15,7 +15,8 @@ _STD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "col
 
 # The customer's signed link token (valid 72 h) is the only credential of the self-service pages: it
 # sits in the path of /h5/<token>, /api/v1/entry/<token>, /api/v1/rtc/entry/<token> and
-# /api/v1/session/<token>/… (the live WebSocket included), so every log line is scrubbed of it. A short hash keeps lines correlatable.
+# /api/v1/session/<token>/… (the live WebSocket included), so every log line is scrubbed of it.
+# A short hash keeps lines correlatable.
 _TOKEN_IN_PATH = re.compile(r"(/(?:api/v1/session|api/v1/entry|api/v1/rtc/entry|h5)/)([^/?#\s\"'<>]+)")
 # remote interviews: a participant's Janus token in a long-poll query string (?token=…)
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)([^&#\s\"'<>]+)")
