@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
-APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-zenhei chromium poppler-utils
+APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-zenhei chromium poppler-utils janus janus-tools iproute2
 PY_EXTRAS := postgres,mysql,celery,s3,ai,dev
 WEB_DIST := src/dualrec/web/dist/index.html
 WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json frontend/openapi.json -type f 2>/dev/null)
@@ -41,6 +41,12 @@ $(STAMPS)/apt: Makefile
 	  echo "installing system packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  case " $$missing " in *" janus "*) \
+	    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+	      echo "disabling the system-wide janus service (dualrec runs its own, docs/remote-interview.md)"; \
+	      $$SUDO systemctl disable --now janus >/dev/null 2>&1 || true; \
+	    fi;; \
+	  esac; \
 	fi
 	@touch $@
 

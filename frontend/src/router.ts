@@ -18,10 +18,11 @@ const routes: RouteRecordRaw[] = [
     meta: { public: true, titleKey: "login.title" },
   },
   {
-    // the customer's self-service recording (signed link token; no console login)
+    // the customer's link (signed token; no console login): the self-service recording, or the
+    // video call with an agent for a task routed to a human interviewer (features/rtc/H5Entry.vue)
     path: "/h5/:token",
     name: "h5",
-    component: () => import("@/features/session/SessionPage.vue"),
+    component: () => import("@/features/rtc/H5Entry.vue"),
     props: true,
     meta: { public: true, titleKey: "h5.title" },
   },
@@ -109,6 +110,13 @@ const routes: RouteRecordRaw[] = [
         name: "handover-queue",
         component: () => import("@/features/tasks/HandoverQueuePage.vue"),
         meta: { permission: "tasks:read", titleKey: "nav.handoverQueue" },
+      },
+      {
+        path: "rtc/tasks/:id",
+        name: "rtc-desk",
+        component: () => import("@/features/rtc/AgentDeskPage.vue"),
+        props: true,
+        meta: { permission: "interview:conduct", titleKey: "rtc.deskTitle" },
       },
       {
         path: "tasks/:id",

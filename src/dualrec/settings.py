@@ -110,6 +110,25 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics: Bearer token; unset: loopback clients only
     media_server_origin: str = ""  # a media server the pages connect to (CSP connect-src), e.g. wss://m.x
 
+    # remote interviews (远程双录) on the Janus WebRTC server (docs/remote-interview.md)
+    rtc_enabled: bool = False  # the join API and the Janus proxy; `dualrec serve` also runs Janus (managed)
+    rtc_managed: bool = True  # serve starts and supervises Janus itself; false: `dualrec rtc` runs it
+    rtc_janus_binary: str = "janus"
+    rtc_janus_lib_dir: Path | None = None  # Janus' plugins/ and transports/; empty: found under /usr/lib
+    rtc_bind: str = "127.0.0.1"  # address of the Janus API (HTTP); the Admin API is on 127.0.0.1 only
+    rtc_http_port: int = Field(default=8088, ge=1, le=65535)
+    rtc_admin_port: int = Field(default=7088, ge=1, le=65535)
+    rtc_rtp_ports: str = "20000-40000"  # UDP ports of the media (open them in the firewall)
+    rtc_ice_enforce_list: str = ""  # interfaces/addresses Janus offers media on; empty: every one
+    rtc_nat_1_1: str = ""  # the public address of a server behind 1:1 NAT
+    rtc_stun_server: str = ""  # host:port Janus asks for its own public address
+    rtc_stun_urls: Annotated[list[str], NoDecode] = []  # ICE servers handed to browsers (stun:host:port)
+    rtc_turn_urls: Annotated[list[str], NoDecode] = []  # turn:host:3478?transport=udp, turns:…
+    rtc_turn_secret: SecretStr | None = None  # coturn static-auth-secret: browsers get short-lived logins
+    rtc_token_ttl_minutes: int = Field(default=240, ge=5, le=24 * 60)  # participants' Janus tokens
+    rtc_public_janus_url: str = ""  # browsers use this Janus URL instead of the app's /api/v1/rtc/janus
+    rtc_log_level: int = Field(default=4, ge=0, le=7)  # Janus' debug level (its log: DATA_DIR/rtc/janus.log)
+
     # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
     signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only
     signing_algorithm: Literal["ed25519", "sm2"] = "ed25519"
@@ -166,7 +185,14 @@ class Settings(BaseSettings):
     agent_max_message_bytes: int = Field(default=65536, ge=1024, le=8 * 1024 * 1024)
     agent_device_name: str = Field(default="", max_length=100)  # in the package; empty: the host name
 
-    @field_validator("agent_recording_dirs", "agent_allowed_origins", "outbound_allow", mode="before")
+    @field_validator(
+        "agent_recording_dirs",
+        "agent_allowed_origins",
+        "outbound_allow",
+        "rtc_stun_urls",
+        "rtc_turn_urls",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
         """A JSON list, or folders separated like PATH (``os.pathsep``) / origins by commas."""
@@ -267,7 +293,7 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         """Settings as a dict safe to log/show (secrets and passwords in URLs masked)."""
         out = self.model_dump(mode="json")
-        for key in ("secret_key", "admin_password", "metrics_token"):
+        for key in ("secret_key", "admin_password", "metrics_token", "rtc_turn_secret"):
             if out.get(key):
                 out[key] = "********"
         for key in ("database_url", "celery_broker_url", "celery_result_backend"):

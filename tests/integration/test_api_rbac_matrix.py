@@ -24,6 +24,9 @@ from tests.conftest import CSRF, PASSWORD, login
 PUBLIC = "public"  # no credential at all
 LINK_TOKEN = "link token"  # the customer's signed link token in the path is the credential
 ANY_USER = "any logged-in user"  # a user session, whatever its permissions
+# remote interviews: the Janus API forwarded by the app; the participant's Janus token (signed by
+# dualrec, checked by Janus) is the credential (tests/integration/test_rtc.py)
+JANUS_TOKEN = "janus token"
 
 # (method, path template) -> what the operation requires. A new operation needs a reviewed row here.
 REQUIRED: dict[tuple[str, str], Permission | str] = {
@@ -126,6 +129,14 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("PATCH", "/api/v1/script-templates/{template_id}"): P.FLOWS_WRITE,
     ("GET", "/api/v1/sensitive-words"): P.FLOWS_READ,
     ("PUT", "/api/v1/sensitive-words"): P.FLOWS_OVERRIDE_REVIEW,
+    ("GET", "/api/v1/rtc/entry/{token}"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/join"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/janus"): JANUS_TOKEN,
+    ("GET", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
+    ("POST", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
+    ("POST", "/api/v1/rtc/janus/{session_id}/{handle_id}"): JANUS_TOKEN,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/join"): P.INTERVIEW_CONDUCT,
     ("GET", "/api/v1/session/{token}"): LINK_TOKEN,
     ("PUT", "/api/v1/session/{token}/chunks/{segment}/{seq}"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/connect"): LINK_TOKEN,
@@ -163,6 +174,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
 }
 PUBLIC_OPS = {op for op, required in REQUIRED.items() if required == PUBLIC}
 LINK_OPS = {op for op, required in REQUIRED.items() if required == LINK_TOKEN}
+JANUS_OPS = {op for op, required in REQUIRED.items() if required == JANUS_TOKEN}
 SESSION_ONLY = {op for op, required in REQUIRED.items() if required == ANY_USER}
 GUARDED = {op: required for op, required in REQUIRED.items() if isinstance(required, Permission)}
 
@@ -409,6 +421,14 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("POST", "/api/v1/tasks/{task_id}/cancel"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/cancel", {}),
     ("POST", "/api/v1/tasks/{task_id}/link"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}/link", None),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/join"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/join",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/hangup",
+        None,
+    ),
     ("POST", "/api/v1/agent-uploads"): lambda i: ("/api/v1/agent-uploads", {"manifest": {}}),
     ("PUT", "/api/v1/agent-uploads/{upload_id}/content"): lambda i: (
         f"/api/v1/agent-uploads/{NO_SUCH_RECORDING}/content",
@@ -542,8 +562,8 @@ def test_denials_are_audited(app_client: TestClient, make_user: Callable[..., st
 def test_unauthenticated_gets_401_everywhere(app_client: TestClient) -> None:
     ops = _operations(app_client)
     for method, template in ops:
-        if (method, template) in PUBLIC_OPS | LINK_OPS:
-            continue  # token-authenticated: tests/integration/test_live_session_api.py
+        if (method, template) in PUBLIC_OPS | LINK_OPS | JANUS_OPS:
+            continue  # token-authenticated: tests/integration/test_live_session_api.py, test_rtc.py
         url = template.replace("{user_id}", "1").replace("{role_id}", "x").replace("{branch_id}", "1")
         url = (
             url.replace("{key_id}", "x")

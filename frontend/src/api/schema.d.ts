@@ -1267,6 +1267,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/entry/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 客户链接是否为人工视频面签 / does this link lead to a human interview */
+        get: operations["customer_entry_api_v1_rtc_entry__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户加入视频房间（凭链接令牌）/ the customer joins the call (link token) */
+        post: operations["customer_join_api_v1_rtc_entry__token__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/janus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Janus API（会话创建）/ Janus API: create a session (Janus token) */
+        post: operations["janus_root_api_v1_rtc_janus_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/janus/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Janus 事件长轮询 / Janus events, long poll (Janus token) */
+        get: operations["janus_events_api_v1_rtc_janus__session_id__get"];
+        put?: never;
+        /** Janus API（会话）/ Janus API: a session (Janus token) */
+        post: operations["janus_session_api_v1_rtc_janus__session_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/janus/{session_id}/{handle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Janus API（插件句柄）/ Janus API: a plugin handle (Janus token) */
+        post: operations["janus_handle_api_v1_rtc_janus__session_id___handle_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 结束通话并生成录像 / end the call: its recording is composed and QC'd */
+        post: operations["agent_hangup_api_v1_rtc_tasks__task_id__hangup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 坐席加入任务的视频房间 / the agent joins the task attempt's call */
+        post: operations["agent_join_api_v1_rtc_tasks__task_id__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/script-templates": {
         parameters: {
             query?: never;
@@ -2644,6 +2764,11 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HangupOut */
+        HangupOut: {
+            /** Job Id */
+            job_id: string;
+        };
         /** HelpIn */
         HelpIn: {
             /**
@@ -2761,6 +2886,43 @@ export interface components {
             } | null;
             /** Status */
             status: string;
+        };
+        /** JoinOut */
+        JoinOut: {
+            /** Attempt */
+            attempt: number;
+            /**
+             * Business No
+             * @default
+             */
+            business_no: string;
+            /** Core Token */
+            core_token: string;
+            /** Display */
+            display: string;
+            /** Expires At */
+            expires_at: number;
+            /** Feed Id */
+            feed_id: number;
+            /** Ice Servers */
+            ice_servers: {
+                [key: string]: unknown;
+            }[];
+            /** Janus Path */
+            janus_path: string;
+            /** Peer Feed Id */
+            peer_feed_id: number;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "agent" | "customer";
+            /** Room */
+            room: number;
+            /** Room Token */
+            room_token: string;
+            /** Task Id */
+            task_id: string;
         };
         /** LegalHoldIn */
         LegalHoldIn: {
@@ -3348,6 +3510,15 @@ export interface components {
         RoutingRules: {
             /** Rules */
             rules: components["schemas"]["RoutingRuleIn"][];
+        };
+        /** RtcEntryOut */
+        RtcEntryOut: {
+            /** Business Type */
+            business_type: string;
+            /** Human */
+            human: boolean;
+            /** Status */
+            status: string;
         };
         /**
          * ScoredOut
@@ -6882,6 +7053,244 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoutingRuleOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_entry_api_v1_rtc_entry__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RtcEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_join_api_v1_rtc_entry__token__join_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    janus_root_api_v1_rtc_janus_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    janus_events_api_v1_rtc_janus__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    janus_session_api_v1_rtc_janus__session_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    janus_handle_api_v1_rtc_janus__session_id___handle_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+                handle_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agent_hangup_api_v1_rtc_tasks__task_id__hangup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HangupOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agent_join_api_v1_rtc_tasks__task_id__join_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinOut"];
                 };
             };
             /** @description Validation Error */

@@ -2,6 +2,7 @@ import consoleEn from "./console.en";
 import playbackEn from "./playback.en";
 import archiveEn from "./archive.en";
 import h5En from "./h5.en";
+import rtcEn from "./rtc.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
@@ -10,6 +11,7 @@ const en: Messages = {
   ...playbackEn,
   ...archiveEn,
   ...h5En,
+  ...rtcEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",

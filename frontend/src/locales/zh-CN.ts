@@ -3,12 +3,14 @@ import consoleZh from "./console.zh-CN";
 import playbackZh from "./playback.zh-CN";
 import archiveZh from "./archive.zh-CN";
 import h5Zh from "./h5.zh-CN";
+import rtcZh from "./rtc.zh-CN";
 
 const zhCN = {
   ...consoleZh,
   ...playbackZh,
   ...archiveZh,
   ...h5Zh,
+  ...rtcZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",

@@ -37,6 +37,7 @@ from dualrec.api.routers import (
     question_workbooks,
     recordings,
     roles,
+    rtc,
     script_templates,
     session_documents,
     session_monitor,
@@ -85,6 +86,7 @@ ROUTER_MODULES = (
     archive,
     archive_admin,
     agent_uploads,
+    rtc,
 )
 
 
@@ -116,6 +118,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         try:
             yield
         finally:
+            if app.state.container.janus is not None:  # Janus started with the app stops with it (uvicorn
+                app.state.container.janus.stop()  # re-raises SIGTERM after shutdown: no later hook runs)
             if owned:
                 app.state.container.close()
 
@@ -151,6 +155,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     api.include_router(tasks.public)  # the customer's entry link: the signed token is the credential
     for module in (sessions, session_monitor, session_documents):
         api.include_router(module.router)  # the customer's self-service session: same credential
+    api.include_router(rtc.public)  # remote interviews: the link token, or Janus' own token (proxy)
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

@@ -14,11 +14,15 @@ __all__ = ["TokenRedactingFilter", "configure_logging", "install_token_redaction
 _STD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 # The customer's signed link token (valid 72 h) is the only credential of the self-service pages: it
-# sits in the path of /h5/<token>, /api/v1/entry/<token> and /api/v1/session/<token>/… (the live
-# WebSocket included), so every log line is scrubbed of it. A short hash keeps lines correlatable.
-_TOKEN_IN_PATH = re.compile(r"(/(?:api/v1/session|api/v1/entry|h5)/)([^/?#\s\"'<>]+)")
-# loggers whose records carry request paths (uvicorn's access and WebSocket lines, our access log)
-_PATH_LOGGERS = ("uvicorn.access", "uvicorn.error", "dualrec.access")
+# sits in the path of /h5/<token>, /api/v1/entry/<token>, /api/v1/rtc/entry/<token> and
+# /api/v1/session/<token>/… (the live WebSocket included), so every log line is scrubbed of it.
+# A short hash keeps lines correlatable.
+_TOKEN_IN_PATH = re.compile(r"(/(?:api/v1/session|api/v1/entry|api/v1/rtc/entry|h5)/)([^/?#\s\"'<>]+)")
+# remote interviews: a participant's Janus token in a long-poll query string (?token=…)
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)([^&#\s\"'<>]+)")
+# loggers whose records carry request paths (uvicorn's access and WebSocket lines, our access log,
+# httpx's request lines: the Janus proxy forwards those query strings)
+_PATH_LOGGERS = ("uvicorn.access", "uvicorn.error", "dualrec.access", "httpx")
 
 
 def _fingerprint(match: re.Match[str]) -> str:
@@ -30,7 +34,10 @@ def _fingerprint(match: re.Match[str]) -> str:
 
 def redact_tokens(text: str) -> str:
     """``/api/v1/session/eyJ0Ijo….abc/live`` → ``/api/v1/session/[token:1a2b3c4d]/live``."""
-    return _TOKEN_IN_PATH.sub(_fingerprint, text) if "/" in text else text
+    if "/" not in text:
+        return text
+    text = _TOKEN_IN_PATH.sub(_fingerprint, text)
+    return _TOKEN_IN_QUERY.sub(_fingerprint, text) if "token=" in text else text
 
 
 class TokenRedactingFilter(logging.Filter):

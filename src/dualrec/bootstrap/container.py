@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from dualrec.bootstrap.integrity import IntegrityAuditor, build_integrity_auditor
 from dualrec.bootstrap.litigation import archive_pusher
 from dualrec.bootstrap.retention import RetentionReminder, build_retention_reminder
+from dualrec.bootstrap.rtc import build_rtc, call_composer
 from dualrec.bootstrap.sessions import (
     SessionSweeper,
     build_session_extras,
@@ -35,11 +36,14 @@ from dualrec.services.common.job_kinds import (
     ARCHIVE_PUSH_JOB_KIND,
     ARCHIVE_SYNC_JOB_KIND,
     QC_JOB_KIND,
+    RTC_COMPOSE_JOB,
     SESSION_ASSEMBLE_JOB,
 )
 from dualrec.services.common.secretbox import SecretBox
 from dualrec.services.identity.auth import AuthConfig, AuthService
 from dualrec.services.recordings.qc_job import QcJobRunner
+from dualrec.services.rtc.rooms import RtcService
+from dualrec.services.rtc.supervisor import JanusSupervisor
 from dualrec.services.sessions.assembly import SessionAssembler
 from dualrec.services.sessions.copying import HandwrittenCopies
 from dualrec.services.sessions.documents import SessionDocuments
@@ -99,6 +103,8 @@ class Container:
     live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
     session_docs: SessionDocuments | None = None  # document pages, signatures, server speech
     session_copies: HandwrittenCopies | None = None  # handwritten copies (抄录) read by OCR
+    rtc: RtcService | None = None  # remote interviews' rooms and access (DUALREC_RTC_ENABLED)
+    janus: JanusSupervisor | None = None  # Janus run beside serve (DUALREC_RTC_MANAGED)
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -127,8 +133,12 @@ class Container:
             self.integrity.start()
         if self.sweeper is not None:
             self.sweeper.start()
+        if self.janus is not None:
+            self.janus.start()
 
     def close(self) -> None:
+        if self.janus is not None:
+            self.janus.stop()
         if self.reminder is not None:
             self.reminder.stop()
         if self.integrity is not None:
@@ -176,6 +186,9 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
             settings.data_dir / "scratch",
             archive_h265=settings.archive_h265,
         ),
+        RTC_COMPOSE_JOB: call_composer(
+            settings, container.uows, container.blobs, lambda: container.queue, container.tasks
+        ),
     }
 
 
@@ -215,6 +228,7 @@ def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
         ARCHIVE_PUSH_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_PUSH_JOB_KIND),
         SESSION_ASSEMBLE_JOB: LazyWorkerHandler(settings, SESSION_ASSEMBLE_JOB),
         ARCHIVE_SYNC_JOB_KIND: LazyWorkerHandler(settings, ARCHIVE_SYNC_JOB_KIND),
+        RTC_COMPOSE_JOB: LazyWorkerHandler(settings, RTC_COMPOSE_JOB),  # needs the Janus host's files
     }
 
 
@@ -277,6 +291,7 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     container.live_monitor, container.session_docs, container.session_copies = build_session_extras(
         container.sessions, blobs, lambda: container.engines(), settings.data_dir / "cache" / "speech"
     )
+    container.rtc = build_rtc(settings, uows, container.tasks, lambda: container.queue)
     if with_jobs:
         from dualrec.bootstrap.jobs import build_job_queue
 

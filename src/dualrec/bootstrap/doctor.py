@@ -110,6 +110,34 @@ def _frontend() -> Finding:
     )
 
 
+def _janus(settings: Settings) -> list[Finding]:
+    """The media server of remote interviews: binaries, and (when enabled) Janus answering with the
+    VideoRoom plugin and token authentication on (docs/remote-interview.md)."""
+    needed = settings.rtc_enabled
+    hint = "apt-get install janus janus-tools (remote interviews, DUALREC_RTC_ENABLED)"
+    found = [
+        _binary(settings.rtc_janus_binary, ["--version"], "rtc", needed, hint),
+        _binary("janus-pp-rec", ["--version"], "rtc", needed, hint),
+    ]
+    if not needed:
+        return found
+    from dualrec.bootstrap.rtc import janus_api
+
+    try:
+        info = janus_api(settings).info()
+    except Exception as exc:
+        return [*found, Finding("rtc", "janus api", False, f"not reachable: {exc}"[:300])]
+    plugins = sorted((info.get("plugins") or {}).keys())
+    transports = sorted((info.get("transports") or {}).keys())
+    ok = "janus.plugin.videoroom" in plugins and bool(info.get("auth_token"))
+    detail = (
+        f"{info.get('name', 'Janus')} {info.get('version_string', '?')} at {janus_api(settings).url}; "
+        f"plugins {', '.join(plugins) or 'none'}; transports {', '.join(transports) or 'none'}; "
+        f"token auth {'on' if info.get('auth_token') else 'OFF'}"
+    )
+    return [*found, Finding("rtc", "janus api", ok, detail)]
+
+
 def run_doctor(settings: Settings) -> list[Finding]:
     findings = [
         Finding(
@@ -127,6 +155,7 @@ def run_doctor(settings: Settings) -> list[Finding]:
             "soffice", ["--version"], "documents", False, "optional: LibreOffice converts Word/PowerPoint"
         ),
     ]
+    findings += _janus(settings)
     database = next(f for f in findings if f.area == "database")
     if database.ok:  # the job check writes a job row: it needs a migrated database
         findings.append(_jobs(settings))

@@ -14,6 +14,7 @@ from dualrec.cli import check as check_cmd
 from dualrec.cli import checks as checks_cmd
 from dualrec.cli import doctor as doctor_cmd
 from dualrec.cli import evidence as evidence_cmd
+from dualrec.cli import rtc as rtc_cmd
 from dualrec.cli import storage as storage_cmd
 from dualrec.cli import worker as worker_cmd
 from dualrec.settings import DEV_SECRET, Settings, load_settings
@@ -37,6 +38,7 @@ app.command("check", help="对一段录像运行完整质检 / run the full QC o
 app.command("worker", help="运行后台任务进程 (Celery) / run a background job worker")(worker_cmd.worker)
 app.command("doctor", help="检查运行环境 / check what this machine has and lacks")(doctor_cmd.doctor)
 app.command("agent", help="运行本地质检服务 / run the local QC agent (SPEC §7)")(agent_cmd.agent)
+app.command("rtc", help="运行并守护 Janus 媒体服务器 / run the Janus media server, supervised")(rtc_cmd.rtc)
 
 
 @app.command(help="启动 Web 服务 / serve the web app and API")
@@ -55,6 +57,10 @@ def serve(
     configure_logging(settings.log_level, settings.log_json)
     _warn_dev_secret(settings)
     container = build_container(settings, migrate=migrate)
+    if settings.rtc_enabled and settings.rtc_managed:  # Janus beside the server (docs/remote-interview.md)
+        from dualrec.bootstrap.rtc import build_supervisor
+
+        container.janus = build_supervisor(settings)
     app_ = create_app(settings, container=container)
     typer.echo(f"dualrec serving on http://{host or settings.host}:{port or settings.port}", err=True)
     try:

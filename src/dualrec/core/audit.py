@@ -61,6 +61,8 @@ class AuditAction:
     WEBHOOK_RESENT = "webhook.resent"
     SESSION_CHUNKS_DELETED = "session.chunks_deleted"  # chunks of an ended attempt swept (quota, privacy)
     AGENT_UPLOAD_COMPLETED = "agent_upload.completed"
+    RTC_JOINED = "rtc.joined"  # an agent joined a remote interview (the customer joins with the link)
+    RTC_ENDED = "rtc.ended"  # the agent hung up: the recording job is queued
     AGENT_UPLOAD_REJECTED = "agent_upload.rejected"
     ARCHIVE_UPDATED = "archive.updated"
     ARCHIVE_EXPORTED = "archive.exported"

@@ -149,8 +149,11 @@ def submit_session_recording(
     data: Readable,
     inputs: QcInputs,
     id_photo_key: str | None,
+    filename: str = "session.mp4",
+    created_by: str = "self-service",
 ) -> Recording:
-    """The recording a self-service session assembled (already validated), queued for QC."""
+    """The recording a self-service session (or a remote interview: services/rtc/compose.py, with
+    its own ``filename`` and ``created_by``) assembled, already validated, queued for QC."""
     ref = blobs.put(data, content_type="video/mp4")
     return _register(
         uows,
@@ -162,11 +165,11 @@ def submit_session_recording(
         ref_key=ref.key,
         size=ref.size,
         sha256=ref.sha256,
-        filename="session.mp4",
+        filename=filename,
         content_type="video/mp4",
         inputs=inputs,
         photo_key=id_photo_key,
-        created_by="self-service",
+        created_by=created_by,
     )
 
 

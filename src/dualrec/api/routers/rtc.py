@@ -1,0 +1,163 @@
+"""Remote interviews: joining a task attempt's Janus room (agent: console session with
+``interview:conduct``; customer: the attempt's link token), hanging up, and the browsers' way to
+Janus — ``/api/v1/rtc/janus/…`` forwarded to the Janus API, whose own token is the credential there.
+The Admin API is never forwarded (it listens on 127.0.0.1 only, docs/remote-interview.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.schemas.rtc import HangupOut, JoinOut, RtcEntryOut
+from dualrec.bootstrap.container import Container
+from dualrec.bootstrap.rtc import rtc_options
+from dualrec.core import bounded_json
+from dualrec.core.rbac import Permission as P
+from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.services.common.context import Actor
+from dualrec.services.rtc.janus_api import JanusUnavailableError
+from dualrec.services.rtc.rooms import RtcService
+
+router = APIRouter(prefix="/rtc", tags=["rtc"])
+public = APIRouter(prefix="/rtc", tags=["rtc"])
+
+TaskId = Annotated[str, Path(min_length=1, max_length=36)]
+Token = Annotated[str, Path(min_length=10, max_length=400)]
+JanusId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+MAX_JANUS_BODY = 256 * 1024  # an SDP offer with every codec is ~10 KB
+# what a browser may ask of the Janus core (no "info" listing, no admin requests)
+JANUS_VERBS = frozenset(
+    {"create", "attach", "message", "trickle", "keepalive", "detach", "hangup", "destroy"}
+)
+LONG_POLL_SECONDS = 65.0  # Janus holds a long poll for 30 s
+
+
+def rtc_service(container: Container) -> RtcService:
+    if container.rtc is None:
+        raise NotFoundError("远程视频面签未启用 / remote interviews are not enabled (DUALREC_RTC_ENABLED)")
+    return container.rtc
+
+
+def _out(grant: object) -> JoinOut:
+    return JoinOut(**asdict(grant))  # type: ignore[call-overload]
+
+
+@router.post(
+    "/tasks/{task_id}/join",
+    response_model=JoinOut,
+    summary="坐席加入任务的视频房间 / the agent joins the task attempt's call",
+)
+def agent_join(
+    task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> JoinOut:
+    return _out(rtc_service(container).join_agent(actor=actor, task_id=task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/hangup",
+    response_model=HangupOut,
+    summary="结束通话并生成录像 / end the call: its recording is composed and QC'd",
+)
+def agent_hangup(
+    task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> HangupOut:
+    return HangupOut(job_id=rtc_service(container).hang_up(actor=actor, task_id=task_id))
+
+
+@public.get(
+    "/entry/{token}",
+    response_model=RtcEntryOut,
+    summary="客户链接是否为人工视频面签 / does this link lead to a human interview",
+)
+def customer_entry(token: Token, container: ContainerDep) -> RtcEntryOut:
+    if container.rtc is None:  # every link is self-service then
+        task, _flow = container.tasks.resolve_entry(token, allow_finished=True)
+        return RtcEntryOut(human=False, status=task.status, business_type=task.business_type)
+    task, human = container.rtc.customer_mode(token)
+    return RtcEntryOut(human=human, status=task.status, business_type=task.business_type)
+
+
+@public.post(
+    "/entry/{token}/join",
+    response_model=JoinOut,
+    summary="客户加入视频房间（凭链接令牌）/ the customer joins the call (link token)",
+)
+def customer_join(token: Token, container: ContainerDep) -> JoinOut:
+    return _out(rtc_service(container).join_customer(token))
+
+
+# ---- the Janus API, forwarded -------------------------------------------------------------------
+
+
+def _client() -> httpx.AsyncClient:
+    """A client per forwarded request: Janus is local, and no connection outlives its event loop."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=LONG_POLL_SECONDS))
+
+
+def _janus_url(container: Container, *ids: int) -> str:
+    rtc_service(container)
+    return "/".join([rtc_options(container.settings).janus_url, *(str(i) for i in ids)])
+
+
+async def _forward_post(request: Request, container: ContainerDep, *ids: int) -> Response:
+    url = _janus_url(container, *ids)
+    body = await request.body()
+    if len(body) > MAX_JANUS_BODY:
+        raise InvalidInputError(f"body larger than {MAX_JANUS_BODY} bytes")
+    try:
+        message = bounded_json.loads(body)
+    except (ValueError, bounded_json.JsonTooComplexError) as exc:
+        raise InvalidInputError("not a Janus request (JSON object expected)") from exc
+    if not isinstance(message, dict) or message.get("janus") not in JANUS_VERBS:
+        raise InvalidInputError(
+            "Janus request not allowed here",
+            details={"janus": str(message.get("janus"))[:20] if isinstance(message, dict) else ""},
+        )
+    message.pop("apisecret", None)  # browsers authenticate with their token only
+    try:
+        async with _client() as client:
+            answer = await client.post(url, json=message)
+    except httpx.HTTPError as exc:
+        raise JanusUnavailableError("媒体服务器无响应 / the media server does not answer") from exc
+    return Response(answer.content, status_code=answer.status_code, media_type="application/json")
+
+
+_QUERY_KEYS = re.compile(r"^(rid|maxev|token|_)$")
+
+
+@public.post("/janus", summary="Janus API（会话创建）/ Janus API: create a session (Janus token)")
+async def janus_root(request: Request, container: ContainerDep) -> Response:
+    return await _forward_post(request, container)
+
+
+@public.post("/janus/{session_id}", summary="Janus API（会话）/ Janus API: a session (Janus token)")
+async def janus_session(session_id: JanusId, request: Request, container: ContainerDep) -> Response:
+    return await _forward_post(request, container, session_id)
+
+
+@public.get("/janus/{session_id}", summary="Janus 事件长轮询 / Janus events, long poll (Janus token)")
+async def janus_events(session_id: JanusId, request: Request, container: ContainerDep) -> Response:
+    url = _janus_url(container, session_id)
+    params = {k: v for k, v in request.query_params.items() if _QUERY_KEYS.match(k)}
+    try:
+        async with _client() as client:
+            answer = await client.get(url, params=params)
+    except httpx.HTTPError as exc:
+        raise JanusUnavailableError("媒体服务器无响应 / the media server does not answer") from exc
+    return Response(answer.content, status_code=answer.status_code, media_type="application/json")
+
+
+@public.post(
+    "/janus/{session_id}/{handle_id}",
+    summary="Janus API（插件句柄）/ Janus API: a plugin handle (Janus token)",
+)
+async def janus_handle(
+    session_id: JanusId, handle_id: JanusId, request: Request, container: ContainerDep
+) -> Response:
+    return await _forward_post(request, container, session_id, handle_id)

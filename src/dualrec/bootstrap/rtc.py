@@ -1,0 +1,99 @@
+"""Wiring of remote interviews (docs/remote-interview.md): Janus' options from Settings, the room
+service, the supervisor that runs Janus beside ``dualrec serve`` (or alone in ``dualrec rtc``), and
+the ``rtc.compose`` job."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.jobs.ports import JobQueue
+from dualrec.services.rtc.compose import CallComposer
+from dualrec.services.rtc.janus_api import JanusApi
+from dualrec.services.rtc.janus_config import JanusSecrets, RtcOptions, load_or_create_secrets
+from dualrec.services.rtc.rooms import RoomOptions, RtcService
+from dualrec.services.rtc.supervisor import JanusSupervisor
+from dualrec.services.tasks.service import TaskService
+from dualrec.settings import Settings
+from dualrec.storage.ports import BlobStore
+
+__all__ = ["JANUS_PROXY_PATH", "build_rtc", "build_supervisor", "call_composer", "janus_api", "rtc_options"]
+
+JANUS_PROXY_PATH = "/api/v1/rtc/janus"
+
+
+def rtc_options(settings: Settings) -> RtcOptions:
+    public = urlsplit(settings.public_url)
+    return RtcOptions(
+        data_dir=settings.data_dir,
+        janus_binary=settings.rtc_janus_binary,
+        janus_lib_dir=settings.rtc_janus_lib_dir,
+        bind=settings.rtc_bind,
+        http_port=settings.rtc_http_port,
+        admin_port=settings.rtc_admin_port,
+        rtp_ports=settings.rtc_rtp_ports,
+        ice_enforce_list=settings.rtc_ice_enforce_list,
+        nat_1_1=settings.rtc_nat_1_1,
+        stun_server=settings.rtc_stun_server,
+        # a browser reaching Janus directly (DUALREC_RTC_PUBLIC_JANUS_URL) comes from the app's pages
+        public_origin=f"{public.scheme}://{public.netloc}" if settings.rtc_public_janus_url else "",
+        log_level=settings.rtc_log_level,
+        token_ttl_seconds=settings.rtc_token_ttl_minutes * 60,
+    )
+
+
+def _secrets(settings: Settings) -> JanusSecrets:
+    return load_or_create_secrets(rtc_options(settings).paths.secrets_file)
+
+
+def janus_api(settings: Settings) -> JanusApi:
+    return JanusApi(rtc_options(settings).janus_url, _secrets(settings).api_secret)
+
+
+def build_rtc(
+    settings: Settings, uows: UnitOfWorkFactory, tasks: TaskService, queue: Callable[[], JobQueue]
+) -> RtcService | None:
+    if not settings.rtc_enabled:
+        return None
+    opts = rtc_options(settings)
+    turn = settings.rtc_turn_secret.get_secret_value() if settings.rtc_turn_secret else ""
+    return RtcService(
+        uows,
+        tasks,
+        functools.partial(janus_api, settings),
+        functools.partial(_secrets, settings),
+        queue,
+        RoomOptions(
+            recordings=opts.paths.recordings,
+            janus_path=settings.rtc_public_janus_url or JANUS_PROXY_PATH,
+            token_ttl_seconds=opts.token_ttl_seconds,
+            stun_urls=tuple(settings.rtc_stun_urls),
+            turn_urls=tuple(settings.rtc_turn_urls),
+            turn_secret=turn,
+        ),
+    )
+
+
+def build_supervisor(settings: Settings) -> JanusSupervisor:
+    return JanusSupervisor(rtc_options(settings))
+
+
+def call_composer(
+    settings: Settings,
+    uows: UnitOfWorkFactory,
+    blobs: BlobStore,
+    queue: Callable[[], JobQueue],
+    tasks: TaskService,
+) -> CallComposer:
+    opts = rtc_options(settings)
+    return CallComposer(
+        uows,
+        blobs,
+        queue,
+        tasks,
+        functools.partial(_secrets, settings),
+        opts.paths.recordings,
+        settings.data_dir / "scratch",
+    )

@@ -1,0 +1,372 @@
+"""The ``rtc.compose`` job: a call's Janus recordings → one MP4 per party and a composite → QC.
+
+Janus' VideoRoom writes one ``.mjr`` file per published stream and per (re)connection, named
+``videoroom-<room>-user-<feed>-<time>-<audio|video>-<mindex>.mjr``; the feed id tells whose it is
+(``tokens.feed_id``). ``janus-pp-rec`` turns each into a WebM/Ogg file and tells from its header
+when its first packet arrived, so every piece is laid on the call's own timeline (t = 0 when the
+first stream of anybody arrived): a party that joined late or reconnected shows black/silence for
+the gap, never a shifted picture.
+
+Outputs (H.264 + AAC MP4, 25 fps): ``customer.mp4`` and ``agent.mp4`` (640×480 each, the full call
+length), and ``composite.mp4``: customer left, agent right, the business number and the wall-clock
+time burnt in. The composite is submitted like a self-service recording
+(``recordings.service.submit_session_recording``): blob store, evidence ledger, QC with the flow,
+catalogue, and the task result webhook when QC ends; the per-party files are stored as blobs and
+recorded in the evidence ledger of that recording.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dualrec.core.flow import flow_to_dict
+from dualrec.core.tasks import Task, TaskStatus
+from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.errors import EngineUnavailableError, MediaError, NotFoundError
+from dualrec.jobs.ports import JobContext, JobQueue
+from dualrec.services.evidence import ledger
+from dualrec.services.recordings.service import QcInputs, submit_session_recording
+from dualrec.services.rtc import tokens
+from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.rtc.rooms import call_dir
+from dualrec.services.tasks.service import TaskService, attempt_flow
+from dualrec.storage.ports import BlobStore
+
+__all__ = ["CallComposer", "Piece", "compose_call", "scan_call"]
+
+logger = logging.getLogger(__name__)
+
+FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+WIDTH, HEIGHT, FPS = 640, 480, 25
+_NAME = re.compile(r"^videoroom-(\d+)-user-(\d+)-(\d+)-(audio|video)(?:-(\d+))?\.mjr$")
+_EXT = {
+    "vp8": "webm",
+    "vp9": "webm",
+    "av1": "webm",
+    "h264": "mkv",
+    "h265": "mkv",
+    "opus": "opus",
+    "g711": "wav",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One converted stream of one party: where it sits on the call's timeline."""
+
+    mjr: Path
+    feed: int
+    kind: str  # audio | video
+    codec: str
+    start_us: int  # wall-clock microseconds of its first packet
+    media: Path | None = None  # the converted file
+    duration: float = 0.0
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pkg = "janus-tools" if name == "janus-pp-rec" else "ffmpeg"
+        raise EngineUnavailableError(
+            f"{name} not found on PATH (apt-get install {pkg})", details={"engine": name}
+        )
+    return found
+
+
+def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise MediaError(f"{Path(cmd[0]).name} failed: {' | '.join(tail)[:400]}")
+    return done
+
+
+def scan_call(folder: Path) -> list[Piece]:
+    """The call's .mjr files with their headers (codec, first packet time); empty ones skipped."""
+    pieces: list[Piece] = []
+    pp = _tool("janus-pp-rec")
+    for mjr in sorted(folder.glob("*.mjr")):
+        m = _NAME.match(mjr.name)
+        if m is None or mjr.stat().st_size == 0:
+            continue
+        out = subprocess.run([pp, "-j", str(mjr)], capture_output=True, text=True, timeout=60, check=False)
+        header = _json_in(out.stdout)
+        if header is None:
+            logger.warning("unreadable recording header: %s", mjr.name)
+            continue
+        start = int(header.get("u") or header.get("s") or 0)
+        pieces.append(Piece(mjr, int(m.group(2)), m.group(4), str(header.get("c", "")).lower(), start))
+    return pieces
+
+
+def _json_in(text: str) -> dict[str, Any] | None:
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def _duration(path: Path) -> float:
+    probe = shutil.which("ffprobe") or "ffprobe"
+    out = subprocess.run(
+        [probe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    try:
+        return max(0.0, float(out.stdout.strip().splitlines()[0]))
+    except (ValueError, IndexError):
+        return 0.0
+
+
+def _convert(piece: Piece, work: Path) -> Piece | None:
+    ext = _EXT.get(piece.codec)
+    if ext is None:
+        logger.warning("recording %s: codec %r not handled", piece.mjr.name, piece.codec)
+        return None
+    dst = work / f"{piece.mjr.stem}.{ext}"
+    try:
+        _run([_tool("janus-pp-rec"), str(piece.mjr), str(dst)], timeout=1800)
+    except MediaError as exc:
+        logger.warning("recording %s could not be converted: %s", piece.mjr.name, exc)
+        return None
+    if not dst.is_file() or dst.stat().st_size == 0:
+        return None
+    length = _duration(dst)
+    if length <= 0:
+        return None
+    return Piece(piece.mjr, piece.feed, piece.kind, piece.codec, piece.start_us, dst, length)
+
+
+def _encode_args() -> list[str]:
+    return [
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-r", str(FPS),
+        "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "1", "-movflags", "+faststart",
+    ]  # fmt: skip
+
+
+def _party_mp4(pieces: list[Piece], t0_us: int, length: float, dst: Path) -> Path:
+    """One party on the call's timeline: black and silence where it sent nothing."""
+    inputs: list[str] = []
+    graph = [
+        f"color=c=black:s={WIDTH}x{HEIGHT}:r={FPS}:d={length:.3f}[vb0]",
+        f"anullsrc=r=48000:cl=mono,atrim=duration={length:.3f}[ab]",
+    ]
+    video = [p for p in pieces if p.kind == "video" and p.media]
+    audio = [p for p in pieces if p.kind == "audio" and p.media]
+    for i, p in enumerate(video):
+        inputs += ["-i", str(p.media)]
+        off = max(0.0, (p.start_us - t0_us) / 1e6)
+        graph.append(
+            f"[{i}:v]scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=decrease,"
+            f"pad={WIDTH}:{HEIGHT}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={FPS},"
+            f"setpts=PTS-STARTPTS+{off:.3f}/TB[v{i}]"
+        )
+        graph.append(f"[vb{i}][v{i}]overlay=eof_action=pass:repeatlast=0[vb{i + 1}]")
+    mix = ["[ab]"]
+    for j, p in enumerate(audio):
+        k = len(video) + j
+        inputs += ["-i", str(p.media)]
+        off_ms = max(0, round((p.start_us - t0_us) / 1000))
+        graph.append(f"[{k}:a]aresample=48000,aformat=channel_layouts=mono,adelay={off_ms}:all=1[a{j}]")
+        mix.append(f"[a{j}]")
+    graph.append(f"{''.join(mix)}amix=inputs={len(mix)}:normalize=0:duration=first[aout]")
+    _ffmpeg(inputs, graph, f"[vb{len(video)}]", "[aout]", dst, length)
+    return dst
+
+
+def _ffmpeg(inputs: list[str], graph: list[str], vout: str, aout: str, dst: Path, length: float) -> None:
+    tmp = dst.with_name(f".{dst.stem}.tmp.mp4")
+    cmd = [
+        _tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs,
+        "-filter_complex", ";".join(graph), "-map", vout, "-map", aout,
+        "-t", f"{length:.3f}", *_encode_args(), "-f", "mp4", str(tmp),
+    ]  # fmt: skip
+    _run(cmd, timeout=max(600.0, length * 20))
+    tmp.replace(dst)
+
+
+def _text_file(work: Path, name: str, text: str) -> str:
+    path = work / name
+    path.write_text(text, encoding="utf-8")
+    return str(path).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+
+
+def _composite(
+    customer: Path, agent: Path, dst: Path, *, business_no: str, t0: datetime, length: float
+) -> Path:
+    """Customer left, agent right; the business number, the party labels and the time burnt in."""
+    work = dst.parent
+    label = f"fontfile={FONT}:fontcolor=white:fontsize=22:box=1:boxcolor=black@0.5:boxborderw=6"
+    cust = _text_file(work, "label-customer.txt", "客户 Customer")
+    agt = _text_file(work, "label-agent.txt", "坐席 Agent")
+    biz = _text_file(work, "label-business.txt", f"业务编号 {business_no}" if business_no else "dualrec")
+    epoch = int(t0.timestamp())
+    graph = [
+        f"[0:v]drawtext={label}:textfile='{cust}':x=10:y=10[c]",
+        f"[1:v]drawtext={label}:textfile='{agt}':x=10:y=10[g]",
+        "[c][g]hstack=inputs=2[s]",
+        f"[s]drawtext={label}:textfile='{biz}':x=w-tw-10:y=h-th-46,"
+        f"drawtext={label}:text='%{{pts\\:localtime\\:{epoch}}}':x=w-tw-10:y=h-th-10[v]",
+        "[0:a][1:a]amix=inputs=2:normalize=0:duration=longest[a]",
+    ]
+    _ffmpeg(["-i", str(customer), "-i", str(agent)], graph, "[v]", "[a]", dst, length)
+    return dst
+
+
+@dataclass(frozen=True)
+class Composed:
+    customer: Path
+    agent: Path
+    composite: Path
+    started_at: datetime
+    duration: float
+    pieces: int
+
+
+def compose_call(
+    folder: Path, work: Path, *, customer_feed: int, agent_feed: int, business_no: str
+) -> Composed:
+    """The two party files and the composite of the call recorded in ``folder``."""
+    scanned = scan_call(folder)
+    converted = [c for c in (_convert(p, work) for p in scanned) if c is not None]
+    if not converted:
+        raise MediaError(f"通话没有可用的录制 / the call has no usable recording ({len(scanned)} files)")
+    t0 = min(p.start_us for p in converted)
+    length = max((p.start_us - t0) / 1e6 + p.duration for p in converted)
+    unknown = {p.feed for p in converted} - {customer_feed, agent_feed}
+    if unknown:
+        logger.warning("recordings of unexpected feeds %s ignored in %s", sorted(unknown), folder)
+    customer = _party_mp4(
+        [p for p in converted if p.feed == customer_feed], t0, length, work / "customer.mp4"
+    )
+    agent = _party_mp4([p for p in converted if p.feed == agent_feed], t0, length, work / "agent.mp4")
+    started = datetime.fromtimestamp(t0 / 1e6, tz=UTC)
+    composite = _composite(
+        customer, agent, work / "composite.mp4", business_no=business_no, t0=started, length=length
+    )
+    return Composed(customer, agent, composite, started, length, len(converted))
+
+
+class CallComposer:
+    """Job handler for ``rtc.compose``: payload ``{task_id, attempt}``."""
+
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        blobs: BlobStore,
+        queue: Any,
+        tasks: TaskService,
+        secrets: Any,
+        recordings: Path,
+        scratch: Path,
+    ) -> None:
+        self._uows = uows
+        self._blobs = blobs
+        self._queue = queue  # () -> JobQueue
+        self._tasks = tasks
+        self._secrets = secrets  # () -> JanusSecrets
+        self._recordings = recordings
+        self._scratch = scratch
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        task_id, attempt = str(ctx.payload["task_id"]), int(ctx.payload["attempt"])
+        task, flow_dict, done = self._load(task_id, attempt)
+        if done:  # a retry after the recording was registered
+            return {"task_id": task_id, "recording_id": done}
+        s: JanusSecrets = self._secrets()
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="call-", dir=self._scratch))
+        try:
+            composed = compose_call(
+                call_dir(self._recordings, task_id, attempt),
+                work,
+                customer_feed=tokens.feed_id(s.room_key, task_id, attempt, "customer"),
+                agent_feed=tokens.feed_id(s.room_key, task_id, attempt, "agent"),
+                business_no=task.business_no,
+            )
+            inputs = QcInputs(
+                task={
+                    "running_no": task.business_no,
+                    "customer_name": task.customer_name,
+                    "id_number": self._tasks.box.open(task.id_number) if task.id_number else "",
+                    "mode": "human",
+                    "task_id": task.id,
+                    "attempt": attempt,
+                    "business_type": task.business_type,
+                },
+                flow=flow_dict,
+                markers=None,  # node marks (打点) from the agent desk: not built yet
+            )
+            queue: JobQueue = self._queue()
+            with composed.composite.open("rb") as fh:
+                rec = submit_session_recording(
+                    self._uows,
+                    self._blobs,
+                    queue,
+                    branch_id=task.branch_id,
+                    branch_path=task.branch_path,
+                    data=fh,
+                    inputs=inputs,
+                    id_photo_key=None,
+                    filename="remote-interview.mp4",
+                    created_by="remote-interview",
+                )
+            self._attach(task, attempt, rec.id, composed)
+            return {
+                "task_id": task_id,
+                "recording_id": rec.id,
+                "duration": round(composed.duration, 2),
+                "streams": composed.pieces,
+            }
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _load(self, task_id: str, attempt: int) -> tuple[Task, dict[str, Any], str | None]:
+        with self._uows() as uow:
+            task = uow.tasks.get(task_id)
+            if task is None:
+                raise NotFoundError(f"task {task_id} vanished")
+            found = next((a for a in task.attempts if a.number == attempt), None)
+            if found is None:
+                raise NotFoundError(f"task {task_id} has no attempt {attempt}")
+            version = uow.flows.version(task.flow_id, task.flow_version)
+            assert version is not None
+            flow = flow_to_dict(attempt_flow(version.definition, found.draws))
+            return task, flow, found.recording_id
+
+    def _attach(self, task: Task, attempt: int, recording_id: str, composed: Composed) -> None:
+        """The per-party files join the recording's evidence; the attempt points at the recording."""
+        keys = {}
+        for name, path in (("customer.mp4", composed.customer), ("agent.mp4", composed.agent)):
+            with path.open("rb") as fh:
+                keys[name] = self._blobs.put(fh, content_type="video/mp4").key
+        with self._uows() as uow:
+            for name, key in keys.items():
+                ledger.record_blob(
+                    uow,
+                    self._blobs,
+                    subject_type="recording",
+                    subject_id=recording_id,
+                    kind=ledger.EvidenceKind.BLOB_STORED,
+                    name=f"party_{name}",
+                    key=key,
+                )
+            self._tasks.session_transition(uow, task.id, attempt, TaskStatus.QC, recording_id=recording_id)
+            uow.commit()

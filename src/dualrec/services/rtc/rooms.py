@@ -1,0 +1,260 @@
+"""Rooms and access: one Janus VideoRoom per task attempt, created only by dualrec, joined only with
+the credentials dualrec hands out after authenticating the participant.
+
+- The agent: a console user holding ``interview:conduct`` whose branch scope contains the task.
+- The customer: the task attempt's own entry link token (the /h5 link), nothing else.
+Each gets a core token and a room token that name this one room and expire (``tokens.py``), and a
+feed id of their own: the recordings' files are named after it, which is how the recording job
+tells the customer's files from the agent's.
+
+Hanging up (the agent) destroys the room, which closes Janus' recorders, moves the task to QC and
+queues ``rtc.compose`` (``compose.py``): the per-party files and the composite become the attempt's
+recording like any self-service recording.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dualrec.core.audit import AuditAction
+from dualrec.core.tasks import Task, TaskStatus
+from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.errors import ConflictError
+from dualrec.jobs.ports import JobQueue
+from dualrec.services.common import audit
+from dualrec.services.common.context import Actor
+from dualrec.services.common.job_kinds import RTC_COMPOSE_JOB
+from dualrec.services.rtc import tokens
+from dualrec.services.rtc.janus_api import JanusApi, JanusError
+from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.tasks.service import TaskService
+
+__all__ = ["JoinGrant", "RoomOptions", "RtcService", "call_dir"]
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["agent", "customer"]
+ROOM_EXISTS = 427  # JANUS_VIDEOROOM_ERROR_ROOM_EXISTS
+NO_SUCH_ROOM = 426
+JOINABLE = (TaskStatus.CREATED, TaskStatus.IN_PROGRESS, TaskStatus.HANDOVER)
+
+
+@dataclass(frozen=True)
+class RoomOptions:
+    recordings: Path  # <data dir>/rtc/recordings
+    janus_path: str = "/api/v1/rtc/janus"  # what browsers use: the app's proxy, or a public Janus URL
+    token_ttl_seconds: int = 4 * 3600
+    bitrate: int = 1_024_000  # per publisher, bits/s
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""  # coturn use-auth-secret
+    turn_ttl_seconds: int = 12 * 3600
+
+
+@dataclass(frozen=True)
+class JoinGrant:
+    role: Role
+    task_id: str
+    attempt: int
+    room: int
+    feed_id: int
+    peer_feed_id: int  # the other party's feed (the page subscribes to it)
+    display: str
+    core_token: str
+    room_token: str
+    expires_at: int
+    janus_path: str
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    business_no: str = ""
+
+
+def call_dir(recordings: Path, task_id: str, attempt: int) -> Path:
+    """Where Janus writes the .mjr files of one task attempt's call."""
+    safe = "".join(c for c in task_id if c.isalnum() or c in "-_")[:64] or "task"
+    return recordings / safe / f"attempt-{int(attempt)}"
+
+
+class RtcService:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        tasks: TaskService,
+        janus: Callable[[], JanusApi],
+        secrets: Callable[[], JanusSecrets],
+        queue: Callable[[], JobQueue],
+        options: RoomOptions,
+    ) -> None:
+        self._uows = uows
+        self._tasks = tasks
+        self._janus = janus
+        self._secrets = secrets
+        self._queue = queue
+        self.options = options
+
+    # ---- ids -----------------------------------------------------------------------------------
+
+    def room_of(self, task_id: str, attempt: int) -> int:
+        return tokens.room_id(self._secrets().room_key, task_id, attempt)
+
+    def feed_of(self, task_id: str, attempt: int, role: Role) -> int:
+        return tokens.feed_id(self._secrets().room_key, task_id, attempt, role)
+
+    # ---- use cases -----------------------------------------------------------------------------
+
+    def join_agent(self, *, actor: Actor, task_id: str) -> JoinGrant:
+        task = self._tasks.get(actor=actor, task_id=task_id)  # 404 outside the actor's branch scope
+        self._check_joinable(task)
+        grant = self._grant(task, "agent")
+        self._ensure_room(task)
+        with self._uows() as uow:
+            self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.IN_PROGRESS)
+            audit.record(
+                uow,
+                actor=actor,
+                action=AuditAction.RTC_JOINED,
+                target_type="task",
+                target_id=task.id,
+                details={"attempt": task.attempt_no, "role": "agent", "room": grant.room},
+                branch_id=task.branch_id,
+            )
+            uow.commit()
+        return grant
+
+    def join_customer(self, entry_token: str) -> JoinGrant:
+        task, _flow = self._tasks.resolve_entry(entry_token)  # forged, expired or superseded: 401
+        self._check_joinable(task)
+        grant = self._grant(task, "customer")
+        self._ensure_room(task)
+        return grant
+
+    def customer_mode(self, entry_token: str) -> tuple[Task, bool]:
+        """The task of a link and whether its customer talks to a human (not the AI flow)."""
+        task, _flow = self._tasks.resolve_entry(entry_token, allow_finished=True)
+        return task, task.mode == "human" or task.status == TaskStatus.HANDOVER
+
+    def hang_up(self, *, actor: Actor, task_id: str) -> str:
+        """Ends the call of the task's current attempt: the room goes, the recording job is queued."""
+        task = self._tasks.get(actor=actor, task_id=task_id)
+        if task.status not in JOINABLE:
+            raise ConflictError(
+                f"任务状态为 {task.status}，没有进行中的通话 / no call to end: the task is {task.status}",
+                details={"status": task.status},
+            )
+        self._destroy_room(task)
+        job_payload = {"task_id": task.id, "attempt": task.attempt_no}
+        with self._uows() as uow:
+            self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.QC)
+            audit.record(
+                uow,
+                actor=actor,
+                action=AuditAction.RTC_ENDED,
+                target_type="task",
+                target_id=task.id,
+                details={"attempt": task.attempt_no},
+                branch_id=task.branch_id,
+            )
+            uow.commit()
+        return self._queue().enqueue(RTC_COMPOSE_JOB, job_payload, max_attempts=2)
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_joinable(task: Task) -> None:
+        if task.mode != "human" and task.status != TaskStatus.HANDOVER:
+            raise ConflictError(
+                "该任务为自助双录，不进行人工视频 / this task is self-service: no human call",
+                details={"mode": task.mode},
+            )
+        if task.status not in JOINABLE:
+            raise ConflictError(
+                f"任务状态为 {task.status}，不能加入通话 / the task is {task.status}: no call to join",
+                details={"status": task.status},
+            )
+
+    def _grant(self, task: Task, role: Role) -> JoinGrant:
+        s = self._secrets()
+        expires = int(time.time()) + self.options.token_ttl_seconds
+        room = self.room_of(task.id, task.attempt_no)
+        other: Role = "customer" if role == "agent" else "agent"
+        return JoinGrant(
+            role=role,
+            task_id=task.id,
+            attempt=task.attempt_no,
+            room=room,
+            feed_id=self.feed_of(task.id, task.attempt_no, role),
+            peer_feed_id=self.feed_of(task.id, task.attempt_no, other),
+            display=role,  # no personal data in Janus (room listings show display names)
+            core_token=tokens.core_token(s.token_secret, expires),
+            room_token=tokens.room_token(s.token_secret, expires, room),
+            expires_at=expires,
+            janus_path=self.options.janus_path,
+            ice_servers=self._ice_servers(f"{role}-{task.id[:8]}"),
+            business_no=task.business_no if role == "agent" else "",
+        )
+
+    def _ice_servers(self, name: str) -> list[dict[str, Any]]:
+        o = self.options
+        servers: list[dict[str, Any]] = [{"urls": list(o.stun_urls)}] if o.stun_urls else []
+        if o.turn_urls and o.turn_secret:
+            user, password = tokens.turn_credentials(
+                o.turn_secret, int(time.time()) + o.turn_ttl_seconds, name
+            )
+            servers.append({"urls": list(o.turn_urls), "username": user, "credential": password})
+        return servers
+
+    def _ensure_room(self, task: Task) -> None:
+        """Creates the attempt's room in Janus unless it exists (Janus keeps rooms in memory only:
+        after a restart the next join creates it again, with the same id and folder)."""
+        s = self._secrets()
+        room = self.room_of(task.id, task.attempt_no)
+        folder = call_dir(self.options.recordings, task.id, task.attempt_no)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._janus().videoroom() as vr:
+            if vr.request({"request": "exists", "room": room}).get("exists"):
+                return
+            try:
+                vr.request(
+                    {
+                        "request": "create",
+                        "admin_key": s.room_admin_key,
+                        "room": room,
+                        "permanent": False,
+                        "description": f"dualrec {task.id[:8]}",
+                        "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
+                        "is_private": True,
+                        "signed_tokens": True,
+                        "publishers": 4,  # customer, agent, later a screen share and a spare
+                        "bitrate": self.options.bitrate,
+                        "fir_freq": 10,
+                        "audiocodec": "opus",
+                        "videocodec": "vp8,h264",
+                        "record": True,
+                        "rec_dir": str(folder),
+                        "lock_record": True,
+                        "notify_joining": True,
+                    }
+                )
+            except JanusError as exc:
+                if exc.janus_code != ROOM_EXISTS:  # two joins raced: the other one created it
+                    raise
+
+    def _destroy_room(self, task: Task) -> None:
+        s = self._secrets()
+        room = self.room_of(task.id, task.attempt_no)
+        try:
+            with self._janus().videoroom() as vr:
+                vr.request(
+                    {
+                        "request": "destroy",
+                        "room": room,
+                        "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
+                    }
+                )
+        except JanusError as exc:
+            if exc.janus_code != NO_SUCH_ROOM:  # already gone (e.g. Janus restarted): files stay
+                raise

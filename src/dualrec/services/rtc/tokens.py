@@ -1,0 +1,66 @@
+"""Participants' credentials for Janus, all derived from the secrets in the data dir.
+
+- The *core* token (``<expiry>,janus,janus.plugin.videoroom:<HMAC-SHA1>``) lets a browser open a
+  Janus session and attach the VideoRoom plugin (Janus' ``token_auth_secret`` scheme).
+- The *room* token (``<expiry>,janus.plugin.videoroom,room=<id>:<HMAC-SHA1>``) lets it join (publish
+  in or subscribe to) that one room: rooms are created with ``signed_tokens: true``.
+- Room ids, room secrets and the participants' feed ids are HMACs of the task attempt under the
+  ``room_key``, so any dualrec process finds the same room again (after a Janus restart too) and a
+  customer cannot guess another attempt's room or the agent's feed id.
+- TURN credentials in coturn's ``use-auth-secret`` (TURN REST) form: ``<expiry>:<name>`` and
+  base64(HMAC-SHA1(secret, username)).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+__all__ = [
+    "core_token",
+    "feed_id",
+    "room_id",
+    "room_secret",
+    "room_token",
+    "turn_credentials",
+]
+
+VIDEOROOM = "janus.plugin.videoroom"
+
+
+def _sign(secret: str, data: str) -> str:
+    mac = hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()
+    return f"{data}:{base64.b64encode(mac).decode()}"
+
+
+def core_token(secret: str, expires_at: int) -> str:
+    return _sign(secret, f"{int(expires_at)},janus,{VIDEOROOM}")
+
+
+def room_token(secret: str, expires_at: int, room: int) -> str:
+    return _sign(secret, f"{int(expires_at)},{VIDEOROOM},room={int(room)}")
+
+
+def _derive(key: str, label: str, task_id: str, attempt: int) -> bytes:
+    return hmac.new(key.encode(), f"{label}\x00{task_id}\x00{attempt}".encode(), hashlib.sha256).digest()
+
+
+def room_id(key: str, task_id: str, attempt: int) -> int:
+    """A positive id below 2**52 (exact in JavaScript numbers and in Janus' guint64)."""
+    return int.from_bytes(_derive(key, "room", task_id, attempt)[:7], "big") % (2**52 - 1) + 1
+
+
+def room_secret(key: str, task_id: str, attempt: int) -> str:
+    return _derive(key, "secret", task_id, attempt).hex()
+
+
+def feed_id(key: str, task_id: str, attempt: int, role: str) -> int:
+    """The publisher id a participant joins with (it names that party's recording files)."""
+    return int.from_bytes(_derive(key, f"feed:{role}", task_id, attempt)[:6], "big") % (2**47 - 1) + 1
+
+
+def turn_credentials(secret: str, expires_at: int, name: str) -> tuple[str, str]:
+    username = f"{int(expires_at)}:{name}"
+    mac = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(mac).decode()

@@ -1,0 +1,384 @@
+"""Remote interviews on a real Janus (Debian's `janus`): the configuration dualrec writes, the
+supervision (Janus killed → started again), and who may join which room: only the participants
+dualrec authenticated, each only in its own task attempt's room; forged tokens refused; the Admin
+API bound to loopback only and never forwarded by the app.
+
+Janus runs on 127.0.0.1 here and no media flows (the e2e test sends media, inside a network
+namespace). Without the `janus` binary these tests skip; under CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from dualrec.api.app import create_app
+from dualrec.bootstrap.container import Container, build_container
+from dualrec.bootstrap.rtc import build_rtc, rtc_options
+from dualrec.services.identity.seed import seed_demo
+from dualrec.services.rtc.janus_api import JanusApi, JanusError
+from dualrec.services.rtc.janus_config import load_or_create_secrets, write_janus_config
+from dualrec.services.rtc.supervisor import JanusSupervisor
+from dualrec.settings import Settings
+from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_settings
+from tests.integration.test_flows_tasks_api import CUSTOMER, Signed, system
+
+__all__ = ["system"]
+
+FLOW: dict[str, Any] = {
+    "mode": "human",
+    "nodes": [
+        {
+            "id": "risk",
+            "type": "risk_disclosure",
+            "title": "风险告知",
+            "script": "本产品不保本，投资有风险。",
+        },
+        {"id": "end", "type": "end", "title": "结束", "script": "录制完成。"},
+    ],
+}
+
+
+def _need_janus() -> None:
+    if shutil.which("janus") is None or shutil.which("janus-pp-rec") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("janus / janus-pp-rec missing in CI: `make apt` installs them (janus janus-tools)")
+        pytest.skip("janus not installed (apt-get install janus janus-tools)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _rtc_settings(data_dir: Path) -> Settings:
+    low = 30000 + (os.getpid() % 500) * 40
+    return make_settings(
+        data_dir,
+        rtc_enabled=True,
+        rtc_http_port=_free_port(),
+        rtc_admin_port=_free_port(),
+        rtc_rtp_ports=f"{low}-{low + 39}",
+    )
+
+
+@pytest.fixture
+def rtc_settings(tmp_path: Path) -> Settings:
+    _need_janus()
+    return _rtc_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def janus(rtc_settings: Settings) -> Iterator[JanusSupervisor]:
+    sup = JanusSupervisor(rtc_options(rtc_settings), backoff_initial=0.2, backoff_cap=1.0)
+    sup.start()
+    try:
+        assert sup.wait_ready(30), rtc_options(rtc_settings).paths.log_file.read_text()[-3000:]
+        yield sup
+    finally:
+        sup.stop()
+
+
+def _sign(secret: str, data: str) -> str:
+    return (
+        f"{data}:{base64.b64encode(hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()).decode()}"
+    )
+
+
+def _listeners(port: int) -> set[str]:
+    """Local addresses listening on TCP ``port`` (from /proc/net/tcp: little-endian hex IPv4)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        addr, hexport = local.split(":")
+        if state == "0A" and int(hexport, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(addr)[::-1]))
+    return found
+
+
+def test_the_configuration_loads_only_videoroom_and_http_with_tokens_on(
+    rtc_settings: Settings, janus: JanusSupervisor
+) -> None:
+    opts = rtc_options(rtc_settings)
+    paths = opts.paths
+    for f in (paths.secrets_file, *paths.config_dir.glob("*.jcfg")):
+        assert f.stat().st_mode & 0o777 == 0o600, f
+    assert sorted(p.name for p in paths.config_dir.glob("*.jcfg")) == [
+        "janus.jcfg",
+        "janus.plugin.videoroom.jcfg",
+        "janus.transport.http.jcfg",
+    ]
+    secrets = load_or_create_secrets(paths.secrets_file)
+    info = httpx.get(f"{opts.janus_url}/info", timeout=5).json()
+    assert list(info["plugins"]) == ["janus.plugin.videoroom"]
+    assert list(info["transports"]) == ["janus.transport.http"]
+    assert info["auth_token"] is True and info["api_secret"] is True
+    # the Janus API on the configured address only, the Admin API on loopback only
+    assert _listeners(opts.http_port) == {"127.0.0.1"}
+    assert _listeners(opts.admin_port) == {"127.0.0.1"}
+    # nothing without a credential, nothing with a token signed by another key
+    assert httpx.post(opts.janus_url, json={"janus": "create", "transaction": "t"}).json()["janus"] == "error"
+    forged = _sign("not-the-secret", f"{int(time.time()) + 600},janus,janus.plugin.videoroom")
+    answer = httpx.post(opts.janus_url, json={"janus": "create", "transaction": "t", "token": forged}).json()
+    assert answer["error"]["code"] == 403
+    # rooms are created only with the VideoRoom admin key
+    api = JanusApi(opts.janus_url, secrets.api_secret)
+    with api.videoroom() as vr, pytest.raises(JanusError, match="admin_key"):
+        vr.request({"request": "create", "room": 4242})
+    # the Admin API answers on loopback with its secret only
+    listing = {"janus": "list_sessions", "transaction": "t"}
+    assert httpx.post(opts.admin_url, json=listing).json()["janus"] == "error"
+    listing["admin_secret"] = secrets.admin_secret
+    assert httpx.post(opts.admin_url, json=listing).json()["janus"] == "success"
+    # `dualrec doctor` sees it
+    from dualrec.bootstrap.doctor import run_doctor
+
+    found = {f.name: f for f in run_doctor(rtc_settings) if f.area == "rtc"}
+    assert found["janus api"].ok and "janus.plugin.videoroom" in found["janus api"].detail, found
+    assert "token auth on" in found["janus api"].detail and found["janus-pp-rec"].ok
+    # writing the configuration again keeps the secrets
+    write_janus_config(opts)
+    assert load_or_create_secrets(paths.secrets_file) == secrets
+
+
+def test_a_secrets_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.json"
+    load_or_create_secrets(path)
+    path.chmod(0o644)
+    with pytest.raises(Exception, match="readable by others"):
+        load_or_create_secrets(path)
+
+
+def test_janus_killed_is_started_again_and_stops_with_its_owner(
+    rtc_settings: Settings, janus: JanusSupervisor
+) -> None:
+    first = janus.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (janus.pid in (None, first)):
+        time.sleep(0.1)
+    second = janus.pid
+    assert second is not None and second != first
+    assert janus.state.starts == 2 and janus.state.last_exit == -signal.SIGKILL
+    assert janus.wait_ready(20)
+    janus.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(second, 0)
+    assert janus.pid is None
+
+
+# ---- rooms and access through the API ------------------------------------------------------------
+
+
+@pytest.fixture
+def rtc_container(rtc_settings: Settings, janus: JanusSupervisor) -> Iterator[Container]:
+    c = build_container(rtc_settings, migrate=True)
+    seed_demo(c.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+    assert c.rtc is not None
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def app_client(rtc_settings: Settings, rtc_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(rtc_settings, container=rtc_container)) as client:
+        yield client
+
+
+@pytest.fixture
+def container(rtc_container: Container) -> Container:
+    return rtc_container  # for the `system` fixture (the business system's API key, branch BJ)
+
+
+def _setup_flows(admin: TestClient) -> None:
+    for code, mode in (("wm-remote", "human"), ("wm-self", "self_service")):
+        definition = {**FLOW, "mode": mode}
+        r = admin.post(
+            "/api/v1/flows",
+            json={"code": code, "name": code, "business_type": "wealth", "definition": definition},
+        )
+        assert r.status_code == 201, r.text
+        assert admin.post(f"/api/v1/flows/{code}/publish", json={}).status_code == 201
+    rules = [
+        {
+            "name": "老年客户人工",
+            "priority": 10,
+            "flow_code": "wm-remote",
+            "mode": "human",
+            "customer_types": ["elderly"],
+        },
+        {"name": "默认", "priority": 100, "flow_code": "wm-self", "business_types": ["wealth"]},
+    ]
+    assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
+
+
+def _task(system: Signed, business_no: str, customer_type: str = "elderly") -> tuple[str, str]:
+    body = {**CUSTOMER, "business_no": business_no, "customer_type": customer_type, "callback_url": ""}
+    r = system.call("POST", "/api/v1/tasks", body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
+
+
+class Browser:
+    """What a participant's page does with its grant: Janus through the app's proxy."""
+
+    def __init__(self, client: TestClient, grant: dict[str, Any]) -> None:
+        self.client, self.grant = client, grant
+        self.path = grant["janus_path"]
+        assert self.path == "/api/v1/rtc/janus"
+
+    def post(self, suffix: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = self.client.post(
+            f"{self.path}{suffix}", json={**body, "transaction": "x", "token": self.grant["core_token"]}
+        )
+        assert r.status_code == 200, r.text
+        data: dict[str, Any] = r.json()
+        return data
+
+    def join(self, room: int, room_token: str, feed: int | None = None) -> dict[str, Any]:
+        session = self.post("", {"janus": "create"})["data"]["id"]
+        handle = self.post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"})["data"][
+            "id"
+        ]
+        body = {"request": "join", "ptype": "publisher", "room": room, "token": room_token, "display": "x"}
+        if feed is not None:
+            body["id"] = feed
+        self.post(f"/{session}/{handle}", {"janus": "message", "body": body})
+        events = self.client.get(
+            f"{self.path}/{session}", params={"maxev": 5, "token": self.grant["core_token"], "rid": 1}
+        ).json()
+        for event in events:
+            data = (event.get("plugindata") or {}).get("data") or {}
+            if data:
+                return dict(data)
+        raise AssertionError(f"no VideoRoom answer: {events}")
+
+
+def test_only_dualrec_grants_access_and_each_grant_opens_only_its_own_room(
+    app_client: TestClient, system: Signed, make_user: Any
+) -> None:
+    admin = login(TestClient(app_client.app), "admin", ADMIN_PASSWORD)
+    _setup_flows(admin)
+    task_a, link_a = _task(system, "WM-RTC-A")
+    _task_b, link_b = _task(system, "WM-RTC-B")
+    task_self, link_self = _task(system, "WM-SELF", customer_type="personal")
+
+    make_user("agent_bj", "interviewer", "BJ")
+    make_user("agent_sh", "interviewer", "SH")
+    make_user("auditor_bj", "auditor", "BJ")
+    agent = login(TestClient(app_client.app), "agent_bj", PASSWORD)
+    customer = TestClient(app_client.app)  # no cookie: the link token is its only credential
+
+    # the customer's page learns it is a human interview
+    assert customer.get(f"/api/v1/rtc/entry/{link_a}").json()["human"] is True
+    assert customer.get(f"/api/v1/rtc/entry/{link_self}").json()["human"] is False
+
+    a_agent = agent.post(f"/api/v1/rtc/tasks/{task_a}/join")
+    assert a_agent.status_code == 200, a_agent.text
+    ga = a_agent.json()
+    assert ga["role"] == "agent" and ga["business_no"] == "WM-RTC-A"
+    assert agent.get(f"/api/v1/tasks/{task_a}").json()["status"] == "in_progress"
+    a_customer = customer.post(f"/api/v1/rtc/entry/{link_a}/join").json()
+    assert a_customer["room"] == ga["room"] and a_customer["feed_id"] != ga["feed_id"]
+    assert a_customer["peer_feed_id"] == ga["feed_id"] and a_customer["business_no"] == ""
+    b_customer = customer.post(f"/api/v1/rtc/entry/{link_b}/join").json()
+    assert b_customer["room"] != ga["room"]
+
+    # each grant joins its own room through the proxy ...
+    joined = Browser(customer, a_customer).join(
+        a_customer["room"], a_customer["room_token"], a_customer["feed_id"]
+    )
+    assert joined["videoroom"] == "joined" and joined["id"] == a_customer["feed_id"]
+    # ... and never another attempt's room: customer B's room token does not open room A
+    refused = Browser(customer, b_customer).join(ga["room"], b_customer["room_token"])
+    assert refused.get("error_code") == 433, refused
+    # a forged room token (right shape, wrong key) is refused
+    forged = _sign("guess", f"{int(time.time()) + 600},janus.plugin.videoroom,room={ga['room']}")
+    assert Browser(customer, b_customer).join(ga["room"], forged).get("error_code") == 433
+    # a forged core token cannot even open a Janus session through the proxy
+    bad = customer.post("/api/v1/rtc/janus", json={"janus": "create", "transaction": "x", "token": forged})
+    assert bad.json()["janus"] == "error" and bad.json()["error"]["code"] == 403
+
+    # the customer link is the only customer credential: forged/other links are refused
+    assert customer.post("/api/v1/rtc/entry/forged-link-token-xxxx/join").status_code == 401
+    # a self-service task has no call
+    assert customer.post(f"/api/v1/rtc/entry/{link_self}/join").status_code == 409
+    assert agent.post(f"/api/v1/rtc/tasks/{task_self}/join").status_code == 409
+    # another branch's agent does not see the task; a role without interview:conduct is refused
+    other = login(TestClient(app_client.app), "agent_sh", PASSWORD)
+    assert other.post(f"/api/v1/rtc/tasks/{task_a}/join").status_code == 404
+    auditor = login(TestClient(app_client.app), "auditor_bj", PASSWORD)
+    denied = auditor.post(f"/api/v1/rtc/tasks/{task_a}/join")
+    assert denied.status_code == 403 and "interview:conduct" in denied.text
+
+    # the proxy forwards the Janus API only: no admin requests, no other verbs, numeric paths only
+    for verb in ("info", "list_sessions", "add_token", "ping"):
+        r = customer.post("/api/v1/rtc/janus", json={"janus": verb, "transaction": "x", "admin_secret": "x"})
+        assert r.status_code == 422, (verb, r.text)
+    assert customer.post("/api/v1/rtc/janus/admin", json={"janus": "ping"}).status_code == 422
+
+    # hanging up ends the call: the task goes to QC, joining again is refused
+    r = agent.post(f"/api/v1/rtc/tasks/{task_a}/hangup")
+    assert r.status_code == 200, r.text
+    assert agent.get(f"/api/v1/tasks/{task_a}").json()["status"] == "qc"
+    assert customer.post(f"/api/v1/rtc/entry/{link_a}/join").status_code == 409
+    events = admin.get("/api/v1/audit-events", params={"action": "rtc.joined"}).json()["items"]
+    assert [e["target_id"] for e in events] == [task_a]
+
+
+def test_without_rtc_enabled_the_api_says_so(app_client: TestClient) -> None:
+    """The default (DUALREC_RTC_ENABLED=false) app: the routes answer 404 with the reason."""
+    settings = make_settings(Path(app_client.app.state.container.settings.data_dir).parent / "off")
+    c = build_container(settings, migrate=True)
+    try:
+        assert build_rtc(settings, c.uows, c.tasks, lambda: c.queue) is None and c.rtc is None
+        with TestClient(create_app(settings, container=c)) as client:
+            r = client.post("/api/v1/rtc/janus", json={"janus": "create", "transaction": "x"})
+            assert r.status_code == 404 and "DUALREC_RTC_ENABLED" in r.text
+    finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_dualrec_serve_runs_janus_when_enabled_and_stops_it_on_exit(tmp_path: Path) -> None:
+    _need_janus()
+    from tests.e2e.conftest import running_server
+
+    settings = _rtc_settings(tmp_path / "data")
+    opts = rtc_options(settings)
+    env = {
+        "DUALREC_RTC_ENABLED": "true",
+        "DUALREC_RTC_HTTP_PORT": str(opts.http_port),
+        "DUALREC_RTC_ADMIN_PORT": str(opts.admin_port),
+        "DUALREC_RTC_RTP_PORTS": opts.rtp_ports,
+    }
+    (tmp_path / "data").mkdir()
+    with running_server(tmp_path / "data", **env) as (_base, _log):
+        deadline = time.monotonic() + 20
+        info: dict[str, Any] = {}
+        while time.monotonic() < deadline and info.get("janus") != "server_info":
+            try:
+                info = httpx.get(f"{opts.janus_url}/info", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert info.get("janus") == "server_info" and info["auth_token"] is True
+        assert _listeners(opts.http_port) == {"127.0.0.1"}
+    # the server stopped: Janus went with it
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{opts.janus_url}/info", timeout=2)
