@@ -16,6 +16,7 @@ import numpy as np
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import QcTask
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
@@ -86,6 +87,25 @@ def _decode_photo(blobs: BlobStore, key: str) -> Image:
 
     with blobs.open(key) as fh, PILImage.open(fh) as img:
         return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def _live_images(blobs: BlobStore, proof: LiveProof) -> dict[str, Image]:
+    """The session's liveness frame and card sides (the report's evidence; the frame's face is the
+    one the recording is compared with). A missing or unreadable image is left out."""
+    keys = {
+        "liveness": proof.liveness.frame_key if proof.liveness else None,
+        "front": proof.front.image_key if proof.front else None,
+        "back": proof.back.image_key if proof.back else None,
+    }
+    out: dict[str, Image] = {}
+    for name, key in keys.items():
+        if not key:
+            continue
+        try:
+            out[name] = _decode_photo(blobs, key)
+        except Exception as exc:  # evidence of the session that cannot be read: said in the report
+            logger.warning("live session image %s (%s) unreadable: %s", name, key, exc)
+    return out
 
 
 def _status_evidence(uow: UnitOfWork, recording_id: str, payload: dict[str, Any]) -> None:
@@ -164,12 +184,15 @@ class QcJobRunner:
         flow = parse_flow(inputs["flow"]) if inputs.get("flow") else None
         markers = parse_markers(inputs["markers"], flow) if inputs.get("markers") else ()
         photo_key = inputs.get("id_photo_key")
+        proof = LiveProof.from_dict(inputs["live_proof"]) if inputs.get("live_proof") else None
         request = QcRequest(
             path=local,
             task=_task(inputs.get("task") or {}),
             flow=flow,
             markers=markers,
             id_photo=_decode_photo(self._blobs, photo_key) if photo_key else None,
+            live_proof=proof,
+            live_images=_live_images(self._blobs, proof) if proof is not None else {},
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)

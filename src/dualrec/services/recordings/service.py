@@ -13,6 +13,7 @@ from dualrec.core import bounded_json
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
 from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.recordings import Recording
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
@@ -53,6 +54,8 @@ class QcInputs:
     task: dict[str, Any]
     flow: dict[str, Any] | None
     markers: list[Any] | None
+    # what a self-service session proved live (core.live_proof.LiveProof.to_dict); never from a caller
+    live_proof: dict[str, Any] | None = None
 
 
 def _json_field(raw: str | None, name: str, kind: type) -> Any:
@@ -208,6 +211,7 @@ def _register(
             "flow": inputs.flow,
             "markers": inputs.markers,
             "id_photo_key": photo_key,
+            **({"live_proof": inputs.live_proof} if inputs.live_proof else {}),
         },
     )
     with uows() as uow:
@@ -236,7 +240,16 @@ def _record_upload_evidence(uow: UnitOfWork, blobs: BlobStore, rec: Recording, p
     """Ledger events for the stored originals (hashes and fixed names only, no original file name)."""
     suffix = PurePosixPath(rec.filename).suffix.lower()
     name = "recording" + (suffix if suffix[1:].isalnum() and suffix.isascii() and len(suffix) <= 8 else "")
-    for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key)):
+    proof = LiveProof.from_dict(rec.inputs["live_proof"]) if rec.inputs.get("live_proof") else None
+    live = (
+        (
+            ("live_liveness.jpg", proof.liveness.frame_key if proof.liveness else None),
+            ("live_id_card_back.jpg", proof.back.image_key if proof.back else None),
+        )
+        if proof is not None
+        else ()
+    )
+    for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key), *live):
         if key:
             ledger.record_blob(
                 uow,
