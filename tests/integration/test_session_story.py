@@ -107,9 +107,27 @@ def vision(container: Container) -> Container:
     return container
 
 
-def test_the_session_qc_and_litigation_report_tell_one_story(
-    app_client: TestClient, admin: TestClient, system: Signed, vision: Container, tmp_path: Path
-) -> None:
+def _moving(name: str) -> list[np.ndarray]:
+    """Camera frames of the person in ``name`` shaking the head, then nodding."""
+    faces = DlibFaceAnalyzer()
+    img = photo(name)
+    frame = framed(img, faces.detect(img)[0])
+    face = faces.detect(frame)[0]
+    moving = [turn_head(frame, face, "y", d) for d in OUT_AND_BACK]
+    return moving + [turn_head(frame, face, "x", d) for d in OUT_AND_BACK]
+
+
+def _session(
+    app_client: TestClient,
+    admin: TestClient,
+    system: Signed,
+    vision: Container,
+    tmp_path: Path,
+    on_camera: list[np.ndarray] | None = None,
+) -> tuple[str, str]:
+    """A self-service session through the API: liveness (obama.jpg shaking and nodding), the ID card
+    read live, the flow completed, the page's recording uploaded (``on_camera``: what the camera
+    recorded, the same customer when None); returns the task id and the recording id once QC is done."""
     _publish_flow(admin, flow=FLOW)
     r = system.call("POST", "/api/v1/tasks", {**CUSTOMER, "customer_name": CARD_NAME, "id_number": CARD_ID})
     assert r.status_code == 201, r.text
@@ -119,16 +137,11 @@ def test_the_session_qc_and_litigation_report_tell_one_story(
     assert client.post(f"/api/v1/session/{token}/consent", json={"agree": True, "t": 0.2}).status_code == 200
 
     # liveness over the WebSocket: the head shakes and nods
-    faces = DlibFaceAnalyzer()
-    img = photo("obama.jpg")
-    frame = framed(img, faces.detect(img)[0])
-    face = faces.detect(frame)[0]
     client.post(f"/api/v1/session/{token}/liveness")
     assert vision.live_monitor is not None
     state = next(iter(vision.live_monitor._states.values()))
     state.challenge = LivenessChallenge((Action.SHAKE, Action.NOD), retries=0)
-    moving = [turn_head(frame, face, "y", d) for d in OUT_AND_BACK]
-    moving += [turn_head(frame, face, "x", d) for d in OUT_AND_BACK]
+    moving = _moving("obama.jpg")
     with client.websocket_connect(f"/api/v1/session/{token}/live") as ws:
         for i, f in enumerate(moving):
             ws.send_json({"type": "frame", "t": 1 + i / 2, "image": base64.b64encode(jpeg(f)).decode()})
@@ -146,8 +159,8 @@ def test_the_session_qc_and_litigation_report_tell_one_story(
     s = client.post(f"/api/v1/session/{token}/nodes/end/outcome", json={"kind": "passed", "t": 14})
     assert s.json()["status"] == "completed"
 
-    # the recording the page uploaded: the customer on camera all along (the same head moving)
-    frames = (moving * 20)[: FPS * SECONDS]
+    # the recording the page uploaded (the customer on camera all along: the same head moving)
+    frames = ((on_camera or moving) * 20)[: FPS * SECONDS]
     data = _recording(frames, tmp_path / "camera.webm")
     step = -(-len(data) // 4)
     pieces = [data[i : i + step] for i in range(0, len(data), step)]
@@ -161,7 +174,13 @@ def test_the_session_qc_and_litigation_report_tell_one_story(
         lambda: (x := admin.get(f"/api/v1/recordings/{rec_id}").json())["status"] in ("done", "failed") and x,
     )
     assert rec["status"] == "done", rec
+    return task_id, rec_id
 
+
+def test_the_session_qc_and_litigation_report_tell_one_story(
+    app_client: TestClient, admin: TestClient, system: Signed, vision: Container, tmp_path: Path
+) -> None:
+    task_id, rec_id = _session(app_client, admin, system, vision, tmp_path)
     report = admin.get(f"/api/v1/recordings/{rec_id}/report").json()
     checks = {c["id"]: c for c in report["checks"]}
     everything = repr(report)
@@ -196,3 +215,22 @@ def test_the_session_qc_and_litigation_report_tell_one_story(
     # the task moved with the QC result
     task = system.call("GET", f"/api/v1/tasks/{task_id}").json()
     assert task["attempts"][0]["recording_id"] == rec_id
+
+
+def test_a_recording_of_someone_else_than_the_customer_verified_live_fails(
+    app_client: TestClient, admin: TestClient, system: Signed, vision: Container, tmp_path: Path
+) -> None:
+    """The session verified the customer (liveness, card, face), but the recording shows another
+    person (biden.jpg): the live proof stands, and the recording contradicts it."""
+    _, rec_id = _session(app_client, admin, system, vision, tmp_path, on_camera=_moving("biden.jpg"))
+    report = admin.get(f"/api/v1/recordings/{rec_id}/report").json()
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["liveness"]["status"] == "passed" and checks["id_card"]["status"] == "passed"
+    match = checks["identity_match"]
+    assert match["status"] == "failed", match
+    (finding,) = match["findings"]
+    assert finding["severity"] == "critical" and "活体核验" in finding["message"]
+    assert match["metrics"]["video_median_distance"] > 0.6
+    assert report["verdict"] == "FAIL"
+    faces = report["identity"]["face_comparison"]
+    assert faces["reference"] == "live_session" and not any(s["match"] for s in faces["samples"])
