@@ -188,3 +188,12 @@ def test_the_session_identity_becomes_the_proof_on_the_recordings_timeline() -> 
     assert proof.front.id_number == "110105********002X" and proof.front.image_key == "kf"
     # a session that never reached its identity node proved nothing live
     assert live_proof({"pages_read": {}}, "s-9", flow, {0: 10.0}) is None
+
+
+def test_the_proofs_images_are_kept_with_the_recording_and_deleted_with_it() -> None:
+    from dualrec.services.archive.deletion import _recording_keys
+
+    assert PROOF.image_keys() == {"liveness": "k-live", "front": "k-front", "back": "k-back"}
+    inputs = {"id_photo_key": "k-front", "live_proof": PROOF.to_dict()}
+    keys = _recording_keys("k-video", inputs, {"report": "k-report"})
+    assert sorted(keys) == ["k-back", "k-front", "k-live", "k-report", "k-video"]  # each once

@@ -81,6 +81,16 @@ class LiveProof:
         """The session read the card (or its identity node did not ask for one)."""
         return self.front is not None or not self.id_card_required
 
+    def image_keys(self) -> dict[str, str]:
+        """The blob keys of the proof's images by name: ``liveness`` (the challenge's frame),
+        ``front`` and ``back`` (the card's sides), where the session kept them."""
+        keys = {
+            "liveness": self.liveness.frame_key if self.liveness else None,
+            "front": self.front.image_key if self.front else None,
+            "back": self.back.image_key if self.back else None,
+        }
+        return {name: key for name, key in keys.items() if key}
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

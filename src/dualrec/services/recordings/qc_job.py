@@ -92,15 +92,8 @@ def _decode_photo(blobs: BlobStore, key: str) -> Image:
 def _live_images(blobs: BlobStore, proof: LiveProof) -> dict[str, Image]:
     """The session's liveness frame and card sides (the report's evidence; the frame's face is the
     one the recording is compared with). A missing or unreadable image is left out."""
-    keys = {
-        "liveness": proof.liveness.frame_key if proof.liveness else None,
-        "front": proof.front.image_key if proof.front else None,
-        "back": proof.back.image_key if proof.back else None,
-    }
     out: dict[str, Image] = {}
-    for name, key in keys.items():
-        if not key:
-            continue
+    for name, key in proof.image_keys().items():
         try:
             out[name] = _decode_photo(blobs, key)
         except Exception as exc:  # evidence of the session that cannot be read: said in the report

@@ -305,14 +305,9 @@ def _record_upload_evidence(uow: UnitOfWork, blobs: BlobStore, rec: Recording, p
     suffix = PurePosixPath(rec.filename).suffix.lower()
     name = "recording" + (suffix if suffix[1:].isalnum() and suffix.isascii() and len(suffix) <= 8 else "")
     proof = LiveProof.from_dict(rec.inputs["live_proof"]) if rec.inputs.get("live_proof") else None
-    live = (
-        (
-            ("live_liveness.jpg", proof.liveness.frame_key if proof.liveness else None),
-            ("live_id_card_back.jpg", proof.back.image_key if proof.back else None),
-        )
-        if proof is not None
-        else ()
-    )
+    images = proof.image_keys() if proof is not None else {}
+    # a session's card front is its ID photo; its liveness frame and card back join it
+    live = (("live_liveness.jpg", images.get("liveness")), ("live_id_card_back.jpg", images.get("back")))
     for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key), *live):
         if key:
             ledger.record_blob(
