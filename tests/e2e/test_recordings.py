@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.media_factory import MediaFactory, available
+from tests.media_factory import OPENING, MediaFactory, available
 
 from .conftest import ADMIN_PASSWORD
 from .test_admin_console import USER_PASSWORD, login, sidebar
@@ -63,6 +63,7 @@ def upload(page: Page, file: Path, running_no: str) -> Locator:
     """Uploads through the dialog and returns the list row, once QC has given it a verdict."""
     page.get_by_role("button", name="上传录像").click()
     dialog = page.get_by_role("dialog", name="上传录像")
+    dialog.get_by_label("手动填写客户信息").check()
     dialog.locator("input[name=file]").set_input_files(str(file))
     dialog.get_by_label("业务流水号").fill(running_no)
     dialog.get_by_role("button", name="开始上传").click()
@@ -97,6 +98,7 @@ def test_admin_uploads_a_recording_and_confirms_a_finding_on_the_video(
 
     page.get_by_role("button", name="上传录像").click()
     dialog = page.get_by_role("dialog", name="上传录像")
+    dialog.get_by_label("手动填写客户信息").check()
     dialog.get_by_label("证件号码").fill("110105194912310021")  # wrong check digit
     expect(dialog).to_contain_text("证件号码格式或校验位看起来不正确")
     dialog.get_by_label("证件号码").fill("11010519491231002X")
@@ -243,6 +245,7 @@ def test_interviewer_uploads_and_reads_reports_but_another_branch_sees_nothing(
     # A server-side refusal (the "ID photo" is not an image) keeps the dialog open with the reason.
     page.get_by_role("button", name="上传录像").click()
     dialog = page.get_by_role("dialog", name="上传录像")
+    dialog.get_by_label("手动填写客户信息").check()
     dialog.locator("input[name=file]").set_input_files(str(broken_file))
     dialog.get_by_label("业务流水号").fill("E2E-REC-PHOTO")
     dialog.locator("input[name=id_photo]").set_input_files(
@@ -342,3 +345,128 @@ def test_spoken_recording_report_seeks_from_a_finding_and_from_the_transcript(
     expect(page.locator("tr.check-row[data-check='frozen_picture']")).to_contain_text(title_en)
     expect(page.locator(".lane-label", has_text=title_en)).to_have_count(1)
     shot(page, "39-report-in-english")
+
+
+UPLOAD_FLOW = {
+    "mode": "human",
+    "nodes": [
+        {
+            "id": "open",
+            "type": "risk_disclosure",
+            "title": "开场",
+            "script": OPENING,
+            "required_statements": [OPENING],
+        },
+        {
+            "id": "q1",
+            "type": "qa",
+            "title": "自愿确认",
+            "script": "您是否本人自愿购买本产品？",
+            "expected_answers": ["是"],
+        },
+        {"id": "end", "type": "end", "title": "结束"},
+    ],
+}
+
+
+def _task(admin_api: httpx.Client, business_no: str, branch_code: str) -> dict[str, object]:
+    branch = next(b for b in admin_api.get("/api/v1/branches").json() if b["code"] == branch_code)
+    body = {
+        "customer_id": "E2E-UP-C1",
+        "customer_name": "赵柜面",
+        "id_number": "11010519491231002X",
+        "customer_type": "personal",
+        "risk_level": "R2",
+        "business_type": "e2e-upload",
+        "business_no": business_no,
+        "product": "E2E 柜面理财",
+        "amount": "5000.00",
+        "documents": [],
+        "branch_id": branch["id"],
+    }
+    r = admin_api.post("/api/v1/tasks", json=body)
+    assert r.status_code == 201, r.text
+    task: dict[str, object] = r.json()
+    return task
+
+
+def test_an_upload_picks_its_task_and_is_checked_against_the_tasks_flow(
+    page: Page, shot: Shot, admin_api: httpx.Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The uploader finds the task by its running number (only tasks of the branches they see, those
+    that cannot take a recording shown but not selectable), uploads for it, and the report's script
+    check runs against the task's flow; the task moves to QC with the recording."""
+    r = admin_api.post(
+        "/api/v1/flows",
+        json={
+            "code": "e2e-upload-flow",
+            "name": "柜面理财",
+            "business_type": "e2e-upload",
+            "definition": UPLOAD_FLOW,
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert admin_api.post("/api/v1/flows/e2e-upload-flow/publish", json={}).status_code == 201
+    rules = [
+        {k: v for k, v in rule.items() if k != "id"} for rule in admin_api.get("/api/v1/routing-rules").json()
+    ]
+    mine = {
+        "name": "E2E 柜面上传",
+        "priority": 2,
+        "flow_code": "e2e-upload-flow",
+        "mode": "human",  # recorded at the counter with a teller
+        "business_types": ["e2e-upload"],
+    }
+    assert admin_api.put("/api/v1/routing-rules", json={"rules": [mine, *rules]}).status_code == 200
+    task = _task(admin_api, "E2E-UP-0001", "BJ")
+    done_task = _task(admin_api, "E2E-UP-0002", "BJ")
+    assert (
+        admin_api.post(f"/api/v1/tasks/{done_task['id']}/cancel", json={"reason": "客户取消"}).status_code
+        == 200
+    )
+    _task(admin_api, "E2E-UP-0003", "SH")  # the same customer in another branch: never listed
+    make_user(admin_api, "e2e_up_teller", "interviewer", "BJ")
+    video = MediaFactory(tmp_path_factory.mktemp("factory")).recording()  # the opening read aloud
+
+    page.goto("/login")
+    login(page, "e2e_up_teller", USER_PASSWORD)
+    sidebar(page).get_by_role("link", name="录像质检").click()
+    page.get_by_role("button", name="上传录像").click()
+    dialog = page.get_by_role("dialog", name="上传录像")
+    expect(dialog.get_by_label("关联双录任务")).to_be_checked()  # a task by default
+    dialog.locator("input[name=file]").set_input_files(str(video))
+    dialog.get_by_role("button", name="开始上传").click()
+    expect(dialog).to_contain_text("请选择录像所属的任务")  # nothing is sent without a task
+
+    search = dialog.get_by_label("查找任务")
+    search.fill("赵柜面")
+    dialog.get_by_role("button", name="搜索").click()
+    results = dialog.get_by_test_id("task-results")
+    expect(results.locator("li")).to_have_count(2)  # E2E-UP-0003 is another branch's
+    expect(results).not_to_contain_text("E2E-UP-0003")
+    cancelled = results.locator("li", has_text="E2E-UP-0002")
+    expect(cancelled).to_contain_text("已取消")
+    expect(cancelled.get_by_role("radio")).to_be_disabled()
+    search.fill("E2E-UP-0001")
+    search.press("Enter")
+    expect(results.locator("li")).to_have_count(1)
+    results.get_by_role("radio").check()
+    expect(dialog.get_by_test_id("task-chosen")).to_contain_text("e2e-upload-flow")
+    expect(dialog.get_by_label("业务流水号")).to_have_count(0)  # the task's data applies
+    expect(dialog.get_by_label("人工双录")).to_be_checked()  # the mode follows the task's
+    shot(page, "40-upload-picks-a-task")
+    dialog.get_by_role("button", name="开始上传").click()
+    expect(dialog).to_be_hidden(timeout=60_000)
+
+    row = page.locator("tr[data-running-no='E2E-UP-0001']")
+    expect(row).to_be_visible()
+    current = admin_api.get(f"/api/v1/tasks/{task['id']}").json()
+    recording_id = current["attempts"][0]["recording_id"]
+    assert recording_id and current["status"] in ("qc", "passed", "review", "failed")
+    expect(row.locator("[data-verdict]")).to_be_visible(timeout=QC_TIMEOUT_MS)
+    row.get_by_role("link", name="查看报告").click()
+    script = page.locator("tr.check-row[data-check='script_coverage']")
+    expect(script.locator(".check-status")).to_have_text("通过")  # checked against the task's flow
+    answers = page.locator("tr.check-row[data-check='answers']")
+    expect(answers.locator(".check-status")).not_to_have_text("未检查")
+    shot(page, "41-report-of-a-task-upload")

@@ -234,6 +234,14 @@ def test_a_customer_records_a_task_from_start_to_end(
     report = admin_api.get(f"/api/v1/recordings/{rec_id}/report").json()
     node_ids = {n["node_id"] for n in report["nodes"]}
     assert {"id", "risk", "q1", "read", "docs", "sign", "end"} <= node_ids, node_ids
+    # one story: the identity node's result is what the session proved live (not looked for in the video)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["liveness"]["status"] == "passed", checks["liveness"]
+    assert checks["id_card"]["status"] == "passed", checks["id_card"]
+    assert checks["id_card"]["metrics"]["source"] == "live_session"
+    assert checks["identity_match"]["metrics"]["source"] == "live_session"
+    assert checks["identity_match"]["status"] != "failed", checks["identity_match"]  # the same camera
+    assert "未在画面中识别到身份证正面" not in json.dumps(report, ensure_ascii=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(
         r["body"]["event"] == "task.result" for r in Receiver.received

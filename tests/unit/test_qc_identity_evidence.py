@@ -88,6 +88,6 @@ def test_without_an_id_card_or_photo_the_sections_are_empty() -> None:
         faces=FakeFaceAnalyzer(),
     )
     report = run_qc(QcRequest(Path("scene.mp4")), engines, sink=ListSink())
-    assert native_report(report)["identity"] == {"id_card": [], "face_comparison": None}
+    assert native_report(report)["identity"] == {"id_card": [], "face_comparison": None, "liveness": None}
     # without a sink (dualrec check) there is no identity section to point at stored frames
     assert native_report(run_qc(QcRequest(Path("scene.mp4")), engines))["identity"] == {}

@@ -2317,6 +2317,11 @@ export interface components {
              */
             flow?: string | null;
             /**
+             * Flow Code
+             * @description without a task: the latest published version of this flow (needs flows:read)
+             */
+            flow_code?: string | null;
+            /**
              * Id Photo
              * @description ID card / stored photo (JPEG/PNG)
              */
@@ -2331,6 +2336,11 @@ export interface components {
              * @description JSON: {"running_no", "customer_name", "id_number", "mode"}
              */
             task?: string | null;
+            /**
+             * Task Id
+             * @description the task this recording is for (needs tasks:read): its customer data and flow apply, its attempt takes the recording and moves to QC; `task` may then only give the mode
+             */
+            task_id?: string | null;
         };
         /** BranchCreate */
         BranchCreate: {
@@ -3320,6 +3330,8 @@ export interface components {
             size: number;
             /** Status */
             status: string;
+            /** Task Id */
+            task_id?: string | null;
             /** Verdict */
             verdict: string | null;
         };

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, QcTask, Severity
 from dualrec.media.ports import DecodeReport, Image, MediaInfo, TranscriptSegment
 
@@ -109,6 +110,13 @@ class CheckContext:
     # engine error that spoiled it. A check that needs such an input ends ``error`` (the pipeline
     # sees to it): an engine error is never a finding against the recording.
     engine_errors: Mapping[str, str] = field(default_factory=dict)
+    # what a self-service session proved live (None for other recordings): the identity node's
+    # result; the recording is checked against the face verified live (``live_face``, from the
+    # liveness frame); the images (liveness frame, card sides) are the report's evidence
+    live_proof: LiveProof | None = None
+    live_face: tuple[float, ...] | None = None
+    live_face_error: str | None = None
+    live_images: Mapping[str, Image] = field(default_factory=dict, compare=False, repr=False)
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]

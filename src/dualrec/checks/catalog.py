@@ -133,7 +133,9 @@ CATALOG: tuple[CheckSpec, ...] = (
         "人证比对",
         "Face vs ID photo",
         S.CRITICAL,
-        "The customer's face against the ID/stored photo (dlib 128-D distance).",
+        "The customer's face against the ID/stored photo (dlib 128-D distance). For a self-service "
+        "session: the live comparison of the card's portrait with the liveness face, and the faces "
+        "in the recording against that face verified live (a different person is critical).",
         thresholds=(
             T(
                 "max_distance",
@@ -157,12 +159,24 @@ CATALOG: tuple[CheckSpec, ...] = (
         needs=("faces",),
     ),
     CheckSpec(
+        "liveness",
+        "活体检测",
+        "Liveness",
+        S.MAJOR,
+        "The liveness challenge of a self-service session (random head shakes, nods, blinks on the "
+        "streamed frames), as the session proved it: source, actions, time; a failed challenge is a "
+        "critical finding. Not run for other recordings (the video alone cannot prove liveness); "
+        "its not_run is no reason for review by itself.",
+        needs=("live_proof",),
+    ),
+    CheckSpec(
         "id_card",
         "身份证出示",
         "ID card shown",
         S.MAJOR,
         "OCR of the card frames; the ID number's GB 11643 check digit; name and number against "
-        "the task data.",
+        "the task data. For a self-service session that read the card live (camera or photo album), "
+        "the session's result (source live_session) instead of the video.",
         node_types=("identity", "document_display"),
         needs=("video", "ocr"),
     ),

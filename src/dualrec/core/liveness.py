@@ -60,6 +60,14 @@ class Action(StrEnum):
     def prompt_en(self) -> str:
         return _PROMPTS[self][1]
 
+    @property
+    def name_zh(self) -> str:
+        return _NAMES[self][0]
+
+    @property
+    def name_en(self) -> str:
+        return _NAMES[self][1]
+
 
 _PROMPTS: dict[Action, tuple[str, str]] = {
     Action.BLINK: ("请眨眨眼", "Please blink"),

@@ -1,5 +1,8 @@
 """Identity evidence for playback and the litigation report: the ID card frames the OCR read, and the
-face frames that were compared with the ID photo, each with its distance.
+face frames that were compared with the ID photo, each with its distance. For a self-service session
+the identity node's proof comes from the session (``core.live_proof``): the liveness frame and its
+actions, the card's sides as read live, the live face comparison; the recording's face frames are then
+compared with the face verified live.
 
 The checks decide (``id_card``, ``identity_match``); this module only keeps the pictures they looked at
 so that a reviewer or a court can see them. Text read from the card is stored masked (JR/T 0171).
@@ -13,6 +16,7 @@ from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, OcrObservation
 from dualrec.checks.faces import distance, face_frames
+from dualrec.core.live_proof import LIVE_SOURCE, FaceMatchProof
 from dualrec.core.tasks import mask_id_number, mask_name
 from dualrec.media.ports import Image
 
@@ -33,7 +37,51 @@ def _best(observations: list[OcrObservation]) -> OcrObservation | None:
     )
 
 
+def _live_cards(ctx: CheckContext, sink: _Sink) -> list[dict[str, Any]]:
+    """The card's sides as the session read them (camera snapshot or photo album)."""
+    proof = ctx.live_proof
+    assert proof is not None
+    out: list[dict[str, Any]] = []
+    for card in (proof.front, proof.back):
+        if card is None:
+            continue
+        image = ctx.live_images.get(card.side)
+        out.append(
+            {
+                "side": card.side,
+                "time": card.captured.time,
+                "frame": sink.put(f"idcard_{card.side}_live.jpg", image) if image is not None else None,
+                "name": card.name or None,
+                "id_number": card.id_number or None,
+                "check_digit_valid": card.number_valid,
+                "passed": card.passed,
+                "source": LIVE_SOURCE,
+                "captured_at": card.captured.at,
+            }
+        )
+    return out
+
+
+def _liveness(ctx: CheckContext, sink: _Sink) -> dict[str, Any] | None:
+    proof = ctx.live_proof
+    if proof is None or proof.liveness is None:
+        return None
+    live = proof.liveness
+    image = ctx.live_images.get("liveness")
+    return {
+        "passed": live.passed,
+        "actions": list(live.actions),
+        "reason": live.reason,
+        "time": live.captured.time,
+        "frame": sink.put("live_liveness.jpg", image) if image is not None else None,
+        "source": LIVE_SOURCE,
+        "captured_at": live.captured.at,
+    }
+
+
 def _card_frames(ctx: CheckContext, images: Mapping[float, Image], sink: _Sink) -> list[dict[str, Any]]:
+    if ctx.live_proof is not None and ctx.live_proof.covers_id_card:
+        return _live_cards(ctx, sink)
     out: list[dict[str, Any]] = []
     for side in ("front", "back"):
         best = _best([o for o in ctx.ocr or () if o.fields.side == side])
@@ -66,16 +114,17 @@ def _spread(samples: list[tuple[float, float]], n: int) -> list[tuple[float, flo
 def _face_comparison(
     ctx: CheckContext, thumb: Callable[[float], Image | None], sink: _Sink
 ) -> dict[str, Any] | None:
-    ref = ctx.id_photo
+    live = ctx.live_proof.face_match if ctx.live_proof is not None else None
+    ref = ctx.live_face if live is not None else ctx.id_photo
     if ref is None or ctx.faces_error is not None:
-        return None
+        return _live_only(live)
     samples = [
         (f.t, min(distance(ref, o.embedding) for o in f.faces or () if o.embedding is not None))
         for f in face_frames(ctx)
         if any(o.embedding is not None for o in f.faces or ())
     ]
     if not samples:
-        return None
+        return _live_only(live)
     limit = ctx.threshold("identity_match", "max_distance")
     rows = []
     for i, (t, d) in enumerate(_spread(samples, MAX_FACE_SAMPLES)):
@@ -90,10 +139,29 @@ def _face_comparison(
             }
         )
     return {
+        **(_live_only(live) or {}),
+        "reference": "live_session" if live is not None else "id_photo",
         "threshold": limit,
         "compared": len(samples),
         "median_distance": round(statistics.median(d for _, d in samples), 3),
         "samples": rows,
+    }
+
+
+def _live_only(live: FaceMatchProof | None) -> dict[str, Any] | None:
+    """The session's own comparison (the card's portrait ↔ the liveness face)."""
+    if live is None:
+        return None
+    return {
+        "reference": "live_session",
+        "live": {
+            "passed": live.passed,
+            "distance": live.distance,
+            "threshold": live.threshold,
+            "time": live.captured.time,
+            "source": LIVE_SOURCE,
+            "captured_at": live.captured.at,
+        },
     }
 
 
@@ -103,10 +171,13 @@ def identity_evidence(
     thumb: Callable[[float], Image | None],
     sink: _Sink,
 ) -> dict[str, Any]:
-    """``{"id_card": [{side, time, frame, name, id_number, check_digit_valid}], "face_comparison":
-    {threshold, compared, median_distance, samples: [{time, distance, similarity, match, frame}]} | None}``.
+    """``{"id_card": [{side, time, frame, name, id_number, check_digit_valid[, passed, source,
+    captured_at]}], "face_comparison": {reference, [live: {passed, distance, threshold, time, source,
+    captured_at}], threshold, compared, median_distance, samples: [{time, distance, similarity, match,
+    frame}]} | None, "liveness": {passed, actions, reason, time, frame, source, captured_at} | None}``.
     """
     return {
         "id_card": _card_frames(ctx, card_images, sink),
         "face_comparison": _face_comparison(ctx, thumb, sink),
+        "liveness": _liveness(ctx, sink),
     }

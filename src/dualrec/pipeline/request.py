@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dualrec.core.flow import Flow, Marker
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import QcTask
 from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS
 from dualrec.media.ports import (
@@ -43,6 +44,10 @@ class QcRequest:
     flow: Flow | None = None
     markers: tuple[Marker, ...] = ()
     id_photo: Image | None = None
+    # a self-service session's proof (the identity node's result) and its images by name:
+    # "liveness" (the challenge's frame), "front" and "back" (the card's sides)
+    live_proof: LiveProof | None = None
+    live_images: Mapping[str, Image] = field(default_factory=dict)
     sensitive_words: tuple[str, ...] = DEFAULT_SENSITIVE_WORDS
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 

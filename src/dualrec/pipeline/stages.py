@@ -64,6 +64,8 @@ class State:
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
     ocr_images: dict[float, Image] = field(default_factory=dict)  # the frames the card was read in
+    live_face: tuple[float, ...] | None = None  # the face verified live (a session's liveness frame)
+    live_face_error: str | None = None
     nodes: tuple[NodeSpan, ...] = ()
     _done: dict[str, float] = field(default_factory=dict)
     _reported: float = 0.0
@@ -145,6 +147,10 @@ class State:
             sensitive_words=r.sensitive_words,
             thresholds=self.thresholds,
             engine_errors=broken,
+            live_proof=r.live_proof,
+            live_face=self.live_face,
+            live_face_error=self.live_face_error,
+            live_images=r.live_images,
         )
 
 
@@ -330,6 +336,35 @@ class IdPhotoStage(Stage):
             state.engine_errors["id_photo"] = message
 
 
+class LiveFaceStage(Stage):
+    """The face a self-service session verified live, from its liveness frame: the recording's faces
+    are compared with it (``checks.live``)."""
+
+    name, weight = "live_face", 0.02
+    always = True
+
+    def run(self, state: State) -> None:
+        proof, frame = state.request.live_proof, state.request.live_images.get("liveness")
+        if proof is None or proof.face_match is None:
+            return
+        faces = state.engines.faces
+        if frame is None:
+            state.live_face_error = "会话没有保存活体检测画面 / the session kept no liveness frame"
+            return
+        if faces is None:
+            state.live_face_error = state.engines.unavailable.get("faces", "人脸引擎不可用 / no face engine")
+            return
+        found = faces.detect(frame)
+        if not found:
+            state.live_face_error = "活体检测画面中未检测到人脸 / no face in the liveness frame"
+            return
+        largest = max(found, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        state.live_face = tuple(float(x) for x in faces.embed(frame, largest))
+
+    def on_error(self, state: State, exc: Exception) -> None:
+        state.live_face_error = f"活体人脸处理出错 / the liveness face failed: {exc}"
+
+
 class OcrStage(Stage):
     name, weight = "ocr", 0.1
 
@@ -435,6 +470,7 @@ STAGES: tuple[Stage, ...] = (
     ProbeStage(),
     Concurrent(VisualStage(), AudioStage()),
     IdPhotoStage(),
+    LiveFaceStage(),
     NodesStage(),  # before OCR: without markers, OCR looks where the transcript places the card
     OcrStage(),
 )

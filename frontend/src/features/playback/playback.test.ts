@@ -11,12 +11,10 @@ describe("playback helpers", () => {
   });
 
   it("reads the identity section and tolerates reports without one", () => {
-    expect(identityOf({})).toEqual({ idCards: [], faces: null });
-    expect(identityOf(null)).toEqual({ idCards: [], faces: null });
-    expect(identityOf({ identity: { id_card: "x", face_comparison: { samples: "bad" } } })).toEqual({
-      idCards: [],
-      faces: null,
-    });
+    const none = { idCards: [], faces: null, liveness: null, liveMatch: null };
+    expect(identityOf({})).toEqual(none);
+    expect(identityOf(null)).toEqual(none);
+    expect(identityOf({ identity: { id_card: "x", face_comparison: { samples: "bad" }, liveness: {} } })).toEqual(none);
     const sample = { time: 2.5, distance: 0.3, similarity: 0.75, match: true, frame: "evidence/face_01.jpg" };
     const report = {
       identity: {
@@ -28,6 +26,15 @@ describe("playback helpers", () => {
     expect(identity.idCards[0]?.id_number).toBe("110105********002X");
     expect(identity.faces?.samples).toEqual([sample]);
     expect(similarityPercent(sample)).toBe("75%");
+  });
+
+  it("reads a self-service session's live proof: liveness, the live comparison", () => {
+    const live = { passed: true, distance: 0.39, threshold: 0.6, time: 11, captured_at: "2026-03-01T10:00:05+00:00" };
+    const liveness = { passed: true, actions: ["shake", "nod"], reason: "", time: 8.5, frame: "evidence/live_liveness.jpg", captured_at: "x" };
+    const identity = identityOf({ identity: { id_card: [], face_comparison: { reference: "live_session", live }, liveness } });
+    expect(identity.liveMatch).toEqual(live);
+    expect(identity.liveness?.actions).toEqual(["shake", "nod"]);
+    expect(identity.faces).toBeNull(); // no recording samples compared
   });
 
   it("builds the evidence links", () => {

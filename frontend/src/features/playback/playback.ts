@@ -1,5 +1,6 @@
 // The playback page's extras: playback speeds, the report's identity evidence (ID card frames, face
-// comparison), and the evidence links (signed litigation report, evidence package, archive push).
+// comparison; for a self-service session the liveness challenge, the card as read live and the live
+// face comparison), and the evidence links (signed litigation report, evidence package, archive push).
 
 export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 
@@ -10,11 +11,14 @@ export function clampSpeed(value: number): number {
 
 export interface IdCardFrame {
   side: string;
-  time: number;
+  time: number | null; // null: read live at a moment the recording does not contain
   frame: string | null;
   name: string | null; // masked
   id_number: string | null; // masked
-  check_digit_valid: boolean;
+  check_digit_valid: boolean | null;
+  passed?: boolean; // read in the live session: did this side pass there
+  source?: string; // "live_session": read by the self-service session, not in the video
+  captured_at?: string;
 }
 
 export interface FaceSample {
@@ -25,16 +29,38 @@ export interface FaceSample {
   frame: string | null;
 }
 
+/** The self-service session's own comparison: the card's portrait against the liveness face. */
+export interface LiveFaceMatch {
+  passed: boolean;
+  distance: number | null;
+  threshold: number;
+  time: number | null;
+  captured_at: string;
+}
+
 export interface FaceComparison {
+  reference?: string; // "live_session": the recording's faces against the face verified live
   threshold: number;
   compared: number;
   median_distance: number;
   samples: FaceSample[];
 }
 
+/** The liveness challenge of a self-service session. */
+export interface LivenessEvidence {
+  passed: boolean;
+  actions: string[];
+  reason: string;
+  time: number | null;
+  frame: string | null;
+  captured_at: string;
+}
+
 export interface IdentityEvidence {
   idCards: IdCardFrame[];
   faces: FaceComparison | null;
+  liveness: LivenessEvidence | null;
+  liveMatch: LiveFaceMatch | null;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -44,8 +70,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 export function identityOf(report: unknown): IdentityEvidence {
   const identity = isObject(report) && isObject(report.identity) ? report.identity : {};
   const cards = Array.isArray(identity.id_card) ? (identity.id_card as IdCardFrame[]) : [];
-  const faces = isObject(identity.face_comparison) ? (identity.face_comparison as unknown as FaceComparison) : null;
-  return { idCards: cards, faces: faces && Array.isArray(faces.samples) ? faces : null };
+  const comparison = isObject(identity.face_comparison) ? identity.face_comparison : null;
+  const faces = comparison && Array.isArray(comparison.samples) ? (comparison as unknown as FaceComparison) : null;
+  const live = comparison && isObject(comparison.live) ? (comparison.live as unknown as LiveFaceMatch) : null;
+  const liveness =
+    isObject(identity.liveness) && Array.isArray(identity.liveness.actions)
+      ? (identity.liveness as unknown as LivenessEvidence)
+      : null;
+  return { idCards: cards, faces, liveness, liveMatch: live };
 }
 
 /** "0.42" with the match verdict's class, for a face sample. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { uploadForm } from "./upload";
+import { mergeTasks, type Task, uploadForm } from "./upload";
 
 describe("uploadForm", () => {
   it("sends the task as JSON with trimmed fields and an upper-case ID number", async () => {
@@ -34,5 +34,43 @@ describe("uploadForm", () => {
     });
     expect(JSON.parse(String(form.get("task")))).toEqual({ running_no: "RN-2", mode: "self_service" });
     expect((form.get("id_photo") as File).name).toBe("id.jpg");
+  });
+
+  it("for a task sends its id and only the mode: the task's customer data and flow apply", () => {
+    const form = uploadForm({
+      file: new File(["v"], "a.mp4"),
+      runningNo: "typed but ignored",
+      customerName: "李四",
+      idNumber: "",
+      mode: "human",
+      idPhoto: null,
+      taskId: "0b7c3c1e-7d59-4a8e-9a52-3d2f0c0e9f11",
+      flowCode: "ignored-too",
+    });
+    expect(form.get("task_id")).toBe("0b7c3c1e-7d59-4a8e-9a52-3d2f0c0e9f11");
+    expect(JSON.parse(String(form.get("task")))).toEqual({ mode: "human" });
+    expect(form.has("flow_code")).toBe(false);
+  });
+
+  it("without a task names the chosen flow", () => {
+    const form = uploadForm({
+      file: new File(["v"], "a.mp4"),
+      runningNo: "RN-3",
+      customerName: "",
+      idNumber: "",
+      mode: "self_service",
+      idPhoto: null,
+      flowCode: "wm-sale",
+    });
+    expect(form.get("flow_code")).toBe("wm-sale");
+    expect(form.has("task_id")).toBe(false);
+  });
+});
+
+describe("mergeTasks", () => {
+  const task = (id: string, created_at: string) => ({ id, created_at }) as Task;
+  it("keeps each task once, newest first", () => {
+    const merged = mergeTasks([task("a", "2026-01-01T00:00:00Z"), task("b", "2026-02-01T00:00:00Z")], [task("a", "2026-01-01T00:00:00Z")]);
+    expect(merged.map((t) => t.id)).toEqual(["b", "a"]);
   });
 });

@@ -1,9 +1,14 @@
 // Upload of a recording with progress (fetch has no upload progress, so XMLHttpRequest is used).
-import { CSRF_HEADER, type Recording } from "@/api/client";
+import { CSRF_HEADER, type Recording, type Schemas } from "@/api/client";
 import { ApiError } from "@/api/call";
 import { toProblem } from "@/api/problem";
 
 export type RecordingMode = "self_service" | "human";
+export type Task = Schemas["TaskOut"];
+
+/** Task statuses that take a recording uploaded in the console (services/tasks ACCEPTS_RECORDING):
+ * the customer has not recorded yet, or the self-service flow handed over to staff. */
+export const TASK_TAKES_RECORDING: readonly string[] = ["created", "handover"];
 
 export interface UploadInput {
   file: File;
@@ -12,18 +17,35 @@ export interface UploadInput {
   idNumber: string;
   mode: RecordingMode;
   idPhoto: File | null;
+  /** The task the recording is for: its customer data and flow apply (only the mode is sent). */
+  taskId?: string | null;
+  /** Without a task: the published flow to check the recording against. */
+  flowCode?: string | null;
 }
 
 /** The multipart form POST /recordings expects. */
 export function uploadForm(input: UploadInput): FormData {
   const form = new FormData();
   form.append("file", input.file, input.file.name);
-  const task: Record<string, string> = { running_no: input.runningNo.trim(), mode: input.mode };
-  if (input.customerName.trim()) task.customer_name = input.customerName.trim();
-  if (input.idNumber.trim()) task.id_number = input.idNumber.trim().toUpperCase();
-  form.append("task", JSON.stringify(task));
+  if (input.taskId) {
+    form.append("task_id", input.taskId);
+    form.append("task", JSON.stringify({ mode: input.mode }));
+  } else {
+    const task: Record<string, string> = { running_no: input.runningNo.trim(), mode: input.mode };
+    if (input.customerName.trim()) task.customer_name = input.customerName.trim();
+    if (input.idNumber.trim()) task.id_number = input.idNumber.trim().toUpperCase();
+    form.append("task", JSON.stringify(task));
+    if (input.flowCode) form.append("flow_code", input.flowCode);
+  }
   if (input.idPhoto) form.append("id_photo", input.idPhoto, input.idPhoto.name);
   return form;
+}
+
+/** Task search results by running number and by customer name, each task once, newest first. */
+export function mergeTasks(...lists: readonly (readonly Task[])[]): Task[] {
+  const seen = new Map<string, Task>();
+  for (const list of lists) for (const task of list) if (!seen.has(task.id)) seen.set(task.id, task);
+  return [...seen.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
 function parseBody(text: string): unknown {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
@@ -12,7 +14,7 @@ from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, Page
 from dualrec.api.schemas.recordings import RecordingOut
 from dualrec.core.rbac import Permission as P
 from dualrec.core.recordings import Recording
-from dualrec.errors import PermissionDeniedError
+from dualrec.errors import InvalidInputError, PermissionDeniedError
 from dualrec.services.common.context import Actor
 from dualrec.services.recordings import service as svc
 
@@ -45,6 +47,7 @@ def recording_out(rec: Recording, progress: float | None = None) -> RecordingOut
         created_at=rec.created_at,
         finished_at=rec.finished_at,
         links=links,
+        task_id=str((rec.inputs or {}).get("task", {}).get("task_id") or "") or None,
     )
 
 
@@ -69,8 +72,62 @@ async def upload_recording(
     markers: Annotated[str | None, Form(description="JSON list of markers (打点)")] = None,
     branch_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     id_photo: Annotated[UploadFile | None, File(description="ID card / stored photo (JPEG/PNG)")] = None,
+    task_id: Annotated[
+        str | None,
+        Form(
+            pattern=r"^[0-9a-f-]{36}$",
+            description="the task this recording is for (needs tasks:read): its customer data and flow "
+            "apply, its attempt takes the recording and moves to QC; `task` may then only give the mode",
+        ),
+    ] = None,
+    flow_code: Annotated[
+        str | None,
+        Form(
+            min_length=1,
+            max_length=64,
+            pattern=SEARCH_PATTERN,
+            description="without a task: the latest published version of this flow (needs flows:read)",
+        ),
+    ] = None,
 ) -> RecordingOut:
-    inputs = svc.parse_inputs(task=task, flow=flow, markers=markers)
+    assert actor.principal is not None
+    attach: Callable[[Any, Recording], None] | None = None
+    if task_id is not None:
+        if flow is not None or flow_code is not None:
+            raise InvalidInputError(
+                "已关联任务，流程以任务为准 / the task's flow applies: no flow or flow_code with task_id",
+                details={"errors": [{"loc": ["flow"], "msg": "not allowed with task_id"}]},
+            )
+        if not actor.principal.can(P.TASKS_READ):
+            raise PermissionDeniedError(
+                "关联任务需要查看任务权限 / attaching to a task requires tasks:read",
+                details={"permission": P.TASKS_READ.value},
+            )
+        target = container.tasks.recording_target(actor=actor, task_id=task_id)
+        if branch_id is not None and branch_id != target.branch_id:
+            raise InvalidInputError(
+                "录像归属任务所在网点 / the recording belongs to the task's branch",
+                details={"errors": [{"loc": ["branch_id"], "msg": "differs from the task's branch"}]},
+            )
+        inputs = svc.inputs_for_task(target.qc_task, target.flow, task=task, markers=markers)
+        branch_id = target.branch_id
+        # in the recording's own transaction: the attempt takes it (409 if the task moved meanwhile)
+        attach = lambda uow, rec: container.tasks.attach_recording(uow, target, rec.id)  # noqa: E731
+    elif flow_code is not None:
+        if flow is not None:
+            raise InvalidInputError(
+                "flow 与 flow_code 只能提供一个 / give flow or flow_code, not both",
+                details={"errors": [{"loc": ["flow_code"], "msg": "not allowed with flow"}]},
+            )
+        if not actor.principal.can(P.FLOWS_READ):
+            raise PermissionDeniedError(
+                "选择流程需要查看流程权限 / choosing a flow requires flows:read",
+                details={"permission": P.FLOWS_READ.value},
+            )
+        definition = svc.published_flow(container.uows, flow_code)
+        inputs = svc.parse_inputs(task=task, flow=json.dumps(definition, ensure_ascii=False), markers=markers)
+    else:
+        inputs = svc.parse_inputs(task=task, flow=flow, markers=markers)
     photo = await id_photo.read(svc.MAX_ID_PHOTO_BYTES + 1) if id_photo is not None else None
     rec = svc.submit_recording(
         container.uows,
@@ -84,6 +141,7 @@ async def upload_recording(
         inputs=inputs,
         id_photo=photo,
         max_bytes=container.settings.max_upload_bytes,
+        attach=attach,
     )
     return recording_out(rec, 0.0)
 

@@ -29,6 +29,7 @@ class RecordingOut(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     links: dict[str, str]
+    task_id: str | None = None  # the task this recording is for (console upload, session, agent)
 
 
 class UploadOpen(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dualrec.checks import live
 from dualrec.checks.base import CheckContext, FunctionCheck, OcrObservation, finding, not_run, result
 from dualrec.core.idcard import normalize_id_number
 from dualrec.core.qc import CheckResult, Finding, Severity
@@ -15,6 +16,8 @@ def _mask(number: str) -> str:
 
 
 def run(ctx: CheckContext) -> CheckResult:
+    if ctx.live_proof is not None and ctx.live_proof.covers_id_card:  # read live in the session
+        return live.id_card(ctx, ID)
     if ctx.ocr is None:
         return not_run(ID, ctx.ocr_error or "未进行证件识别 / no OCR was run")
     fronts = [o for o in ctx.ocr if o.fields.side == "front"]

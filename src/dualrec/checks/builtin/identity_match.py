@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+from dualrec.checks import live
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.faces import distance, face_frames
 from dualrec.core.node_params import flow_face_threshold
@@ -13,6 +14,8 @@ ID = "identity_match"
 
 
 def run(ctx: CheckContext) -> CheckResult:
+    if ctx.live_proof is not None and ctx.live_proof.face_match is not None:  # compared live
+        return live.identity_match(ctx, ID)
     if ctx.id_photo is None:
         return not_run(ID, ctx.id_photo_error or "未提供身份证照片 / no ID photo supplied")
     if ctx.faces_error is not None:

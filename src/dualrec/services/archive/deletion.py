@@ -29,6 +29,7 @@ from dualrec.core.approvals import (
 from dualrec.core.archive import ArchiveEntry, DeletionRequest, EntryStatus
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -507,10 +508,13 @@ def _live_qc_status(uow: UnitOfWork, entry: ArchiveEntry) -> str:
 
 
 def _recording_keys(blob_key: str, inputs: dict[str, Any], artifacts: dict[str, Any] | None) -> list[str]:
-    """Every blob of a recording: the upload, the ID photo, the reports and the evidence frames."""
+    """Every blob of a recording: the upload, the ID photo (and a session's proof images), the
+    reports and the evidence frames."""
     keys = [blob_key]
     if inputs.get("id_photo_key"):
         keys.append(str(inputs["id_photo_key"]))
+    if isinstance(inputs.get("live_proof"), dict):  # a session's liveness frame and card images
+        keys.extend(LiveProof.from_dict(inputs["live_proof"]).image_keys().values())
     for name, value in sorted((artifacts or {}).items()):
         if name == "evidence" and isinstance(value, dict):
             keys.extend(str(v) for _, v in sorted(value.items()))

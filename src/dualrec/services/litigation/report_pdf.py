@@ -216,6 +216,19 @@ def _check_line(report: dict[str, Any], check_id: str, absent: str) -> str:
     return f"{status}" + (f"（{check['reason']}）" if check.get("reason") else "")
 
 
+_ACTION_ZH = {"shake": "摇头", "nod": "点头", "blink": "眨眼"}
+_SOURCE_ZH = {"live_session": "自助双录实时会话 / live session"}
+
+
+def _source(item: dict[str, Any]) -> str:
+    """Where a result comes from and when it was taken (the live session's proofs)."""
+    if item.get("source") != "live_session":
+        return ""
+    at = str(item.get("captured_at") or "")[:19].replace("T", " ")
+    when = f"，录像 {_clock(item.get('time'))}" if item.get("time") is not None else ""
+    return f"（来源：{_SOURCE_ZH['live_session']}，采集于 {at or '—'}{when}）"
+
+
 def _biometrics(doc: _Doc, d: LitigationData) -> None:
     report = d.report
     identity = report.get("identity") or {}
@@ -239,7 +252,23 @@ def _biometrics(doc: _Doc, d: LitigationData) -> None:
         ),
     ]
     doc.rows(rows, label_w=52)
-    if faces:
+    live = identity.get("liveness")
+    if live:
+        actions = "、".join(_ACTION_ZH.get(a, a) for a in live.get("actions", []))
+        result = "通过" if live.get("passed") else f"未通过 {live.get('reason') or ''}".strip()
+        doc.line(f"活体检测：{result}，动作 {actions or '—'}{_source(live)}", 8.5)
+    matched = (faces or {}).get("live")
+    if matched:
+        dist = matched.get("distance")
+        verdict = "一致 match" if matched.get("passed") else "不一致 MISMATCH"
+        doc.line(
+            f"人证比对（证件人像 ↔ 活体人脸）：距离 {dist if dist is not None else '—'}，"
+            f"阈值 {matched.get('threshold')}，{verdict}{_source(matched)}",
+            8.5,
+        )
+    if faces and faces.get("samples"):
+        reference = "活体核验的人脸" if faces.get("reference") == "live_session" else "证件照片"
+        doc.line(f"录像人脸与{reference}比对 / recording faces against the {faces.get('reference')}:", 8.5)
         doc.line(
             f"人脸比对：共比对 {faces['compared']} 帧，距离中位数 {faces['median_distance']}，"
             f"阈值 {faces['threshold']}（距离越小越相似，不大于阈值为同一人）/ "
@@ -255,10 +284,14 @@ def _biometrics(doc: _Doc, d: LitigationData) -> None:
                 8.5,
             )
     for card in identity.get("id_card", []):
+        if card.get("source") == "live_session" and card.get("side") == "back":
+            state = "已识别" if card.get("passed") else "未识别"
+            doc.line(f"证件（back）国徽面{state}{_source(card)}", 8.5)
+            continue
         doc.line(
             f"证件（{card.get('side')}）{_clock(card.get('time'))}："
             f"姓名 {card.get('name') or '未识别'}，号码 {card.get('id_number') or '未识别'}，"
-            f"校验位 {'正确' if card.get('check_digit_valid') else '错误'}",
+            f"校验位 {'正确' if card.get('check_digit_valid') else '错误'}{_source(card)}",
             8.5,
         )
 
@@ -269,9 +302,12 @@ def _images(doc: _Doc, d: LitigationData) -> None:
     items: list[tuple[str, str]] = []
     if report.get("portrait"):
         items.append(("客户人像 / portrait", report["portrait"]))
+    if (identity.get("liveness") or {}).get("frame"):
+        items.append(("活体检测画面 / liveness (实时会话)", identity["liveness"]["frame"]))
     for card in identity.get("id_card", []):
         if card.get("frame"):
-            items.append((f"证件 {card.get('side')} {_clock(card.get('time'))}", card["frame"]))
+            live = "（实时会话）" if card.get("source") == "live_session" else ""
+            items.append((f"证件 {card.get('side')} {_clock(card.get('time'))}{live}", card["frame"]))
     for s in (identity.get("face_comparison") or {}).get("samples", []):
         if s.get("frame"):
             items.append((f"人脸 {_clock(s.get('time'))} 距离 {s.get('distance')}", s["frame"]))

@@ -16,6 +16,7 @@ import numpy as np
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import CheckStatus, QcTask
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
@@ -86,6 +87,18 @@ def _decode_photo(blobs: BlobStore, key: str) -> Image:
 
     with blobs.open(key) as fh, PILImage.open(fh) as img:
         return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def _live_images(blobs: BlobStore, proof: LiveProof) -> dict[str, Image]:
+    """The session's liveness frame and card sides (the report's evidence; the frame's face is the
+    one the recording is compared with). A missing or unreadable image is left out."""
+    out: dict[str, Image] = {}
+    for name, key in proof.image_keys().items():
+        try:
+            out[name] = _decode_photo(blobs, key)
+        except Exception as exc:  # evidence of the session that cannot be read: said in the report
+            logger.warning("live session image %s (%s) unreadable: %s", name, key, exc)
+    return out
 
 
 def _status_evidence(uow: UnitOfWork, recording_id: str, payload: dict[str, Any]) -> None:
@@ -183,6 +196,7 @@ class QcJobRunner:
         photo_key = inputs.get("id_photo_key")
         with self._uows.read() as uow:  # the editable list the console edits (flows' text review shares it)
             words = uow.sensitive_words.all()
+        proof = LiveProof.from_dict(inputs["live_proof"]) if inputs.get("live_proof") else None
         request = QcRequest(
             path=local,
             task=_task(inputs.get("task") or {}),
@@ -190,6 +204,8 @@ class QcJobRunner:
             markers=markers,
             id_photo=_decode_photo(self._blobs, photo_key) if photo_key else None,
             sensitive_words=words,
+            live_proof=proof,
+            live_images=_live_images(self._blobs, proof) if proof is not None else {},
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)

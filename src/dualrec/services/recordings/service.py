@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -13,6 +14,7 @@ from dualrec.core import bounded_json
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
 from dualrec.core.flow import parse_flow, parse_markers
+from dualrec.core.live_proof import LiveProof
 from dualrec.core.recordings import Recording
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
@@ -29,9 +31,11 @@ __all__ = [
     "QC_MAX_ATTEMPTS",
     "QcInputs",
     "get_recording",
+    "inputs_for_task",
     "list_recordings",
     "open_artifact",
     "parse_inputs",
+    "published_flow",
     "read_media",
     "submit_recording",
     "submit_session_recording",
@@ -53,6 +57,8 @@ class QcInputs:
     task: dict[str, Any]
     flow: dict[str, Any] | None
     markers: list[Any] | None
+    # what a self-service session proved live (core.live_proof.LiveProof.to_dict); never from a caller
+    live_proof: dict[str, Any] | None = None
 
 
 def _json_field(raw: str | None, name: str, kind: type) -> Any:
@@ -75,6 +81,48 @@ def _json_field(raw: str | None, name: str, kind: type) -> Any:
             details={"errors": [{"loc": [name], "msg": f"expected {kind.__name__}"}]},
         )
     return value
+
+
+def inputs_for_task(
+    qc_task: dict[str, Any], flow: dict[str, Any], *, task: str | None, markers: str | None
+) -> QcInputs:
+    """The QC inputs of a recording uploaded for a task: the task's data and its attempt's flow; the
+    uploader may only say how it was recorded (``task``: ``{"mode"}``) and add markers."""
+    given = _json_field(task, "task", dict) or {}
+    for key in given:
+        if key != "mode":
+            raise InvalidInputError(
+                f"已关联任务，客户信息以任务为准，不能再提供 {key} / the task's data applies: {key} is "
+                "not taken with task_id",
+                details={"errors": [{"loc": ["task", key], "msg": "not allowed with task_id"}]},
+            )
+    mode = given.get("mode", qc_task.get("mode"))
+    if mode not in ("self_service", "human"):
+        raise InvalidInputError(
+            "mode 须为 self_service 或 human / mode must be self_service or human",
+            details={"errors": [{"loc": ["task", "mode"], "msg": "self_service | human"}]},
+        )
+    markers_l = _json_field(markers, "markers", list)
+    if markers_l is not None:
+        parse_markers(markers_l, parse_flow(flow))
+    return QcInputs(task={**qc_task, "mode": mode}, flow=flow, markers=markers_l)
+
+
+def published_flow(uows: UnitOfWorkFactory, code: str) -> dict[str, Any]:
+    """The latest published version of the flow ``code`` (for an upload without a task)."""
+    with uows() as uow:
+        stored = uow.flows.get(code)
+        version = (
+            uow.flows.version(stored.id, stored.latest_version)
+            if stored is not None and not stored.archived and stored.latest_version
+            else None
+        )
+    if version is None:
+        raise InvalidInputError(
+            f"流程「{code}」不存在或没有已发布的版本 / flow {code!r} has no published version",
+            details={"errors": [{"loc": ["flow_code"], "msg": "no published flow"}]},
+        )
+    return dict(version.definition)
 
 
 def parse_inputs(*, task: str | None, flow: str | None, markers: str | None) -> QcInputs:
@@ -108,7 +156,10 @@ def submit_recording(
     inputs: QcInputs,
     id_photo: bytes | None,
     max_bytes: int,
+    attach: Callable[[UnitOfWork, Recording], None] | None = None,
 ) -> Recording:
+    """``attach``: called in the transaction that registers the recording (e.g. the task attempt
+    it is for takes it); if it raises, nothing is registered and the stored files are deleted."""
     assert actor.principal is not None
     with uows() as uow:  # validate the branch before reading gigabytes
         branch = branch_in_scope(uow, actor.principal, branch_id or actor.principal.branch_id)
@@ -122,21 +173,29 @@ def submit_recording(
             "录像文件为空 / the recording is empty",
             details={"errors": [{"loc": ["file"], "msg": "empty file"}]},
         )
-    return _register(
-        uows,
-        blobs,
-        queue,
-        actor=actor,
-        branch_id=branch.id,
-        branch_path=branch.path,
-        ref_key=ref.key,
-        size=ref.size,
-        sha256=ref.sha256,
-        filename=filename,
-        content_type=content_type,
-        inputs=inputs,
-        photo_key=photo_key,
-    )
+    try:
+        return _register(
+            uows,
+            blobs,
+            queue,
+            actor=actor,
+            branch_id=branch.id,
+            branch_path=branch.path,
+            ref_key=ref.key,
+            size=ref.size,
+            sha256=ref.sha256,
+            filename=filename,
+            content_type=content_type,
+            inputs=inputs,
+            photo_key=photo_key,
+            attach=attach,
+        )
+    except Exception:
+        if attach is not None:  # refused by the attachment: the files belong to no recording
+            for key in (ref.key, photo_key):
+                if key:
+                    blobs.delete(key)
+        raise
 
 
 def submit_session_recording(
@@ -189,6 +248,7 @@ def _register(
     inputs: QcInputs,
     photo_key: str | None,
     created_by: str | None = None,
+    attach: Callable[[UnitOfWork, Recording], None] | None = None,
 ) -> Recording:
     now = datetime.now(UTC)
     running_no = str(inputs.task.get("running_no") or "")[:64]
@@ -211,6 +271,7 @@ def _register(
             "flow": inputs.flow,
             "markers": inputs.markers,
             "id_photo_key": photo_key,
+            **({"live_proof": inputs.live_proof} if inputs.live_proof else {}),
         },
     )
     with uows() as uow:
@@ -221,9 +282,16 @@ def _register(
             action=AuditAction.RECORDING_UPLOADED,
             target_type="recording",
             target_id=rec.id,
-            details={"sha256": sha256, "size": size, "running_no": running_no},
+            details={
+                "sha256": sha256,
+                "size": size,
+                "running_no": running_no,
+                **({"task_id": inputs.task["task_id"]} if inputs.task.get("task_id") else {}),
+            },
         )
         _record_upload_evidence(uow, blobs, rec, photo_key)
+        if attach is not None:
+            attach(uow, rec)
         uow.commit()
     job_id = queue.enqueue(QC_JOB_KIND, {"recording_id": rec.id}, max_attempts=QC_MAX_ATTEMPTS)
     queue.enqueue(ARCHIVE_SYNC_JOB_KIND, {"recording_id": rec.id}, max_attempts=3)  # its catalogue entry
@@ -239,7 +307,11 @@ def _record_upload_evidence(uow: UnitOfWork, blobs: BlobStore, rec: Recording, p
     """Ledger events for the stored originals (hashes and fixed names only, no original file name)."""
     suffix = PurePosixPath(rec.filename).suffix.lower()
     name = "recording" + (suffix if suffix[1:].isalnum() and suffix.isascii() and len(suffix) <= 8 else "")
-    for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key)):
+    proof = LiveProof.from_dict(rec.inputs["live_proof"]) if rec.inputs.get("live_proof") else None
+    images = proof.image_keys() if proof is not None else {}
+    # a session's card front is its ID photo; its liveness frame and card back join it
+    live = (("live_liveness.jpg", images.get("liveness")), ("live_id_card_back.jpg", images.get("back")))
+    for file_name, key in ((name, rec.blob_key), ("id_photo.jpg", photo_key), *live):
         if key:
             ledger.record_blob(
                 uow,

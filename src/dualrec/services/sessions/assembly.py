@@ -29,6 +29,7 @@ from dualrec.media.probe import PyAVProbe
 from dualrec.media.transcode import concat_mp4, transcode_to_h265, transcode_to_mp4
 from dualrec.services.evidence import ledger
 from dualrec.services.recordings.service import QcInputs, submit_session_recording
+from dualrec.services.sessions.proof import live_proof
 from dualrec.services.tasks.service import TaskService, attempt_flow
 from dualrec.storage.ports import BlobStore
 
@@ -90,6 +91,12 @@ class SessionAssembler:
                 raise MediaError("会话没有可用的录像 / the session has no usable recording")
             final = concat_mp4(joined.parts, work / "session.mp4", timeout=3600)
             inputs = self._qc_inputs(stored, build_markers(stored.events, joined.durations))
+            inputs = replace(
+                inputs,
+                live_proof=live_proof(
+                    stored.session.identity, stored.session.id, stored.flow, joined.durations
+                ),
+            )
             photo_key = (stored.session.identity.get("id_card_front") or {}).get("blob_key")
             with final.open("rb") as fh:
                 rec = submit_session_recording(

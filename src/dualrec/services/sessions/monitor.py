@@ -26,6 +26,7 @@ from dualrec.core.idcard import normalize_id_number, parse_id_card
 from dualrec.core.live_session import EventKind, SessionStatus
 from dualrec.core.liveness import Action, LivenessChallenge
 from dualrec.core.node_params import face_threshold
+from dualrec.core.tasks import mask_id_number, mask_name
 from dualrec.errors import ConflictError, EngineUnavailableError, InvalidInputError
 from dualrec.media.ports import FaceAnalyzer, Image, TextRecognizer
 from dualrec.pipeline.live import FrameLimits, FrameObservation, LiveFrameAnalyzer, LiveOptions, decode_frame
@@ -178,15 +179,26 @@ class LiveMonitor:
             self._sessions.record_proof(
                 token,
                 "liveness",
-                {"passed": st.face is not None, **challenge.to_dict()},
+                {"passed": st.face is not None, **challenge.to_dict(), **self._best_frame(st)},
                 kind=EventKind.LIVENESS,
                 t=obs.t,
             )
         elif challenge.state == "failed":
             self._sessions.record_proof(
-                token, "liveness", {"passed": False, **challenge.to_dict()}, kind=EventKind.LIVENESS, t=obs.t
+                token,
+                "liveness",
+                {"passed": False, **challenge.to_dict(), **self._best_frame(st)},
+                kind=EventKind.LIVENESS,
+                t=obs.t,
             )
         return info
+
+    def _best_frame(self, st: _State) -> dict[str, str]:
+        """The challenge's most frontal frame, kept as the attempt's evidence (the recording's QC
+        compares its faces with it and the litigation report shows it)."""
+        if st.best is None:
+            return {}
+        return {"blob_key": self._blobs.put(_jpeg(st.best[1]), content_type="image/jpeg").key}
 
     def _embed_best(self, st: _State) -> npt.NDArray[np.float64] | None:
         if st.best is None:
@@ -221,7 +233,12 @@ class LiveMonitor:
             view = self._sessions.record_proof(
                 token,
                 "id_card_back",
-                {"passed": ok, "problems": problems, "valid_period": fields.valid_period or ""},
+                {
+                    "passed": ok,
+                    "problems": problems,
+                    "valid_period": fields.valid_period or "",
+                    "blob_key": self._blobs.put(_jpeg(image), content_type="image/jpeg").key,
+                },
                 kind=EventKind.ID_CARD,
                 t=t,
             )
@@ -251,6 +268,8 @@ class LiveMonitor:
                 "name_matches": name_ok,
                 "number_matches": number_ok,
                 "number_valid": fields.id_number_valid,
+                "name_masked": mask_name(fields.name) if fields.name else "",
+                "id_number_masked": mask_id_number(number) if number else "",
                 "blob_key": key,
             },
             kind=EventKind.ID_CARD,

@@ -846,7 +846,9 @@ class LiveSessionService:
                     f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
                 )
             identity = dict(s.identity)
-            identity[key] = dict(value)
+            # when it was proved: the wall clock, and the segment and time in it (the recording's QC
+            # places the proof on its timeline: services.sessions.proof)
+            identity[key] = {**value, "captured": {"at": _now().isoformat(), "segment": s.segment, "t": t}}
             s = replace(s, identity=identity)
             self._event(
                 uow,

@@ -1,5 +1,6 @@
-"""QC result → task: when the QC of a task attempt's recording finished, the task moves and the
-business system is told (the ``task.result`` webhook, through ``TaskService.session_transition``)."""
+"""QC result → task: when the QC of a task attempt's recording finished (a self-service session's,
+or one uploaded in the console for the task), the task moves and the business system is told (the
+``task.result`` webhook, through ``TaskService.session_transition``)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def task_qc_finished(uows: UnitOfWorkFactory, tasks: TaskService, recording_id: 
         task_id, attempt = info.get("task_id"), info.get("attempt")
         if not task_id or not isinstance(attempt, int):
             return
-        s = uow.live_sessions.for_attempt(str(task_id), attempt)
+        # a session's own recording (a console upload for a handed-over attempt is not)
+        s = uow.live_sessions.for_attempt(str(task_id), attempt) if info.get("session_id") else None
         if s is not None and s.status != SessionStatus.COMPLETED:
             return  # a failed / handed-over session's recording is evidence; the task already moved
         reasons = [str(r) for r in (rec.summary or {}).get("reasons", [])]

@@ -22,7 +22,7 @@ from typing import Any
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
-from dualrec.core.flow import AnswerOption, Flow, parse_flow
+from dualrec.core.flow import AnswerOption, Flow, flow_to_dict, parse_flow
 from dualrec.core.idcard import is_valid_id_number, normalize_id_number
 from dualrec.core.outbound import url_problem
 from dualrec.core.questions import RISK_LEVELS, Question, draw_questions, expand_drawn
@@ -48,7 +48,9 @@ from dualrec.services.tasks.documents import DocumentRef, prepare_task_documents
 from dualrec.storage.ports import BlobStore
 
 __all__ = [
+    "ACCEPTS_RECORDING",
     "CreatedTask",
+    "RecordingTarget",
     "TaskRequest",
     "TaskService",
     "attempt_flow",
@@ -86,6 +88,24 @@ class CreatedTask:
     entry_url: str
     entry_expires_at: datetime
     replayed: bool = False  # the same idempotency key and body were seen before
+
+
+@dataclass(frozen=True)
+class RecordingTarget:
+    """The task attempt a console upload is for: what its QC needs (the task's data and the attempt's
+    flow) and where the recording belongs."""
+
+    task_id: str
+    attempt: int
+    branch_id: int
+    mode: str
+    qc_task: dict[str, Any]  # the QC task fields (recordings.QcInputs.task)
+    flow: dict[str, Any]  # the attempt's flow, drawn questions expanded (core.flow.flow_to_dict)
+
+
+# a recording made outside a self-service session may be attached while the task waits for one:
+# not started yet, or handed over to staff by the self-service flow
+ACCEPTS_RECORDING = frozenset({TaskStatus.CREATED, TaskStatus.HANDOVER})
 
 
 def attempt_flow(definition: dict[str, Any], draws: list[dict[str, Any]]) -> Flow:
@@ -346,6 +366,79 @@ class TaskService:
             return True
         self._set_status(uow, task, status, attempt_status=attempt_status, reason=reason, result=result)
         return True
+
+    # ---- a recording uploaded in the console for a task -------------------------------------
+
+    def _accepts_recording(self, uow: UnitOfWork, task: Task, attempt_no: int | None = None) -> None:
+        """409 unless the task's current attempt (``attempt_no`` when given) can take a recording."""
+        attempt = task.current_attempt
+        if attempt_no is not None and task.attempt_no != attempt_no:
+            raise ConflictError(
+                "任务已重置，请重新选择 / the task was reset meanwhile", details={"attempt": task.attempt_no}
+            )
+        if task.status not in ACCEPTS_RECORDING:
+            raise ConflictError(
+                f"任务状态为 {task.status}，不能关联录像 / a task that is {task.status} takes no recording",
+                details={"task_status": task.status},
+            )
+        if attempt is None or attempt.recording_id is not None:
+            raise ConflictError(
+                "该次双录已有录像，如需重录请先重置任务 / this attempt already has a recording; reset the "
+                "task to record again",
+                details={"recording_id": attempt.recording_id if attempt else None},
+            )
+        session = uow.live_sessions.for_attempt(task.id, task.attempt_no)
+        if session is not None and session.open:
+            raise ConflictError(
+                "客户正在自助双录中 / the customer's self-service session is open",
+                details={"session_status": session.status},
+            )
+
+    def recording_target(self, *, actor: Actor, task_id: str) -> RecordingTarget:
+        """The task a console upload is for: visible to the uploader (branch scope; another
+        branch's task is not found) and waiting for a recording (else 409)."""
+        with self.uows() as uow:
+            task = self._visible(uow, actor, task_id)
+            self._accepts_recording(uow, task)
+            attempt = task.current_attempt
+            assert attempt is not None
+            version = uow.flows.version(task.flow_id, task.flow_version)
+            assert version is not None
+            opened = self._open(task)
+            return RecordingTarget(
+                task_id=task.id,
+                attempt=attempt.number,
+                branch_id=task.branch_id,
+                mode=task.mode,
+                qc_task={
+                    "running_no": task.business_no,
+                    "customer_name": task.customer_name,
+                    "id_number": opened.id_number,
+                    "mode": task.mode,
+                    "business_type": task.business_type,
+                    "task_id": task.id,
+                    "attempt": attempt.number,
+                    "source": "console",
+                },
+                flow=flow_to_dict(attempt_flow(version.definition, attempt.draws)),
+            )
+
+    def attach_recording(self, uow: UnitOfWork, target: RecordingTarget, recording_id: str) -> None:
+        """In the caller's transaction (the recording's registration): the attempt gets the
+        recording and the task moves to QC (webhook); its QC result moves it on
+        (``tasks.qc_result``). Refused (409) when the task changed since ``recording_target``."""
+        task = uow.tasks.get(target.task_id, for_update=True)
+        if task is None:
+            raise NotFoundError("任务不存在 / task not found", details={"task_id": target.task_id})
+        self._accepts_recording(uow, task, target.attempt)
+        self.session_transition(
+            uow,
+            task.id,
+            target.attempt,
+            TaskStatus.QC,
+            reason="控制台上传录像 / recording uploaded in the console",
+            recording_id=recording_id,
+        )
 
     def _store_documents(self, raw: list[dict[str, Any]]) -> list[DocumentRef]:
         if not raw:
