@@ -15,6 +15,12 @@ from sqlalchemy import Engine, text
 from dualrec.bootstrap.integrity import IntegrityAuditor, build_integrity_auditor
 from dualrec.bootstrap.litigation import archive_pusher
 from dualrec.bootstrap.retention import RetentionReminder, build_retention_reminder
+from dualrec.bootstrap.review import (
+    ReviewServices,
+    SamplingScheduler,
+    build_review_services,
+    build_sampling_scheduler,
+)
 from dualrec.bootstrap.sessions import (
     SessionSweeper,
     build_session_extras,
@@ -97,6 +103,8 @@ class Container:
     sweeper: SessionSweeper | None = None  # expires sessions whose customer did not come back
     live_monitor: LiveMonitor | None = None  # frames, liveness and ID card of sessions
     session_docs: SessionDocuments | None = None  # document pages, signatures, server speech
+    review: ReviewServices | None = None  # QC operations: sampling, review, appeals, statistics
+    sampler: SamplingScheduler | None = None  # the daily sampling rules (DUALREC_REVIEW_SAMPLING_*)
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -125,8 +133,12 @@ class Container:
             self.integrity.start()
         if self.sweeper is not None:
             self.sweeper.start()
+        if self.sampler is not None:
+            self.sampler.start()
 
     def close(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
         if self.reminder is not None:
             self.reminder.stop()
         if self.integrity is not None:
@@ -263,6 +275,8 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
     container.reminder = build_retention_reminder(settings, container.archive.retention)
     container.integrity = build_integrity_auditor(settings, uows)
+    container.review = build_review_services(settings, uows, blobs, container.tasks)
+    container.sampler = build_sampling_scheduler(settings, container.review.sampling)
     container.sessions = LiveSessionService(
         uows,
         container.blobs,
