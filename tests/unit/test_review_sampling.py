@@ -139,5 +139,5 @@ def test_review_keeps_the_machine_claims_of_a_report_not_its_notes() -> None:
         ]
     }
     raised = raised_findings(report)
-    assert [f["key"] for f in raised] == ["black_screen#0", "sensitive_words#1"]
+    assert [f["key"] for f in raised] == ["black_screen:0", "sensitive_words:1"]
     assert raised[1]["evidence"]["quote"] == "保本" and raised[0]["check_title"] == "黑屏"

@@ -144,7 +144,7 @@ BUILTIN_ROLES: dict[str, RoleInfo] = {
             "Compliance",
             frozenset(
                 {P.FLOWS_READ, P.FLOWS_PUBLISH, P.FLOWS_OVERRIDE_REVIEW, P.TASKS_READ, P.RECORDINGS_READ}
-                | {P.QC_READ, P.QC_REVIEW}
+                | {P.QC_READ, P.QC_REVIEW, P.QC_FINAL_REVIEW}
                 | {P.ARCHIVE_SEARCH, P.ARCHIVE_APPROVE, P.EVIDENCE_EXPORT, P.AUDIT_READ, P.SENSITIVE_UNMASK}
             ),
         ),

@@ -253,7 +253,7 @@ def candidates_digest(candidates: Iterable[Candidate]) -> str:
 
 def finding_key(check_id: str, index: int) -> str:
     """A machine finding's name inside one report: its check and its place in that check's list."""
-    return f"{check_id}#{index}"
+    return f"{check_id}:{index}"
 
 
 def raised_findings(report: Mapping[str, Any]) -> list[dict[str, Any]]:

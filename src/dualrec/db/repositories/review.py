@@ -279,10 +279,13 @@ class ReviewRepository:
             stmt = stmt.where(R.created_at >= flt.recorded_from)
         if flt.recorded_to is not None:
             stmt = stmt.where(R.created_at < flt.recorded_to)
+        finished = func.coalesce(
+            R.finished_at, R.updated_at
+        )  # rows older than finished_at: their last change
         if flt.finished_from is not None:
-            stmt = stmt.where(R.finished_at >= flt.finished_from)
+            stmt = stmt.where(finished >= flt.finished_from)
         if flt.finished_to is not None:
-            stmt = stmt.where(R.finished_at < flt.finished_to)
+            stmt = stmt.where(finished < flt.finished_to)
         if flt.verdicts:
             stmt = stmt.where(R.verdict.in_(flt.verdicts))
         if flt.risk_min is not None:
