@@ -2,6 +2,7 @@ import consoleEn from "./console.en";
 import playbackEn from "./playback.en";
 import archiveEn from "./archive.en";
 import h5En from "./h5.en";
+import reviewEn from "./review.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
@@ -10,6 +11,7 @@ const en: Messages = {
   ...playbackEn,
   ...archiveEn,
   ...h5En,
+  ...reviewEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",
@@ -75,6 +77,11 @@ const en: Messages = {
     configSection: "Flows & question banks",
     adminSection: "Administration",
     businessSection: "Business",
+    qcSection: "QC operations",
+    reviewQueue: "Review queue",
+    reviewSampling: "Sampling",
+    reviewAppeals: "Appeals",
+    reviewStats: "QC accuracy",
   },
   login: {
     title: "Sign in",

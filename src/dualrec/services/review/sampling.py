@@ -469,9 +469,10 @@ class SamplingService:
         """Run a rule now for ``day`` (default: today so far); the scheduled run still happens."""
         rule = self.get_rule(actor=actor, rule_id=rule_id)
         day = day or datetime.now(UTC).astimezone(self.zone).date()
-        if day > datetime.now(UTC).astimezone(self.zone).date():
+        if day > datetime.now(UTC).astimezone(self.zone).date() or day.year < 2000:
             raise InvalidInputError(
-                "不能抽取未来的日期 / that day has not begun", details={"fields": {"day": str(day)}}
+                "日期须在 2000 年之后且已开始 / the day must be after 2000 and have begun",
+                details={"fields": {"day": str(day)}},
             )
         sample = self._run_rule(rule, day, actor=actor, scheduled=False)
         assert sample is not None
