@@ -97,7 +97,7 @@ describe("workbench keyboard", () => {
 
 describe("sampling form", () => {
   it("builds the request: lists split on commas, empty numbers left out", () => {
-    const form = { ...emptySamplingForm(), businessTypes: "insurance，fund, ", verdicts: ["FAIL"], riskMin: "30", ratePass: "" };
+    const form = { ...emptySamplingForm(), businessTypes: "insurance，fund, ", verdicts: ["FAIL"], riskMin: 30, ratePass: "" };
     const body = samplingBody(form);
     expect(body.filters).toMatchObject({ business_types: ["insurance", "fund"], verdicts: ["FAIL"], risk_min: 30 });
     expect("risk_max" in body.filters).toBe(false);

@@ -79,7 +79,7 @@ export function shortcut(event: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey
 }
 
 /** The item's findings as report checks, so the recording page's timeline can draw them. */
-export function findingChecks(item: ReviewItem): CheckRow[] {
+export function findingChecks(item: ReviewItem, titles: ReadonlyMap<string, string> = new Map()): CheckRow[] {
   const byCheck = new Map<string, CheckRow>();
   for (const f of raisedFindings(item)) {
     const row =
@@ -100,7 +100,7 @@ export function findingChecks(item: ReviewItem): CheckRow[] {
     const id = `added:${a.check_id}`;
     const row =
       byCheck.get(id) ??
-      ({ id, title: `＋ ${a.check_id}`, title_en: `+ ${a.check_id}`, severity: "major", status: "failed", reason: null, confidence: 1, findings: [] } as CheckRow);
+      ({ id, title: `＋ ${titles.get(a.check_id) ?? a.check_id}`, title_en: `+ ${a.check_id}`, severity: "major", status: "failed", reason: null, confidence: 1, findings: [] } as CheckRow);
     row.findings.push({
       severity: "major",
       message: a.reason,
@@ -115,12 +115,14 @@ export function findingChecks(item: ReviewItem): CheckRow[] {
   return [...byCheck.values()];
 }
 
-export const findingLanes = (item: ReviewItem, duration: number): Lane[] => timelineLanes(findingChecks(item), duration);
+export const findingLanes = (item: ReviewItem, duration: number, titles?: ReadonlyMap<string, string>): Lane[] =>
+  timelineLanes(findingChecks(item, titles), duration);
 
 // ---- sampling --------------------------------------------------------------------------------
 
+// Number fields may hold numbers once edited (v-model on a number input).
 export interface SamplingForm {
-  branchId: string;
+  branchId: string | number;
   recordedFrom: string; // <input type="datetime-local"> value, local time
   recordedTo: string;
   businessTypes: string; // comma separated
@@ -129,14 +131,14 @@ export interface SamplingForm {
   modes: string;
   agents: string;
   verdicts: string[];
-  riskMin: string;
-  riskMax: string;
-  ratePass: string;
-  rateReview: string;
-  rateFail: string;
+  riskMin: string | number;
+  riskMax: string | number;
+  ratePass: string | number;
+  rateReview: string | number;
+  rateFail: string | number;
   perBranch: boolean;
-  highRiskMin: string;
-  limit: string;
+  highRiskMin: string | number;
+  limit: string | number;
   assignees: number[];
 }
 
@@ -167,7 +169,11 @@ const list = (text: string): string[] =>
     .map((v) => v.trim())
     .filter(Boolean);
 
-const num = (text: string): number | null => (text.trim() === "" || !Number.isFinite(Number(text)) ? null : Number(text));
+/** A number field's value (Vue's v-model gives a number input's value as a number, "" when empty). */
+function num(value: string | number): number | null {
+  const text = String(value ?? "").trim();
+  return text === "" || !Number.isFinite(Number(text)) ? null : Number(text);
+}
 
 /** A local datetime-local value as an ISO time with the browser's offset (the API wants a zone). */
 export function localToIso(value: string): string | null {
