@@ -421,3 +421,99 @@ def test_fail_needs_a_second_reviewer_and_the_branch_appeals(
     ]
     for a in ("review.decided", "review.final_decided", "review.appealed", "review.appeal_decided"):
         assert a in actions
+
+
+# ---- every database ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_the_review_path_on_every_database(kind: str, tmp_path: Path) -> None:
+    """Sampling (candidates join, unique run key), row locks of the workbench, appeals and the
+    statistics on SQLite, PostgreSQL and MariaDB."""
+    from dualrec.bootstrap.container import build_container
+    from dualrec.core.identity import Principal
+    from dualrec.core.rbac import Permission
+    from dualrec.core.review import SampleFilters, SamplingPlan
+    from dualrec.errors import PermissionDeniedError
+    from dualrec.services.common.context import Actor, RequestMeta
+    from dualrec.services.identity.seed import seed_demo
+    from dualrec.services.identity.users_cli import create_user_as_system
+    from dualrec.services.review.appeals import Attachment
+    from tests.conftest import ADMIN_PASSWORD as ADMIN
+    from tests.services import isolated_database_url
+
+    with isolated_database_url(kind, str(tmp_path)) as url:
+        c = build_container(
+            make_settings(tmp_path / "data", database_url=url, review_sampling_enabled=False), migrate=True
+        )
+        try:
+            seed_demo(c.uows, admin_username="admin", admin_password=ADMIN)
+            with c.uows() as uow:
+                hq = uow.branches.by_code("HQ")
+            assert hq is not None
+
+            def actor(name: str) -> Actor:
+                create_user_as_system(
+                    c.uows,
+                    username=name,
+                    role="admin",
+                    branch_code="HQ",
+                    display_name=name,
+                    password=PASSWORD,
+                )
+                uid = user_id(c, name)
+                p = Principal("user", uid, name, "admin", hq.id, hq.path, frozenset(Permission))
+                return Actor(principal=p, meta=RequestMeta(user_agent="pytest"))
+
+            first, second, third, fourth = actor("r1"), actor("r2"), actor("r3"), actor("r4")
+            rec = add_recording(c, branch="BJ", verdict="FAIL", findings={"black_screen": ["major"]})
+            assert c.review is not None
+            plan = SamplingPlan(rates={"FAIL": 100})
+            sample = c.review.sampling.sample(actor=first, filters=SampleFilters(), plan=plan)
+            assert sample.selected == (rec,) and sample.added == 1
+            assert c.review.sampling.reproduce(actor=first, sample_id=sample.id).same_selection
+            day = datetime.now(UTC) + timedelta(days=1, hours=3)
+            with c.uows() as uow:  # a rule over HQ, run by the schedule twice: once
+                uow.review.add_rule(
+                    name="daily",
+                    enabled=True,
+                    branch_id=hq.id,
+                    filters={},
+                    plan=plan.to_json(),
+                    assignees=[],
+                    created_by="t",
+                    created_at=datetime.now(UTC),
+                    updated_by="t",
+                    updated_at=datetime.now(UTC),
+                )
+                uow.commit()
+            assert len(c.review.sampling.run_due(now=day)) == 1 and c.review.sampling.run_due(now=day) == []
+            with c.uows() as uow:
+                item = uow.review.item_for_recording(rec)
+            assert item is not None
+            c.review.reviews.claim(actor=first, item_id=item.id)
+            c.review.reviews.decide_finding(
+                actor=first, item_id=item.id, finding_key="black_screen:0", action="confirm", reason=""
+            )
+            c.review.reviews.add_finding(
+                actor=first, item_id=item.id, check_id="script", start=1, end=2, note="漏读"
+            )
+            c.review.reviews.decide(actor=first, item_id=item.id, decision="fail", reason="黑屏")
+            c.review.reviews.final(actor=second, item_id=item.id, decision="fail", reason="")
+            appeal = c.review.appeals.create(
+                actor=third, item_id=item.id, reason="申诉", files=[Attachment("a.pdf", b"%PDF-1.4 x")]
+            )
+            with pytest.raises(PermissionDeniedError):  # the appellant does not decide their appeal
+                c.review.appeals.decide(actor=third, appeal_id=appeal.id, decision="pass", reason="同意")
+            done, _ = c.review.appeals.decide(
+                actor=fourth, appeal_id=appeal.id, decision="pass", reason="同意"
+            )
+            assert done.status == "accepted"
+            stats = c.review.stats.compute(
+                actor=first, since=None, until=None, branch_id=None, group_by="check"
+            )
+            rows = {r.key: r for r in stats.rows}
+            assert rows["black_screen"].precision == 1 and rows["script"].missed == 1
+            assert stats.total.first_time_pass_rate == 1  # the accepted appeal made it pass
+        finally:
+            c.close()
