@@ -2781,10 +2781,18 @@ export interface components {
              */
             t: number;
         };
-        /** DecisionOut */
-        DecisionOut: {
-            item: components["schemas"]["ReviewItemOut"];
-            task: components["schemas"]["TaskEffectOut"] | null;
+        /** DecisionIn */
+        DecisionIn: {
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
         };
         /** DeletionOut */
         DeletionOut: {
@@ -3848,6 +3856,24 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ReviewDecisionIn */
+        ReviewDecisionIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "pass" | "fail" | "rerecord";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** ReviewDecisionOut */
+        ReviewDecisionOut: {
+            item: components["schemas"]["ReviewItemOut"];
+            task: components["schemas"]["TaskEffectOut"] | null;
+        };
         /** ReviewHitOut */
         ReviewHitOut: {
             /** Field */
@@ -4822,32 +4848,6 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** DecisionIn */
-        dualrec__api__schemas__archive__DecisionIn: {
-            /**
-             * Comment
-             * @default
-             */
-            comment: string;
-            /**
-             * Decision
-             * @enum {string}
-             */
-            decision: "approve" | "reject";
-        };
-        /** DecisionIn */
-        dualrec__api__schemas__review__DecisionIn: {
-            /**
-             * Decision
-             * @enum {string}
-             */
-            decision: "pass" | "fail" | "rerecord";
-            /**
-             * Reason
-             * @default
-             */
-            reason: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -5329,7 +5329,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["dualrec__api__schemas__archive__DecisionIn"];
+                "application/json": components["schemas"]["DecisionIn"];
             };
         };
         responses: {
@@ -7924,7 +7924,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["dualrec__api__schemas__review__DecisionIn"];
+                "application/json": components["schemas"]["ReviewDecisionIn"];
             };
         };
         responses: {
@@ -7934,7 +7934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DecisionOut"];
+                    "application/json": components["schemas"]["ReviewDecisionOut"];
                 };
             };
             /** @description Validation Error */
@@ -7959,7 +7959,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["dualrec__api__schemas__review__DecisionIn"];
+                "application/json": components["schemas"]["ReviewDecisionIn"];
             };
         };
         responses: {
@@ -7969,7 +7969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DecisionOut"];
+                    "application/json": components["schemas"]["ReviewDecisionOut"];
                 };
             };
             /** @description Validation Error */

@@ -18,14 +18,14 @@ from dualrec.api.schemas.review import (
     AppealDecisionIn,
     AppealOut,
     AssignIn,
-    DecisionIn,
-    DecisionOut,
     FiltersIn,
     FindingDecisionIn,
     FindingDecisionOut,
     PlanIn,
     PreviewOut,
     ReproductionOut,
+    ReviewDecisionIn,
+    ReviewDecisionOut,
     ReviewerOut,
     ReviewItemOut,
     RuleIn,
@@ -476,27 +476,34 @@ def remove_added_finding(
     return Response(status_code=204)
 
 
-@router.post("/items/{item_id}/decision", response_model=DecisionOut, summary="复核结论 / decide the review")
+@router.post(
+    "/items/{item_id}/decision", response_model=ReviewDecisionOut, summary="复核结论 / decide the review"
+)
 def decide_item(
-    item_id: IdPath, body: DecisionIn, actor: Annotated[Actor, perm(P.QC_REVIEW)], container: ContainerDep
-) -> DecisionOut:
+    item_id: IdPath,
+    body: ReviewDecisionIn,
+    actor: Annotated[Actor, perm(P.QC_REVIEW)],
+    container: ContainerDep,
+) -> ReviewDecisionOut:
     item, effect = _svc(container).reviews.decide(
         actor=actor, item_id=item_id, decision=body.decision, reason=body.reason
     )
-    return DecisionOut(item=item_out(item), task=effect_out(effect))
+    return ReviewDecisionOut(item=item_out(item), task=effect_out(effect))
 
 
-@router.post("/items/{item_id}/final", response_model=DecisionOut, summary="终审 / final decision on a FAIL")
+@router.post(
+    "/items/{item_id}/final", response_model=ReviewDecisionOut, summary="终审 / final decision on a FAIL"
+)
 def final_decision(
     item_id: IdPath,
-    body: DecisionIn,
+    body: ReviewDecisionIn,
     actor: Annotated[Actor, perm(P.QC_FINAL_REVIEW)],
     container: ContainerDep,
-) -> DecisionOut:
+) -> ReviewDecisionOut:
     item, effect = _svc(container).reviews.final(
         actor=actor, item_id=item_id, decision=body.decision, reason=body.reason
     )
-    return DecisionOut(item=item_out(item), task=effect_out(effect))
+    return ReviewDecisionOut(item=item_out(item), task=effect_out(effect))
 
 
 # ---- appeals -----------------------------------------------------------------------------------

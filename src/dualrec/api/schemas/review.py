@@ -15,14 +15,14 @@ __all__ = [
     "AppealDecisionIn",
     "AppealOut",
     "AssignIn",
-    "DecisionIn",
-    "DecisionOut",
     "FiltersIn",
     "FindingDecisionIn",
     "FindingDecisionOut",
     "PlanIn",
     "PreviewOut",
     "ReproductionOut",
+    "ReviewDecisionIn",
+    "ReviewDecisionOut",
     "ReviewItemOut",
     "ReviewerOut",
     "RuleIn",
@@ -228,7 +228,7 @@ class AssignIn(StrictModel):
     user_id: Id | None = Field(description="质检员；null 放回公共队列 / a reviewer; null: back to the pool")
 
 
-class DecisionIn(StrictModel):
+class ReviewDecisionIn(StrictModel):
     decision: Literal["pass", "fail", "rerecord"]
     reason: Reason = ""
 
@@ -244,7 +244,7 @@ class TaskEffectOut(BaseModel):
     new_attempt: int | None
 
 
-class DecisionOut(BaseModel):
+class ReviewDecisionOut(BaseModel):
     item: ReviewItemOut
     task: TaskEffectOut | None
 
