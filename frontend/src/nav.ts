@@ -26,6 +26,15 @@ export const NAV: NavSection[] = [
     ],
   },
   {
+    key: "qcSection",
+    items: [
+      { key: "reviewQueue", to: "/review", permission: "qc:review" },
+      { key: "reviewSampling", to: "/review/sampling", permission: "qc:sample" },
+      { key: "reviewAppeals", to: "/review/appeals", permission: "qc:read" },
+      { key: "reviewStats", to: "/review/stats", permission: "qc:read" },
+    ],
+  },
+  {
     key: "configSection",
     items: [
       { key: "flows", to: "/flows", permission: "flows:read" },

@@ -50,6 +50,37 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "recordings:read", titleKey: "report.title" },
       },
       {
+        path: "review",
+        name: "review-queue",
+        component: () => import("@/features/review/ReviewQueuePage.vue"),
+        meta: { permission: "qc:read", titleKey: "nav.reviewQueue" },
+      },
+      {
+        path: "review/items/:id",
+        name: "review-item",
+        component: () => import("@/features/review/ReviewWorkbenchPage.vue"),
+        props: true,
+        meta: { permission: "qc:read", titleKey: "review.workbench.title" },
+      },
+      {
+        path: "review/sampling",
+        name: "review-sampling",
+        component: () => import("@/features/review/SamplingPage.vue"),
+        meta: { permission: "qc:sample", titleKey: "nav.reviewSampling" },
+      },
+      {
+        path: "review/appeals",
+        name: "review-appeals",
+        component: () => import("@/features/review/AppealsPage.vue"),
+        meta: { permission: "qc:read", titleKey: "nav.reviewAppeals" },
+      },
+      {
+        path: "review/stats",
+        name: "review-stats",
+        component: () => import("@/features/review/StatsPage.vue"),
+        meta: { permission: "qc:read", titleKey: "nav.reviewStats" },
+      },
+      {
         path: "flows",
         name: "flows",
         component: () => import("@/features/flows/FlowsPage.vue"),

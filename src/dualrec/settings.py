@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     archive_expiry_notice_days: int = Field(default=30, ge=0, le=3650)
     archive_reminder_check_seconds: float = Field(default=3600.0, gt=0)  # the notice is made once a day
 
+    # QC operations (docs/review.md): sampling, human review, appeals
+    review_sampling_enabled: bool = True  # run the daily sampling rules in serve processes
+    review_sampling_check_seconds: float = Field(default=600.0, gt=0)  # how often the thread looks
+    review_sampling_hour: int = Field(default=1, ge=0, le=23)  # local hour from which yesterday is sampled
+    review_utc_offset_hours: float = Field(default=8.0, ge=-12, le=14)  # the bank's local time
+    review_final_for_fail: bool = True  # four eyes: a FAIL waits for a second reviewer (终审)
+    review_appeal_days: int = Field(default=15, ge=0, le=3650)  # appeal window after a FAIL; 0: none
+    review_appeal_max_files: int = Field(default=5, ge=0, le=20)
+    review_appeal_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
     # AI engines
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     cpu_threads: int = 0  # 0 = engine default

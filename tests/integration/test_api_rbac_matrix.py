@@ -116,6 +116,34 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/recordings/{recording_id}/report"): P.QC_READ,
     ("GET", "/api/v1/recordings/{recording_id}/report.pdf"): P.QC_READ,
     ("GET", "/api/v1/recordings/{recording_id}/report/patent"): P.QC_READ,
+    ("GET", "/api/v1/review/appeals"): P.QC_READ,
+    ("POST", "/api/v1/review/appeals"): P.APPEALS_CREATE,
+    ("GET", "/api/v1/review/appeals/{appeal_id}"): P.QC_READ,
+    ("GET", "/api/v1/review/appeals/{appeal_id}/attachments/{index}"): P.QC_READ,
+    ("POST", "/api/v1/review/appeals/{appeal_id}/decision"): P.QC_FINAL_REVIEW,
+    ("GET", "/api/v1/review/items"): P.QC_READ,
+    ("GET", "/api/v1/review/items/{item_id}"): P.QC_READ,
+    ("POST", "/api/v1/review/items/{item_id}/added-findings"): P.QC_REVIEW,
+    ("DELETE", "/api/v1/review/items/{item_id}/added-findings/{decision_id}"): P.QC_REVIEW,
+    ("PUT", "/api/v1/review/items/{item_id}/assignee"): P.QC_SAMPLE,
+    ("POST", "/api/v1/review/items/{item_id}/claim"): P.QC_REVIEW,
+    ("POST", "/api/v1/review/items/{item_id}/decision"): P.QC_REVIEW,
+    ("POST", "/api/v1/review/items/{item_id}/final"): P.QC_FINAL_REVIEW,
+    ("PUT", "/api/v1/review/items/{item_id}/findings/{finding_key}"): P.QC_REVIEW,
+    ("GET", "/api/v1/review/recordings/{recording_id}"): P.QC_READ,
+    ("GET", "/api/v1/review/reviewers"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/rules"): P.QC_SAMPLE,
+    ("POST", "/api/v1/review/rules"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/rules/{rule_id}"): P.QC_SAMPLE,
+    ("PUT", "/api/v1/review/rules/{rule_id}"): P.QC_SAMPLE,
+    ("POST", "/api/v1/review/rules/{rule_id}/run"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/samples"): P.QC_SAMPLE,
+    ("POST", "/api/v1/review/samples"): P.QC_SAMPLE,
+    ("POST", "/api/v1/review/samples/preview"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/samples/{sample_id}"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/samples/{sample_id}/reproduction"): P.QC_SAMPLE,
+    ("GET", "/api/v1/review/stats"): P.QC_READ,
+    ("GET", "/api/v1/review/stats.csv"): P.QC_READ,
     ("GET", "/api/v1/roles"): P.ROLES_READ,
     ("POST", "/api/v1/roles"): P.ROLES_WRITE,
     ("DELETE", "/api/v1/roles/{role_id}"): P.ROLES_WRITE,
@@ -230,6 +258,72 @@ ARCHIVE_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]
     ),
     ("GET", "/api/v1/archive/expiring"): lambda i: ("/api/v1/archive/expiring", None),
     ("GET", "/api/v1/archive/notices"): lambda i: ("/api/v1/archive/notices", None),
+}
+REVIEW_ITEM = "/api/v1/review/items/999999"
+REVIEW_APPEAL = "/api/v1/review/appeals/999999"
+REVIEW_PLAN = {"plan": {"rates": {"FAIL": 100}}}
+REVIEW_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
+    ("GET", "/api/v1/review/appeals"): lambda i: ("/api/v1/review/appeals", None),
+    ("POST", "/api/v1/review/appeals"): lambda i: ("/api/v1/review/appeals", None),
+    ("GET", "/api/v1/review/appeals/{appeal_id}"): lambda i: (REVIEW_APPEAL, None),
+    ("GET", "/api/v1/review/appeals/{appeal_id}/attachments/{index}"): lambda i: (
+        f"{REVIEW_APPEAL}/attachments/0",
+        None,
+    ),
+    ("POST", "/api/v1/review/appeals/{appeal_id}/decision"): lambda i: (
+        f"{REVIEW_APPEAL}/decision",
+        {"decision": "reject", "reason": "证据不足"},
+    ),
+    ("GET", "/api/v1/review/items"): lambda i: ("/api/v1/review/items", None),
+    ("GET", "/api/v1/review/items/{item_id}"): lambda i: (REVIEW_ITEM, None),
+    ("POST", "/api/v1/review/items/{item_id}/added-findings"): lambda i: (
+        f"{REVIEW_ITEM}/added-findings",
+        {"check_id": "script", "start": 1, "end": 2, "note": "漏读风险提示"},
+    ),
+    ("DELETE", "/api/v1/review/items/{item_id}/added-findings/{decision_id}"): lambda i: (
+        f"{REVIEW_ITEM}/added-findings/1",
+        None,
+    ),
+    ("PUT", "/api/v1/review/items/{item_id}/assignee"): lambda i: (
+        f"{REVIEW_ITEM}/assignee",
+        {"user_id": None},
+    ),
+    ("POST", "/api/v1/review/items/{item_id}/claim"): lambda i: (f"{REVIEW_ITEM}/claim", None),
+    ("POST", "/api/v1/review/items/{item_id}/decision"): lambda i: (
+        f"{REVIEW_ITEM}/decision",
+        {"decision": "pass"},
+    ),
+    ("POST", "/api/v1/review/items/{item_id}/final"): lambda i: (
+        f"{REVIEW_ITEM}/final",
+        {"decision": "fail"},
+    ),
+    ("PUT", "/api/v1/review/items/{item_id}/findings/{finding_key}"): lambda i: (
+        f"{REVIEW_ITEM}/findings/black_screen:0",
+        {"action": "confirm"},
+    ),
+    ("GET", "/api/v1/review/recordings/{recording_id}"): lambda i: (
+        f"/api/v1/review/recordings/{NO_SUCH_RECORDING}",
+        None,
+    ),
+    ("GET", "/api/v1/review/reviewers"): lambda i: ("/api/v1/review/reviewers", None),
+    ("GET", "/api/v1/review/rules"): lambda i: ("/api/v1/review/rules", None),
+    ("POST", "/api/v1/review/rules"): lambda i: ("/api/v1/review/rules", {"name": "每日抽检", **REVIEW_PLAN}),
+    ("GET", "/api/v1/review/rules/{rule_id}"): lambda i: ("/api/v1/review/rules/999999", None),
+    ("PUT", "/api/v1/review/rules/{rule_id}"): lambda i: (
+        "/api/v1/review/rules/999999",
+        {"name": "每日抽检", **REVIEW_PLAN},
+    ),
+    ("POST", "/api/v1/review/rules/{rule_id}/run"): lambda i: ("/api/v1/review/rules/999999/run", {}),
+    ("GET", "/api/v1/review/samples"): lambda i: ("/api/v1/review/samples", None),
+    ("POST", "/api/v1/review/samples"): lambda i: ("/api/v1/review/samples", REVIEW_PLAN),
+    ("POST", "/api/v1/review/samples/preview"): lambda i: ("/api/v1/review/samples/preview", REVIEW_PLAN),
+    ("GET", "/api/v1/review/samples/{sample_id}"): lambda i: ("/api/v1/review/samples/999999", None),
+    ("GET", "/api/v1/review/samples/{sample_id}/reproduction"): lambda i: (
+        "/api/v1/review/samples/999999/reproduction",
+        None,
+    ),
+    ("GET", "/api/v1/review/stats"): lambda i: ("/api/v1/review/stats", None),
+    ("GET", "/api/v1/review/stats.csv"): lambda i: ("/api/v1/review/stats.csv", None),
 }
 QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
 
@@ -450,6 +544,7 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("GET", "/api/v1/integrity-audit"): lambda i: ("/api/v1/integrity-audit", None),
     ("POST", "/api/v1/integrity-audit/runs"): lambda i: ("/api/v1/integrity-audit/runs", None),
     **ARCHIVE_CASES,
+    **REVIEW_CASES,
 }
 
 

@@ -1213,6 +1213,418 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 申诉列表 / appeals */
+        get: operations["list_appeals_api_v1_review_appeals_get"];
+        put?: never;
+        /** 提起申诉 / appeal a FAIL */
+        post: operations["create_appeal_api_v1_review_appeals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/appeals/{appeal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 申诉详情 / one appeal */
+        get: operations["get_appeal_api_v1_review_appeals__appeal_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/appeals/{appeal_id}/attachments/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 申诉附件 / an appeal's attachment */
+        get: operations["get_appeal_attachment_api_v1_review_appeals__appeal_id__attachments__index__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/appeals/{appeal_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 裁决申诉 / decide an appeal */
+        post: operations["decide_appeal_api_v1_review_appeals__appeal_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 复核队列 / review queue */
+        get: operations["list_items_api_v1_review_items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 复核详情 / one review */
+        get: operations["get_item_api_v1_review_items__item_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/added-findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 补充漏检发现 / add a finding the machine missed */
+        post: operations["add_finding_api_v1_review_items__item_id__added_findings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/added-findings/{decision_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除补充发现 / remove an added finding */
+        delete: operations["remove_added_finding_api_v1_review_items__item_id__added_findings__decision_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/assignee": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 分配质检员 / assign a reviewer */
+        put: operations["assign_item_api_v1_review_items__item_id__assignee_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 领取并开始复核 / claim and start */
+        post: operations["claim_item_api_v1_review_items__item_id__claim_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 复核结论 / decide the review */
+        post: operations["decide_item_api_v1_review_items__item_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/final": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 终审 / final decision on a FAIL */
+        post: operations["final_decision_api_v1_review_items__item_id__final_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/items/{item_id}/findings/{finding_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 确认或推翻一个发现项 / confirm or overrule a finding */
+        put: operations["decide_finding_api_v1_review_items__item_id__findings__finding_key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/recordings/{recording_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 录像的复核与申诉（无则 null）/ the review of a recording, null when none */
+        get: operations["get_recording_review_api_v1_review_recordings__recording_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/reviewers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 可分配的质检员 / reviewers to assign */
+        get: operations["list_reviewers_api_v1_review_reviewers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 抽检规则 / sampling rules */
+        get: operations["list_rules_api_v1_review_rules_get"];
+        put?: never;
+        /** 新建抽检规则 / create a sampling rule */
+        post: operations["create_rule_api_v1_review_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 抽检规则 / one sampling rule */
+        get: operations["get_rule_api_v1_review_rules__rule_id__get"];
+        /** 修改抽检规则 / change a sampling rule */
+        put: operations["update_rule_api_v1_review_rules__rule_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/rules/{rule_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 立即运行规则 / run a rule now */
+        post: operations["run_rule_api_v1_review_rules__rule_id__run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 抽样记录 / sampling runs */
+        get: operations["list_samples_api_v1_review_samples_get"];
+        put?: never;
+        /** 人工抽样 / sample by filters */
+        post: operations["create_sample_api_v1_review_samples_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/samples/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 抽样预览（不保存）/ preview a sample */
+        post: operations["preview_sample_api_v1_review_samples_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/samples/{sample_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 抽样记录 / one sampling run */
+        get: operations["get_sample_api_v1_review_samples__sample_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/samples/{sample_id}/reproduction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按种子复现抽样 / draw again with the stored seed and compare */
+        get: operations["reproduce_sample_api_v1_review_samples__sample_id__reproduction_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 质检准确率统计 / accuracy statistics */
+        get: operations["get_stats_api_v1_review_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/stats.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出准确率统计 CSV / accuracy statistics as CSV */
+        get: operations["get_stats_csv_api_v1_review_stats_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -2001,6 +2413,17 @@ export interface components {
             /** Task Id */
             task_id: string | null;
         };
+        /** AddedFindingIn */
+        AddedFindingIn: {
+            /** Check Id */
+            check_id: string;
+            /** End */
+            end: number;
+            /** Note */
+            note: string;
+            /** Start */
+            start: number;
+        };
         /** AgentUploadOut */
         AgentUploadOut: {
             /** Agent Risk Score */
@@ -2109,6 +2532,50 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /** AppealDecisionIn */
+        AppealDecisionIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "reject" | "pass" | "rerecord";
+            /** Reason */
+            reason: string;
+        };
+        /** AppealOut */
+        AppealOut: {
+            /** Attachments */
+            attachments: {
+                [key: string]: unknown;
+            }[];
+            /** Branch Id */
+            branch_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string;
+            /** Decision */
+            decision: string | null;
+            /** Decision Reason */
+            decision_reason: string;
+            /** Id */
+            id: number;
+            /** Item Id */
+            item_id: number;
+            /** Reason */
+            reason: string;
+            /** Recording Id */
+            recording_id: string;
+            /** Status */
+            status: string;
+        };
         /** Approval */
         Approval: {
             /** Reason */
@@ -2179,6 +2646,14 @@ export interface components {
              * @description false: more than `total` matches (the count stops at 10 000)
              */
             total_exact: boolean;
+        };
+        /** AssignIn */
+        AssignIn: {
+            /**
+             * User Id
+             * @description 质检员；null 放回公共队列 / a reviewer; null: back to the pool
+             */
+            user_id: number | null;
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -2301,6 +2776,19 @@ export interface components {
             name?: string | null;
             /** Rules */
             rules?: components["schemas"]["DrawRuleIn"][] | null;
+        };
+        /** Body_create_appeal_api_v1_review_appeals_post */
+        Body_create_appeal_api_v1_review_appeals_post: {
+            /**
+             * Files
+             * @description PDF / JPEG / PNG
+             * @default []
+             */
+            files: string[];
+            /** Item Id */
+            item_id: number;
+            /** Reason */
+            reason: string;
         };
         /** Body_upload_recording_api_v1_recordings_post */
         Body_upload_recording_api_v1_recordings_post: {
@@ -2598,6 +3086,81 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+        };
+        /**
+         * FiltersIn
+         * @description Which recordings may be sampled; empty lists match everything. Times are half-open.
+         */
+        FiltersIn: {
+            /**
+             * Agents
+             * @description 录制人或任务创建人 / who made the recording or its task
+             */
+            agents?: string[];
+            /**
+             * Branch Id
+             * @description 该网点及其下级 / that branch's subtree
+             */
+            branch_id?: number | null;
+            /** Business Types */
+            business_types?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /** Finished From */
+            finished_from?: string | null;
+            /** Finished To */
+            finished_to?: string | null;
+            /** Modes */
+            modes?: string[];
+            /** Products */
+            products?: string[];
+            /** Recorded From */
+            recorded_from?: string | null;
+            /** Recorded To */
+            recorded_to?: string | null;
+            /** Risk Max */
+            risk_max?: number | null;
+            /** Risk Min */
+            risk_min?: number | null;
+            /** Verdicts */
+            verdicts?: ("PASS" | "REVIEW" | "FAIL")[];
+        };
+        /** FindingDecisionIn */
+        FindingDecisionIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "confirm" | "overrule";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** FindingDecisionOut */
+        FindingDecisionOut: {
+            /** Action */
+            action: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Check Id */
+            check_id: string;
+            /** End */
+            end: number | null;
+            /** Finding Key */
+            finding_key: string | null;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** Start */
+            start: number | null;
         };
         /** FinishIn */
         FinishIn: {
@@ -3076,6 +3639,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[AppealOut] */
+        Page_AppealOut_: {
+            /** Items */
+            items: components["schemas"]["AppealOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
             /** Items */
@@ -3113,6 +3687,28 @@ export interface components {
         Page_RecordingOut_: {
             /** Items */
             items: components["schemas"]["RecordingOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[ReviewItemOut] */
+        Page_ReviewItemOut_: {
+            /** Items */
+            items: components["schemas"]["ReviewItemOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[SampleOut] */
+        Page_SampleOut_: {
+            /** Items */
+            items: components["schemas"]["SampleOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -3170,6 +3766,40 @@ export interface components {
             name_en: string;
             /** Name Zh */
             name_zh: string;
+        };
+        /**
+         * PlanIn
+         * @description Percentages per machine verdict (e.g. FAIL 100, REVIEW 100, PASS 10), per branch or overall,
+         *     every recording at or above ``high_risk_min``, and an optional cap.
+         */
+        PlanIn: {
+            /**
+             * Default Rate
+             * @default 0
+             */
+            default_rate: number;
+            /** High Risk Min */
+            high_risk_min?: number | null;
+            /** Limit */
+            limit?: number | null;
+            /**
+             * Per Branch
+             * @default true
+             */
+            per_branch: boolean;
+            /** Rates */
+            rates?: {
+                [key: string]: number;
+            };
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Already In Review */
+            already_in_review: number;
+            /** Candidates */
+            candidates: number;
+            /** Selected */
+            selected: number;
         };
         /** PromptIn */
         PromptIn: {
@@ -3335,6 +3965,21 @@ export interface components {
             /** Verdict */
             verdict: string | null;
         };
+        /** ReproductionOut */
+        ReproductionOut: {
+            /** Candidates */
+            candidates: number;
+            /** Extra */
+            extra: string[];
+            /** Missing */
+            missing: string[];
+            /** Same Candidates */
+            same_candidates: boolean;
+            /** Same Selection */
+            same_selection: boolean;
+            /** Sample Id */
+            sample_id: number;
+        };
         /** RetentionOut */
         RetentionOut: {
             /**
@@ -3407,6 +4052,24 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ReviewDecisionIn */
+        ReviewDecisionIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "pass" | "fail" | "rerecord";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** ReviewDecisionOut */
+        ReviewDecisionOut: {
+            item: components["schemas"]["ReviewItemOut"];
+            task: components["schemas"]["TaskEffectOut"] | null;
+        };
         /** ReviewHitOut */
         ReviewHitOut: {
             /** Field */
@@ -3418,6 +4081,81 @@ export interface components {
             index: number;
             /** Word */
             word: string;
+        };
+        /** ReviewItemOut */
+        ReviewItemOut: {
+            /** Appeals */
+            appeals?: components["schemas"]["AppealOut"][];
+            /** Assignee */
+            assignee: string;
+            /** Assignee Id */
+            assignee_id: number | null;
+            /** Attempt No */
+            attempt_no: number | null;
+            /** Branch Id */
+            branch_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string;
+            /** Decision */
+            decision: string | null;
+            /** Decision Reason */
+            decision_reason: string;
+            /** Decisions */
+            decisions: components["schemas"]["FindingDecisionOut"][];
+            /** Final At */
+            final_at: string | null;
+            /** Final By */
+            final_by: string;
+            /** Final Decision */
+            final_decision: string | null;
+            /** Final Reason */
+            final_reason: string;
+            /** Findings */
+            findings: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: number;
+            /** Open Findings */
+            open_findings: string[];
+            /** Outcome */
+            outcome: string | null;
+            /** Recording Created By */
+            recording_created_by: string;
+            /** Recording Id */
+            recording_id: string;
+            /** Rerecord Attempt */
+            rerecord_attempt: number | null;
+            /** Review Seconds */
+            review_seconds: number | null;
+            /** Risk Score */
+            risk_score: number;
+            /** Sample Id */
+            sample_id: number | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
+            /** Task Id */
+            task_id: string | null;
+            /** Verdict */
+            verdict: string;
+        };
+        /** ReviewerOut */
+        ReviewerOut: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -3531,6 +4269,116 @@ export interface components {
             human: boolean;
             /** Status */
             status: string;
+        };
+        /** RuleIn */
+        RuleIn: {
+            /** Assignees */
+            assignees?: number[];
+            /**
+             * Branch Id
+             * @description 规则覆盖的网点（含下级）/ the subtree it samples
+             */
+            branch_id?: number | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            filters?: components["schemas"]["FiltersIn"];
+            /** Name */
+            name: string;
+            plan: components["schemas"]["PlanIn"];
+        };
+        /** RuleOut */
+        RuleOut: {
+            /** Assignees */
+            assignees: number[];
+            /** Branch Id */
+            branch_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Filters */
+            filters: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Plan */
+            plan: {
+                [key: string]: unknown;
+            };
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** RunRuleIn */
+        RunRuleIn: {
+            /**
+             * Day
+             * @description 本地日期，默认今天 / local day, default today
+             */
+            day?: string | null;
+        };
+        /** SampleIn */
+        SampleIn: {
+            /**
+             * Assignees
+             * @description 质检员（轮流分配）；为空则进入公共队列 / reviewers, round-robin; empty: the pool
+             */
+            assignees?: number[];
+            filters?: components["schemas"]["FiltersIn"];
+            plan: components["schemas"]["PlanIn"];
+        };
+        /** SampleOut */
+        SampleOut: {
+            /** Added */
+            added: number;
+            /** Branch Id */
+            branch_id: number;
+            /** Candidates */
+            candidates: number;
+            /** Candidates Sha256 */
+            candidates_sha256: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Filters */
+            filters: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Plan */
+            plan: {
+                [key: string]: unknown;
+            };
+            /** Rule Id */
+            rule_id: number | null;
+            /** Seed */
+            seed: string;
+            /** Selected */
+            selected: string[];
+            /** Trigger */
+            trigger: string;
         };
         /**
          * ScoredOut
@@ -3676,6 +4524,51 @@ export interface components {
             session: components["schemas"]["SessionOut"];
             /** Transcript */
             transcript: string;
+        };
+        /** StatsOut */
+        StatsOut: {
+            /** Group By */
+            group_by: string;
+            /** Period */
+            period: string;
+            /** Rows */
+            rows: components["schemas"]["StatsRowOut"][];
+            total: components["schemas"]["StatsRowOut"];
+        };
+        /** StatsRowOut */
+        StatsRowOut: {
+            /** Confirmed */
+            confirmed: number;
+            /** Decided */
+            decided: number;
+            /** First Attempts */
+            first_attempts: number;
+            /** First Time Pass Rate */
+            first_time_pass_rate: number | null;
+            /** First Time Passed */
+            first_time_passed: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Missed */
+            missed: number;
+            /** Overruled */
+            overruled: number;
+            /** Precision */
+            precision: number | null;
+            /** Raised */
+            raised: number;
+            /** Rerecord Rate */
+            rerecord_rate: number | null;
+            /** Rerecords */
+            rerecords: number;
+            /** Review Seconds Mean */
+            review_seconds_mean: number | null;
+            /** Review Seconds Median */
+            review_seconds_median: number | null;
+            /** Reviewed */
+            reviewed: number;
         };
         /** StepDecisionOut */
         StepDecisionOut: {
@@ -3893,6 +4786,15 @@ export interface components {
             sign?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** TaskEffectOut */
+        TaskEffectOut: {
+            /** Applied */
+            applied: boolean;
+            /** New Attempt */
+            new_attempt: number | null;
+            /** Task Id */
+            task_id: string | null;
         };
         /** TaskOut */
         TaskOut: {
@@ -6884,6 +7786,911 @@ export interface operations {
             path: {
                 recording_id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_appeals_api_v1_review_appeals_get: {
+        parameters: {
+            query?: {
+                status?: ("open" | "rejected" | "accepted") | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AppealOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_appeal_api_v1_review_appeals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_appeal_api_v1_review_appeals_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_appeal_api_v1_review_appeals__appeal_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appeal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_appeal_attachment_api_v1_review_appeals__appeal_id__attachments__index__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appeal_id: number;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_appeal_api_v1_review_appeals__appeal_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appeal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_items_api_v1_review_items_get: {
+        parameters: {
+            query?: {
+                view?: "mine" | "pool" | "final" | "all";
+                status?: ("pending" | "in_review" | "awaiting_final" | "done" | "appealed") | null;
+                outcome?: ("pass" | "fail" | "rerecord") | null;
+                sample_id?: number | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ReviewItemOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_item_api_v1_review_items__item_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_finding_api_v1_review_items__item_id__added_findings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddedFindingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingDecisionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_added_finding_api_v1_review_items__item_id__added_findings__decision_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+                decision_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    assign_item_api_v1_review_items__item_id__assignee_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    claim_item_api_v1_review_items__item_id__claim_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_item_api_v1_review_items__item_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDecisionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    final_decision_api_v1_review_items__item_id__final_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDecisionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_finding_api_v1_review_items__item_id__findings__finding_key__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+                finding_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FindingDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_recording_review_api_v1_review_recordings__recording_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_reviewers_api_v1_review_reviewers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewerOut"][];
+                };
+            };
+        };
+    };
+    list_rules_api_v1_review_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"][];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_review_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule_api_v1_review_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule_api_v1_review_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_rule_api_v1_review_rules__rule_id__run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_samples_api_v1_review_samples_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SampleOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_sample_api_v1_review_samples_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SampleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_sample_api_v1_review_samples_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SampleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_sample_api_v1_review_samples__sample_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reproduce_sample_api_v1_review_samples__sample_id__reproduction_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReproductionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_stats_api_v1_review_stats_get: {
+        parameters: {
+            query?: {
+                group_by?: "check" | "branch" | "period";
+                period?: "day" | "week" | "month";
+                since?: string | null;
+                /** @description 不含 / exclusive */
+                until?: string | null;
+                branch_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_stats_csv_api_v1_review_stats_csv_get: {
+        parameters: {
+            query?: {
+                group_by?: "check" | "branch" | "period";
+                period?: "day" | "week" | "month";
+                since?: string | null;
+                /** @description 不含 / exclusive */
+                until?: string | null;
+                branch_id?: number | null;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

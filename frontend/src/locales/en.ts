@@ -3,6 +3,7 @@ import playbackEn from "./playback.en";
 import archiveEn from "./archive.en";
 import h5En from "./h5.en";
 import rtcEn from "./rtc.en";
+import reviewEn from "./review.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
@@ -12,6 +13,7 @@ const en: Messages = {
   ...archiveEn,
   ...h5En,
   ...rtcEn,
+  ...reviewEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",
@@ -77,6 +79,11 @@ const en: Messages = {
     configSection: "Flows & question banks",
     adminSection: "Administration",
     businessSection: "Business",
+    qcSection: "QC operations",
+    reviewQueue: "Review queue",
+    reviewSampling: "Sampling",
+    reviewAppeals: "Appeals",
+    reviewStats: "QC accuracy",
   },
   login: {
     title: "Sign in",

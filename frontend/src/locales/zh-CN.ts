@@ -4,6 +4,7 @@ import playbackZh from "./playback.zh-CN";
 import archiveZh from "./archive.zh-CN";
 import h5Zh from "./h5.zh-CN";
 import rtcZh from "./rtc.zh-CN";
+import reviewZh from "./review.zh-CN";
 
 const zhCN = {
   ...consoleZh,
@@ -11,6 +12,7 @@ const zhCN = {
   ...archiveZh,
   ...h5Zh,
   ...rtcZh,
+  ...reviewZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",
@@ -76,6 +78,11 @@ const zhCN = {
     configSection: "流程与题库",
     adminSection: "系统管理",
     businessSection: "业务",
+    qcSection: "质检运营",
+    reviewQueue: "复核队列",
+    reviewSampling: "抽检管理",
+    reviewAppeals: "申诉管理",
+    reviewStats: "质检准确率",
   },
   login: {
     title: "登录",

@@ -36,6 +36,7 @@ from dualrec.api.routers import (
     question_banks,
     question_workbooks,
     recordings,
+    review,
     roles,
     rtc,
     script_templates,
@@ -87,6 +88,7 @@ ROUTER_MODULES = (
     archive_admin,
     agent_uploads,
     rtc,
+    review,
 )
 
 
@@ -144,7 +146,13 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         upload_prefixes=UPLOAD_PREFIXES,
         max_upload_bytes=settings.max_upload_bytes,
         # a task may carry its documents (Base64 in the JSON, 20 MB each, docs/documents.md)
-        exact_limits={f"{API_PREFIX}/tasks": TASK_BODY_LIMIT},
+        exact_limits={
+            f"{API_PREFIX}/tasks": TASK_BODY_LIMIT,
+            # an appeal's attachments (docs/review.md)
+            f"{API_PREFIX}/review/appeals": settings.review_appeal_max_files
+            * settings.review_appeal_max_file_bytes
+            + 1024 * 1024,
+        },
     )
     install_problem_handlers(app)
 

@@ -15,6 +15,12 @@ from sqlalchemy import Engine, text
 from dualrec.bootstrap.integrity import IntegrityAuditor, build_integrity_auditor
 from dualrec.bootstrap.litigation import archive_pusher
 from dualrec.bootstrap.retention import RetentionReminder, build_retention_reminder
+from dualrec.bootstrap.review import (
+    ReviewServices,
+    SamplingScheduler,
+    build_review_services,
+    build_sampling_scheduler,
+)
 from dualrec.bootstrap.rtc import build_rtc, call_composer
 from dualrec.bootstrap.sessions import (
     SessionSweeper,
@@ -105,6 +111,8 @@ class Container:
     session_copies: HandwrittenCopies | None = None  # handwritten copies (抄录) read by OCR
     rtc: RtcService | None = None  # remote interviews' rooms and access (DUALREC_RTC_ENABLED)
     janus: JanusSupervisor | None = None  # Janus run beside serve (DUALREC_RTC_MANAGED)
+    review: ReviewServices | None = None  # QC operations: sampling, review, appeals, statistics
+    sampler: SamplingScheduler | None = None  # the daily sampling rules (DUALREC_REVIEW_SAMPLING_*)
     _started: bool = field(default=False, repr=False)
 
     def database_ready(self) -> bool:
@@ -135,8 +143,12 @@ class Container:
             self.sweeper.start()
         if self.janus is not None:
             self.janus.start()
+        if self.sampler is not None:
+            self.sampler.start()
 
     def close(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
         if self.janus is not None:
             self.janus.stop()
         if self.reminder is not None:
@@ -279,6 +291,8 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     container.webhooks = build_webhook_dispatcher(settings, uows, box)
     container.reminder = build_retention_reminder(settings, container.archive.retention)
     container.integrity = build_integrity_auditor(settings, uows)
+    container.review = build_review_services(settings, uows, blobs, container.tasks)
+    container.sampler = build_sampling_scheduler(settings, container.review.sampling)
     container.sessions = LiveSessionService(
         uows,
         container.blobs,

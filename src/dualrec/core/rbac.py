@@ -43,6 +43,8 @@ class Permission(StrEnum):
     QC_READ = "qc:read"
     QC_REVIEW = "qc:review"
     QC_SAMPLE = "qc:sample"
+    QC_FINAL_REVIEW = "qc:final_review"
+    APPEALS_CREATE = "appeals:create"
     ARCHIVE_SEARCH = "archive:search"
     ARCHIVE_DELETE_REQUEST = "archive:delete_request"
     ARCHIVE_APPROVE = "archive:approve"
@@ -84,6 +86,8 @@ PERMISSIONS: tuple[PermissionInfo, ...] = (
     PermissionInfo(Permission.QC_READ, "qc", "查看质检结果", "View QC results"),
     PermissionInfo(Permission.QC_REVIEW, "qc", "人工复核质检", "Review QC results"),
     PermissionInfo(Permission.QC_SAMPLE, "qc", "质检抽样", "QC sampling"),
+    PermissionInfo(Permission.QC_FINAL_REVIEW, "qc", "质检终审与申诉裁决", "Final QC review and appeals"),
+    PermissionInfo(Permission.APPEALS_CREATE, "qc", "提起质检申诉", "Appeal QC decisions"),
     PermissionInfo(Permission.ARCHIVE_SEARCH, "archive", "档案检索", "Search the archive"),
     PermissionInfo(Permission.ARCHIVE_DELETE_REQUEST, "archive", "申请删除档案", "Request deletion"),
     PermissionInfo(Permission.ARCHIVE_APPROVE, "archive", "审批删除", "Approve deletion"),
@@ -140,7 +144,7 @@ BUILTIN_ROLES: dict[str, RoleInfo] = {
             "Compliance",
             frozenset(
                 {P.FLOWS_READ, P.FLOWS_PUBLISH, P.FLOWS_OVERRIDE_REVIEW, P.TASKS_READ, P.RECORDINGS_READ}
-                | {P.QC_READ, P.QC_REVIEW}
+                | {P.QC_READ, P.QC_REVIEW, P.QC_FINAL_REVIEW}
                 | {P.ARCHIVE_SEARCH, P.ARCHIVE_APPROVE, P.EVIDENCE_EXPORT, P.AUDIT_READ, P.SENSITIVE_UNMASK}
             ),
         ),
@@ -150,7 +154,7 @@ BUILTIN_ROLES: dict[str, RoleInfo] = {
             "Branch supervisor",
             frozenset(
                 {P.USERS_READ, P.BRANCHES_READ, P.TASKS_READ, P.RECORDINGS_READ, P.QC_READ, P.ARCHIVE_SEARCH}
-                | {P.ARCHIVE_DELETE_REQUEST, P.ARCHIVE_APPROVE}
+                | {P.ARCHIVE_DELETE_REQUEST, P.ARCHIVE_APPROVE, P.APPEALS_CREATE}
             ),
         ),
     )

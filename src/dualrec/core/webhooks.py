@@ -53,6 +53,7 @@ HEADER_SIGNATURE = "X-Dualrec-Signature"
 class WebhookEvent(StrEnum):
     STATUS_CHANGED = "task.status_changed"  # every change of a task's status
     RESULT = "task.result"  # the final QC / flow result
+    REVIEW_DECIDED = "task.review_decided"  # a human review (复核, 终审, 申诉) decided an attempt's recording
 
 
 class DeliveryStatus(StrEnum):

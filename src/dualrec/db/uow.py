@@ -18,6 +18,7 @@ from dualrec.db.repositories.flows import FlowRepository
 from dualrec.db.repositories.live_sessions import LiveSessionRepository
 from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
+from dualrec.db.repositories.review import ReviewRepository
 from dualrec.db.repositories.roles import RoleRepository
 from dualrec.db.repositories.sensitive_words import SensitiveWordRepository
 from dualrec.db.repositories.sessions import SessionRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.archive = ArchiveRepository(session)
         self.deletion_requests = DeletionRequestRepository(session)
         self.live_sessions = LiveSessionRepository(session)
+        self.review = ReviewRepository(session)
 
     def commit(self) -> None:
         if self.read_only:

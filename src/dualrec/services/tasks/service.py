@@ -440,6 +440,84 @@ class TaskService:
             recording_id=recording_id,
         )
 
+    def review_decided(
+        self,
+        uow: UnitOfWork,
+        *,
+        actor: Actor,
+        task_id: str,
+        attempt_no: int,
+        outcome: str,
+        reason: str,
+        review: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """A human review (services/review) decided the recording of attempt ``attempt_no``, in the
+        caller's transaction: ``pass`` → passed, ``fail`` → failed, ``rerecord`` → a new attempt
+        (补录, from any status but cancelled, a passed task too). The business system gets
+        ``task.review_decided`` besides the status events. Returns what happened (with the new
+        attempt's number and entry link for a re-record), or None when ignored: the attempt is no
+        longer the task's current one (reset meanwhile) or the task was cancelled."""
+        task = uow.tasks.get(task_id, for_update=True)
+        if task is None or task.attempt_no != attempt_no or task.status == TaskStatus.CANCELLED:
+            return None
+        attempt = task.current_attempt
+        base = dict(attempt.result or {}) if attempt is not None else {}
+        done: dict[str, Any] = {"task_id": task.id, "attempt": attempt_no, "outcome": outcome}
+        if outcome == "rerecord":
+            self._set_status(
+                uow, task, TaskStatus.CREATED, attempt_status=AttemptStatus.SUPERSEDED, reason=reason
+            )
+            number = task.attempt_no + 1
+            uow.tasks.update(task.id, attempt_no=number, finished_at=None)
+            expires, _ = self._start_attempt(
+                uow, task.id, number, task.flow_id, task.flow_version, task.risk_level
+            )
+            audit.record(
+                uow,
+                actor=actor,
+                action=AuditAction.TASK_RESET,
+                target_type="task",
+                target_id=task.id,
+                details={"reason": reason, "attempt": number, "previous_status": task.status, "review": True},
+                branch_id=task.branch_id,
+            )
+            done.update(
+                new_attempt=number,
+                entry_url=self.entry_url(task.id, number, expires),
+                entry_expires_at=expires.isoformat(),
+            )
+        else:
+            status = TaskStatus.PASSED if outcome == "pass" else TaskStatus.FAILED
+            if task.status != status:
+                self._set_status(
+                    uow,
+                    task,
+                    status,
+                    attempt_status=AttemptStatus.PASSED if outcome == "pass" else AttemptStatus.FAILED,
+                    reason=reason,
+                    result={**base, "review": review},
+                )
+        webhooks.enqueue(
+            uow,
+            task_id=task.id,
+            source_key=task.source_key,
+            url=task.callback_url,
+            event="task.review_decided",
+            payload={
+                "task_id": task.id,
+                "business_type": task.business_type,
+                "business_no": task.business_no,
+                "contract_no": task.contract_no,
+                "attempt": attempt_no,
+                "decision": outcome,
+                "reason": reason,
+                "review": review,
+                **{k: done[k] for k in ("new_attempt", "entry_url", "entry_expires_at") if k in done},
+                "at": datetime.now(UTC).isoformat(),
+            },
+        )
+        return done
+
     def _store_documents(self, raw: list[dict[str, Any]]) -> list[DocumentRef]:
         if not raw:
             return []
