@@ -93,6 +93,9 @@ class CheckContext:
     transcript: tuple[TranscriptSegment, ...] | None = None
     asr_error: str | None = None
     faces_error: str | None = None
+    # inputs whose engine raised during the analysis ("faces", "id_photo"): their checks report an
+    # engine error (status error, REVIEW), not missing input and never a defect of the recording
+    engine_errors: frozenset[str] = frozenset()
     flow: Flow | None = None
     markers: tuple[Marker, ...] = ()
     nodes: tuple[NodeSpan, ...] = ()

@@ -51,6 +51,7 @@ class State:
     heard: AudioAnalysis | None = None
     id_photo: tuple[float, ...] | None = None
     id_photo_error: str | None = NO_ID_PHOTO
+    id_photo_engine_failed: bool = False  # the face engine raised on the ID photo
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
     ocr_images: dict[float, Image] = field(default_factory=dict)  # the frames the card was read in
@@ -89,6 +90,14 @@ class State:
             if self.engines.faces
             else self.engines.unavailable.get("faces", "人脸引擎不可用 / no face engine")
         )
+        engine_errors = frozenset(
+            name
+            for name, failed in (
+                ("faces", v is not None and v.faces_engine_failed),
+                ("id_photo", self.id_photo_engine_failed),
+            )
+            if failed
+        )
         return CheckContext(
             path=str(r.path),
             task=r.task,
@@ -106,6 +115,7 @@ class State:
             transcript=heard.transcript if heard else None,
             asr_error=(heard.asr_error if heard else self.audio_error),
             faces_error=faces_error,
+            engine_errors=engine_errors,
             flow=r.flow,
             markers=r.markers,
             nodes=self.nodes,
@@ -278,7 +288,13 @@ class IdPhotoStage(Stage):
         state.id_photo_error = None
 
     def on_error(self, state: State, exc: Exception) -> None:
-        state.id_photo_error = f"身份证照片处理出错 / ID photo failed: {exc}"
+        # detection and embedding are all this stage does: an error here is the face engine's
+        engine = type(state.engines.faces).__name__
+        state.id_photo_error = (
+            f"人脸引擎处理身份证照片时出错 / face engine error ({engine}) on the ID photo: "
+            f"{type(exc).__name__}: {exc}"
+        )
+        state.id_photo_engine_failed = True
 
 
 class OcrStage(Stage):
