@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -164,4 +166,58 @@ def matches(found: Sequence[Box], wanted: Sequence[Label]) -> list[bool]:
         if hit is not None:
             used.add(hit)
         out.append(hit is not None)
+    return out
+
+
+# ---------------------------------------------------------------------------- short recordings
+
+
+def still(
+    name: str, size: tuple[int, int], *, face_width: int | None = None, crop: Box | None = None
+) -> Image.Image:
+    """A frame showing photo ``name`` (or its ``crop``) on a room-like background: scaled to the
+    frame's height, or so that its median frontal face is ``face_width`` px wide."""
+    w, h = size
+    img = _photo(name) if crop is None else _photo(name).crop(crop)
+    if face_width is None:
+        s = min(h / img.height, w / img.width)
+    else:
+        frontal = sorted(f.width for f in labels()[name] if f.frontal)
+        s = face_width / frontal[len(frontal) // 2]
+    small = img.resize(
+        (max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS
+    )
+    canvas = _background(sum(map(ord, name)) + w).resize((w, h))
+    canvas.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
+    return canvas
+
+
+def slideshow(out: Path, parts: Sequence[tuple[Image.Image, float]], fps: int = 15) -> Path:
+    """An H.264/AAC recording showing each still for its seconds (with camera-like noise, so the
+    picture is never frozen) over a silent audio track; built once (``out`` is the cache)."""
+    if out.exists():
+        return out
+    work = out.with_name(f".{out.stem}")
+    work.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (img, seconds) in enumerate(parts):
+        img.save(work / f"{i}.png")
+        lines += [f"file '{i}.png'", f"duration {seconds}"]
+    lines.append(f"file '{len(parts) - 1}.png'")  # the concat demuxer's last duration needs this
+    (work / "list.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    total = sum(s for _, s in parts)
+    tmp = out.with_name(f".part-{out.name}")
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-y", "-loglevel", "error",
+            "-f", "concat", "-safe", "0", "-i", str(work / "list.txt"),
+            "-f", "lavfi", "-i", f"anullsrc=r=16000:cl=mono:d={total}",
+            "-vf", f"fps={fps},noise=alls=6:allf=t,format=yuv420p",
+            "-t", str(total), "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
+            "-c:a", "aac", "-b:a", "32k", str(tmp),
+        ],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    tmp.replace(out)
     return out

@@ -236,8 +236,9 @@ class FakeVoiceActivityDetector:
 class FakeFaceAnalyzer:
     """Finds the painted faces. Like a real detector it has a smallest face it finds at the scale it
     searches at: ``native_px`` (0: any) in a copy scaled like dlib's (``detect_width`` wide by
-    default, or so that ``min_face`` is ``native_px`` wide); ``searched_pixels`` adds up the pixels
-    of those copies (the cost a real detector would have)."""
+    default, or so that ``min_face`` is ``native_px`` wide); ``searches`` lists (height, width,
+    min_face) of every search, ``searched_pixels`` adds up the pixels of those scaled copies (the
+    cost a real detector would have)."""
 
     def __init__(self, *, native_px: int = 0, detect_width: int = 640) -> None:
         self.detect_calls = 0
@@ -245,12 +246,12 @@ class FakeFaceAnalyzer:
         self.native_px = native_px
         self.detect_width = detect_width
         self.searched_pixels = 0
-        self.min_faces: list[int | None] = []
+        self.searches: list[tuple[int, int, int | None]] = []
 
     def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         self.detect_calls += 1
-        self.min_faces.append(min_face)
         h, w = image.shape[:2]
+        self.searches.append((h, w, min_face))
         if min_face is None:
             scale = min(1.0, self.detect_width / w)
         else:

@@ -48,6 +48,8 @@ class VisualOptions:
     # ... but at least this many over a recording of known duration: the identity checks take a
     # median / a cluster over the samples, and a change adds two samples of the new face
     min_embeddings: int = 8
+    max_faces: int = 24  # faces kept per sample, largest first (a crowd is counted up to this)
+    max_embedded: int = 3  # ... of which embedded (the largest; ~100 ms each)
     # Between full-frame detections the detector searches only the region of the last faces (each
     # face ± region_margin face sizes, down to the frame's bottom: the person's body). A full-frame
     # detection runs at least every full_detect_interval seconds, when the region loses a face, and
@@ -509,9 +511,9 @@ class VisualAnalyser:
         want_embed = bool(found) and (t - emb.t >= self._embed_every or changed or self._confirm)
         self._confirm = changed and not self._confirm
         out: list[FaceObservation] = []
-        for i, face in enumerate(found[:4]):
+        for i, face in enumerate(found[: self.options.max_faces]):
             vec = None
-            if want_embed and i < 3:
+            if want_embed and i < self.options.max_embedded:
                 vec = tuple(float(x) for x in self.faces.embed(img, face))
             frontal, eyes = _pose(face)
             ratio = face.width * face.height / area
