@@ -32,7 +32,7 @@ class MarkedFaces:
         self.detected: list[tuple[float, int]] = []  # (t, width searched)
         self.t = 0.0
 
-    def detect(self, image: Image) -> list[Face]:
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         self.detected.append((self.t, image.shape[1]))
         faces = []
         for marker in (7, 9):
@@ -60,7 +60,7 @@ class FollowableFaces(MarkedFaces):
             (left + (right - left) * (i % 9) / 8, top + (bottom - top) * (i // 9) / 7) for i in range(68)
         )
 
-    def detect(self, image: Image) -> list[Face]:
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         return [Face(f.box, f.score, self.grid(*f.box)) for f in super().detect(image)]
 
     def landmarks(self, image: Image, box: tuple[int, int, int, int]) -> Face:

@@ -120,10 +120,13 @@ CATALOG: tuple[CheckSpec, ...] = (
         "画面人数",
         "People in frame",
         S.MAJOR,
-        "Self-service: an unexpected extra face. Human interview: the second person (agent) "
-        "missing from the frame (same-frame rule).",
+        "Self-service: exactly one person (an extra face is a finding). Two-person modes (human: "
+        "face-to-face signing; counter: 柜面): the salesperson and the customer in the same frame, "
+        "so fewer than two people, or a third person, is a finding. Faces of one person (the "
+        "customer and the photo on their ID card) count once.",
         thresholds=(
             T("min_duration", 1.0, "s", "shortest segment reported"),
+            T("min_missing", 3.0, "s", "two-person modes: shortest stretch with fewer than two people"),
             T("min_face_ratio", 0.002, "ratio", "faces smaller than this share are ignored"),
         ),
         needs=("video", "faces"),
@@ -133,9 +136,11 @@ CATALOG: tuple[CheckSpec, ...] = (
         "人证比对",
         "Face vs ID photo",
         S.CRITICAL,
-        "The customer's face against the ID/stored photo (dlib 128-D distance). For a self-service "
-        "session: the live comparison of the card's portrait with the liveness face, and the faces "
-        "in the recording against that face verified live (a different person is critical).",
+        "The customer's face against the ID/stored photo (dlib 128-D distance); every stretch "
+        "where someone else is on camera instead of the customer and does not match the photo is "
+        "a finding of its own. For a self-service session: the live comparison of the card's "
+        "portrait with the liveness face, and the faces in the recording against that face "
+        "verified live (a different person is critical).",
         thresholds=(
             T(
                 "max_distance",
@@ -151,10 +156,13 @@ CATALOG: tuple[CheckSpec, ...] = (
         "人员一致性",
         "Same person throughout",
         S.CRITICAL,
-        "The customer seen at the start stays the same person (no swap mid-recording).",
+        "Every face embedded in the recording is grouped into people; every stretch where someone "
+        "other than the customer (and, in two-person modes, the salesperson) is on camera while the "
+        "customer is not (a swap, a stand-in, a cut to another person) is a finding with its time "
+        "range and frame.",
         thresholds=(
             T("max_distance", 0.6, "distance", "same person below this"),
-            T("min_samples", 2, "samples", "consecutive mismatches before a swap is reported"),
+            T("min_samples", 2, "samples", "embeddings of a face before it counts as a person"),
         ),
         needs=("faces",),
     ),

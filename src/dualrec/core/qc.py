@@ -107,7 +107,7 @@ class QcTask:
     running_no: str = ""
     customer_name: str | None = None
     id_number: str | None = None
-    mode: str | None = None  # "self_service" | "human"; overrides the flow's mode
+    mode: str | None = None  # "self_service" | "human" | "counter" (柜面); overrides the flow's mode
 
 
 @dataclass(frozen=True)

@@ -234,13 +234,31 @@ class FakeVoiceActivityDetector:
 
 
 class FakeFaceAnalyzer:
-    def __init__(self) -> None:
+    """Finds the painted faces. Like a real detector it has a smallest face it finds at the scale it
+    searches at: ``native_px`` (0: any) in a copy scaled like dlib's (``detect_width`` wide by
+    default, or so that ``min_face`` is ``native_px`` wide); ``searches`` lists (height, width,
+    min_face) of every search, ``searched_pixels`` adds up the pixels of those scaled copies (the
+    cost a real detector would have)."""
+
+    def __init__(self, *, native_px: int = 0, detect_width: int = 640) -> None:
         self.detect_calls = 0
         self.embed_calls = 0
+        self.native_px = native_px
+        self.detect_width = detect_width
+        self.searched_pixels = 0
+        self.searches: list[tuple[int, int, int | None]] = []
 
-    def detect(self, image: Image) -> list[Face]:
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         self.detect_calls += 1
+        h, w = image.shape[:2]
+        self.searches.append((h, w, min_face))
+        if min_face is None:
+            scale = min(1.0, self.detect_width / w)
+        else:
+            scale = self.native_px / min_face if self.native_px else 1.0
+        self.searched_pixels += round(w * h * scale * scale)
         faces = [Face(box) for box in _regions(image, 255, 0).values()]
+        faces = [f for f in faces if f.width * scale >= self.native_px]
         return sorted(faces, key=lambda f: f.width * f.height, reverse=True)
 
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:

@@ -265,8 +265,12 @@ class Face:
 
 
 class FaceAnalyzer(Protocol):
-    def detect(self, image: Image) -> list[Face]:
-        """Faces with 68-point landmarks, largest first."""
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
+        """Faces with 68-point landmarks, largest first, boxes in ``image`` pixels.
+
+        ``min_face``: the narrowest face (``image`` pixels) that must be found; the engine picks
+        the scale it searches at from it (a small face is searched on an enlarged copy, a large
+        one on a reduced copy: cheaper). ``None``: the engine's default scale."""
         ...
 
     def embed(self, image: Image, face: Face) -> npt.NDArray[np.float64]:

@@ -331,9 +331,14 @@ class IdPhotoStage(Stage):
 
     def on_error(self, state: State, exc: Exception) -> None:
         message = f"身份证照片处理出错 / ID photo failed: {type(exc).__name__}: {exc}"
-        state.id_photo_error = message
         if not isinstance(exc, MediaError):  # the face engine raised on the photo
+            engine = type(state.engines.faces).__name__
+            message = (
+                f"人脸引擎处理身份证照片时出错 / face engine error ({engine}) on the ID photo: "
+                f"{type(exc).__name__}: {exc}"
+            )
             state.engine_errors["id_photo"] = message
+        state.id_photo_error = message
 
 
 class LiveFaceStage(Stage):

@@ -4,6 +4,12 @@ Per sampled frame (cheap numpy on a ~64×36 grid): mean luma, luma contrast, mot
 sample. On a subsample: face detection (boxes, landmarks → frontalness, eyes open); embeddings at
 an interval and whenever the faces change. Kept in bounded memory: a thumbnail every few seconds
 (evidence), the best portrait crop, a handful of full frames for ID-card OCR.
+
+Frames arrive up to 1280 px wide so that small faces keep their pixels (two people side by side at
+a counter, an audience: 60–120 px in 720p). Full-frame detections are *wide searches*: the engine
+is asked for faces down to ``small_face`` of the frame's shorter side (60 px in 720p) and enlarges
+its copy for them; between them only the region of the faces already found is searched, at the
+scale their own size needs.
 """
 
 from __future__ import annotations
@@ -27,16 +33,23 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 @dataclass(frozen=True)
 class VisualOptions:
     sample_fps: float = 2.0  # frames analysed per second (luma, contrast, motion)
-    max_width: int = 640  # frames are delivered at most this wide
+    # frames are delivered at most this wide: 720p at full resolution (a 60 px face stays 60 px)
+    max_width: int = 1280
     face_fps: float = 1.0  # face detections per second
-    face_width: int = 640  # detection input width (downscaled by an integer step)
+    # the narrowest face a full-frame (wide) search finds, as a share of the frame's shorter side:
+    # 60 px in 720p (the engine searches an enlarged copy for them: ~100 ms per search with dlib)
+    small_face: float = 60 / 720
+    # the region search finds the faces it follows down to this share of their width (a face that
+    # moves back a little stays found; never below small_face): searched at the scale that needs
+    region_shrink: float = 0.85
     # seconds between 128-D embeddings, plus one whenever the faces change (a descriptor costs
     # ~125–140 ms on the 2-core VM: 20 per 10-minute recording, ~2.7 s of its analysis)
     embed_interval: float = 30.0
     # ... but at least this many over a recording of known duration: the identity checks take a
     # median / a cluster over the samples, and a change adds two samples of the new face
     min_embeddings: int = 8
-    min_face_px: int = 80  # smallest face the detector finds at face_width (dlib HOG: ~80 px)
+    max_faces: int = 24  # faces kept per sample, largest first (a crowd is counted up to this)
+    max_embedded: int = 3  # ... of which embedded (the largest; ~100 ms each)
     # Between full-frame detections the detector searches only the region of the last faces (each
     # face ± region_margin face sizes, down to the frame's bottom: the person's body). A full-frame
     # detection runs at least every full_detect_interval seconds, when the region loses a face, and
@@ -46,6 +59,10 @@ class VisualOptions:
     region_detect: bool = True
     region_margin: float = 1.5
     full_detect_interval: float = 10.0
+    # ... and a wide one (down to small_face) at least every wide_interval seconds (~80 ms each on
+    # 720p instead of ~25 ms: a new face outside the regions is searched for at any size where the
+    # picture changed; this one is for a small face appearing inside the region of the known ones)
+    wide_interval: float = 20.0
     outside_change: float = 24.0
     outside_cells: int = 6
     # an identity change worth an embedding: the face's look (8×8 luma in the landmarks' frame,
@@ -65,7 +82,8 @@ class VisualOptions:
     track_scale_change: float = 0.25
     # ... and only while nothing new appeared around them: in the region of the last faces (their
     # boxes left out), the picture compared with the last sample moved by the faces' own motion
-    # (4× downscaled grey) may differ in no 32×32 block by more than track_guard levels on average;
+    # (grey at 1/4 of a 640-px-wide frame) may differ in no 32×32 block (of such a frame) by more
+    # than track_guard levels on average;
     # otherwise someone may have come near the customer: the whole frame is searched
     track_guard: float = 30.0
     thumb_width: int = 320
@@ -175,11 +193,17 @@ def _eye_distance(face: Face) -> float:
     return float(np.linalg.norm(p[42:48].mean(axis=0) - p[36:42].mean(axis=0)))
 
 
-_SMALL = 4  # downscale of the grey frame the follow guard compares
+_SMALL = 4  # downscale of the grey frame the follow guard compares (of a 640-px-wide frame)
+
+
+def _small_step(width: int) -> int:
+    """The subsampling step of the follow guard's grey frame: 4 on 640 px, 8 on 1280 px."""
+    return _SMALL * max(1, round(width / 640))
 
 
 def _small_grey(img: Image) -> np.ndarray:
-    small: np.ndarray = img[::_SMALL, ::_SMALL].astype(np.float32) @ _LUMA
+    k = _small_step(img.shape[1])
+    small: np.ndarray = img[::k, ::k].astype(np.float32) @ _LUMA
     return small
 
 
@@ -193,6 +217,17 @@ def _sharpness(gray: np.ndarray) -> float:
         return 0.0
     lap = 4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
     return float(lap.var())
+
+
+def _merged(found: list[Face], more: list[Face]) -> list[Face]:
+    """``found`` and the faces of ``more`` whose centre lies in none of them, largest first."""
+
+    def inside(f: Face, g: Face) -> bool:
+        cx, cy = (f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2
+        return g.box[0] <= cx < g.box[2] and g.box[1] <= cy < g.box[3]
+
+    out = found + [f for f in more if not any(inside(f, g) for g in found)]
+    return sorted(out, key=lambda f: f.width * f.height, reverse=True)
 
 
 def _shrink(image: Image, width: int) -> tuple[Image, int]:
@@ -211,6 +246,7 @@ class VisualAnalyser:
     ocr_candidates: list[tuple[float, Image]] = field(default_factory=list)
     portrait: PortraitCandidate | None = None
     faces_error: str | None = None
+    faces_engine_failed: bool = False  # faces_error is the engine's own error (not missing input)
 
     def __post_init__(self) -> None:
         o = self.options
@@ -218,7 +254,8 @@ class VisualAnalyser:
         self._thumb_every = max(1.0 / o.sample_fps, dur / o.max_thumbs) if dur else 2.0
         self._next_thumb = 0.0
         self._next_face = 0.0
-        self._large_faces = False
+        self._width = 0  # of the frames
+        self._narrowest = 0  # width of the narrowest face the last detection found
         self._confirm = False
         every = (
             min(o.embed_interval, dur / o.min_embeddings)
@@ -227,6 +264,7 @@ class VisualAnalyser:
         )
         self._embed_every = every - 0.5 / o.sample_fps  # the same jitter allowance as detection
         self._last_full = -math.inf
+        self._last_wide = -math.inf
         self._region: tuple[int, int, int, int] | None = None  # where the last faces were
         self._count = 0  # how many faces the last detection found
         self._full_grid: np.ndarray | None = None  # luma grid at the last full-frame detection
@@ -247,6 +285,7 @@ class VisualAnalyser:
     def on_frame(self, frame: VideoFrame) -> None:
         img, t = frame.image, frame.t
         h, w = img.shape[:2]
+        self._width = w
         grid = img[:: max(1, h // 36), :: max(1, w // 64)].astype(np.float32) @ _LUMA
         motion = None
         if self._prev is not None and self._prev.shape == grid.shape:
@@ -272,17 +311,23 @@ class VisualAnalyser:
 
     def _detect(self, img: Image, t: float, grid: np.ndarray) -> list[Face]:
         """Faces in ``img`` coordinates: in the region of the last faces when nothing else may have
-        appeared (see ``VisualOptions``), else in the whole frame. While every face is large, the
-        region is searched at half width (4× cheaper); full-frame detections are at full width."""
+        appeared (see ``VisualOptions``), at the scale their size needs, else in the whole frame.
+
+        Scales: a *wide* search finds faces down to ``small_face`` (60 px in 720p; ~3× the cost of
+        a search at the known faces' scale on the bench). It runs when no face is known, every
+        ``wide_interval``, on the part of the frame that changed outside the regions searched (a
+        new face may be small), and whenever a search at the known faces' scale finds fewer faces
+        than were there (one may have moved back: it is looked for at any size). Other searches
+        find faces down to ``region_shrink`` of the narrowest face known."""
         assert self.faces is not None
         o = self.options
-        base = max(1, math.ceil(img.shape[1] / o.face_width))
-        full = (
-            self._region is None
-            or not o.region_detect
-            or t - self._last_full >= o.full_detect_interval - 0.5 / o.sample_fps
-            or self._changed_outside(grid)
-        )
+        smallest = max(1, round(o.small_face * min(img.shape[:2])))
+        # the scale of the faces known: a face leaning in beside the customer is about their size
+        near = max(smallest, round(o.region_shrink * self._narrowest))
+        jitter = 0.5 / o.sample_fps
+        wide = self._region is None or not o.region_detect or t - self._last_wide >= o.wide_interval - jitter
+        changed = None if wide else self._changed_outside(grid, img.shape[0], img.shape[1], 2 * smallest)
+        full = wide or changed is not None or t - self._last_full >= o.full_detect_interval - jitter
         found: list[Face] = []
         small, previous = _small_grey(img), self._small
         self._small = small
@@ -297,10 +342,18 @@ class VisualAnalyser:
             self._tracked = [replace(k, face=f) for k, f in zip(self._tracked, found, strict=True)]
         else:
             if not full:
-                found = self._detect_in(img, self._region, base * (2 if self._large_faces else 1))
+                found = self._detect_in(img, self._region, near)
                 full = len(found) < self._count
+                wide = full  # a face was lost: it may be smaller now
+            if full and not wide:
+                found = self._detect_in(img, None, near)
+                if changed is not None:  # what changed may be a small face: searched down to those
+                    found = _merged(found, self._detect_in(img, changed, smallest))
+                wide = len(found) < self._count
+            if wide:
+                found = self._detect_in(img, None, smallest)
+                self._last_wide = t
             if full:
-                found = self._detect_in(img, None, base)
                 self._last_full, self._full_grid, self._searched = t, grid, None
             self._tracked = [
                 _Tracked(f, _eye_distance(f), _look(img, f)) for f in found[:4] if len(f.landmarks) >= 48
@@ -308,7 +361,7 @@ class VisualAnalyser:
             if len(self._tracked) != len(found):  # a face without landmarks cannot be followed
                 self._tracked = []
         self._count = len(found)
-        self._large_faces = bool(found) and min(f.height for f in found) >= 2 * o.min_face_px * base
+        self._narrowest = min((f.width for f in found), default=0)
         self._region = self._region_of(found, img.shape[0], img.shape[1]) if found else None
         if self._region is not None:
             cells = self._cells(self._region, img.shape[0], img.shape[1], grid.shape)
@@ -350,10 +403,10 @@ class VisualAnalyser:
 
     def _changed_around(self, small: np.ndarray, previous: np.ndarray, followed: list[Face]) -> bool:
         """Whether the region of the followed faces changed other than by their own motion (see
-        ``VisualOptions.track_guard``); ``small``/``previous`` are 4× downscaled grey frames."""
+        ``VisualOptions.track_guard``); ``small``/``previous`` are ``_small_grey`` frames."""
         if self._region is None or previous.shape != small.shape:
             return True
-        k = _SMALL
+        k = _small_step(self._width)
         shift = _centre(followed[0]) - _centre(self._tracked[0].face)
         dx, dy = (int(v) for v in np.round(shift / k))
         x0, y0, x1, y1 = (v // k for v in self._region)
@@ -379,18 +432,17 @@ class VisualAnalyser:
         dx, dy = box[0] - known.face.box[0], box[1] - known.face.box[1]
         return tuple((x + dx, y + dy) for x, y in known.face.landmarks)
 
-    def _detect_in(self, img: Image, region: tuple[int, int, int, int] | None, step: int) -> list[Face]:
+    def _detect_in(self, img: Image, region: tuple[int, int, int, int] | None, min_face: int) -> list[Face]:
         assert self.faces is not None
         x0, y0, x1, y1 = region or (0, 0, img.shape[1], img.shape[0])
-        crop = img[y0:y1:step, x0:x1:step]
-        found = self.faces.detect(crop)
-        if step == 1 and x0 == 0 and y0 == 0:
+        found = self.faces.detect(img[y0:y1, x0:x1], min_face=min_face)
+        if x0 == 0 and y0 == 0:
             return found
         return [
             Face(
-                (f.box[0] * step + x0, f.box[1] * step + y0, f.box[2] * step + x0, f.box[3] * step + y0),
+                (f.box[0] + x0, f.box[1] + y0, f.box[2] + x0, f.box[3] + y0),
                 f.score,
-                tuple((x * step + x0, y * step + y0) for x, y in f.landmarks),
+                tuple((x + x0, y + y0) for x, y in f.landmarks),
             )
             for f in found
         ]
@@ -411,21 +463,41 @@ class VisualAnalyser:
         inside: np.ndarray = ((ys >= y0) & (ys < y1))[:, None] & ((xs >= x0) & (xs < x1))[None, :]
         return inside
 
-    def _changed_outside(self, grid: np.ndarray) -> bool:
+    def _changed_outside(
+        self, grid: np.ndarray, h: int, w: int, margin: int
+    ) -> tuple[int, int, int, int] | None:
+        """Where the picture changed outside the regions searched since the last full detection
+        (the box of the changed grid cells, ``margin`` px around it), or None when it did not."""
         ref, searched = self._full_grid, self._searched
         if ref is None or searched is None or ref.shape != grid.shape:
-            return True
+            return (0, 0, w, h)
         changed = (np.abs(grid - ref) > self.options.outside_change) & ~searched
-        return int(changed.sum()) >= self.options.outside_cells
+        if int(changed.sum()) < self.options.outside_cells:
+            return None
+        rows, cols = np.nonzero(changed)
+        sy, sx = max(1, h // 36), max(1, w // 64)
+        return (
+            max(0, int(cols.min()) * sx - margin),
+            max(0, int(rows.min()) * sy - margin),
+            min(w, (int(cols.max()) + 1) * sx + margin),
+            min(h, (int(rows.max()) + 1) * sy + margin),
+        )
 
     def _faces(self, img: Image, t: float, grid: np.ndarray) -> tuple[FaceObservation, ...] | None:
         assert self.faces is not None
         try:
-            found = self._detect(img, t, grid)
-        except Exception as exc:  # the engine broke: face checks say why instead of passing
-            logger.warning("face detection failed at %.2fs", t, exc_info=True)
-            self.faces_error = f"人脸检测出错 / face detection failed: {exc}"
+            return self._analyse_faces(img, t, grid)
+        except Exception as exc:  # the engine broke: the face checks say so instead of passing
+            # (an engine error, named; not the file's fault: the decode goes on)
+            engine = type(self.faces).__name__
+            logger.warning("face engine %s failed at %.2fs", engine, t, exc_info=True)
+            self.faces_error = f"人脸引擎出错 / face engine error ({engine}): {type(exc).__name__}: {exc}"
+            self.faces_engine_failed = True
             return None
+
+    def _analyse_faces(self, img: Image, t: float, grid: np.ndarray) -> tuple[FaceObservation, ...]:
+        assert self.faces is not None
+        found = self._detect(img, t, grid)
         area = float(img.shape[0] * img.shape[1])
         emb = self._embedded
         look = _look(img, found[0]) if found else None
@@ -439,9 +511,9 @@ class VisualAnalyser:
         want_embed = bool(found) and (t - emb.t >= self._embed_every or changed or self._confirm)
         self._confirm = changed and not self._confirm
         out: list[FaceObservation] = []
-        for i, face in enumerate(found[:4]):
+        for i, face in enumerate(found[: self.options.max_faces]):
             vec = None
-            if want_embed and i < 3:
+            if want_embed and i < self.options.max_embedded:
                 vec = tuple(float(x) for x in self.faces.embed(img, face))
             frontal, eyes = _pose(face)
             ratio = face.width * face.height / area
@@ -460,7 +532,8 @@ class VisualAnalyser:
         region = img[max(0, top - my) : bottom + my, max(0, left - mx) : right + mx]
         if region.size == 0:
             return
-        sharp = _sharpness(region[::2, ::2].astype(np.float32) @ _LUMA)
+        step = 2 * max(1, round(img.shape[1] / 640))  # the sharpness of a 320-px-wide frame
+        sharp = _sharpness(region[::step, ::step].astype(np.float32) @ _LUMA)
         score = frontal * (1.0 if eyes else 0.3) * min(1.0, sharp / 100.0) * min(1.0, ratio / 0.03)
         if self.portrait is None or score > self.portrait.score:
             self.portrait = PortraitCandidate(t, score, region.copy())

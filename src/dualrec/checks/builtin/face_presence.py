@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.faces import counted_faces, face_frames, face_step
+from dualrec.checks.faces import counted_faces, face_frames, face_step, faces_unusable
 from dualrec.checks.segments import flag_runs
 from dualrec.core.qc import CheckResult, Severity
 
@@ -11,8 +11,8 @@ ID = "face_presence"
 
 
 def run(ctx: CheckContext) -> CheckResult:
-    if ctx.faces_error is not None:
-        return not_run(ID, ctx.faces_error)
+    if (unusable := faces_unusable(ctx, ID)) is not None:
+        return unusable
     frames = face_frames(ctx)
     if not frames:
         return not_run(ID, ctx.video_error or "没有可检测人脸的画面 / no frames to look for faces in")

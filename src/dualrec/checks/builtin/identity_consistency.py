@@ -1,59 +1,58 @@
-"""Same person throughout: cluster the sampled embeddings; a swap mid-recording is a finding."""
+"""Same person throughout: every stretch of the recording with a face on camera is the customer's
+(or, in the two-person modes, the salesperson's). All the embeddings of the recording are grouped
+into people (``checks.faces.cast``); each stretch where someone else is on camera while the customer
+is not (a swap, a stand-in, a cut to another person) is a critical finding of its own, with its time
+range and a frame where that face was embedded. Someone else *beside* the customer is people_count's
+finding (an extra face)."""
 
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.faces import distance, face_frames
+from dualrec.checks.faces import cast, faces_unusable
 from dualrec.core.qc import CheckResult, Finding, Severity
 
 ID = "identity_consistency"
 
 
 def run(ctx: CheckContext) -> CheckResult:
-    if ctx.faces_error is not None:
-        return not_run(ID, ctx.faces_error)
-    frames = [f for f in face_frames(ctx) if f.faces and f.faces[0].embedding is not None]
-    if len(frames) < 2:
+    if (unusable := faces_unusable(ctx, ID)) is not None:
+        return unusable
+    who = cast(ctx)
+    if who.customer is None:
         return not_run(ID, "可比对的人脸样本不足 / fewer than two face samples to compare")
     limit = ctx.threshold(ID, "max_distance")
-    need = int(ctx.threshold(ID, "min_samples"))
-    first = frames[0].faces[0].embedding if frames[0].faces else None
-    assert first is not None
-    centroid, members = list(first), 1
-    mismatches: list[tuple[float, float]] = []  # (t, distance) of the current run
+    customer = who.people[who.customer]
     out: list[Finding] = []
     worst = 0.0
-    for f in frames[1:]:
-        d = min(distance(centroid, o.embedding) for o in f.faces or () if o.embedding is not None)
+    for other in who.strangers:
+        d = who.distance_to(other.label, customer.centroid)
         worst = max(worst, d)
-        if d <= limit:
-            if len(mismatches) >= need:
-                out.append(_swap(ctx, mismatches, f.t, limit))
-            mismatches = []
-            own = f.faces[0].embedding if f.faces else None
-            if own is not None and distance(centroid, own) <= limit:
-                members += 1
-                centroid = [c + (x - c) / members for c, x in zip(centroid, own, strict=True)]
-        else:
-            mismatches.append((f.t, d))
-    if len(mismatches) >= need:
-        out.append(_swap(ctx, mismatches, None, limit))
-    return result(ID, out, {"samples": len(frames), "max_distance": round(worst, 3), "threshold": limit})
-
-
-def _swap(ctx: CheckContext, run: list[tuple[float, float]], back: float | None, limit: float) -> Finding:
-    start = run[0][0]
-    end = back if back is not None else ctx.duration or run[-1][0]
-    d = max(x for _, x in run)
-    return finding(
-        ctx,
-        ID,
-        Severity.CRITICAL,
-        f"录像中途换人（距离 {d:.2f} > {limit:.2f}）/ a different person appears mid-recording",
-        start=start,
-        end=end,
-        frame_time=start,
-    )
+        for a, b in who.runs(other.label, without_customer=True):
+            seen = [t for t in other.times if a <= t < b] or [a]
+            out.append(
+                finding(
+                    ctx,
+                    ID,
+                    Severity.CRITICAL,
+                    f"画面中的人不是客户 {b - a:.1f}s（与客户人脸距离 {d:.2f} > {limit:.2f}，"
+                    f"录像中途换人或他人出镜）/ a person who is not the customer is on camera "
+                    f"(distance {d:.2f} > {limit:.2f}: a swap or a stand-in)",
+                    start=a,
+                    end=b,
+                    frame_time=seen[0],
+                )
+            )
+    out.sort(key=lambda f: f.start or 0.0)
+    metrics = {
+        "samples": who.samples,
+        "people": len(who.people),
+        "strangers": len(who.strangers),
+        "unconfirmed": who.unconfirmed,
+        "customer_seen_s": round(customer.seen * who.step, 1),
+        "max_distance": round(worst, 3),
+        "threshold": limit,
+    }
+    return result(ID, out, metrics)
 
 
 CHECK = FunctionCheck(ID, run)

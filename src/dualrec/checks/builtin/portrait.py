@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
+from dualrec.checks.faces import faces_unusable
 from dualrec.core.qc import CheckResult, Severity
 
 ID = "portrait"
 
 
 def run(ctx: CheckContext) -> CheckResult:
-    if ctx.faces_error is not None:
-        return not_run(ID, ctx.faces_error)
+    if (unusable := faces_unusable(ctx, ID)) is not None:
+        return unusable
     if not ctx.frames:
         return not_run(ID, ctx.video_error or "没有可分析的画面 / no video frames to analyse")
     p = ctx.portrait

@@ -4,16 +4,22 @@ Models come from the ``face_recognition_models`` package (located on disk withou
 its ``__init__`` uses the deprecated ``pkg_resources``). Licences: dlib is Boost; the 68-point
 landmark model was trained on iBUG 300-W, whose images are restricted to non-commercial use.
 
-Detection (HOG) runs on a grey copy downscaled to ``detect_width``; boxes are mapped back to the
-input image, and landmarks (grey) and descriptors (colour) are computed on the full-resolution image.
-Grey, because HOG on RGB computes gradients on all three channels: measured on the QC bench frames
-(640×360) 25 → 17 ms per detection, with the same faces found in every frame of the QC test
-recordings and in all test photos, and landmarks within 0.4 px.
+Detection (HOG) runs on a grey copy, downscaled to ``detect_width`` by default or scaled so that
+the narrowest face asked for (``detect(min_face=...)``) is ``face_px`` wide in it; boxes are mapped
+back to the input image, and landmarks (grey) and descriptors (colour) are computed on the
+full-resolution image. Grey, because HOG on RGB computes gradients on all three channels: measured
+on the QC bench frames (640×360) 25 → 17 ms per detection, with the same faces found in every frame
+of the QC test recordings and in all test photos, and landmarks within 0.4 px.
+
+dlib's HOG window finds faces from ~62 px wide in its input (measured on the test photos placed at
+50–100 px in a 1280×720 frame: 56 px 3 of 6 found, 60 px 5 of 6, 64 px and more all); ``face_px``
+leaves a margin above that (see ``bench/face_recall.py`` for the recall it gives).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -50,8 +56,12 @@ def dlib_model_paths() -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class DlibFaceOptions:
-    detect_width: int = 640  # detection runs on a copy at most this wide
+    detect_width: int = 640  # by default detection runs on a copy at most this wide
     upsample: int = 0  # HOG pyramid upsampling: 1 finds faces down to ~40 px, at ~4x the cost
+    # detect(min_face=m) searches a copy scaled by face_px / m (enlarged for small faces), at most
+    # max_detect_pixels large (a bound on the cost: ~100 ms for 1.5 Mpx on 2 cores)
+    face_px: int = 72
+    max_detect_pixels: int = 2_400_000
     device: Device = "cpu"
     num_jitters: int = 0  # >0: average descriptors over jittered crops (slower, a bit more robust)
 
@@ -99,15 +109,14 @@ def _check_device(device: Device) -> None:
         )
 
 
-def _downscaled(image: Image, width: int) -> tuple[Image, float]:
-    h, w = image.shape[:2]
-    if w <= width:
-        return image, 1.0
+def _scaled(grey: npt.NDArray[np.uint8], scale: float) -> npt.NDArray[np.uint8]:
+    if scale == 1.0:
+        return grey
     from PIL import Image as PILImage
 
-    scale = width / w
-    small = PILImage.fromarray(image).resize((width, max(1, round(h * scale))), PILImage.Resampling.BILINEAR)
-    return np.asarray(small, dtype=np.uint8), scale
+    h, w = grey.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(PILImage.fromarray(grey).resize(size, PILImage.Resampling.BILINEAR), dtype=np.uint8)
 
 
 class DlibFaceAnalyzer:
@@ -120,11 +129,21 @@ class DlibFaceAnalyzer:
     def load(self) -> None:
         _shared_models()
 
-    def detect(self, image: Image) -> list[Face]:
+    def scale_for(self, width: int, height: int, min_face: int | None) -> float:
+        """The scale detection runs at on a ``width``×``height`` image (see ``detect``)."""
+        o = self.options
+        if min_face is None:
+            return min(1.0, o.detect_width / max(1, width))
+        scale = o.face_px / max(1, min_face)
+        return min(scale, math.sqrt(o.max_detect_pixels / max(1, width * height)))
+
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         grey = _grey(_rgb_contiguous(image))
         m = _shared_models()
-        small, scale = _downscaled(grey, self.options.detect_width)
         h, w = grey.shape[:2]
+        scale = self.scale_for(w, h, min_face)
+        small = _scaled(grey, scale)
+        scale = small.shape[1] / w  # as rounded
         faces: list[Face] = []
         with m.lock:
             rects, scores, _kinds = m.detector.run(small, self.options.upsample, 0.0)

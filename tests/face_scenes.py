@@ -1,0 +1,223 @@
+"""720p scenes with small real faces, labelled, for measuring face-detection recall.
+
+From the photos in tests/data/faces and their hand-checked boxes (labels.json):
+- ``photo`` scenes: each photo of several people scaled so that its frontal faces are about
+  ``width`` px wide, centred on a 1280×720 canvas;
+- ``row`` scenes: head-and-shoulders cut-outs of every frontal face placed side by side, 2 at a
+  time (two people at a counter) and 5 at a time (an audience row), at 60–120 px.
+Every scene goes through JPEG (quality 80) like a frame of a compressed recording. A scene's labels
+are the faces that lie wholly inside it, in scene pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import TEST_DATA
+
+FACES = TEST_DATA / "faces"
+W, H = 1280, 720
+WIDTHS = (60, 66, 72, 84, 96, 108, 120)  # face widths (px in 720p) the scenes are built at
+GROUPS = ("group_t1.jpg", "two_people.jpg", "obama_and_biden.jpg")
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Label:
+    box: Box
+    frontal: bool
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    image: np.ndarray  # RGB uint8, H×W
+    labels: tuple[Label, ...]
+
+
+@cache
+def labels() -> dict[str, tuple[Label, ...]]:
+    data = json.loads((FACES / "labels.json").read_text(encoding="utf-8"))
+    return {
+        name: tuple(Label(tuple(f["box"]), bool(f["frontal"])) for f in faces)  # type: ignore[arg-type]
+        for name, faces in data["photos"].items()
+    }
+
+
+@cache
+def _photo(name: str) -> Image.Image:
+    return Image.open(FACES / name).convert("RGB")
+
+
+def _background(seed: int) -> Image.Image:
+    """A room-like background: soft blocks of colour with sensor noise (deterministic)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(60, 200, (9, 16, 3)).astype(np.uint8)
+    img = np.asarray(Image.fromarray(small).resize((W, H), Image.Resampling.BICUBIC), dtype=np.float32)
+    img += rng.normal(0, 4, img.shape)
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def _jpeg(img: Image.Image) -> np.ndarray:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), dtype=np.uint8)
+
+
+def _scaled(box: Sequence[float], s: float, dx: float, dy: float) -> Box:
+    return (round(box[0] * s + dx), round(box[1] * s + dy), round(box[2] * s + dx), round(box[3] * s + dy))
+
+
+def photo_scenes(widths: Sequence[int] = WIDTHS) -> Iterator[Scene]:
+    for k, name in enumerate(GROUPS):
+        faces = labels()[name]
+        frontal = sorted(f.width for f in faces if f.frontal)
+        typical = frontal[len(frontal) // 2]
+        for width in widths:
+            s = width / typical
+            img = _photo(name)
+            small = img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS)
+            canvas = _background(100 * k + width)
+            dx, dy = (W - small.width) // 2, (H - small.height) // 2
+            canvas.paste(small, (dx, dy))
+            inside = tuple(
+                Label(b, f.frontal)
+                for f in faces
+                if (b := _scaled(f.box, s, dx, dy))[0] >= 0 and b[1] >= 0 and b[2] <= W and b[3] <= H
+            )
+            yield Scene(f"photo:{name}@{width}", _jpeg(canvas), inside)
+
+
+def _cutouts() -> list[tuple[str, Label]]:
+    return [(name, f) for name, faces in labels().items() for f in faces if f.frontal]
+
+
+def row_scenes(widths: Sequence[int] = WIDTHS, per_row: Sequence[int] = (2, 5)) -> Iterator[Scene]:
+    """Head-and-shoulders of every frontal face, ``n`` side by side, at each face width."""
+    people = _cutouts()
+    for n in per_row:
+        for width in widths:
+            for start in range(0, len(people), n):
+                group = [people[(start + i) % len(people)] for i in range(n)]
+                canvas = _background(7 * n + width + start)
+                out: list[Label] = []
+                pitch = W // n
+                for i, (name, face) in enumerate(group):
+                    s = width / face.width
+                    left, top, right, bottom = face.box
+                    # head and shoulders: a face width either side, 0.8 above, 1.6 below
+                    crop = _photo(name).crop(
+                        (
+                            round(left - face.width),
+                            round(top - 0.8 * face.width),
+                            round(right + face.width),
+                            round(bottom + 1.6 * face.width),
+                        )
+                    )
+                    part = crop.resize(
+                        (round(crop.width * s), round(crop.height * s)), Image.Resampling.LANCZOS
+                    )
+                    x = i * pitch + (pitch - part.width) // 2 + (i % 2) * 9
+                    y = 180 + (i % 3) * 40 - round(0.8 * width)
+                    canvas.paste(part, (x, y))
+                    # the face sits one face width from the cut-out's left edge, 0.8 from its top
+                    fx, fy = x + round(face.width * s), y + round(0.8 * face.width * s)
+                    out.append(Label((fx, fy, fx + width, fy + round((bottom - top) * s)), True))
+                yield Scene(f"row{n}:{start}@{width}", _jpeg(canvas), tuple(out))
+
+
+def scenes() -> Iterator[Scene]:
+    yield from photo_scenes()
+    yield from row_scenes()
+
+
+def matches(found: Sequence[Box], wanted: Sequence[Label]) -> list[bool]:
+    """Which labels a detection matches: its centre inside the label's box and its width within
+    0.6–1.6× the label's (each detection matches one label at most)."""
+    used: set[int] = set()
+    out = []
+    for label in wanted:
+        x0, y0, x1, y1 = label.box
+        hit = next(
+            (
+                i
+                for i, b in enumerate(found)
+                if i not in used
+                and x0 <= (b[0] + b[2]) / 2 <= x1
+                and y0 <= (b[1] + b[3]) / 2 <= y1
+                and 0.6 <= (b[2] - b[0]) / label.width <= 1.6
+            ),
+            None,
+        )
+        if hit is not None:
+            used.add(hit)
+        out.append(hit is not None)
+    return out
+
+
+# ---------------------------------------------------------------------------- short recordings
+
+
+def still(
+    name: str, size: tuple[int, int], *, face_width: int | None = None, crop: Box | None = None
+) -> Image.Image:
+    """A frame showing photo ``name`` (or its ``crop``) on a room-like background: scaled to the
+    frame's height, or so that its median frontal face is ``face_width`` px wide."""
+    w, h = size
+    img = _photo(name) if crop is None else _photo(name).crop(crop)
+    if face_width is None:
+        s = min(h / img.height, w / img.width)
+    else:
+        frontal = sorted(f.width for f in labels()[name] if f.frontal)
+        s = face_width / frontal[len(frontal) // 2]
+    small = img.resize(
+        (max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS
+    )
+    canvas = _background(sum(map(ord, name)) + w).resize((w, h))
+    canvas.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
+    return canvas
+
+
+def slideshow(out: Path, parts: Sequence[tuple[Image.Image, float]], fps: int = 15) -> Path:
+    """An H.264/AAC recording showing each still for its seconds (with camera-like noise, so the
+    picture is never frozen) over a silent audio track; built once (``out`` is the cache)."""
+    if out.exists():
+        return out
+    work = out.with_name(f".{out.stem}")
+    work.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (img, seconds) in enumerate(parts):
+        img.save(work / f"{i}.png")
+        lines += [f"file '{i}.png'", f"duration {seconds}"]
+    lines.append(f"file '{len(parts) - 1}.png'")  # the concat demuxer's last duration needs this
+    (work / "list.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    total = sum(s for _, s in parts)
+    tmp = out.with_name(f".part-{out.name}")
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-y", "-loglevel", "error",
+            "-f", "concat", "-safe", "0", "-i", str(work / "list.txt"),
+            "-f", "lavfi", "-i", f"anullsrc=r=16000:cl=mono:d={total}",
+            "-vf", f"fps={fps},noise=alls=6:allf=t,format=yuv420p",
+            "-t", str(total), "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
+            "-c:a", "aac", "-b:a", "32k", str(tmp),
+        ],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    tmp.replace(out)
+    return out
