@@ -162,3 +162,24 @@ def test_small_faces_are_found_by_the_wide_search_and_followed_at_their_scale() 
     # the same detector on the old 640-px frames saw none of them
     old = FakeFaceAnalyzer(native_px=64)
     assert old.detect(np.asarray(img[::2, ::2])) == []
+
+
+def test_an_empty_unchanging_picture_is_not_searched_every_second() -> None:
+    """Nobody on camera and nothing moving: a wide search every empty_interval (2 s), not every
+    second (an empty recording would pay ~80 ms a second); someone coming in is found within it
+    (at once when the picture changes: this fake face has nearly the background's luma)."""
+    faces = FakeFaceAnalyzer()
+    analyser = VisualAnalyser(faces, duration=60.0)
+    calls_while_empty = 0
+    for k in range(120):
+        t = k / 2
+        img = np.full((360, 640, 3), 90, dtype=np.uint8)
+        if t >= 41.0:
+            paint_face(img, 1, (260, 80, 380, 240))
+        else:
+            calls_while_empty = faces.detect_calls
+        analyser.on_frame(VideoFrame(t, img))
+    seen = {f.t: len(f.faces) for f in analyser.frames if f.faces is not None}
+    assert len(seen) == 60  # every second is still a face sample (of no face)
+    assert [t for t, n in seen.items() if n] == [float(t) for t in range(42, 60)]
+    assert calls_while_empty <= 21  # every 2 s

@@ -39,6 +39,7 @@ class VisualOptions:
     # the narrowest face a full-frame (wide) search finds, as a share of the frame's shorter side:
     # 60 px in 720p (the engine searches an enlarged copy for them: ~100 ms per search with dlib)
     small_face: float = 60 / 720
+    min_face_px: int = 20  # ... but never narrower than this (a tiny frame is not enlarged for nothing)
     # the region search finds the faces it follows down to this share of their width (a face that
     # moves back a little stays found; never below small_face): searched at the scale that needs
     region_shrink: float = 0.85
@@ -63,6 +64,9 @@ class VisualOptions:
     # 720p instead of ~25 ms: a new face outside the regions is searched for at any size where the
     # picture changed; this one is for a small face appearing inside the region of the known ones)
     wide_interval: float = 20.0
+    # with no face known, a wide search every second only where the picture changed (6 cells by
+    # 24 levels), else every empty_interval seconds (a face of the background's luma moves no cell)
+    empty_interval: float = 2.0
     outside_change: float = 24.0
     outside_cells: int = 6
     # an identity change worth an embedding: the face's look (8×8 luma in the landmarks' frame,
@@ -321,7 +325,12 @@ class VisualAnalyser:
         find faces down to ``region_shrink`` of the narrowest face known."""
         assert self.faces is not None
         o = self.options
-        smallest = max(1, round(o.small_face * min(img.shape[:2])))
+        smallest = max(o.min_face_px, round(o.small_face * min(img.shape[:2])))
+        if self._region is None and o.region_detect and self._unchanged_since_empty(grid, t):
+            # nobody was there at the last search and the picture has not changed since: nobody
+            # came (a wide search costs ~80 ms; an empty or static picture would pay it each second)
+            self._small = _small_grey(img)
+            return []
         # the scale of the faces known: a face leaning in beside the customer is about their size
         near = max(smallest, round(o.region_shrink * self._narrowest))
         jitter = 0.5 / o.sample_fps
@@ -462,6 +471,16 @@ class VisualAnalyser:
         x0, y0, x1, y1 = region
         inside: np.ndarray = ((ys >= y0) & (ys < y1))[:, None] & ((xs >= x0) & (xs < x1))[None, :]
         return inside
+
+    def _unchanged_since_empty(self, grid: np.ndarray, t: float) -> bool:
+        """The last search found no face, was less than ``empty_interval`` ago, and fewer than
+        ``outside_cells`` cells of the luma grid changed by more than ``outside_change``."""
+        o, ref = self.options, self._full_grid
+        if ref is None or ref.shape != grid.shape or self._count != 0:
+            return False
+        if t - self._last_full >= o.empty_interval - 0.5 / o.sample_fps:
+            return False
+        return int((np.abs(grid - ref) > o.outside_change).sum()) < o.outside_cells
 
     def _changed_outside(
         self, grid: np.ndarray, h: int, w: int, margin: int
