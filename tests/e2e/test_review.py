@@ -271,6 +271,7 @@ def test_sampling_review_rerecord_final_appeal_and_statistics(
     # B: confirm both findings (c, c), decide fail → waits for the final decision
     open_item(page, rec_b, "mine")
     page.get_by_test_id("claim").click()
+    expect(page.get_by_test_id("review-status")).to_have_text("复核中")  # claimed: the keys act now
     findings_b = page.locator("li[data-finding]")
     expect(findings_b).to_have_count(2)
     keys_b = [findings_b.nth(i).get_attribute("data-finding") or "" for i in range(2)]
