@@ -6,6 +6,7 @@ Every file is built once into a cache folder keyed by the case's description, so
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -20,19 +21,14 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 FPS = 25
 
 
-# Where the (first) face is in each original photo: centre x, centre y, width in px — measured once
-# with dlib's HOG detector on the full-size files and checked by eye. Only used to place and size
-# the photos; what QC finds is not taken from here.
-FACES: dict[str, tuple[int, int, int]] = {
-    "obama.jpg": (495, 265, 259),
-    "obama1.jpg": (755, 424, 372),
-    "obama2.jpg": (319, 457, 311),
-    "obama3.jpg": (801, 457, 310),
-    "biden.jpg": (594, 388, 311),
-    "biden2.jpg": (658, 509, 447),
-    "two_people.jpg": (319, 137, 151),
-    "obama_and_biden.jpg": (841, 543, 180),
-}
+@functools.cache
+def face_anchor(photo: str) -> tuple[float, float, float]:
+    """Centre x, centre y and width (px) of the photo's first face in ``tests/data/faces/labels.json``
+    (the hand-checked boxes the face tests use). Only used to place and size the photos; what QC
+    finds is not taken from here."""
+    labels = json.loads((DATA / "faces" / "labels.json").read_text(encoding="utf-8"))["photos"]
+    x0, y0, x1, y1 = labels[photo][0]["box"]
+    return (x0 + x1) / 2, (y0 + y1) / 2, float(x1 - x0)
 
 
 @dataclass(frozen=True)
@@ -40,7 +36,7 @@ class Person:
     """A real photo scaled so that its (first) face is ``face`` px wide, with that face's centre at
     (cx, cy) of the picture; it sways ``sway`` px sideways (a person is never perfectly still)."""
 
-    photo: str  # under tests/data/faces, one of FACES
+    photo: str  # under tests/data/faces, labelled in its labels.json
     face: int
     cx: int
     cy: int
@@ -48,12 +44,12 @@ class Person:
 
     @property
     def scale(self) -> float:
-        return self.face / FACES[self.photo][2]
+        return self.face / face_anchor(self.photo)[2]
 
     @property
     def origin(self) -> tuple[int, int]:
         """Top-left corner of the scaled photo in the picture."""
-        fx, fy, _ = FACES[self.photo]
+        fx, fy, _ = face_anchor(self.photo)
         return round(self.cx - fx * self.scale), round(self.cy - fy * self.scale)
 
 
@@ -75,7 +71,9 @@ class Scene:
         return sum(s.seconds for s in self.shots)
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        placed = [(p.origin, p.scale) for shot in self.shots for p in shot.people]
+        text = json.dumps([asdict(self), placed], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def available() -> str | None:
@@ -119,7 +117,7 @@ class SceneBuilder:
         return out
 
     def _scaled(self, person: Person) -> Path:
-        out = self.cache / f"{Path(person.photo).stem}_f{person.face}.png"
+        out = self.cache / f"{Path(person.photo).stem}_x{person.scale:.5f}.png"
         if not out.exists():
             img = Image.open(DATA / "faces" / person.photo).convert("RGB")
             img.resize(
