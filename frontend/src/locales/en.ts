@@ -4,6 +4,7 @@ import archiveEn from "./archive.en";
 import h5En from "./h5.en";
 import rtcEn from "./rtc.en";
 import reviewEn from "./review.en";
+import labelsEn from "./labels.en";
 import type { Messages } from "./zh-CN";
 
 // English: must have exactly the same keys as zh-CN (checked by the type and by i18n.test.ts).
@@ -14,6 +15,7 @@ const en: Messages = {
   ...h5En,
   ...rtcEn,
   ...reviewEn,
+  ...labelsEn,
   app: {
     name: "dualrec Dual Recording",
     shortName: "dualrec",

@@ -5,6 +5,7 @@ import archiveZh from "./archive.zh-CN";
 import h5Zh from "./h5.zh-CN";
 import rtcZh from "./rtc.zh-CN";
 import reviewZh from "./review.zh-CN";
+import labelsZh from "./labels.zh-CN";
 
 const zhCN = {
   ...consoleZh,
@@ -13,6 +14,7 @@ const zhCN = {
   ...h5Zh,
   ...rtcZh,
   ...reviewZh,
+  ...labelsZh,
   app: {
     name: "dualrec 智能双录",
     shortName: "dualrec",

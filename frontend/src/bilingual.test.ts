@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { inLanguage, isBilingual, splitBilingual } from "./bilingual";
+
+describe("splitBilingual", () => {
+  it("splits a server message into its halves", () => {
+    expect(splitBilingual("签名为空 / the signature is empty")).toEqual({ zh: "签名为空", en: "the signature is empty" });
+  });
+
+  it("keeps a ' / ' inside the Chinese half", () => {
+    expect(splitBilingual("产品 / 金额须填写 / product and amount are required")).toEqual({
+      zh: "产品 / 金额须填写",
+      en: "product and amount are required",
+    });
+  });
+
+  it("keeps a ' / ' inside the English half", () => {
+    expect(splitBilingual("仅支持 MP4 或 MOV / only MP4 / MOV files")).toEqual({
+      zh: "仅支持 MP4 或 MOV",
+      en: "only MP4 / MOV files",
+    });
+  });
+
+  it("does not split texts that are not pairs", () => {
+    expect(splitBilingual("产品 / 金额")).toBeNull();
+    expect(splitBilingual("MP4 / MOV / WebM")).toBeNull();
+    expect(splitBilingual("第 1 / 3 页")).toBeNull();
+    expect(splitBilingual("/auth/password")).toBeNull();
+    expect(splitBilingual("")).toBeNull();
+  });
+});
+
+describe("inLanguage", () => {
+  it("picks the half of the language", () => {
+    const text = "账户已锁定，请 15 分钟后再试 / account locked, try again in 15 min";
+    expect(inLanguage(text, "zh-CN")).toBe("账户已锁定，请 15 分钟后再试");
+    expect(inLanguage(text, "en")).toBe("account locked, try again in 15 min");
+  });
+
+  it("handles several joined messages", () => {
+    const text = "画面冻结 / frozen picture; 未检测到人脸 / no face; in the first 5 s";
+    expect(inLanguage(text, "zh-CN")).toBe("画面冻结；未检测到人脸");
+    expect(inLanguage(text, "en")).toBe("frozen picture; no face; in the first 5 s");
+  });
+
+  it("leaves single-language texts alone", () => {
+    expect(inLanguage("已通过", "en")).toBe("已通过");
+    expect(inLanguage("plain English", "zh-CN")).toBe("plain English");
+    expect(inLanguage(null, "zh-CN")).toBe("");
+  });
+
+  it("tells a bilingual text", () => {
+    expect(isBilingual("文件损坏 / damaged file")).toBe(true);
+    expect(isBilingual("文件损坏")).toBe(false);
+  });
+});
