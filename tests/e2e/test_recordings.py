@@ -217,7 +217,7 @@ def test_api_key_secret_is_shown_once_and_the_key_can_be_revoked(
 
     row = page.locator("tr[data-name='核心业务系统']")
     expect(row).to_contain_text("北京分行")
-    expect(row).to_contain_text("fund")
+    expect(row).to_contain_text("基金")
     expect(row).to_contain_text("有效")
     page.reload()
     expect(row).to_be_visible()

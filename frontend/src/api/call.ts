@@ -1,3 +1,5 @@
+import { inLanguage } from "@/bilingual";
+import { currentLocale } from "@/locales";
 import { toProblem, type Problem } from "./problem";
 
 /** A failed API call, carrying the backend's problem body. */
@@ -33,7 +35,10 @@ export async function call<T>(request: Promise<FetchResult<T>>): Promise<T> {
   return result.data as T;
 }
 
-/** The message to show for a failure: the backend's detail first, a generic text otherwise. */
+/**
+ * The message to show for a failure: the backend's detail first (only the UI language's half of a
+ * "中文 / English" message), a generic text otherwise.
+ */
 export function problemText(
   error: unknown,
   t: (key: string, values?: Record<string, unknown>) => string,
@@ -41,5 +46,6 @@ export function problemText(
   if (!(error instanceof ApiError)) return t("common.networkError");
   const { problem } = error;
   if (problem.status === 0) return t("common.networkError");
-  return problem.detail || problem.title || t("common.unknownError", { status: problem.status });
+  const text = problem.detail || problem.title;
+  return text ? inLanguage(text, currentLocale()) : t("common.unknownError", { status: problem.status });
 }

@@ -1,4 +1,6 @@
 // Problem responses (RFC 9457, application/problem+json) as the backend sends them.
+import { inLanguage } from "@/bilingual";
+import { currentLocale } from "@/locales";
 
 export interface FieldError {
   loc: (string | number)[];
@@ -36,12 +38,12 @@ export function fieldErrors(problem: Problem | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const error of problem?.errors ?? []) {
     const key = String(error.loc[error.loc.length - 1] ?? "");
-    if (key && !(key in out)) out[key] = error.msg;
+    if (key && !(key in out)) out[key] = inLanguage(error.msg, currentLocale());
   }
   const fields = problem?.fields;
   if (fields && typeof fields === "object" && !Array.isArray(fields)) {
     for (const [key, msg] of Object.entries(fields)) {
-      if (typeof msg === "string" && !(key in out)) out[key] = msg;
+      if (typeof msg === "string" && !(key in out)) out[key] = inLanguage(msg, currentLocale());
     }
   }
   return out;

@@ -1,6 +1,7 @@
 // The customer's self-service session API (/api/v1/session/{token}). The signed link token is the
 // only credential; bodies are JSON except chunks, images and audio, which are sent raw.
 import { ApiError } from "@/api/call";
+import { inLanguage } from "@/bilingual";
 import type { components } from "@/api/schema";
 import { toProblem } from "@/api/problem";
 
@@ -12,11 +13,9 @@ export type FinishResult = components["schemas"]["FinishOut"];
 export type CopyResult = components["schemas"]["CopyOut"];
 export type ScoredAttempt = components["schemas"]["ScoredOut"];
 
-/** The customer's language half of a server text written "中文 / English". */
+/** The customer's language half of a server text written "中文 / English" (see @/bilingual). */
 export function inLocale(text: string, locale: string): string {
-  const cut = text.indexOf(" / ");
-  if (cut < 0) return text;
-  return locale === "en" ? text.slice(cut + 3) : text.slice(0, cut);
+  return inLanguage(text, locale);
 }
 
 export interface LivenessResult {

@@ -4,7 +4,9 @@ import { onMounted, ref, type Ref } from "vue";
 
 export function usePenPad(canvas: Ref<HTMLCanvasElement | null>, lineWidth: number) {
   const inked = ref(false); // something was drawn since the last clear
+  const strokes = ref(0); // finished strokes that drew something (an error about the ink can go)
   let drawing = false;
+  let drew = false;
 
   function point(e: PointerEvent): [number, number] {
     const c = canvas.value as HTMLCanvasElement;
@@ -15,6 +17,7 @@ export function usePenPad(canvas: Ref<HTMLCanvasElement | null>, lineWidth: numb
     const ctx = canvas.value?.getContext("2d");
     if (!ctx) return;
     drawing = true;
+    drew = false;
     ctx.beginPath();
     ctx.moveTo(...point(e));
   }
@@ -24,9 +27,12 @@ export function usePenPad(canvas: Ref<HTMLCanvasElement | null>, lineWidth: numb
     ctx.lineTo(...point(e));
     ctx.stroke();
     inked.value = true;
+    drew = true;
   }
   function up(): void {
+    if (drawing && drew) strokes.value += 1;
     drawing = false;
+    drew = false;
   }
   function clear(): void {
     const c = canvas.value;
@@ -47,5 +53,5 @@ export function usePenPad(canvas: Ref<HTMLCanvasElement | null>, lineWidth: numb
     }
   });
 
-  return { inked, down, move, up, clear, png };
+  return { inked, strokes, down, move, up, clear, png };
 }

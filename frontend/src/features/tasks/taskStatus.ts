@@ -1,6 +1,16 @@
 // Task and attempt statuses as core/tasks.py names them (labels: tasks.statuses.* in the locales).
-export const TASK_STATUSES = ["created", "in_progress", "qc", "review", "passed", "failed", "cancelled", "expired"] as const;
-export const ATTEMPT_STATUSES = [...TASK_STATUSES, "handover", "superseded"] as const;
+export const TASK_STATUSES = [
+  "created",
+  "in_progress",
+  "handover",
+  "qc",
+  "review",
+  "passed",
+  "failed",
+  "cancelled",
+  "expired",
+] as const;
+export const ATTEMPT_STATUSES = [...TASK_STATUSES, "superseded"] as const;
 
 /** "node: code, code" for each question draw of an attempt (draws are {node_id, bank, codes, …}). */
 export function drawnCodes(draws: readonly Record<string, unknown>[]): string[] {
