@@ -105,7 +105,7 @@ def test_admin_builds_branching_flow_and_tasks_keep_their_version(
     # a qa node between identity and end: 是 → the end node, 否 → hand over to a human
     page.get_by_label("要添加的节点类型").select_option("qa")
     page.get_by_role("button", name="添加节点").click()
-    expect(form).to_contain_text("反欺诈提问")
+    expect(form).to_contain_text("问答确认")  # a question node without a bank is no anti-fraud question
     form.get_by_label("标题").fill("自愿确认")
     form.get_by_label("播报文本").fill("请问您是本人自愿购买本产品吗？")
     expect(form.get_by_label("答案 1", exact=True)).to_have_value("是")

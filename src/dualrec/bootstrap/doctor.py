@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dualrec.settings import Settings
 
-__all__ = ["Finding", "run_doctor"]
+__all__ = ["Finding", "is_loopback_host", "public_url_finding", "public_url_warning", "run_doctor"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,43 @@ def _frontend() -> Finding:
     )
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): only this machine reaches them."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def public_url_warning(public_url: str, bind_host: str) -> str | None:
+    """Why customer links would not open, or None: the server listens beyond this machine
+    (``bind_host`` not loopback) but the links are built on a loopback public URL (the default
+    ``http://127.0.0.1:8000`` included), which a customer's phone cannot reach."""
+    if is_loopback_host(bind_host):
+        return None
+    link_host = urlsplit(public_url).hostname or ""
+    if link_host and not is_loopback_host(link_host):
+        return None
+    return (
+        f"客户链接基于 DUALREC_PUBLIC_URL={public_url}（本机回环地址），而服务监听在 {bind_host}："
+        "客户手机无法打开链接，请将 DUALREC_PUBLIC_URL 设为客户能访问的地址 / "
+        f"customer links are built on DUALREC_PUBLIC_URL={public_url}, a loopback address, while the "
+        f"server listens on {bind_host}: a customer's phone cannot open them. Set DUALREC_PUBLIC_URL to "
+        "the address customers reach (e.g. https://dualrec.bank.example)."
+    )
+
+
+def public_url_finding(settings: Settings, bind_host: str | None = None) -> Finding:
+    """The doctor's line about the public URL customer links are built on (not required)."""
+    problem = public_url_warning(settings.public_url, bind_host or settings.host)
+    if problem:
+        return Finding("web", "public URL", False, problem, False)
+    return Finding("web", "public URL", True, f"customer links use {settings.public_url}", False)
+
+
 def _janus(settings: Settings) -> list[Finding]:
     """The media server of remote interviews: binaries, and (when enabled) Janus answering with the
     VideoRoom plugin and token authentication on (docs/remote-interview.md)."""
@@ -151,6 +190,7 @@ def run_doctor(settings: Settings) -> list[Finding]:
         _database(settings),
         *_engines(settings),
         _frontend(),
+        public_url_finding(settings),
         _binary(
             "soffice", ["--version"], "documents", False, "optional: LibreOffice converts Word/PowerPoint"
         ),

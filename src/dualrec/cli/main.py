@@ -56,6 +56,7 @@ def serve(
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     _warn_dev_secret(settings)
+    _warn_public_url(settings, host or settings.host)
     container = build_container(settings, migrate=migrate)
     if settings.rtc_enabled and settings.rtc_managed:  # Janus beside the server (docs/remote-interview.md)
         from dualrec.bootstrap.rtc import build_supervisor
@@ -88,6 +89,20 @@ def _warn_dev_secret(settings: Settings) -> None:
     banner = "!" * 100
     typer.secho(f"{banner}\n{DEV_SECRET_WARNING}\n{banner}", fg=typer.colors.RED, bold=True, err=True)
     logging.getLogger("dualrec.security").warning(DEV_SECRET_WARNING)
+
+
+def _warn_public_url(settings: Settings, bind_host: str) -> None:
+    """On stderr and in the log at start: customer links built on a loopback public URL while the
+    server listens for other machines (docs/configuration.md, DUALREC_PUBLIC_URL)."""
+    from dualrec.bootstrap.doctor import public_url_warning
+
+    problem = public_url_warning(settings.public_url, bind_host)
+    if problem is None:
+        return
+    import logging
+
+    typer.secho(f"警告 / WARNING: {problem}", fg=typer.colors.YELLOW, bold=True, err=True)
+    logging.getLogger("dualrec.web").warning(problem)
 
 
 @app.command(help="导出 OpenAPI 规范 / print the OpenAPI spec (JSON)")
