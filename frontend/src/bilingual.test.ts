@@ -6,6 +6,16 @@ describe("splitBilingual", () => {
     expect(splitBilingual("签名为空 / the signature is empty")).toEqual({ zh: "签名为空", en: "the signature is empty" });
   });
 
+  it("splits after full-width punctuation without a space", () => {
+    const text = "必读话术未完整宣读，覆盖率 0%：「理财非存款」/ required statement not read completely (0%)";
+    expect(inLanguage(text, "zh-CN")).toBe("必读话术未完整宣读，覆盖率 0%：「理财非存款」");
+    expect(inLanguage(text, "en")).toBe("required statement not read completely (0%)");
+    expect(inLanguage("同框人数不足（同框要求）/ fewer than two people (same frame) 4.0s", "en")).toBe(
+      "fewer than two people (same frame) 4.0s",
+    );
+    expect(splitBilingual("反欺诈提问 1/2")).toBeNull();
+  });
+
   it("keeps a ' / ' inside the Chinese half", () => {
     expect(splitBilingual("产品 / 金额须填写 / product and amount are required")).toEqual({
       zh: "产品 / 金额须填写",
@@ -46,6 +56,21 @@ describe("inLanguage", () => {
     expect(inLanguage("已通过", "en")).toBe("已通过");
     expect(inLanguage("plain English", "zh-CN")).toBe("plain English");
     expect(inLanguage(null, "zh-CN")).toBe("");
+  });
+
+  it("reduces pairs nested in one text phrase by phrase", () => {
+    const text =
+      "必需的检查未执行 / required check not run (流程录像 / a recording made to a flow): 可比对的人脸样本不足 / fewer than two face samples";
+    expect(inLanguage(text, "zh-CN")).toBe("必需的检查未执行(流程录像): 可比对的人脸样本不足");
+    expect(inLanguage(text, "en")).toBe("required check not run (a recording made to a flow): fewer than two face samples");
+    const node =
+      "必需的检查未执行 / required check not run (流程节点 identity「身份核实」（身份核实）/ flow node identity (Identity verification)): 未提供身份证照片 / no ID photo supplied";
+    expect(inLanguage(node, "zh-CN")).toBe("必需的检查未执行(流程节点 identity「身份核实」（身份核实）): 未提供身份证照片");
+    expect(inLanguage(node, "en")).toBe(
+      "required check not run (flow node identity (Identity verification)): no ID photo supplied",
+    );
+    expect(isBilingual(inLanguage(text, "zh-CN"))).toBe(false);
+    expect(isBilingual(inLanguage(text, "en"))).toBe(false);
   });
 
   it("tells a bilingual text", () => {

@@ -3,7 +3,8 @@
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 const LATIN = /[A-Za-z]/;
-const SEPARATOR = " / ";
+// " / ", or "/ " right after full-width punctuation (「…」/ …, （…）/ …), as the server writes them
+const SEPARATOR = /(?: \/ |(?<=[\u3000-\u303f\uff00-\uffef])\/ )/g;
 
 export interface BilingualPair {
   zh: string;
@@ -12,20 +13,45 @@ export interface BilingualPair {
 
 /**
  * The two halves of one "中文 / English" text, or null when it is not such a pair. The split is at the
- * first " / " with Chinese on its left and no Chinese (but Latin letters) on its right, so a " / "
- * inside either half ("产品 / 金额", "MP4 / MOV") does not split it in the wrong place.
+ * first separator with Chinese on its left and no Chinese (but Latin letters) on its right, so a " / "
+ * inside either half ("产品 / 金额", "MP4 / MOV") does not split it in the wrong place; null as well
+ * when the left holds another pair (nested pairs, reduced by inLanguage phrase by phrase).
  */
 export function splitBilingual(text: string): BilingualPair | null {
-  let at = text.indexOf(SEPARATOR);
-  while (at >= 0) {
+  for (const match of text.matchAll(SEPARATOR)) {
+    const at = match.index ?? 0;
     const left = text.slice(0, at);
-    const right = text.slice(at + SEPARATOR.length);
+    const right = text.slice(at + match[0].length);
     if (CJK.test(left) && !CJK.test(right) && LATIN.test(right)) {
+      // an English phrase already on the left: the pairs are nested (see nestedInLanguage)
+      if (new RegExp(`${SEPARATOR.source}[A-Za-z]`).test(left)) return null;
       return { zh: left.trim(), en: right.trim() };
     }
-    at = text.indexOf(SEPARATOR, at + 1);
   }
   return null;
+}
+
+const CJK_CLASS = "\\u3400-\\u9fff\\uf900-\\ufaff";
+const STOPS = "()（）:：;；";
+// a separator + an English phrase (ASCII brackets without Chinese in it included), up to the next
+// delimiter: what the zh-CN reading drops from a text with pairs nested inside
+const ENGLISH_HALF = new RegExp(
+  `(?: |(?<=[\\u3000-\\u303f\\uff00-\\uffef]))/ (?:[^${CJK_CLASS}${STOPS}]|\\([^()${CJK_CLASS}]*\\))*(?=[${STOPS}]|$)`,
+  "g",
+);
+// a Chinese phrase (from the start or an ASCII delimiter; full-width punctuation belongs to it) + its
+// separator: what the English reading drops
+const ASCII_STOPS = "():;";
+const CHINESE_HALF = new RegExp(`(^|[${ASCII_STOPS}]\\s*)[^${ASCII_STOPS}/]*[${CJK_CLASS}][^${ASCII_STOPS}/]*?/ `, "g");
+
+/**
+ * A text with pairs nested inside ("必需的检查未执行 / required check not run (流程录像 / a recording
+ * made to a flow): 原因 / reason"): each pair is reduced to one half, phrase by phrase, up to the
+ * delimiters around it. Parts that exist in one language only stay as they are.
+ */
+function nestedInLanguage(text: string, locale: string): string {
+  if (locale === "en") return text.replace(CHINESE_HALF, "$1");
+  return text.replace(ENGLISH_HALF, "");
 }
 
 /**
@@ -38,8 +64,8 @@ export function inLanguage(text: string | null | undefined, locale: string): str
   const parts = text.split(/;\s*(?=[\u3400-\u9fff])/);
   const picked = parts.map((part) => {
     const pair = splitBilingual(part);
-    if (!pair) return part.trim();
-    return locale === "en" ? pair.en : pair.zh;
+    if (pair) return locale === "en" ? pair.en : pair.zh;
+    return CJK.test(part) && new RegExp(SEPARATOR.source).test(part) ? nestedInLanguage(part, locale).trim() : part.trim();
   });
   return picked.join(locale === "en" ? "; " : "；");
 }

@@ -256,7 +256,7 @@ const labelsEn = {
     task: "Task",
   },
   publicUrl: {
-    bannerTitle: "Customer links may not open",
+    bannerTitle: "Customer links may not open:",
     banner: "Customer links use the configured public URL {url}, which differs from {origin}, where you reached the console. Set DUALREC_PUBLIC_URL on the server to an address the customer's phone can reach.",
     basedOn: "Link based on {url}",
     mismatch: "differs from {origin}, where you are: the customer may not be able to open it",

@@ -257,7 +257,7 @@ const labelsZh = {
     task: "所属任务",
   },
   publicUrl: {
-    bannerTitle: "客户链接的地址可能无法访问",
+    bannerTitle: "客户链接的地址可能无法访问：",
     banner: "客户链接使用配置的公开地址 {url}，与您访问控制台的地址 {origin} 不同。手机上打开链接前，请在服务器上设置 DUALREC_PUBLIC_URL 为客户能访问的地址。",
     basedOn: "链接地址基于 {url}",
     mismatch: "与当前访问地址 {origin} 不同，客户可能无法打开",

@@ -8,6 +8,6 @@ describe("drawnCodes", () => {
         { node_id: "qa", bank: "wealth", codes: ["Q1", "Q7"], questions: [] },
         { node_id: "qa2", codes: [] },
       ]),
-    ).toEqual(["qa · wealth: Q1, Q7", "qa2: —"]);
+    ).toEqual(["qa · 理财: Q1, Q7", "qa2: —"]);
   });
 });

@@ -1,3 +1,5 @@
+import { label } from "@/labels";
+
 // Task and attempt statuses as core/tasks.py names them (labels: tasks.statuses.* in the locales).
 export const TASK_STATUSES = [
   "created",
@@ -16,7 +18,9 @@ export const ATTEMPT_STATUSES = [...TASK_STATUSES, "superseded"] as const;
 export function drawnCodes(draws: readonly Record<string, unknown>[]): string[] {
   return draws.map((d) => {
     const codes = Array.isArray(d.codes) ? d.codes.map(String) : [];
-    const where = [d.node_id, d.bank].filter((x) => typeof x === "string" && x).join(" · ");
+    // the bank is named by its business type (labels.businessTypes), not by its code
+    const bank = typeof d.bank === "string" && d.bank ? label("businessTypes", d.bank) : "";
+    const where = [d.node_id, bank].filter((x) => typeof x === "string" && x).join(" · ");
     return `${where}: ${codes.join(", ") || "—"}`;
   });
 }
