@@ -354,11 +354,16 @@ def test_the_status_filter_offers_handed_over(page: Page, world: dict[str, Any])
     sign_in(page)
     page.goto("/tasks")
     status = page.locator("select[name=status]")
-    status.select_option(label="已转人工")
+    expect(status.locator("option[value=handover]")).to_have_text("已转人工")
+    with page.expect_response(lambda r: "/api/v1/tasks?" in r.url and "status=handover" in r.url) as asked:
+        status.select_option(label="已转人工")
+        page.get_by_role("button", name="搜索").click()
+    assert asked.value.ok
+    for shown in page.locator("tbody .status").all_inner_texts():
+        assert shown == "已转人工", shown
+    status.select_option(label="全部")
     page.get_by_role("button", name="搜索").click()
-    expect(page).to_have_url(re.compile("status=handover"))
-    cell = page.locator("td.nowrap .status").first
-    page.goto("/tasks")
+    cell = page.locator(f"tr[data-task-id='{world['task']}'] .status")
     expect(cell).to_be_visible()
     box = cell.bounding_box()
     assert box is not None and box["width"] > box["height"], box  # one line, not a vertical column
@@ -388,13 +393,25 @@ def test_admins_are_warned_when_links_use_another_address(
     banner = page.get_by_test_id("public-url-banner")
     expect(banner).to_contain_text("http://127.0.0.1:8000")
     expect(banner).to_contain_text(world["base"])
-    page.goto(f"/tasks/{world['task']}")
-    page.once("dialog", lambda d: d.accept())
-    page.get_by_role("button", name="重新生成链接").click()
-    note = page.get_by_test_id("public-url-note")
+    page.goto("/tasks")
+    page.get_by_role("button", name="新建任务").click()
+    dialog = page.get_by_role("dialog", name="新建任务")
+    for field, value in (
+        ("客户姓名", "吴链接"),
+        ("身份证号", "11010519491231002X"),
+        ("客户号", "C-WALK-LINK"),
+        ("业务编号", f"WALK-LINK-{uuid.uuid4().hex[:6]}"),
+        ("产品名称", "稳健理财 1 号"),
+        ("金额", "10000"),
+    ):
+        dialog.get_by_label(field, exact=True).fill(value)
+    dialog.get_by_role("button", name="创建并生成链接").click()
+    expect(dialog.get_by_test_id("entry-link")).to_have_text(re.compile("^http://127.0.0.1:8000/h5/"))
+    note = dialog.get_by_test_id("public-url-note")
     expect(note).to_contain_text("链接地址基于 http://127.0.0.1:8000")
     expect(note).to_have_attribute("data-mismatch", "true")
     shot(page, "walk-public-url-warning")
+    dialog.get_by_role("button", name="关闭").first.click()
     page.get_by_role("button", name="退出登录").click()
 
     sign_in(page, BRANCH_USER, USER_PASSWORD)  # no settings:read: no banner
