@@ -2,7 +2,7 @@
 // reasons). Until it sends codes, the UI shows only the half of the current language.
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
-const LATIN = /[A-Za-z]/;
+const LATIN = /[A-Za-z]{2,}/; // an English half has at least one word
 // " / ", or "/ " right after full-width punctuation (「…」/ …, （…）/ …), as the server writes them
 const SEPARATOR = /(?: \/ |(?<=[\u3000-\u303f\uff00-\uffef])\/ )/g;
 

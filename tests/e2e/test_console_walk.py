@@ -84,10 +84,10 @@ def bilingual_lines(text: str) -> list[str]:
     for line in text.splitlines():
         for match in SEPARATOR.finditer(line):
             left, right = line[: match.start()], line[match.end() :]
-            whole = CJK.search(left) and not CJK.search(right) and re.search(r"[A-Za-z]", right)
+            whole = CJK.search(left) and not CJK.search(right) and re.search(r"[A-Za-z]{2,}", right)
             # a pair nested in a longer text: Chinese (or its punctuation) right before, English after
             nested = re.search(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]\s*$", left) and re.match(
-                r"[A-Za-z]", right
+                r"[A-Za-z][a-z]{2,}", right
             )
             if whole or nested:
                 found.append(line.strip())
