@@ -189,7 +189,8 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     header = matrix.locator("thead")
     for role in ("管理员", "面签员", "审计员", "质检员"):
         expect(header).to_contain_text(role)
-    users_write = matrix.locator("tr", has=page.locator("code", has_text=re.compile("^users:write$")))
+    users_write = matrix.locator("tr[data-permission='users:write']")
+    expect(users_write.locator("th")).to_have_text("管理用户")  # the permission by name, not its code
     role_names = header.locator("th.role-col > div:first-child").all_inner_texts()
     cells = users_write.locator("td")
     admin_cell = cells.nth(role_names.index("管理员"))
