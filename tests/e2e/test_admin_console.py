@@ -209,7 +209,7 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     expect(export).to_have_attribute("href", "/api/v1/audit-events/export.csv")
     shot(page, "10-audit-log")
     # Filtering by action narrows the table and the export link alike.
-    page.get_by_label("操作", exact=True).select_option("branch.created")
+    page.locator("select[name=action]").select_option("branch.created")  # listed by name (创建网点)
     page.get_by_role("button", name="查询").click()
     expect(page.locator("tbody td[data-action='auth.login']")).to_have_count(0)
     actions = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
