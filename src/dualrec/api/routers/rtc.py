@@ -94,7 +94,7 @@ def customer_entry(token: Token, container: ContainerDep) -> RtcEntryOut:
         task, _flow = container.tasks.resolve_entry(token, allow_finished=True)
         return RtcEntryOut(human=False, status=task.status, business_type=task.business_type)
     task, human = container.rtc.customer_mode(token)
-    return RtcEntryOut(human=human, status=task.status, business_type=task.business_type)
+    return RtcEntryOut(human=human, status=task.status, business_type=task.business_type, calls=True)
 
 
 @public.post(

@@ -30,6 +30,7 @@ class RtcEntryOut(BaseModel):
     human: bool  # the link's customer talks to a human agent (remote interview), not the AI flow
     status: str
     business_type: str
+    calls: bool = False  # remote interviews are on: a hand-over continues here with an interviewer
 
 
 class HangupOut(BaseModel):
