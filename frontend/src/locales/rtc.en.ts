@@ -33,7 +33,7 @@ const rtcEn = {
       waited: "Waiting",
       minutes: "{n} min",
       sources: { routing: "human interview", handover: "AI hand-over" },
-      position: "You are number {n} in the queue",
+      position: "You are number {n} in the queue, please wait",
       eta: "Estimated wait: about {minutes} min",
       agents: "{n} interviewers available",
       noAgents: "All interviewers are busy, please wait",

@@ -33,7 +33,7 @@ const rtcZh = {
       waited: "已等待",
       minutes: "{n} 分钟",
       sources: { routing: "人工面签", handover: "AI 转人工" },
-      position: "您前面还有 {n} 位，正在排队",
+      position: "您当前排在第 {n} 位，请稍候",
       eta: "预计等待约 {minutes} 分钟",
       agents: "当前有 {n} 位坐席可接听",
       noAgents: "坐席暂时忙碌，请耐心等待",
