@@ -39,7 +39,16 @@ from tests.e2e.conftest import (
     running_server,
 )
 from tests.e2e.h5_support import write_y4m
-from tests.e2e.test_rtc_call import KEEP_CANDIDATES, Netns, _answers, _need, _sh, _stats, _wait
+from tests.e2e.test_rtc_call import (
+    KEEP_CANDIDATES,
+    Netns,
+    _answers,
+    _customer_joins,
+    _need,
+    _sh,
+    _stats,
+    _wait,
+)
 
 HUMAN_FLOW: dict[str, Any] = {
     "mode": "human",
@@ -207,19 +216,6 @@ def _agent(browser: Browser, sys: RtcSystem) -> Page:
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
     return page
-
-
-def _customer_joins(page: Page) -> None:
-    """Taken by the agent: the page joins by itself when the browser saw a gesture, else on a tap."""
-
-    def joined_or_button() -> str:
-        if page.get_by_test_id("call-state").get_attribute("data-state") != "idle":
-            return "joined"
-        button = page.get_by_test_id("customer-join")
-        return "tap" if button.count() and button.is_enabled() else ""
-
-    if _wait(joined_or_button, 30, "the customer's page taken by the agent") == "tap":
-        page.get_by_test_id("customer-join").click()
 
 
 def _connected(pages: dict[str, Page]) -> None:

@@ -198,7 +198,8 @@ class RtcService:
         if not isinstance(body, dict) or body.get("request") not in PARTICIPANT_REQUESTS:
             request = str(body.get("request"))[:30] if isinstance(body, dict) else ""
             raise PermissionDeniedError(
-                "不允许的视频房间请求 / this VideoRoom request is not allowed", details={"videoroom_request": request}
+                "不允许的视频房间请求 / this VideoRoom request is not allowed",
+                details={"videoroom_request": request},
             )
         if body["request"] not in ("join", "joinandconfigure"):
             return
