@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 QUEUEABLE = (TaskStatus.CREATED, TaskStatus.HANDOVER)
 ONLINE_WINDOW = timedelta(seconds=30)  # an agent whose page asked within this is online
 MAX_SKILL_GROUPS = 20
+MAX_MARKS = 400  # node marks per call (a flow has tens of nodes)
 # proof fields the desk may show (never OCR fields, descriptors or blob keys)
 _PROOF_FIELDS = ("passed", "distance", "threshold", "name_matches", "problems", "valid_period")
 
@@ -344,6 +345,13 @@ class InterviewQueue:
             return self._entry_out(e)
 
     def _accept(self, uow: UnitOfWork, actor: Actor, e: QueueEntry, now: datetime) -> QueueEntry:
+        locked = uow.rtc.entry_by_id(e.id, for_update=True)  # two agents taking the same customer
+        free = (QueueStatus.WAITING, QueueStatus.ABANDONED)
+        if locked is None or (locked.status not in free and locked.accepted_by != actor.id):
+            raise ConflictError(
+                "该客户刚被其他坐席接听 / another interviewer just took this customer",
+                details={"status": locked.status if locked else "gone"},
+            )
         e = uow.rtc.update_entry(
             e.id,
             status=QueueStatus.ACCEPTED,
@@ -510,6 +518,8 @@ class InterviewQueue:
             e = uow.rtc.entry(task.id, task.attempt_no)
             if e is None or e.status != QueueStatus.ACCEPTED or e.accepted_by != actor.id:
                 raise ConflictError("您没有接听该客户 / you are not in this call")
+            if len(uow.rtc.marks(task.id, task.attempt_no)) >= MAX_MARKS:
+                raise ConflictError(f"打点次数已达上限 {MAX_MARKS} / at most {MAX_MARKS} node marks per call")
             m = uow.rtc.add_mark(task.id, task.attempt_no, node_id, kind, now, actor.id, actor.name)
             uow.commit()
         return {"node_id": m.node_id, "kind": m.kind, "at": m.at}
