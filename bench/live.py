@@ -3,17 +3,25 @@
 Frames are 640×480 JPEGs (a face photo, the head turned a little from frame to frame) sent the way
 the customer's page sends them; each is decoded (``decode_frame``) and analysed
 (``LiveFrameAnalyzer.analyze``: face detection and landmarks, head pose, brightness, identity
-against a reference embedding every 3 s, alerts) with the real dlib engine. Prints, against a
-baseline measured in the same run (plain decoding of the same JPEGs):
+against a reference embedding, alerts) with the real dlib engine. Two analyses are compared in the
+same run, their frames interleaved (so both see the same machine load):
 
-- one session, frames back to back: latency p50/p95 (all frames; frames with and without an
-  embedding), as a ratio to the JPEG decode time;
+- **cheaper** (the defaults): a descriptor only for a new track, a jump, an appearance change or
+  the re-verification every 6 s; the region around the face searched on a reduced copy;
+- **full** (the analysis before it): a descriptor every 3 s (or on a jump), the region searched
+  at the analysed resolution.
+
+Prints, against a baseline measured in the same run (plain decoding of the same JPEGs):
+
+- one session, frames back to back: latency p50/p95 (all frames; frames with and without a
+  descriptor) and CPU per second of stream, for both analyses side by side;
 - K sessions at 2 frames/s each for ``--seconds`` (staggered starts), one thread per session in
   one process (what one API worker does) and, with ``--processes N``, the sessions spread over N
   processes: the largest K whose frame latency (from the frame's due time to its result) has
   p95 < 500 ms with no backlog (the median latency of the run's last quarter is under 500 ms too).
 
 Usage: ``.venv/bin/python bench/live.py [--seconds 20] [--processes N] [--max-sessions 64]``
+(``--seconds 0``: the single-session comparison only)
 (``--processes`` defaults to the usable cores: the dlib engine runs one call at a time per process,
 so a node uses all its cores with one API worker process per core.)
 """
@@ -37,10 +45,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer  # noqa: E402
-from dualrec.pipeline.live import LiveFrameAnalyzer, decode_frame  # noqa: E402
+from dualrec.pipeline.live import LiveFrameAnalyzer, LiveOptions, decode_frame  # noqa: E402
 
 LIMIT_MS = 500.0
 FPS = 2.0
+ANALYSES = {
+    "cheaper": LiveOptions(),
+    "full": LiveOptions(embed_interval_s=3.0, embed_on_change=0.0, roi_min_face=None),
+}
 
 
 def make_frames() -> tuple[list[bytes], np.ndarray]:
@@ -76,22 +88,35 @@ def decode_baseline(frames: list[bytes], rounds: int = 20) -> float:
 
 def single_session(
     frames: list[bytes], reference: np.ndarray, n: int = 120
-) -> tuple[list[float], list[float]]:
-    """(ms per frame with an embedding, ms per frame without) for one session at 2 frames/s of
-    stream time, processed back to back."""
-    an = LiveFrameAnalyzer(DlibFaceAnalyzer())
-    an.set_reference(reference)
-    with_embed, without = [], []
+) -> dict[str, tuple[list[float], list[float], float]]:
+    """Per analysis: (ms per frame with a descriptor, ms per frame without, CPU ms per second of
+    stream) for one session at 2 frames/s of stream time, processed back to back; the analyses'
+    frames alternate."""
+    faces = DlibFaceAnalyzer()
+    analyzers = {}
+    for name, options in ANALYSES.items():
+        analyzers[name] = LiveFrameAnalyzer(faces, options)
+        analyzers[name].set_reference(reference)
+    out: dict[str, tuple[list[float], list[float], float]] = {name: ([], [], 0.0) for name in ANALYSES}
     for i in range(n):
-        started = time.perf_counter()
-        obs = an.analyze(decode_frame(frames[i % len(frames)]), i / FPS)
-        ms = (time.perf_counter() - started) * 1000
-        (with_embed if obs.identity_fresh else without).append(ms)
-    return with_embed, without
+        image = frames[i % len(frames)]
+        for name, an in analyzers.items():
+            with_embed, without, cpu = out[name]
+            cpu0, started = time.thread_time(), time.perf_counter()
+            obs = an.analyze(decode_frame(image), i / FPS)
+            ms = (time.perf_counter() - started) * 1000
+            (with_embed if obs.identity_fresh else without).append(ms)
+            out[name] = (with_embed, without, cpu + (time.thread_time() - cpu0) * 1000)
+    return {name: (w, wo, cpu / (n / FPS)) for name, (w, wo, cpu) in out.items()}
 
 
 def run_sessions(
-    k: int, seconds: float, reference: np.ndarray, frames: list[bytes], ready: Any = None
+    k: int,
+    seconds: float,
+    reference: np.ndarray,
+    frames: list[bytes],
+    ready: Any = None,
+    analysis: str = "cheaper",
 ) -> list[list[float]]:
     """K sessions in threads of this process, each sending a frame every 0.5 s (staggered over the
     first 0.5 s); per session the latencies (ms) from each frame's due time to its result. With
@@ -104,7 +129,7 @@ def run_sessions(
     results: list[list[float]] = [[] for _ in range(k)]
 
     def session(idx: int) -> None:
-        an = LiveFrameAnalyzer(faces)
+        an = LiveFrameAnalyzer(faces, ANALYSES[analysis])
         an.set_reference(reference)
         offset = (idx / max(1, k)) / FPS
         for i in range(int(seconds * FPS)):
@@ -128,10 +153,10 @@ def _worker(out: Any, *args: Any) -> None:
 
 
 def trial(
-    k: int, seconds: float, processes: int, reference: np.ndarray, frames: list[bytes]
+    k: int, seconds: float, processes: int, reference: np.ndarray, frames: list[bytes], analysis: str
 ) -> tuple[bool, str]:
     if processes <= 1:
-        per_session = run_sessions(k, seconds, reference, frames)
+        per_session = run_sessions(k, seconds, reference, frames, None, analysis)
     else:
         shares = [
             n for n in (k // processes + (1 if i < k % processes else 0) for i in range(processes)) if n
@@ -139,7 +164,8 @@ def trial(
         ctx = multiprocessing.get_context("spawn")
         ready, out = ctx.Barrier(len(shares)), ctx.Queue()
         procs = [
-            ctx.Process(target=_worker, args=(out, n, seconds, reference, frames, ready)) for n in shares
+            ctx.Process(target=_worker, args=(out, n, seconds, reference, frames, ready, analysis))
+            for n in shares
         ]
         for p in procs:
             p.start()
@@ -154,13 +180,15 @@ def trial(
     return ok, line
 
 
-def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, frames: list[bytes]) -> int:
+def capacity(
+    seconds: float, processes: int, max_k: int, reference: np.ndarray, frames: list[bytes], analysis: str
+) -> int:
     """Largest K that passes: doubling, then bisection between the last pass and the first fail."""
-    label = "1 process, threads" if processes <= 1 else f"{processes} processes"
+    label = ("1 process, threads" if processes <= 1 else f"{processes} processes") + f", {analysis}"
     good, bad = 0, None
     k = 1
     while k <= max_k:
-        ok, line = trial(k, seconds, processes, reference, frames)
+        ok, line = trial(k, seconds, processes, reference, frames, analysis)
         print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
         if not ok:
             bad = k
@@ -170,7 +198,7 @@ def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, 
         return good
     while bad - good > 1:
         k = (good + bad) // 2
-        ok, line = trial(k, seconds, processes, reference, frames)
+        ok, line = trial(k, seconds, processes, reference, frames, analysis)
         print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
         good, bad = (k, bad) if ok else (good, k)
     return good
@@ -197,27 +225,42 @@ def main() -> int:
     size = statistics.median(len(f) for f in frames) / 1024
     base = decode_baseline(frames)
     print(f"baseline: JPEG decode 640x480 : {base:6.1f} ms per frame (median; {size:.0f} KiB JPEGs)")
-    cpu0 = time.process_time()
-    with_embed, without = single_session(frames, reference)
-    stream_s = (len(with_embed) + len(without)) / FPS
-    cpu_per_s = (time.process_time() - cpu0) / stream_s * 1000
-    every = with_embed + without
-    p50, p95 = pct(every, 50), pct(every, 95)
-    print(f"decode + analyse, 1 session   : p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-          f"(ratio to decode: p50 {p50 / base:5.1f}x  p95 {p95 / base:5.1f}x)")  # fmt: skip
-    print(f"  frames without an embedding : p50 {pct(without, 50):6.1f} ms  ({len(without)} frames)")
-    print(
-        f"  frames with an embedding    : p50 {pct(with_embed, 50):6.1f} ms  "
-        f"({len(with_embed)} frames, one per 3 s)"
+    results = single_session(frames, reference)
+    n_frames = sum(len(x) for x in results["cheaper"][:2])
+    print(f"decode + analyse, 1 session, {n_frames} frames at 2 frames/s of stream "
+          "(ms per frame; ratio to decode):")  # fmt: skip
+    print(f"  {'':30s} {'cheaper (default)':>26s}   {'full (before)':>26s}")
+    rows = (
+        ("all frames p50 / p95", lambda w, wo: w + wo),
+        ("without a descriptor p50 / p95", lambda w, wo: wo),
+        ("with a descriptor p50 / p95", lambda w, wo: w),
     )
-    print(f"CPU per session               : {cpu_per_s:6.1f} ms per second of stream "
-          f"(at most ~{1000 / cpu_per_s:.0f} sessions per core that is all ours)")  # fmt: skip
+    for label, pick in rows:
+        cells = []
+        for name in ANALYSES:
+            w, wo, _cpu = results[name]
+            vals = pick(w, wo)
+            if vals:
+                cells.append(f"{pct(vals, 50):6.1f} / {pct(vals, 95):6.1f} ms ({pct(vals, 95) / base:4.1f}x)")
+            else:
+                cells.append(f"{'-':>26s}")
+        print(f"  {label:30s} {cells[0]:>26s}   {cells[1]:>26s}")
+    counts = [f"{len(results[n][0]):3d} of {len(results[n][0]) + len(results[n][1])}" for n in ANALYSES]
+    print(f"  {'frames with a descriptor':30s} {counts[0]:>26s}   {counts[1]:>26s}")
+    cpus = [f"{results[n][2]:6.1f} ms" for n in ANALYSES]
+    print(f"  {'CPU per session-second':30s} {cpus[0]:>26s}   {cpus[1]:>26s}")
+    ratio = results["full"][2] / max(1e-9, results["cheaper"][2])
+    print(f"  cheaper uses {1 / ratio:.2f}x the CPU of full per session-second "
+          f"(at most ~{1000 / results['cheaper'][2]:.0f} sessions per core that is all ours)")  # fmt: skip
+    if args.seconds <= 0:
+        return 0
     print(f"sessions at {FPS:g} frames/s for {args.seconds:g} s (limit: p95 < {LIMIT_MS:g} ms, no backlog):")
-    k1 = capacity(args.seconds, 1, args.max_sessions, reference, frames)
-    print(f"sustained sessions, 1 process : {k1}")
+    for analysis in ("cheaper", "full"):
+        k1 = capacity(args.seconds, 1, args.max_sessions, reference, frames, analysis)
+        print(f"sustained sessions, 1 process, {analysis}: {k1}", flush=True)
     if args.processes > 1:
-        kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames)
-        print(f"sustained sessions, {args.processes} processes: {kn}")
+        kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames, "cheaper")
+        print(f"sustained sessions, {args.processes} processes, cheaper: {kn}")
     return 0
 
 

@@ -71,7 +71,12 @@ BUSINESS = "wealth"
 FLOW: dict[str, Any] = {
     "mode": "self_service",
     "nodes": [
-        {"id": "risk", "type": "risk_disclosure", "title": "风险告知", "script": "本产品不保本，投资需谨慎。"},
+        {
+            "id": "risk",
+            "type": "risk_disclosure",
+            "title": "风险告知",
+            "script": "本产品不保本，投资需谨慎。",
+        },
         {
             "id": "q1",
             "type": "qa",
@@ -121,10 +126,16 @@ async def _customer(
                 wait = due - time.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                msg = {"type": "frame", "t": round(due - start_at, 3), "image": frames_b64[i % len(frames_b64)]}
+                msg = {
+                    "type": "frame",
+                    "t": round(due - start_at, 3),
+                    "image": frames_b64[i % len(frames_b64)],
+                }
                 await ws.send(json.dumps(msg))
                 try:
-                    reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=max(1.0, end_at + 30 - time.time())))
+                    reply = json.loads(
+                        await asyncio.wait_for(ws.recv(), timeout=max(1.0, end_at + 30 - time.time()))
+                    )
                 except TimeoutError:
                     errors.append("no answer")
                     return
@@ -233,7 +244,9 @@ def _dualrec() -> list[str]:
 
 
 @contextmanager
-def running_server(data_dir: Path, serve_args: Sequence[str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    data_dir: Path, serve_args: Sequence[str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     import httpx
 
     env = {
@@ -419,8 +432,9 @@ class Probe:
 
 def make_frames() -> list[bytes]:
     """10 camera frames (640×480 JPEG, quality 75 like the page's canvas): the face turning ±8°."""
-    from dualrec.media.models.dlib_faces import DlibFaceAnalyzer
     from tests.live_frames import framed, jpeg, photo, turn_head
+
+    from dualrec.media.models.dlib_faces import DlibFaceAnalyzer
 
     faces = DlibFaceAnalyzer()
     img = photo("obama.jpg")
@@ -437,9 +451,11 @@ def make_chunks(frames: list[bytes], workdir: Path, seconds: int = 12) -> list[b
         (workdir / f"f{i:02d}.jpg").write_bytes(f)
     out = workdir / "rec.webm"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-framerate", "5", "-stream_loop", "-1", "-i", str(workdir / "f%02d.jpg"),
+        ["ffmpeg", "-v", "error", "-y", "-framerate", "5", "-stream_loop", "-1",
+         "-i", str(workdir / "f%02d.jpg"),
          "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000", "-t", str(seconds), "-r", "15",
-         "-c:v", "libvpx", "-b:v", CHUNK_BITRATE, "-minrate", CHUNK_BITRATE, "-maxrate", CHUNK_BITRATE, "-c:a", "libopus", str(out)],
+         "-c:v", "libvpx", "-b:v", CHUNK_BITRATE, "-minrate", CHUNK_BITRATE, "-maxrate", CHUNK_BITRATE,
+         "-c:a", "libopus", str(out)],
         check=True, timeout=300, capture_output=True,
     )  # fmt: skip
     data = out.read_bytes()
@@ -452,7 +468,8 @@ def make_chunks(frames: list[bytes], workdir: Path, seconds: int = 12) -> list[b
 
 
 def run_step(
-    api: Api, server: subprocess.Popen[bytes], k: int, seconds: float, frames: list[bytes], chunks: list[bytes],
+    api: Api, server: subprocess.Popen[bytes], k: int, seconds: float,
+    frames: list[bytes], chunks: list[bytes],
     workdir: Path,
 ) -> dict[str, Any]:  # fmt: skip
     customers = [api.customer() for _ in range(k)]
@@ -466,7 +483,10 @@ def run_step(
     }
     cfg_path = workdir / f"step-{k}.json"
     cfg_path.write_text(json.dumps(cfg))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p),
+    }
     cpu0, wall0 = _process_tree_cpu(server.pid), time.perf_counter()
     with Probe(api, probe_task, probe_token) as probe:
         gen = subprocess.run(
@@ -555,7 +575,8 @@ def main() -> int:
         frames = make_frames()
         chunks = make_chunks(frames, work)
         print(
-            f"frames: {len(frames)} JPEGs 640x480, median {sorted(map(len, frames))[len(frames) // 2] / 1024:.0f} KiB; "
+            f"frames: {len(frames)} JPEGs 640x480, median "
+            f"{sorted(map(len, frames))[len(frames) // 2] / 1024:.0f} KiB; "
             f"chunks: {len(chunks)} x ~{len(chunks[0]) / 1024:.0f} KiB every {CHUNK_PERIOD_S:g} s"
         )
         data = work / "data"

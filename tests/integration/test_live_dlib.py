@@ -292,7 +292,7 @@ def test_two_faces_and_no_face_still_alert_with_the_cheaper_analysis(faces: Dlib
     an = LiveFrameAnalyzer(faces)
     obs = observe(faces, customer + [pair] * 5 + [background] * 5, analyzer=an)
     raised = alerts_raised(obs)
-    assert (AlertCode.MULTIPLE_FACES in [c for _, c in raised])
+    assert AlertCode.MULTIPLE_FACES in [c for _, c in raised]
     two = next(t for t, c in raised if c == AlertCode.MULTIPLE_FACES)
     assert two - 3.0 <= 2.0  # the second face entered at 3.0
     gone = next(t for t, c in raised if c == AlertCode.NO_FACE)

@@ -477,3 +477,31 @@ def test_damaged_jpegs_never_raise_anything_else() -> None:
         except InvalidInputError:
             outcomes["refused"] += 1
     assert outcomes["refused"] > 0 and outcomes["decoded"] > 0
+
+
+def test_an_identity_step_asks_for_a_descriptor_on_the_frame() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    an.set_reference(person(1))
+    faces.scene = [Head(320, 240)]
+    assert an.analyze(faces.frame(), 0.0).identity_fresh  # a new track
+    assert not an.analyze(faces.frame(), 0.5).identity_fresh  # reused: nothing changed
+    assert an.analyze(faces.frame(), 1.0, identity=True).identity_fresh
+    assert not an.analyze(faces.frame(), 1.5).identity_fresh
+    assert faces.embeds == 2
+
+
+def test_the_region_is_searched_on_a_copy_scaled_for_the_tracked_face() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    faces.scene = [Head(320, 240)]
+    first = an.analyze(faces.frame(), 0.0)
+    assert first.box is not None
+    width = first.box[2] - first.box[0]
+    an.analyze(faces.frame(), 0.5)  # a region search
+    assert faces.min_faces[0] is None  # the full search: the engine's default scale
+    assert faces.min_faces[1] == round(0.7 * width)
+    an = LiveFrameAnalyzer(faces, LiveOptions(roi_min_face=None))
+    an.analyze(faces.frame(), 0.0)
+    an.analyze(faces.frame(), 0.5)
+    assert faces.min_faces[-1] is None
