@@ -11,7 +11,8 @@ Each customer does what the H5 page does (frontend/src/features/session/frames.t
 - a WebSocket to ``/api/v1/session/<token>/live`` sending real 640×480 JPEG frames (quality 0.75,
   built from the test photos: the face turning a little), one at a time: a frame is due every
   0.5 s (the page's 2 frames/s), is sent when due or, if the answer to the previous one is late,
-  as soon as that answer arrives (the page never has two frames in flight);
+  as soon as that answer arrives (the page never has two frames in flight); frames still due
+  when the step ends were never sent: that count is the session's backlog;
 - a recording chunk every 2 s (the page's MediaRecorder timeslice): ``PUT
   /api/v1/session/<token>/chunks/0/<seq>`` with its SHA-256, cut from a real VP8/Opus WebM encoded
   at the bitrate of Chrome's MediaRecorder (~1 Mbit/s here).
@@ -42,6 +43,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import os
 import resource
 import secrets
@@ -121,7 +123,7 @@ async def _customer(
             i = 0
             while True:
                 due = start_at + i * FRAME_PERIOD_S
-                if due >= end_at:
+                if due >= end_at or time.time() >= end_at:  # frames still due now: the backlog
                     return
                 wait = due - time.time()
                 if wait > 0:
@@ -175,7 +177,7 @@ async def _customer(
     for r in results:
         if isinstance(r, BaseException):
             errors.append(f"{type(r).__name__}: {r}")
-    due_count = int(seconds / FRAME_PERIOD_S + 0.999)
+    due_count = math.ceil(seconds / FRAME_PERIOD_S - 1e-9)
     return {
         "latencies_ms": latencies,
         "frames_due": due_count,
