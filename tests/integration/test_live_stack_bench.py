@@ -38,6 +38,7 @@ FIELDS = {
 }
 
 
+@pytest.mark.slow
 def test_the_live_stack_bench_runs_one_customer_end_to_end(tmp_path: Path) -> None:
     if shutil.which("ffmpeg") is None:
         pytest.fail("ffmpeg not found: install Debian's ffmpeg package", pytrace=False)
