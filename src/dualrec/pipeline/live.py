@@ -15,9 +15,10 @@ face widths, or its size changed by more than that fraction), when its appearanc
 32×32 grey patch aligned on the eyes and mouth correlates less than ``embed_on_change`` with the
 patch of the last descriptor: ~0.1 ms), and as a periodic re-verification every
 ``embed_interval_s``; in between the last distance is reused. A customer swapped for someone else
-in the same place is caught by the appearance change at once (measured on the test photos: the
-same face turned ±15° correlates ≥ 0.88, another person's photo ≤ 0.65), and at worst by the
-re-verification within ``embed_interval_s``; then ``alerts.raise_after_s`` later it is an alert.
+in the same place is caught by the appearance change at once (measured on frames built from the
+test photos: the same face turning ±8° and drifting correlates ≥ 0.97, turned ±15° ≥ 0.88; Obama's
+and Biden's faces ≤ 0.40), and at worst by the re-verification within ``embed_interval_s``; then
+``alerts.raise_after_s`` later it is an alert.
 
 Detection runs on small copies: between full-picture searches (every ``full_detect_interval_s``)
 the face is tracked by searching only the region around the last faces, on a copy scaled so the
