@@ -168,6 +168,7 @@ const en: Messages = {
       interviewer: "Interviewer",
       auditor: "Auditor",
       qc_reviewer: "QC reviewer",
+      qc_manager: "QC manager",
       compliance: "Compliance",
       branch_supervisor: "Branch supervisor",
     },

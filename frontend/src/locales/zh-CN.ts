@@ -167,6 +167,7 @@ const zhCN = {
       interviewer: "面签员",
       auditor: "审计员",
       qc_reviewer: "质检员",
+      qc_manager: "质检主管",
       compliance: "合规",
       branch_supervisor: "部门主管",
     },

@@ -18,9 +18,17 @@ from dualrec.api.schemas.review import (
     AppealDecisionIn,
     AppealOut,
     AssignIn,
+    ConditionsIn,
     FiltersIn,
     FindingDecisionIn,
     FindingDecisionOut,
+    HighRiskFlagOut,
+    HighRiskRuleIn,
+    HighRiskRuleOut,
+    NoticeOut,
+    NoticePageOut,
+    NoticeReadIn,
+    NoticeReadOut,
     PlanIn,
     PreviewOut,
     ReproductionOut,
@@ -38,6 +46,7 @@ from dualrec.api.schemas.review import (
     TaskEffectOut,
 )
 from dualrec.bootstrap.review import ReviewServices
+from dualrec.core.high_risk import HighRiskFlag, HighRiskRule, RuleConditions
 from dualrec.core.rbac import Permission as P
 from dualrec.core.review import (
     Appeal,
@@ -93,6 +102,7 @@ def _plan(body: PlanIn) -> SamplingPlan:
         per_branch=body.per_branch,
         high_risk_min=body.high_risk_min,
         limit=body.limit,
+        high_risk_flagged=body.high_risk_flagged,
     )
 
 
@@ -185,6 +195,7 @@ def item_out(i: ReviewItem, appeals: list[Appeal] | None = None) -> ReviewItemOu
         status=i.status.value,
         verdict=i.verdict,
         risk_score=i.risk_score,
+        high_risk=i.high_risk,
         recording_created_by=i.recording_created_by,
         task_id=i.task_id,
         attempt_no=i.attempt_no,
@@ -368,10 +379,12 @@ def list_items(
     ] = None,
     outcome: Annotated[Literal["pass", "fail", "rerecord"] | None, Query()] = None,
     sample_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    high_risk: Annotated[bool | None, Query(description="仅高风险 / only high-risk (or not)")] = None,
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> Page[ReviewItemOut]:
     items, total = _svc(container).reviews.queue(
+        high_risk=high_risk,
         actor=actor,
         view=view,
         status=status,
@@ -663,3 +676,168 @@ def get_stats_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="qc-accuracy-{group_by}.csv"'},
     )
+
+
+# ---- high-risk rules and notices ---------------------------------------------------------------
+
+
+def _conditions(body: ConditionsIn) -> RuleConditions:
+    return RuleConditions(
+        risk_min=body.risk_min,
+        verdicts=tuple(body.verdicts),
+        checks_all=tuple(body.checks_all),
+        checks_any=tuple(body.checks_any),
+        min_severity=body.min_severity,
+        customer_types=tuple(body.customer_types),
+        risk_levels=tuple(body.risk_levels),
+        modes=tuple(body.modes),
+    )
+
+
+def high_risk_rule_out(r: HighRiskRule) -> HighRiskRuleOut:
+    return HighRiskRuleOut(
+        id=r.id,
+        name=r.name,
+        enabled=r.enabled,
+        branch_id=r.branch_id,
+        conditions=r.conditions.to_json(),
+        notify_roles=list(r.notify_roles),
+        created_by=r.created_by,
+        created_at=r.created_at,
+        updated_by=r.updated_by,
+        updated_at=r.updated_at,
+    )
+
+
+def flag_out(f: HighRiskFlag) -> HighRiskFlagOut:
+    return HighRiskFlagOut(
+        recording_id=f.recording_id,
+        high_risk=f.high_risk,
+        rules=[{k: v for k, v in r.items() if k != "roles"} for r in f.rules],
+        flagged_at=f.flagged_at if f.high_risk else None,
+        evaluated_at=f.evaluated_at,
+    )
+
+
+@router.get("/high-risk-rules", response_model=list[HighRiskRuleOut], summary="高风险规则 / high-risk rules")
+def list_high_risk_rules(
+    actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> list[HighRiskRuleOut]:
+    return [high_risk_rule_out(r) for r in _svc(container).high_risk.list_rules(actor=actor)]
+
+
+@router.post(
+    "/high-risk-rules",
+    response_model=HighRiskRuleOut,
+    status_code=201,
+    summary="新建高风险规则 / create a high-risk rule",
+)
+def create_high_risk_rule(
+    body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return high_risk_rule_out(
+        _svc(container).high_risk.save_rule(
+            actor=actor,
+            rule_id=None,
+            name=body.name,
+            enabled=body.enabled,
+            branch_id=body.branch_id,
+            conditions=_conditions(body.conditions),
+            notify_roles=body.notify_roles,
+        )
+    )
+
+
+@router.get(
+    "/high-risk-rules/{rule_id}", response_model=HighRiskRuleOut, summary="高风险规则 / one high-risk rule"
+)
+def get_high_risk_rule(
+    rule_id: IdPath, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return high_risk_rule_out(_svc(container).high_risk.get_rule(actor=actor, rule_id=rule_id))
+
+
+@router.put(
+    "/high-risk-rules/{rule_id}",
+    response_model=HighRiskRuleOut,
+    summary="修改高风险规则 / change a high-risk rule",
+)
+def update_high_risk_rule(
+    rule_id: IdPath, body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return high_risk_rule_out(
+        _svc(container).high_risk.save_rule(
+            actor=actor,
+            rule_id=rule_id,
+            name=body.name,
+            enabled=body.enabled,
+            branch_id=body.branch_id,
+            conditions=_conditions(body.conditions),
+            notify_roles=body.notify_roles,
+        )
+    )
+
+
+@router.get(
+    "/recordings/{recording_id}/high-risk",
+    response_model=HighRiskFlagOut | None,
+    summary="录像的高风险标记（无则 null）/ a recording's high-risk flag, null when never evaluated",
+)
+def get_high_risk_flag(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> HighRiskFlagOut | None:
+    flag = _svc(container).high_risk.flag_of(actor=actor, recording_id=recording_id)
+    return None if flag is None else flag_out(flag)
+
+
+@router.post(
+    "/recordings/{recording_id}/high-risk/evaluate",
+    response_model=HighRiskFlagOut,
+    summary="重新评估高风险规则 / evaluate the high-risk rules again",
+)
+def evaluate_high_risk(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskFlagOut:
+    return flag_out(_svc(container).high_risk.reevaluate(actor=actor, recording_id=recording_id))
+
+
+@router.get("/notices", response_model=NoticePageOut, summary="站内通知 / my role's notices in my branches")
+def list_notices(
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    unread: bool = False,
+    page: PageNo = 1,
+    page_size: PageSize = 20,
+) -> NoticePageOut:
+    p = _svc(container).high_risk.notices(actor=actor, unread_only=unread, page=page, page_size=page_size)
+    return NoticePageOut(
+        items=[
+            NoticeOut(
+                id=n.id,
+                kind=n.kind,
+                branch_id=n.branch_id,
+                recording_id=n.recording_id,
+                title=n.title,
+                body={
+                    **dict(n.body),
+                    "rules": [
+                        {k: v for k, v in r.items() if k != "roles"} for r in n.body.get("rules") or ()
+                    ],
+                },
+                created_at=n.created_at,
+                read=n.read_at is not None,
+            )
+            for n in p.items
+        ],
+        total=p.total,
+        unread=p.unread,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("/notices/read", response_model=NoticeReadOut, summary="标记通知已读 / mark notices read")
+def read_notices(
+    body: NoticeReadIn, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> NoticeReadOut:
+    return NoticeReadOut(marked=_svc(container).high_risk.mark_read(actor=actor, ids=body.ids))

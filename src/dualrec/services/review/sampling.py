@@ -106,7 +106,13 @@ def _check_plan(plan: SamplingPlan) -> None:
         problems["high_risk_min"] = "风险分须在 0–100 / risk score must be 0..100"
     if plan.limit is not None and not 1 <= plan.limit <= MAX_SAMPLE:
         problems["limit"] = f"须在 1–{MAX_SAMPLE} / must be 1..{MAX_SAMPLE}"
-    if not problems and not any(plan.rates.values()) and not plan.default_rate and plan.high_risk_min is None:
+    if (
+        not problems
+        and not any(plan.rates.values())
+        and not plan.default_rate
+        and plan.high_risk_min is None
+        and not plan.high_risk_flagged
+    ):
         problems["rates"] = "抽样比例全为 0 / every rate is 0: nothing would be sampled"
     if problems:
         first = next(iter(problems.items()))
