@@ -1,8 +1,9 @@
 """QC operations wiring (docs/review.md): the review services, the high-risk rules with their
 e-mail adapter, and the daily sampling thread.
 
-The sampler is a daemon thread in every ``dualrec serve`` (``Container.start``) and every ``dualrec
-worker`` (``bootstrap.container.start_standalone_sampler``, ``DUALREC_REVIEW_SAMPLING_IN_WORKER``). It looks every
+The sampler is a daemon thread in every ``dualrec serve`` (``Container.start``) and every
+``dualrec worker`` (``container.start_standalone_sampler``, ``DUALREC_REVIEW_SAMPLING_IN_WORKER``).
+It looks every
 ``DUALREC_REVIEW_SAMPLING_CHECK_SECONDS`` and runs each enabled rule for the day before once the
 bank's local hour ``DUALREC_REVIEW_SAMPLING_HOUR`` has come; the run's key (rule and day) is unique
 in the database, so several servers sample each day once.
