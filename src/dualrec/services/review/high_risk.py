@@ -285,7 +285,7 @@ class HighRiskService:
             to = self.email_to.get(role, ())
             if to:
                 lines = [f"{m['name']}: " + "; ".join(m["reasons"]) for m in matched]
-                url = f"{self.console_url}/console/recordings/{recording_id}" if self.console_url else ""
+                url = f"{self.console_url}/recordings/{recording_id}" if self.console_url else ""
                 text = "\n".join([f"录像 / recording {recording_id}", *lines, url]).strip() + "\n"
                 mails.append((to, title, text))
         if task is not None and link is not None and task.attempt_no == link[1]:
