@@ -78,14 +78,21 @@ class LazyEngines:
     def __call__(self) -> QcEngines:
         with self._lock:
             if self._engines is None:
-                from dualrec.bootstrap.engines import build_qc_engines
+                from dualrec.bootstrap.engines import build_qc_engines, with_llm_checker
 
                 s = self._settings
-                self._engines = build_qc_engines(
-                    data_dir=s.data_dir,
-                    asr_model_dir=s.asr_model_dir,
-                    device=s.device,
-                    cpu_threads=s.cpu_threads,
+                self._engines = with_llm_checker(
+                    build_qc_engines(
+                        data_dir=s.data_dir,
+                        asr_model_dir=s.asr_model_dir,
+                        device=s.device,
+                        cpu_threads=s.cpu_threads,
+                    ),
+                    url=s.qc_llm_url,
+                    model=s.qc_llm_model,
+                    api_key=s.qc_llm_api_key.get_secret_value() if s.qc_llm_api_key else "",
+                    timeout_seconds=s.qc_llm_timeout_seconds,
+                    required=s.qc_llm_required,
                 )
             return self._engines
 

@@ -286,6 +286,7 @@ def raised_findings(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "end": f.get("end"),
                     "node_id": f.get("node_id"),
                     "evidence": dict(evidence or {}),
+                    **({"measure": dict(f["measure"])} if isinstance(f.get("measure"), Mapping) else {}),
                 }
             )
     return out

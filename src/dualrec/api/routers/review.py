@@ -44,6 +44,9 @@ from dualrec.api.schemas.review import (
     StatsOut,
     StatsRowOut,
     TaskEffectOut,
+    ThresholdAdviceOut,
+    ThresholdBinOut,
+    ThresholdsOut,
 )
 from dualrec.bootstrap.review import ReviewServices
 from dualrec.core.high_risk import HighRiskFlag, HighRiskRule, RuleConditions
@@ -675,6 +678,46 @@ def get_stats_csv(
         to_csv(s).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="qc-accuracy-{group_by}.csv"'},
+    )
+
+
+@router.get(
+    "/thresholds",
+    response_model=ThresholdsOut,
+    summary="阈值调优参考 / what reviewers' decisions say about each numeric check's threshold",
+)
+def get_thresholds(
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    since: datetime | None = None,
+    until: Annotated[datetime | None, Query(description="不含 / exclusive")] = None,
+    branch_id: BranchQ = None,
+) -> ThresholdsOut:
+    for t in (since, until):
+        if t is not None and t.tzinfo is None:
+            raise InvalidInputError("时间须带时区 / times need a time zone (e.g. +08:00)")
+    advice, titles = _svc(container).stats.thresholds(
+        actor=actor, since=since, until=until, branch_id=branch_id
+    )
+    return ThresholdsOut(
+        checks=[
+            ThresholdAdviceOut(
+                check_id=a.check_id,
+                check_title=titles.get(a.check_id, a.check_id),
+                name=a.name,
+                raised_when="above" if a.raised_when == "above" else "below",
+                current=a.current,
+                confirmed=a.confirmed,
+                overruled=a.overruled,
+                best=a.best,
+                kept_confirmed=a.kept_confirmed,
+                dropped_overruled=a.dropped_overruled,
+                agree_now=a.agree_now,
+                agree_best=a.agree_best,
+                bins=[ThresholdBinOut(lo=lo, hi=hi, confirmed=c, overruled=o) for lo, hi, c, o in a.bins],
+            )
+            for a in advice
+        ]
     )
 
 

@@ -41,6 +41,9 @@ __all__ = [
     "StatsOut",
     "StatsRowOut",
     "TaskEffectOut",
+    "ThresholdAdviceOut",
+    "ThresholdBinOut",
+    "ThresholdsOut",
 ]
 
 Value = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -366,3 +369,30 @@ class NoticeReadIn(StrictModel):
 
 class NoticeReadOut(BaseModel):
     marked: int
+
+
+class ThresholdBinOut(BaseModel):
+    lo: float
+    hi: float
+    confirmed: int
+    overruled: int
+
+
+class ThresholdAdviceOut(BaseModel):
+    check_id: str
+    check_title: str
+    name: str
+    raised_when: Literal["above", "below"]
+    current: float
+    confirmed: int
+    overruled: int
+    best: float
+    kept_confirmed: int
+    dropped_overruled: int
+    agree_now: int
+    agree_best: int
+    bins: list[ThresholdBinOut]
+
+
+class ThresholdsOut(BaseModel):
+    checks: list[ThresholdAdviceOut]
