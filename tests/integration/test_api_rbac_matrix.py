@@ -336,7 +336,10 @@ REVIEW_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]]
     ("GET", "/api/v1/review/stats.csv"): lambda i: ("/api/v1/review/stats.csv", None),
     ("GET", "/api/v1/review/thresholds"): lambda i: ("/api/v1/review/thresholds", None),
     ("GET", "/api/v1/review/high-risk-rules"): lambda i: ("/api/v1/review/high-risk-rules", None),
-    ("POST", "/api/v1/review/high-risk-rules"): lambda i: ("/api/v1/review/high-risk-rules", REVIEW_HIGH_RISK),
+    ("POST", "/api/v1/review/high-risk-rules"): lambda i: (
+        "/api/v1/review/high-risk-rules",
+        REVIEW_HIGH_RISK,
+    ),
     ("GET", "/api/v1/review/high-risk-rules/{rule_id}"): lambda i: (
         "/api/v1/review/high-risk-rules/999999",
         None,

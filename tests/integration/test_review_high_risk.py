@@ -40,7 +40,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -193,7 +193,9 @@ def test_a_rule_flags_a_recording_and_notifies_the_role_in_its_branch_scope(
     assert flagged in text and "elderly" in text
 
     # the audit log has the rule and the flag
-    actions = {e["action"] for e in admin.get("/api/v1/audit-events", params={"page_size": 100}).json()["items"]}
+    actions = {
+        e["action"] for e in admin.get("/api/v1/audit-events", params={"page_size": 100}).json()["items"]
+    }
     assert {"review.high_risk_rule_created", "review.high_risk_flagged"} <= actions
 
     # sampling "all high-risk" takes the flagged recordings (and only those), the queue filters them
@@ -210,7 +212,9 @@ def test_a_rule_flags_a_recording_and_notifies_the_role_in_its_branch_scope(
     again = mgr_hq.post(f"/api/v1/review/recordings/{flagged}/high-risk/evaluate")
     assert again.status_code == 200 and again.json()["high_risk"] is False
     assert mgr_hq.get("/api/v1/review/items", params={"high_risk": False}).json()["total"] == 1
-    actions = {e["action"] for e in admin.get("/api/v1/audit-events", params={"page_size": 100}).json()["items"]}
+    actions = {
+        e["action"] for e in admin.get("/api/v1/audit-events", params={"page_size": 100}).json()["items"]
+    }
     assert "review.high_risk_cleared" in actions
 
 
@@ -276,13 +280,15 @@ def test_daily_sampling_in_two_processes_samples_once(tmp_path: Path) -> None:
         sampling = first.review.sampling
         today = datetime.now(UTC).astimezone(sampling.zone).date()
         now = datetime.combine(today + timedelta(days=1), time(12), tzinfo=sampling.zone)
-        runners = [SamplingScheduler(c.review.sampling, check_seconds=3600) for c in (first, second) if c.review]
+        runners = [
+            SamplingScheduler(c.review.sampling, check_seconds=3600) for c in (first, second) if c.review
+        ]
         start = threading.Barrier(len(runners))
         done: list[int] = []
 
         def go(s: SamplingScheduler) -> None:
             start.wait()
-            done.extend(x.id for x in s._sampling.run_due(now))  # noqa: SLF001
+            done.extend(x.id for x in s._sampling.run_due(now))
 
         threads = [threading.Thread(target=go, args=(s,)) for s in runners]
         for t in threads:
