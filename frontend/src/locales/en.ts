@@ -84,6 +84,7 @@ const en: Messages = {
     reviewSampling: "Sampling",
     reviewAppeals: "Appeals",
     reviewStats: "QC accuracy",
+    reviewHighRisk: "High-risk rules",
   },
   login: {
     title: "Sign in",

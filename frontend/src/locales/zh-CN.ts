@@ -83,6 +83,7 @@ const zhCN = {
     reviewSampling: "抽检管理",
     reviewAppeals: "申诉管理",
     reviewStats: "质检准确率",
+    reviewHighRisk: "高风险规则",
   },
   login: {
     title: "登录",

@@ -25,12 +25,12 @@ from dualrec.api.schemas.review import (
     HighRiskFlagOut,
     HighRiskRuleIn,
     HighRiskRuleOut,
-    NoticeOut,
-    NoticePageOut,
     NoticeReadIn,
     NoticeReadOut,
     PlanIn,
     PreviewOut,
+    QcNoticeOut,
+    QcNoticePageOut,
     ReproductionOut,
     ReviewDecisionIn,
     ReviewDecisionOut,
@@ -844,18 +844,18 @@ def evaluate_high_risk(
     return flag_out(_svc(container).high_risk.reevaluate(actor=actor, recording_id=recording_id))
 
 
-@router.get("/notices", response_model=NoticePageOut, summary="站内通知 / my role's notices in my branches")
+@router.get("/notices", response_model=QcNoticePageOut, summary="站内通知 / my role's notices in my branches")
 def list_notices(
     actor: Annotated[Actor, perm(P.QC_READ)],
     container: ContainerDep,
     unread: bool = False,
     page: PageNo = 1,
     page_size: PageSize = 20,
-) -> NoticePageOut:
+) -> QcNoticePageOut:
     p = _svc(container).high_risk.notices(actor=actor, unread_only=unread, page=page, page_size=page_size)
-    return NoticePageOut(
+    return QcNoticePageOut(
         items=[
-            NoticeOut(
+            QcNoticeOut(
                 id=n.id,
                 kind=n.kind,
                 branch_id=n.branch_id,

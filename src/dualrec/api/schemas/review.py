@@ -22,12 +22,12 @@ __all__ = [
     "HighRiskFlagOut",
     "HighRiskRuleIn",
     "HighRiskRuleOut",
-    "NoticeOut",
-    "NoticePageOut",
     "NoticeReadIn",
     "NoticeReadOut",
     "PlanIn",
     "PreviewOut",
+    "QcNoticeOut",
+    "QcNoticePageOut",
     "ReproductionOut",
     "ReviewDecisionIn",
     "ReviewDecisionOut",
@@ -342,7 +342,7 @@ class HighRiskFlagOut(BaseModel):
     evaluated_at: datetime
 
 
-class NoticeOut(BaseModel):
+class QcNoticeOut(BaseModel):
     id: int
     kind: str
     branch_id: int
@@ -353,8 +353,8 @@ class NoticeOut(BaseModel):
     read: bool
 
 
-class NoticePageOut(BaseModel):
-    items: list[NoticeOut]
+class QcNoticePageOut(BaseModel):
+    items: list[QcNoticeOut]
     total: int
     unread: int
     page: int
