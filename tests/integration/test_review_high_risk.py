@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -316,3 +317,76 @@ def test_the_worker_runs_the_daily_sampler_too(tmp_path: Path) -> None:
             sampler.stop()
     off = make_settings(tmp_path / "data", review_sampling_in_worker=False)
     assert start_standalone_sampler(off) is None
+
+
+def test_threshold_tuning_from_reviewers_decisions(
+    app_client: TestClient, container: Container, people: None
+) -> None:
+    """Six black stretches raised at min_duration 2 s; the reviewer confirms 5, 8 and 3.5 s and
+    overrules 2.1, 2.5 and 4 s: the statistics suggest 3.5 s (5 of 6 decisions agree, now 3) —
+    the hand count of tests/unit/test_review_thresholds_and_rules.py."""
+    words = {
+        5.0: "confirm",
+        8.0: "confirm",
+        3.5: "confirm",
+        2.1: "overrule",
+        2.5: "overrule",
+        4.0: "overrule",
+    }
+    for value in words:
+        rid = add_recording(container, verdict="REVIEW", risk=20)
+        measured = {
+            "checks": [
+                {
+                    "id": "black_screen",
+                    "title": "黑屏/遮挡 / Black or covered picture",
+                    "findings": [
+                        {
+                            "severity": "major",
+                            "message": f"黑屏 {value}s",
+                            "start": 10.0,
+                            "end": 10.0 + value,
+                            "evidence": {},
+                            "measure": {
+                                "name": "min_duration",
+                                "value": value,
+                                "threshold": 2.0,
+                                "raised_when": "above",
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+        key = container.blobs.put(json.dumps(measured).encode(), content_type="application/json").key
+        with container.uows() as uow:
+            uow.recordings.update(rid, artifacts={"report": key})
+            uow.commit()
+    mgr = client_for(app_client, "mgr_hq")
+    sample = mgr.post("/api/v1/review/samples", json={"plan": {"rates": {"REVIEW": 100}}}).json()
+    rev = client_for(app_client, "rev_bj")
+    items = rev.get("/api/v1/review/items", params={"sample_id": sample["id"], "page_size": 50}).json()[
+        "items"
+    ]
+    assert len(items) == 6
+    for item in items:
+        (finding,) = item["findings"]
+        assert finding["measure"]["value"] in words
+        base = f"/api/v1/review/items/{item['id']}"
+        assert rev.post(f"{base}/claim").status_code == 200
+        action = words[finding["measure"]["value"]]
+        body = {"action": action, **({"reason": "阴影不是黑屏"} if action == "overrule" else {})}
+        assert rev.put(f"{base}/findings/{finding['key']}", json=body).status_code == 200
+        r = rev.post(f"{base}/decision", json={"decision": "pass", "reason": "已核对"})
+        assert r.status_code == 200, r.text
+
+    (advice,) = mgr.get("/api/v1/review/thresholds").json()["checks"]
+    assert advice["check_id"] == "black_screen" and advice["name"] == "min_duration"
+    assert advice["check_title"].startswith("黑屏")
+    assert (advice["current"], advice["best"]) == (2.0, 3.5)
+    assert (advice["confirmed"], advice["overruled"]) == (3, 3)
+    assert (advice["kept_confirmed"], advice["dropped_overruled"]) == (3, 2)
+    assert (advice["agree_now"], advice["agree_best"]) == (3, 5)
+    assert sum(b["confirmed"] + b["overruled"] for b in advice["bins"]) == 6
+    # the SH manager's subtree has no reviewed findings
+    assert client_for(app_client, "mgr_sh").get("/api/v1/review/thresholds").json() == {"checks": []}
