@@ -5,11 +5,13 @@ subtree (other branches' items are 404); see docs/review.md."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas.common import MAX_ID, IdPath, Page
@@ -68,6 +70,7 @@ from dualrec.services.review.service import TaskEffect
 from dualrec.services.review.stats import Statistics, to_csv
 
 router = APIRouter(prefix="/review", tags=["review"])
+M = TypeVar("M", bound=BaseModel)
 
 RecordingId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
 FindingKey = Annotated[str, Path(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+:[0-9]{1,5}$")]
@@ -109,64 +112,35 @@ def _plan(body: PlanIn) -> SamplingPlan:
     )
 
 
+def _out(model: type[M], obj: object, **given: Any) -> M:
+    """The response model filled from ``obj``'s attributes of the same names (the domain records
+    and the response bodies share their field names), ``given`` for the fields that change form."""
+    fields = {n: getattr(obj, n) for n in model.model_fields if n not in given and hasattr(obj, n)}
+    return model(**fields, **given)
+
+
+def _value(x: StrEnum | None) -> str | None:
+    return None if x is None else x.value
+
+
 def rule_out(r: SamplingRule) -> RuleOut:
-    return RuleOut(
-        id=r.id,
-        name=r.name,
-        enabled=r.enabled,
-        branch_id=r.branch_id,
-        filters=r.filters.to_json(),
-        plan=r.plan.to_json(),
-        assignees=list(r.assignees),
-        created_by=r.created_by,
-        created_at=r.created_at,
-        updated_by=r.updated_by,
-        updated_at=r.updated_at,
-    )
+    return _out(RuleOut, r, filters=r.filters.to_json(), plan=r.plan.to_json(), assignees=list(r.assignees))
 
 
 def sample_out(s: Sample) -> SampleOut:
-    return SampleOut(
-        id=s.id,
-        kind=s.kind,
-        rule_id=s.rule_id,
-        trigger=s.trigger,
-        branch_id=s.branch_id,
-        filters=s.filters.to_json(),
-        plan=s.plan.to_json(),
-        seed=s.seed,
-        candidates=s.candidates,
-        candidates_sha256=s.candidates_sha256,
-        selected=list(s.selected),
-        added=s.added,
-        created_by=s.created_by,
-        created_at=s.created_at,
-    )
+    return _out(SampleOut, s, filters=s.filters.to_json(), plan=s.plan.to_json(), selected=list(s.selected))
 
 
 def decision_out(d: FindingDecision) -> FindingDecisionOut:
-    return FindingDecisionOut(
-        id=d.id,
-        finding_key=d.finding_key,
-        check_id=d.check_id,
-        action=d.action.value,
-        reason=d.reason,
-        start=d.start,
-        end=d.end,
-        by=d.by,
-        at=d.at,
-    )
+    return _out(FindingDecisionOut, d, action=d.action.value)
 
 
 def appeal_out(a: Appeal) -> AppealOut:
     base = f"/api/v1/review/appeals/{a.id}/attachments"
-    return AppealOut(
-        id=a.id,
-        item_id=a.item_id,
-        recording_id=a.recording_id,
-        branch_id=a.branch_id,
+    return _out(
+        AppealOut,
+        a,
         status=a.status.value,
-        reason=a.reason,
         attachments=[
             {
                 "name": f.get("name"),
@@ -177,49 +151,21 @@ def appeal_out(a: Appeal) -> AppealOut:
             }
             for i, f in enumerate(a.attachments)
         ],
-        created_by=a.created_by,
-        created_at=a.created_at,
-        decision=a.decision.value if a.decision else None,
-        decision_reason=a.decision_reason,
-        decided_by=a.decided_by,
-        decided_at=a.decided_at,
+        decision=_value(a.decision),
     )
 
 
 def item_out(i: ReviewItem, appeals: list[Appeal] | None = None) -> ReviewItemOut:
-    def v(x: object) -> str | None:
-        return getattr(x, "value", None) if x is not None else None
-
-    return ReviewItemOut(
-        id=i.id,
-        recording_id=i.recording_id,
-        branch_id=i.branch_id,
-        sample_id=i.sample_id,
+    return _out(
+        ReviewItemOut,
+        i,
         status=i.status.value,
-        verdict=i.verdict,
-        risk_score=i.risk_score,
-        high_risk=i.high_risk,
-        recording_created_by=i.recording_created_by,
-        task_id=i.task_id,
-        attempt_no=i.attempt_no,
-        assignee_id=i.assignee_id,
-        assignee=i.assignee,
         findings=list(i.findings),
         decisions=[decision_out(d) for d in i.decisions],
         open_findings=i.open_findings(),
-        started_at=i.started_at,
-        decision=v(i.decision),
-        decision_reason=i.decision_reason,
-        decided_by=i.decided_by,
-        decided_at=i.decided_at,
-        final_decision=v(i.final_decision),
-        final_reason=i.final_reason,
-        final_by=i.final_by,
-        final_at=i.final_at,
-        outcome=v(i.outcome),
-        rerecord_attempt=i.rerecord_attempt,
-        review_seconds=i.review_seconds,
-        created_at=i.created_at,
+        decision=_value(i.decision),
+        final_decision=_value(i.final_decision),
+        outcome=_value(i.outcome),
         appeals=[appeal_out(a) for a in appeals or ()],
     )
 
@@ -607,24 +553,7 @@ BranchQ = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def _row(r: StatsRow, labels: dict[str, str]) -> StatsRowOut:
-    return StatsRowOut(
-        key=r.key,
-        label=labels.get(r.key, r.key),
-        reviewed=r.reviewed,
-        raised=r.raised,
-        confirmed=r.confirmed,
-        overruled=r.overruled,
-        precision=r.precision,
-        missed=r.missed,
-        first_attempts=r.first_attempts,
-        first_time_passed=r.first_time_passed,
-        first_time_pass_rate=r.first_time_pass_rate,
-        decided=r.decided,
-        rerecords=r.rerecords,
-        rerecord_rate=r.rerecord_rate,
-        review_seconds_mean=r.review_seconds_mean,
-        review_seconds_median=r.review_seconds_median,
-    )
+    return _out(StatsRowOut, r, label=labels.get(r.key, r.key))
 
 
 def _stats(
@@ -701,19 +630,10 @@ def get_thresholds(
     )
     return ThresholdsOut(
         checks=[
-            ThresholdAdviceOut(
-                check_id=a.check_id,
+            _out(
+                ThresholdAdviceOut,
+                a,
                 check_title=titles.get(a.check_id, a.check_id),
-                name=a.name,
-                raised_when="above" if a.raised_when == "above" else "below",
-                current=a.current,
-                confirmed=a.confirmed,
-                overruled=a.overruled,
-                best=a.best,
-                kept_confirmed=a.kept_confirmed,
-                dropped_overruled=a.dropped_overruled,
-                agree_now=a.agree_now,
-                agree_best=a.agree_best,
                 bins=[ThresholdBinOut(lo=lo, hi=hi, confirmed=c, overruled=o) for lo, hi, c, o in a.bins],
             )
             for a in advice
@@ -738,18 +658,7 @@ def _conditions(body: ConditionsIn) -> RuleConditions:
 
 
 def high_risk_rule_out(r: HighRiskRule) -> HighRiskRuleOut:
-    return HighRiskRuleOut(
-        id=r.id,
-        name=r.name,
-        enabled=r.enabled,
-        branch_id=r.branch_id,
-        conditions=r.conditions.to_json(),
-        notify_roles=list(r.notify_roles),
-        created_by=r.created_by,
-        created_at=r.created_at,
-        updated_by=r.updated_by,
-        updated_at=r.updated_at,
-    )
+    return _out(HighRiskRuleOut, r, conditions=r.conditions.to_json(), notify_roles=list(r.notify_roles))
 
 
 def flag_out(f: HighRiskFlag) -> HighRiskFlagOut:

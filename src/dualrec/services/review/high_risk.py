@@ -10,7 +10,6 @@ and every clearing is audited.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.mail import Mailer
 from dualrec.services.common.scope import branch_in_scope
+from dualrec.services.review.reports import load_report
 from dualrec.services.tasks import webhooks
 from dualrec.storage.ports import BlobStore
 
@@ -182,17 +182,6 @@ class HighRiskService:
 
     # ---- evaluation ----------------------------------------------------------------------------
 
-    def _report(self, key: str | None) -> dict[str, Any]:
-        if not key:
-            return {}
-        try:
-            with self.blobs.open(key) as fh:
-                data = json.loads(fh.read())
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            logger.exception("high-risk rules: cannot read QC report %s", key)
-            return {}
-
     def evaluate(self, recording_id: str, *, actor: Actor = SYSTEM) -> HighRiskFlag | None:
         """Evaluate the enabled rules on a finished recording, store the flag, notify when it is
         newly flagged. None when the recording has no finished QC."""
@@ -205,7 +194,7 @@ class HighRiskService:
             rules = [
                 r for r in uow.high_risk.rules(enabled_only=True) if in_scope(r.branch_path, rec.branch_path)
             ]
-        report = self._report((rec.artifacts or {}).get("report"))
+        report = load_report(self.blobs, (rec.artifacts or {}).get("report"))
         facts = facts_from_report(
             report,
             recording_id=recording_id,

@@ -15,7 +15,6 @@ ends at the moment of the run and it does not stand in for the scheduled run).
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -43,6 +42,7 @@ from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.scope import branch_in_scope
+from dualrec.services.review.reports import load_report
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["Reproduction", "SamplingService"]
@@ -173,17 +173,6 @@ class SamplingService:
         candidates = [c for c in uow.review.candidates(filters, scope_path=scope_path) if filters.matches(c)]
         return _Draw(candidates, select_sample(candidates, plan, seed))
 
-    def _report(self, key: str | None) -> dict[str, Any]:
-        if not key:
-            return {}
-        try:
-            with self.blobs.open(key) as fh:
-                data = json.loads(fh.read())
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            logger.exception("review: cannot read QC report %s", key)
-            return {}
-
     def _run(
         self,
         *,
@@ -208,7 +197,11 @@ class SamplingService:
             fresh = [rid for rid in draw.selected if rid not in reviewed][:MAX_SAMPLE]
             recs = {rid: uow.recordings.get(rid) for rid in fresh}
             links = {rid: uow.archive.task_link(rid) for rid in fresh}
-        reports = {rid: self._report((rec.artifacts or {}).get("report")) for rid, rec in recs.items() if rec}
+        reports = {
+            rid: load_report(self.blobs, (rec.artifacts or {}).get("report"))
+            for rid, rec in recs.items()
+            if rec
+        }
         with self.uows() as uow:
             sample_id = uow.review.add_sample(
                 kind=kind,
