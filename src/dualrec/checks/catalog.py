@@ -266,8 +266,8 @@ CATALOG: tuple[CheckSpec, ...] = (
         "quote is in the transcript and whose time is inside the recording become findings (at most "
         "major: a model sends a recording to review, never fails it alone). A timeout, an HTTP error "
         "or an answer that is not the asked JSON makes it not_run with the reason; that forces REVIEW "
-        "only when `DUALREC_QC_LLM_REQUIRED` is true.",
-        needs=("asr",),
+        "only when `DUALREC_QC_LLM_REQUIRED` is true (so does a missing transcript: the check needs no "
+        "engine input of its own, and an ASR error is the transcript check's to report).",
     ),
 )
 
