@@ -390,3 +390,96 @@ def test_threshold_tuning_from_reviewers_decisions(
     assert sum(b["confirmed"] + b["overruled"] for b in advice["bins"]) == 6
     # the SH manager's subtree has no reviewed findings
     assert client_for(app_client, "mgr_sh").get("/api/v1/review/thresholds").json() == {"checks": []}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_high_risk_rules_and_notices_on_every_database(kind: str, tmp_path: Path) -> None:
+    """The flag's joins and filters (queue, sampling candidates), the notices' read marks and the
+    run key of two samplers on SQLite, PostgreSQL and MariaDB."""
+    from dualrec.core.high_risk import RuleConditions
+    from dualrec.core.review import SampleFilters, SamplingPlan
+    from dualrec.services.identity.users_cli import create_user_as_system
+    from tests.services import isolated_database_url
+
+    with isolated_database_url(kind, str(tmp_path)) as url:
+        settings = make_settings(
+            tmp_path / "data", database_url=url, review_sampling_enabled=False, webhook_enabled=False
+        )
+        c = build_container(settings, migrate=True)
+        try:
+            seed_demo(c.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+            create_user_as_system(
+                c.uows,
+                username="mgr",
+                role="qc_manager",
+                branch_code="BJ",
+                display_name="mgr",
+                password=PASSWORD,
+            )
+            with c.uows() as uow:
+                hq, bj = uow.branches.by_code("HQ"), uow.branches.by_code("BJ")
+            assert hq is not None and bj is not None
+            admin = Actor(
+                principal=Principal(
+                    "user", user_id(c, "admin"), "admin", "admin", hq.id, hq.path, frozenset(Permission)
+                ),
+                meta=RequestMeta(user_agent="pytest"),
+            )
+            mgr = Actor(
+                principal=Principal(
+                    "user", user_id(c, "mgr"), "mgr", "qc_manager", bj.id, bj.path, frozenset(Permission)
+                ),
+                meta=RequestMeta(user_agent="pytest"),
+            )
+            assert c.review is not None
+            hr = c.review.high_risk
+            hr.save_rule(
+                actor=admin,
+                rule_id=None,
+                name="高分",
+                enabled=True,
+                branch_id=None,
+                conditions=RuleConditions(risk_min=60, checks_any=("silence",)),
+                notify_roles=("qc_manager",),
+            )
+            hot = add_recording(c, verdict="FAIL", risk=80, findings={"silence": ["critical"]})
+            cold = add_recording(c, verdict="REVIEW", risk=20, findings={"silence": ["major"]})
+            for rid in (hot, cold):
+                hr.evaluate(rid)
+            flag = hr.flag_of(actor=mgr, recording_id=hot)
+            assert flag is not None and flag.high_risk
+            page = hr.notices(actor=mgr, unread_only=True, page=1, page_size=20)
+            assert (page.total, page.unread) == (1, 1) and page.items[0].recording_id == hot
+            assert hr.mark_read(actor=mgr, ids=None) == 1
+            assert hr.notices(actor=mgr, unread_only=True, page=1, page_size=20).unread == 0
+            sample = c.review.sampling.sample(
+                actor=admin, filters=SampleFilters(), plan=SamplingPlan(high_risk_flagged=True)
+            )
+            assert list(sample.selected) == [hot]
+            c.review.sampling.sample(
+                actor=admin, filters=SampleFilters(), plan=SamplingPlan(rates={"REVIEW": 100})
+            )
+            flagged, n = c.review.reviews.queue(
+                actor=admin,
+                view="all",
+                status=None,
+                outcome=None,
+                sample_id=None,
+                page=1,
+                page_size=20,
+                high_risk=True,
+            )
+            assert n == 1 and flagged[0].recording_id == hot and flagged[0].high_risk
+            _, n = c.review.reviews.queue(
+                actor=admin,
+                view="all",
+                status=None,
+                outcome=None,
+                sample_id=None,
+                page=1,
+                page_size=20,
+                high_risk=False,
+            )
+            assert n == 1
+        finally:
+            c.close()
