@@ -123,6 +123,20 @@ def _value(x: StrEnum | None) -> str | None:
     return None if x is None else x.value
 
 
+def _save_rule(container: ContainerDep, actor: Actor, rule_id: int | None, body: RuleIn) -> RuleOut:
+    rule = _svc(container).sampling.save_rule(
+        actor=actor,
+        rule_id=rule_id,
+        name=body.name,
+        enabled=body.enabled,
+        branch_id=body.branch_id,
+        filters=_filters(body.filters),
+        plan=_plan(body.plan),
+        assignees=tuple(body.assignees),
+    )
+    return rule_out(rule)
+
+
 def rule_out(r: SamplingRule) -> RuleOut:
     return _out(RuleOut, r, filters=r.filters.to_json(), plan=r.plan.to_json(), assignees=list(r.assignees))
 
@@ -193,18 +207,7 @@ def list_rules(actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerD
     "/rules", response_model=RuleOut, status_code=201, summary="新建抽检规则 / create a sampling rule"
 )
 def create_rule(body: RuleIn, actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerDep) -> RuleOut:
-    return rule_out(
-        _svc(container).sampling.save_rule(
-            actor=actor,
-            rule_id=None,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            filters=_filters(body.filters),
-            plan=_plan(body.plan),
-            assignees=tuple(body.assignees),
-        )
-    )
+    return _save_rule(container, actor, None, body)
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="抽检规则 / one sampling rule")
@@ -216,18 +219,7 @@ def get_rule(rule_id: IdPath, actor: Annotated[Actor, perm(P.QC_SAMPLE)], contai
 def update_rule(
     rule_id: IdPath, body: RuleIn, actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerDep
 ) -> RuleOut:
-    return rule_out(
-        _svc(container).sampling.save_rule(
-            actor=actor,
-            rule_id=rule_id,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            filters=_filters(body.filters),
-            plan=_plan(body.plan),
-            assignees=tuple(body.assignees),
-        )
-    )
+    return _save_rule(container, actor, rule_id, body)
 
 
 @router.post(
@@ -657,6 +649,21 @@ def _conditions(body: ConditionsIn) -> RuleConditions:
     )
 
 
+def _save_high_risk(
+    container: ContainerDep, actor: Actor, rule_id: int | None, body: HighRiskRuleIn
+) -> HighRiskRuleOut:
+    rule = _svc(container).high_risk.save_rule(
+        actor=actor,
+        rule_id=rule_id,
+        name=body.name,
+        enabled=body.enabled,
+        branch_id=body.branch_id,
+        conditions=_conditions(body.conditions),
+        notify_roles=body.notify_roles,
+    )
+    return high_risk_rule_out(rule)
+
+
 def high_risk_rule_out(r: HighRiskRule) -> HighRiskRuleOut:
     return _out(HighRiskRuleOut, r, conditions=r.conditions.to_json(), notify_roles=list(r.notify_roles))
 
@@ -687,17 +694,7 @@ def list_high_risk_rules(
 def create_high_risk_rule(
     body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
 ) -> HighRiskRuleOut:
-    return high_risk_rule_out(
-        _svc(container).high_risk.save_rule(
-            actor=actor,
-            rule_id=None,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            conditions=_conditions(body.conditions),
-            notify_roles=body.notify_roles,
-        )
-    )
+    return _save_high_risk(container, actor, None, body)
 
 
 @router.get(
@@ -717,17 +714,7 @@ def get_high_risk_rule(
 def update_high_risk_rule(
     rule_id: IdPath, body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
 ) -> HighRiskRuleOut:
-    return high_risk_rule_out(
-        _svc(container).high_risk.save_rule(
-            actor=actor,
-            rule_id=rule_id,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            conditions=_conditions(body.conditions),
-            notify_roles=body.notify_roles,
-        )
-    )
+    return _save_high_risk(container, actor, rule_id, body)
 
 
 @router.get(
