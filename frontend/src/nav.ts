@@ -33,6 +33,7 @@ export const NAV: NavSection[] = [
       { key: "reviewSampling", to: "/review/sampling", permission: "qc:sample" },
       { key: "reviewAppeals", to: "/review/appeals", permission: "qc:read" },
       { key: "reviewStats", to: "/review/stats", permission: "qc:read" },
+      { key: "reviewHighRisk", to: "/review/high-risk", permission: "qc:read" },
     ],
   },
   {

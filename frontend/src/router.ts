@@ -75,6 +75,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "qc:read", titleKey: "nav.reviewAppeals" },
       },
       {
+        path: "review/high-risk",
+        name: "review-high-risk",
+        component: () => import("@/features/review/HighRiskRulesPage.vue"),
+        meta: { permission: "qc:read", titleKey: "nav.reviewHighRisk" },
+      },
+      {
         path: "review/stats",
         name: "review-stats",
         component: () => import("@/features/review/StatsPage.vue"),

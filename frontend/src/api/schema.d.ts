@@ -1282,6 +1282,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/high-risk-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 高风险规则 / high-risk rules */
+        get: operations["list_high_risk_rules_api_v1_review_high_risk_rules_get"];
+        put?: never;
+        /** 新建高风险规则 / create a high-risk rule */
+        post: operations["create_high_risk_rule_api_v1_review_high_risk_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/high-risk-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 高风险规则 / one high-risk rule */
+        get: operations["get_high_risk_rule_api_v1_review_high_risk_rules__rule_id__get"];
+        /** 修改高风险规则 / change a high-risk rule */
+        put: operations["update_high_risk_rule_api_v1_review_high_risk_rules__rule_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/review/items": {
         parameters: {
             query?: never;
@@ -1435,6 +1471,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 站内通知 / my role's notices in my branches */
+        get: operations["list_notices_api_v1_review_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/notices/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记通知已读 / mark notices read */
+        post: operations["read_notices_api_v1_review_notices_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/review/recordings/{recording_id}": {
         parameters: {
             query?: never;
@@ -1446,6 +1516,40 @@ export interface paths {
         get: operations["get_recording_review_api_v1_review_recordings__recording_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/recordings/{recording_id}/high-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 录像的高风险标记（无则 null）/ a recording's high-risk flag, null when never evaluated */
+        get: operations["get_high_risk_flag_api_v1_review_recordings__recording_id__high_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/recordings/{recording_id}/high-risk/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新评估高风险规则 / evaluate the high-risk rules again */
+        post: operations["evaluate_high_risk_api_v1_review_recordings__recording_id__high_risk_evaluate_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1617,6 +1721,23 @@ export interface paths {
         };
         /** 导出准确率统计 CSV / accuracy statistics as CSV */
         get: operations["get_stats_csv_api_v1_review_stats_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 阈值调优参考 / what reviewers' decisions say about each numeric check's threshold */
+        get: operations["get_thresholds_api_v1_review_thresholds_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3113,6 +3234,37 @@ export interface components {
             /** Size */
             size: number;
         };
+        /**
+         * ConditionsIn
+         * @description Every condition set must hold; empty lists and nulls are not looked at.
+         */
+        ConditionsIn: {
+            /**
+             * Checks All
+             * @description 同时出现 / all of these checks raised
+             */
+            checks_all?: string[];
+            /**
+             * Checks Any
+             * @description 任一出现 / any of these checks raised
+             */
+            checks_any?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /** Min Severity */
+            min_severity?: ("minor" | "major" | "critical") | null;
+            /** Modes */
+            modes?: ("self_service" | "human" | "counter")[];
+            /**
+             * Risk Levels
+             * @description 产品风险等级 / product risk level
+             */
+            risk_levels?: string[];
+            /** Risk Min */
+            risk_min?: number | null;
+            /** Verdicts */
+            verdicts?: ("PASS" | "REVIEW" | "FAIL")[];
+        };
         /** ConsentIn */
         ConsentIn: {
             /** Agree */
@@ -3619,6 +3771,73 @@ export interface components {
              */
             t: number;
         };
+        /** HighRiskFlagOut */
+        HighRiskFlagOut: {
+            /**
+             * Evaluated At
+             * Format: date-time
+             */
+            evaluated_at: string;
+            /** Flagged At */
+            flagged_at: string | null;
+            /** High Risk */
+            high_risk: boolean;
+            /** Recording Id */
+            recording_id: string;
+            /** Rules */
+            rules: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** HighRiskRuleIn */
+        HighRiskRuleIn: {
+            /**
+             * Branch Id
+             * @description 规则覆盖的网点（含下级）/ the subtree it looks at
+             */
+            branch_id?: number | null;
+            conditions: components["schemas"]["ConditionsIn"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Notify Roles */
+            notify_roles: string[];
+        };
+        /** HighRiskRuleOut */
+        HighRiskRuleOut: {
+            /** Branch Id */
+            branch_id: number;
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Notify Roles */
+            notify_roles: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
         /** ImportResultOut */
         ImportResultOut: {
             /** Banks Created */
@@ -3877,6 +4096,19 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** NoticeReadIn */
+        NoticeReadIn: {
+            /**
+             * Ids
+             * @description null：全部已读 / null: mark every notice read
+             */
+            ids?: number[] | null;
+        };
+        /** NoticeReadOut */
+        NoticeReadOut: {
+            /** Marked */
+            marked: number;
+        };
         /** OutcomeIn */
         OutcomeIn: {
             /**
@@ -4051,6 +4283,12 @@ export interface components {
              * @default 0
              */
             default_rate: number;
+            /**
+             * High Risk Flagged
+             * @description 所有被高风险规则标记的录像 / every recording a high-risk rule flagged
+             * @default false
+             */
+            high_risk_flagged: boolean;
             /** High Risk Min */
             high_risk_min?: number | null;
             /** Limit */
@@ -4112,6 +4350,43 @@ export interface components {
             } | null;
             /** Status */
             status: string;
+        };
+        /** QcNoticeOut */
+        QcNoticeOut: {
+            /** Body */
+            body: {
+                [key: string]: unknown;
+            };
+            /** Branch Id */
+            branch_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Read */
+            read: boolean;
+            /** Recording Id */
+            recording_id: string | null;
+            /** Title */
+            title: string;
+        };
+        /** QcNoticePageOut */
+        QcNoticePageOut: {
+            /** Items */
+            items: components["schemas"]["QcNoticeOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
         };
         /** QuestionCreate */
         QuestionCreate: {
@@ -4431,6 +4706,11 @@ export interface components {
             findings: {
                 [key: string]: unknown;
             }[];
+            /**
+             * High Risk
+             * @default false
+             */
+            high_risk: boolean;
             /** Id */
             id: number;
             /** Open Findings */
@@ -5256,6 +5536,54 @@ export interface components {
             text: string;
             /** Word */
             word: string;
+        };
+        /** ThresholdAdviceOut */
+        ThresholdAdviceOut: {
+            /** Agree Best */
+            agree_best: number;
+            /** Agree Now */
+            agree_now: number;
+            /** Best */
+            best: number;
+            /** Bins */
+            bins: components["schemas"]["ThresholdBinOut"][];
+            /** Check Id */
+            check_id: string;
+            /** Check Title */
+            check_title: string;
+            /** Confirmed */
+            confirmed: number;
+            /** Current */
+            current: number;
+            /** Dropped Overruled */
+            dropped_overruled: number;
+            /** Kept Confirmed */
+            kept_confirmed: number;
+            /** Name */
+            name: string;
+            /** Overruled */
+            overruled: number;
+            /**
+             * Raised When
+             * @enum {string}
+             */
+            raised_when: "above" | "below";
+        };
+        /** ThresholdBinOut */
+        ThresholdBinOut: {
+            /** Confirmed */
+            confirmed: number;
+            /** Hi */
+            hi: number;
+            /** Lo */
+            lo: number;
+            /** Overruled */
+            overruled: number;
+        };
+        /** ThresholdsOut */
+        ThresholdsOut: {
+            /** Checks */
+            checks: components["schemas"]["ThresholdAdviceOut"][];
         };
         /** UploadOpen */
         UploadOpen: {
@@ -8301,6 +8629,125 @@ export interface operations {
             };
         };
     };
+    list_high_risk_rules_api_v1_review_high_risk_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"][];
+                };
+            };
+        };
+    };
+    create_high_risk_rule_api_v1_review_high_risk_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighRiskRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_high_risk_rule_api_v1_review_high_risk_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_high_risk_rule_api_v1_review_high_risk_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighRiskRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_items_api_v1_review_items_get: {
         parameters: {
             query?: {
@@ -8308,6 +8755,8 @@ export interface operations {
                 status?: ("pending" | "in_review" | "awaiting_final" | "done" | "appealed") | null;
                 outcome?: ("pass" | "fail" | "rerecord") | null;
                 sample_id?: number | null;
+                /** @description 仅高风险 / only high-risk (or not) */
+                high_risk?: boolean | null;
                 page?: number;
                 page_size?: number;
             };
@@ -8605,6 +9054,72 @@ export interface operations {
             };
         };
     };
+    list_notices_api_v1_review_notices_get: {
+        parameters: {
+            query?: {
+                unread?: boolean;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QcNoticePageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_notices_api_v1_review_notices_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeReadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeReadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_recording_review_api_v1_review_recordings__recording_id__get: {
         parameters: {
             query?: never;
@@ -8623,6 +9138,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewItemOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_high_risk_flag_api_v1_review_recordings__recording_id__high_risk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskFlagOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    evaluate_high_risk_api_v1_review_recordings__recording_id__high_risk_evaluate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskFlagOut"];
                 };
             };
             /** @description Validation Error */
@@ -9029,6 +9606,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_thresholds_api_v1_review_thresholds_get: {
+        parameters: {
+            query?: {
+                since?: string | null;
+                /** @description 不含 / exclusive */
+                until?: string | null;
+                branch_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdsOut"];
                 };
             };
             /** @description Validation Error */

@@ -84,6 +84,7 @@ const zhCN = {
     reviewSampling: "抽检管理",
     reviewAppeals: "申诉管理",
     reviewStats: "质检准确率",
+    reviewHighRisk: "高风险规则",
   },
   login: {
     title: "登录",
@@ -168,6 +169,7 @@ const zhCN = {
       interviewer: "面签员",
       auditor: "审计员",
       qc_reviewer: "质检员",
+      qc_manager: "质检主管",
       compliance: "合规",
       branch_supervisor: "部门主管",
     },

@@ -1,4 +1,4 @@
-"""Tables of remote interviews (issue 17, migration 0012_rtc_queue): the queue of customers waiting
+"""Tables of remote interviews (issue 17, migration 0013): the queue of customers waiting
 for a human interviewer, the interviewers' skill groups and presence, and the node marks (打点) an
 interviewer sets during a call. See core/rtc_queue.py and docs/remote-interview.md."""
 

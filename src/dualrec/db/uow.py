@@ -15,6 +15,7 @@ from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
 from dualrec.db.repositories.evidence import EvidenceRepository
 from dualrec.db.repositories.flows import FlowRepository
+from dualrec.db.repositories.high_risk import HighRiskRepository
 from dualrec.db.repositories.live_sessions import LiveSessionRepository
 from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.live_sessions = LiveSessionRepository(session)
         self.review = ReviewRepository(session)
         self.rtc = RtcRepository(session)
+        self.high_risk = HighRiskRepository(session)
 
     def commit(self) -> None:
         if self.read_only:

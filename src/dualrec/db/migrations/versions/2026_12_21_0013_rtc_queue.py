@@ -6,8 +6,8 @@ presence, and interviewers' node marks (打点) of a call
 * ``rtc_agents``: an interviewer's skill groups and when its queue page last asked;
 * ``rtc_node_marks``: start/end of a flow node during the call (wall clock), for QC's markers.
 
-Revision ID: 0012_rtc_queue
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-21 09:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import dualrec.db.base
 
-revision = "0012_rtc_queue"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
