@@ -55,6 +55,8 @@ FPS = 10
 HUMAN_VERSION = "3.3.6"
 MODEL_DIR = f"/models/human-{HUMAN_VERSION}/"
 MODEL_FILES = {"blazeface.json", "blazeface.bin", "facemesh.json", "facemesh.bin"}
+WASM_DIR = "/models/tfjs-wasm-4.22.0/"
+WASM_FILES = {"tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm"}
 # loops of the fake camera observed per latency test (each loop: one face-leaves/enters event)
 EVENTS = int(os.environ.get("DUALREC_DEVICE_EVENTS", "3"))
 ID_FLOW: dict[str, Any] = {
@@ -225,13 +227,14 @@ def _measure(page: Page, code: AlertCode, name: str) -> list[dict[str, float]]:
         timeout=(EVENTS + 2) * 6_000 + 60_000,
     )
     log = probe_log(page)
+    stats = main.get_attribute("data-device-stats")
     rows = _latencies(log, str(code))
     # the first loop may still be warming up the model (the first analysis compiles the kernels)
     rows = rows[1:] if len(rows) > EVENTS else rows
     device = [r["device"] for r in rows]
     server = [r["server"] for r in rows if "server" in r]
     print(
-        f"{name} ({backend}): device prompt after the change {device} ms "
+        f"{name} ({backend}, analyses/mean ms {stats}): device prompt after the change {device} ms "
         f"(median {statistics.median(device):.0f}); server prompt {server} ms"
     )
     _save_latencies(name, rows, backend)
@@ -260,7 +263,9 @@ def test_the_model_is_served_by_dualrec_and_nothing_leaves_the_server(
     ]
     assert foreign == [], foreign
     fetched = {urlsplit(r.url).path for r in requests if urlsplit(r.url).path.startswith("/models/")}
-    assert fetched == {MODEL_DIR + f for f in MODEL_FILES}, fetched
+    backend = main.get_attribute("data-device-backend")
+    kernels = {WASM_DIR + "tfjs-backend-wasm-simd.wasm"} if backend == "wasm" else set()
+    assert fetched == {MODEL_DIR + f for f in MODEL_FILES} | kernels, (backend, fetched)
     for path in fetched:
         assert responses[path]["status"] == "200", (path, responses[path])
         assert "immutable" in responses[path].get("cache-control", ""), responses[path]
@@ -271,6 +276,10 @@ def test_the_model_is_served_by_dualrec_and_nothing_leaves_the_server(
     with httpx.Client(base_url=system["base"]) as anonymous:
         assert anonymous.get(MODEL_DIR + "blazeface.json").status_code == 200
         assert anonymous.get(MODEL_DIR + "faceres.json").status_code == 404
+        for f in WASM_FILES:
+            wasm = anonymous.get(WASM_DIR + f)
+            assert wasm.status_code == 200 and wasm.content[:4] == b"\0asm", f
+        assert anonymous.get(WASM_DIR + "tfjs-backend-wasm-threaded-simd.wasm").status_code == 404
         assert anonymous.get(f"/models/human-{HUMAN_VERSION}/../../index.html").status_code in (200, 404)
         assert anonymous.get("/models/nothing").status_code == 404
     # and the page prompts by itself once the customer leaves

@@ -14,8 +14,10 @@ import {
 } from "./devicePrompts";
 
 /** Where the model files are served from (the package's version is in the path: cached forever);
- * vite.config.ts copies exactly the files loaded here (blazeface + facemesh). */
+ * vite.config.ts copies exactly the files loaded here (blazeface + facemesh) ... */
 export const MODEL_BASE = `/models/human-${__HUMAN_VERSION__}/`;
+/** ... and TF.js's WebAssembly kernels (single-threaded, with and without SIMD). */
+export const WASM_BASE = `/models/tfjs-wasm-${__TFJS_WASM_VERSION__}/`;
 
 export type DeviceStatus = "off" | "loading" | "ready" | "unavailable";
 
@@ -23,12 +25,27 @@ const GRID_W = 80;
 const GRID_H = 60;
 const MIN_INTERVAL_MS = 40; // at most 25 analyses per second (a phone's battery)
 
-function webglAvailable(): boolean {
+export type Backend = "webgl" | "wasm" | "cpu";
+
+/** WebGL where the device has a GPU; WebAssembly where WebGL is missing or only emulated in software
+ * (SwiftShader, llvmpipe: headless browsers, some VMs), where it is far slower than the CPU (measured
+ * in headless Chromium: 7.5 s per picture); the plain JavaScript kernels as the last resort. */
+export function pickBackend(renderer: string | null, wasm: boolean): Backend {
+  if (renderer !== null && !/swiftshader|llvmpipe|software|softpipe/i.test(renderer)) return "webgl";
+  return wasm ? "wasm" : "cpu";
+}
+
+function webglRenderer(): string | null {
   try {
     const c = document.createElement("canvas");
-    return !!(c.getContext("webgl2") ?? c.getContext("webgl"));
+    const gl = (c.getContext("webgl2") ?? c.getContext("webgl")) as WebGLRenderingContext | null;
+    if (!gl) return null;
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    return String(name);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -85,10 +102,12 @@ class FaceModel {
     return { luma: sum / y.length, texture };
   }
 
-  async analyse(video: HTMLVideoElement): Promise<DeviceFrame> {
+  /** ``landmarks``: run FaceMesh too (head pose and eyes, for a liveness action); without it only
+   * the detector runs (face count and boxes: the prompts), several times faster. */
+  async analyse(video: HTMLVideoElement, landmarks: boolean): Promise<DeviceFrame> {
     const t = performance.now();
     const { luma, texture } = this.luma(video);
-    const result = await this.human.detect(video);
+    const result = await this.human.detect(video, { face: { mesh: { enabled: landmarks } } } as Partial<Config>);
     if (result.error) throw new Error(result.error);
     const faces: DeviceFace[] = result.face.map((f) => ({
       box: [f.box[0], f.box[1], f.box[2], f.box[3]],
@@ -101,14 +120,13 @@ class FaceModel {
   }
 }
 
-async function loadModel(): Promise<FaceModel> {
+async function loadModel(backend: Backend): Promise<FaceModel> {
   const { Human } = await import("@vladmandic/human");
-  const backend = webglAvailable() ? "webgl" : "cpu";
   const off = { enabled: false };
   const config: Partial<Config> = {
     backend,
     modelBasePath: MODEL_BASE,
-    wasmPath: "/nonexistent/", // never used (no wasm backend): nothing may come from a CDN
+    wasmPath: WASM_BASE, // never a CDN
     cacheModels: true,
     warmup: "none",
     cacheSensitivity: 0, // every picture is analysed afresh (a face that left must be seen at once)
@@ -140,17 +158,32 @@ async function loadModel(): Promise<FaceModel> {
   };
   const human = new Human(config);
   await human.load();
+  const running = human.tf.getBackend();
+  if (running !== backend) throw new Error(`the ${backend} backend did not start (${running || "none"})`);
   const loaded = human.models.loaded();
   if (!loaded.includes("blazeface") || !loaded.includes("facemesh")) {
     throw new Error(`face model files did not load (${loaded.join(",") || "none"})`);
   }
-  return new FaceModel(human, human.tf.getBackend());
+  return new FaceModel(human, running);
+}
+
+/** The best backend this browser has; WebAssembly that does not start falls back to the CPU. */
+async function loadBestModel(): Promise<FaceModel> {
+  const backend = pickBackend(webglRenderer(), typeof WebAssembly === "object");
+  try {
+    return await loadModel(backend);
+  } catch (err) {
+    if (backend !== "wasm" || /did not load/.test(String(err))) throw err;
+    return loadModel("cpu");
+  }
 }
 
 export interface DeviceMonitorEvents {
   prompts(active: PromptCode[], raised: PromptCode[]): void;
   progress(p: ActionProgress | null): void;
   status(s: DeviceStatus, detail: string): void;
+  /** About once a second: analyses so far and the mean time of one over the last second (ms). */
+  stats?(analyses: number, meanMs: number): void;
 }
 
 /** Runs the face model on the preview video as fast as it answers (≤ 25/s) and reports prompts. */
@@ -164,6 +197,7 @@ export class DeviceMonitor {
   status: DeviceStatus = "off";
   backend = "";
   analyses = 0;
+  private window = { since: 0, count: 0, ms: 0 };
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -184,7 +218,7 @@ export class DeviceMonitor {
 
   private async load(): Promise<void> {
     try {
-      const model = await loadModel();
+      const model = await loadBestModel();
       if (this.stopped) return;
       this.model = model;
       this.backend = model.backend;
@@ -215,10 +249,18 @@ export class DeviceMonitor {
       return;
     }
     this.model
-      .analyse(v)
+      .analyse(v, this.tracker !== null)
       .then((frame) => {
         if (this.stopped) return;
         this.analyses += 1;
+        const end = performance.now();
+        const w = this.window;
+        w.count += 1;
+        w.ms += end - started;
+        if (end - w.since >= 1000) {
+          this.on.stats?.(this.analyses, w.ms / w.count);
+          this.window = { since: end, count: 0, ms: 0 };
+        }
         const change = this.machine.update(frame);
         const key = change.active.join(",");
         if (change.raised.length || key !== this.lastActive) this.on.prompts(change.active, change.raised);

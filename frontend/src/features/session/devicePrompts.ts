@@ -51,7 +51,11 @@ export interface PromptOptions {
   darkLuma: number;
   edgeFraction: number; // a face box within this fraction of the picture's edge: out of the frame
   minFaceFraction: number; // a face narrower than this fraction of the picture: too small
-  raiseFrames: number; // a condition shows after this many analysed frames in a row ...
+  // a condition shows after raiseFrames analysed frames in a row, or after one frame that came
+  // slowFrameMs after the last (a slow device: waiting for a second frame would double the delay;
+  // a fast one sees two frames within ~100 ms) ...
+  raiseFrames: number;
+  slowFrameMs: number;
   clearMs: number; // ... and goes after it has not been seen for this long
   staleMs: number; // no analysed frame for this long: the device's prompts are dropped
 }
@@ -63,6 +67,7 @@ export const DEFAULT_PROMPT_OPTIONS: PromptOptions = {
   edgeFraction: 0.01,
   minFaceFraction: 0.15,
   raiseFrames: 2,
+  slowFrameMs: 150,
   clearMs: 600,
   staleMs: 1500,
 };
@@ -122,6 +127,7 @@ export class DevicePromptMachine {
 
   feed(t: number, present: Set<PromptCode>): PromptChange {
     const now = Math.max(t, this.lastT);
+    const slow = Number.isFinite(this.lastT) && now - this.lastT >= this.options.slowFrameMs;
     this.lastT = now;
     const raised: PromptCode[] = [];
     const cleared: PromptCode[] = [];
@@ -130,7 +136,7 @@ export class DevicePromptMachine {
       if (present.has(code)) {
         tr.seen += 1;
         tr.lastSeen = now;
-        if (!tr.active && tr.seen >= this.options.raiseFrames) {
+        if (!tr.active && (tr.seen >= this.options.raiseFrames || slow)) {
           tr.active = true;
           raised.push(code);
         }
