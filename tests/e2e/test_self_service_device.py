@@ -161,7 +161,9 @@ def still_camera(chromium: Browser, scenes: dict[str, Path]) -> Iterator[Browser
         yield browser
 
 
-def _open(browser: Browser, system: dict[str, Any], business: str, business_no: str) -> tuple[Page, dict[str, Any]]:
+def _open(
+    browser: Browser, system: dict[str, Any], business: str, business_no: str
+) -> tuple[Page, dict[str, Any]]:
     task = create_task(system, business, business_no)
     page = phone(browser, system["base"])
     page.add_init_script(NETWORK_PROBE)
@@ -198,11 +200,12 @@ def _latencies(log: dict[str, Any], code: str) -> list[dict[str, float]]:
     return out
 
 
-def _save_latencies(name: str, rows: list[dict[str, float]], backend: str) -> None:
+def _save_latencies(name: str, rows: list[dict[str, float]], backend: str, stats: str | None) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "device_prompt_latency.json"
     data = json.loads(path.read_text()) if path.is_file() else {}
-    data[name] = {"backend": backend, "events": rows}
+    # stats: "analyses so far/mean ms of one analysis over the last second" as the page reported it
+    data[name] = {"backend": backend, "stats": stats, "events": rows}
     path.write_text(json.dumps(data, indent=2))
 
 
@@ -219,9 +222,11 @@ def _measure(page: Page, code: AlertCode, name: str) -> list[dict[str, float]]:
     page.wait_for_function(
         """([code, n]) => {
           const log = window.__h5;
-          const changes = log.marks.filter((m, i) => i > 0 && m.state === "empty" && log.marks[i - 1].state === "face");
+          const changes = log.marks.filter(
+            (m, i) => i > 0 && m.state === "empty" && log.marks[i - 1].state === "face");
           const banners = log.banner.filter((b) => b.code === code);
-          return changes.length >= n && banners.length > 0 && banners[banners.length - 1].at > changes[n - 1].at;
+          return changes.length >= n && banners.length > 0
+            && banners[banners.length - 1].at > changes[n - 1].at;
         }""",
         arg=[str(code), EVENTS + 1],
         timeout=(EVENTS + 2) * 6_000 + 60_000,
@@ -237,7 +242,7 @@ def _measure(page: Page, code: AlertCode, name: str) -> list[dict[str, float]]:
         f"{name} ({backend}, analyses/mean ms {stats}): device prompt after the change {device} ms "
         f"(median {statistics.median(device):.0f}); server prompt {server} ms"
     )
-    _save_latencies(name, rows, backend)
+    _save_latencies(name, rows, backend, stats)
     # behaviour, not speed: the page prompted every event, in Chinese, one banner per code
     assert len(rows) >= EVENTS, log["banner"]
     banners = [b for b in log["banner"] if b["code"] == str(code)]
@@ -252,14 +257,19 @@ def test_the_model_is_served_by_dualrec_and_nothing_leaves_the_server(
     page, task = _open(leaving_camera, system, BUSINESS, "H5-DEV-LOCAL")
     requests = _record_requests(page)
     responses: dict[str, dict[str, str]] = {}
-    page.on("response", lambda r: responses.__setitem__(urlsplit(r.url).path, {"status": str(r.status), **r.headers}))
+    page.on(
+        "response",
+        lambda r: responses.__setitem__(urlsplit(r.url).path, {"status": str(r.status), **r.headers}),
+    )
     _start(page, task)
     main = page.locator("main.h5")
     expect(main).to_have_attribute("data-device-model", "ready", timeout=120_000)
     # the page is usable before the model is there: the model chunk loads after the first node showed
     base = urlsplit(system["base"])
     foreign = [
-        r.url for r in requests if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != base.netloc
+        r.url
+        for r in requests
+        if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != base.netloc
     ]
     assert foreign == [], foreign
     fetched = {urlsplit(r.url).path for r in requests if urlsplit(r.url).path.startswith("/models/")}

@@ -26,7 +26,8 @@ def security_headers(connect_src: tuple[str, ...] = ()) -> dict[str, str]:
         "Referrer-Policy": "same-origin",
         # 'wasm-unsafe-eval': the customer's page runs its face model on WebAssembly kernels served
         # from 'self' (no JavaScript eval is allowed by it)
-        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "
         f"style-src 'self' 'unsafe-inline'; connect-src {connect}; frame-ancestors 'none'",
     }
 
