@@ -283,14 +283,15 @@ def test_the_model_is_served_by_dualrec_and_nothing_leaves_the_server(
     chunks = [urlsplit(r.url).path for r in requests if "/assets/human" in r.url]
     assert len(chunks) == 1, chunks
     # reachable without a login, but only the files the page needs
-    with httpx.Client(base_url=system["base"]) as anonymous:
+    with httpx.Client(base_url=system["base"], timeout=30.0) as anonymous:
         assert anonymous.get(MODEL_DIR + "blazeface.json").status_code == 200
         assert anonymous.get(MODEL_DIR + "faceres.json").status_code == 404
         for f in WASM_FILES:
             wasm = anonymous.get(WASM_DIR + f)
             assert wasm.status_code == 200 and wasm.content[:4] == b"\0asm", f
         assert anonymous.get(WASM_DIR + "tfjs-backend-wasm-threaded-simd.wasm").status_code == 404
-        assert anonymous.get(f"/models/human-{HUMAN_VERSION}/../../index.html").status_code in (200, 404)
+        # a way out of /models/ is not a model (the page itself is never served from there)
+        assert anonymous.get("/models/%2e%2e/index.html").status_code == 404
         assert anonymous.get("/models/nothing").status_code == 404
     # and the page prompts by itself once the customer leaves
     expect(page.locator("[data-test=monitor-alert][data-source=device]")).to_have_text(
@@ -407,7 +408,7 @@ def test_a_page_that_says_all_is_well_is_still_held_by_the_server(
     assert replies and all(r["type"] == "error" for r in replies), replies
     # the server judged the frames: the still face never nodded or shook
     expect(page.locator("[data-test=liveness-retry]")).to_contain_text("未检测到", timeout=60_000)
-    state = httpx.get(f"{server_url}/api/v1/session/{token(task)}", timeout=10).json()
+    state = httpx.get(f"{server_url}/api/v1/session/{token(task)}", timeout=30).json()
     assert state["node"]["id"] == "id", state["node"]
     assert state["status"] == "running", state["status"]
     assert (state["identity"].get("liveness") or {}).get("passed") is not True, state["identity"]

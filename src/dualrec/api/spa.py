@@ -51,7 +51,7 @@ def mount_spa(app: FastAPI, dist: Path = DIST_DIR, *, connect_src: tuple[str, ..
         candidate = (dist / full_path).resolve()
         found = bool(full_path) and candidate.is_file() and candidate.is_relative_to(dist.resolve())
         if full_path.startswith(MODELS_PREFIX):
-            if not found:
+            if not found or not candidate.is_relative_to((dist / MODELS_PREFIX).resolve()):
                 return Response(status_code=404, headers=page_headers)
             return FileResponse(candidate, headers={**page_headers, "Cache-Control": MODEL_CACHE})
         if found:
