@@ -192,6 +192,7 @@ export class DeviceMonitor {
   private machine = new DevicePromptMachine();
   private tracker: ActionTracker | null = null;
   private timer = 0;
+  private watchdog = 0;
   private stopped = false;
   private lastActive = "";
   status: DeviceStatus = "off";
@@ -223,6 +224,14 @@ export class DeviceMonitor {
       this.model = model;
       this.backend = model.backend;
       this.setStatus("ready", model.backend);
+      // an analysis that hangs (or a throttled background tab) must not leave old prompts shown
+      this.watchdog = window.setInterval(() => {
+        if (this.machine.active.length && this.machine.stale(performance.now())) {
+          this.machine.reset();
+          this.lastActive = "";
+          this.on.prompts([], []);
+        }
+      }, 500);
       this.loop();
     } catch (err) {
       this.setStatus("unavailable", err instanceof Error ? err.message : String(err));
@@ -284,6 +293,7 @@ export class DeviceMonitor {
   stop(): void {
     this.stopped = true;
     window.clearTimeout(this.timer);
+    window.clearInterval(this.watchdog);
     this.model = null;
   }
 }

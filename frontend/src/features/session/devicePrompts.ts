@@ -69,7 +69,7 @@ export const DEFAULT_PROMPT_OPTIONS: PromptOptions = {
   raiseFrames: 2,
   slowFrameMs: 150,
   clearMs: 600,
-  staleMs: 1500,
+  staleMs: 3000,
 };
 
 /** The conditions that hold in one analysed frame (not yet debounced). */
