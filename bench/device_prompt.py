@@ -8,7 +8,9 @@ the fake camera: the customer 3 s, then the empty room / two people 3 s; the cha
 colour mark in the picture that the page samples every 20 ms, so times are ±20 ms) and prints, per
 scenario and over all events, p50/p95 of:
 
-- device: change → the page's own prompt ([data-test=monitor-alert] raised by the page);
+- page: change → the prompt on the page ([data-test=monitor-alert]), whoever raised it first;
+- device: change → the page's own prompt (raised by the device; events where the server's came
+  first and the device never joined in are left out and counted);
 - server (baseline, same run, same page): change → the first server observation naming the alert.
 
 Needs the front end built (`make web`) and /usr/bin/chromium. Usage:
@@ -80,17 +82,22 @@ def main() -> int:
         f"{time.perf_counter() - started:.0f} s; load average {load_before[0]:.1f} → {load_after[0]:.1f} "
         f"on {os.cpu_count()} cores"
     )
+    all_page: list[float] = []
     all_device: list[float] = []
     all_server: list[float] = []
     for name, run in data.items():
-        device = [e["device"] for e in run["events"]]
+        page = [e.get("page", e.get("device", 0.0)) for e in run["events"]]
+        device = [e["device"] for e in run["events"] if "device" in e]
+        all_page += page
         server = [e["server"] for e in run["events"] if "server" in e]
         all_device += device
         all_server += server
         print(f"{name} (backend {run['backend']}; analyses so far/mean ms of one: {run.get('stats')}):")
-        print(line("device", device))
+        print(line("page", page))
+        print(line("device", device) + f"   (missed by the device: {len(page) - len(device)})")
         print(line("server", server))
     print("all events:")
+    print(line("page", all_page))
     print(line("device", all_device))
     print(line("server", all_server))
     if all_device and all_server:
