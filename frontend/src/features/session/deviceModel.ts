@@ -23,7 +23,12 @@ export type DeviceStatus = "off" | "loading" | "ready" | "unavailable";
 
 const GRID_W = 80;
 const GRID_H = 60;
-const MIN_INTERVAL_MS = 40; // at most 25 analyses per second (a phone's battery)
+// At most 25 analyses per second while a liveness action is followed, 15 otherwise; and a pause of at
+// least half the last analysis' time between two, so a slow phone keeps its page responsive and its
+// battery (a busy loop would also slow the recording and the frame uploads on the same device).
+const ACTION_INTERVAL_MS = 40;
+const WATCH_INTERVAL_MS = 66;
+const MIN_IDLE_SHARE = 0.5;
 
 export type Backend = "webgl" | "wasm" | "cpu";
 
@@ -250,7 +255,9 @@ export class DeviceMonitor {
     const started = performance.now();
     const v = this.video;
     const next = (): void => {
-      const wait = Math.max(0, MIN_INTERVAL_MS - (performance.now() - started));
+      const took = performance.now() - started;
+      const interval = this.tracker ? ACTION_INTERVAL_MS : WATCH_INTERVAL_MS;
+      const wait = Math.max(0, interval - took, took * MIN_IDLE_SHARE);
       this.timer = window.setTimeout(() => this.loop(), wait);
     };
     if (!v.videoWidth || v.readyState < 2) {
