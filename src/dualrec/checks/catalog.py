@@ -250,7 +250,9 @@ CATALOG: tuple[CheckSpec, ...] = (
         "客户人像",
         "Best portrait frame",
         S.MINOR,
-        "The most frontal, sharp, eyes-open single-face frame, saved as the customer's photo.",
+        "The customer's most frontal, sharp, eyes-open face (in a counter or remote recording the "
+        "customer's, not the salesperson's), saved as the customer's photo. The score weighs the "
+        "face's own resolution (full from about 80 px wide), not how much of the frame it fills.",
         thresholds=(T("min_score", 0.3, "0-1", "best portrait score needed"),),
         needs=("video", "faces"),
     ),
