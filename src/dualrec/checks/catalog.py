@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dualrec.checks.required import FLOW_CHECKS, NODE_CHECKS
+from dualrec.core.node_params import COPY_ACCURACY, READ_ALONG_ACCURACY
 from dualrec.core.qc import Severity
 
 __all__ = ["CATALOG", "CheckSpec", "Threshold", "default_thresholds", "render_markdown", "spec_for"]
@@ -222,17 +223,19 @@ CATALOG: tuple[CheckSpec, ...] = (
         "Affirmative / expected answers where the flow asks; negations do not count as yes; "
         "silence is not consent. A read-along (params.mode read_along) is scored on the sentence's "
         "syllables in order, a handwritten copy (copy) on the copy the live session read with confidence "
-        "(none: review); a node's params.accuracy overrides the defaults below.",
+        "(none: review); a node's params.accuracy overrides the defaults below. The server runs QC with the live "
+        "session's setting (DUALREC_SESSION_READ_ALONG_THRESHOLD / DUALREC_SESSION_COPY_ACCURACY) as these "
+        "two thresholds, so QC and the session judge against one value.",
         node_types=("qa", "willingness"),
         thresholds=(
             T("answer_window", 8.0, "s", "time after a node's prompt to look for the answer"),
             T(
                 "read_along_accuracy",
-                0.8,
+                READ_ALONG_ACCURACY,
                 "ratio",
                 "share of a read-along sentence's syllables heard in order",
             ),
-            T("copy_accuracy", 0.8, "ratio", "share of a copied sentence's characters read in order"),
+            T("copy_accuracy", COPY_ACCURACY, "ratio", "share of a copied sentence's characters read in order"),
         ),
         needs=("asr", "flow"),
     ),
