@@ -49,9 +49,7 @@ def test_the_session_qc_and_the_docs_share_one_default() -> None:
 
 
 def test_the_server_qc_job_takes_the_sessions_setting(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path, session_read_along_threshold=0.93, session_copy_accuracy=0.71
-    )
+    settings = Settings(data_dir=tmp_path, session_read_along_threshold=0.93, session_copy_accuracy=0.71)
     container = SimpleNamespace(
         settings=settings,
         uows=MagicMock(),
@@ -106,7 +104,9 @@ def test_the_setting_decides_a_read_along_in_qc(setting: float, passes: bool) ->
         flow=FLOW,
         markers=MARKERS,
         nodes=spans_from_markers(FLOW, MARKERS),
-        thresholds=default_thresholds(overrides=answer_thresholds(Settings(session_read_along_threshold=setting))),
+        thresholds=default_thresholds(
+            overrides=answer_thresholds(Settings(session_read_along_threshold=setting))
+        ),
     )
     r = answers.run(ctx)
     assert (r.status is CheckStatus.PASSED) is passes, r.findings

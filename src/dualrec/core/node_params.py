@@ -32,9 +32,9 @@ from typing import Any, Literal, Protocol
 __all__ = [
     "COPY",
     "COPY_ACCURACY",
-    "READ_ALONG_ACCURACY",
     "LIVENESS_ACTIONS",
     "READ_ALONG",
+    "READ_ALONG_ACCURACY",
     "NodeLike",
     "Willingness",
     "face_threshold",
