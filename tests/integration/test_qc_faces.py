@@ -142,7 +142,7 @@ def test_counter_mode_wants_the_salesperson_and_the_customer_in_the_same_frame(e
     assert [pytest.approx(s, abs=1.01) for s in spans(alone_ok)] == [(0.0, 8.0), (14.0, 18.0)]
 
 
-@pytest.mark.slow  # ~15–30 s: 91 scenes built, one wide search each
+@pytest.mark.slow  # ~15–30 s: 77 scenes built, one wide search each
 def test_small_faces_in_720p_are_found_by_the_visual_pass(engines: QcEngines) -> None:
     """Each labelled scene (real photos of several people and rows of real faces at 60–120 px in
     1280×720) as the first frame of a recording: the visual pass finds ≥ 98 % of the frontal faces."""

@@ -190,10 +190,15 @@ def test_a_short_english_phrase_between_mandarin_answers_is_not_passed_silently(
     assert hole.start is not None and hole.end is not None
     assert 5.3 <= hole.start <= 6.3 and 6.9 <= hole.end <= 7.9, (hole.start, hole.end)
     assert report.verdict.verdict is Verdict.REVIEW
-    assert any(r.startswith("transcript:") and ("请试听" in r or "语音不是普通话" in r) for r in report.verdict.reasons)
+    assert any(
+        r.startswith("transcript:") and ("请试听" in r or "语音不是普通话" in r)
+        for r in report.verdict.reasons
+    )
 
 
-def test_voice_missing_from_the_transcript_is_always_reported(media: mf.MediaFactory, engines: QcEngines) -> None:
+def test_voice_missing_from_the_transcript_is_always_reported(
+    media: mf.MediaFactory, engines: QcEngines
+) -> None:
     """Mandarin, a 1.45 s pause, Mandarin: every stretch of voice of 1 s or more is either in the
     transcript or reported with its times (Whisper base drops the second clip here in some runs
     (its window starts with the pause): then that is reported, never a silently shorter transcript)."""
