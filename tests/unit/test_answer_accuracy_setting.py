@@ -6,7 +6,6 @@ setting, the session's options, QC's thresholds and the docs are one number; the
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from unittest.mock import MagicMock
 
 import pytest
@@ -50,16 +49,9 @@ def test_the_session_qc_and_the_docs_share_one_default() -> None:
 
 def test_the_server_qc_job_takes_the_sessions_setting(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, session_read_along_threshold=0.93, session_copy_accuracy=0.71)
-    container = SimpleNamespace(
-        settings=settings,
-        uows=MagicMock(),
-        blobs=MagicMock(),
-        engines=MagicMock(),
-        tasks=MagicMock(),
-        archive=MagicMock(),
-        queue=MagicMock(),
-    )
-    runner = job_handlers(container)[QC_JOB_KIND]  # type: ignore[arg-type]
+    container = MagicMock()  # the services the other handlers take: not used here
+    container.settings = settings
+    runner = job_handlers(container)[QC_JOB_KIND]
     assert isinstance(runner, QcJobRunner)
     assert runner.thresholds == {"answers": {"read_along_accuracy": 0.93, "copy_accuracy": 0.71}}
 
