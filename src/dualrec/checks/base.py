@@ -75,6 +75,7 @@ class PortraitCandidate:
     t: float
     score: float
     image: Image = field(compare=False, repr=False)
+    face: int = 0  # which face of the frame's faces (FrameAnalysis.faces at ``t``) it shows
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ class CheckContext:
     id_photo_error: str | None = "未提供身份证照片 / no ID photo supplied"
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
-    portrait: PortraitCandidate | None = None
+    portrait: PortraitCandidate | None = None  # the best of the largest face's
+    # the best of each of the largest faces (``face`` 0, 1, …): the portrait check keeps the customer's
+    portraits: tuple[PortraitCandidate, ...] = ()
     sensitive_words: tuple[str, ...] = ()
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # input (as in CheckSpec.needs: probe, video, audio, faces, asr, ocr, id_photo) → the

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
+from dualrec.checks.faces import customer_portrait
 from dualrec.checks.registry import CheckRegistry, get_registry
 from dualrec.checks.required import required_checks, waived_checks
 from dualrec.core.qc import CheckResult, CheckStatus, VerdictSummary, decide_verdict
@@ -169,8 +170,8 @@ def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options
             findings.append(f)
         results.append(dataclasses.replace(res, findings=tuple(findings)))
     portrait_ref = None
-    if report.context.portrait is not None:
-        portrait_ref = sink.put("portrait.jpg", report.context.portrait.image)
+    if (portrait := customer_portrait(report.context)) is not None:
+        portrait_ref = sink.put("portrait.jpg", portrait.image)
     keyframes: list[tuple[float, str]] = []
     if visual is not None and visual.thumbs:
         times = sorted(visual.thumbs)
