@@ -67,6 +67,7 @@ const en: Messages = {
     flows: "Flows",
     tasks: "Tasks",
     handoverQueue: "Hand-over queue",
+    rtcQueue: "Interviewer queue",
     recordings: "Recordings & QC",
     apiKeys: "API keys",
     qc: "Quality control",
@@ -86,6 +87,7 @@ const en: Messages = {
     reviewSampling: "Sampling",
     reviewAppeals: "Appeals",
     reviewStats: "QC accuracy",
+    reviewHighRisk: "High-risk rules",
   },
   login: {
     title: "Sign in",
@@ -170,6 +172,7 @@ const en: Messages = {
       interviewer: "Interviewer",
       auditor: "Auditor",
       qc_reviewer: "QC reviewer",
+      qc_manager: "QC manager",
       compliance: "Compliance",
       branch_supervisor: "Branch supervisor",
     },

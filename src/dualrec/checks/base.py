@@ -13,8 +13,8 @@ from typing import Protocol, runtime_checkable
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
-from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, QcTask, Severity
-from dualrec.media.ports import DecodeReport, Image, MediaInfo, TranscriptSegment
+from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, Measure, QcTask, Severity
+from dualrec.media.ports import ChatModel, DecodeReport, Image, MediaInfo, TranscriptSegment
 
 __all__ = [
     "Check",
@@ -75,6 +75,7 @@ class PortraitCandidate:
     t: float
     score: float
     image: Image = field(compare=False, repr=False)
+    face: int = 0  # which face of the frame's faces (FrameAnalysis.faces at ``t``) it shows
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ class CheckContext:
     id_photo_error: str | None = "未提供身份证照片 / no ID photo supplied"
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
-    portrait: PortraitCandidate | None = None
+    portrait: PortraitCandidate | None = None  # the best of the largest face's
+    # the best of each of the largest faces (``face`` 0, 1, …): the portrait check keeps the customer's
+    portraits: tuple[PortraitCandidate, ...] = ()
     sensitive_words: tuple[str, ...] = ()
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # input (as in CheckSpec.needs: probe, video, audio, faces, asr, ocr, id_photo) → the
@@ -117,6 +120,10 @@ class CheckContext:
     live_face: tuple[float, ...] | None = None
     live_face_error: str | None = None
     live_images: Mapping[str, Image] = field(default_factory=dict, compare=False, repr=False)
+    # the LLM checker's model (None: not configured) and, for a check that runs after the others
+    # (``after_others``), their results
+    llm: ChatModel | None = field(default=None, compare=False, repr=False)
+    prior_results: tuple[CheckResult, ...] = ()
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]
@@ -180,6 +187,7 @@ def finding(
     quote_end: float | None = None,
     node_id: str | None = None,
     confidence: float | None = None,
+    measure: Measure | None = None,
 ) -> Finding:
     """A finding attributed to the node it happened in (by its start time when not given)."""
     return Finding(
@@ -196,6 +204,7 @@ def finding(
             quote_end=None if quote_end is None else round(quote_end, 2),
         ),
         confidence=confidence,
+        measure=measure,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
+from dualrec.checks.faces import customer_portrait
 from dualrec.checks.registry import CheckRegistry, get_registry
 from dualrec.checks.required import required_checks, waived_checks
 from dualrec.core.qc import CheckResult, CheckStatus, VerdictSummary, decide_verdict
@@ -90,12 +91,21 @@ def run_qc(
         stage.execute(state)
         for part in stage.parts():
             state.step(part.name, 1.0)
-    ctx = state.context()
+    ctx = dataclasses.replace(state.context(), llm=engines.llm)
     specs = {s.id: s for s in reg.specs()}
-    results = tuple(_engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks())
+    # checks that review the others' findings (the LLM checker) run last, given those results
+    later = [c for c in reg.checks() if getattr(c, "after_others", False)]
+    done = {
+        c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks() if c not in later
+    }
+    after = dataclasses.replace(ctx, prior_results=tuple(done.values()))
+    for c in later:
+        done[c.id] = _engine_errors(_run_check(c, after), specs.get(c.id), after)
+    results = tuple(done[c.id] for c in reg.checks())
     needs = required_checks(
         request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
     )
+    needs = {**dict(engines.required), **needs}
     required = {check_id: why for check_id, why in needs.items() if check_id in specs}
     waived = waived_checks(request.flow, required)
     verdict = decide_verdict(
@@ -160,8 +170,8 @@ def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options
             findings.append(f)
         results.append(dataclasses.replace(res, findings=tuple(findings)))
     portrait_ref = None
-    if report.context.portrait is not None:
-        portrait_ref = sink.put("portrait.jpg", report.context.portrait.image)
+    if (portrait := customer_portrait(report.context)) is not None:
+        portrait_ref = sink.put("portrait.jpg", portrait.image)
     keyframes: list[tuple[float, str]] = []
     if visual is not None and visual.thumbs:
         times = sorted(visual.thumbs)

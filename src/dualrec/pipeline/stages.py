@@ -144,6 +144,7 @@ class State:
             ocr=self.ocr,
             ocr_error=self.ocr_error,
             portrait=v.portrait if v else None,
+            portraits=tuple(v.portraits.values()) if v else (),
             sensitive_words=r.sensitive_words,
             thresholds=self.thresholds,
             engine_errors=broken,

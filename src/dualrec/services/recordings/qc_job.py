@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,10 @@ class QcJobRunner:
         render_pdf: bool = True,
         checkpointer: Callable[[], object] | None = None,
         after_finish: Sequence[Callable[[str], object]] = (),
+        thresholds: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
+        # QC threshold overrides of the server (the live session's answer accuracy: one setting)
+        self.thresholds: Mapping[str, Mapping[str, float]] = dict(thresholds or {})
         # told the recording id once its report is stored (the task of the attempt, the catalogue)
         self._after_finish = tuple(after_finish)
         self._uows = uows
@@ -206,6 +209,7 @@ class QcJobRunner:
             sensitive_words=words,
             live_proof=proof,
             live_images=_live_images(self._blobs, proof) if proof is not None else {},
+            thresholds=self.thresholds,
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)
