@@ -280,7 +280,8 @@ CATALOG: tuple[CheckSpec, ...] = (
         "大模型复核",
         "LLM review",
         S.MAJOR,
-        "Extension point, off by default: the transcript with personal data masked (ID numbers, phone "
+        "Extension point, off by default (left out of the report while no endpoint is configured, "
+        "unless required): the transcript with personal data masked (ID numbers, phone "
         "numbers, long digit runs, the customer's name) and the other checks' findings go to the "
         "operator's OpenAI-compatible endpoint (`DUALREC_QC_LLM_*`) with a rubric (every claim cites a "
         "time and a verbatim quote; silence is not consent; no quote, no finding). Only claims whose "
