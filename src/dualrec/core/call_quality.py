@@ -75,7 +75,9 @@ def e_model_r(
     ``jitter_buffer_ms``: the receiver's own jitter-buffer delay when it reports one (it replaces
     the 2 × jitter guess)."""
     loss = min(max(_finite(loss_pct), 0.0), 100.0)
-    buffer = 2 * max(_finite(jitter_ms), 0.0) if jitter_buffer_ms is None else max(_finite(jitter_buffer_ms), 0.0)
+    buffer = (
+        2 * max(_finite(jitter_ms), 0.0) if jitter_buffer_ms is None else max(_finite(jitter_buffer_ms), 0.0)
+    )
     d = max(_finite(rtt_ms), 0.0) / 2 + buffer + codec_delay_ms
     i_d = 0.024 * d + (0.11 * (d - 177.3) if d > 177.3 else 0.0)
     ie_eff = ie + (95 - ie) * loss / (loss / burst_r + bpl) if loss > 0 else ie
