@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
@@ -117,6 +118,9 @@ class CheckContext:
     live_face: tuple[float, ...] | None = None
     live_face_error: str | None = None
     live_images: Mapping[str, Image] = field(default_factory=dict, compare=False, repr=False)
+    # a remote interview's call quality (what both browsers received, on the recording's timeline)
+    # and the gaps of the server's recording; None for other recordings
+    call_quality: CallQuality | None = None
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]

@@ -119,11 +119,11 @@ def video_grade(*, width: int, height: int, fps: float, freeze_s: float = 0.0) -
     return grade
 
 
-def below_minimum(mos: float | None, grade: str | None) -> list[str]:
+def below_minimum(mos: float | None, grade: str | None, *, min_mos: float = MIN_MOS) -> list[str]:
     """What of a sample is under the §8 weak-network minimum: ``audio``, ``video`` (or nothing).
     A sample without audio (mos None) or video (grade None) is judged on what it has."""
     out = []
-    if mos is not None and mos <= MIN_MOS:
+    if mos is not None and mos <= min_mos:
         out.append("audio")
     if grade is not None and GRADES.index(grade) > GRADES.index(MIN_GRADE):
         out.append("video")

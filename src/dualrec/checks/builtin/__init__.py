@@ -6,6 +6,7 @@ from dualrec.checks.base import Check
 from dualrec.checks.builtin import (
     answers,
     black_screen,
+    call_quality,
     face_presence,
     file_integrity,
     frozen_picture,
@@ -41,4 +42,5 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     answers.CHECK,
     sensitive_words.CHECK,
     portrait.CHECK,
+    call_quality.CHECK,
 )
