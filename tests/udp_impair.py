@@ -11,8 +11,10 @@ to — so the direct path fails both ways and the relayed one is the only one IC
 Impairment per direction of a flow (``Impairment``): ``loss`` (0..1, independent drops), ``jitter_ms``
 (each packet delayed by a uniform 0..jitter: packets reorder, as on a real jittery path) and
 ``rate_kbps`` (a token bucket; packets that would wait more than ``queue_ms`` are dropped, as a
-congested link's queue does). Which flows are impaired: by the browser's source address, changeable
-while the call runs (``set``).
+congested link's queue does). Which flows are impaired: those of a browser's ICE username fragment
+(each PeerConnection's ``a=ice-ufrag``; the relay reads it from the STUN binding requests the
+browser sends on each flow — a browser may send from any of its local addresses, so the address
+does not say whose a flow is), or of a browser's source address; changeable while the call runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -62,6 +65,7 @@ class _Flow:
     port: int
     upstream: asyncio.DatagramTransport | None = None
     pending: list[bytes] = field(default_factory=list)  # what arrived before the upstream socket
+    ufrag: str = ""  # the browser's ICE username fragment (from its STUN binding requests)
     up: _Link = field(default_factory=_Link)
     down: _Link = field(default_factory=_Link)
 
@@ -83,7 +87,7 @@ class UdpImpairRelay:
     ) -> None:
         self.listen_ip, self.target_ip, self.ports = listen_ip, target_ip, ports
         self.source_ip = source_ip or listen_ip
-        self._rules: dict[str, Impairment] = {}  # browser ip → impairment (both directions)
+        self._rules: dict[str, Impairment] = {}  # browser ip or "ufrag:<ufrag>" → impairment
         self._rng = random.Random(seed)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -100,6 +104,11 @@ class UdpImpairRelay:
             self._rules.pop(browser_ip, None)
         else:
             self._rules[browser_ip] = impairment
+
+    def set_ufrags(self, ufrags: set[str], impairment: Impairment | None) -> None:
+        """Impair the flows of these PeerConnections (their local ICE username fragments)."""
+        for u in ufrags:
+            self.set(f"ufrag:{u}", impairment)
 
     def start(self) -> UdpImpairRelay:
         self._thread = threading.Thread(target=self._run, name="udp-impair", daemon=True)
@@ -158,6 +167,8 @@ class UdpImpairRelay:
             flow = _Flow(addr, port)
             self._flows[key] = flow
             asyncio.get_running_loop().create_task(self._connect(flow))
+        if not flow.ufrag:
+            flow.ufrag = stun_username_fragment(data)
         if flow.upstream is None and len(flow.pending) < 256:
             flow.pending.append(data)  # the first packets (ICE checks) wait for the upstream socket
             return
@@ -180,7 +191,7 @@ class UdpImpairRelay:
             if flow.upstream is not None:
                 flow.upstream.sendto(data)
 
-        self._impair("up", flow.browser[0], flow.up, data, send)
+        self._impair("up", flow, flow.up, data, send)
 
     def _from_janus(self, flow: _Flow, data: bytes) -> None:
         listener = self._listeners.get(flow.port)
@@ -189,7 +200,7 @@ class UdpImpairRelay:
             if listener is not None:
                 listener.sendto(data, flow.browser)
 
-        self._impair("down", flow.browser[0], flow.down, data, send)
+        self._impair("down", flow, flow.down, data, send)
 
     def _impair(
         self, direction: str, browser_ip: str, link: _Link, data: bytes, send: Callable[[], None]
@@ -220,3 +231,23 @@ class UdpImpairRelay:
             send()
         else:
             asyncio.get_running_loop().call_later(wait, send)
+
+
+STUN_COOKIE = 0x2112A442
+
+
+def stun_username_fragment(data: bytes) -> str:
+    """The sender's ICE ufrag from a STUN binding request (USERNAME = "<receiver>:<sender>"), or ""."""
+    if len(data) < 20 or data[0] >> 6 != 0:
+        return ""
+    kind, length, cookie = struct.unpack("!HHI", data[:8])
+    if kind != 0x0001 or cookie != STUN_COOKIE or 20 + length > len(data):
+        return ""
+    pos = 20
+    while pos + 4 <= 20 + length:
+        attr, size = struct.unpack("!HH", data[pos : pos + 4])
+        if attr == 0x0006:
+            name = data[pos + 4 : pos + 4 + size].decode("utf-8", "replace")
+            return name.split(":", 1)[1] if ":" in name else ""
+        pos += 4 + size + (-size % 4)
+    return ""

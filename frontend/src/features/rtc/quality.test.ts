@@ -17,11 +17,13 @@ describe("call-quality report from getStats", () => {
     [
       inboundVideo({ bytesReceived: 350_000, packetsReceived: 1100, packetsLost: 60, freezeCount: 3, totalFreezesDuration: 2.0, frameWidth: 320, frameHeight: 240, framesPerSecond: 14.6 }),
       inboundAudio({ bytesReceived: 28_000, packetsReceived: 570, packetsLost: 30, jitter: 0.085, jitterBufferDelay: 10 + 96_000 * 0.12, jitterBufferEmittedCount: 200_000 + 96_000, concealedSamples: 1000 + 24_000, totalSamplesReceived: 480_000 + 96_000 }),
-      { type: "candidate-pair", nominated: true, currentRoundTripTime: 0.12 },
+      { type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.3 },
+      { type: "candidate-pair", nominated: false, state: "failed", currentRoundTripTime: 9 },
     ],
     [
       { type: "outbound-rtp", kind: "video", frameWidth: 640, frameHeight: 360, framesPerSecond: 25, qualityLimitationReason: "bandwidth" },
-      { type: "remote-inbound-rtp", kind: "audio", roundTripTime: 0.3 },
+      { type: "remote-inbound-rtp", kind: "audio", roundTripTime: 1.4 }, // stale RTCP: not used
+      { type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.12 },
     ],
     12_000,
   );

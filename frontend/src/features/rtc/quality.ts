@@ -65,7 +65,13 @@ export function readCounters(received: Stat[], sent: Stat[], at: number): Counte
     fps: 0, jitter: 0, rtt: null, sendWidth: 0, sendHeight: 0, sendFps: 0, limitation: "", hasAudio: false,
     hasVideo: false,
   };
+  // round-trip time: the ICE path's own measurement (STUN consent checks every few seconds) on the
+  // selected pairs; RTCP's remote-inbound figure only when there is none (it goes stale when
+  // receiver reports stop coming)
   const rtts: number[] = [];
+  const rtcpRtts: number[] = [];
+  const selected = (s: Stat): boolean =>
+    s.type === "candidate-pair" && s.nominated === true && s.state === "succeeded" && typeof s.currentRoundTripTime === "number";
   for (const s of received) {
     if (s.type === "inbound-rtp" && s.kind === "video") {
       c.hasVideo = true;
@@ -87,8 +93,8 @@ export function readCounters(received: Stat[], sent: Stat[], at: number): Counte
       c.jbEmitted += num(s.jitterBufferEmittedCount);
       c.concealed += num(s.concealedSamples);
       c.samples += num(s.totalSamplesReceived);
-    } else if (s.type === "candidate-pair" && s.nominated && typeof s.currentRoundTripTime === "number") {
-      rtts.push(s.currentRoundTripTime);
+    } else if (selected(s)) {
+      rtts.push(s.currentRoundTripTime as number);
     }
   }
   for (const s of sent) {
@@ -97,13 +103,14 @@ export function readCounters(received: Stat[], sent: Stat[], at: number): Counte
       c.sendHeight = num(s.frameHeight);
       c.sendFps = num(s.framesPerSecond);
       c.limitation = typeof s.qualityLimitationReason === "string" ? s.qualityLimitationReason : "";
-    } else if (s.type === "candidate-pair" && s.nominated && typeof s.currentRoundTripTime === "number") {
-      rtts.push(s.currentRoundTripTime);
+    } else if (selected(s)) {
+      rtts.push(s.currentRoundTripTime as number);
     } else if (s.type === "remote-inbound-rtp" && typeof s.roundTripTime === "number") {
-      rtts.push(s.roundTripTime);
+      rtcpRtts.push(s.roundTripTime);
     }
   }
-  c.rtt = rtts.length ? Math.max(...rtts) : null;
+  const best = rtts.length ? rtts : rtcpRtts;
+  c.rtt = best.length ? Math.max(...best) : null;
   return c;
 }
 
