@@ -130,6 +130,10 @@ class UdpImpairRelay:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def flow_ufrags(self) -> list[tuple[int, str, str]]:
+        """(Janus port, browser address, ufrag) of every flow seen."""
+        return [(f.port, f.browser[0], f.ufrag) for f in list(self._flows.values())]
+
     @property
     def flows(self) -> int:
         return len(self._flows)
@@ -203,12 +207,13 @@ class UdpImpairRelay:
         self._impair("down", flow, flow.down, data, send)
 
     def _impair(
-        self, direction: str, browser_ip: str, link: _Link, data: bytes, send: Callable[[], None]
+        self, direction: str, flow: _Flow, link: _Link, data: bytes, send: Callable[[], None]
     ) -> None:
         st = self.stats[direction]
         st.packets += 1
         st.bytes += len(data)
-        rule = self._rules.get(browser_ip)
+        rule = self._rules.get(f"ufrag:{flow.ufrag}") if flow.ufrag else None
+        rule = rule or self._rules.get(flow.browser[0])
         if rule is None:
             send()
             return

@@ -91,3 +91,19 @@ def test_the_relay_forwards_drops_delays_and_limits() -> None:
             assert len(_roundtrips(port, 50)) == 50
     finally:
         stop.set()
+
+
+def test_the_browser_ufrag_is_read_from_a_stun_binding_request() -> None:
+    import struct
+
+    from tests.udp_impair import STUN_COOKIE, stun_username_fragment
+
+    name = b"janusUfr:brows3r"
+    attr = struct.pack("!HH", 0x0006, len(name)) + name + b"\0" * (-len(name) % 4)
+    other = struct.pack("!HH", 0x0024, 4) + b"\0\0\0\1"  # PRIORITY before USERNAME
+    body = other + attr
+    packet = struct.pack("!HHI", 0x0001, len(body), STUN_COOKIE) + b"t" * 12 + body
+    assert stun_username_fragment(packet) == "brows3r"
+    assert stun_username_fragment(b"\x80" + packet[1:]) == ""  # RTP, not STUN
+    assert stun_username_fragment(packet[:-3]) == ""  # truncated
+    assert stun_username_fragment(struct.pack("!HHI", 0x0101, 0, STUN_COOKIE) + b"t" * 12) == ""
