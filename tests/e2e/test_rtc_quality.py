@@ -78,6 +78,7 @@ def browser_addresses(netns: Netns) -> Iterator[Addresses]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # two Chromium, Janus, composition and QC on a shared 2-core VM
 def test_call_quality_is_reported_shown_stored_and_a_weak_network_is_a_qc_finding(
     netns: Netns, browser_addresses: Addresses, tmp_path: Path, chromium: Browser
 ) -> None:
