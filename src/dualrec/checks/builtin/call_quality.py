@@ -66,7 +66,8 @@ def _silent_reporters(
 ) -> list[Finding]:
     """Stretches of the call without reports from a party's browser (closed, crashed or offline)."""
     limit = max(3 * step, ctx.threshold(ID, "min_duration"))
-    times = [0.0, *(s.t for s in samples), ctx.call_quality.duration if ctx.call_quality else 0.0]
+    # from the party's first report (before it: the call being set up, two intervals at least)
+    times = [*(s.t for s in samples), ctx.call_quality.duration if ctx.call_quality else 0.0]
     zh_side, en_side = PARTY.get(role, (role, role))
     out = []
     for a, b in itertools.pairwise(times):
