@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -340,6 +341,8 @@ def run(calls: int, hold: float) -> int:
 
 
 def main() -> int:
+    # a SIGTERM (timeout, Ctrl-C in make) still removes the namespace and stops Janus
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3, help="concurrent calls (K)")
     parser.add_argument("--hold", type=float, default=30.0, help="seconds every call is held")
