@@ -174,7 +174,7 @@ def run(calls: int, hold: float) -> int:
         DUALREC,
         running_server,
     )
-    from tests.e2e.test_rtc_call import KEEP_CANDIDATES, _answers, _wait
+    from tests.e2e.test_rtc_call import KEEP_CANDIDATES, _answers, _customer_joins, _wait
 
     if not CHROMIUM.is_file() or not DIST_INDEX.is_file():
         _skip("needs /usr/bin/chromium and the built front end (make web)")
@@ -242,7 +242,7 @@ def run(calls: int, hold: float) -> int:
                     a.goto(f"/rtc/tasks/{task_id}")
                     a.get_by_role("button", name="开始视频通话").wait_for()
                     c.goto(f"/h5/{link}")
-                    c.get_by_test_id("customer-join").wait_for()
+                    c.get_by_test_id("call-state").wait_for()  # queued, waiting for the agent
                     agents.append(a)
                     customers.append(c)
                     print(f"  call {i + 1}: pages ready", flush=True)
@@ -251,7 +251,7 @@ def run(calls: int, hold: float) -> int:
                 for a, c in zip(agents, customers, strict=True):
                     started.append(time.monotonic())
                     a.get_by_role("button", name="开始视频通话").click()
-                    c.get_by_test_id("customer-join").click()
+                    _customer_joins(c)
                 setup: list[float | None] = [None] * calls
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline and any(s is None for s in setup):

@@ -19,6 +19,7 @@ export const NAV: NavSection[] = [
       { key: "home", to: "/" },
       { key: "tasks", to: "/tasks", permission: "tasks:read" },
       { key: "handoverQueue", to: "/tasks/handover", permission: "tasks:read" },
+      { key: "rtcQueue", to: "/rtc/queue", permission: "interview:conduct" },
       { key: "recordings", to: "/recordings", permission: "recordings:read" },
       { key: "archive", to: "/archive", permission: "archive:search" },
       { key: "archiveApprovals", to: "/archive/approvals", permission: "archive:approve" },

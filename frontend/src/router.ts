@@ -143,6 +143,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "tasks:read", titleKey: "nav.handoverQueue" },
       },
       {
+        path: "rtc/queue",
+        name: "rtc-queue",
+        component: () => import("@/features/rtc/AgentQueuePage.vue"),
+        meta: { permission: "interview:conduct", titleKey: "nav.rtcQueue" },
+      },
+      {
         path: "rtc/tasks/:id",
         name: "rtc-desk",
         component: () => import("@/features/rtc/AgentDeskPage.vue"),

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     rtc_token_ttl_minutes: int = Field(default=240, ge=5, le=24 * 60)  # participants' Janus tokens
     rtc_public_janus_url: str = ""  # browsers use this Janus URL instead of the app's /api/v1/rtc/janus
     rtc_log_level: int = Field(default=4, ge=0, le=7)  # Janus' debug level (its log: DATA_DIR/rtc/janus.log)
+    # the human-interviewer queue (SPEC §3.2)
+    rtc_queue_timeout_seconds: int = Field(default=900, ge=30, le=24 * 3600)  # waiting longer: timed out
+    rtc_queue_abandon_seconds: int = Field(default=45, ge=10, le=3600)  # page silent that long: left
+    rtc_queue_default_handling_seconds: int = Field(default=300, ge=10, le=4 * 3600)  # ETA before history
+    rtc_queue_skill_map: str = ""  # business_type:skill_group,…; unmapped types are their own group
 
     # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
     signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only

@@ -44,7 +44,17 @@ from tests.e2e.conftest import (
     DUALREC,
     running_server,
 )
-from tests.e2e.test_rtc_call import FLOW, KEEP_CANDIDATES, Netns, _answers, _need, _stats, _wait, netns
+from tests.e2e.test_rtc_call import (
+    FLOW,
+    KEEP_CANDIDATES,
+    Netns,
+    _answers,
+    _customer_joins,
+    _need,
+    _stats,
+    _wait,
+    netns,
+)
 from tests.udp_impair import Impairment, UdpImpairRelay
 
 __all__ = ["netns"]
@@ -227,7 +237,7 @@ def _call(admin: httpx.Client, relay: UdpImpairRelay, addr: Addresses, chromium:
         agent.goto(f"/rtc/tasks/{task_id}")
         agent.get_by_role("button", name="开始视频通话").click()
         customer.goto(f"/h5/{link}")
-        customer.get_by_test_id("customer-join").click()
+        _customer_joins(customer)
         for who, page in (("agent", agent), ("customer", customer)):
             _wait(
                 lambda page=page: (

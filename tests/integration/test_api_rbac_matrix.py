@@ -159,6 +159,16 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("PUT", "/api/v1/sensitive-words"): P.FLOWS_OVERRIDE_REVIEW,
     ("GET", "/api/v1/rtc/entry/{token}"): LINK_TOKEN,
     ("POST", "/api/v1/rtc/entry/{token}/join"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/queue"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/entry/{token}/queue"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/queue/leave"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/queue"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/queue/accept-next"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/agents/{user_id}/skills"): P.USERS_READ,
+    ("PUT", "/api/v1/rtc/agents/{user_id}/skills"): P.USERS_WRITE,
     ("POST", "/api/v1/rtc/janus"): JANUS_TOKEN,
     ("GET", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
     ("POST", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
@@ -522,6 +532,25 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): lambda i: (
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/hangup",
         None,
+    ),
+    ("GET", "/api/v1/rtc/queue"): lambda i: ("/api/v1/rtc/queue", None),
+    ("POST", "/api/v1/rtc/queue/accept-next"): lambda i: ("/api/v1/rtc/queue/accept-next", None),
+    ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): lambda i: ("/api/v1/rtc/queue/999999/accept", None),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/desk",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/marks",
+        {"node_id": "risk", "kind": "start"},
+    ),
+    ("GET", "/api/v1/rtc/agents/{user_id}/skills"): lambda i: (
+        f"/api/v1/rtc/agents/{i['user']}/skills",
+        None,
+    ),
+    ("PUT", "/api/v1/rtc/agents/{user_id}/skills"): lambda i: (
+        f"/api/v1/rtc/agents/{i['user']}/skills",
+        {"skill_groups": ["wealth"]},
     ),
     ("POST", "/api/v1/agent-uploads"): lambda i: ("/api/v1/agent-uploads", {"manifest": {}}),
     ("PUT", "/api/v1/agent-uploads/{upload_id}/content"): lambda i: (

@@ -1679,6 +1679,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/agents/{user_id}/skills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席技能组 / an interviewer's skill groups */
+        get: operations["agent_skills_api_v1_rtc_agents__user_id__skills_get"];
+        /** 设置坐席技能组 / set an interviewer's skill groups (empty: every group) */
+        put: operations["set_agent_skills_api_v1_rtc_agents__user_id__skills_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/entry/{token}": {
         parameters: {
             query?: never;
@@ -1724,6 +1742,41 @@ export interface paths {
         put?: never;
         /** 客户上报通话质量（凭链接令牌）/ the customer's browser reports the call quality (link token) */
         post: operations["customer_report_api_v1_rtc_entry__token__quality_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 排队位置与预计等待 / the customer's place and estimated wait (link token) */
+        get: operations["customer_queue_status_api_v1_rtc_entry__token__queue_get"];
+        put?: never;
+        /** 客户进入人工坐席排队 / the customer enters the interviewer queue (link token) */
+        post: operations["customer_enqueue_api_v1_rtc_entry__token__queue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/queue/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户离开排队 / the customer leaves the queue (link token) */
+        post: operations["customer_queue_leave_api_v1_rtc_entry__token__queue_leave_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1782,6 +1835,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席排队列表 / the customers waiting for this interviewer (branch scope, skill groups) */
+        get: operations["agent_queue_api_v1_rtc_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/queue/accept-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 接听下一位客户（VIP 优先）/ take the next customer (VIP first) */
+        post: operations["accept_next_api_v1_rtc_queue_accept_next_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/queue/{entry_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 接听指定客户 / take this customer */
+        post: operations["accept_entry_api_v1_rtc_queue__entry_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席台：客户资料（脱敏）、流程、话术与合规要点 / the agent desk's data for a task */
+        get: operations["desk_api_v1_rtc_tasks__task_id__desk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/tasks/{task_id}/hangup": {
         parameters: {
             query?: never;
@@ -1810,6 +1931,23 @@ export interface paths {
         put?: never;
         /** 坐席加入任务的视频房间 / the agent joins the task attempt's call */
         post: operations["agent_join_api_v1_rtc_tasks__task_id__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/marks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 打点：开始/结束流程节点 / mark the start or end of a flow node during the call */
+        post: operations["mark_node_api_v1_rtc_tasks__task_id__marks_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2459,6 +2597,64 @@ export interface components {
             /** Start */
             start: number;
         };
+        /** AgentQueueOut */
+        AgentQueueOut: {
+            /** Agents Online */
+            agents_online: number;
+            /** Average Handling Seconds */
+            average_handling_seconds: number;
+            /** Entries */
+            entries: components["schemas"]["AgentQueueRow"][];
+            /** Skill Groups */
+            skill_groups: string[];
+        };
+        /** AgentQueueRow */
+        AgentQueueRow: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted By Name */
+            accepted_by_name: string;
+            /** Attempt */
+            attempt: number;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Type */
+            customer_type: string;
+            /**
+             * Enqueued At
+             * Format: date-time
+             */
+            enqueued_at: string;
+            /** Id */
+            id: number;
+            /** Position */
+            position: number;
+            /** Product */
+            product: string;
+            /** Reason */
+            reason: string;
+            /** Skill Group */
+            skill_group: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "routing" | "handover";
+            /** Status */
+            status: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Task Id */
+            task_id: string;
+            /** Vip Level */
+            vip_level: number;
+        };
         /** AgentUploadOut */
         AgentUploadOut: {
             /** Agent Risk Score */
@@ -2968,6 +3164,25 @@ export interface components {
             attempt: components["schemas"]["ScoredOut"];
             session: components["schemas"]["SessionOut"];
         };
+        /** CustomerQueueOut */
+        CustomerQueueOut: {
+            /** Agents Online */
+            agents_online: number;
+            /** Eta Seconds */
+            eta_seconds: number;
+            /** Position */
+            position: number;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "waiting" | "accepted" | "done" | "abandoned" | "timeout";
+        };
         /** DecisionIn */
         DecisionIn: {
             /**
@@ -3037,6 +3252,54 @@ export interface components {
             status: "pending" | "rejected" | "cancelled" | "completed";
             /** Steps */
             steps: components["schemas"]["ApprovalStepIO"][];
+        };
+        /** DeskMark */
+        DeskMark: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "start" | "end";
+            /** Node Id */
+            node_id: string;
+        };
+        /** DeskNode */
+        DeskNode: {
+            /** Compliance Points */
+            compliance_points: string[];
+            /** Id */
+            id: string;
+            /** Questions */
+            questions: string[];
+            /** Script */
+            script: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        };
+        /** DeskOut */
+        DeskOut: {
+            /** Completed Nodes */
+            completed_nodes: string[];
+            entry: components["schemas"]["QueueEntryOut"] | null;
+            /** Marks */
+            marks: components["schemas"]["DeskMark"][];
+            /** Nodes */
+            nodes: components["schemas"]["DeskNode"][];
+            /** Proofs */
+            proofs: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: {
+                [key: string]: unknown;
+            };
         };
         /** DrawRuleIn */
         DrawRuleIn: {
@@ -3601,6 +3864,16 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** MarkIn */
+        MarkIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "start" | "end";
+            /** Node Id */
+            node_id: string;
+        };
         /** MeOut */
         MeOut: {
             branch: components["schemas"]["BranchRef"];
@@ -4115,6 +4388,43 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** QueueEntryOut */
+        QueueEntryOut: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted By Name */
+            accepted_by_name: string;
+            /** Attempt */
+            attempt: number;
+            /** Business Type */
+            business_type: string;
+            /**
+             * Enqueued At
+             * Format: date-time
+             */
+            enqueued_at: string;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** Skill Group */
+            skill_group: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "routing" | "handover";
+            /** Status */
+            status: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Task Id */
+            task_id: string;
+            /** Vip Level */
+            vip_level: number;
+        };
         /** RecordingOut */
         RecordingOut: {
             /** Branch Id */
@@ -4457,6 +4767,11 @@ export interface components {
         RtcEntryOut: {
             /** Business Type */
             business_type: string;
+            /**
+             * Calls
+             * @default false
+             */
+            calls: boolean;
             /** Human */
             human: boolean;
             /** Status */
@@ -4707,6 +5022,18 @@ export interface components {
             needed: number;
             /** Risk Level */
             risk_level: string;
+        };
+        /** SkillsIn */
+        SkillsIn: {
+            /** Skill Groups */
+            skill_groups: string[];
+        };
+        /** SkillsOut */
+        SkillsOut: {
+            /** Skill Groups */
+            skill_groups: string[];
+            /** User Id */
+            user_id: number;
         };
         /** SpeechOut */
         SpeechOut: {
@@ -9077,6 +9404,72 @@ export interface operations {
             };
         };
     };
+    agent_skills_api_v1_rtc_agents__user_id__skills_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_agent_skills_api_v1_rtc_agents__user_id__skills_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SkillsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     customer_entry_api_v1_rtc_entry__token__get: {
         parameters: {
             query?: never;
@@ -9161,6 +9554,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QualityReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_queue_status_api_v1_rtc_entry__token__queue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_enqueue_api_v1_rtc_entry__token__queue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_queue_leave_api_v1_rtc_entry__token__queue_leave_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
                 };
             };
             /** @description Validation Error */
@@ -9288,6 +9774,120 @@ export interface operations {
             };
         };
     };
+    agent_queue_api_v1_rtc_queue_get: {
+        parameters: {
+            query?: {
+                /** @description 不限技能组 / every skill group in scope */
+                all_groups?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_next_api_v1_rtc_queue_accept_next_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueEntryOut"];
+                };
+            };
+        };
+    };
+    accept_entry_api_v1_rtc_queue__entry_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    desk_api_v1_rtc_tasks__task_id__desk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     agent_hangup_api_v1_rtc_tasks__task_id__hangup_post: {
         parameters: {
             query?: never;
@@ -9337,6 +9937,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_node_api_v1_rtc_tasks__task_id__marks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskMark"];
                 };
             };
             /** @description Validation Error */

@@ -67,6 +67,7 @@ const en: Messages = {
     flows: "Flows",
     tasks: "Tasks",
     handoverQueue: "Hand-over queue",
+    rtcQueue: "Interviewer queue",
     recordings: "Recordings & QC",
     apiKeys: "API keys",
     qc: "Quality control",

@@ -66,6 +66,7 @@ const zhCN = {
     flows: "流程配置",
     tasks: "双录任务",
     handoverQueue: "转人工队列",
+    rtcQueue: "视频坐席排队",
     recordings: "录像质检",
     apiKeys: "接入密钥",
     qc: "质检",

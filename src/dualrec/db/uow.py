@@ -20,6 +20,7 @@ from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
 from dualrec.db.repositories.review import ReviewRepository
 from dualrec.db.repositories.roles import RoleRepository
+from dualrec.db.repositories.rtc import RtcRepository
 from dualrec.db.repositories.sensitive_words import SensitiveWordRepository
 from dualrec.db.repositories.sessions import SessionRepository
 from dualrec.db.repositories.tasks import TaskRepository
@@ -54,6 +55,7 @@ class UnitOfWork:
         self.deletion_requests = DeletionRequestRepository(session)
         self.live_sessions = LiveSessionRepository(session)
         self.review = ReviewRepository(session)
+        self.rtc = RtcRepository(session)
 
     def commit(self) -> None:
         if self.read_only:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dualrec.db.models_rtc import RtcQualitySampleRow
+from dualrec.db.models_rtc_quality import RtcQualitySampleRow
 
 __all__ = ["SAMPLE_FIELDS", "RtcQualityRepository"]
 

@@ -28,7 +28,7 @@ from dualrec.core.call_quality import (
     video_grade,
 )
 from dualrec.core.tasks import Task
-from dualrec.db.models_rtc import RtcQualitySampleRow
+from dualrec.db.models_rtc_quality import RtcQualitySampleRow
 from dualrec.db.repositories.rtc_quality import RtcQualityRepository
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, RateLimitedError

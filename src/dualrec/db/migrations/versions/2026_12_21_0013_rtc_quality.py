@@ -1,8 +1,8 @@
 """Remote interviews' call quality (issue 17, SPEC §8): ``rtc_quality_samples``, the series each
 participant's browser (and Janus) reported during a task attempt's call.
 
-Revision ID: 0012_rtc_quality
-Revises: 0011
+Revision ID: 0013_rtc_quality
+Revises: 0012_rtc_queue
 Create Date: 2026-12-21 09:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import dualrec.db.base
 
-revision = "0012_rtc_quality"
-down_revision = "0011"
+revision = "0013_rtc_quality"
+down_revision = "0012_rtc_queue"
 branch_labels = None
 depends_on = None
 
