@@ -66,5 +66,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rtc_quality_samples_call", table_name="rtc_quality_samples")
+    # the table's indexes go with it (MySQL refuses to drop the index its foreign key uses first)
     op.drop_table("rtc_quality_samples")
