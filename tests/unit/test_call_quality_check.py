@@ -81,3 +81,6 @@ def test_no_reports_at_all_is_said_and_other_recordings_are_not_checked() -> Non
     assert [f.severity for f in res.findings] == [Severity.MINOR]
     assert "no call-quality reports" in res.findings[0].message
     assert call_quality.run(_ctx(None)).status is CheckStatus.NOT_RUN
+    # a recording that is no remote-interview call does not list the check at all (not a not_run line)
+    assert call_quality.CHECK.enabled(_ctx(None)) is False
+    assert call_quality.CHECK.enabled(_ctx(CallQuality(duration=20))) is True

@@ -168,9 +168,15 @@ class FunctionCheck:
 
     id: str
     fn: Callable[[CheckContext], CheckResult]
+    # None: always in the report; otherwise the check is left out of a report it does not apply to
+    # (e.g. call quality of a recording that is no remote-interview call)
+    applies: Callable[[CheckContext], bool] | None = None
 
     def run(self, ctx: CheckContext) -> CheckResult:
         return self.fn(ctx)
+
+    def enabled(self, ctx: CheckContext) -> bool:
+        return self.applies is None or self.applies(ctx)
 
 
 def not_run(check_id: str, reason: str) -> CheckResult:

@@ -142,4 +142,4 @@ def run(ctx: CheckContext) -> CheckResult:
     return result(ID, findings, metrics)
 
 
-CHECK = FunctionCheck(ID, run)
+CHECK = FunctionCheck(ID, run, applies=lambda ctx: ctx.call_quality is not None)
