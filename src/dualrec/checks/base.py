@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
@@ -124,6 +125,9 @@ class CheckContext:
     # (``after_others``), their results
     llm: ChatModel | None = field(default=None, compare=False, repr=False)
     prior_results: tuple[CheckResult, ...] = ()
+    # a remote interview's call quality (what both browsers received, on the recording's timeline)
+    # and the gaps of the server's recording; None for other recordings
+    call_quality: CallQuality | None = None
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]
@@ -164,9 +168,15 @@ class FunctionCheck:
 
     id: str
     fn: Callable[[CheckContext], CheckResult]
+    # None: always in the report; otherwise the check is left out of a report it does not apply to
+    # (e.g. call quality of a recording that is no remote-interview call)
+    applies: Callable[[CheckContext], bool] | None = None
 
     def run(self, ctx: CheckContext) -> CheckResult:
         return self.fn(ctx)
+
+    def enabled(self, ctx: CheckContext) -> bool:
+        return self.applies is None or self.applies(ctx)
 
 
 def not_run(check_id: str, reason: str) -> CheckResult:

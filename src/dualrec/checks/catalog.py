@@ -276,11 +276,27 @@ CATALOG: tuple[CheckSpec, ...] = (
         needs=("video", "faces"),
     ),
     CheckSpec(
+        "call_quality",
+        "通话质量",
+        "Call quality (remote interview)",
+        S.MAJOR,
+        "Remote interviews only: what both browsers received every 2 s (audio MOS estimate by the "
+        "E-model from loss, jitter and delay; video grade from resolution, frame rate and freezes) "
+        "against the SPEC §8 minimum (MOS > 3, 320×240 at 15 fps); every stretch under it, every "
+        "gap of the server's recording of a party's stream and every stretch without reports is a "
+        "finding with its times. The series is in the report for the playback page.",
+        thresholds=(
+            T("min_mos", 3.0, "MOS", "audio MOS estimate at or below this is under the minimum"),
+            T("min_duration", 6.0, "s", "shortest stretch under the minimum reported"),
+        ),
+    ),
+    CheckSpec(
         "llm_review",
         "大模型复核",
         "LLM review",
         S.MAJOR,
-        "Extension point, off by default: the transcript with personal data masked (ID numbers, phone "
+        "Extension point, off by default (left out of the report while no endpoint is configured, "
+        "unless required): the transcript with personal data masked (ID numbers, phone "
         "numbers, long digit runs, the customer's name) and the other checks' findings go to the "
         "operator's OpenAI-compatible endpoint (`DUALREC_QC_LLM_*`) with a rubric (every claim cites a "
         "time and a verbatim quote; silence is not consent; no quote, no finding). Only claims whose "

@@ -94,14 +94,15 @@ def run_qc(
     ctx = dataclasses.replace(state.context(), llm=engines.llm)
     specs = {s.id: s for s in reg.specs()}
     # checks that review the others' findings (the LLM checker) run last, given those results
-    later = [c for c in reg.checks() if getattr(c, "after_others", False)]
-    done = {
-        c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks() if c not in later
-    }
+    # an optional check that this server has turned off (``enabled(ctx)`` false, e.g. the LLM checker
+    # without an endpoint) is left out of the report, unless the operator made it required
+    active = [c for c in reg.checks() if _enabled(c, ctx) or c.id in dict(engines.required)]
+    later = [c for c in active if getattr(c, "after_others", False)]
+    done = {c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in active if c not in later}
     after = dataclasses.replace(ctx, prior_results=tuple(done.values()))
     for c in later:
         done[c.id] = _engine_errors(_run_check(c, after), specs.get(c.id), after)
-    results = tuple(done[c.id] for c in reg.checks())
+    results = tuple(done[c.id] for c in active)
     needs = required_checks(
         request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
     )
@@ -130,6 +131,11 @@ def run_qc(
         report = _attach_evidence(report, state, sink, options)
     state.progress.update("done", 1.0)
     return report
+
+
+def _enabled(check: object, ctx: CheckContext) -> bool:
+    enabled = getattr(check, "enabled", None)
+    return True if enabled is None else bool(enabled(ctx))
 
 
 def _run_check(check: object, ctx: CheckContext) -> CheckResult:

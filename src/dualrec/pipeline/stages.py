@@ -152,6 +152,7 @@ class State:
             live_face=self.live_face,
             live_face_error=self.live_face_error,
             live_images=r.live_images,
+            call_quality=r.call_quality,
         )
 
 

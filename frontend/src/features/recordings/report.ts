@@ -37,6 +37,7 @@ export interface CheckRow {
   required_by?: string | null;
   confidence: number | null;
   findings: Finding[];
+  metrics?: Record<string, unknown>; // what the check measured (e.g. call_quality's series)
 }
 
 export interface TranscriptLine {

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dualrec.core.audit import AuditAction
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import CheckStatus, QcTask
@@ -210,6 +211,9 @@ class QcJobRunner:
             live_proof=proof,
             live_images=_live_images(self._blobs, proof) if proof is not None else {},
             thresholds=self.thresholds,
+            call_quality=CallQuality.from_dict(inputs["call_quality"])
+            if inputs.get("call_quality")
+            else None,
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)
