@@ -51,6 +51,7 @@ export const ENUMS = {
     "sensitive_words",
     "portrait",
     "llm_review",
+    "call_quality",
   ],
   actors: ["anonymous", "system", "customer", "remote-interview"],
   auditActions: [

@@ -73,6 +73,7 @@ const labelsEn = {
       sensitive_words: "Sensitive words",
       portrait: "Best portrait frame",
       llm_review: "LLM review",
+      call_quality: "Call quality (remote interview)",
     },
     actors: {
       anonymous: "anonymous",

@@ -74,6 +74,7 @@ const labelsZh = {
       sensitive_words: "敏感词",
       portrait: "客户人像",
       llm_review: "大模型复核",
+      call_quality: "通话质量",
     },
     actors: {
       anonymous: "匿名",
