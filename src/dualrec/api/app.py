@@ -122,6 +122,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         finally:
             if app.state.container.janus is not None:  # Janus started with the app stops with it (uvicorn
                 app.state.container.janus.stop()  # re-raises SIGTERM after shutdown: no later hook runs)
+            if app.state.container.live_monitor is not None:  # the live analysis workers, likewise
+                app.state.container.live_monitor.pool.stop()
             if owned:
                 app.state.container.close()
 
