@@ -110,6 +110,7 @@ class _Worker:
         self._conn: Any = None
         self._next_id = 0
         self._recent_starts: list[float] = []
+        self._killed = False  # by us, for not answering
         self._thread = threading.Thread(target=self._loop, name=f"live-dispatch-{index}", daemon=True)
         self._thread.start()
 
@@ -190,7 +191,7 @@ class _Worker:
             if reply is not None:
                 return reply
             # the worker died (or hung and was killed): a new one rebuilds the session from the payload
-            self._shutdown_process()
+            self._lost()
             if job.tries >= 2:
                 return {
                     "error": {
@@ -208,27 +209,37 @@ class _Worker:
                     return dict(reply)
                 continue  # an answer to a request given up on
             if not self._proc.is_alive():
-                self.counters.crashes += 1
-                logger.warning(
-                    "live worker %d (pid %s) died with exit code %s; restarting it",
-                    self.index,
-                    self._proc.pid,
-                    self._proc.exitcode,
-                )
                 return None
             if time.monotonic() > deadline:
                 self.counters.timeouts += 1
+                self._killed = True
                 logger.warning(
                     "live worker %d (pid %s) did not answer; restarting it", self.index, self._proc.pid
                 )
                 self._proc.kill()
                 return None
 
+    def _lost(self) -> None:
+        """The worker is gone (or was killed for not answering): count it, log it, reap it."""
+        proc = self._proc
+        if proc is not None:
+            proc.join(timeout=1)
+            if not self._killed:
+                self.counters.crashes += 1
+            logger.warning(
+                "live worker %d (pid %s) is gone (exit code %s); a new one takes its sessions",
+                self.index,
+                proc.pid,
+                proc.exitcode,
+            )
+        self._killed = False
+        self._shutdown_process()
+
     def _ensure_process(self) -> None:
         if self._proc is not None and self._proc.is_alive():
             return
         if self._proc is not None:
-            self._shutdown_process()
+            self._lost()
         now = time.monotonic()
         self._recent_starts = [s for s in self._recent_starts if now - s < 60]
         if len(self._recent_starts) >= 5:  # crash loop: slow down

@@ -19,6 +19,7 @@ Requests (``op``):
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -280,6 +281,7 @@ def worker_main(conn: Any, faces: FaceFactory, options: LiveOptions | None, max_
             logger.exception("live analysis failed")
             reply = _error("internal", f"分析失败 / analysis failed: {type(exc).__name__}")
         reply["worker_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        reply["worker_pid"] = os.getpid()
         try:
             conn.send((job_id, reply))
         except (EOFError, OSError):
