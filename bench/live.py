@@ -16,6 +16,14 @@ baseline measured in the same run (plain decoding of the same JPEGs):
 Usage: ``.venv/bin/python bench/live.py [--seconds 20] [--processes N] [--max-sessions 64]``
 (``--processes`` defaults to the usable cores: the dlib engine runs one call at a time per process,
 so a node uses all its cores with one API worker process per core.)
+
+``--mode pool`` measures the way ``dualrec serve`` runs the analysis now, through the monitor's
+request interface (``services/sessions/live_pool.py``): K client threads in this process (what the
+API process does: it only moves the frames) send JPEG frames at 2 frames/s, one at a time per
+session as the page does, through ``ProcessPool`` (``--processes`` analysis worker processes) and,
+as the baseline in the same run, through ``InlinePool`` (the analysis in this process's threads,
+the way ``serve`` ran it before). Frames the pool dropped as stale count with their waiting time.
+It also prints the CPU the sending process spent per frame. ``--mode all`` runs both parts.
 """
 
 from __future__ import annotations
@@ -176,12 +184,114 @@ def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, 
     return good
 
 
+# ---- through the analysis pool (what serve runs) -------------------------------------------------
+
+
+def pool_trial(
+    pool: Any, k: int, seconds: float, frames: list[bytes], ref_jpeg: bytes
+) -> tuple[bool, str, float]:
+    """K sessions through ``pool`` (the monitor's request interface); (ok, line, sender CPU ms per frame)."""
+    start_at = time.time() + 0.3
+    results: list[list[float]] = [[] for _ in range(k)]
+    dropped = [0] * k
+    tag = f"{time.time_ns()}"
+    snap = {"cid": "bench", "rev": 0, "state": "passed"}  # a verified customer: identity checked every 3 s
+
+    def session(idx: int) -> None:
+        sid = f"bench-{tag}-{idx}"
+        offset = (idx / max(1, k)) / FPS
+        for i in range(int(seconds * FPS)):
+            due = start_at + offset + i / FPS
+            wait = due - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            payload = {"data": frames[(i + idx) % len(frames)], "t": i / FPS, "challenge": snap,
+                       "reference_key": "ref"}  # fmt: skip
+            reply = pool.run(sid, "frame", payload)
+            if reply.get("need_reference"):
+                reply = pool.run(sid, "frame", {**payload, "reference": ref_jpeg})
+            if "skipped" in reply:
+                dropped[idx] += 1
+            elif "observation" not in reply:
+                raise RuntimeError(f"analysis failed: {reply}")
+            results[idx].append((time.time() - due) * 1000)
+
+    cpu0 = time.process_time()
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(k)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu_ms = (time.process_time() - cpu0) * 1000
+    latencies = [ms for r in results for ms in r]
+    tail = [ms for r in results for ms in r[len(r) * 3 // 4 :]]
+    p50, p95, tail50 = pct(latencies, 50), pct(latencies, 95), pct(tail, 50)
+    lost = sum(dropped)
+    ok = p95 < LIMIT_MS and tail50 < LIMIT_MS and lost <= 0.01 * len(latencies)
+    line = f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  last-quarter p50 {tail50:6.0f} ms  dropped {lost}"
+    return ok, line, cpu_ms / max(1, len(latencies))
+
+
+def pool_capacity(label: str, pool: Any, seconds: float, max_k: int, frames: list[bytes], ref: bytes) -> int:
+    good, bad = 0, None
+    k = 1
+    cpu: list[float] = []
+
+    def run(k: int) -> bool:
+        ok, line, per_frame = pool_trial(pool, k, seconds, frames, ref)
+        cpu.append(per_frame)
+        print(f"  [{label}] K={k:3d}: {line}  sender CPU {per_frame:5.1f} ms/frame  {'ok' if ok else 'FAIL'}",
+              flush=True)  # fmt: skip
+        return ok
+
+    while k <= max_k:
+        if not run(k):
+            bad = k
+            break
+        good, k = k, k * 2
+    if bad is not None:
+        while bad - good > 1:
+            k = (good + bad) // 2
+            good, bad = (k, bad) if run(k) else (good, k)
+    return good
+
+
+def pool_mode(seconds: float, processes: int, max_k: int, frames: list[bytes]) -> None:
+    import functools
+
+    from tests.live_frames import jpeg, photo
+
+    from dualrec.bootstrap.sessions import face_engine
+    from dualrec.services.sessions.live_pool import InlinePool, ProcessPool
+
+    ref = jpeg(photo("obama1.jpg"))
+    factory = functools.partial(face_engine, "cpu")
+    print(f"sessions at {FPS:g} frames/s for {seconds:g} s through the monitor's request interface "
+          f"(limit: p95 < {LIMIT_MS:g} ms, no backlog, ≤ 1 % dropped):")  # fmt: skip
+    inline = InlinePool(factory)
+    inline.core.engine().load()  # type: ignore[attr-defined]
+    k_in = pool_capacity("in-process (before)", inline, seconds, max_k, frames, ref)
+    print(f"sustained sessions, in the API process            : {k_in}")
+    pool = ProcessPool(factory, processes, max_wait_s=1.0)
+    try:
+        for i in range(processes):  # start every worker and load its models before the clock runs
+            sid = next(f"warm-{j}" for j in range(1000) if pool.worker_for(f"warm-{j}") == i)
+            pool.run(sid, "frame", {"data": frames[0], "t": 0.0, "challenge": None, "reference_key": None})
+        k_pool = pool_capacity(f"pool, {processes} workers", pool, seconds, max_k, frames, ref)
+        print(f"sustained sessions, pool of {processes} worker processes    : {k_pool}")
+        stats = pool.stats()
+        print(f"pool counters: dropped {stats['dropped']}, restarts {stats['restarts']}")
+    finally:
+        pool.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
     cores = len(os.sched_getaffinity(0))
     ap.add_argument("--processes", type=int, default=cores, help="also spread sessions over N processes")
     ap.add_argument("--max-sessions", type=int, default=64)
+    ap.add_argument("--mode", choices=("analysis", "pool", "all"), default="analysis")
     args = ap.parse_args()
     from tests import live_frames
 
@@ -194,6 +304,9 @@ def main() -> int:
     DlibFaceAnalyzer().load()
     print(f"models loaded (once)          : {time.perf_counter() - started:6.1f} s (not in the times below)")
     frames, reference = make_frames()
+    if args.mode == "pool":
+        pool_mode(args.seconds, args.processes, args.max_sessions, frames)
+        return 0
     size = statistics.median(len(f) for f in frames) / 1024
     base = decode_baseline(frames)
     print(f"baseline: JPEG decode 640x480 : {base:6.1f} ms per frame (median; {size:.0f} KiB JPEGs)")
@@ -218,6 +331,8 @@ def main() -> int:
     if args.processes > 1:
         kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames)
         print(f"sustained sessions, {args.processes} processes: {kn}")
+    if args.mode == "all":
+        pool_mode(args.seconds, args.processes, args.max_sessions, frames)
     return 0
 
 
