@@ -180,6 +180,8 @@ class _Worker:
     def _call(self, job: _Job) -> dict[str, Any]:
         while True:
             job.tries += 1
+            if self._stopping:  # no new worker while serve shuts down
+                return dict(_STOPPING)
             self._ensure_process()
             self._next_id += 1
             job_id = self._next_id
