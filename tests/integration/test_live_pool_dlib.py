@@ -98,6 +98,11 @@ def test_a_worker_killed_mid_session_does_not_lose_it(
     assert client.get(f"/api/v1/session/{token}").json()["identity"]["liveness"]["passed"] is True
     pool = container.live_monitor.pool if container.live_monitor else None
     assert isinstance(pool, ProcessPool) and dead not in pool.pids() and pool.stats()["restarts"] >= 1
+    # the operations team sees it in Prometheus
+    scraped = TestClient(app_client.app, client=("127.0.0.1", 50000)).get("/metrics").text
+    worker = str(pool.worker_for(container.sessions.context(token)[2].id)) if container.sessions else "?"
+    assert f'dualrec_live_worker_events_total{{event="restarts",worker="{worker}"}} 1.0' in scraped, scraped
+    assert f'dualrec_live_frames_total{{outcome="done",worker="{worker}"}}' in scraped
 
     # killed again: the new worker rebuilds the customer's face from the liveness proof's frame
     _kill_worker_of(container, token)

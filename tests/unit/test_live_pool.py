@@ -188,3 +188,15 @@ def test_a_core_takes_the_persisted_challenge_and_asks_for_the_reference() -> No
     )
     assert "liveness" not in ok and st.face is not None and st.face_cid == "c1"
     assert ok["observation"]["identity_distance"] == 0.0
+
+
+def test_a_lost_proof_frame_leaves_the_session_without_identity_not_broken() -> None:
+    pool = InlinePool(fast_faces)
+    passed = {**LivenessChallenge((Action.SHAKE,)).snapshot(), "cid": "c2", "rev": 1, "state": "passed"}
+    job = {**_frame_job(0.0), "challenge": passed, "reference_key": "gone"}
+    assert pool.run("s1", "frame", job) == {"need_reference": True}
+    ok = pool.run("s1", "frame", {**job, "reference": b""})  # the blob could not be read
+    assert ok["observation"]["face_count"] == 1 and ok["observation"]["identity_distance"] is None
+    assert "observation" in pool.run("s1", "frame", job)  # not asked again for the same check
+    card = pool.run("s1", "card_face", {"data": FRAME, "challenge": passed, "reference_key": "gone"})
+    assert card["distance"] is None and "活体" in card["problem"]

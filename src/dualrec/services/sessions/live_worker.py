@@ -129,8 +129,12 @@ class AnalysisCore:
             ref = payload.get("reference")
             if ref is None:
                 return {"need_reference": True} if payload.get("reference_key") else None
-            image = decode_frame(ref, CARD_LIMITS)
-            st.face = self._embed_one(image)
+            try:
+                st.face = self._embed_one(decode_frame(ref, CARD_LIMITS)) if ref else None
+            except InvalidInputError:
+                st.face = None
+            if st.face is None:  # the proof's frame is gone or unreadable: no identity until a new check
+                logger.warning("the liveness proof's frame gave no face descriptor")
             st.face_cid = str(snap["cid"])
             st.analyzer.set_reference(st.face)
         return None

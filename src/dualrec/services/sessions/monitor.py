@@ -13,6 +13,7 @@ the state was lost is asked again from its start (docs/live.md, "Worker pool").
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -37,6 +38,8 @@ from dualrec.storage.ports import BlobStore
 __all__ = ["CARD_LIMITS", "CHALLENGE_KEY", "CardResult", "LiveMonitor", "MonitorOptions"]
 
 CHALLENGE_KEY = "liveness_challenge"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,12 @@ class LiveMonitor:
         }
         reply = self.pool.run(s.id, op, payload)
         if reply.get("need_reference"):
-            with self._blobs.open(str(payload["reference_key"])) as fh:
-                payload["reference"] = fh.read(CARD_LIMITS.max_bytes + 1)
+            try:
+                with self._blobs.open(str(payload["reference_key"])) as fh:
+                    payload["reference"] = fh.read(CARD_LIMITS.max_bytes + 1)
+            except (OSError, DualrecError):  # gone: the analyser goes on without the customer's face
+                logger.warning("the liveness proof's frame of session %s could not be read", s.id)
+                payload["reference"] = b""
             reply = self.pool.run(s.id, op, payload)
         err = reply.get("error")
         if isinstance(err, dict):
