@@ -122,7 +122,7 @@ class _Worker:
         key = (job.session_id, job.op)
         with self._cond:
             if self._stopping:
-                job.future.set_result(_STOPPING)
+                job.future.set_result(dict(_STOPPING))
                 return
             old = self._pending.pop(key, None)
             if old is not None and job.op == "frame":  # newest wins
@@ -142,7 +142,7 @@ class _Worker:
         with self._cond:
             self._stopping = True
             for job in self._pending.values():
-                job.future.set_result(_STOPPING)
+                job.future.set_result(dict(_STOPPING))
             self._pending.clear()
             self._cond.notify()
         self._thread.join(timeout=5)
@@ -169,7 +169,12 @@ class _Worker:
                 reply = self._call(job)
             except Exception as exc:  # the dispatcher must survive anything
                 logger.exception("live worker %d: request failed", self.index)
-                reply = {"error": {"kind": "internal", "message": f"分析失败 / analysis failed: {exc}"}}
+                reply = {
+                    "error": {
+                        "kind": "internal",
+                        "message": f"分析失败 / analysis failed ({type(exc).__name__})",
+                    }
+                }
             if "error" in reply:
                 self.counters.failed += 1
             else:
