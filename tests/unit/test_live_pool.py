@@ -200,3 +200,18 @@ def test_a_lost_proof_frame_leaves_the_session_without_identity_not_broken() -> 
     assert "observation" in pool.run("s1", "frame", job)  # not asked again for the same check
     card = pool.run("s1", "card_face", {"data": FRAME, "challenge": passed, "reference_key": "gone"})
     assert card["distance"] is None and "活体" in card["problem"]
+
+
+def test_warm_starts_every_worker_before_the_first_session() -> None:
+    pool = ProcessPool(fast_faces, 2)
+    try:
+        assert pool.pids() == []
+        pool.warm()
+        deadline = time.monotonic() + 60
+        while None in pool.pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pids = pool.pids()
+        assert len(pids) == 2 and None not in pids and len(set(pids)) == 2
+        assert pool.run("s1", "frame", _frame_job(0.0))["worker_pid"] in pids  # no new process for it
+    finally:
+        pool.stop()

@@ -118,6 +118,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         owned = container is None
         app.state.container = container or build_container(settings)
         app.state.container.start()
+        if owned and app.state.container.live_monitor is not None:  # serve: the analysis workers start now
+            app.state.container.live_monitor.pool.warm()
         try:
             yield
         finally:

@@ -43,6 +43,8 @@ class AnalysisPool(Protocol):
 
     def start(self) -> None: ...
 
+    def warm(self) -> None: ...
+
     def stop(self) -> None: ...
 
     def stats(self) -> dict[str, Any]: ...
@@ -65,6 +67,9 @@ class InlinePool:
         return self.core.handle(op, session_id, payload)
 
     def start(self) -> None:
+        pass
+
+    def warm(self) -> None:
         pass
 
     def stop(self) -> None:
@@ -309,6 +314,13 @@ class ProcessPool:
         with self._lock:
             if not self._workers:
                 self._workers = [_Worker(self, i) for i in range(self.workers)]
+
+    def warm(self) -> None:
+        """Start every worker now and load its face models (in the background), so that the first
+        sessions do not wait for a process start (``dualrec serve`` calls it at start-up)."""
+        self.start()
+        for w in self._workers:
+            w.submit(_Job("warm", f"warm-{w.index}", {}))
 
     def stop(self) -> None:
         with self._lock:

@@ -100,6 +100,12 @@ class AnalysisCore:
                 return self._frame(session_id, payload)
             if op == "card_face":
                 return self._card_face(session_id, payload)
+            if op == "warm":  # load the models before the first session needs them
+                engine = self.engine()
+                load = getattr(engine, "load", None)
+                if callable(load):
+                    load()
+                return {"warm": True}
             if op == "ping":
                 return {"pong": True, "sessions": len(self._sessions)}
             return _error("invalid", f"unknown op {op!r}")
