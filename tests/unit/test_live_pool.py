@@ -208,10 +208,11 @@ def test_warm_starts_every_worker_before_the_first_session() -> None:
         assert pool.pids() == []
         pool.warm()
         deadline = time.monotonic() + 60
-        while None in pool.pids() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while time.monotonic() < deadline and not all(w["done"] for w in pool.stats()["per_worker"]):
+            time.sleep(0.1)  # started, and the models loaded
         pids = pool.pids()
         assert len(pids) == 2 and None not in pids and len(set(pids)) == 2
-        assert pool.run("s1", "frame", _frame_job(0.0))["worker_pid"] in pids  # no new process for it
+        reply = pool.run("s1", "frame", _frame_job(0.0))
+        assert reply.get("worker_pid") in pids, reply  # no new process for it
     finally:
         pool.stop()
