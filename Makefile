@@ -23,7 +23,8 @@ help:
 	@echo "make check   lint + types + layer contracts only"
 	@echo "make test-quick  the tests not marked slow (no e2e, no real-engine QC): a few minutes"
 	@echo "make fuzz    the whole API fuzzed from its OpenAPI (schemathesis, 10 min; the suite runs 2 min of it)"
-	@echo "make bench   benchmarks (ratios against baselines measured in the same run)"
+	@echo "make bench   benchmarks (ratios against baselines measured in the same run); one: make bench BENCH=live"
+	@echo "             BENCH=live_stack: K live customers against a real serve, the largest K that holds"
 	@echo "make eval    the QC evaluation kit: real-media cases scored per check and per verdict"
 	@echo "make web     build the front end;  make migrate / seed / doctor / openapi"
 

@@ -3,17 +3,25 @@
 Frames are 640×480 JPEGs (a face photo, the head turned a little from frame to frame) sent the way
 the customer's page sends them; each is decoded (``decode_frame``) and analysed
 (``LiveFrameAnalyzer.analyze``: face detection and landmarks, head pose, brightness, identity
-against a reference embedding every 3 s, alerts) with the real dlib engine. Prints, against a
-baseline measured in the same run (plain decoding of the same JPEGs):
+against a reference embedding, alerts) with the real dlib engine. Two analyses are compared in the
+same run, their frames interleaved (so both see the same machine load):
 
-- one session, frames back to back: latency p50/p95 (all frames; frames with and without an
-  embedding), as a ratio to the JPEG decode time;
+- **cheaper** (the defaults): a descriptor only for a new track, a jump, an appearance change or
+  the re-verification every 6 s; the region around the face searched on a reduced copy;
+- **full** (the analysis before it): a descriptor every 3 s (or on a jump), the region searched
+  at the analysed resolution.
+
+Prints, against a baseline measured in the same run (plain decoding of the same JPEGs):
+
+- one session, frames back to back: latency p50/p95 (all frames; frames with and without a
+  descriptor) and CPU per second of stream, for both analyses side by side;
 - K sessions at 2 frames/s each for ``--seconds`` (staggered starts), one thread per session in
   one process (what one API worker does) and, with ``--processes N``, the sessions spread over N
   processes: the largest K whose frame latency (from the frame's due time to its result) has
   p95 < 500 ms with no backlog (the median latency of the run's last quarter is under 500 ms too).
 
 Usage: ``.venv/bin/python bench/live.py [--seconds 20] [--processes N] [--max-sessions 64]``
+(``--seconds 0``: the single-session comparison only)
 (``--processes`` defaults to the usable cores: the dlib engine runs one call at a time per process,
 so a node uses all its cores with one API worker process per core.)
 
@@ -45,10 +53,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer  # noqa: E402
-from dualrec.pipeline.live import LiveFrameAnalyzer, decode_frame  # noqa: E402
+from dualrec.pipeline.live import LiveFrameAnalyzer, LiveOptions, decode_frame  # noqa: E402
 
 LIMIT_MS = 500.0
 FPS = 2.0
+ANALYSES = {
+    "cheaper": LiveOptions(),
+    "full": LiveOptions(embed_interval_s=3.0, embed_on_change=0.0, roi_min_face=None),
+}
 
 
 def make_frames() -> tuple[list[bytes], np.ndarray]:
@@ -64,6 +76,46 @@ def make_frames() -> tuple[list[bytes], np.ndarray]:
     ref_img = photo("obama1.jpg")
     reference = faces.embed(ref_img, faces.detect(ref_img)[0])
     return frames, reference
+
+
+def swap_frames() -> tuple[list[bytes], list[bytes]]:
+    """The customer (obama.jpg) for 13.5 s, then another person (biden.jpg) cut so that his face
+    sits where the customer's was, both turning a little: 27 + 8 JPEG frames at 2 frames/s."""
+    from tests.live_frames import framed, jpeg, photo, turn_head
+
+    faces = DlibFaceAnalyzer()
+    out = []
+    for name, n in (("obama.jpg", 27), ("biden.jpg", 8)):
+        img = photo(name)
+        frame = framed(img, faces.detect(img)[0])
+        face = faces.detect(frame)[0]
+        angles = (0, 4, 8, 4, 0, -4, -8, -4)
+        out.append([jpeg(turn_head(frame, face, "y" if i % 2 else "x", angles[i % 8])) for i in range(n)])
+    return out[0], out[1]
+
+
+def swap_delay(
+    customer: list[bytes], other: list[bytes], reference: np.ndarray
+) -> dict[str, tuple[float | None, int]]:
+    """Per analysis: seconds from the swap to the ``not_customer`` alert (None: never), and the
+    descriptors computed over the whole sequence."""
+    from dualrec.core.live_alerts import AlertCode
+
+    out: dict[str, tuple[float | None, int]] = {}
+    swap_at = len(customer) / FPS
+    for name, options in ANALYSES.items():
+        an = LiveFrameAnalyzer(DlibFaceAnalyzer(), options)
+        an.set_reference(reference)
+        raised, fresh = None, 0
+        for i, data in enumerate(customer + other):
+            obs = an.analyze(decode_frame(data), i / FPS)
+            fresh += obs.identity_fresh
+            if raised is None and any(
+                e.code == AlertCode.NOT_CUSTOMER and e.kind == "raised" for e in obs.events
+            ):
+                raised = i / FPS - swap_at
+        out[name] = (raised, fresh)
+    return out
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -84,22 +136,37 @@ def decode_baseline(frames: list[bytes], rounds: int = 20) -> float:
 
 def single_session(
     frames: list[bytes], reference: np.ndarray, n: int = 120
-) -> tuple[list[float], list[float]]:
-    """(ms per frame with an embedding, ms per frame without) for one session at 2 frames/s of
-    stream time, processed back to back."""
-    an = LiveFrameAnalyzer(DlibFaceAnalyzer())
-    an.set_reference(reference)
-    with_embed, without = [], []
+) -> dict[str, dict[str, list[float]]]:
+    """Per analysis, for one session at 2 frames/s of stream time processed back to back (the
+    analyses' frames alternate): wall ms and CPU ms (this thread's) per frame, split into frames
+    with a descriptor ("with", "cpu_with") and without ("without", "cpu_without")."""
+    faces = DlibFaceAnalyzer()
+    analyzers = {}
+    for name, options in ANALYSES.items():
+        analyzers[name] = LiveFrameAnalyzer(faces, options)
+        analyzers[name].set_reference(reference)
+    keys = ("with", "without", "cpu_with", "cpu_without")
+    out: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name in ANALYSES}
     for i in range(n):
-        started = time.perf_counter()
-        obs = an.analyze(decode_frame(frames[i % len(frames)]), i / FPS)
-        ms = (time.perf_counter() - started) * 1000
-        (with_embed if obs.identity_fresh else without).append(ms)
-    return with_embed, without
+        image = frames[i % len(frames)]
+        for name, an in analyzers.items():
+            cpu0, started = time.thread_time(), time.perf_counter()
+            obs = an.analyze(decode_frame(image), i / FPS)
+            ms = (time.perf_counter() - started) * 1000
+            cpu = (time.thread_time() - cpu0) * 1000
+            kind = "with" if obs.identity_fresh else "without"
+            out[name][kind].append(ms)
+            out[name]["cpu_" + kind].append(cpu)
+    return out
 
 
 def run_sessions(
-    k: int, seconds: float, reference: np.ndarray, frames: list[bytes], ready: Any = None
+    k: int,
+    seconds: float,
+    reference: np.ndarray,
+    frames: list[bytes],
+    ready: Any = None,
+    analysis: str = "cheaper",
 ) -> list[list[float]]:
     """K sessions in threads of this process, each sending a frame every 0.5 s (staggered over the
     first 0.5 s); per session the latencies (ms) from each frame's due time to its result. With
@@ -112,7 +179,7 @@ def run_sessions(
     results: list[list[float]] = [[] for _ in range(k)]
 
     def session(idx: int) -> None:
-        an = LiveFrameAnalyzer(faces)
+        an = LiveFrameAnalyzer(faces, ANALYSES[analysis])
         an.set_reference(reference)
         offset = (idx / max(1, k)) / FPS
         for i in range(int(seconds * FPS)):
@@ -136,10 +203,10 @@ def _worker(out: Any, *args: Any) -> None:
 
 
 def trial(
-    k: int, seconds: float, processes: int, reference: np.ndarray, frames: list[bytes]
+    k: int, seconds: float, processes: int, reference: np.ndarray, frames: list[bytes], analysis: str
 ) -> tuple[bool, str]:
     if processes <= 1:
-        per_session = run_sessions(k, seconds, reference, frames)
+        per_session = run_sessions(k, seconds, reference, frames, None, analysis)
     else:
         shares = [
             n for n in (k // processes + (1 if i < k % processes else 0) for i in range(processes)) if n
@@ -147,7 +214,8 @@ def trial(
         ctx = multiprocessing.get_context("spawn")
         ready, out = ctx.Barrier(len(shares)), ctx.Queue()
         procs = [
-            ctx.Process(target=_worker, args=(out, n, seconds, reference, frames, ready)) for n in shares
+            ctx.Process(target=_worker, args=(out, n, seconds, reference, frames, ready, analysis))
+            for n in shares
         ]
         for p in procs:
             p.start()
@@ -162,13 +230,15 @@ def trial(
     return ok, line
 
 
-def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, frames: list[bytes]) -> int:
+def capacity(
+    seconds: float, processes: int, max_k: int, reference: np.ndarray, frames: list[bytes], analysis: str
+) -> int:
     """Largest K that passes: doubling, then bisection between the last pass and the first fail."""
-    label = "1 process, threads" if processes <= 1 else f"{processes} processes"
+    label = ("1 process, threads" if processes <= 1 else f"{processes} processes") + f", {analysis}"
     good, bad = 0, None
     k = 1
     while k <= max_k:
-        ok, line = trial(k, seconds, processes, reference, frames)
+        ok, line = trial(k, seconds, processes, reference, frames, analysis)
         print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
         if not ok:
             bad = k
@@ -178,7 +248,7 @@ def capacity(seconds: float, processes: int, max_k: int, reference: np.ndarray, 
         return good
     while bad - good > 1:
         k = (good + bad) // 2
-        ok, line = trial(k, seconds, processes, reference, frames)
+        ok, line = trial(k, seconds, processes, reference, frames, analysis)
         print(f"  [{label}] K={k:3d}: {line}  {'ok' if ok else 'FAIL'}", flush=True)
         good, bad = (k, bad) if ok else (good, k)
     return good
@@ -327,27 +397,53 @@ def main() -> int:
     size = statistics.median(len(f) for f in frames) / 1024
     base = decode_baseline(frames)
     print(f"baseline: JPEG decode 640x480 : {base:6.1f} ms per frame (median; {size:.0f} KiB JPEGs)")
-    cpu0 = time.process_time()
-    with_embed, without = single_session(frames, reference)
-    stream_s = (len(with_embed) + len(without)) / FPS
-    cpu_per_s = (time.process_time() - cpu0) / stream_s * 1000
-    every = with_embed + without
-    p50, p95 = pct(every, 50), pct(every, 95)
-    print(f"decode + analyse, 1 session   : p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-          f"(ratio to decode: p50 {p50 / base:5.1f}x  p95 {p95 / base:5.1f}x)")  # fmt: skip
-    print(f"  frames without an embedding : p50 {pct(without, 50):6.1f} ms  ({len(without)} frames)")
-    print(
-        f"  frames with an embedding    : p50 {pct(with_embed, 50):6.1f} ms  "
-        f"({len(with_embed)} frames, one per 3 s)"
+    results = single_session(frames, reference)
+    n_frames = len(results["cheaper"]["with"]) + len(results["cheaper"]["without"])
+    stream_s = n_frames / FPS
+    print(f"decode + analyse, 1 session, {n_frames} frames at 2 frames/s of stream "
+          "(ms per frame; wall ratio to decode):")  # fmt: skip
+    print(f"  {'':34s} {'cheaper (default)':>26s}   {'full (before)':>26s}")
+    rows = (
+        ("wall, all frames p50 / p95", ("with", "without"), True),
+        ("wall, without a descriptor", ("without",), True),
+        ("wall, with a descriptor", ("with",), True),
+        ("CPU, without a descriptor", ("cpu_without",), False),
+        ("CPU, with a descriptor", ("cpu_with",), False),
     )
-    print(f"CPU per session               : {cpu_per_s:6.1f} ms per second of stream "
-          f"(at most ~{1000 / cpu_per_s:.0f} sessions per core that is all ours)")  # fmt: skip
+    for label, keys, ratio in rows:
+        cells = []
+        for name in ANALYSES:
+            vals = [v for k in keys for v in results[name][k]]
+            if not vals:
+                cells.append(f"{'-':>26s}")
+                continue
+            cell = f"{pct(vals, 50):6.1f} / {pct(vals, 95):6.1f} ms"
+            cells.append(cell + (f" ({pct(vals, 95) / base:4.1f}x)" if ratio else " " * 8))
+        print(f"  {label:34s} {cells[0]:>26s}   {cells[1]:>26s}")
+    counts = [f"{len(results[n]['with']):3d} of {n_frames}" + " " * 8 for n in ANALYSES]
+    print(f"  {'frames with a descriptor':34s} {counts[0]:>26s}   {counts[1]:>26s}")
+    cpu = {n: (sum(results[n]["cpu_with"]) + sum(results[n]["cpu_without"])) / stream_s for n in ANALYSES}
+    cells = [f"{cpu[n]:6.1f} ms" + " " * 8 for n in ANALYSES]
+    print(f"  {'CPU per session-second':34s} {cells[0]:>26s}   {cells[1]:>26s}")
+    print(f"  cheaper uses {cpu['cheaper'] / max(1e-9, cpu['full']):.2f}x the CPU of full per session-second "
+          f"(at most ~{1000 / cpu['cheaper']:.0f} sessions per core that is all ours)")  # fmt: skip
+    customer, other = swap_frames()
+    delays = swap_delay(customer, other, reference)
+    cells = [
+        ("never" if d is None else f"after {d:.1f} s") + f", {n} descriptors" for d, n in delays.values()
+    ]
+    print(f"accuracy kept: someone else takes the customer's place at {len(customer) / FPS:g} s "
+          f"({len(customer) + len(other)} frames; prompted after the 1 s debounce at best):")  # fmt: skip
+    print(f"  {'stranger prompted':34s} {cells[0]:>26s}   {cells[1]:>26s}")
+    if args.seconds <= 0:
+        return 0
     print(f"sessions at {FPS:g} frames/s for {args.seconds:g} s (limit: p95 < {LIMIT_MS:g} ms, no backlog):")
-    k1 = capacity(args.seconds, 1, args.max_sessions, reference, frames)
-    print(f"sustained sessions, 1 process : {k1}")
+    for analysis in ("cheaper", "full"):
+        k1 = capacity(args.seconds, 1, args.max_sessions, reference, frames, analysis)
+        print(f"sustained sessions, 1 process, {analysis}: {k1}", flush=True)
     if args.processes > 1:
-        kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames)
-        print(f"sustained sessions, {args.processes} processes: {kn}")
+        kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames, "cheaper")
+        print(f"sustained sessions, {args.processes} processes, cheaper: {kn}")
     if args.mode == "all":
         pool_mode(args.seconds, args.processes, [int(k) for k in args.ladder.split(",")], frames)
     return 0

@@ -19,6 +19,7 @@ export const NAV: NavSection[] = [
       { key: "home", to: "/" },
       { key: "tasks", to: "/tasks", permission: "tasks:read" },
       { key: "handoverQueue", to: "/tasks/handover", permission: "tasks:read" },
+      { key: "rtcQueue", to: "/rtc/queue", permission: "interview:conduct" },
       { key: "recordings", to: "/recordings", permission: "recordings:read" },
       { key: "archive", to: "/archive", permission: "archive:search" },
       { key: "archiveApprovals", to: "/archive/approvals", permission: "archive:approve" },
@@ -32,6 +33,7 @@ export const NAV: NavSection[] = [
       { key: "reviewSampling", to: "/review/sampling", permission: "qc:sample" },
       { key: "reviewAppeals", to: "/review/appeals", permission: "qc:read" },
       { key: "reviewStats", to: "/review/stats", permission: "qc:read" },
+      { key: "reviewHighRisk", to: "/review/high-risk", permission: "qc:read" },
     ],
   },
   {

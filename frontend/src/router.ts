@@ -75,6 +75,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: "qc:read", titleKey: "nav.reviewAppeals" },
       },
       {
+        path: "review/high-risk",
+        name: "review-high-risk",
+        component: () => import("@/features/review/HighRiskRulesPage.vue"),
+        meta: { permission: "qc:read", titleKey: "nav.reviewHighRisk" },
+      },
+      {
         path: "review/stats",
         name: "review-stats",
         component: () => import("@/features/review/StatsPage.vue"),
@@ -141,6 +147,12 @@ const routes: RouteRecordRaw[] = [
         name: "handover-queue",
         component: () => import("@/features/tasks/HandoverQueuePage.vue"),
         meta: { permission: "tasks:read", titleKey: "nav.handoverQueue" },
+      },
+      {
+        path: "rtc/queue",
+        name: "rtc-queue",
+        component: () => import("@/features/rtc/AgentQueuePage.vue"),
+        meta: { permission: "interview:conduct", titleKey: "nav.rtcQueue" },
       },
       {
         path: "rtc/tasks/:id",

@@ -109,6 +109,24 @@ class Settings(BaseSettings):
     review_appeal_days: int = Field(default=15, ge=0, le=3650)  # appeal window after a FAIL; 0: none
     review_appeal_max_files: int = Field(default=5, ge=0, le=20)
     review_appeal_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    review_sampling_in_worker: bool = True  # also run the daily sampling rules in `dualrec worker`
+
+    # notices by e-mail (high-risk rules, docs/review.md): off while smtp_host is empty
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "dualrec@localhost"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    notify_email_to: dict[str, list[str]] = Field(default_factory=dict)  # role → addresses (JSON)
+
+    # the LLM checker (docs/checks.md, check llm_review): off while qc_llm_url is empty
+    qc_llm_url: str = ""  # an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
+    qc_llm_model: str = ""
+    qc_llm_api_key: SecretStr | None = None  # sent as a Bearer token, never logged
+    qc_llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    qc_llm_required: bool = False  # true: a recording whose LLM check could not run goes to REVIEW
 
     # AI engines
     device: Literal["cpu", "cuda", "auto"] = "cpu"
@@ -142,6 +160,11 @@ class Settings(BaseSettings):
     rtc_token_ttl_minutes: int = Field(default=240, ge=5, le=24 * 60)  # participants' Janus tokens
     rtc_public_janus_url: str = ""  # browsers use this Janus URL instead of the app's /api/v1/rtc/janus
     rtc_log_level: int = Field(default=4, ge=0, le=7)  # Janus' debug level (its log: DATA_DIR/rtc/janus.log)
+    # the human-interviewer queue (SPEC §3.2)
+    rtc_queue_timeout_seconds: int = Field(default=900, ge=30, le=24 * 3600)  # waiting longer: timed out
+    rtc_queue_abandon_seconds: int = Field(default=45, ge=10, le=3600)  # page silent that long: left
+    rtc_queue_default_handling_seconds: int = Field(default=300, ge=10, le=4 * 3600)  # ETA before history
+    rtc_queue_skill_map: str = ""  # business_type:skill_group,…; unmapped types are their own group
 
     # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
     signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only
@@ -237,6 +260,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_allow_list(cls, value: list[str]) -> list[str]:
         AllowList.parse(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("qc_llm_url")
+    @classmethod
+    def _check_llm_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("DUALREC_QC_LLM_URL must be an http(s) URL such as http://127.0.0.1:8080/v1")
         return value
 
     @field_validator("archive_push_url")

@@ -347,3 +347,72 @@ def test_sampling_review_rerecord_final_appeal_and_statistics(
     for p in (lead, sup, lead2, other):
         p.context.close()
     assert not errors, errors
+
+
+def test_a_high_risk_rule_flags_a_recording_and_the_qc_manager_sees_the_notice(
+    page: Page,
+    chromium: Browser,
+    server_url: str,
+    shot: Shot,
+    admin_api: httpx.Client,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The QC manager writes a high-risk rule in the console; a recording QC'd afterwards by the real
+    engines matches it (a black picture); the QC job's follow-up flags it and the manager's bell
+    shows the notice, which opens the recording with the flag and the rule's reasons. The manager
+    of another branch gets no notice."""
+    if (why := mf.available()) is not None:
+        pytest.skip(why)
+    branches = {b["code"]: b["id"] for b in admin_api.get("/api/v1/branches").json()}
+    for name, branch in (("e2e_qcm", "HQ"), ("e2e_qcm_sh", "SH")):
+        r = admin_api.post(
+            "/api/v1/users",
+            json={
+                "username": name,
+                "display_name": name,
+                "password": PASSWORD,
+                "role": "qc_manager",
+                "branch_id": branches[branch],
+            },
+        )
+        assert r.status_code == 201, r.text
+
+    page.goto("/login")
+    login(page, "e2e_qcm", PASSWORD)
+    sidebar(page).get_by_role("link", name="高风险规则").click()
+    page.get_by_test_id("new-high-risk-rule").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=name]").fill("黑屏即高风险")
+    dialog.locator("input[name=checks_any]").fill("black_screen")
+    dialog.locator("input[name=notify_roles]").fill("qc_manager")
+    shot(page, "64-high-risk-rule")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("high-risk-flash")).to_have_text("规则已保存")
+    expect(page.locator("tr[data-rule]").filter(has_text="黑屏即高风险")).to_contain_text("black_screen")
+
+    factory = mf.MediaFactory(tmp_path_factory.mktemp("high-risk-media"))
+    rec = upload(admin_api, factory.recording("black"), "E2E-HIGH-RISK", branches["BJ"])
+    wait_qc(admin_api, rec)
+
+    page.reload()
+    expect(page.get_by_test_id("notice-count")).to_have_text("1", timeout=30_000)
+    page.get_by_test_id("notice-bell").click()
+    panel = page.get_by_test_id("notice-panel")
+    expect(panel).to_contain_text("黑屏即高风险")
+    shot(page, "65-high-risk-notice")
+    panel.get_by_role("button", name=re.compile("高风险录像")).click()
+    expect(page).to_have_url(re.compile(f"/recordings/{rec}$"))
+    flag = page.get_by_test_id("high-risk-flag")
+    expect(flag).to_contain_text("该录像被标记为高风险")
+    expect(flag).to_contain_text("黑屏即高风险")
+    expect(flag).to_contain_text("black_screen")
+    expect(page.get_by_test_id("notice-count")).to_have_count(0)  # read by opening it
+
+    errors: list[str] = []
+    other = user_page(chromium, server_url, "e2e_qcm_sh", errors)
+    expect(other.get_by_test_id("notice-bell")).to_be_visible()
+    expect(other.get_by_test_id("notice-count")).to_have_count(0)
+    other.get_by_test_id("notice-bell").click()
+    expect(other.get_by_test_id("notice-panel")).to_contain_text("没有通知")
+    other.context.close()
+    assert not errors, errors

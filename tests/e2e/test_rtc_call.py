@@ -160,7 +160,21 @@ def _wait(predicate: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what} (last: {value})")
 
 
+def _customer_joins(page: Page) -> None:
+    """Taken by the agent: the page joins by itself when the browser saw a gesture, else on a tap."""
+
+    def joined_or_button() -> str:
+        if page.get_by_test_id("call-state").get_attribute("data-state") != "idle":
+            return "joined"
+        button = page.get_by_test_id("customer-join")
+        return "tap" if button.count() and button.is_enabled() else ""
+
+    if _wait(joined_or_button, 30, "the customer's page taken by the agent") == "tap":
+        page.get_by_test_id("customer-join").click()
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the call, then composition and QC (up to 400 s) on a shared 2-core VM
 def test_agent_and_customer_talk_through_janus_and_the_call_becomes_the_attempts_recording(
     netns: Netns, tmp_path: Path, chromium: Browser
 ) -> None:
@@ -293,7 +307,7 @@ def _call_and_check(admin: httpx.Client, ns: Netns, chromium: Browser, data: Pat
         agent.get_by_role("button", name="开始视频通话").click()
         # the customer opens the link: a human task shows the call, not the AI flow
         customer.goto(f"/h5/{link}")
-        customer.get_by_test_id("customer-join").click()
+        _customer_joins(customer)
 
         for who, page in (("agent", agent), ("customer", customer)):
             _wait(

@@ -144,6 +144,15 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/review/samples/{sample_id}/reproduction"): P.QC_SAMPLE,
     ("GET", "/api/v1/review/stats"): P.QC_READ,
     ("GET", "/api/v1/review/stats.csv"): P.QC_READ,
+    ("GET", "/api/v1/review/thresholds"): P.QC_READ,
+    ("GET", "/api/v1/review/high-risk-rules"): P.QC_READ,
+    ("POST", "/api/v1/review/high-risk-rules"): P.QC_RULES,
+    ("GET", "/api/v1/review/high-risk-rules/{rule_id}"): P.QC_READ,
+    ("PUT", "/api/v1/review/high-risk-rules/{rule_id}"): P.QC_RULES,
+    ("GET", "/api/v1/review/recordings/{recording_id}/high-risk"): P.QC_READ,
+    ("POST", "/api/v1/review/recordings/{recording_id}/high-risk/evaluate"): P.QC_RULES,
+    ("GET", "/api/v1/review/notices"): P.QC_READ,
+    ("POST", "/api/v1/review/notices/read"): P.QC_READ,
     ("GET", "/api/v1/roles"): P.ROLES_READ,
     ("POST", "/api/v1/roles"): P.ROLES_WRITE,
     ("DELETE", "/api/v1/roles/{role_id}"): P.ROLES_WRITE,
@@ -159,6 +168,16 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("PUT", "/api/v1/sensitive-words"): P.FLOWS_OVERRIDE_REVIEW,
     ("GET", "/api/v1/rtc/entry/{token}"): LINK_TOKEN,
     ("POST", "/api/v1/rtc/entry/{token}/join"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/queue"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/entry/{token}/queue"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/queue/leave"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/queue"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/queue/accept-next"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/agents/{user_id}/skills"): P.USERS_READ,
+    ("PUT", "/api/v1/rtc/agents/{user_id}/skills"): P.USERS_WRITE,
     ("POST", "/api/v1/rtc/janus"): JANUS_TOKEN,
     ("GET", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
     ("POST", "/api/v1/rtc/janus/{session_id}"): JANUS_TOKEN,
@@ -262,6 +281,7 @@ ARCHIVE_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]
 REVIEW_ITEM = "/api/v1/review/items/999999"
 REVIEW_APPEAL = "/api/v1/review/appeals/999999"
 REVIEW_PLAN = {"plan": {"rates": {"FAIL": 100}}}
+REVIEW_HIGH_RISK = {"name": "高风险", "conditions": {"risk_min": 60}, "notify_roles": ["qc_manager"]}
 REVIEW_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("GET", "/api/v1/review/appeals"): lambda i: ("/api/v1/review/appeals", None),
     ("POST", "/api/v1/review/appeals"): lambda i: ("/api/v1/review/appeals", None),
@@ -324,6 +344,30 @@ REVIEW_CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]]
     ),
     ("GET", "/api/v1/review/stats"): lambda i: ("/api/v1/review/stats", None),
     ("GET", "/api/v1/review/stats.csv"): lambda i: ("/api/v1/review/stats.csv", None),
+    ("GET", "/api/v1/review/thresholds"): lambda i: ("/api/v1/review/thresholds", None),
+    ("GET", "/api/v1/review/high-risk-rules"): lambda i: ("/api/v1/review/high-risk-rules", None),
+    ("POST", "/api/v1/review/high-risk-rules"): lambda i: (
+        "/api/v1/review/high-risk-rules",
+        REVIEW_HIGH_RISK,
+    ),
+    ("GET", "/api/v1/review/high-risk-rules/{rule_id}"): lambda i: (
+        "/api/v1/review/high-risk-rules/999999",
+        None,
+    ),
+    ("PUT", "/api/v1/review/high-risk-rules/{rule_id}"): lambda i: (
+        "/api/v1/review/high-risk-rules/999999",
+        REVIEW_HIGH_RISK,
+    ),
+    ("GET", "/api/v1/review/recordings/{recording_id}/high-risk"): lambda i: (
+        f"/api/v1/review/recordings/{NO_SUCH_RECORDING}/high-risk",
+        None,
+    ),
+    ("POST", "/api/v1/review/recordings/{recording_id}/high-risk/evaluate"): lambda i: (
+        f"/api/v1/review/recordings/{NO_SUCH_RECORDING}/high-risk/evaluate",
+        None,
+    ),
+    ("GET", "/api/v1/review/notices"): lambda i: ("/api/v1/review/notices", None),
+    ("POST", "/api/v1/review/notices/read"): lambda i: ("/api/v1/review/notices/read", {"ids": None}),
 }
 QB_QUESTIONS = "/api/v1/question-banks/no-such-bank/questions"
 
@@ -522,6 +566,25 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): lambda i: (
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/hangup",
         None,
+    ),
+    ("GET", "/api/v1/rtc/queue"): lambda i: ("/api/v1/rtc/queue", None),
+    ("POST", "/api/v1/rtc/queue/accept-next"): lambda i: ("/api/v1/rtc/queue/accept-next", None),
+    ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): lambda i: ("/api/v1/rtc/queue/999999/accept", None),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/desk",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/marks",
+        {"node_id": "risk", "kind": "start"},
+    ),
+    ("GET", "/api/v1/rtc/agents/{user_id}/skills"): lambda i: (
+        f"/api/v1/rtc/agents/{i['user']}/skills",
+        None,
+    ),
+    ("PUT", "/api/v1/rtc/agents/{user_id}/skills"): lambda i: (
+        f"/api/v1/rtc/agents/{i['user']}/skills",
+        {"skill_groups": ["wealth"]},
     ),
     ("POST", "/api/v1/agent-uploads"): lambda i: ("/api/v1/agent-uploads", {"manifest": {}}),
     ("PUT", "/api/v1/agent-uploads/{upload_id}/content"): lambda i: (

@@ -19,7 +19,7 @@ from dualrec.core.live_alerts import AlertCode
 from dualrec.core.liveness import Action, LivenessChallenge, LivenessTracker
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer
 from dualrec.media.ports import Face, Image
-from dualrec.pipeline.live import FrameObservation, LiveFrameAnalyzer, decode_frame
+from dualrec.pipeline.live import FrameObservation, LiveFrameAnalyzer, LiveOptions, decode_frame, face_patch
 from tests.live_frames import framed, jpeg, photo, tilt_photo, turn_head
 
 FPS = 2.0
@@ -162,7 +162,10 @@ def test_the_customer_is_not_a_stranger_and_someone_else_is(
 ) -> None:
     obama, _ = camera_frame(faces, "obama.jpg")
     biden, _ = camera_frame(faces, "biden.jpg")  # cut so that his face is where obama's was
-    an = LiveFrameAnalyzer(faces)  # embeddings every 3 s, or at once when the face box jumps
+    # the periodic re-verification alone (appearance trigger off): embeddings every 3 s, or at once
+    # when the face box jumps
+    periodic = LiveOptions(embed_interval_s=3.0, embed_on_change=0)
+    an = LiveFrameAnalyzer(faces, periodic)
     an.set_reference(obama_reference)
     customer = observe(faces, [obama] * 8, analyzer=an)
     assert all(o.identity_distance is not None and o.identity_distance < 0.6 for o in customer)
@@ -175,7 +178,7 @@ def test_the_customer_is_not_a_stranger_and_someone_else_is(
     assert alerts_raised(other) == [(7.0, AlertCode.NOT_CUSTOMER)]
 
     # ... or appears elsewhere in the picture: embedded at once
-    an = LiveFrameAnalyzer(faces)
+    an = LiveFrameAnalyzer(faces, periodic)
     an.set_reference(obama_reference)
     moved = cv2.warpAffine(
         biden, np.float32([[1, 0, -160], [0, 1, 0]]), (640, 480), borderMode=cv2.BORDER_REPLICATE
@@ -213,3 +216,84 @@ def test_the_face_leaving_the_picture_is_prompted_within_two_seconds(faces: Dlib
     obs = observe(faces, [frame] * 4 + [background] * 5)  # the face is gone from t = 2.0
     assert alerts_raised(obs) == [(3.0, AlertCode.NO_FACE)]
     assert 3.0 - 1.5 <= 2.0  # 1.5: the last frame with the face
+
+
+def moving(faces: DlibFaceAnalyzer, name: str, n: int) -> list[Image]:
+    """``n`` frames of the photo's face turning a little (±8°) and drifting a few pixels, as a
+    customer in front of a phone does."""
+    frame, face = camera_frame(faces, name)
+    angles = (0, 4, 8, 4, 0, -4, -8, -4)
+    out = []
+    for i in range(n):
+        turned = turn_head(frame, face, "y" if i % 2 else "x", angles[i % len(angles)])
+        shift = np.float32([[1, 0, 3 * (i % 3) - 3], [0, 1, 2 * (i % 2)]])
+        out.append(cv2.warpAffine(turned, shift, (640, 480), borderMode=cv2.BORDER_REPLICATE))
+    return out
+
+
+def test_a_swap_in_place_is_caught_at_once_though_most_frames_skip_the_descriptor(
+    faces: DlibFaceAnalyzer, obama_reference: np.ndarray
+) -> None:
+    """Default options: person A (the customer) for 13.5 s, then person B cut so that his face is
+    where A's was (no box jump, no lost face), moving the same way, 4.5 s before the next periodic
+    re-verification (at 18 s)."""
+    an = LiveFrameAnalyzer(faces)
+    an.set_reference(obama_reference)
+    customer = observe(faces, moving(faces, "obama.jpg", 27), analyzer=an)
+    assert all(o.face_count == 1 for o in customer)
+    assert all(o.identity_distance is not None and o.identity_distance < 0.6 for o in customer)
+    assert alerts_raised(customer) == []
+    fresh = [o.t for o in customer if o.identity_fresh]
+    # the first frame, then the re-verification every 6 s: 3 descriptors in 27 frames, not 27
+    assert fresh[0] == 0.0 and len(fresh) <= 4, fresh
+    swap_at = 13.5
+    other = observe(faces, moving(faces, "biden.jpg", 8), t0=swap_at, analyzer=an)
+    first = other[0]
+    assert first.identity_fresh and first.identity_distance is not None and first.identity_distance > 0.6
+    raised = alerts_raised(other)
+    assert raised and raised[0][1] == AlertCode.NOT_CUSTOMER
+    # caught on the first frame of B, prompted after the 1 s debounce (bound: the frame interval
+    # + the debounce, far inside the 6 s re-verification period)
+    assert raised[0][0] - swap_at <= 1.0 + 1 / FPS
+
+
+def test_the_appearance_patch_tells_a_turning_face_from_another_person(faces: DlibFaceAnalyzer) -> None:
+    """What the descriptor-skipping rests on, measured on the test photos: the same face turning
+    ±8° keeps its patch (correlation ≥ the 0.8 trigger), other people's faces do not."""
+    threshold = LiveOptions().embed_on_change
+    patches = {}
+    for name in ("obama.jpg", "obama2.jpg", "biden.jpg", "biden2.jpg"):
+        seq = []
+        for img in moving(faces, name, 8):
+            found = faces.detect(decode_frame(jpeg(img)))
+            assert len(found) == 1
+            patch = face_patch(decode_frame(jpeg(img)), found[0])
+            assert patch is not None
+            seq.append(patch)
+        patches[name] = seq
+    for name, seq in patches.items():
+        assert min(float(seq[0] @ p) for p in seq) >= threshold, name
+    for a in ("obama.jpg", "obama2.jpg"):
+        for b in ("biden.jpg", "biden2.jpg"):
+            assert max(float(patches[a][0] @ p) for p in patches[b]) < threshold, (a, b)
+
+
+def test_two_faces_and_no_face_still_alert_with_the_cheaper_analysis(faces: DlibFaceAnalyzer) -> None:
+    """Region tracking on small copies between full searches: a second person entering beside
+    the customer and the customer leaving are still prompted within 2 s."""
+    customer = moving(faces, "obama.jpg", 6)
+    img = photo("obama_and_biden.jpg", max_side=None)
+    pair = cv2.resize(img[300:800, 600:1500], (640, 356), interpolation=cv2.INTER_AREA)
+    pair = cv2.copyMakeBorder(pair, 62, 62, 0, 0, cv2.BORDER_REPLICATE)
+    assert len(faces.detect(pair)) == 2
+    background = np.full((480, 640, 3), 128, dtype=np.uint8)
+    background[:, :, 0] = np.linspace(60, 200, 640, dtype=np.uint8)[None, :]
+    background[::8] = 40  # some texture: not a covered lens
+    an = LiveFrameAnalyzer(faces)
+    obs = observe(faces, customer + [pair] * 5 + [background] * 5, analyzer=an)
+    raised = alerts_raised(obs)
+    assert AlertCode.MULTIPLE_FACES in [c for _, c in raised]
+    two = next(t for t, c in raised if c == AlertCode.MULTIPLE_FACES)
+    assert two - 3.0 <= 2.0  # the second face entered at 3.0
+    gone = next(t for t, c in raised if c == AlertCode.NO_FACE)
+    assert gone - 5.5 <= 2.0  # nobody from 5.5 on

@@ -251,15 +251,34 @@ class Browser:
         data: dict[str, Any] = r.json()
         return data
 
-    def join(self, room: int, room_token: str, feed: int | None = None) -> dict[str, Any]:
+    def handle(self) -> str:
         session = self.post("", {"janus": "create"})["data"]["id"]
         handle = self.post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"})["data"][
             "id"
         ]
-        body = {"request": "join", "ptype": "publisher", "room": room, "token": room_token, "display": "x"}
-        if feed is not None:
+        return f"/{session}/{handle}"
+
+    def send(self, handle: str, body: dict[str, Any]) -> Any:
+        """A VideoRoom request through the proxy: the raw HTTP answer."""
+        return self.client.post(
+            f"{self.path}{handle}",
+            json={"janus": "message", "body": body, "transaction": "x", "token": self.grant["core_token"]},
+        )
+
+    def join(
+        self, room: int, room_token: str, feed: int | None = None, ptype: str = "publisher"
+    ) -> dict[str, Any]:
+        handle = self.handle()
+        body: dict[str, Any] = {"request": "join", "ptype": ptype, "room": room, "token": room_token}
+        if ptype == "publisher":
+            body["display"] = "x"
+        else:
+            body["streams"] = [{"feed": feed}]
+        if feed is not None and ptype == "publisher":
             body["id"] = feed
-        self.post(f"/{session}/{handle}", {"janus": "message", "body": body})
+        r = self.send(handle, body)
+        assert r.status_code == 200, r.text
+        session = handle.split("/")[1]
         events = self.client.get(
             f"{self.path}/{session}", params={"maxev": 5, "token": self.grant["core_token"], "rid": 1}
         ).json()
@@ -268,6 +287,30 @@ class Browser:
             if data:
                 return dict(data)
         raise AssertionError(f"no VideoRoom answer: {events}")
+
+    def refused(self, body: dict[str, Any]) -> str:
+        """The proxy refuses this VideoRoom request (403) before Janus sees it: the reason."""
+        r = self.send(self.handle(), body)
+        assert r.status_code == 403, r.text
+        return str(r.json().get("detail") or r.text)
+
+
+def _direct_join(settings: Settings, grant: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The same request straight to Janus (no proxy): what Janus itself says."""
+    url = rtc_options(settings).janus_url
+    tok = grant["core_token"]
+    session = httpx.post(url, json={"janus": "create", "transaction": "x", "token": tok}).json()["data"]["id"]
+    attach = {"janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "x", "token": tok}
+    handle = httpx.post(f"{url}/{session}", json=attach).json()["data"]["id"]
+    httpx.post(
+        f"{url}/{session}/{handle}", json={"janus": "message", "body": body, "transaction": "x", "token": tok}
+    )
+    events = httpx.get(f"{url}/{session}", params={"maxev": 5, "token": tok, "rid": 1}, timeout=35).json()
+    for event in events:
+        data = (event.get("plugindata") or {}).get("data") or {}
+        if data:
+            return dict(data)
+    raise AssertionError(f"no VideoRoom answer: {events}")
 
 
 def test_only_dualrec_grants_access_and_each_grant_opens_only_its_own_room(
@@ -294,23 +337,57 @@ def test_only_dualrec_grants_access_and_each_grant_opens_only_its_own_room(
     ga = a_agent.json()
     assert ga["role"] == "agent" and ga["business_no"] == "WM-RTC-A"
     assert agent.get(f"/api/v1/tasks/{task_a}").json()["status"] == "in_progress"
+    # the customer's page queues; the agent already took the call (joining accepts it)
+    assert customer.post(f"/api/v1/rtc/entry/{link_a}/queue").json()["status"] == "accepted"
     a_customer = customer.post(f"/api/v1/rtc/entry/{link_a}/join").json()
     assert a_customer["room"] == ga["room"] and a_customer["feed_id"] != ga["feed_id"]
     assert a_customer["peer_feed_id"] == ga["feed_id"] and a_customer["business_no"] == ""
+    # customer B waits until an agent accepts them from the queue
+    assert customer.post(f"/api/v1/rtc/entry/{link_b}/join").status_code == 409
+    assert customer.post(f"/api/v1/rtc/entry/{link_b}/queue").json()["status"] == "waiting"
+    assert agent.post("/api/v1/rtc/queue/accept-next").json()["task_id"] == _task_b
     b_customer = customer.post(f"/api/v1/rtc/entry/{link_b}/join").json()
     assert b_customer["room"] != ga["room"]
 
-    # each grant joins its own room through the proxy ...
+    # each grant joins its own room through the proxy, as its own feed ...
     joined = Browser(customer, a_customer).join(
         a_customer["room"], a_customer["room_token"], a_customer["feed_id"]
     )
     assert joined["videoroom"] == "joined" and joined["id"] == a_customer["feed_id"]
+    a_page = Browser(customer, a_customer)
+    # ... never as the agent's feed (nor without a feed id: Janus would pick one) ...
+    as_agent = {
+        "request": "join",
+        "ptype": "publisher",
+        "room": ga["room"],
+        "token": a_customer["room_token"],
+    }
+    assert "feed" in a_page.refused({**as_agent, "id": ga["feed_id"]})
+    a_page.refused(as_agent)
+    a_page.refused({**as_agent, "request": "joinandconfigure", "id": ga["feed_id"]})
+    # ... but it may subscribe to the agent's feed in its own room
+    sub = a_page.join(a_customer["room"], a_customer["room_token"], ga["feed_id"], ptype="subscriber")
+    assert sub.get("error_code") != 433, sub  # let through; Janus: no such feed yet (nobody publishes)
     # ... and never another attempt's room: customer B's room token does not open room A
-    refused = Browser(customer, b_customer).join(ga["room"], b_customer["room_token"])
-    assert refused.get("error_code") == 433, refused
-    # a forged room token (right shape, wrong key) is refused
+    b_page = Browser(customer, b_customer)
+    into_a = {"request": "join", "ptype": "publisher", "room": ga["room"], "token": b_customer["room_token"]}
+    assert "another room" in b_page.refused({**into_a, "id": b_customer["feed_id"]})
+    # (and Janus itself refuses it too, should the proxy be bypassed)
+    direct = _direct_join(app_client.app.state.container.settings, b_customer, {**into_a, "id": 1})
+    assert direct.get("error_code") == 433, direct
+    # a forged room token (right shape, wrong key) is refused, by the proxy and by Janus
     forged = _sign("guess", f"{int(time.time()) + 600},janus.plugin.videoroom,room={ga['room']}")
-    assert Browser(customer, b_customer).join(ga["room"], forged).get("error_code") == 433
+    b_page.refused({**into_a, "token": forged, "id": 5})
+    direct = _direct_join(app_client.app.state.container.settings, b_customer, {**into_a, "token": forged})
+    assert direct.get("error_code") == 433, direct
+    # a token that names the agent's feed, signed by anybody but dualrec, is refused
+    fake = _sign(
+        "guess", f"{int(time.time()) + 600},janus.plugin.videoroom,room={ga['room']},feed={ga['feed_id']}"
+    )
+    b_page.refused({**into_a, "token": fake, "id": ga["feed_id"]})
+    # room management through the proxy is refused whatever the body says
+    for request in ("create", "destroy", "kick", "listparticipants", "rtp_forward", "enable_recording"):
+        b_page.refused({"request": request, "room": ga["room"]})
     # a forged core token cannot even open a Janus session through the proxy
     bad = customer.post("/api/v1/rtc/janus", json={"janus": "create", "transaction": "x", "token": forged})
     assert bad.json()["janus"] == "error" and bad.json()["error"]["code"] == 403

@@ -117,6 +117,7 @@ class SyntheticFaces:
         self.scene: list[Head] = []  # in the analysed picture's pixels (at most 640 wide/high)
         self.size = (640, 480)  # of the analysed picture
         self.detect_sizes: list[tuple[int, int]] = []
+        self.min_faces: list[int | None] = []
         self.embeds = 0
         self.fail = False
         self.fail_embed = False
@@ -130,11 +131,12 @@ class SyntheticFaces:
             img[y - 3 * k : y + 3 * k, x - 3 * k : x + 3 * k] = (255, 0, n)
         return img
 
-    def detect(self, image: Image) -> list[Face]:
+    def detect(self, image: Image, *, min_face: int | None = None) -> list[Face]:
         if self.fail:
             raise RuntimeError("engine crashed")
         h, w = image.shape[:2]
         self.detect_sizes.append((w, h))
+        self.min_faces.append(min_face)
         faces = []
         self._people: dict[tuple[int, int, int, int], int] = {}
         for n, head in enumerate(self.scene, start=1):
@@ -157,7 +159,11 @@ class SyntheticFaces:
             raise RuntimeError("descriptor model missing")
         self.embeds += 1
         vec = np.zeros(128)
-        vec[self._people[face.box]] = 1.0
+        who = self._people.get(face.box)
+        if who is None:  # found in a crop (boxes in the crop's pixels there): the nearest head
+            nose = face.landmarks[30]
+            who = min(self.scene, key=lambda h: math.hypot(h.cx - nose[0], h.cy - nose[1])).person
+        vec[who] = 1.0
         return vec
 
 
@@ -471,3 +477,31 @@ def test_damaged_jpegs_never_raise_anything_else() -> None:
         except InvalidInputError:
             outcomes["refused"] += 1
     assert outcomes["refused"] > 0 and outcomes["decoded"] > 0
+
+
+def test_an_identity_step_asks_for_a_descriptor_on_the_frame() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    an.set_reference(person(1))
+    faces.scene = [Head(320, 240)]
+    assert an.analyze(faces.frame(), 0.0).identity_fresh  # a new track
+    assert not an.analyze(faces.frame(), 0.5).identity_fresh  # reused: nothing changed
+    assert an.analyze(faces.frame(), 1.0, identity=True).identity_fresh
+    assert not an.analyze(faces.frame(), 1.5).identity_fresh
+    assert faces.embeds == 2
+
+
+def test_the_region_is_searched_on_a_copy_scaled_for_the_tracked_face() -> None:
+    faces = SyntheticFaces()
+    an = LiveFrameAnalyzer(faces)
+    faces.scene = [Head(320, 240)]
+    first = an.analyze(faces.frame(), 0.0)
+    assert first.box is not None
+    width = first.box[2] - first.box[0]
+    an.analyze(faces.frame(), 0.5)  # a region search
+    assert faces.min_faces[0] is None  # the full search: the engine's default scale
+    assert faces.min_faces[1] == round(0.7 * width)
+    an = LiveFrameAnalyzer(faces, LiveOptions(roi_min_face=None))
+    an.analyze(faces.frame(), 0.0)
+    an.analyze(faces.frame(), 0.5)
+    assert faces.min_faces[-1] is None

@@ -215,7 +215,7 @@ def test_registry_skips_a_broken_plugin(
                 raise self.obj
             return self.obj
 
-    good = FunctionCheck("llm_review", lambda ctx: CheckResult("llm_review", CheckStatus.PASSED))
+    good = FunctionCheck("vendor_llm", lambda ctx: CheckResult("vendor_llm", CheckStatus.PASSED))
     monkeypatch.setattr(
         registry_mod,
         "entry_points",
@@ -225,7 +225,7 @@ def test_registry_skips_a_broken_plugin(
     try:
         reg = registry_mod.get_registry()
         ids = [c.id for c in reg.checks()]
-        assert ids[-1] == "llm_review" and len(ids) == len(CATALOG) + 1
+        assert ids[-1] == "vendor_llm" and len(ids) == len(CATALOG) + 1
         assert "skipping broken QC check plugin bad" in caplog.text
     finally:
         registry_mod.reset_registry()

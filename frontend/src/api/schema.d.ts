@@ -1282,6 +1282,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/high-risk-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 高风险规则 / high-risk rules */
+        get: operations["list_high_risk_rules_api_v1_review_high_risk_rules_get"];
+        put?: never;
+        /** 新建高风险规则 / create a high-risk rule */
+        post: operations["create_high_risk_rule_api_v1_review_high_risk_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/high-risk-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 高风险规则 / one high-risk rule */
+        get: operations["get_high_risk_rule_api_v1_review_high_risk_rules__rule_id__get"];
+        /** 修改高风险规则 / change a high-risk rule */
+        put: operations["update_high_risk_rule_api_v1_review_high_risk_rules__rule_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/review/items": {
         parameters: {
             query?: never;
@@ -1435,6 +1471,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 站内通知 / my role's notices in my branches */
+        get: operations["list_notices_api_v1_review_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/notices/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记通知已读 / mark notices read */
+        post: operations["read_notices_api_v1_review_notices_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/review/recordings/{recording_id}": {
         parameters: {
             query?: never;
@@ -1446,6 +1516,40 @@ export interface paths {
         get: operations["get_recording_review_api_v1_review_recordings__recording_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/recordings/{recording_id}/high-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 录像的高风险标记（无则 null）/ a recording's high-risk flag, null when never evaluated */
+        get: operations["get_high_risk_flag_api_v1_review_recordings__recording_id__high_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/recordings/{recording_id}/high-risk/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新评估高风险规则 / evaluate the high-risk rules again */
+        post: operations["evaluate_high_risk_api_v1_review_recordings__recording_id__high_risk_evaluate_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1625,6 +1729,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 阈值调优参考 / what reviewers' decisions say about each numeric check's threshold */
+        get: operations["get_thresholds_api_v1_review_thresholds_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -1679,6 +1800,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/agents/{user_id}/skills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席技能组 / an interviewer's skill groups */
+        get: operations["agent_skills_api_v1_rtc_agents__user_id__skills_get"];
+        /** 设置坐席技能组 / set an interviewer's skill groups (empty: every group) */
+        put: operations["set_agent_skills_api_v1_rtc_agents__user_id__skills_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/entry/{token}": {
         parameters: {
             query?: never;
@@ -1707,6 +1846,41 @@ export interface paths {
         put?: never;
         /** 客户加入视频房间（凭链接令牌）/ the customer joins the call (link token) */
         post: operations["customer_join_api_v1_rtc_entry__token__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 排队位置与预计等待 / the customer's place and estimated wait (link token) */
+        get: operations["customer_queue_status_api_v1_rtc_entry__token__queue_get"];
+        put?: never;
+        /** 客户进入人工坐席排队 / the customer enters the interviewer queue (link token) */
+        post: operations["customer_enqueue_api_v1_rtc_entry__token__queue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/queue/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户离开排队 / the customer leaves the queue (link token) */
+        post: operations["customer_queue_leave_api_v1_rtc_entry__token__queue_leave_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1765,6 +1939,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席排队列表 / the customers waiting for this interviewer (branch scope, skill groups) */
+        get: operations["agent_queue_api_v1_rtc_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/queue/accept-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 接听下一位客户（VIP 优先）/ take the next customer (VIP first) */
+        post: operations["accept_next_api_v1_rtc_queue_accept_next_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/queue/{entry_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 接听指定客户 / take this customer */
+        post: operations["accept_entry_api_v1_rtc_queue__entry_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 坐席台：客户资料（脱敏）、流程、话术与合规要点 / the agent desk's data for a task */
+        get: operations["desk_api_v1_rtc_tasks__task_id__desk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/tasks/{task_id}/hangup": {
         parameters: {
             query?: never;
@@ -1793,6 +2035,23 @@ export interface paths {
         put?: never;
         /** 坐席加入任务的视频房间 / the agent joins the task attempt's call */
         post: operations["agent_join_api_v1_rtc_tasks__task_id__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/marks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 打点：开始/结束流程节点 / mark the start or end of a flow node during the call */
+        post: operations["mark_node_api_v1_rtc_tasks__task_id__marks_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2424,6 +2683,64 @@ export interface components {
             /** Start */
             start: number;
         };
+        /** AgentQueueOut */
+        AgentQueueOut: {
+            /** Agents Online */
+            agents_online: number;
+            /** Average Handling Seconds */
+            average_handling_seconds: number;
+            /** Entries */
+            entries: components["schemas"]["AgentQueueRow"][];
+            /** Skill Groups */
+            skill_groups: string[];
+        };
+        /** AgentQueueRow */
+        AgentQueueRow: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted By Name */
+            accepted_by_name: string;
+            /** Attempt */
+            attempt: number;
+            /** Business No */
+            business_no: string;
+            /** Business Type */
+            business_type: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Type */
+            customer_type: string;
+            /**
+             * Enqueued At
+             * Format: date-time
+             */
+            enqueued_at: string;
+            /** Id */
+            id: number;
+            /** Position */
+            position: number;
+            /** Product */
+            product: string;
+            /** Reason */
+            reason: string;
+            /** Skill Group */
+            skill_group: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "routing" | "handover";
+            /** Status */
+            status: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Task Id */
+            task_id: string;
+            /** Vip Level */
+            vip_level: number;
+        };
         /** AgentUploadOut */
         AgentUploadOut: {
             /** Agent Risk Score */
@@ -2917,6 +3234,37 @@ export interface components {
             /** Size */
             size: number;
         };
+        /**
+         * ConditionsIn
+         * @description Every condition set must hold; empty lists and nulls are not looked at.
+         */
+        ConditionsIn: {
+            /**
+             * Checks All
+             * @description 同时出现 / all of these checks raised
+             */
+            checks_all?: string[];
+            /**
+             * Checks Any
+             * @description 任一出现 / any of these checks raised
+             */
+            checks_any?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /** Min Severity */
+            min_severity?: ("minor" | "major" | "critical") | null;
+            /** Modes */
+            modes?: ("self_service" | "human" | "counter")[];
+            /**
+             * Risk Levels
+             * @description 产品风险等级 / product risk level
+             */
+            risk_levels?: string[];
+            /** Risk Min */
+            risk_min?: number | null;
+            /** Verdicts */
+            verdicts?: ("PASS" | "REVIEW" | "FAIL")[];
+        };
         /** ConsentIn */
         ConsentIn: {
             /** Agree */
@@ -2932,6 +3280,25 @@ export interface components {
         CopyOut: {
             attempt: components["schemas"]["ScoredOut"];
             session: components["schemas"]["SessionOut"];
+        };
+        /** CustomerQueueOut */
+        CustomerQueueOut: {
+            /** Agents Online */
+            agents_online: number;
+            /** Eta Seconds */
+            eta_seconds: number;
+            /** Position */
+            position: number;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "waiting" | "accepted" | "done" | "abandoned" | "timeout";
         };
         /** DecisionIn */
         DecisionIn: {
@@ -3002,6 +3369,54 @@ export interface components {
             status: "pending" | "rejected" | "cancelled" | "completed";
             /** Steps */
             steps: components["schemas"]["ApprovalStepIO"][];
+        };
+        /** DeskMark */
+        DeskMark: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "start" | "end";
+            /** Node Id */
+            node_id: string;
+        };
+        /** DeskNode */
+        DeskNode: {
+            /** Compliance Points */
+            compliance_points: string[];
+            /** Id */
+            id: string;
+            /** Questions */
+            questions: string[];
+            /** Script */
+            script: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        };
+        /** DeskOut */
+        DeskOut: {
+            /** Completed Nodes */
+            completed_nodes: string[];
+            entry: components["schemas"]["QueueEntryOut"] | null;
+            /** Marks */
+            marks: components["schemas"]["DeskMark"][];
+            /** Nodes */
+            nodes: components["schemas"]["DeskNode"][];
+            /** Proofs */
+            proofs: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: {
+                [key: string]: unknown;
+            };
         };
         /** DrawRuleIn */
         DrawRuleIn: {
@@ -3356,6 +3771,73 @@ export interface components {
              */
             t: number;
         };
+        /** HighRiskFlagOut */
+        HighRiskFlagOut: {
+            /**
+             * Evaluated At
+             * Format: date-time
+             */
+            evaluated_at: string;
+            /** Flagged At */
+            flagged_at: string | null;
+            /** High Risk */
+            high_risk: boolean;
+            /** Recording Id */
+            recording_id: string;
+            /** Rules */
+            rules: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** HighRiskRuleIn */
+        HighRiskRuleIn: {
+            /**
+             * Branch Id
+             * @description 规则覆盖的网点（含下级）/ the subtree it looks at
+             */
+            branch_id?: number | null;
+            conditions: components["schemas"]["ConditionsIn"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Notify Roles */
+            notify_roles: string[];
+        };
+        /** HighRiskRuleOut */
+        HighRiskRuleOut: {
+            /** Branch Id */
+            branch_id: number;
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Notify Roles */
+            notify_roles: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
         /** ImportResultOut */
         ImportResultOut: {
             /** Banks Created */
@@ -3566,6 +4048,16 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** MarkIn */
+        MarkIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "start" | "end";
+            /** Node Id */
+            node_id: string;
+        };
         /** MeOut */
         MeOut: {
             branch: components["schemas"]["BranchRef"];
@@ -3603,6 +4095,19 @@ export interface components {
             payload: {
                 [key: string]: unknown;
             };
+        };
+        /** NoticeReadIn */
+        NoticeReadIn: {
+            /**
+             * Ids
+             * @description null：全部已读 / null: mark every notice read
+             */
+            ids?: number[] | null;
+        };
+        /** NoticeReadOut */
+        NoticeReadOut: {
+            /** Marked */
+            marked: number;
         };
         /** OutcomeIn */
         OutcomeIn: {
@@ -3778,6 +4283,12 @@ export interface components {
              * @default 0
              */
             default_rate: number;
+            /**
+             * High Risk Flagged
+             * @description 所有被高风险规则标记的录像 / every recording a high-risk rule flagged
+             * @default false
+             */
+            high_risk_flagged: boolean;
             /** High Risk Min */
             high_risk_min?: number | null;
             /** Limit */
@@ -3839,6 +4350,43 @@ export interface components {
             } | null;
             /** Status */
             status: string;
+        };
+        /** QcNoticeOut */
+        QcNoticeOut: {
+            /** Body */
+            body: {
+                [key: string]: unknown;
+            };
+            /** Branch Id */
+            branch_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Read */
+            read: boolean;
+            /** Recording Id */
+            recording_id: string | null;
+            /** Title */
+            title: string;
+        };
+        /** QcNoticePageOut */
+        QcNoticePageOut: {
+            /** Items */
+            items: components["schemas"]["QcNoticeOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
         };
         /** QuestionCreate */
         QuestionCreate: {
@@ -3922,6 +4470,43 @@ export interface components {
             hits: components["schemas"]["ReviewHitOut"][];
             /** Text */
             text: string;
+        };
+        /** QueueEntryOut */
+        QueueEntryOut: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted By Name */
+            accepted_by_name: string;
+            /** Attempt */
+            attempt: number;
+            /** Business Type */
+            business_type: string;
+            /**
+             * Enqueued At
+             * Format: date-time
+             */
+            enqueued_at: string;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** Skill Group */
+            skill_group: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "routing" | "handover";
+            /** Status */
+            status: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Task Id */
+            task_id: string;
+            /** Vip Level */
+            vip_level: number;
         };
         /** RecordingOut */
         RecordingOut: {
@@ -4121,6 +4706,11 @@ export interface components {
             findings: {
                 [key: string]: unknown;
             }[];
+            /**
+             * High Risk
+             * @default false
+             */
+            high_risk: boolean;
             /** Id */
             id: number;
             /** Open Findings */
@@ -4265,6 +4855,11 @@ export interface components {
         RtcEntryOut: {
             /** Business Type */
             business_type: string;
+            /**
+             * Calls
+             * @default false
+             */
+            calls: boolean;
             /** Human */
             human: boolean;
             /** Status */
@@ -4515,6 +5110,18 @@ export interface components {
             needed: number;
             /** Risk Level */
             risk_level: string;
+        };
+        /** SkillsIn */
+        SkillsIn: {
+            /** Skill Groups */
+            skill_groups: string[];
+        };
+        /** SkillsOut */
+        SkillsOut: {
+            /** Skill Groups */
+            skill_groups: string[];
+            /** User Id */
+            user_id: number;
         };
         /** SpeechOut */
         SpeechOut: {
@@ -4929,6 +5536,54 @@ export interface components {
             text: string;
             /** Word */
             word: string;
+        };
+        /** ThresholdAdviceOut */
+        ThresholdAdviceOut: {
+            /** Agree Best */
+            agree_best: number;
+            /** Agree Now */
+            agree_now: number;
+            /** Best */
+            best: number;
+            /** Bins */
+            bins: components["schemas"]["ThresholdBinOut"][];
+            /** Check Id */
+            check_id: string;
+            /** Check Title */
+            check_title: string;
+            /** Confirmed */
+            confirmed: number;
+            /** Current */
+            current: number;
+            /** Dropped Overruled */
+            dropped_overruled: number;
+            /** Kept Confirmed */
+            kept_confirmed: number;
+            /** Name */
+            name: string;
+            /** Overruled */
+            overruled: number;
+            /**
+             * Raised When
+             * @enum {string}
+             */
+            raised_when: "above" | "below";
+        };
+        /** ThresholdBinOut */
+        ThresholdBinOut: {
+            /** Confirmed */
+            confirmed: number;
+            /** Hi */
+            hi: number;
+            /** Lo */
+            lo: number;
+            /** Overruled */
+            overruled: number;
+        };
+        /** ThresholdsOut */
+        ThresholdsOut: {
+            /** Checks */
+            checks: components["schemas"]["ThresholdAdviceOut"][];
         };
         /** UploadOpen */
         UploadOpen: {
@@ -7974,6 +8629,125 @@ export interface operations {
             };
         };
     };
+    list_high_risk_rules_api_v1_review_high_risk_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"][];
+                };
+            };
+        };
+    };
+    create_high_risk_rule_api_v1_review_high_risk_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighRiskRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_high_risk_rule_api_v1_review_high_risk_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_high_risk_rule_api_v1_review_high_risk_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighRiskRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_items_api_v1_review_items_get: {
         parameters: {
             query?: {
@@ -7981,6 +8755,8 @@ export interface operations {
                 status?: ("pending" | "in_review" | "awaiting_final" | "done" | "appealed") | null;
                 outcome?: ("pass" | "fail" | "rerecord") | null;
                 sample_id?: number | null;
+                /** @description 仅高风险 / only high-risk (or not) */
+                high_risk?: boolean | null;
                 page?: number;
                 page_size?: number;
             };
@@ -8278,6 +9054,72 @@ export interface operations {
             };
         };
     };
+    list_notices_api_v1_review_notices_get: {
+        parameters: {
+            query?: {
+                unread?: boolean;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QcNoticePageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_notices_api_v1_review_notices_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeReadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeReadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_recording_review_api_v1_review_recordings__recording_id__get: {
         parameters: {
             query?: never;
@@ -8296,6 +9138,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewItemOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_high_risk_flag_api_v1_review_recordings__recording_id__high_risk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskFlagOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    evaluate_high_risk_api_v1_review_recordings__recording_id__high_risk_evaluate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighRiskFlagOut"];
                 };
             };
             /** @description Validation Error */
@@ -8715,6 +9619,40 @@ export interface operations {
             };
         };
     };
+    get_thresholds_api_v1_review_thresholds_get: {
+        parameters: {
+            query?: {
+                since?: string | null;
+                /** @description 不含 / exclusive */
+                until?: string | null;
+                branch_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_roles_api_v1_roles_get: {
         parameters: {
             query?: never;
@@ -8885,6 +9823,72 @@ export interface operations {
             };
         };
     };
+    agent_skills_api_v1_rtc_agents__user_id__skills_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_agent_skills_api_v1_rtc_agents__user_id__skills_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SkillsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     customer_entry_api_v1_rtc_entry__token__get: {
         parameters: {
             query?: never;
@@ -8934,6 +9938,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_queue_status_api_v1_rtc_entry__token__queue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_enqueue_api_v1_rtc_entry__token__queue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_queue_leave_api_v1_rtc_entry__token__queue_leave_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerQueueOut"];
                 };
             };
             /** @description Validation Error */
@@ -9061,6 +10158,120 @@ export interface operations {
             };
         };
     };
+    agent_queue_api_v1_rtc_queue_get: {
+        parameters: {
+            query?: {
+                /** @description 不限技能组 / every skill group in scope */
+                all_groups?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_next_api_v1_rtc_queue_accept_next_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueEntryOut"];
+                };
+            };
+        };
+    };
+    accept_entry_api_v1_rtc_queue__entry_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueEntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    desk_api_v1_rtc_tasks__task_id__desk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     agent_hangup_api_v1_rtc_tasks__task_id__hangup_post: {
         parameters: {
             query?: never;
@@ -9110,6 +10321,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_node_api_v1_rtc_tasks__task_id__marks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskMark"];
                 };
             };
             /** @description Validation Error */

@@ -65,6 +65,7 @@ const en: Messages = {
     flows: "Flows",
     tasks: "Tasks",
     handoverQueue: "Hand-over queue",
+    rtcQueue: "Interviewer queue",
     recordings: "Recordings & QC",
     apiKeys: "API keys",
     qc: "Quality control",
@@ -84,6 +85,7 @@ const en: Messages = {
     reviewSampling: "Sampling",
     reviewAppeals: "Appeals",
     reviewStats: "QC accuracy",
+    reviewHighRisk: "High-risk rules",
   },
   login: {
     title: "Sign in",
@@ -168,6 +170,7 @@ const en: Messages = {
       interviewer: "Interviewer",
       auditor: "Auditor",
       qc_reviewer: "QC reviewer",
+      qc_manager: "QC manager",
       compliance: "Compliance",
       branch_supervisor: "Branch supervisor",
     },

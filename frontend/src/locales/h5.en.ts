@@ -58,6 +58,8 @@ const h5En = {
     failedTitle: "This recording did not pass",
     handoverTitle: "Handed over to staff",
     handoverText: "Staff will contact you shortly.",
+    handoverCall: "Talk to a staff member by video",
+    handoverCallText: "You are being transferred to a video interview with a staff member; the identity checks you completed are kept.",
     expiredTitle: "Session expired",
     expiredText: "You were away for more than 15 minutes; please ask for a new link.",
     declinedTitle: "You declined the recording",

@@ -59,6 +59,8 @@ const h5Zh = {
     failedTitle: "本次双录未通过",
     handoverTitle: "已转人工",
     handoverText: "工作人员将尽快与您联系，请保持电话畅通。",
+    handoverCall: "视频连线工作人员",
+    handoverCallText: "已为您转接人工视频面签，已完成的身份核验无需重复。",
     expiredTitle: "会话已超时",
     expiredText: "中断时间超过 15 分钟，请联系业务人员重新发起。",
     declinedTitle: "您已拒绝录音录像",

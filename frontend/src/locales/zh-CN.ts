@@ -64,6 +64,7 @@ const zhCN = {
     flows: "流程配置",
     tasks: "双录任务",
     handoverQueue: "转人工队列",
+    rtcQueue: "视频坐席排队",
     recordings: "录像质检",
     apiKeys: "接入密钥",
     qc: "质检",
@@ -83,6 +84,7 @@ const zhCN = {
     reviewSampling: "抽检管理",
     reviewAppeals: "申诉管理",
     reviewStats: "质检准确率",
+    reviewHighRisk: "高风险规则",
   },
   login: {
     title: "登录",
@@ -167,6 +169,7 @@ const zhCN = {
       interviewer: "面签员",
       auditor: "审计员",
       qc_reviewer: "质检员",
+      qc_manager: "质检主管",
       compliance: "合规",
       branch_supervisor: "部门主管",
     },

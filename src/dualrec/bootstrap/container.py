@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,14 +78,21 @@ class LazyEngines:
     def __call__(self) -> QcEngines:
         with self._lock:
             if self._engines is None:
-                from dualrec.bootstrap.engines import build_qc_engines
+                from dualrec.bootstrap.engines import build_qc_engines, with_llm_checker
 
                 s = self._settings
-                self._engines = build_qc_engines(
-                    data_dir=s.data_dir,
-                    asr_model_dir=s.asr_model_dir,
-                    device=s.device,
-                    cpu_threads=s.cpu_threads,
+                self._engines = with_llm_checker(
+                    build_qc_engines(
+                        data_dir=s.data_dir,
+                        asr_model_dir=s.asr_model_dir,
+                        device=s.device,
+                        cpu_threads=s.cpu_threads,
+                    ),
+                    url=s.qc_llm_url,
+                    model=s.qc_llm_model,
+                    api_key=s.qc_llm_api_key.get_secret_value() if s.qc_llm_api_key else "",
+                    timeout_seconds=s.qc_llm_timeout_seconds,
+                    required=s.qc_llm_required,
                 )
             return self._engines
 
@@ -187,6 +195,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         after_finish=(
             functools.partial(task_qc_finished, container.uows, container.tasks),
             container.archive.sync_recording,
+            *((container.review.high_risk.evaluate,) if container.review is not None else ()),
         ),
     )
     return {
@@ -324,3 +333,17 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
 def migrate_database(settings: Settings, revision: str = "head") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url, revision)
+
+
+def start_standalone_sampler(settings: Settings) -> SamplingScheduler | None:
+    """For ``dualrec worker``: the daily sampling thread on the worker's own container (its engine is
+    disposed in forked pool children, which inherit but must not use its connections). The run key
+    ``rule:<id>:<day>`` is unique in the database, so servers and workers together sample once."""
+    if not (settings.review_sampling_enabled and settings.review_sampling_in_worker):
+        return None
+    container = build_container(settings, with_jobs=False)
+    os.register_at_fork(after_in_child=lambda: container.engine.dispose(close=False))
+    sampler = container.sampler
+    if sampler is not None:
+        sampler.start()
+    return sampler

@@ -82,3 +82,19 @@ def build_qc_engines(
         ocr=text,
         unavailable=unavailable,
     )
+
+
+def with_llm_checker(
+    engines: QcEngines, *, url: str, model: str, api_key: str, timeout_seconds: float, required: bool
+) -> QcEngines:
+    """The engines with the LLM checker's chat model (``DUALREC_QC_LLM_*``); unchanged while no URL
+    is configured. ``required``: a recording whose LLM check could not run goes to REVIEW."""
+    if not url:
+        return engines
+    import dataclasses
+
+    from dualrec.media.llm import OpenAiChat
+
+    chat = OpenAiChat(url, model=model, api_key=api_key, timeout_seconds=timeout_seconds)
+    needs = {"llm_review": "运营配置为必需 / required by DUALREC_QC_LLM_REQUIRED"} if required else {}
+    return dataclasses.replace(engines, llm=chat, required={**engines.required, **needs})

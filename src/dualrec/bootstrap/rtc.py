@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from dualrec.core.rtc_queue import parse_skill_map
 from dualrec.db.uow import UnitOfWorkFactory
+from dualrec.errors import ConfigurationError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.rtc.compose import CallComposer
 from dualrec.services.rtc.janus_api import JanusApi
 from dualrec.services.rtc.janus_config import JanusSecrets, RtcOptions, load_or_create_secrets
+from dualrec.services.rtc.queue import QueueOptions
 from dualrec.services.rtc.rooms import RoomOptions, RtcService
 from dualrec.services.rtc.supervisor import JanusSupervisor
 from dualrec.services.tasks.service import TaskService
@@ -73,6 +77,20 @@ def build_rtc(
             turn_urls=tuple(settings.rtc_turn_urls),
             turn_secret=turn,
         ),
+        queue_options(settings),
+    )
+
+
+def queue_options(settings: Settings) -> QueueOptions:
+    try:
+        skill_map = parse_skill_map(settings.rtc_queue_skill_map)
+    except ValueError as exc:
+        raise ConfigurationError(f"DUALREC_RTC_QUEUE_SKILL_MAP: {exc}") from exc
+    return QueueOptions(
+        timeout=timedelta(seconds=settings.rtc_queue_timeout_seconds),
+        abandon_after=timedelta(seconds=settings.rtc_queue_abandon_seconds),
+        default_handling=float(settings.rtc_queue_default_handling_seconds),
+        skill_map=skill_map,
     )
 
 

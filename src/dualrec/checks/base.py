@@ -13,8 +13,8 @@ from typing import Protocol, runtime_checkable
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
-from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, QcTask, Severity
-from dualrec.media.ports import DecodeReport, Image, MediaInfo, TranscriptSegment
+from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, Measure, QcTask, Severity
+from dualrec.media.ports import ChatModel, DecodeReport, Image, MediaInfo, TranscriptSegment
 
 __all__ = [
     "Check",
@@ -117,6 +117,10 @@ class CheckContext:
     live_face: tuple[float, ...] | None = None
     live_face_error: str | None = None
     live_images: Mapping[str, Image] = field(default_factory=dict, compare=False, repr=False)
+    # the LLM checker's model (None: not configured) and, for a check that runs after the others
+    # (``after_others``), their results
+    llm: ChatModel | None = field(default=None, compare=False, repr=False)
+    prior_results: tuple[CheckResult, ...] = ()
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]
@@ -180,6 +184,7 @@ def finding(
     quote_end: float | None = None,
     node_id: str | None = None,
     confidence: float | None = None,
+    measure: Measure | None = None,
 ) -> Finding:
     """A finding attributed to the node it happened in (by its start time when not given)."""
     return Finding(
@@ -196,6 +201,7 @@ def finding(
             quote_end=None if quote_end is None else round(quote_end, 2),
         ),
         confidence=confidence,
+        measure=measure,
     )
 
 

@@ -254,6 +254,21 @@ CATALOG: tuple[CheckSpec, ...] = (
         thresholds=(T("min_score", 0.3, "0-1", "best portrait score needed"),),
         needs=("video", "faces"),
     ),
+    CheckSpec(
+        "llm_review",
+        "大模型复核",
+        "LLM review",
+        S.MAJOR,
+        "Extension point, off by default: the transcript with personal data masked (ID numbers, phone "
+        "numbers, long digit runs, the customer's name) and the other checks' findings go to the "
+        "operator's OpenAI-compatible endpoint (`DUALREC_QC_LLM_*`) with a rubric (every claim cites a "
+        "time and a verbatim quote; silence is not consent; no quote, no finding). Only claims whose "
+        "quote is in the transcript and whose time is inside the recording become findings (at most "
+        "major: a model sends a recording to review, never fails it alone). A timeout, an HTTP error "
+        "or an answer that is not the asked JSON makes it not_run with the reason; that forces REVIEW "
+        "only when `DUALREC_QC_LLM_REQUIRED` is true (so does a missing transcript: the check needs no "
+        "engine input of its own, and an ASR error is the transcript check's to report).",
+    ),
 )
 
 

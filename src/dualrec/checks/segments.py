@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dualrec.checks.base import CheckContext, FrameAnalysis, finding
-from dualrec.core.qc import Finding, Severity
+from dualrec.core.qc import Finding, Measure, Severity
 
 __all__ = ["flag_runs", "frame_runs", "merge_close", "span_findings"]
 
@@ -60,6 +60,9 @@ def span_findings(
             start=a,
             end=b,
             frame_time=(a + b) / 2,
+            measure=Measure(
+                "min_duration", round(b - a, 2), ctx.threshold(check_id, "min_duration"), "above"
+            ),
         )
         for a, b in runs
     ]

@@ -24,7 +24,7 @@ def worker(
     pool: Annotated[str, typer.Option("--pool", help="prefork | threads | solo")] = "prefork",
 ) -> None:
     """运行后台任务进程 / run a background job worker (needs DUALREC_JOB_BACKEND=celery and Redis)."""
-    from dualrec.bootstrap.container import worker_job_handlers
+    from dualrec.bootstrap.container import start_standalone_sampler, worker_job_handlers
     from dualrec.bootstrap.jobs import build_celery_worker_app
     from dualrec.bootstrap.retention import start_standalone_reminder
     from dualrec.bootstrap.webhooks import start_standalone_dispatcher
@@ -41,6 +41,7 @@ def worker(
     workers = concurrency if concurrency is not None else settings.job_workers
     dispatcher = start_standalone_dispatcher(settings)  # webhooks (DUALREC_WEBHOOK_ENABLED)
     reminder = start_standalone_reminder(settings)  # retention notices (DUALREC_ARCHIVE_REMINDER_ENABLED)
+    sampler = start_standalone_sampler(settings)  # daily sampling rules (DUALREC_REVIEW_SAMPLING_*)
     try:
         app.worker_main(
             [
@@ -59,3 +60,5 @@ def worker(
             dispatcher.stop()
         if reminder is not None:
             reminder.stop()
+        if sampler is not None:
+            sampler.stop()

@@ -63,6 +63,11 @@ class AuditAction:
     AGENT_UPLOAD_COMPLETED = "agent_upload.completed"
     RTC_JOINED = "rtc.joined"  # an agent joined a remote interview (the customer joins with the link)
     RTC_ENDED = "rtc.ended"  # the agent hung up: the recording job is queued
+    RTC_QUEUED = "rtc.queued"  # a customer entered the human-interviewer queue
+    RTC_ACCEPTED = "rtc.accepted"  # an agent took a customer from the queue
+    RTC_QUEUE_ABANDONED = "rtc.queue_abandoned"  # the customer left the queue (or the page went away)
+    RTC_QUEUE_TIMEOUT = "rtc.queue_timeout"  # nobody accepted in time: the task expired
+    RTC_SKILLS_SET = "rtc.skills_set"  # an interviewer's skill groups changed
     AGENT_UPLOAD_REJECTED = "agent_upload.rejected"
     ARCHIVE_UPDATED = "archive.updated"
     ARCHIVE_EXPORTED = "archive.exported"

@@ -73,6 +73,18 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """What a numeric check measured for a finding, against the threshold that raised it:
+    ``raised_when`` "above" (the value reached the threshold, e.g. a black stretch's seconds) or
+    "below" (it fell short, e.g. a statement's coverage). The threshold-tuning statistics read it."""
+
+    name: str  # the threshold's name in the check's catalog entry
+    value: float
+    threshold: float
+    raised_when: str  # "above" | "below"
+
+
+@dataclass(frozen=True)
 class Finding:
     check_id: str
     severity: Severity
@@ -84,6 +96,7 @@ class Finding:
     # 0..1 from an engine's own score (ASR word probabilities, OCR line scores, a face distance, a
     # language probability); None where no engine measures how sure the finding is
     confidence: float | None = None
+    measure: Measure | None = None  # numeric checks: the measured value vs the threshold
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     QC_REVIEW = "qc:review"
     QC_SAMPLE = "qc:sample"
     QC_FINAL_REVIEW = "qc:final_review"
+    QC_RULES = "qc:rules"  # high-risk rules (高风险规则): edit, re-evaluate a recording
     APPEALS_CREATE = "appeals:create"
     ARCHIVE_SEARCH = "archive:search"
     ARCHIVE_DELETE_REQUEST = "archive:delete_request"
@@ -88,6 +89,7 @@ PERMISSIONS: tuple[PermissionInfo, ...] = (
     PermissionInfo(Permission.QC_SAMPLE, "qc", "质检抽样", "QC sampling"),
     PermissionInfo(Permission.QC_FINAL_REVIEW, "qc", "质检终审与申诉裁决", "Final QC review and appeals"),
     PermissionInfo(Permission.APPEALS_CREATE, "qc", "提起质检申诉", "Appeal QC decisions"),
+    PermissionInfo(Permission.QC_RULES, "qc", "管理高风险规则", "Manage high-risk rules"),
     PermissionInfo(Permission.ARCHIVE_SEARCH, "archive", "档案检索", "Search the archive"),
     PermissionInfo(Permission.ARCHIVE_DELETE_REQUEST, "archive", "申请删除档案", "Request deletion"),
     PermissionInfo(Permission.ARCHIVE_APPROVE, "archive", "审批删除", "Approve deletion"),
@@ -136,6 +138,15 @@ BUILTIN_ROLES: dict[str, RoleInfo] = {
             "QC reviewer",
             frozenset(
                 {P.TASKS_READ, P.RECORDINGS_READ, P.QC_READ, P.QC_REVIEW, P.QC_SAMPLE, P.ARCHIVE_SEARCH}
+            ),
+        ),
+        RoleInfo(
+            "qc_manager",
+            "质检主管",
+            "QC manager",
+            frozenset(
+                {P.TASKS_READ, P.RECORDINGS_READ, P.QC_READ, P.QC_REVIEW, P.QC_SAMPLE, P.QC_FINAL_REVIEW}
+                | {P.QC_RULES, P.ARCHIVE_SEARCH, P.AUDIT_READ}
             ),
         ),
         RoleInfo(

@@ -169,7 +169,8 @@ class SampleFilters:
 class SamplingPlan:
     """How many of the candidates: a percentage per verdict (0–100; a verdict not named is not
     sampled unless ``default_rate`` says so), per branch or over all branches, and every recording
-    whose risk score reaches ``high_risk_min`` (all high-risk ones). A group with a rate above 0
+    whose risk score reaches ``high_risk_min`` and, with ``high_risk_flagged``, every recording a
+    high-risk rule flagged (all high-risk ones). A group with a rate above 0
     gives at least one recording (ceil). ``limit`` caps the whole sample (the lowest ranks stay)."""
 
     rates: Mapping[str, float] = field(default_factory=dict)
@@ -177,6 +178,7 @@ class SamplingPlan:
     per_branch: bool = True
     high_risk_min: int | None = None
     limit: int | None = None
+    high_risk_flagged: bool = False  # every recording a high-risk rule flagged
 
     def rate(self, verdict: str) -> float:
         return float(self.rates.get(verdict, self.default_rate))
@@ -188,6 +190,7 @@ class SamplingPlan:
             "per_branch": self.per_branch,
             "high_risk_min": self.high_risk_min,
             "limit": self.limit,
+            "high_risk_flagged": self.high_risk_flagged,
         }
 
     @classmethod
@@ -198,6 +201,7 @@ class SamplingPlan:
             per_branch=bool(data.get("per_branch", True)),
             high_risk_min=None if data.get("high_risk_min") is None else int(data["high_risk_min"]),
             limit=None if data.get("limit") is None else int(data["limit"]),
+            high_risk_flagged=bool(data.get("high_risk_flagged", False)),
         )
 
 
@@ -214,6 +218,7 @@ class Candidate:
     customer_type: str = ""
     mode: str = ""
     agents: tuple[str, ...] = ()
+    high_risk: bool = False  # flagged by a high-risk rule (core.high_risk)
 
 
 def rank(seed: str, recording_id: str) -> str:
@@ -226,8 +231,13 @@ def select_sample(candidates: Iterable[Candidate], plan: SamplingPlan, seed: str
     first, then by rank). Deterministic: independent of the candidates' order."""
     pool = {c.recording_id: c for c in candidates}  # one entry per recording
     chosen: set[str] = set()
-    if plan.high_risk_min is not None:
-        chosen |= {rid for rid, c in pool.items() if c.risk_score >= plan.high_risk_min}
+
+    def high(c: Candidate) -> bool:
+        return (plan.high_risk_min is not None and c.risk_score >= plan.high_risk_min) or (
+            plan.high_risk_flagged and c.high_risk
+        )
+
+    chosen |= {rid for rid, c in pool.items() if high(c)}
     groups: dict[tuple[str, int | None], list[str]] = defaultdict(list)
     for rid, c in pool.items():
         groups[(c.verdict, c.branch_id if plan.per_branch else None)].append(rid)
@@ -237,11 +247,7 @@ def select_sample(candidates: Iterable[Candidate], plan: SamplingPlan, seed: str
             continue
         want = math.ceil(len(ids) * rate / 100.0 - 1e-9)
         chosen |= set(sorted(ids, key=lambda rid: rank(seed, rid))[:want])
-    high = plan.high_risk_min
-    ordered = sorted(
-        chosen,
-        key=lambda rid: (not (high is not None and pool[rid].risk_score >= high), rank(seed, rid)),
-    )
+    ordered = sorted(chosen, key=lambda rid: (not high(pool[rid]), rank(seed, rid)))
     return ordered[: plan.limit] if plan.limit is not None else ordered
 
 
@@ -280,6 +286,7 @@ def raised_findings(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "end": f.get("end"),
                     "node_id": f.get("node_id"),
                     "evidence": dict(evidence or {}),
+                    **({"measure": dict(f["measure"])} if isinstance(f.get("measure"), Mapping) else {}),
                 }
             )
     return out
@@ -339,6 +346,7 @@ class ReviewItem:
     outcome: Outcome | None = None
     rerecord_attempt: int | None = None
     decisions: tuple[FindingDecision, ...] = ()
+    high_risk: bool = False  # the recording is flagged by a high-risk rule
 
     def open_findings(self) -> list[str]:
         """Keys of machine findings no reviewer has confirmed or overruled yet."""

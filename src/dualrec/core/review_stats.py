@@ -25,7 +25,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["GROUPS", "PERIODS", "ReviewFact", "StatsRow", "compute_stats", "period_key"]
+__all__ = [
+    "GROUPS",
+    "PERIODS",
+    "MeasuredDecision",
+    "ReviewFact",
+    "StatsRow",
+    "ThresholdAdvice",
+    "compute_stats",
+    "period_key",
+    "threshold_advice",
+]
 
 GROUPS = ("check", "branch", "period")
 PERIODS = ("day", "week", "month")
@@ -161,3 +171,103 @@ def compute_stats(
                 acc.add_finding(action)
             acc.missed += len(f.added)
     return [groups[k].row(k) for k in sorted(groups)], total.row("total")
+
+
+# ---- threshold tuning ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasuredDecision:
+    """A reviewed machine finding of a numeric check: its measured value, the threshold that raised
+    it and the reviewer's word (confirmed: the finding was right)."""
+
+    check_id: str
+    name: str  # the threshold's name
+    value: float
+    threshold: float
+    raised_when: str  # "above": raised when value ≥ threshold; "below": when value < threshold
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class ThresholdAdvice:
+    """What the reviewers' decisions say about one threshold.
+
+    Only findings the machine raised are reviewed, so the decisions can only say where a stricter
+    threshold (raising fewer findings) would have been right: ``best`` is the threshold among the
+    current one and the measured values that keeps the most confirmed findings while dropping the
+    most overruled ones (the most decisions agreeing with it); a tie goes to the one nearest the
+    current threshold. ``bins`` is the distribution of the measured values (lo, hi, confirmed,
+    overruled)."""
+
+    check_id: str
+    name: str
+    raised_when: str
+    current: float
+    confirmed: int
+    overruled: int
+    best: float
+    kept_confirmed: int  # at ``best``: confirmed findings still raised
+    dropped_overruled: int  # at ``best``: overruled findings no longer raised
+    agree_now: int  # decisions the current threshold agrees with (= confirmed)
+    agree_best: int  # kept_confirmed + dropped_overruled
+    bins: tuple[tuple[float, float, int, int], ...]
+
+
+def _raised(value: float, t: float, raised_when: str) -> bool:
+    return value >= t if raised_when == "above" else value < t
+
+
+def _bins(points: list[MeasuredDecision], count: int = 10) -> tuple[tuple[float, float, int, int], ...]:
+    lo, hi = min(p.value for p in points), max(p.value for p in points)
+    if hi == lo:
+        return ((lo, hi, sum(p.confirmed for p in points), sum(not p.confirmed for p in points)),)
+    width = (hi - lo) / count
+    out = []
+    for i in range(count):
+        a, b = lo + i * width, lo + (i + 1) * width
+        inside = [p for p in points if a <= p.value < b or (i == count - 1 and p.value == hi)]
+        out.append(
+            (round(a, 4), round(b, 4), sum(p.confirmed for p in inside), sum(not p.confirmed for p in inside))
+        )
+    return tuple(out)
+
+
+def _agree(points: list[MeasuredDecision], t: float, when: str) -> tuple[int, int]:
+    """(confirmed findings still raised, overruled findings no longer raised) at threshold ``t``."""
+    kept = sum(1 for p in points if p.confirmed and _raised(p.value, t, when))
+    dropped = sum(1 for p in points if not p.confirmed and not _raised(p.value, t, when))
+    return kept, dropped
+
+
+def threshold_advice(decisions: Iterable[MeasuredDecision]) -> list[ThresholdAdvice]:
+    """One advice per (check, threshold) that has reviewed findings, sorted by check and name."""
+    groups: dict[tuple[str, str, str], list[MeasuredDecision]] = defaultdict(list)
+    for d in decisions:
+        if d.raised_when in ("above", "below"):
+            groups[(d.check_id, d.name, d.raised_when)].append(d)
+    out: list[ThresholdAdvice] = []
+    for (check_id, name, when), points in sorted(groups.items()):
+        current = statistics.mode(p.threshold for p in points)
+        candidates = sorted({current, *(p.value for p in points)})
+
+        best = max(candidates, key=lambda t: (sum(_agree(points, t, when)), -abs(t - current)))
+        kept, dropped = _agree(points, best, when)
+        confirmed = sum(p.confirmed for p in points)
+        out.append(
+            ThresholdAdvice(
+                check_id=check_id,
+                name=name,
+                raised_when=when,
+                current=current,
+                confirmed=confirmed,
+                overruled=len(points) - confirmed,
+                best=best,
+                kept_confirmed=kept,
+                dropped_overruled=dropped,
+                agree_now=sum(_agree(points, current, when)),
+                agree_best=kept + dropped,
+                bins=_bins(points),
+            )
+        )
+    return out

@@ -54,6 +54,7 @@ class WebhookEvent(StrEnum):
     STATUS_CHANGED = "task.status_changed"  # every change of a task's status
     RESULT = "task.result"  # the final QC / flow result
     REVIEW_DECIDED = "task.review_decided"  # a human review (复核, 终审, 申诉) decided an attempt's recording
+    HIGH_RISK = "task.high_risk"  # a high-risk rule flagged an attempt's recording (docs/review.md)
 
 
 class DeliveryStatus(StrEnum):

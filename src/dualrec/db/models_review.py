@@ -13,6 +13,10 @@ from dualrec.db.base import Base, UTCDateTime
 from dualrec.db.models import BigId
 
 __all__ = [
+    "HighRiskFlagRow",
+    "HighRiskRuleRow",
+    "NoticeReadRow",
+    "NoticeRow",
     "ReviewAppealRow",
     "ReviewFindingDecisionRow",
     "ReviewItemRow",
@@ -139,3 +143,61 @@ class ReviewAppealRow(Base):
     decided_by_id: Mapped[int | None] = mapped_column(BigId)
     decided_by: Mapped[str] = mapped_column(String(100), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# ---- high-risk rules and in-app notices (migration 0012) -----------------------------------------
+
+
+class HighRiskRuleRow(Base):
+    """A high-risk rule (高风险规则) over the QC reports of ``branch_id``'s subtree."""
+
+    __tablename__ = "review_high_risk_rules"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)  # core.high_risk.RuleConditions.to_json
+    notify_roles: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HighRiskFlagRow(Base):
+    """The last evaluation of the high-risk rules on a recording (``high_risk``: some rule matched)."""
+
+    __tablename__ = "review_high_risk_flags"
+    recording_id: Mapped[str] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    high_risk: Mapped[bool] = mapped_column(Boolean, index=True)
+    rules: Mapped[list[Any]] = mapped_column(JSON)  # [{id, name, reasons}]
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NoticeRow(Base):
+    """An in-app notice (站内通知) to the holders of ``role`` whose branch covers ``branch_id``."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(64), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    recording_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class NoticeReadRow(Base):
+    """A user has read a notice."""
+
+    __tablename__ = "notice_reads"
+    __table_args__ = (UniqueConstraint("notice_id", "user_id", name="uq_notice_reads_notice_id_user_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,11 +15,13 @@ from dualrec.db.repositories.audit import AuditRepository
 from dualrec.db.repositories.branches import BranchRepository
 from dualrec.db.repositories.evidence import EvidenceRepository
 from dualrec.db.repositories.flows import FlowRepository
+from dualrec.db.repositories.high_risk import HighRiskRepository
 from dualrec.db.repositories.live_sessions import LiveSessionRepository
 from dualrec.db.repositories.questions import QuestionRepository
 from dualrec.db.repositories.recordings import RecordingRepository
 from dualrec.db.repositories.review import ReviewRepository
 from dualrec.db.repositories.roles import RoleRepository
+from dualrec.db.repositories.rtc import RtcRepository
 from dualrec.db.repositories.sensitive_words import SensitiveWordRepository
 from dualrec.db.repositories.sessions import SessionRepository
 from dualrec.db.repositories.tasks import TaskRepository
@@ -54,6 +56,8 @@ class UnitOfWork:
         self.deletion_requests = DeletionRequestRepository(session)
         self.live_sessions = LiveSessionRepository(session)
         self.review = ReviewRepository(session)
+        self.rtc = RtcRepository(session)
+        self.high_risk = HighRiskRepository(session)
 
     def commit(self) -> None:
         if self.read_only:

@@ -13,7 +13,7 @@ Conventions used by every port:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -305,4 +305,23 @@ class TextRecognizer(Protocol):
 class ProgressReporter(Protocol):
     def update(self, stage: str, fraction: float) -> None:
         """``fraction`` of the whole job done, 0..1; ``stage`` a short machine id."""
+        ...
+
+
+# --------------------------------------------------------------------------- language model
+
+
+class ChatError(Exception):
+    """A chat completion could not be had (timeout, refused, HTTP error, an answer without text).
+    The message says why in a few words and never holds the API key."""
+
+
+class ChatModel(Protocol):
+    """An OpenAI-compatible chat model (``/v1/chat/completions``), for the LLM checker."""
+
+    @property
+    def model(self) -> str: ...
+
+    def complete(self, messages: Sequence[Mapping[str, str]]) -> str:
+        """The text of the first choice's message; ``ChatError`` when there is none."""
         ...

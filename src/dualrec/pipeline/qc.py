@@ -90,12 +90,21 @@ def run_qc(
         stage.execute(state)
         for part in stage.parts():
             state.step(part.name, 1.0)
-    ctx = state.context()
+    ctx = dataclasses.replace(state.context(), llm=engines.llm)
     specs = {s.id: s for s in reg.specs()}
-    results = tuple(_engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks())
+    # checks that review the others' findings (the LLM checker) run last, given those results
+    later = [c for c in reg.checks() if getattr(c, "after_others", False)]
+    done = {
+        c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks() if c not in later
+    }
+    after = dataclasses.replace(ctx, prior_results=tuple(done.values()))
+    for c in later:
+        done[c.id] = _engine_errors(_run_check(c, after), specs.get(c.id), after)
+    results = tuple(done[c.id] for c in reg.checks())
     needs = required_checks(
         request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
     )
+    needs = {**dict(engines.required), **needs}
     required = {check_id: why for check_id, why in needs.items() if check_id in specs}
     waived = waived_checks(request.flow, required)
     verdict = decide_verdict(

@@ -29,6 +29,14 @@ def _finding(f: Finding) -> dict[str, Any]:
         "end": f.end,
         "node_id": f.node_id,
         "confidence": _score(f.confidence),
+        "measure": None
+        if f.measure is None
+        else {
+            "name": f.measure.name,
+            "value": f.measure.value,
+            "threshold": f.measure.threshold,
+            "raised_when": f.measure.raised_when,
+        },
         "evidence": {
             "frame_time": e.frame_time,
             "frame": e.frame_ref,

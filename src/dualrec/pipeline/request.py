@@ -12,6 +12,7 @@ from dualrec.core.qc import QcTask
 from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS
 from dualrec.media.ports import (
     AudioSource,
+    ChatModel,
     FaceAnalyzer,
     FrameSource,
     Image,
@@ -35,6 +36,9 @@ class QcEngines:
     faces: FaceAnalyzer | None = None
     ocr: TextRecognizer | None = None
     unavailable: Mapping[str, str] = field(default_factory=dict)  # engine → why it is None
+    llm: ChatModel | None = None  # the LLM checker's model (DUALREC_QC_LLM_URL); None: off
+    # checks the operator requires of every recording (check id → why), beside the flow's
+    required: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

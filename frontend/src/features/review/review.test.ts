@@ -37,6 +37,7 @@ function item(overrides: Partial<ReviewItem> = {}): ReviewItem {
     status: "in_review",
     verdict: "FAIL",
     risk_score: 60,
+    high_risk: false,
     recording_created_by: "iv",
     task_id: null,
     attempt_no: null,
@@ -101,7 +102,7 @@ describe("sampling form", () => {
     const body = samplingBody(form);
     expect(body.filters).toMatchObject({ business_types: ["insurance", "fund"], verdicts: ["FAIL"], risk_min: 30 });
     expect("risk_max" in body.filters).toBe(false);
-    expect(body.plan).toEqual({ rates: { REVIEW: 100, FAIL: 100 }, default_rate: 0, per_branch: true, high_risk_min: null, limit: null });
+    expect(body.plan).toEqual({ rates: { REVIEW: 100, FAIL: 100 }, default_rate: 0, per_branch: true, high_risk_min: null, limit: null, high_risk_flagged: false });
   });
 
   it("shows a stored rule as the form", () => {

@@ -138,6 +138,7 @@ export interface SamplingForm {
   rateFail: string | number;
   perBranch: boolean;
   highRiskMin: string | number;
+  highRiskFlagged: boolean; // every recording a high-risk rule flagged
   limit: string | number;
   assignees: number[];
 }
@@ -159,6 +160,7 @@ export const emptySamplingForm = (): SamplingForm => ({
   rateFail: "100",
   perBranch: true,
   highRiskMin: "",
+  highRiskFlagged: false,
   limit: "",
   assignees: [],
 });
@@ -212,6 +214,7 @@ export function samplingBody(form: SamplingForm) {
     per_branch: form.perBranch,
     high_risk_min: num(form.highRiskMin),
     limit: num(form.limit),
+    high_risk_flagged: form.highRiskFlagged,
   };
   return { filters, plan, assignees: [...form.assignees] };
 }
@@ -219,7 +222,13 @@ export function samplingBody(form: SamplingForm) {
 /** A rule as the form shows it (the inverse of samplingBody for what a rule keeps). */
 export function ruleForm(rule: SamplingRule): SamplingForm {
   const f = rule.filters as Record<string, unknown>;
-  const p = rule.plan as { rates?: Record<string, number>; per_branch?: boolean; high_risk_min?: number | null; limit?: number | null };
+  const p = rule.plan as {
+    rates?: Record<string, number>;
+    per_branch?: boolean;
+    high_risk_min?: number | null;
+    limit?: number | null;
+    high_risk_flagged?: boolean;
+  };
   const join = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : "");
   const rate = (v: string): string => (p.rates && v in p.rates ? String(p.rates[v]) : "0");
   return {
@@ -238,6 +247,7 @@ export function ruleForm(rule: SamplingRule): SamplingForm {
     rateFail: rate("FAIL"),
     perBranch: p.per_branch ?? true,
     highRiskMin: p.high_risk_min === null || p.high_risk_min === undefined ? "" : String(p.high_risk_min),
+    highRiskFlagged: p.high_risk_flagged ?? false,
     limit: p.limit === null || p.limit === undefined ? "" : String(p.limit),
     assignees: [...rule.assignees],
   };
@@ -292,4 +302,107 @@ export function statsQuery(f: { since: string; until: string; groupBy: string; p
   if (until) q.until = until;
   if (f.branchId) q.branch_id = f.branchId;
   return q;
+}
+
+// ---- high-risk rules, notices, threshold tuning ------------------------------------------------
+
+export type HighRiskRule = Schemas["HighRiskRuleOut"];
+export type HighRiskFlag = Schemas["HighRiskFlagOut"];
+export type Notice = Schemas["QcNoticeOut"];
+export type ThresholdAdvice = Schemas["ThresholdAdviceOut"];
+
+export const SEVERITIES = ["minor", "major", "critical"] as const;
+export const MODES = ["self_service", "human", "counter"] as const;
+
+/** The high-risk rule editor's fields (lists as comma-separated text). */
+export interface HighRiskForm {
+  name: string;
+  enabled: boolean;
+  branchId: string | number;
+  riskMin: string | number;
+  verdicts: string[];
+  checksAll: string;
+  checksAny: string;
+  minSeverity: string;
+  customerTypes: string;
+  riskLevels: string;
+  modes: string[];
+  notifyRoles: string;
+}
+
+export const emptyHighRiskForm = (): HighRiskForm => ({
+  name: "",
+  enabled: true,
+  branchId: "",
+  riskMin: "",
+  verdicts: [],
+  checksAll: "",
+  checksAny: "",
+  minSeverity: "",
+  customerTypes: "",
+  riskLevels: "",
+  modes: [],
+  notifyRoles: "qc_manager",
+});
+
+/** The form as the API's HighRiskRuleIn. */
+export function highRiskBody(form: HighRiskForm) {
+  return {
+    name: form.name.trim(),
+    enabled: form.enabled,
+    ...(num(form.branchId) !== null ? { branch_id: num(form.branchId) as number } : {}),
+    conditions: {
+      risk_min: num(form.riskMin),
+      verdicts: form.verdicts.filter((v): v is (typeof VERDICTS)[number] => (VERDICTS as readonly string[]).includes(v)),
+      checks_all: list(form.checksAll),
+      checks_any: list(form.checksAny),
+      min_severity: (SEVERITIES as readonly string[]).includes(form.minSeverity)
+        ? (form.minSeverity as (typeof SEVERITIES)[number])
+        : null,
+      customer_types: list(form.customerTypes),
+      risk_levels: list(form.riskLevels),
+      modes: form.modes.filter((m): m is (typeof MODES)[number] => (MODES as readonly string[]).includes(m)),
+    },
+    notify_roles: list(form.notifyRoles),
+  };
+}
+
+/** A stored rule as the editor shows it (the inverse of highRiskBody). */
+export function highRiskForm(rule: HighRiskRule): HighRiskForm {
+  const c = rule.conditions as Record<string, unknown>;
+  const join = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : "");
+  return {
+    name: rule.name,
+    enabled: rule.enabled,
+    branchId: String(rule.branch_id),
+    riskMin: c.risk_min === undefined || c.risk_min === null ? "" : String(c.risk_min),
+    verdicts: Array.isArray(c.verdicts) ? (c.verdicts as string[]) : [],
+    checksAll: join(c.checks_all),
+    checksAny: join(c.checks_any),
+    minSeverity: typeof c.min_severity === "string" ? c.min_severity : "",
+    customerTypes: join(c.customer_types),
+    riskLevels: join(c.risk_levels),
+    modes: Array.isArray(c.modes) ? (c.modes as string[]) : [],
+    notifyRoles: rule.notify_roles.join(", "),
+  };
+}
+
+/** One line per condition a rule sets, for the rules list: [label key, value]. */
+export function conditionLines(conditions: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, value] of Object.entries(conditions)) {
+    if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+    out.push([key, Array.isArray(value) ? value.join(", ") : String(value)]);
+  }
+  return out;
+}
+
+/** The threshold chart's data: a bar per bin of measured values, confirmed and overruled stacked. */
+export function thresholdChartData(advice: ThresholdAdvice): { labels: string[]; confirmed: number[]; overruled: number[] } {
+  const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+  return {
+    labels: advice.bins.map((b) => (b.lo === b.hi ? fmt(b.lo) : `${fmt(b.lo)}–${fmt(b.hi)}`)),
+    confirmed: advice.bins.map((b) => b.confirmed),
+    overruled: advice.bins.map((b) => b.overruled),
+  };
 }

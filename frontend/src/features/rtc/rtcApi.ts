@@ -1,5 +1,5 @@
 // dualrec's side of a call: the agent's join/hang-up (console session) and the customer's join (link token).
-import { api } from "@/api/client";
+import { api, type Schemas } from "@/api/client";
 import { call } from "@/api/call";
 import type { Grant } from "./janusCall";
 
@@ -12,7 +12,7 @@ export async function agentHangup(taskId: string): Promise<string> {
   return out.job_id;
 }
 
-export async function customerEntry(token: string): Promise<{ human: boolean; status: string }> {
+export async function customerEntry(token: string): Promise<{ human: boolean; status: string; calls?: boolean }> {
   return call(api.GET("/api/v1/rtc/entry/{token}", { params: { path: { token } } }));
 }
 
@@ -26,4 +26,53 @@ export function openMedia(): Promise<MediaStream> {
     video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: "user" },
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
   });
+}
+
+// ---- the interviewer queue (SPEC §3.2) and the desk ------------------------------------------------
+
+export type CustomerQueue = Schemas["CustomerQueueOut"];
+export type AgentQueue = Schemas["AgentQueueOut"];
+export type QueueEntry = Schemas["QueueEntryOut"];
+export type Desk = Schemas["DeskOut"];
+
+export async function customerEnqueue(token: string): Promise<CustomerQueue> {
+  return call(api.POST("/api/v1/rtc/entry/{token}/queue", { params: { path: { token } } }));
+}
+
+export async function customerQueue(token: string): Promise<CustomerQueue> {
+  return call(api.GET("/api/v1/rtc/entry/{token}/queue", { params: { path: { token } } }));
+}
+
+export async function customerLeave(token: string): Promise<CustomerQueue> {
+  return call(api.POST("/api/v1/rtc/entry/{token}/queue/leave", { params: { path: { token } } }));
+}
+
+export async function agentQueue(allGroups = false): Promise<AgentQueue> {
+  return call(api.GET("/api/v1/rtc/queue", { params: { query: { all_groups: allGroups } } }));
+}
+
+export async function acceptNext(): Promise<QueueEntry> {
+  return call(api.POST("/api/v1/rtc/queue/accept-next"));
+}
+
+export async function acceptEntry(entryId: number): Promise<QueueEntry> {
+  return call(api.POST("/api/v1/rtc/queue/{entry_id}/accept", { params: { path: { entry_id: entryId } } }));
+}
+
+export async function deskData(taskId: string): Promise<Desk> {
+  return call(api.GET("/api/v1/rtc/tasks/{task_id}/desk", { params: { path: { task_id: taskId } } }));
+}
+
+export async function markNode(taskId: string, nodeId: string, kind: "start" | "end"): Promise<Schemas["DeskMark"]> {
+  return call(
+    api.POST("/api/v1/rtc/tasks/{task_id}/marks", {
+      params: { path: { task_id: taskId } },
+      body: { node_id: nodeId, kind },
+    }),
+  );
+}
+
+/** "约 3 分钟" style wait text: whole minutes, at least one. */
+export function waitMinutes(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds / 60));
 }

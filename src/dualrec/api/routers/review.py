@@ -5,11 +5,13 @@ subtree (other branches' items are 404); see docs/review.md."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas.common import MAX_ID, IdPath, Page
@@ -18,11 +20,19 @@ from dualrec.api.schemas.review import (
     AppealDecisionIn,
     AppealOut,
     AssignIn,
+    ConditionsIn,
     FiltersIn,
     FindingDecisionIn,
     FindingDecisionOut,
+    HighRiskFlagOut,
+    HighRiskRuleIn,
+    HighRiskRuleOut,
+    NoticeReadIn,
+    NoticeReadOut,
     PlanIn,
     PreviewOut,
+    QcNoticeOut,
+    QcNoticePageOut,
     ReproductionOut,
     ReviewDecisionIn,
     ReviewDecisionOut,
@@ -36,8 +46,12 @@ from dualrec.api.schemas.review import (
     StatsOut,
     StatsRowOut,
     TaskEffectOut,
+    ThresholdAdviceOut,
+    ThresholdBinOut,
+    ThresholdsOut,
 )
 from dualrec.bootstrap.review import ReviewServices
+from dualrec.core.high_risk import HighRiskFlag, HighRiskRule, RuleConditions
 from dualrec.core.rbac import Permission as P
 from dualrec.core.review import (
     Appeal,
@@ -56,6 +70,7 @@ from dualrec.services.review.service import TaskEffect
 from dualrec.services.review.stats import Statistics, to_csv
 
 router = APIRouter(prefix="/review", tags=["review"])
+M = TypeVar("M", bound=BaseModel)
 
 RecordingId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
 FindingKey = Annotated[str, Path(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+:[0-9]{1,5}$")]
@@ -93,67 +108,53 @@ def _plan(body: PlanIn) -> SamplingPlan:
         per_branch=body.per_branch,
         high_risk_min=body.high_risk_min,
         limit=body.limit,
+        high_risk_flagged=body.high_risk_flagged,
     )
+
+
+def _out(model: type[M], obj: object, **given: Any) -> M:
+    """The response model filled from ``obj``'s attributes of the same names (the domain records
+    and the response bodies share their field names), ``given`` for the fields that change form."""
+    fields = {n: getattr(obj, n) for n in model.model_fields if n not in given and hasattr(obj, n)}
+    return model(**fields, **given)
+
+
+def _value(x: StrEnum | None) -> str | None:
+    return None if x is None else x.value
+
+
+def _save_rule(container: ContainerDep, actor: Actor, rule_id: int | None, body: RuleIn) -> RuleOut:
+    rule = _svc(container).sampling.save_rule(
+        actor=actor,
+        rule_id=rule_id,
+        name=body.name,
+        enabled=body.enabled,
+        branch_id=body.branch_id,
+        filters=_filters(body.filters),
+        plan=_plan(body.plan),
+        assignees=tuple(body.assignees),
+    )
+    return rule_out(rule)
 
 
 def rule_out(r: SamplingRule) -> RuleOut:
-    return RuleOut(
-        id=r.id,
-        name=r.name,
-        enabled=r.enabled,
-        branch_id=r.branch_id,
-        filters=r.filters.to_json(),
-        plan=r.plan.to_json(),
-        assignees=list(r.assignees),
-        created_by=r.created_by,
-        created_at=r.created_at,
-        updated_by=r.updated_by,
-        updated_at=r.updated_at,
-    )
+    return _out(RuleOut, r, filters=r.filters.to_json(), plan=r.plan.to_json(), assignees=list(r.assignees))
 
 
 def sample_out(s: Sample) -> SampleOut:
-    return SampleOut(
-        id=s.id,
-        kind=s.kind,
-        rule_id=s.rule_id,
-        trigger=s.trigger,
-        branch_id=s.branch_id,
-        filters=s.filters.to_json(),
-        plan=s.plan.to_json(),
-        seed=s.seed,
-        candidates=s.candidates,
-        candidates_sha256=s.candidates_sha256,
-        selected=list(s.selected),
-        added=s.added,
-        created_by=s.created_by,
-        created_at=s.created_at,
-    )
+    return _out(SampleOut, s, filters=s.filters.to_json(), plan=s.plan.to_json(), selected=list(s.selected))
 
 
 def decision_out(d: FindingDecision) -> FindingDecisionOut:
-    return FindingDecisionOut(
-        id=d.id,
-        finding_key=d.finding_key,
-        check_id=d.check_id,
-        action=d.action.value,
-        reason=d.reason,
-        start=d.start,
-        end=d.end,
-        by=d.by,
-        at=d.at,
-    )
+    return _out(FindingDecisionOut, d, action=d.action.value)
 
 
 def appeal_out(a: Appeal) -> AppealOut:
     base = f"/api/v1/review/appeals/{a.id}/attachments"
-    return AppealOut(
-        id=a.id,
-        item_id=a.item_id,
-        recording_id=a.recording_id,
-        branch_id=a.branch_id,
+    return _out(
+        AppealOut,
+        a,
         status=a.status.value,
-        reason=a.reason,
         attachments=[
             {
                 "name": f.get("name"),
@@ -164,48 +165,21 @@ def appeal_out(a: Appeal) -> AppealOut:
             }
             for i, f in enumerate(a.attachments)
         ],
-        created_by=a.created_by,
-        created_at=a.created_at,
-        decision=a.decision.value if a.decision else None,
-        decision_reason=a.decision_reason,
-        decided_by=a.decided_by,
-        decided_at=a.decided_at,
+        decision=_value(a.decision),
     )
 
 
 def item_out(i: ReviewItem, appeals: list[Appeal] | None = None) -> ReviewItemOut:
-    def v(x: object) -> str | None:
-        return getattr(x, "value", None) if x is not None else None
-
-    return ReviewItemOut(
-        id=i.id,
-        recording_id=i.recording_id,
-        branch_id=i.branch_id,
-        sample_id=i.sample_id,
+    return _out(
+        ReviewItemOut,
+        i,
         status=i.status.value,
-        verdict=i.verdict,
-        risk_score=i.risk_score,
-        recording_created_by=i.recording_created_by,
-        task_id=i.task_id,
-        attempt_no=i.attempt_no,
-        assignee_id=i.assignee_id,
-        assignee=i.assignee,
         findings=list(i.findings),
         decisions=[decision_out(d) for d in i.decisions],
         open_findings=i.open_findings(),
-        started_at=i.started_at,
-        decision=v(i.decision),
-        decision_reason=i.decision_reason,
-        decided_by=i.decided_by,
-        decided_at=i.decided_at,
-        final_decision=v(i.final_decision),
-        final_reason=i.final_reason,
-        final_by=i.final_by,
-        final_at=i.final_at,
-        outcome=v(i.outcome),
-        rerecord_attempt=i.rerecord_attempt,
-        review_seconds=i.review_seconds,
-        created_at=i.created_at,
+        decision=_value(i.decision),
+        final_decision=_value(i.final_decision),
+        outcome=_value(i.outcome),
         appeals=[appeal_out(a) for a in appeals or ()],
     )
 
@@ -233,18 +207,7 @@ def list_rules(actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerD
     "/rules", response_model=RuleOut, status_code=201, summary="新建抽检规则 / create a sampling rule"
 )
 def create_rule(body: RuleIn, actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerDep) -> RuleOut:
-    return rule_out(
-        _svc(container).sampling.save_rule(
-            actor=actor,
-            rule_id=None,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            filters=_filters(body.filters),
-            plan=_plan(body.plan),
-            assignees=tuple(body.assignees),
-        )
-    )
+    return _save_rule(container, actor, None, body)
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="抽检规则 / one sampling rule")
@@ -256,18 +219,7 @@ def get_rule(rule_id: IdPath, actor: Annotated[Actor, perm(P.QC_SAMPLE)], contai
 def update_rule(
     rule_id: IdPath, body: RuleIn, actor: Annotated[Actor, perm(P.QC_SAMPLE)], container: ContainerDep
 ) -> RuleOut:
-    return rule_out(
-        _svc(container).sampling.save_rule(
-            actor=actor,
-            rule_id=rule_id,
-            name=body.name,
-            enabled=body.enabled,
-            branch_id=body.branch_id,
-            filters=_filters(body.filters),
-            plan=_plan(body.plan),
-            assignees=tuple(body.assignees),
-        )
-    )
+    return _save_rule(container, actor, rule_id, body)
 
 
 @router.post(
@@ -368,10 +320,12 @@ def list_items(
     ] = None,
     outcome: Annotated[Literal["pass", "fail", "rerecord"] | None, Query()] = None,
     sample_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    high_risk: Annotated[bool | None, Query(description="仅高风险 / only high-risk (or not)")] = None,
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> Page[ReviewItemOut]:
     items, total = _svc(container).reviews.queue(
+        high_risk=high_risk,
         actor=actor,
         view=view,
         status=status,
@@ -591,24 +545,7 @@ BranchQ = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def _row(r: StatsRow, labels: dict[str, str]) -> StatsRowOut:
-    return StatsRowOut(
-        key=r.key,
-        label=labels.get(r.key, r.key),
-        reviewed=r.reviewed,
-        raised=r.raised,
-        confirmed=r.confirmed,
-        overruled=r.overruled,
-        precision=r.precision,
-        missed=r.missed,
-        first_attempts=r.first_attempts,
-        first_time_passed=r.first_time_passed,
-        first_time_pass_rate=r.first_time_pass_rate,
-        decided=r.decided,
-        rerecords=r.rerecords,
-        rerecord_rate=r.rerecord_rate,
-        review_seconds_mean=r.review_seconds_mean,
-        review_seconds_median=r.review_seconds_median,
-    )
+    return _out(StatsRowOut, r, label=labels.get(r.key, r.key))
 
 
 def _stats(
@@ -663,3 +600,183 @@ def get_stats_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="qc-accuracy-{group_by}.csv"'},
     )
+
+
+@router.get(
+    "/thresholds",
+    response_model=ThresholdsOut,
+    summary="阈值调优参考 / what reviewers' decisions say about each numeric check's threshold",
+)
+def get_thresholds(
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    since: datetime | None = None,
+    until: Annotated[datetime | None, Query(description="不含 / exclusive")] = None,
+    branch_id: BranchQ = None,
+) -> ThresholdsOut:
+    for t in (since, until):
+        if t is not None and t.tzinfo is None:
+            raise InvalidInputError("时间须带时区 / times need a time zone (e.g. +08:00)")
+    advice, titles = _svc(container).stats.thresholds(
+        actor=actor, since=since, until=until, branch_id=branch_id
+    )
+    return ThresholdsOut(
+        checks=[
+            _out(
+                ThresholdAdviceOut,
+                a,
+                check_title=titles.get(a.check_id, a.check_id),
+                bins=[ThresholdBinOut(lo=lo, hi=hi, confirmed=c, overruled=o) for lo, hi, c, o in a.bins],
+            )
+            for a in advice
+        ]
+    )
+
+
+# ---- high-risk rules and notices ---------------------------------------------------------------
+
+
+def _conditions(body: ConditionsIn) -> RuleConditions:
+    return RuleConditions(
+        risk_min=body.risk_min,
+        verdicts=tuple(body.verdicts),
+        checks_all=tuple(body.checks_all),
+        checks_any=tuple(body.checks_any),
+        min_severity=body.min_severity,
+        customer_types=tuple(body.customer_types),
+        risk_levels=tuple(body.risk_levels),
+        modes=tuple(body.modes),
+    )
+
+
+def _save_high_risk(
+    container: ContainerDep, actor: Actor, rule_id: int | None, body: HighRiskRuleIn
+) -> HighRiskRuleOut:
+    rule = _svc(container).high_risk.save_rule(
+        actor=actor,
+        rule_id=rule_id,
+        name=body.name,
+        enabled=body.enabled,
+        branch_id=body.branch_id,
+        conditions=_conditions(body.conditions),
+        notify_roles=body.notify_roles,
+    )
+    return high_risk_rule_out(rule)
+
+
+def high_risk_rule_out(r: HighRiskRule) -> HighRiskRuleOut:
+    return _out(HighRiskRuleOut, r, conditions=r.conditions.to_json(), notify_roles=list(r.notify_roles))
+
+
+def flag_out(f: HighRiskFlag) -> HighRiskFlagOut:
+    return HighRiskFlagOut(
+        recording_id=f.recording_id,
+        high_risk=f.high_risk,
+        rules=[{k: v for k, v in r.items() if k != "roles"} for r in f.rules],
+        flagged_at=f.flagged_at if f.high_risk else None,
+        evaluated_at=f.evaluated_at,
+    )
+
+
+@router.get("/high-risk-rules", response_model=list[HighRiskRuleOut], summary="高风险规则 / high-risk rules")
+def list_high_risk_rules(
+    actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> list[HighRiskRuleOut]:
+    return [high_risk_rule_out(r) for r in _svc(container).high_risk.list_rules(actor=actor)]
+
+
+@router.post(
+    "/high-risk-rules",
+    response_model=HighRiskRuleOut,
+    status_code=201,
+    summary="新建高风险规则 / create a high-risk rule",
+)
+def create_high_risk_rule(
+    body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return _save_high_risk(container, actor, None, body)
+
+
+@router.get(
+    "/high-risk-rules/{rule_id}", response_model=HighRiskRuleOut, summary="高风险规则 / one high-risk rule"
+)
+def get_high_risk_rule(
+    rule_id: IdPath, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return high_risk_rule_out(_svc(container).high_risk.get_rule(actor=actor, rule_id=rule_id))
+
+
+@router.put(
+    "/high-risk-rules/{rule_id}",
+    response_model=HighRiskRuleOut,
+    summary="修改高风险规则 / change a high-risk rule",
+)
+def update_high_risk_rule(
+    rule_id: IdPath, body: HighRiskRuleIn, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskRuleOut:
+    return _save_high_risk(container, actor, rule_id, body)
+
+
+@router.get(
+    "/recordings/{recording_id}/high-risk",
+    response_model=HighRiskFlagOut | None,
+    summary="录像的高风险标记（无则 null）/ a recording's high-risk flag, null when never evaluated",
+)
+def get_high_risk_flag(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> HighRiskFlagOut | None:
+    flag = _svc(container).high_risk.flag_of(actor=actor, recording_id=recording_id)
+    return None if flag is None else flag_out(flag)
+
+
+@router.post(
+    "/recordings/{recording_id}/high-risk/evaluate",
+    response_model=HighRiskFlagOut,
+    summary="重新评估高风险规则 / evaluate the high-risk rules again",
+)
+def evaluate_high_risk(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_RULES)], container: ContainerDep
+) -> HighRiskFlagOut:
+    return flag_out(_svc(container).high_risk.reevaluate(actor=actor, recording_id=recording_id))
+
+
+@router.get("/notices", response_model=QcNoticePageOut, summary="站内通知 / my role's notices in my branches")
+def list_notices(
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    unread: bool = False,
+    page: PageNo = 1,
+    page_size: PageSize = 20,
+) -> QcNoticePageOut:
+    p = _svc(container).high_risk.notices(actor=actor, unread_only=unread, page=page, page_size=page_size)
+    return QcNoticePageOut(
+        items=[
+            QcNoticeOut(
+                id=n.id,
+                kind=n.kind,
+                branch_id=n.branch_id,
+                recording_id=n.recording_id,
+                title=n.title,
+                body={
+                    **dict(n.body),
+                    "rules": [
+                        {k: v for k, v in r.items() if k != "roles"} for r in n.body.get("rules") or ()
+                    ],
+                },
+                created_at=n.created_at,
+                read=n.read_at is not None,
+            )
+            for n in p.items
+        ],
+        total=p.total,
+        unread=p.unread,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("/notices/read", response_model=NoticeReadOut, summary="标记通知已读 / mark notices read")
+def read_notices(
+    body: NoticeReadIn, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> NoticeReadOut:
+    return NoticeReadOut(marked=_svc(container).high_risk.mark_read(actor=actor, ids=body.ids))

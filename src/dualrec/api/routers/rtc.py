@@ -10,11 +10,23 @@ from dataclasses import asdict
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from dualrec.api.deps import ContainerDep, perm
-from dualrec.api.schemas.rtc import HangupOut, JoinOut, RtcEntryOut
+from dualrec.api.schemas.rtc import (
+    AgentQueueOut,
+    CustomerQueueOut,
+    DeskMark,
+    DeskOut,
+    HangupOut,
+    JoinOut,
+    MarkIn,
+    QueueEntryOut,
+    RtcEntryOut,
+    SkillsIn,
+    SkillsOut,
+)
 from dualrec.bootstrap.container import Container
 from dualrec.bootstrap.rtc import rtc_options
 from dualrec.core import bounded_json
@@ -30,6 +42,8 @@ public = APIRouter(prefix="/rtc", tags=["rtc"])
 TaskId = Annotated[str, Path(min_length=1, max_length=36)]
 Token = Annotated[str, Path(min_length=10, max_length=400)]
 JanusId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+EntryId = Annotated[int, Path(ge=1, le=2**62)]
+UserId = Annotated[int, Path(ge=1, le=2**62)]
 MAX_JANUS_BODY = 256 * 1024  # an SDP offer with every codec is ~10 KB
 # what a browser may ask of the Janus core (no "info" listing, no admin requests)
 JANUS_VERBS = frozenset(
@@ -80,7 +94,7 @@ def customer_entry(token: Token, container: ContainerDep) -> RtcEntryOut:
         task, _flow = container.tasks.resolve_entry(token, allow_finished=True)
         return RtcEntryOut(human=False, status=task.status, business_type=task.business_type)
     task, human = container.rtc.customer_mode(token)
-    return RtcEntryOut(human=human, status=task.status, business_type=task.business_type)
+    return RtcEntryOut(human=human, status=task.status, business_type=task.business_type, calls=True)
 
 
 @public.post(
@@ -90,6 +104,117 @@ def customer_entry(token: Token, container: ContainerDep) -> RtcEntryOut:
 )
 def customer_join(token: Token, container: ContainerDep) -> JoinOut:
     return _out(rtc_service(container).join_customer(token))
+
+
+# ---- the queue (SPEC §3.2) and the agent desk -----------------------------------------------------
+
+
+@public.post(
+    "/entry/{token}/queue",
+    response_model=CustomerQueueOut,
+    summary="客户进入人工坐席排队 / the customer enters the interviewer queue (link token)",
+)
+def customer_enqueue(token: Token, container: ContainerDep) -> CustomerQueueOut:
+    return CustomerQueueOut(**asdict(rtc_service(container).queue.customer_enqueue(token)))
+
+
+@public.get(
+    "/entry/{token}/queue",
+    response_model=CustomerQueueOut,
+    summary="排队位置与预计等待 / the customer's place and estimated wait (link token)",
+)
+def customer_queue_status(token: Token, container: ContainerDep) -> CustomerQueueOut:
+    return CustomerQueueOut(**asdict(rtc_service(container).queue.customer_status(token)))
+
+
+@public.post(
+    "/entry/{token}/queue/leave",
+    response_model=CustomerQueueOut,
+    summary="客户离开排队 / the customer leaves the queue (link token)",
+)
+def customer_queue_leave(token: Token, container: ContainerDep) -> CustomerQueueOut:
+    return CustomerQueueOut(**asdict(rtc_service(container).queue.customer_leave(token)))
+
+
+@router.get(
+    "/queue",
+    response_model=AgentQueueOut,
+    summary="坐席排队列表 / the customers waiting for this interviewer (branch scope, skill groups)",
+)
+def agent_queue(
+    actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)],
+    container: ContainerDep,
+    all_groups: Annotated[bool, Query(description="不限技能组 / every skill group in scope")] = False,
+) -> AgentQueueOut:
+    view = rtc_service(container).queue.agent_queue(actor, mine_only=not all_groups)
+    return AgentQueueOut(**asdict(view))
+
+
+@router.post(
+    "/queue/accept-next",
+    response_model=QueueEntryOut,
+    summary="接听下一位客户（VIP 优先）/ take the next customer (VIP first)",
+)
+def accept_next(actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep) -> QueueEntryOut:
+    return QueueEntryOut(**rtc_service(container).queue.accept(actor, None))
+
+
+@router.post(
+    "/queue/{entry_id}/accept",
+    response_model=QueueEntryOut,
+    summary="接听指定客户 / take this customer",
+)
+def accept_entry(
+    entry_id: EntryId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> QueueEntryOut:
+    return QueueEntryOut(**rtc_service(container).queue.accept(actor, entry_id))
+
+
+@router.get(
+    "/tasks/{task_id}/desk",
+    response_model=DeskOut,
+    summary="坐席台：客户资料（脱敏）、流程、话术与合规要点 / the agent desk's data for a task",
+)
+def desk(
+    task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> DeskOut:
+    return DeskOut(**asdict(rtc_service(container).queue.desk(actor, task_id)))
+
+
+@router.post(
+    "/tasks/{task_id}/marks",
+    response_model=DeskMark,
+    status_code=201,
+    summary="打点：开始/结束流程节点 / mark the start or end of a flow node during the call",
+)
+def mark_node(
+    task_id: TaskId, body: MarkIn, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> DeskMark:
+    return DeskMark(**rtc_service(container).queue.mark(actor, task_id, body.node_id, body.kind))
+
+
+@router.get(
+    "/agents/{user_id}/skills",
+    response_model=SkillsOut,
+    summary="坐席技能组 / an interviewer's skill groups",
+)
+def agent_skills(
+    user_id: UserId, actor: Annotated[Actor, perm(P.USERS_READ)], container: ContainerDep
+) -> SkillsOut:
+    groups = rtc_service(container).queue.skills(actor, user_id)
+    return SkillsOut(user_id=user_id, skill_groups=list(groups))
+
+
+@router.put(
+    "/agents/{user_id}/skills",
+    response_model=SkillsOut,
+    summary="设置坐席技能组 / set an interviewer's skill groups (empty: every group)",
+)
+def set_agent_skills(
+    user_id: UserId, body: SkillsIn, actor: Annotated[Actor, perm(P.USERS_WRITE)], container: ContainerDep
+) -> SkillsOut:
+    groups = rtc_service(container).queue.set_skills(actor, user_id, body.skill_groups)
+    return SkillsOut(user_id=user_id, skill_groups=list(groups))
 
 
 # ---- the Janus API, forwarded -------------------------------------------------------------------
@@ -120,6 +245,9 @@ async def _forward_post(request: Request, container: ContainerDep, *ids: int) ->
             details={"janus": str(message.get("janus"))[:20] if isinstance(message, dict) else ""},
         )
     message.pop("apisecret", None)  # browsers authenticate with their token only
+    if message.get("janus") == "message":
+        # participant requests only; joins with dualrec's room token, publishers as their own feed
+        rtc_service(container).check_participant_request(message.get("body"))
     try:
         async with _client() as client:
             answer = await client.post(url, json=message)

@@ -15,11 +15,19 @@ __all__ = [
     "AppealDecisionIn",
     "AppealOut",
     "AssignIn",
+    "ConditionsIn",
     "FiltersIn",
     "FindingDecisionIn",
     "FindingDecisionOut",
+    "HighRiskFlagOut",
+    "HighRiskRuleIn",
+    "HighRiskRuleOut",
+    "NoticeReadIn",
+    "NoticeReadOut",
     "PlanIn",
     "PreviewOut",
+    "QcNoticeOut",
+    "QcNoticePageOut",
     "ReproductionOut",
     "ReviewDecisionIn",
     "ReviewDecisionOut",
@@ -33,6 +41,9 @@ __all__ = [
     "StatsOut",
     "StatsRowOut",
     "TaskEffectOut",
+    "ThresholdAdviceOut",
+    "ThresholdBinOut",
+    "ThresholdsOut",
 ]
 
 Value = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -72,6 +83,9 @@ class PlanIn(StrictModel):
     per_branch: bool = True
     high_risk_min: Score | None = None
     limit: Annotated[int, Field(ge=1, le=5000)] | None = None
+    high_risk_flagged: bool = Field(
+        default=False, description="所有被高风险规则标记的录像 / every recording a high-risk rule flagged"
+    )
 
 
 class SampleIn(StrictModel):
@@ -188,6 +202,7 @@ class ReviewItemOut(BaseModel):
     status: str
     verdict: str
     risk_score: int
+    high_risk: bool = False
     recording_created_by: str
     task_id: str | None
     attempt_no: int | None
@@ -273,3 +288,111 @@ class StatsOut(BaseModel):
     period: str
     rows: list[StatsRowOut]
     total: StatsRowOut
+
+
+# ---- high-risk rules and notices -----------------------------------------------------------------
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ShortList = Annotated[list[Short], Field(max_length=50)]
+
+
+class ConditionsIn(StrictModel):
+    """Every condition set must hold; empty lists and nulls are not looked at."""
+
+    risk_min: Score | None = None
+    verdicts: Annotated[list[Verdict], Field(max_length=3)] = Field(default_factory=list)
+    checks_all: ShortList = Field(default_factory=list, description="同时出现 / all of these checks raised")
+    checks_any: ShortList = Field(default_factory=list, description="任一出现 / any of these checks raised")
+    min_severity: Literal["minor", "major", "critical"] | None = None
+    customer_types: ShortList = Field(default_factory=list)
+    risk_levels: ShortList = Field(default_factory=list, description="产品风险等级 / product risk level")
+    modes: Annotated[list[Literal["self_service", "human", "counter"]], Field(max_length=3)] = Field(
+        default_factory=list
+    )
+
+
+class HighRiskRuleIn(StrictModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    enabled: bool = True
+    branch_id: Id | None = Field(
+        default=None, description="规则覆盖的网点（含下级）/ the subtree it looks at"
+    )
+    conditions: ConditionsIn
+    notify_roles: Annotated[list[Short], Field(min_length=1, max_length=10)]
+
+
+class HighRiskRuleOut(BaseModel):
+    id: int
+    name: str
+    enabled: bool
+    branch_id: int
+    conditions: dict[str, Any]
+    notify_roles: list[str]
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class HighRiskFlagOut(BaseModel):
+    recording_id: str
+    high_risk: bool
+    rules: list[dict[str, Any]]
+    flagged_at: datetime | None
+    evaluated_at: datetime
+
+
+class QcNoticeOut(BaseModel):
+    id: int
+    kind: str
+    branch_id: int
+    recording_id: str | None
+    title: str
+    body: dict[str, Any]
+    created_at: datetime
+    read: bool
+
+
+class QcNoticePageOut(BaseModel):
+    items: list[QcNoticeOut]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+
+class NoticeReadIn(StrictModel):
+    ids: Annotated[list[Id], Field(max_length=200)] | None = Field(
+        default=None, description="null：全部已读 / null: mark every notice read"
+    )
+
+
+class NoticeReadOut(BaseModel):
+    marked: int
+
+
+class ThresholdBinOut(BaseModel):
+    lo: float
+    hi: float
+    confirmed: int
+    overruled: int
+
+
+class ThresholdAdviceOut(BaseModel):
+    check_id: str
+    check_title: str
+    name: str
+    raised_when: Literal["above", "below"]
+    current: float
+    confirmed: int
+    overruled: int
+    best: float
+    kept_confirmed: int
+    dropped_overruled: int
+    agree_now: int
+    agree_best: int
+    bins: list[ThresholdBinOut]
+
+
+class ThresholdsOut(BaseModel):
+    checks: list[ThresholdAdviceOut]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
+
+from dualrec.api.schemas.common import StrictModel
 
 
 class JoinOut(BaseModel):
@@ -27,7 +30,88 @@ class RtcEntryOut(BaseModel):
     human: bool  # the link's customer talks to a human agent (remote interview), not the AI flow
     status: str
     business_type: str
+    calls: bool = False  # remote interviews are on: a hand-over continues here with an interviewer
 
 
 class HangupOut(BaseModel):
     job_id: str
+
+
+# ---- the queue (SPEC §3.2) and the agent desk ------------------------------------------------------
+
+
+class CustomerQueueOut(BaseModel):
+    status: Literal["none", "waiting", "accepted", "done", "abandoned", "timeout"]
+    position: int  # 1 = next; 0 when not waiting
+    eta_seconds: int  # estimated wait
+    agents_online: int  # free interviewers of this customer's skill group now
+    reason: str = ""
+
+
+class QueueEntryOut(BaseModel):
+    id: int
+    task_id: str
+    attempt: int
+    status: str
+    source: Literal["routing", "handover"]
+    vip_level: int
+    skill_group: str
+    business_type: str
+    enqueued_at: datetime
+    accepted_by_name: str
+    accepted_at: datetime | None
+    summary: dict[str, Any]  # the AI session's hand-over summary (node, reason, last exchange)
+    reason: str
+
+
+class AgentQueueRow(QueueEntryOut):
+    position: int
+    customer_name: str  # masked
+    business_no: str
+    product: str
+    customer_type: str
+
+
+class AgentQueueOut(BaseModel):
+    entries: list[AgentQueueRow]
+    agents_online: int
+    average_handling_seconds: int
+    skill_groups: list[str]  # the caller's; empty: every group
+
+
+class DeskNode(BaseModel):
+    id: str
+    type: str
+    title: str
+    script: str
+    compliance_points: list[str]  # clauses that must be read
+    questions: list[str]  # expected answers
+
+
+class DeskMark(BaseModel):
+    node_id: str
+    kind: Literal["start", "end"]
+    at: datetime
+
+
+class DeskOut(BaseModel):
+    task: dict[str, Any]  # personal data masked unless the caller holds sensitive:unmask
+    entry: QueueEntryOut | None
+    nodes: list[DeskNode]
+    completed_nodes: list[str]  # passed in the AI session before the hand-over
+    proofs: list[dict[str, Any]]  # identity proofs of the AI session (kind, passed, at, …)
+    marks: list[DeskMark]
+
+
+class MarkIn(StrictModel):
+    node_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    kind: Literal["start", "end"]
+
+
+class SkillsIn(StrictModel):
+    skill_groups: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)]
+
+
+class SkillsOut(BaseModel):
+    user_id: int
+    skill_groups: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dualrec.checks import llm
 from dualrec.checks.base import Check
 from dualrec.checks.builtin import (
     answers,
@@ -41,4 +42,5 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     answers.CHECK,
     sensitive_words.CHECK,
     portrait.CHECK,
+    llm.CHECK,  # runs after the others (after_others), on their findings
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.textmatch import TimedText, align
-from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.core.qc import CheckResult, Finding, Measure, Severity
 
 ID = "script_coverage"
 PAD = 3.0  # seconds around a node's span where its statements are looked for
@@ -53,6 +53,7 @@ def run(ctx: CheckContext) -> CheckResult:
                     quote_end=m.end,
                     node_id=node.id,
                     confidence=round(1 - m.coverage, 3),
+                    measure=Measure("min_coverage", round(m.coverage, 3), limit, "below"),
                 )
             )
     mean = sum(float(str(r["coverage"])) for r in rows) / len(rows)

@@ -27,6 +27,7 @@ from dualrec.core.review import (
 )
 from dualrec.db.models import BranchRow, RecordingRow, TaskAttemptRow, TaskRow, UserRow
 from dualrec.db.models_review import (
+    HighRiskFlagRow,
     ReviewAppealRow,
     ReviewFindingDecisionRow,
     ReviewItemRow,
@@ -60,7 +61,11 @@ def _decision(row: ReviewFindingDecisionRow) -> FindingDecision:
 
 
 def _item(
-    row: ReviewItemRow, path: str, assignee: str | None, decisions: Sequence[FindingDecision] = ()
+    row: ReviewItemRow,
+    path: str,
+    assignee: str | None,
+    decisions: Sequence[FindingDecision] = (),
+    high_risk: bool = False,
 ) -> ReviewItem:
     return ReviewItem(
         id=row.id,
@@ -93,6 +98,7 @@ def _item(
         outcome=_outcome(row.outcome),
         rerecord_attempt=row.rerecord_attempt,
         decisions=tuple(decisions),
+        high_risk=high_risk,
     )
 
 
@@ -168,10 +174,11 @@ class ItemQuery:
         outcome: str | None = None,
         sample_id: int | None = None,
         recording_id: str | None = None,
+        high_risk: bool | None = None,
     ) -> None:
         self.scope_path, self.statuses, self.assignee_id = scope_path, tuple(statuses), assignee_id
         self.unassigned, self.outcome, self.sample_id = unassigned, outcome, sample_id
-        self.recording_id = recording_id
+        self.recording_id, self.high_risk = recording_id, high_risk
 
 
 class ReviewRepository:
@@ -268,8 +275,10 @@ class ReviewRepository:
                 TaskRow.customer_type,
                 TaskRow.mode,
                 TaskRow.created_by,
+                HighRiskFlagRow.high_risk,
             )
             .join(BranchRow, R.branch_id == BranchRow.id)
+            .outerjoin(HighRiskFlagRow, HighRiskFlagRow.recording_id == R.id)
             .outerjoin(TaskAttemptRow, TaskAttemptRow.recording_id == R.id)
             .outerjoin(TaskRow, TaskRow.id == TaskAttemptRow.task_id)
             .where(BranchRow.path.startswith(scope_path, autoescape=True))
@@ -341,6 +350,7 @@ class ReviewRepository:
                     customer_type=customer_type,
                     mode=mode,
                     agents=agents,
+                    high_risk=bool(r[11]),
                 ),
             )
         return list(out.values())
@@ -376,9 +386,10 @@ class ReviewRepository:
 
     def _items_select(self) -> Any:
         return (
-            select(ReviewItemRow, BranchRow.path, UserRow.username)
+            select(ReviewItemRow, BranchRow.path, UserRow.username, HighRiskFlagRow.high_risk)
             .join(BranchRow, ReviewItemRow.branch_id == BranchRow.id)
             .outerjoin(UserRow, ReviewItemRow.assignee_id == UserRow.id)
+            .outerjoin(HighRiskFlagRow, HighRiskFlagRow.recording_id == ReviewItemRow.recording_id)
         )
 
     def item(self, item_id: int, *, for_update: bool = False) -> ReviewItem | None:
@@ -388,7 +399,7 @@ class ReviewRepository:
         found = self._s.execute(stmt).first()
         if found is None:
             return None
-        return _item(found[0], found[1], found[2], self.decisions(item_id))
+        return _item(found[0], found[1], found[2], self.decisions(item_id), bool(found[3]))
 
     def item_for_recording(self, recording_id: str) -> ReviewItem | None:
         found = self._s.execute(
@@ -396,7 +407,7 @@ class ReviewRepository:
         ).first()
         if found is None:
             return None
-        return _item(found[0], found[1], found[2], self.decisions(found[0].id))
+        return _item(found[0], found[1], found[2], self.decisions(found[0].id), bool(found[3]))
 
     def items(self, q: ItemQuery, *, offset: int, limit: int) -> tuple[list[ReviewItem], int]:
         stmt = self._items_select().where(BranchRow.path.startswith(q.scope_path, autoescape=True))
@@ -412,13 +423,17 @@ class ReviewRepository:
             stmt = stmt.where(ReviewItemRow.sample_id == q.sample_id)
         if q.recording_id:
             stmt = stmt.where(ReviewItemRow.recording_id == q.recording_id)
+        if q.high_risk is True:
+            stmt = stmt.where(HighRiskFlagRow.high_risk.is_(True))
+        elif q.high_risk is False:
+            stmt = stmt.where(func.coalesce(HighRiskFlagRow.high_risk, False).is_(False))
         total = self._s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self._s.execute(
             stmt.order_by(ReviewItemRow.created_at.desc(), ReviewItemRow.id.desc())
             .offset(offset)
             .limit(limit)
         ).all()
-        return [_item(r, p, u) for r, p, u in rows], total
+        return [_item(r, p, u, (), bool(h)) for r, p, u, h in rows], total
 
     def decided_items(
         self, *, scope_path: str, since: datetime | None, until: datetime | None, batch: int = 1000
@@ -445,8 +460,8 @@ class ReviewRepository:
                 select(ReviewFindingDecisionRow).where(ReviewFindingDecisionRow.item_id.in_(ids))
             ).all():
                 by_item[d.item_id].append(_decision(d))
-            for r, p, u in rows:
-                yield _item(r, p, u, by_item[r.id])
+            for r, p, u, h in rows:
+                yield _item(r, p, u, by_item[r.id], bool(h))
             last = ids[-1]
             if len(rows) < batch:
                 return

@@ -194,8 +194,15 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def _grey(image: Image) -> npt.NDArray[np.uint8]:
-    grey: npt.NDArray[np.uint8] = np.ascontiguousarray((image @ _LUMA).round().astype(np.uint8))
-    return grey
+    """ITU-R 601 luma. OpenCV (installed with the ai extra, like dlib) does it in ~0.3 ms for a
+    640×480 frame, ~7× faster than numpy; the two differ by at most 1 level on ~0.1 % of pixels."""
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - OpenCV comes with the ai extra
+        grey: npt.NDArray[np.uint8] = np.ascontiguousarray((image @ _LUMA).round().astype(np.uint8))
+        return grey
+    out: npt.NDArray[np.uint8] = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+    return out
 
 
 def _rgb_contiguous(image: Image) -> Image:

@@ -15,7 +15,6 @@ ends at the moment of the run and it does not stand in for the scheduled run).
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -43,6 +42,7 @@ from dualrec.errors import InvalidInputError, NotFoundError
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.scope import branch_in_scope
+from dualrec.services.review.reports import load_report
 from dualrec.storage.ports import BlobStore
 
 __all__ = ["Reproduction", "SamplingService"]
@@ -106,7 +106,13 @@ def _check_plan(plan: SamplingPlan) -> None:
         problems["high_risk_min"] = "风险分须在 0–100 / risk score must be 0..100"
     if plan.limit is not None and not 1 <= plan.limit <= MAX_SAMPLE:
         problems["limit"] = f"须在 1–{MAX_SAMPLE} / must be 1..{MAX_SAMPLE}"
-    if not problems and not any(plan.rates.values()) and not plan.default_rate and plan.high_risk_min is None:
+    if (
+        not problems
+        and not any(plan.rates.values())
+        and not plan.default_rate
+        and plan.high_risk_min is None
+        and not plan.high_risk_flagged
+    ):
         problems["rates"] = "抽样比例全为 0 / every rate is 0: nothing would be sampled"
     if problems:
         first = next(iter(problems.items()))
@@ -167,17 +173,6 @@ class SamplingService:
         candidates = [c for c in uow.review.candidates(filters, scope_path=scope_path) if filters.matches(c)]
         return _Draw(candidates, select_sample(candidates, plan, seed))
 
-    def _report(self, key: str | None) -> dict[str, Any]:
-        if not key:
-            return {}
-        try:
-            with self.blobs.open(key) as fh:
-                data = json.loads(fh.read())
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            logger.exception("review: cannot read QC report %s", key)
-            return {}
-
     def _run(
         self,
         *,
@@ -202,7 +197,11 @@ class SamplingService:
             fresh = [rid for rid in draw.selected if rid not in reviewed][:MAX_SAMPLE]
             recs = {rid: uow.recordings.get(rid) for rid in fresh}
             links = {rid: uow.archive.task_link(rid) for rid in fresh}
-        reports = {rid: self._report((rec.artifacts or {}).get("report")) for rid, rec in recs.items() if rec}
+        reports = {
+            rid: load_report(self.blobs, (rec.artifacts or {}).get("report"))
+            for rid, rec in recs.items()
+            if rec
+        }
         with self.uows() as uow:
             sample_id = uow.review.add_sample(
                 kind=kind,

@@ -164,11 +164,17 @@ class ReviewService:
         sample_id: int | None,
         page: int,
         page_size: int,
+        high_risk: bool | None = None,
     ) -> tuple[list[ReviewItem], int]:
         """``mine``: assigned to me and open; ``pool``: open and unassigned (the team's queue);
         ``final``: FAILs waiting for a final decision; ``all``: everything in my subtree."""
         assert actor.principal is not None
-        q = ItemQuery(scope_path=actor.principal.branch_path, outcome=outcome, sample_id=sample_id)
+        q = ItemQuery(
+            scope_path=actor.principal.branch_path,
+            outcome=outcome,
+            sample_id=sample_id,
+            high_risk=high_risk,
+        )
         if view == "mine":
             q.assignee_id, q.statuses = actor.principal.id, OPEN_STATUSES
         elif view == "pool":

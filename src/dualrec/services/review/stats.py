@@ -9,14 +9,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dualrec.core.review import FindingAction, ReviewItem
-from dualrec.core.review_stats import GROUPS, PERIODS, ReviewFact, StatsRow, compute_stats
+from dualrec.core.review_stats import (
+    GROUPS,
+    PERIODS,
+    MeasuredDecision,
+    ReviewFact,
+    StatsRow,
+    ThresholdAdvice,
+    compute_stats,
+    threshold_advice,
+)
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import InvalidInputError
 from dualrec.services.common.context import Actor
 from dualrec.services.common.csv_cells import safe_cell
 from dualrec.services.common.scope import branch_in_scope
 
-__all__ = ["Statistics", "StatsService", "fact_of"]
+__all__ = ["Statistics", "StatsService", "fact_of", "measured_decisions"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,34 @@ def fact_of(item: ReviewItem) -> ReviewFact:
         ),
         added=tuple(d.check_id for d in item.decisions if d.action is FindingAction.ADDED),
     )
+
+
+def measured_decisions(item: ReviewItem) -> list[MeasuredDecision]:
+    """The item's confirmed / overruled machine findings that carry a measured value."""
+    words = {
+        d.finding_key: d.action
+        for d in item.decisions
+        if d.finding_key is not None and d.action in (FindingAction.CONFIRM, FindingAction.OVERRULE)
+    }
+    out: list[MeasuredDecision] = []
+    for f in item.findings:
+        m, action = f.get("measure"), words.get(str(f.get("key")))
+        if not isinstance(m, dict) or action is None:
+            continue
+        try:
+            out.append(
+                MeasuredDecision(
+                    check_id=str(f["check_id"]),
+                    name=str(m["name"]),
+                    value=float(m["value"]),
+                    threshold=float(m["threshold"]),
+                    raised_when=str(m["raised_when"]),
+                    confirmed=action is FindingAction.CONFIRM,
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 class StatsService:
@@ -86,6 +123,22 @@ class StatsService:
             titles = {f["check_id"]: f.get("check_title") or f["check_id"] for i in items for f in i.findings}
             labels = {r.key: str(titles.get(r.key, r.key)) for r in rows}
         return Statistics(group_by, period, rows, total, labels)
+
+    def thresholds(
+        self, *, actor: Actor, since: datetime | None, until: datetime | None, branch_id: int | None
+    ) -> tuple[list[ThresholdAdvice], dict[str, str]]:
+        """Threshold-tuning help from the reviews decided in ``[since, until)`` in the caller's subtree
+        (docs/review.md), with the checks' titles."""
+        assert actor.principal is not None
+        with self.uows.read() as uow:
+            path = actor.principal.branch_path
+            if branch_id is not None:
+                path = branch_in_scope(uow, actor.principal, branch_id).path
+            items = list(uow.review.decided_items(scope_path=path, since=since, until=until))
+        titles = {
+            f["check_id"]: str(f.get("check_title") or f["check_id"]) for i in items for f in i.findings
+        }
+        return threshold_advice(d for i in items for d in measured_decisions(i)), titles
 
 
 CSV_COLUMNS = (

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dualrec.core.flow import flow_to_dict
+from dualrec.core.rtc_queue import marks_to_markers
 from dualrec.core.tasks import Task, TaskStatus
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import EngineUnavailableError, MediaError, NotFoundError
@@ -312,7 +313,7 @@ class CallComposer:
                     "business_type": task.business_type,
                 },
                 flow=flow_dict,
-                markers=None,  # node marks (打点) from the agent desk: not built yet
+                markers=self._markers(task_id, attempt, composed, flow_dict),
             )
             queue: JobQueue = self._queue()
             with composed.composite.open("rb") as fh:
@@ -338,6 +339,25 @@ class CallComposer:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
+    def _markers(
+        self, task_id: str, attempt: int, composed: Composed, flow: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """The agent's node marks (打点) on the composite's timeline (t = 0: its first packet), as
+        QC markers of nodes of the attempt's flow; None (QC infers the nodes) when there are none."""
+        nodes = {str(n.get("id")) for n in flow.get("nodes", []) if isinstance(n, dict)}
+        with self._uows() as uow:
+            marks = [(m.node_id, m.kind, m.at) for m in uow.rtc.marks(task_id, attempt)]
+        markers = [
+            m
+            for m in marks_to_markers(
+                [(n, k, at if at.tzinfo else at.replace(tzinfo=UTC)) for n, k, at in marks],
+                composed.started_at,
+                composed.duration,
+            )
+            if m["node_id"] in nodes
+        ]
+        return markers or None
+
     def _load(self, task_id: str, attempt: int) -> tuple[Task, dict[str, Any], str | None]:
         with self._uows() as uow:
             task = uow.tasks.get(task_id)
@@ -349,7 +369,11 @@ class CallComposer:
             version = uow.flows.version(task.flow_id, task.flow_version)
             assert version is not None
             flow = flow_to_dict(attempt_flow(version.definition, found.draws))
-            return task, flow, found.recording_id
+            # the call's own recording (an attempt handed over by the AI session already has that
+            # session's recording: the call's composite replaces it as the attempt's recording)
+            entry = uow.rtc.entry(task_id, attempt)
+            done = entry.recording_id if entry is not None else found.recording_id
+            return task, flow, done
 
     def _attach(self, task: Task, attempt: int, recording_id: str, composed: Composed) -> None:
         """The per-party files join the recording's evidence; the attempt points at the recording."""
@@ -368,5 +392,8 @@ class CallComposer:
                     name=f"party_{name}",
                     key=key,
                 )
+            entry = uow.rtc.entry(task.id, attempt, for_update=True)
+            if entry is not None:
+                uow.rtc.update_entry(entry.id, recording_id=recording_id)
             self._tasks.session_transition(uow, task.id, attempt, TaskStatus.QC, recording_id=recording_id)
             uow.commit()

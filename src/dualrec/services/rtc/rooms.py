@@ -24,7 +24,7 @@ from typing import Any, Literal
 from dualrec.core.audit import AuditAction
 from dualrec.core.tasks import Task, TaskStatus
 from dualrec.db.uow import UnitOfWorkFactory
-from dualrec.errors import ConflictError
+from dualrec.errors import ConflictError, PermissionDeniedError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
@@ -32,6 +32,7 @@ from dualrec.services.common.job_kinds import RTC_COMPOSE_JOB
 from dualrec.services.rtc import tokens
 from dualrec.services.rtc.janus_api import JanusApi, JanusError
 from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.rtc.queue import InterviewQueue, QueueOptions
 from dualrec.services.tasks.service import TaskService
 
 __all__ = ["JoinGrant", "RoomOptions", "RtcService", "call_dir"]
@@ -42,6 +43,24 @@ Role = Literal["agent", "customer"]
 ROOM_EXISTS = 427  # JANUS_VIDEOROOM_ERROR_ROOM_EXISTS
 NO_SUCH_ROOM = 426
 JOINABLE = (TaskStatus.CREATED, TaskStatus.IN_PROGRESS, TaskStatus.HANDOVER)
+# VideoRoom requests a participant's page may send through the proxy (no create/edit/destroy, no
+# listings, no kick/forwarding/recording control: those need dualrec's own secrets anyway)
+PARTICIPANT_REQUESTS = frozenset(
+    {
+        "join",
+        "joinandconfigure",
+        "configure",
+        "publish",
+        "unpublish",
+        "start",
+        "pause",
+        "switch",
+        "leave",
+        "update",
+        "subscribe",
+        "unsubscribe",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,9 @@ class RtcService:
         secrets: Callable[[], JanusSecrets],
         queue: Callable[[], JobQueue],
         options: RoomOptions,
+        queue_options: QueueOptions | None = None,
     ) -> None:
+        self.queue = InterviewQueue(uows, tasks, queue_options or QueueOptions())
         self._uows = uows
         self._tasks = tasks
         self._janus = janus
@@ -112,6 +133,7 @@ class RtcService:
         grant = self._grant(task, "agent")
         self._ensure_room(task)
         with self._uows() as uow:
+            self.queue.on_agent_join(uow, actor, task)  # another agent's customer: 409
             self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.IN_PROGRESS)
             audit.record(
                 uow,
@@ -128,6 +150,13 @@ class RtcService:
     def join_customer(self, entry_token: str) -> JoinGrant:
         task, _flow = self._tasks.resolve_entry(entry_token)  # forged, expired or superseded: 401
         self._check_joinable(task)
+        with self._uows() as uow:
+            entry = uow.rtc.entry(task.id, task.attempt_no)
+        if entry is None or entry.status != "accepted":
+            raise ConflictError(
+                "请稍候，坐席接听后才能进入视频 / please wait: an interviewer has not taken your call yet",
+                details={"queue_status": entry.status if entry else "none"},
+            )
         grant = self._grant(task, "customer")
         self._ensure_room(task)
         return grant
@@ -148,6 +177,7 @@ class RtcService:
         self._destroy_room(task)
         job_payload = {"task_id": task.id, "attempt": task.attempt_no}
         with self._uows() as uow:
+            self.queue.on_hang_up(uow, task)
             self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.QC)
             audit.record(
                 uow,
@@ -160,6 +190,35 @@ class RtcService:
             )
             uow.commit()
         return self._queue().enqueue(RTC_COMPOSE_JOB, job_payload, max_attempts=2)
+
+    def check_participant_request(self, body: object) -> None:
+        """What the proxy lets through to the VideoRoom plugin (every ``message`` of a browser):
+        participant requests only; a join must carry a genuine room token (signed by dualrec,
+        unexpired), for that token's room, and a publisher only as the token's own feed."""
+        if not isinstance(body, dict) or body.get("request") not in PARTICIPANT_REQUESTS:
+            request = str(body.get("request"))[:30] if isinstance(body, dict) else ""
+            raise PermissionDeniedError(
+                "不允许的视频房间请求 / this VideoRoom request is not allowed",
+                details={"videoroom_request": request},
+            )
+        if body["request"] not in ("join", "joinandconfigure"):
+            return
+        found = tokens.verify_room_token(
+            self._secrets().token_secret, body.get("token"), now=int(time.time())
+        )
+        if found is None:
+            raise PermissionDeniedError("房间凭证无效或已过期 / invalid or expired room token")
+        room, feed = found
+        if body.get("room") != room:
+            raise PermissionDeniedError("房间凭证不属于该房间 / the room token is for another room")
+        ptype = body.get("ptype")
+        if ptype == "publisher":
+            if feed is None or body.get("id") != feed:
+                raise PermissionDeniedError(
+                    "只能以分配给您的身份发布 / you may publish only as the feed dualrec assigned to you"
+                )
+        elif ptype != "subscriber":
+            raise PermissionDeniedError("不允许的参与方式 / participant type not allowed")
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -190,7 +249,10 @@ class RtcService:
             peer_feed_id=self.feed_of(task.id, task.attempt_no, other),
             display=role,  # no personal data in Janus (room listings show display names)
             core_token=tokens.core_token(s.token_secret, expires),
-            room_token=tokens.room_token(s.token_secret, expires, room),
+            # bound to this participant's feed: the proxy refuses a join as any other feed
+            room_token=tokens.room_token(
+                s.token_secret, expires, room, self.feed_of(task.id, task.attempt_no, role)
+            ),
             expires_at=expires,
             janus_path=self.options.janus_path,
             ice_servers=self._ice_servers(f"{role}-{task.id[:8]}"),

@@ -24,6 +24,7 @@ __all__ = [
     "room_secret",
     "room_token",
     "turn_credentials",
+    "verify_room_token",
 ]
 
 VIDEOROOM = "janus.plugin.videoroom"
@@ -38,8 +39,30 @@ def core_token(secret: str, expires_at: int) -> str:
     return _sign(secret, f"{int(expires_at)},janus,{VIDEOROOM}")
 
 
-def room_token(secret: str, expires_at: int, room: int) -> str:
-    return _sign(secret, f"{int(expires_at)},{VIDEOROOM},room={int(room)}")
+def room_token(secret: str, expires_at: int, room: int, feed: int | None = None) -> str:
+    """Janus checks the signature, the expiry and ``room=<id>`` among the descriptors; ``feed=<id>``
+    is dualrec's own descriptor: the proxy lets the holder publish only as that feed."""
+    bound = f",feed={int(feed)}" if feed is not None else ""
+    return _sign(secret, f"{int(expires_at)},{VIDEOROOM},room={int(room)}{bound}")
+
+
+def verify_room_token(secret: str, token: object, *, now: int) -> tuple[int, int | None] | None:
+    """(room, feed or None) of a genuine, unexpired room token; None for anything else."""
+    if not isinstance(token, str) or len(token) > 400 or ":" not in token:
+        return None
+    data, _, _sig = token.rpartition(":")
+    if not hmac.compare_digest(_sign(secret, data), token):
+        return None
+    parts = data.split(",")
+    if len(parts) < 3 or parts[1] != VIDEOROOM or not parts[0].isdigit() or int(parts[0]) <= now:
+        return None
+    fields = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+    try:
+        room = int(fields["room"])
+        feed = int(fields["feed"]) if "feed" in fields else None
+    except (KeyError, ValueError):
+        return None
+    return room, feed
 
 
 def _derive(key: str, label: str, task_id: str, attempt: int) -> bytes:

@@ -1,0 +1,239 @@
+"""The interviewer queue through the API (no Janus needed: nobody joins a room here): VIP first,
+position and estimated wait for the customer, accept next / a specific one, skill groups, branch
+scope (another branch's entries: 404), roles (403), abandonment and timeout (customer told, task
+status, audit), the desk's masked data and the node marks (打点)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dualrec.bootstrap.container import Container
+from dualrec.core.tasks import TaskStatus
+from dualrec.settings import Settings
+from tests.conftest import ADMIN_PASSWORD, PASSWORD, login, make_settings
+from tests.integration.test_flows_tasks_api import CUSTOMER, Signed, system
+
+__all__ = ["system"]
+
+FLOW: dict[str, Any] = {
+    "mode": "human",
+    "nodes": [
+        {
+            "id": "risk",
+            "type": "risk_disclosure",
+            "title": "风险告知",
+            "script": "本产品不保本，投资有风险。",
+            "required_statements": ["不保本"],
+        },
+        {"id": "end", "type": "end", "title": "结束", "script": "录制完成。"},
+    ],
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # the queue works without Janus; Janus is not started (managed off) and no room is created
+    return make_settings(tmp_path / "data", rtc_enabled=True, rtc_managed=False)
+
+
+def _setup(admin: TestClient) -> None:
+    r = admin.post(
+        "/api/v1/flows",
+        json={"code": "wm-remote", "name": "远程", "business_type": "wealth", "definition": FLOW},
+    )
+    assert r.status_code == 201, r.text
+    assert admin.post("/api/v1/flows/wm-remote/publish", json={}).status_code == 201
+    rules = [{"name": "人工", "priority": 10, "flow_code": "wm-remote", "mode": "human"}]
+    assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
+
+
+def _task(system: Signed, business_no: str, customer_type: str = "personal") -> tuple[str, str]:
+    body = {**CUSTOMER, "business_no": business_no, "customer_type": customer_type, "callback_url": ""}
+    r = system.call("POST", "/api/v1/tasks", body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
+
+
+def _age(container: Container, task_id: str, **delta: timedelta) -> None:
+    """Moves an entry's clocks back (what waiting that long would do)."""
+    with container.uows() as uow:
+        task = uow.tasks.get(task_id)
+        assert task is not None
+        e = uow.rtc.entry(task_id, task.attempt_no)
+        assert e is not None
+        fields = {k: getattr(e, k).replace(tzinfo=UTC) - d for k, d in delta.items()}
+        uow.rtc.update_entry(e.id, **fields)
+        uow.commit()
+
+
+@pytest.fixture
+def clients(app_client: TestClient, make_user: Any) -> Iterator[dict[str, TestClient]]:
+    make_user("agent_bj", "interviewer", "BJ")
+    make_user("agent_bj2", "interviewer", "BJ")
+    make_user("agent_sh", "interviewer", "SH")
+    make_user("auditor_bj", "auditor", "BJ")
+    yield {
+        "admin": login(TestClient(app_client.app), "admin", ADMIN_PASSWORD),
+        "agent": login(TestClient(app_client.app), "agent_bj", PASSWORD),
+        "agent2": login(TestClient(app_client.app), "agent_bj2", PASSWORD),
+        "other_branch": login(TestClient(app_client.app), "agent_sh", PASSWORD),
+        "auditor": login(TestClient(app_client.app), "auditor_bj", PASSWORD),
+        "customer": TestClient(app_client.app),  # the link token is its only credential
+    }
+
+
+def test_vip_first_position_and_wait_accept_next_skills_scope_and_roles(
+    clients: dict[str, TestClient], system: Signed, container: Container
+) -> None:
+    admin, agent, customer = clients["admin"], clients["agent"], clients["customer"]
+    _setup(admin)
+    task_a, link_a = _task(system, "WM-Q-A")
+    task_v, link_v = _task(system, "WM-Q-V", customer_type="vip2")
+
+    # the regular customer comes first: alone in the line, the default handling time as the wait
+    a = customer.post(f"/api/v1/rtc/entry/{link_a}/queue").json()
+    assert a == {"status": "waiting", "position": 1, "eta_seconds": 300, "agents_online": 0, "reason": ""}
+    # the VIP comes later and goes ahead of them
+    v = customer.post(f"/api/v1/rtc/entry/{link_v}/queue").json()
+    assert (v["status"], v["position"]) == ("waiting", 1)
+    a = customer.get(f"/api/v1/rtc/entry/{link_a}/queue").json()
+    assert (a["position"], a["eta_seconds"]) == (2, 600)
+
+    # two interviewers open their queue page: online; the wait is shared among them
+    listing = agent.get("/api/v1/rtc/queue").json()
+    assert clients["agent2"].get("/api/v1/rtc/queue").status_code == 200
+    assert [(e["task_id"], e["position"], e["vip_level"]) for e in listing["entries"]] == [
+        (task_v, 1, 2),
+        (task_a, 2, 0),
+    ]
+    assert listing["entries"][0]["customer_name"] == "张*" and listing["entries"][0]["source"] == "routing"
+    a = customer.get(f"/api/v1/rtc/entry/{link_a}/queue").json()
+    assert (a["agents_online"], a["eta_seconds"]) == (2, 300)
+
+    # another branch's interviewer sees none of it and cannot take it (404), a role without
+    # interview:conduct is refused (403), an interviewer cannot set skill groups (403)
+    assert clients["other_branch"].get("/api/v1/rtc/queue").json()["entries"] == []
+    entry_a = listing["entries"][1]["id"]
+    assert clients["other_branch"].post(f"/api/v1/rtc/queue/{entry_a}/accept").status_code == 404
+    assert clients["other_branch"].post("/api/v1/rtc/queue/accept-next").status_code == 404
+    assert clients["other_branch"].get(f"/api/v1/rtc/tasks/{task_a}/desk").status_code == 404
+    for method, path in (
+        ("GET", "/api/v1/rtc/queue"),
+        ("POST", "/api/v1/rtc/queue/accept-next"),
+        ("GET", f"/api/v1/rtc/tasks/{task_a}/desk"),
+    ):
+        denied = clients["auditor"].request(method, path)
+        assert denied.status_code == 403 and "interview:conduct" in denied.text, (path, denied.text)
+    agent_id = _user_id(admin, "agent_bj")
+    assert agent.put(f"/api/v1/rtc/agents/{agent_id}/skills", json={"skill_groups": ["x"]}).status_code == 403
+
+    # skill groups: an interviewer of another group does not get these customers
+    r = admin.put(f"/api/v1/rtc/agents/{agent_id}/skills", json={"skill_groups": ["insurance"]})
+    assert r.json() == {"user_id": agent_id, "skill_groups": ["insurance"]}
+    assert agent.get("/api/v1/rtc/queue").json()["entries"] == []
+    assert len(agent.get("/api/v1/rtc/queue", params={"all_groups": True}).json()["entries"]) == 2
+    assert agent.post("/api/v1/rtc/queue/accept-next").status_code == 404
+    assert agent.post(f"/api/v1/rtc/queue/{entry_a}/accept").status_code == 409
+    assert (
+        admin.put(f"/api/v1/rtc/agents/{agent_id}/skills", json={"skill_groups": ["wealth"]}).status_code
+        == 200
+    )
+
+    # accept next: the VIP; the customer's page learns it, the other moves up
+    taken = agent.post("/api/v1/rtc/queue/accept-next")
+    assert taken.status_code == 200 and taken.json()["task_id"] == task_v, taken.text
+    assert customer.get(f"/api/v1/rtc/entry/{link_v}/queue").json()["status"] == "accepted"
+    assert customer.get(f"/api/v1/rtc/entry/{link_a}/queue").json()["position"] == 1
+    # a second agent cannot take the same customer again
+    again = clients["agent2"].post(f"/api/v1/rtc/queue/{taken.json()['id']}/accept")
+    assert again.status_code == 409
+    audit = admin.get("/api/v1/audit-events", params={"action": "rtc.accepted"}).json()["items"]
+    assert [e["target_id"] for e in audit] == [task_v]
+
+    # the desk: masked for the interviewer, clear for a role that may unmask; the flow's script
+    desk = agent.get(f"/api/v1/rtc/tasks/{task_v}/desk").json()
+    assert desk["task"]["id_number"] == "110105********002X" and desk["task"]["customer_name"] == "张*"
+    assert desk["task"]["phone"] == "138****8000" and desk["task"]["vip_level"] == 2
+    assert desk["nodes"][0] == {
+        "id": "risk",
+        "type": "risk_disclosure",
+        "title": "风险告知",
+        "script": "本产品不保本，投资有风险。",
+        "compliance_points": ["不保本"],
+        "questions": [],
+    }
+    assert desk["entry"]["status"] == "accepted" and desk["proofs"] == []
+    assert admin.get(f"/api/v1/rtc/tasks/{task_v}/desk").json()["task"]["id_number"] == "11010519491231002X"
+
+    # node marks only during the call, by the agent who took the customer, for nodes of the flow
+    mark = {"node_id": "risk", "kind": "start"}
+    assert agent.post(f"/api/v1/rtc/tasks/{task_v}/marks", json=mark).status_code == 409  # no call yet
+    with container.uows() as uow:  # what joining the room does to the task (no Janus here)
+        container.tasks.session_transition(uow, task_v, 1, TaskStatus.IN_PROGRESS)
+        uow.commit()
+    r = agent.post(f"/api/v1/rtc/tasks/{task_v}/marks", json=mark)
+    assert r.status_code == 201 and r.json()["node_id"] == "risk", r.text
+    assert (
+        agent.post(f"/api/v1/rtc/tasks/{task_v}/marks", json={"node_id": "nope", "kind": "end"}).status_code
+        == 422
+    )
+    assert (
+        agent.post(f"/api/v1/rtc/tasks/{task_v}/marks", json={"node_id": "risk", "kind": "x"}).status_code
+        == 422
+    )
+    assert clients["agent2"].post(f"/api/v1/rtc/tasks/{task_v}/marks", json=mark).status_code == 409
+    assert clients["other_branch"].post(f"/api/v1/rtc/tasks/{task_v}/marks", json=mark).status_code == 404
+    assert [m["kind"] for m in agent.get(f"/api/v1/rtc/tasks/{task_v}/desk").json()["marks"]] == ["start"]
+
+    # the customer may not join the call before an agent took them
+    assert customer.post(f"/api/v1/rtc/entry/{link_a}/join").status_code == 409
+
+
+def _user_id(admin: TestClient, username: str) -> int:
+    users = admin.get("/api/v1/users", params={"q": username}).json()["items"]
+    return int(next(u["id"] for u in users if u["username"] == username))
+
+
+def test_a_customer_who_leaves_or_goes_silent_is_abandoned_and_a_long_wait_times_out(
+    clients: dict[str, TestClient], system: Signed, container: Container
+) -> None:
+    admin, customer = clients["admin"], clients["customer"]
+    _setup(admin)
+    task_a, link_a = _task(system, "WM-Q-L")
+    task_b, link_b = _task(system, "WM-Q-S")
+    task_c, link_c = _task(system, "WM-Q-T")
+    for link in (link_a, link_b, link_c):
+        assert customer.post(f"/api/v1/rtc/entry/{link}/queue").json()["status"] == "waiting"
+
+    # A says it leaves; B's page stopped asking a minute ago
+    left = customer.post(f"/api/v1/rtc/entry/{link_a}/queue/leave").json()
+    assert left["status"] == "abandoned" and "离开" in left["reason"]
+    _age(container, task_b, last_seen_at=timedelta(minutes=1))
+    assert clients["agent"].get("/api/v1/rtc/queue").json()["entries"][0]["task_id"] == task_c
+    assert customer.get(f"/api/v1/rtc/entry/{link_b}/queue").json()["status"] == "abandoned"
+    # the link still works: back in the line, at the end
+    back = customer.post(f"/api/v1/rtc/entry/{link_a}/queue").json()
+    assert (back["status"], back["position"]) == ("waiting", 2)
+
+    # C waited longer than the timeout: told so, the task expired (webhook), audited
+    _age(container, task_c, enqueued_at=timedelta(hours=1))
+    told = customer.get(f"/api/v1/rtc/entry/{link_c}/queue").json()
+    assert told["status"] == "timeout" and "排队超时" in told["reason"]
+    task = admin.get(f"/api/v1/tasks/{task_c}").json()
+    assert task["status"] == "expired" and "排队超时" in task["attempts"][0]["reason"]
+    assert customer.post(f"/api/v1/rtc/entry/{link_c}/queue").json()["status"] == "timeout"
+    assert admin.get(f"/api/v1/tasks/{task_a}").json()["status"] == "created"  # leaving changes nothing
+    actions = {
+        a: [e["target_id"] for e in admin.get("/api/v1/audit-events", params={"action": a}).json()["items"]]
+        for a in ("rtc.queue_abandoned", "rtc.queue_timeout")
+    }
+    assert sorted(actions["rtc.queue_abandoned"]) == sorted([task_a, task_b])
+    assert actions["rtc.queue_timeout"] == [task_c]
+    # forged links are refused; a self-service task has no queue
+    assert customer.get("/api/v1/rtc/entry/forged-link-token-xxxx/queue").status_code == 401
