@@ -27,7 +27,7 @@ class SlowFaces:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
 
-    def detect(self, image: Any) -> list[Face]:
+    def detect(self, image: Any, **options: Any) -> list[Face]:
         time.sleep(self.delay)
         h, w = image.shape[:2]
         return [Face((w // 4, h // 4, 3 * w // 4, 3 * h // 4))]
