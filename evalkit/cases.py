@@ -179,6 +179,23 @@ CASES: tuple[Case, ...] = (
         fast=True,
     ),
     Case(
+        "english_phrase",
+        "a short English phrase (1.45 s: too short for language detection) between two Mandarin "
+        "answers; the statement itself is read",
+        Scene(
+            (one("obama.jpg", 13.8),),
+            (
+                "speech/asr_example.wav",
+                "pause:0.4",
+                "other/english_speech.wav#0-1.45",
+                "pause:0.4",
+                "speech/question.wav",
+            ),
+        ),
+        {"transcript": True, "script_coverage": False},
+        UNSAFE,
+    ),
+    Case(
         "music",
         "real recorded music and no speech",
         Scene((one("obama.jpg", 12.0),), ("other/music.wav",)),

@@ -62,7 +62,9 @@ class Shot:
 @dataclass(frozen=True)
 class Scene:
     shots: tuple[Shot, ...]
-    audio: tuple[str, ...]  # files under tests/data (e.g. "speech/asr_example.wav"); () = silence
+    # files under tests/data (e.g. "speech/asr_example.wav"), joined; "FILE#A-B": seconds A to B of
+    # it; "pause:S": S seconds of silence; () = silence throughout
+    audio: tuple[str, ...]
     width: int = 640
     height: int = 360
 
@@ -92,6 +94,17 @@ def _ffmpeg(*args: str) -> None:
         ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *args[:-1], str(tmp)], check=True, timeout=600
     )
     tmp.replace(out)
+
+
+def _audio_input(part: str) -> list[str]:
+    """ffmpeg input arguments of one part of ``Scene.audio``."""
+    if part.startswith("pause:"):
+        return ["-f", "lavfi", "-t", part[6:], "-i", "anullsrc=r=16000:cl=mono"]
+    name, _, span = part.partition("#")
+    if not span:
+        return ["-i", str(DATA / name)]
+    a, b = (float(x) for x in span.split("-"))
+    return ["-ss", f"{a}", "-t", f"{b - a}", "-i", str(DATA / name)]
 
 
 class SceneBuilder:
@@ -167,7 +180,7 @@ class SceneBuilder:
         if not scene.audio:
             _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", total, str(out))
             return out
-        inputs = [a for f in scene.audio for a in ("-i", str(DATA / f))]
+        inputs = [a for f in scene.audio for a in _audio_input(f)]
         n = len(scene.audio)
         parts = "".join(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono[a{i}];" for i in range(n))
         joined = "".join(f"[a{i}]" for i in range(n))

@@ -4,7 +4,12 @@ From the photos in tests/data/faces and their hand-checked boxes (labels.json):
 - ``photo`` scenes: each photo of several people scaled so that its frontal faces are about
   ``width`` px wide, centred on a 1280×720 canvas;
 - ``row`` scenes: head-and-shoulders cut-outs of every frontal face placed side by side, 2 at a
-  time (two people at a counter) and 5 at a time (an audience row), at 60–120 px.
+  time (two people at a counter) and 5 at a time (an audience row), at 60–120 px;
+- ``crowd`` scenes: an audience of seven, a back row of four at one face width and a front row of
+  three nearer the camera (a larger width), each person from another photo, so that faces of
+  different sizes share the frame (no face is covered: the placement checks it).
+Every face in these scenes comes from the photos in tests/data/faces (MIT-licensed, see the README);
+there is no separate group photo.
 Every scene goes through JPEG (quality 80) like a frame of a compressed recording. A scene's labels
 are the faces that lie wholly inside it, in scene pixels.
 """
@@ -27,7 +32,7 @@ from tests.conftest import TEST_DATA
 FACES = TEST_DATA / "faces"
 W, H = 1280, 720
 WIDTHS = (60, 66, 72, 84, 96, 108, 120)  # face widths (px in 720p) the scenes are built at
-GROUPS = ("group_t1.jpg", "two_people.jpg", "obama_and_biden.jpg")
+GROUPS = ("two_people.jpg", "obama_and_biden.jpg")  # the real photos of several people
 
 Box = tuple[int, int, int, int]
 
@@ -106,6 +111,28 @@ def _cutouts() -> list[tuple[str, Label]]:
     return [(name, f) for name, faces in labels().items() for f in faces if f.frontal]
 
 
+def _place(canvas: Image.Image, name: str, face: Label, width: int, x: int, y: int) -> tuple[Label, Box]:
+    """Paste the head and shoulders of ``face`` (of photo ``name``) scaled to ``width`` px with the
+    cut-out's top-left corner at (x, y); returns the face's label and the cut-out's box in the scene."""
+    s = width / face.width
+    left, top, right, bottom = face.box
+    # head and shoulders: a face width either side, 0.8 above, 1.6 below
+    crop = _photo(name).crop(
+        (
+            round(left - face.width),
+            round(top - 0.8 * face.width),
+            round(right + face.width),
+            round(bottom + 1.6 * face.width),
+        )
+    )
+    part = crop.resize((round(crop.width * s), round(crop.height * s)), Image.Resampling.LANCZOS)
+    canvas.paste(part, (x, y))
+    # the face sits one face width from the cut-out's left edge, 0.8 from its top
+    fx, fy = x + round(face.width * s), y + round(0.8 * face.width * s)
+    label = Label((fx, fy, fx + width, fy + round((bottom - top) * s)), True)
+    return label, (x, y, x + part.width, y + part.height)
+
+
 def row_scenes(widths: Sequence[int] = WIDTHS, per_row: Sequence[int] = (2, 5)) -> Iterator[Scene]:
     """Head-and-shoulders of every frontal face, ``n`` side by side, at each face width."""
     people = _cutouts()
@@ -117,32 +144,56 @@ def row_scenes(widths: Sequence[int] = WIDTHS, per_row: Sequence[int] = (2, 5)) 
                 out: list[Label] = []
                 pitch = W // n
                 for i, (name, face) in enumerate(group):
-                    s = width / face.width
-                    left, top, right, bottom = face.box
-                    # head and shoulders: a face width either side, 0.8 above, 1.6 below
-                    crop = _photo(name).crop(
-                        (
-                            round(left - face.width),
-                            round(top - 0.8 * face.width),
-                            round(right + face.width),
-                            round(bottom + 1.6 * face.width),
-                        )
-                    )
-                    part = crop.resize(
-                        (round(crop.width * s), round(crop.height * s)), Image.Resampling.LANCZOS
-                    )
-                    x = i * pitch + (pitch - part.width) // 2 + (i % 2) * 9
+                    part_w = round(3 * width)  # the cut-out is three face widths wide
+                    x = i * pitch + (pitch - part_w) // 2 + (i % 2) * 9
                     y = 180 + (i % 3) * 40 - round(0.8 * width)
-                    canvas.paste(part, (x, y))
-                    # the face sits one face width from the cut-out's left edge, 0.8 from its top
-                    fx, fy = x + round(face.width * s), y + round(0.8 * face.width * s)
-                    out.append(Label((fx, fy, fx + width, fy + round((bottom - top) * s)), True))
+                    out.append(_place(canvas, name, face, width, x, y)[0])
                 yield Scene(f"row{n}:{start}@{width}", _jpeg(canvas), tuple(out))
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def crowd(width: int, start: int = 0) -> Scene:
+    """An audience: four people in a back row with faces ``width`` px wide, three in a front row
+    nearer the camera (faces 1.25× wider, at most 132 px), the seven taken in turn from the frontal
+    faces of the photos from ``start`` on. Raises if a pasted cut-out covers a face placed before."""
+    people = _cutouts()
+    near = min(132, round(1.25 * width))
+    canvas = _background(31 * width + start)
+    out: list[Label] = []
+    back_top = 130  # the back row's faces' top edge
+    front_top = back_top + round(1.1 * width) + round(0.8 * near) + 8
+    rows = ((4, width, back_top, 0), (3, near, front_top, W // 8))
+    k = start
+    for n, w, face_top, shift in rows:
+        pitch = (W - 2 * shift) // n
+        for i in range(n):
+            name, face = people[k % len(people)]
+            k += 1
+            x = shift + i * pitch + (pitch - 3 * w) // 2 + (i % 2) * 11
+            y = face_top - round(0.8 * w) + (i % 2) * 12
+            label, part = _place(canvas, name, face, w, x, y)
+            covered = [b for b in out if _overlaps(part, b.box)]
+            if covered:
+                raise AssertionError(f"crowd@{width}: a cut-out covers the face at {covered[0].box}")
+            out.append(label)
+    inside = tuple(b for b in out if b.box[0] >= 0 and b.box[1] >= 0 and b.box[2] <= W and b.box[3] <= H)
+    return Scene(f"crowd:{start}@{width}", _jpeg(canvas), inside)
+
+
+def crowd_scenes(widths: Sequence[int] = WIDTHS) -> Iterator[Scene]:
+    """An audience at each back-row width, twice, with other people in each place."""
+    for width in widths:
+        for start in (0, 7):
+            yield crowd(width, start)
 
 
 def scenes() -> Iterator[Scene]:
     yield from photo_scenes()
     yield from row_scenes()
+    yield from crowd_scenes()
 
 
 def matches(found: Sequence[Box], wanted: Sequence[Label]) -> list[bool]:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from dualrec.core.node_params import COPY_ACCURACY, READ_ALONG_ACCURACY
 from dualrec.core.outbound import AllowList, url_problem
 
 __all__ = ["DEV_SECRET", "Settings", "load_settings"]
@@ -51,8 +53,9 @@ class Settings(BaseSettings):
     # self-service sessions (docs/self-service.md)
     session_tts_voice: Literal["female", "male"] = "female"  # the server's speech when the browser has none
     session_tts_rate: int = Field(default=170, ge=80, le=400)  # words per minute
-    session_read_along_threshold: float = Field(default=0.8, ge=0.1, le=1.0)  # share of syllables read
-    session_copy_accuracy: float = Field(default=0.8, ge=0.1, le=1.0)  # share of characters copied (抄录)
+    # share of syllables read (跟读) / characters copied (抄录): the live session's and server QC's
+    session_read_along_threshold: float = Field(default=READ_ALONG_ACCURACY, ge=0.1, le=1.0)
+    session_copy_accuracy: float = Field(default=COPY_ACCURACY, ge=0.1, le=1.0)
     session_copy_min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)  # OCR confidence to trust a copy
     session_page_min_seconds: float = Field(
         default=5.0, ge=0.0, le=600.0
@@ -360,3 +363,14 @@ def load_settings(**overrides: Any) -> Settings:
 
 def random_secret() -> str:
     return secrets.token_urlsafe(48)
+
+
+def answer_thresholds(settings: Settings) -> dict[str, Mapping[str, float]]:
+    """QC's ``answers`` thresholds for a read-along / copy without its own ``params.accuracy``: the
+    values the live session uses (one setting for both; docs/flows.md)."""
+    return {
+        "answers": {
+            "read_along_accuracy": settings.session_read_along_threshold,
+            "copy_accuracy": settings.session_copy_accuracy,
+        }
+    }

@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualrec.api.app import create_app
+from dualrec.checks.required import required_checks
 from dualrec.core.agent_package import package_id
+from dualrec.core.flow import parse_flow
 from dualrec.services.device.sync import PackageUploader, Throttle, UploadError
 from tests.agent_support import Central, admin_actor, central_server, make_package
 from tests.conftest import ADMIN_PASSWORD, CSRF
@@ -167,3 +169,60 @@ def test_bad_requests_are_answered_with_the_reason(central: Central, tmp_path: P
             foreign = PackageUploader(client, elsewhere.key.key_id, elsewhere.key.secret, Throttle(0))
             r = foreign._send("POST", "/api/v1/agent-uploads", json.dumps({"manifest": bad}).encode(), JSON)
             assert r.status_code == 401
+
+
+def _flow_of(central: Central, task_id: str) -> dict[str, object]:
+    """The flow the task's current attempt runs, as the console upload for that task gets it."""
+    target = central.container.tasks.recording_target(actor=admin_actor(central.container), task_id=task_id)
+    return target.flow
+
+
+def test_an_upload_for_a_task_gets_the_tasks_flow_so_its_script_and_answer_checks_run(
+    central: Central, tmp_path: Path
+) -> None:
+    task_id = central.add_task("WM-7-0100")
+    expected = _flow_of(central, task_id)
+    manifest, paths = make_package(tmp_path / "pkg", "WM-7-0100", RECORDING)
+    with _client(central) as client:
+        final = _uploader(client, central).upload(manifest, paths)
+    with central.container.uows() as uow:
+        rec = uow.recordings.get(final["recording_id"])
+    assert rec is not None and rec.inputs["task"]["task_id"] == task_id
+    assert rec.inputs["flow"] == expected  # the attempt's flow, drawn questions expanded
+    flow = parse_flow(rec.inputs["flow"])
+    needed = required_checks(flow, sensitive_words=True, id_photo=False)
+    assert {"script_coverage", "answers"} <= set(needed)  # QC runs them (a flow-less upload: not_run)
+    # no task with that business number: no flow (the upload is QC'd without one, as before)
+    manifest, paths = make_package(tmp_path / "pkg2", "WM-7-0199", os.urandom(1000))
+    with _client(central) as client:
+        lone = _uploader(client, central).upload(manifest, paths)
+    with central.container.uows() as uow:
+        rec = uow.recordings.get(lone["recording_id"])
+    assert rec is not None and lone["task_id"] is None and rec.inputs.get("flow") is None
+
+
+def test_the_device_may_name_the_task_as_the_console_upload_dialog_does(
+    central: Central, tmp_path: Path
+) -> None:
+    older = central.add_task("WM-7-0200")
+    newer = central.add_task("WM-7-0200")  # the same business number twice: the newest is the default
+    other = central.add_task("WM-7-0300")
+    older_flow = _flow_of(central, older)  # its own drawn questions (each task draws its own)
+    manifest, paths = make_package(tmp_path / "pkg", "WM-7-0200", RECORDING)
+    with _client(central) as client:
+        up = _uploader(client, central)
+        with pytest.raises(UploadError, match="422") as wrong:  # another business number
+            up.upload(manifest, paths, task_id=other)
+        assert "runningNo" in str(wrong.value)
+        with pytest.raises(UploadError, match="404"):
+            up.upload(manifest, paths, task_id="00000000-0000-0000-0000-000000000000")
+        final = up.upload(manifest, paths, task_id=older)
+        assert final["task_id"] == older != newer
+        with pytest.raises(UploadError, match="409"):  # the same package for another task
+            up.upload(manifest, paths, task_id=newer)
+    with central.container.uows() as uow:
+        rec = uow.recordings.get(final["recording_id"])
+    assert rec is not None and rec.inputs["task"]["task_id"] == older
+    assert rec.inputs["flow"] == older_flow
+    task = central.container.tasks.get(actor=admin_actor(central.container), task_id=older)
+    assert task.current_attempt is not None and task.current_attempt.recording_id == rec.id

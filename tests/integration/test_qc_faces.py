@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from dualrec.bootstrap.engines import build_qc_engines
 from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Verdict
@@ -119,7 +120,9 @@ def test_cuts_between_different_people_do_not_pass(engines: QcEngines) -> None:
 
 
 def test_a_crowd_does_not_pass_people_count(engines: QcEngines) -> None:
-    path = video("crowd", [("group_t1.jpg", 6.0)], HD)
+    """An audience of seven real faces (84 and 105 px wide) in 720p, from the single-person photos."""
+    audience = Image.fromarray(fs.crowd(84).image)
+    path = fs.slideshow(cache_dir() / "crowd.mp4", [(audience, 6.0)])
     res = results(qc(path, engines))
     assert res["people_count"].status is CheckStatus.FAILED
     assert int(str(res["people_count"].metrics["max_faces"])) >= 3
@@ -139,7 +142,7 @@ def test_counter_mode_wants_the_salesperson_and_the_customer_in_the_same_frame(e
     assert [pytest.approx(s, abs=1.01) for s in spans(alone_ok)] == [(0.0, 8.0), (14.0, 18.0)]
 
 
-@pytest.mark.slow  # ~15–30 s: 91 scenes built, one wide search each
+@pytest.mark.slow  # ~15–30 s: 77 scenes built, one wide search each
 def test_small_faces_in_720p_are_found_by_the_visual_pass(engines: QcEngines) -> None:
     """Each labelled scene (real photos of several people and rows of real faces at 60–120 px in
     1280×720) as the first frame of a recording: the visual pass finds ≥ 98 % of the frontal faces."""

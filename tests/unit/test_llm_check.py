@@ -183,6 +183,16 @@ def test_off_without_an_endpoint() -> None:
     assert res.status is CheckStatus.NOT_RUN and "DUALREC_QC_LLM_URL" in (res.reason or "")
 
 
+def test_an_unconfigured_checker_is_left_out_of_the_report_unless_required() -> None:
+    scene = FakeScene(duration=20.0)
+    kwargs = {"url": "", "model": "m", "api_key": "", "timeout_seconds": 5.0}
+    off = run_qc(QcRequest(Path("a.mp4")), with_llm_checker(engines(scene), required=False, **kwargs))
+    assert "llm_review" not in {r.check_id for r in off.results}
+    must = run_qc(QcRequest(Path("a.mp4")), with_llm_checker(engines(scene), required=True, **kwargs))
+    assert {r.check_id: r for r in must.results}["llm_review"].status is CheckStatus.NOT_RUN
+    assert must.verdict.verdict is Verdict.REVIEW
+
+
 def test_not_run_forces_review_only_when_required(llm: FakeLlm) -> None:
     """A 500 from the model: the verdict of the recording is the same as without the checker, unless
     the operator made the check required; never FAIL because of it."""

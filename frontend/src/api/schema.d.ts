@@ -1852,6 +1852,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/entry/{token}/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户上报通话质量（凭链接令牌）/ the customer's browser reports the call quality (link token) */
+        post: operations["customer_report_api_v1_rtc_entry__token__quality_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/entry/{token}/queue": {
         parameters: {
             query?: never;
@@ -2052,6 +2069,24 @@ export interface paths {
         put?: never;
         /** 打点：开始/结束流程节点 / mark the start or end of a flow node during the call */
         post: operations["mark_node_api_v1_rtc_tasks__task_id__marks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通话双方的最新质量 / the last quality score of each party of the call */
+        get: operations["latest_api_v1_rtc_tasks__task_id__quality_get"];
+        put?: never;
+        /** 坐席上报通话质量 / the agent's browser reports the call quality */
+        post: operations["agent_report_api_v1_rtc_tasks__task_id__quality_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4388,6 +4423,163 @@ export interface components {
             /** Unread */
             unread: number;
         };
+        /** QualityLatestOut */
+        QualityLatestOut: {
+            /** Min Grade */
+            min_grade: string;
+            /** Min Mos */
+            min_mos: number;
+            /** Parties */
+            parties: components["schemas"]["QualityScoreOut"][];
+        };
+        /**
+         * QualityReportIn
+         * @description What this browser received over the last interval (getStats deltas), and what it sends.
+         */
+        QualityReportIn: {
+            /**
+             * Audio Kbps
+             * @default 0
+             */
+            audio_kbps: number;
+            /**
+             * Concealed Pct
+             * @description audio samples concealed, %
+             * @default 0
+             */
+            concealed_pct: number;
+            /**
+             * Fps
+             * @default 0
+             */
+            fps: number;
+            /**
+             * Freeze S
+             * @default 0
+             */
+            freeze_s: number;
+            /**
+             * Freezes
+             * @default 0
+             */
+            freezes: number;
+            /**
+             * Has Audio
+             * @default true
+             */
+            has_audio: boolean;
+            /**
+             * Has Video
+             * @default true
+             */
+            has_video: boolean;
+            /**
+             * Height
+             * @default 0
+             */
+            height: number;
+            /** Jitter Buffer Ms */
+            jitter_buffer_ms?: number | null;
+            /**
+             * Jitter Ms
+             * @description audio inter-arrival jitter
+             * @default 0
+             */
+            jitter_ms: number;
+            /**
+             * Limitation
+             * @default
+             * @enum {string}
+             */
+            limitation: "" | "none" | "cpu" | "bandwidth" | "other";
+            /**
+             * Loss Pct
+             * @description audio packets lost / expected, %
+             * @default 0
+             */
+            loss_pct: number;
+            /**
+             * Rtt Ms
+             * @description round-trip time to the media server
+             * @default 0
+             */
+            rtt_ms: number;
+            /**
+             * Send Fps
+             * @default 0
+             */
+            send_fps: number;
+            /**
+             * Send Height
+             * @default 0
+             */
+            send_height: number;
+            /**
+             * Send Width
+             * @default 0
+             */
+            send_width: number;
+            /**
+             * Video Kbps
+             * @default 0
+             */
+            video_kbps: number;
+            /**
+             * Video Loss Pct
+             * @default 0
+             */
+            video_loss_pct: number;
+            /**
+             * Width
+             * @default 0
+             */
+            width: number;
+        };
+        /** QualityReportOut */
+        QualityReportOut: {
+            /** Min Grade */
+            min_grade: string;
+            /** Min Mos */
+            min_mos: number;
+            own: components["schemas"]["QualityScoreOut"];
+            peer: components["schemas"]["QualityScoreOut"] | null;
+        };
+        /** QualityScoreOut */
+        QualityScoreOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Audio Kbps */
+            audio_kbps: number;
+            /** Below */
+            below: string[];
+            /** Concealed Pct */
+            concealed_pct: number;
+            /** Fps */
+            fps: number;
+            /** Freezes */
+            freezes: number;
+            /** Grade */
+            grade: string | null;
+            /** Height */
+            height: number;
+            /** Jitter Ms */
+            jitter_ms: number;
+            /** Loss Pct */
+            loss_pct: number;
+            /** Mos */
+            mos: number | null;
+            /** Role */
+            role: string;
+            /** Rtt Ms */
+            rtt_ms: number;
+            /** Video Kbps */
+            video_kbps: number;
+            /** Width */
+            width: number;
+        };
         /** QuestionCreate */
         QuestionCreate: {
             /** Answers */
@@ -5591,6 +5783,8 @@ export interface components {
             manifest: {
                 [key: string]: unknown;
             };
+            /** Task Id */
+            task_id?: string | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -9951,6 +10145,41 @@ export interface operations {
             };
         };
     };
+    customer_report_api_v1_rtc_entry__token__quality_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QualityReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     customer_queue_status_api_v1_rtc_entry__token__queue_get: {
         parameters: {
             query?: never;
@@ -10356,6 +10585,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeskMark"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    latest_api_v1_rtc_tasks__task_id__quality_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityLatestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agent_report_api_v1_rtc_tasks__task_id__quality_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QualityReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReportOut"];
                 };
             };
             /** @description Validation Error */

@@ -3,6 +3,7 @@ import playbackEn from "./playback.en";
 import archiveEn from "./archive.en";
 import h5En from "./h5.en";
 import rtcEn from "./rtc.en";
+import rtcQualityEn from "./rtcQuality.en";
 import reviewEn from "./review.en";
 import type { Messages } from "./zh-CN";
 
@@ -13,6 +14,7 @@ const en: Messages = {
   ...archiveEn,
   ...h5En,
   ...rtcEn,
+  ...rtcQualityEn,
   ...reviewEn,
   app: {
     name: "dualrec Dual Recording",

@@ -89,6 +89,21 @@ const h5En = {
     pageWait: "Please read this page; you can confirm in {s} s",
     pageReadIn: "Reading ({s} s)",
     monitor: "Please adjust",
+    device: {
+      no_face: "Please move your face into the frame",
+      multiple_faces: "Please make sure only you are in the picture",
+      covered: "The camera is covered; please uncover it",
+      dark: "It is too dark; please move somewhere brighter",
+      out_of_frame: "Please keep your whole face inside the frame",
+      too_small: "Please come a little closer",
+      action_blink: "blink",
+      action_nod: "nod",
+      action_shake: "shake your head",
+      phase_waiting: "Please {action}",
+      phase_moving: "Please {action}…",
+      phase_returning: "Good, now back to the centre",
+      phase_done: "{action}: done, waiting for confirmation",
+    },
   },
 };
 

@@ -90,6 +90,22 @@ const h5Zh = {
     pageWait: "请仔细阅读本页，{s} 秒后可确认",
     pageReadIn: "请阅读（{s} 秒）",
     monitor: "请调整",
+    // prompts of the page's own face model (the same texts as the server's for the same codes)
+    device: {
+      no_face: "请将面部移入框内",
+      multiple_faces: "请确保画面中只有您本人",
+      covered: "摄像头被遮挡，请移开遮挡物",
+      dark: "光线太暗，请到明亮处",
+      out_of_frame: "请将整个面部置于框内",
+      too_small: "请靠近一些",
+      action_blink: "眨眼",
+      action_nod: "点头",
+      action_shake: "摇头",
+      phase_waiting: "请{action}",
+      phase_moving: "请{action}…",
+      phase_returning: "很好，请回正",
+      phase_done: "已完成{action}，等待确认",
+    },
   },
 };
 

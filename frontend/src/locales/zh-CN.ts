@@ -4,6 +4,7 @@ import playbackZh from "./playback.zh-CN";
 import archiveZh from "./archive.zh-CN";
 import h5Zh from "./h5.zh-CN";
 import rtcZh from "./rtc.zh-CN";
+import rtcQualityZh from "./rtcQuality.zh-CN";
 import reviewZh from "./review.zh-CN";
 
 const zhCN = {
@@ -12,6 +13,7 @@ const zhCN = {
   ...archiveZh,
   ...h5Zh,
   ...rtcZh,
+  ...rtcQualityZh,
   ...reviewZh,
   app: {
     name: "dualrec 智能双录",

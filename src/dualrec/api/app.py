@@ -40,6 +40,7 @@ from dualrec.api.routers import (
     review,
     roles,
     rtc,
+    rtc_quality,
     script_templates,
     session_documents,
     session_monitor,
@@ -89,6 +90,7 @@ ROUTER_MODULES = (
     archive_admin,
     agent_uploads,
     rtc,
+    rtc_quality,
     review,
 )
 
@@ -170,6 +172,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     for module in (sessions, session_monitor, session_documents):
         api.include_router(module.router)  # the customer's self-service session: same credential
     api.include_router(rtc.public)  # remote interviews: the link token, or Janus' own token (proxy)
+    api.include_router(rtc_quality.public)  # the customer's call-quality reports: the link token
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

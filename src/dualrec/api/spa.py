@@ -24,9 +24,19 @@ def security_headers(connect_src: tuple[str, ...] = ()) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        # 'wasm-unsafe-eval': the customer's page runs its face model on WebAssembly kernels served
+        # from 'self' (no JavaScript eval is allowed by it)
+        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "
         f"style-src 'self' 'unsafe-inline'; connect-src {connect}; frame-ancestors 'none'",
     }
+
+
+# The customer's page loads its face model from here (copied into the build by vite.config.ts; the
+# package version is in the folder name, so a file never changes under its URL): public like the
+# page itself, cached for a year. A file that is not in the build is a 404, never the page.
+MODELS_PREFIX = "models/"
+MODEL_CACHE = "public, max-age=31536000, immutable"
 
 
 def mount_spa(app: FastAPI, dist: Path = DIST_DIR, *, connect_src: tuple[str, ...] = ()) -> None:
@@ -39,7 +49,12 @@ def mount_spa(app: FastAPI, dist: Path = DIST_DIR, *, connect_src: tuple[str, ..
         if full_path.startswith(("api/", "metrics")):
             return Response(status_code=404)
         candidate = (dist / full_path).resolve()
-        if full_path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+        found = bool(full_path) and candidate.is_file() and candidate.is_relative_to(dist.resolve())
+        if full_path.startswith(MODELS_PREFIX):
+            if not found or not candidate.is_relative_to((dist / MODELS_PREFIX).resolve()):
+                return Response(status_code=404, headers=page_headers)
+            return FileResponse(candidate, headers={**page_headers, "Cache-Control": MODEL_CACHE})
+        if found:
             return FileResponse(candidate, headers=page_headers)
         index = dist / "index.html"
         if not index.is_file():

@@ -181,6 +181,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
     from dualrec.bootstrap.evidence import evidence_notary
     from dualrec.bootstrap.jobs import builtin_job_handlers
     from dualrec.services.evidence.ledger import PeriodicCheckpointer
+    from dualrec.settings import answer_thresholds
 
     settings = container.settings
     runner = QcJobRunner(
@@ -191,6 +192,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         checkpointer=PeriodicCheckpointer(
             container.uows, lambda: evidence_notary(settings), settings.evidence_checkpoint_every
         ),
+        thresholds=answer_thresholds(settings),  # the live session's answer accuracy (one setting)
         # QC result → the task of the attempt (services.tasks.qc_result), then the catalogue entry
         after_finish=(
             functools.partial(task_qc_finished, container.uows, container.tasks),

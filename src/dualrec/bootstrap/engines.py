@@ -89,12 +89,13 @@ def with_llm_checker(
 ) -> QcEngines:
     """The engines with the LLM checker's chat model (``DUALREC_QC_LLM_*``); unchanged while no URL
     is configured. ``required``: a recording whose LLM check could not run goes to REVIEW."""
-    if not url:
-        return engines
     import dataclasses
+
+    needs = {"llm_review": "运营配置为必需 / required by DUALREC_QC_LLM_REQUIRED"} if required else {}
+    if not url:  # off: left out of reports, unless required (then not_run, and the verdict REVIEW)
+        return dataclasses.replace(engines, required={**engines.required, **needs}) if needs else engines
 
     from dualrec.media.llm import OpenAiChat
 
     chat = OpenAiChat(url, model=model, api_key=api_key, timeout_seconds=timeout_seconds)
-    needs = {"llm_review": "运营配置为必需 / required by DUALREC_QC_LLM_REQUIRED"} if required else {}
     return dataclasses.replace(engines, llm=chat, required={**engines.required, **needs})

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
@@ -75,6 +76,7 @@ class PortraitCandidate:
     t: float
     score: float
     image: Image = field(compare=False, repr=False)
+    face: int = 0  # which face of the frame's faces (FrameAnalysis.faces at ``t``) it shows
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class CheckContext:
     id_photo_error: str | None = "未提供身份证照片 / no ID photo supplied"
     ocr: tuple[OcrObservation, ...] | None = None
     ocr_error: str | None = None
-    portrait: PortraitCandidate | None = None
+    portrait: PortraitCandidate | None = None  # the best of the largest face's
+    # the best of each of the largest faces (``face`` 0, 1, …): the portrait check keeps the customer's
+    portraits: tuple[PortraitCandidate, ...] = ()
     sensitive_words: tuple[str, ...] = ()
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # input (as in CheckSpec.needs: probe, video, audio, faces, asr, ocr, id_photo) → the
@@ -121,6 +125,9 @@ class CheckContext:
     # (``after_others``), their results
     llm: ChatModel | None = field(default=None, compare=False, repr=False)
     prior_results: tuple[CheckResult, ...] = ()
+    # a remote interview's call quality (what both browsers received, on the recording's timeline)
+    # and the gaps of the server's recording; None for other recordings
+    call_quality: CallQuality | None = None
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]
@@ -161,9 +168,15 @@ class FunctionCheck:
 
     id: str
     fn: Callable[[CheckContext], CheckResult]
+    # None: always in the report; otherwise the check is left out of a report it does not apply to
+    # (e.g. call quality of a recording that is no remote-interview call)
+    applies: Callable[[CheckContext], bool] | None = None
 
     def run(self, ctx: CheckContext) -> CheckResult:
         return self.fn(ctx)
+
+    def enabled(self, ctx: CheckContext) -> bool:
+        return self.applies is None or self.applies(ctx)
 
 
 def not_run(check_id: str, reason: str) -> CheckResult:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dualrec.checks.required import FLOW_CHECKS, NODE_CHECKS
+from dualrec.core.node_params import COPY_ACCURACY, READ_ALONG_ACCURACY
 from dualrec.core.qc import Severity
 
 __all__ = ["CATALOG", "CheckSpec", "Threshold", "default_thresholds", "render_markdown", "spec_for"]
@@ -196,10 +197,20 @@ CATALOG: tuple[CheckSpec, ...] = (
         "Timestamped transcript of the whole recording, in simplified characters. Speech the "
         "recogniser hears in another language than Mandarin is left out of the transcript (so of the "
         "script and answer checks) and is a major finding with its times and what was heard; so is "
-        "sound in which no Mandarin was recognised at all (music, noise, another language).",
+        "sound in which no Mandarin was recognised at all (music, noise, another language). Voice "
+        "between Mandarin sentences that the transcript does not contain (a short phrase in another "
+        "language, too short for its language to be detected, is dropped by the recogniser) is a minor "
+        "finding with its times: not counted for scripts or answers, to be listened to (REVIEW). A "
+        "segment written in Latin letters while decoding Mandarin is another language.",
         thresholds=(
             T("min_confidence", 0.35, "0-1", "mean ASR confidence below this is flagged"),
             T("min_sound_seconds", 3.0, "s", "sound (VAD) this long with no Mandarin recognised is flagged"),
+            T(
+                "min_unheard_seconds",
+                1.0,
+                "s",
+                "voice (VAD) this long that no transcript segment covers is flagged",
+            ),
         ),
         needs=("audio", "asr"),
     ),
@@ -222,17 +233,25 @@ CATALOG: tuple[CheckSpec, ...] = (
         "Affirmative / expected answers where the flow asks; negations do not count as yes; "
         "silence is not consent. A read-along (params.mode read_along) is scored on the sentence's "
         "syllables in order, a handwritten copy (copy) on the copy the live session read with confidence "
-        "(none: review); a node's params.accuracy overrides the defaults below.",
+        "(none: review); a node's params.accuracy overrides the defaults below. The server runs QC "
+        "with the live session's setting (DUALREC_SESSION_READ_ALONG_THRESHOLD / "
+        "DUALREC_SESSION_COPY_ACCURACY) as these two thresholds, so QC and the session judge against "
+        "one value.",
         node_types=("qa", "willingness"),
         thresholds=(
             T("answer_window", 8.0, "s", "time after a node's prompt to look for the answer"),
             T(
                 "read_along_accuracy",
-                0.8,
+                READ_ALONG_ACCURACY,
                 "ratio",
                 "share of a read-along sentence's syllables heard in order",
             ),
-            T("copy_accuracy", 0.8, "ratio", "share of a copied sentence's characters read in order"),
+            T(
+                "copy_accuracy",
+                COPY_ACCURACY,
+                "ratio",
+                "share of a copied sentence's characters read in order",
+            ),
         ),
         needs=("asr", "flow"),
     ),
@@ -250,16 +269,34 @@ CATALOG: tuple[CheckSpec, ...] = (
         "客户人像",
         "Best portrait frame",
         S.MINOR,
-        "The most frontal, sharp, eyes-open single-face frame, saved as the customer's photo.",
+        "The customer's most frontal, sharp, eyes-open face (in a counter or remote recording the "
+        "customer's, not the salesperson's), saved as the customer's photo. The score weighs the "
+        "face's own resolution (full from about 80 px wide), not how much of the frame it fills.",
         thresholds=(T("min_score", 0.3, "0-1", "best portrait score needed"),),
         needs=("video", "faces"),
+    ),
+    CheckSpec(
+        "call_quality",
+        "通话质量",
+        "Call quality (remote interview)",
+        S.MAJOR,
+        "Remote interviews only: what both browsers received every 2 s (audio MOS estimate by the "
+        "E-model from loss, jitter and delay; video grade from resolution, frame rate and freezes) "
+        "against the SPEC §8 minimum (MOS > 3, 320×240 at 15 fps); every stretch under it, every "
+        "gap of the server's recording of a party's stream and every stretch without reports is a "
+        "finding with its times. The series is in the report for the playback page.",
+        thresholds=(
+            T("min_mos", 3.0, "MOS", "audio MOS estimate at or below this is under the minimum"),
+            T("min_duration", 6.0, "s", "shortest stretch under the minimum reported"),
+        ),
     ),
     CheckSpec(
         "llm_review",
         "大模型复核",
         "LLM review",
         S.MAJOR,
-        "Extension point, off by default: the transcript with personal data masked (ID numbers, phone "
+        "Extension point, off by default (left out of the report while no endpoint is configured, "
+        "unless required): the transcript with personal data masked (ID numbers, phone "
         "numbers, long digit runs, the customer's name) and the other checks' findings go to the "
         "operator's OpenAI-compatible endpoint (`DUALREC_QC_LLM_*`) with a rubric (every claim cites a "
         "time and a verbatim quote; silence is not consent; no quote, no finding). Only claims whose "

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dualrec.checks.base import CheckContext, FaceObservation, FrameAnalysis, not_run
+from dualrec.checks.base import CheckContext, FaceObservation, FrameAnalysis, PortraitCandidate, not_run
 from dualrec.core.qc import CheckResult, CheckStatus
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Person",
     "cast",
     "counted_faces",
+    "customer_portrait",
     "distance",
     "face_frames",
     "face_step",
@@ -246,3 +247,22 @@ def cast(ctx: CheckContext) -> Cast:
         len(where),
         sum(1 for s in sizes.values() if s < need),
     )
+
+
+def customer_portrait(ctx: CheckContext) -> PortraitCandidate | None:
+    """The best portrait of the customer (``cast``): of the candidates the visual pass kept for
+    each of the largest faces, those that show the customer, best first; without anyone known (no
+    embeddings) the largest face's. In a counter recording the largest face may be the salesperson's:
+    the customer's own face is the one that is judged and saved."""
+    if not ctx.portraits:
+        return ctx.portrait
+    c = cast(ctx)
+    if c.customer is None:
+        return ctx.portrait
+    at = {f.t: i for i, f in enumerate(c.frames)}
+    theirs = [
+        p
+        for p in ctx.portraits
+        if (i := at.get(p.t)) is not None and p.face < len(c.labels[i]) and c.labels[i][p.face] == c.customer
+    ]
+    return max(theirs, key=lambda p: p.score) if theirs else ctx.portrait

@@ -84,6 +84,11 @@ class LlmReviewCheck:
     id = CHECK_ID
     after_others = True
 
+    @staticmethod
+    def enabled(ctx: CheckContext) -> bool:
+        """Off (left out of the report) while no endpoint is configured, unless made required."""
+        return ctx.llm is not None
+
     def run(self, ctx: CheckContext) -> CheckResult:
         if ctx.llm is None:
             return not_run(CHECK_ID, "未配置大模型 / no LLM endpoint configured (DUALREC_QC_LLM_URL)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -138,7 +139,7 @@ def check(
     from dualrec.core.flow import parse_flow, parse_markers
     from dualrec.core.qc import QcTask, Verdict
     from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS, parse_word_list
-    from dualrec.settings import load_settings
+    from dualrec.settings import answer_thresholds, load_settings
 
     _readable(video, "录像 / recording")
     if device is not None and device not in ("cpu", "cuda", "auto"):
@@ -188,7 +189,8 @@ def check(
         markers=marker_objs,
         id_photo=photo,
         sensitive_words=word_list,
-        thresholds=overrides,
+        # the live session's answer accuracy (one setting), unless the thresholds file sets it
+        thresholds=_with_answer_defaults(overrides, answer_thresholds(settings)),
     )
     try:
         report = _run_with_progress(lambda p: run_qc(request, engines, progress=p, sink=sink), quiet)
@@ -277,3 +279,17 @@ def _print_summary(report: Any, report_path: Path, quiet: bool) -> None:
     if len(v.reasons) > MAX_REASONS:
         more = len(v.reasons) - MAX_REASONS
         console.print(f"  … 另有 {more} 条原因见报告 / {more} more reasons in the report", highlight=False)
+
+
+def _with_answer_defaults(overrides: Any, defaults: Mapping[str, Mapping[str, float]]) -> Any:
+    """``overrides`` (a thresholds file's JSON) with ``defaults`` where it sets no value of its own
+    (anything that is not an object is left for run_qc to refuse)."""
+    if not isinstance(overrides, dict):
+        return overrides
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in overrides.items()}
+    for check_id, values in defaults.items():
+        mine = out.setdefault(check_id, {})
+        if isinstance(mine, dict):
+            for name, value in values.items():
+                mine.setdefault(name, value)
+    return out

@@ -31,8 +31,10 @@ from typing import Any, Literal, Protocol
 
 __all__ = [
     "COPY",
+    "COPY_ACCURACY",
     "LIVENESS_ACTIONS",
     "READ_ALONG",
+    "READ_ALONG_ACCURACY",
     "NodeLike",
     "Willingness",
     "face_threshold",
@@ -44,6 +46,12 @@ __all__ = [
 
 READ_ALONG = "read_along"
 COPY = "copy"
+# The one default accuracy of each scored willingness mode (a node's params.accuracy overrides it):
+# the live session's setting (DUALREC_SESSION_READ_ALONG_THRESHOLD / _COPY_ACCURACY) defaults to it,
+# and server QC's ``answers`` thresholds take that setting's value, so both judge a read-along or a
+# copy against the same number.
+READ_ALONG_ACCURACY = 0.8  # share of the sentence's syllables read, in order
+COPY_ACCURACY = 0.8  # share of the sentence's characters copied, in order
 WILLINGNESS_MODES: tuple[str, ...] = (READ_ALONG, COPY)
 LIVENESS_ACTIONS: tuple[str, ...] = ("blink", "nod", "shake")
 ACCURACY_RANGE = (0.1, 1.0)

@@ -14,8 +14,9 @@ import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from dualrec.core.flow import AnswerOption, Flow, FlowNode
+from dualrec.core.flow import AnswerOption, Flow, FlowNode, parse_flow
 from dualrec.errors import InvalidInputError
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Draw",
     "DrawRule",
     "Question",
+    "attempt_flow",
     "draw_questions",
     "expand_drawn",
     "pool_digest",
@@ -190,3 +192,23 @@ def expand_drawn(flow: Flow, drawn: Mapping[str, Sequence[Question]]) -> Flow:
             for n in nodes
         ),
     )
+
+
+def attempt_flow(definition: dict[str, Any], draws: list[dict[str, Any]]) -> Flow:
+    """The flow as a task's attempt runs it: the published version ``definition`` with the attempt's
+    drawn questions (``draws``, as stored on the attempt) expanded. The session, a console upload and
+    an agent upload for the task all use it."""
+    flow = parse_flow(definition)
+    drawn: dict[str, list[Question]] = {}
+    for d in draws:
+        drawn[d["node_id"]] = [
+            Question(
+                q["code"],
+                d["bank"],
+                q["text"],
+                tuple(AnswerOption(a["text"], tuple(a.get("synonyms", ()))) for a in q["answers"]),
+                int(q.get("difficulty", 1)),
+            )
+            for q in d["questions"]
+        ]
+    return expand_drawn(flow, drawn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -186,7 +186,7 @@ def analyse_audio(
         exc = transcriber.error
         logger.warning("ASR failed", exc_info=exc)
         return AudioAnalysis(levels, speech, None, f"语音识别出错 / ASR failed: {exc}")
-    said = [s for s in segments or () if s.text.strip()]
+    said = [_script_checked(s, language) for s in segments or () if s.text.strip()]
     return AudioAnalysis(
         levels,
         speech,
@@ -194,3 +194,23 @@ def analyse_audio(
         None,
         other_language=tuple(s for s in said if not s.in_language(language)),
     )
+
+
+def _latin_letters(text: str) -> tuple[int, int]:
+    """(ASCII letters, CJK ideographs) in ``text``."""
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf")
+    return latin, han
+
+
+def _script_checked(seg: TranscriptSegment, language: str) -> TranscriptSegment:
+    """A segment the recogniser wrote in Latin letters while decoding Chinese (``front, center``:
+    English forced to Mandarin in a window too short for its language to be detected) is not
+    Mandarin: tagged ``latn`` (another language written in Latin letters). A Latin word inside a
+    Chinese sentence (我下载了APP) is not: the letters must outnumber the characters, 3 at least."""
+    if language != "zh" or not seg.in_language(language):
+        return seg
+    latin, han = _latin_letters(seg.text)
+    if latin >= 3 and latin > han:
+        return replace(seg, language="latn", language_probability=None)
+    return seg

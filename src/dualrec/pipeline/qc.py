@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from dualrec.checks.base import CheckContext, NodeSpan
 from dualrec.checks.catalog import CheckSpec, default_thresholds
+from dualrec.checks.faces import customer_portrait
 from dualrec.checks.registry import CheckRegistry, get_registry
 from dualrec.checks.required import required_checks, waived_checks
 from dualrec.core.qc import CheckResult, CheckStatus, VerdictSummary, decide_verdict
@@ -93,14 +94,15 @@ def run_qc(
     ctx = dataclasses.replace(state.context(), llm=engines.llm)
     specs = {s.id: s for s in reg.specs()}
     # checks that review the others' findings (the LLM checker) run last, given those results
-    later = [c for c in reg.checks() if getattr(c, "after_others", False)]
-    done = {
-        c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in reg.checks() if c not in later
-    }
+    # an optional check that this server has turned off (``enabled(ctx)`` false, e.g. the LLM checker
+    # without an endpoint) is left out of the report, unless the operator made it required
+    active = [c for c in reg.checks() if _enabled(c, ctx) or c.id in dict(engines.required)]
+    later = [c for c in active if getattr(c, "after_others", False)]
+    done = {c.id: _engine_errors(_run_check(c, ctx), specs.get(c.id), ctx) for c in active if c not in later}
     after = dataclasses.replace(ctx, prior_results=tuple(done.values()))
     for c in later:
         done[c.id] = _engine_errors(_run_check(c, after), specs.get(c.id), after)
-    results = tuple(done[c.id] for c in reg.checks())
+    results = tuple(done[c.id] for c in active)
     needs = required_checks(
         request.flow, sensitive_words=request.sensitive_words, id_photo=request.id_photo is not None
     )
@@ -129,6 +131,11 @@ def run_qc(
         report = _attach_evidence(report, state, sink, options)
     state.progress.update("done", 1.0)
     return report
+
+
+def _enabled(check: object, ctx: CheckContext) -> bool:
+    enabled = getattr(check, "enabled", None)
+    return True if enabled is None else bool(enabled(ctx))
 
 
 def _run_check(check: object, ctx: CheckContext) -> CheckResult:
@@ -169,8 +176,8 @@ def _attach_evidence(report: QcReport, state: State, sink: EvidenceSink, options
             findings.append(f)
         results.append(dataclasses.replace(res, findings=tuple(findings)))
     portrait_ref = None
-    if report.context.portrait is not None:
-        portrait_ref = sink.put("portrait.jpg", report.context.portrait.image)
+    if (portrait := customer_portrait(report.context)) is not None:
+        portrait_ref = sink.put("portrait.jpg", portrait.image)
     keyframes: list[tuple[float, str]] = []
     if visual is not None and visual.thumbs:
         times = sorted(visual.thumbs)

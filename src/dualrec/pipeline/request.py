@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import QcTask
@@ -52,6 +53,8 @@ class QcRequest:
     # "liveness" (the challenge's frame), "front" and "back" (the card's sides)
     live_proof: LiveProof | None = None
     live_images: Mapping[str, Image] = field(default_factory=dict)
+    # a remote interview's call-quality series and recording gaps (None for other recordings)
+    call_quality: CallQuality | None = None
     sensitive_words: tuple[str, ...] = DEFAULT_SENSITIVE_WORDS
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 

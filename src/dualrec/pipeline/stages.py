@@ -144,6 +144,7 @@ class State:
             ocr=self.ocr,
             ocr_error=self.ocr_error,
             portrait=v.portrait if v else None,
+            portraits=tuple(v.portraits.values()) if v else (),
             sensitive_words=r.sensitive_words,
             thresholds=self.thresholds,
             engine_errors=broken,
@@ -151,6 +152,7 @@ class State:
             live_face=self.live_face,
             live_face_error=self.live_face_error,
             live_images=r.live_images,
+            call_quality=r.call_quality,
         )
 
 

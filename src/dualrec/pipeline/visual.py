@@ -92,6 +92,11 @@ class VisualOptions:
     track_guard: float = 30.0
     thumb_width: int = 320
     max_thumbs: int = 240
+    # a portrait's size score is 1 from a face this many px wide (in the frame's own pixels), and
+    # falls with the face's area below it: a face's resolution, not its share of the frame (a
+    # counter camera films two people from further away: a 70-px face in 720p is a usable portrait;
+    # the same scale as the earlier 3 % of a 640×360 frame, ≈ an 80-px face)
+    portrait_face_px: int = 80
     ocr_frames: int = 6
     # without markers, the card is looked for where the transcript places the identity/document
     # nodes: in the first ocr_inferred_seconds of each, ocr_inferred_frames frames (seeked)
@@ -249,6 +254,7 @@ class VisualAnalyser:
     thumbs: dict[float, Image] = field(default_factory=dict)
     ocr_candidates: list[tuple[float, Image]] = field(default_factory=list)
     portrait: PortraitCandidate | None = None
+    portraits: dict[int, PortraitCandidate] = field(default_factory=dict)  # by face index
     faces_error: str | None = None
     faces_engine_failed: bool = False  # faces_error is the engine's own error (not missing input)
 
@@ -537,15 +543,17 @@ class VisualAnalyser:
             frontal, eyes = _pose(face)
             ratio = face.width * face.height / area
             out.append(FaceObservation(face.box, ratio, vec, frontal, eyes))
-            if i == 0:
-                self._consider_portrait(img, t, face.box, ratio, frontal, eyes)
+            if i < self.options.max_embedded:
+                self._consider_portrait(img, t, i, face.box, frontal, eyes)
         if want_embed:
             self._embedded = _Embedded(t, len(found), look)
         return tuple(out)
 
     def _consider_portrait(
-        self, img: Image, t: float, box: tuple[int, int, int, int], ratio: float, frontal: float, eyes: bool
+        self, img: Image, t: float, index: int, box: tuple[int, int, int, int], frontal: float, eyes: bool
     ) -> None:
+        """Keep the best portrait of the ``index``-th largest face: frontal, eyes open, sharp and
+        with enough pixels (``portrait_face_px``); the checks keep the customer's."""
         left, top, right, bottom = box
         mx, my = (right - left) // 2, (bottom - top) // 2
         region = img[max(0, top - my) : bottom + my, max(0, left - mx) : right + mx]
@@ -553,9 +561,13 @@ class VisualAnalyser:
             return
         step = 2 * max(1, round(img.shape[1] / 640))  # the sharpness of a 320-px-wide frame
         sharp = _sharpness(region[::step, ::step].astype(np.float32) @ _LUMA)
-        score = frontal * (1.0 if eyes else 0.3) * min(1.0, sharp / 100.0) * min(1.0, ratio / 0.03)
-        if self.portrait is None or score > self.portrait.score:
-            self.portrait = PortraitCandidate(t, score, region.copy())
+        size = (right - left) * (bottom - top) / float(self.options.portrait_face_px**2)
+        score = frontal * (1.0 if eyes else 0.3) * min(1.0, sharp / 100.0) * min(1.0, size)
+        best = self.portraits.get(index)
+        if best is None or score > best.score:
+            self.portraits[index] = PortraitCandidate(t, score, region.copy(), index)
+            if index == 0 and (self.portrait is None or score > self.portrait.score):
+                self.portrait = self.portraits[index]
 
     def nearest_thumb(self, t: float) -> Image | None:
         if not self.thumbs:

@@ -8,6 +8,7 @@ import {
   formatRange,
   isValidIdNumber,
   orderedChecks,
+  requiredNotRun,
   timelineLanes,
   timelineMarkers,
   type CheckRow,
@@ -154,5 +155,27 @@ describe("formatBytes", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(1536)).toBe("1.5 KB");
     expect(formatBytes(5 * 1024 * 1024)).toBe("5.0 MB");
+  });
+});
+
+describe("requiredNotRun", () => {
+  const node = "流程节点 id「身份核验」（身份核验）/ flow node id (identity)";
+  it("names the flow node that required a check that did not run, Chinese first", () => {
+    const text = requiredNotRun({ ...check("id_card", "not_run", "critical"), required_by: node });
+    expect(text).toBe(
+      "流程节点 id「身份核验」（身份核验）要求此检查，未执行，须人工复核 / required by flow node id (identity); not run, so the recording needs review",
+    );
+    expect(text!.indexOf("流程节点")).toBeLessThan(text!.indexOf("flow node"));
+  });
+  it("says nothing for a check that ran or that nothing required", () => {
+    expect(requiredNotRun({ ...check("id_card", "passed", "critical"), required_by: node })).toBeNull();
+    expect(requiredNotRun({ ...check("id_card", "failed", "critical"), required_by: node })).toBeNull();
+    expect(requiredNotRun({ ...check("portrait", "not_run", "minor"), required_by: null })).toBeNull();
+    expect(requiredNotRun(check("portrait", "not_run", "minor"))).toBeNull(); // an older report
+  });
+  it("keeps a reason without an English half whole", () => {
+    expect(requiredNotRun({ ...check("answers", "not_run", "major"), required_by: "节点 qa1" })).toBe(
+      "节点 qa1要求此检查，未执行，须人工复核 / required by 节点 qa1; not run, so the recording needs review",
+    );
   });
 });

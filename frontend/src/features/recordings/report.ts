@@ -32,8 +32,12 @@ export interface CheckRow {
   severity: Severity | null;
   status: CheckStatus;
   reason: string | null;
+  // why the recording needs this check (the flow node that asks for it, "中文 / English", from
+  // checks/required.py); null or absent: optional. A required check that did not run forces REVIEW.
+  required_by?: string | null;
   confidence: number | null;
   findings: Finding[];
+  metrics?: Record<string, unknown>; // what the check measured (e.g. call_quality's series)
 }
 
 export interface TranscriptLine {
@@ -219,4 +223,21 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// "中文 / English" (or "中文（…）/ English") → its two halves, cut at the first "/" followed by a
+// space (the server writes bilingual texts so); without one: the same text twice.
+function bilingual(text: string): { zh: string; en: string } {
+  const cut = /\s*\/\s/.exec(text);
+  if (!cut) return { zh: text, en: text };
+  return { zh: text.slice(0, cut.index).trim(), en: text.slice(cut.index + cut[0].length).trim() };
+}
+
+// Why a check that did not run sent the recording to review: the flow node (or the ID photo) that
+// required it, Chinese first, English second. Null for a check that ran or that nothing required
+// (an optional check that did not run does not force REVIEW).
+export function requiredNotRun(check: CheckRow): string | null {
+  if (check.status !== "not_run" || !check.required_by) return null;
+  const why = bilingual(check.required_by);
+  return `${why.zh}要求此检查，未执行，须人工复核 / required by ${why.en}; not run, so the recording needs review`;
 }

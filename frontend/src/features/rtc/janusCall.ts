@@ -93,6 +93,14 @@ export class JanusCall {
     this.finish("hangup");
   }
 
+  /** The PeerConnections of the call (null before they exist): what useCallStats reads. */
+  peerConnections(): { publisher: RTCPeerConnection | null; subscriber: RTCPeerConnection | null } {
+    return {
+      publisher: (this.publisher?.webrtcStuff?.pc as RTCPeerConnection | undefined) ?? null,
+      subscriber: (this.subscriber?.webrtcStuff?.pc as RTCPeerConnection | undefined) ?? null,
+    };
+  }
+
   /** The received media, from the subscriber's PeerConnection (null before it exists). */
   async receiveStats(): Promise<ReceiveStats | null> {
     const pc = this.subscriber?.webrtcStuff?.pc as RTCPeerConnection | undefined;

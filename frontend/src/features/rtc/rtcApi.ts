@@ -2,6 +2,8 @@
 import { api, type Schemas } from "@/api/client";
 import { call } from "@/api/call";
 import type { Grant } from "./janusCall";
+import type { QualityReport } from "./quality";
+import type { QualityAnswer } from "./useCallStats";
 
 export async function agentJoin(taskId: string): Promise<Grant> {
   return call(api.POST("/api/v1/rtc/tasks/{task_id}/join", { params: { path: { task_id: taskId } } }));
@@ -26,6 +28,18 @@ export function openMedia(): Promise<MediaStream> {
     video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: "user" },
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
   });
+}
+
+/** The agent's browser reports what it received over the last interval; the answer scores it. */
+export async function agentQuality(taskId: string, body: QualityReport): Promise<QualityAnswer> {
+  return call(
+    api.POST("/api/v1/rtc/tasks/{task_id}/quality", { params: { path: { task_id: taskId } }, body }),
+  );
+}
+
+/** The customer's browser reports the same with its link token. */
+export async function customerQuality(token: string, body: QualityReport): Promise<QualityAnswer> {
+  return call(api.POST("/api/v1/rtc/entry/{token}/quality", { params: { path: { token } }, body }));
 }
 
 // ---- the interviewer queue (SPEC §3.2) and the desk ------------------------------------------------

@@ -68,6 +68,7 @@ async def open_upload(
             actor=actor,
             manifest=body.manifest,
             max_bytes=container.settings.max_upload_bytes,
+            task_id=body.task_id,
         )
     )
     return upload_out(upload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dualrec.api.schemas.common import StrictModel
 
@@ -34,6 +34,9 @@ class RecordingOut(BaseModel):
 
 class UploadOpen(StrictModel):
     manifest: dict[str, Any]
+    # the task the recording is for (needs tasks:read), as the console's upload dialog picks one;
+    # absent: the newest task whose business number is the manifest's runningNo, if any
+    task_id: str | None = Field(default=None, pattern=r"^[0-9a-f-]{36}$")
 
 
 class AgentUploadOut(BaseModel):

@@ -7,6 +7,7 @@ from dualrec.checks.base import Check
 from dualrec.checks.builtin import (
     answers,
     black_screen,
+    call_quality,
     face_presence,
     file_integrity,
     frozen_picture,
@@ -42,5 +43,6 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     answers.CHECK,
     sensitive_words.CHECK,
     portrait.CHECK,
+    call_quality.CHECK,
     llm.CHECK,  # runs after the others (after_others), on their findings
 )

@@ -1,9 +1,10 @@
-"""Best portrait frame (frontal, sharp, eyes open), saved as the customer's photo."""
+"""Best portrait frame of the customer (frontal, sharp, eyes open, enough pixels: the face's own
+resolution, not its share of the frame), saved as the customer's photo."""
 
 from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
-from dualrec.checks.faces import faces_unusable
+from dualrec.checks.faces import customer_portrait, faces_unusable
 from dualrec.core.qc import CheckResult, Severity
 
 ID = "portrait"
@@ -14,7 +15,7 @@ def run(ctx: CheckContext) -> CheckResult:
         return unusable
     if not ctx.frames:
         return not_run(ID, ctx.video_error or "没有可分析的画面 / no video frames to analyse")
-    p = ctx.portrait
+    p = customer_portrait(ctx)
     if p is None:
         return result(
             ID, [finding(ctx, ID, Severity.MINOR, "未找到可用的客户人像 / no usable portrait frame")]

@@ -1,6 +1,15 @@
 """Verbatim transcript (逐字稿) with timestamps, and what keeps it from being trusted: speech the
 recogniser heard in another language than Mandarin, sound in which no Mandarin was heard at all
-(music, noise, another language the recogniser dropped), a low mean confidence."""
+(music, noise, another language the recogniser dropped), speech between Mandarin sentences that
+the transcript does not contain (unheard), a low mean confidence.
+
+Unheard speech: the recogniser drops what it cannot write as Mandarin — a short English phrase
+(``Front Left``, 1.4 s) inside Mandarin answers leaves a hole in the transcript, and a stretch
+shorter than ~2 s is too short for its language to be detected (measured: 1.5 s of Mandarin news
+scored zh 0.008). A compliance officer cannot let that pass silently: every stretch of voice
+activity of ``min_unheard_seconds`` or more that no segment (Mandarin or other) covers is a
+finding with its times — not counted for scripts or answers, listen to it (REVIEW). A voice
+region counts as heard when any segment touches it (see ``unheard``)."""
 
 from __future__ import annotations
 
@@ -13,6 +22,8 @@ from dualrec.media.ports import TranscriptSegment
 ID = "transcript"
 MERGE_GAP = 3.0  # other-language segments closer than this are one finding
 QUOTE_CHARS = 80
+COVER_PAD = 0.3  # a segment covers the voice activity this far beyond its own times
+UNHEARD_GAP = 1.0  # unheard stretches closer than this are one finding
 
 LANGUAGE_NAMES = {
     "en": "英语",
@@ -23,6 +34,7 @@ LANGUAGE_NAMES = {
     "de": "德语",
     "es": "西班牙语",
     "ru": "俄语",
+    "latn": "以拉丁字母写出的外语（如英语）",
     "und": "无法确定的语言",
 }
 
@@ -68,6 +80,26 @@ def _other_language(ctx: CheckContext, run: list[TranscriptSegment]) -> Finding:
     )
 
 
+def unheard(ctx: CheckContext) -> list[tuple[float, float]]:
+    """Regions of voice activity (``ctx.speech``: the VAD's, pauses of 0.3 s or more apart) that no
+    transcript segment, Mandarin or other, touches (± ``COVER_PAD``), joined when closer than
+    ``UNHEARD_GAP``, of ``min_unheard_seconds`` of voice or more. A region that a segment touches
+    counts as heard (the recogniser's times are not exact enough to judge parts of a region), so a
+    phrase in another language with no pause before the Mandarin around it is not found here."""
+    covered = [
+        (s.start - COVER_PAD, s.end + COVER_PAD) for s in (*(ctx.transcript or ()), *ctx.other_language)
+    ]
+    pieces = [(a, b) for a, b in ctx.speech if not any(c0 < b and a < c1 for c0, c1 in covered)]
+    runs: list[list[tuple[float, float]]] = []
+    for p in pieces:
+        if runs and p[0] - runs[-1][-1][1] < UNHEARD_GAP:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    need = ctx.threshold(ID, "min_unheard_seconds")
+    return [(r[0][0], r[-1][1]) for r in runs if sum(b - a for a, b in r) >= need]
+
+
 def run(ctx: CheckContext) -> CheckResult:
     if ctx.transcript is None:
         return not_run(ID, ctx.asr_error or ctx.audio_error or "没有音频可转写 / no audio to transcribe")
@@ -90,6 +122,22 @@ def run(ctx: CheckContext) -> CheckResult:
         "other_language_seconds": round(sum(s.end - s.start for s in other), 2),
     }
     out = [_other_language(ctx, r) for r in _runs(other)]
+    holes = unheard(ctx) if segs or other else []  # none heard at all: the finding below
+    metrics["unheard_seconds"] = round(sum(b - a for a, b in holes), 2)
+    for a, b in holes:
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MINOR,
+                f"{a:.1f}–{b:.1f}s 有语音但逐字稿中没有（识别引擎未能写成普通话：可能是其他语言、方言"
+                "或听不清），未计入话术与应答，请试听 / speech here is not in the transcript (the "
+                "recogniser wrote no Mandarin for it: another language, a dialect or unclear); not used "
+                "for scripts or answers, listen to it",
+                start=a,
+                end=b,
+            )
+        )
     if not segs and not other and sound >= ctx.threshold(ID, "min_sound_seconds"):
         out.append(
             finding(

@@ -155,8 +155,13 @@ class PackageUploader:
             raise UploadError(f"unexpected answer from the server: {response.text[:200]}")
         return body
 
-    def open(self, manifest: PackageManifest) -> dict[str, Any]:
-        body = json.dumps({"manifest": manifest.to_dict()}, ensure_ascii=False).encode()
+    def open(self, manifest: PackageManifest, task_id: str | None = None) -> dict[str, Any]:
+        """Opens (or resumes) the upload; ``task_id``: the server task the recording is for (else
+        the server takes the newest task with the runningNo as its business number)."""
+        doc: dict[str, Any] = {"manifest": manifest.to_dict()}
+        if task_id is not None:
+            doc["task_id"] = task_id
+        body = json.dumps(doc, ensure_ascii=False).encode()
         r = self._send("POST", UPLOADS_PATH, body, {"Content-Type": "application/json"})
         return self._state(r)
 
@@ -165,9 +170,10 @@ class PackageUploader:
         manifest: PackageManifest,
         paths: Sequence[Path],
         on_progress: Callable[[int, str], None] | None = None,
+        task_id: str | None = None,
     ) -> dict[str, Any]:
         """Sends what the server lacks and returns its final state (``status: complete``)."""
-        state = self.open(manifest)
+        state = self.open(manifest, task_id)
         while state["status"] == "receiving":
             offset = int(state["received"])
             if on_progress is not None:
@@ -186,7 +192,7 @@ class PackageUploader:
             state = self._state(r)
         while state["status"] == "finalizing":
             time.sleep(self.finalize_poll_seconds)
-            state = self.open(manifest)
+            state = self.open(manifest, task_id)
         if on_progress is not None:
             on_progress(int(state["received"]), state["id"])
         return state

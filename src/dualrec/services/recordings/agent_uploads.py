@@ -6,7 +6,11 @@ other offset is refused with the current offset, so a device that lost track jus
 there). Chunks are stored as (encrypted) blobs. When the last byte arrives the server verifies every
 file's SHA-256, creates a recording through ``services.recordings.service`` (so it gets the server's QC,
 evidence and archive like any upload), keeps the agent's own reports beside it and attaches it to
-the task with the same business serial number (``business_no`` = the agent's ``runningNo``).
+the task: the one named when the upload was opened (``task_id``, as the console's upload dialog
+picks one), else the newest with the same business serial number (``business_no`` = the agent's
+``runningNo``). A recording attached to a task gets the task's data and the flow its attempt runs
+(drawn questions included), so the server's script and answer checks run on it (the agent sends no
+node markers: the nodes are found in the transcript).
 
 Exactly once: the package id is unique; the recording carries the upload id, so a finalisation
 interrupted after the recording was created finds it instead of creating another.
@@ -24,8 +28,12 @@ from typing import Any
 from dualrec.core.agent_package import AgentUpload, PackageFile, PackageManifest, package_id, parse_manifest
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
+from dualrec.core.flow import flow_to_dict
+from dualrec.core.questions import attempt_flow
+from dualrec.core.rbac import Permission
+from dualrec.core.tasks import Task
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
-from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
@@ -66,11 +74,17 @@ def open_upload(
     actor: Actor,
     manifest: Any,
     max_bytes: int,
+    task_id: str | None = None,
 ) -> AgentUpload:
-    """Creates the upload of this package, or returns the existing one (with its resume offset)."""
+    """Creates the upload of this package, or returns the existing one (with its resume offset).
+    ``task_id``: the task the recording is for (needs tasks:read; visible to the device's branch
+    scope, else 404; its business serial number must be the package's runningNo)."""
     assert actor.principal is not None
     parsed = parse_manifest(manifest)
     pid = package_id(parsed)
+    if task_id is not None:
+        with uows.read() as uow:
+            _named_task(uow, actor, task_id, parsed.running_no)
     if parsed.size > max_bytes:
         raise InvalidInputError(
             f"上传包过大（上限 {max_bytes} 字节）/ the package is larger than {max_bytes} bytes",
@@ -90,13 +104,38 @@ def open_upload(
                 manifest=parsed.to_dict(),
                 size=parsed.size,
                 status="receiving",
+                task_id=task_id,
             )
             if added:
                 uow.commit()
             else:  # another request created it first
                 uow.rollback()
         found = _by_package_in_scope(uow, actor, pid)
+    if task_id is not None and found.task_id != task_id:
+        raise ConflictError(
+            "该上传包已关联其他任务 / this package was opened for another task",
+            details={"task_id": found.task_id},
+        )
     return _maybe_finalize(uows, blobs, queue, actor=actor, upload=found, max_bytes=max_bytes)
+
+
+def _named_task(uow: UnitOfWork, actor: Actor, task_id: str, running_no: str) -> Task:
+    assert actor.principal is not None
+    if not actor.principal.can(Permission.TASKS_READ):
+        raise PermissionDeniedError(
+            "关联任务需要查看任务权限 / attaching to a task requires tasks:read",
+            details={"permission": Permission.TASKS_READ.value},
+        )
+    task = uow.tasks.get(task_id)
+    if task is None or not in_scope(actor.principal.branch_path, task.branch_path):
+        raise NotFoundError("任务不存在 / task not found", details={"task_id": task_id})
+    if task.business_no != running_no:
+        raise InvalidInputError(
+            f"任务的业务流水号为 {task.business_no}，与上传包的 runningNo 不同 / the task's business "
+            "number is not the package's runningNo",
+            details={"errors": [{"loc": ["task_id"], "msg": "business_no differs from runningNo"}]},
+        )
+    return task
 
 
 def _by_package_in_scope(uow: UnitOfWork, actor: Actor, pid: str) -> AgentUpload:
@@ -305,19 +344,36 @@ def _existing_recording(uow: UnitOfWork, upload: AgentUpload) -> str | None:
     return None
 
 
-def _matching_task(uow: UnitOfWork, upload: AgentUpload) -> tuple[str | None, dict[str, Any]]:
-    """The newest task with ``business_no`` = the runningNo in the device's branch subtree."""
-    tasks, _ = uow.tasks.search(
-        scope_path=upload.branch_path,
-        filters={"business_no": upload.running_no},
-        business_types=None,
-        offset=0,
-        limit=1,
-    )
-    if not tasks:
-        return None, {}
-    t = tasks[0]
-    return t.id, {"customer_name": t.customer_name, "mode": t.mode, "task_id": t.id}
+def _matching_task(
+    uow: UnitOfWork, upload: AgentUpload
+) -> tuple[str | None, dict[str, Any], dict[str, Any] | None]:
+    """(task id, its QC task fields, the flow its current attempt runs) of the task named when the
+    upload was opened, else of the newest task with ``business_no`` = the runningNo in the device's
+    branch subtree; (None, {}, None) when there is none."""
+    named = uow.tasks.get(upload.task_id) if upload.task_id else None
+    if named is not None:
+        t = named
+    else:
+        tasks, _ = uow.tasks.search(
+            scope_path=upload.branch_path,
+            filters={"business_no": upload.running_no},
+            business_types=None,
+            offset=0,
+            limit=1,
+        )
+        found = uow.tasks.get(tasks[0].id) if tasks else None  # with its attempts (the draws)
+        if found is None:
+            return None, {}, None
+        t = found
+    fields: dict[str, Any] = {"customer_name": t.customer_name, "mode": t.mode, "task_id": t.id}
+    attempt = t.current_attempt
+    version = uow.flows.version(t.flow_id, t.flow_version)
+    if version is None:
+        return t.id, fields, None
+    if attempt is not None:
+        fields["attempt"] = attempt.number
+    flow = flow_to_dict(attempt_flow(version.definition, attempt.draws if attempt is not None else []))
+    return t.id, fields, flow
 
 
 def _finalize(
@@ -333,7 +389,7 @@ def _finalize(
     with uows() as uow:
         chunks = uow.agent_uploads.chunks(upload.id)
         recording_id = _existing_recording(uow, upload)
-        task_id, task_fields = _matching_task(uow, upload)
+        task_id, task_fields, task_flow = _matching_task(uow, upload)
     if sum(size for _, size, _ in chunks) != manifest.size:
         raise ConflictError("上传内容不完整 / the package content is incomplete")
     bad = _verify(blobs, chunks, manifest)
@@ -359,7 +415,7 @@ def _finalize(
                         "agent_upload_id": upload.id,
                         **task_fields,
                     },
-                    flow=None,
+                    flow=task_flow,  # the task's: its script and answer checks run
                     markers=None,
                 ),
                 id_photo=None,

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dualrec.core.audit import AuditAction
+from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.live_proof import LiveProof
 from dualrec.core.qc import CheckStatus, QcTask
@@ -140,7 +141,10 @@ class QcJobRunner:
         render_pdf: bool = True,
         checkpointer: Callable[[], object] | None = None,
         after_finish: Sequence[Callable[[str], object]] = (),
+        thresholds: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
+        # QC threshold overrides of the server (the live session's answer accuracy: one setting)
+        self.thresholds: Mapping[str, Mapping[str, float]] = dict(thresholds or {})
         # told the recording id once its report is stored (the task of the attempt, the catalogue)
         self._after_finish = tuple(after_finish)
         self._uows = uows
@@ -206,6 +210,10 @@ class QcJobRunner:
             sensitive_words=words,
             live_proof=proof,
             live_images=_live_images(self._blobs, proof) if proof is not None else {},
+            thresholds=self.thresholds,
+            call_quality=CallQuality.from_dict(inputs["call_quality"])
+            if inputs.get("call_quality")
+            else None,
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)

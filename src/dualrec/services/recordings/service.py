@@ -59,6 +59,9 @@ class QcInputs:
     markers: list[Any] | None
     # what a self-service session proved live (core.live_proof.LiveProof.to_dict); never from a caller
     live_proof: dict[str, Any] | None = None
+    # a remote interview's call-quality series and recording gaps (core.call_quality.CallQuality.to_dict);
+    # never from a caller
+    call_quality: dict[str, Any] | None = None
 
 
 def _json_field(raw: str | None, name: str, kind: type) -> Any:
@@ -272,6 +275,7 @@ def _register(
             "markers": inputs.markers,
             "id_photo_key": photo_key,
             **({"live_proof": inputs.live_proof} if inputs.live_proof else {}),
+            **({"call_quality": inputs.call_quality} if inputs.call_quality else {}),
         },
     )
     with uows() as uow:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dualrec.core.call_quality import RecordingGap, coverage_gaps
 from dualrec.core.flow import flow_to_dict
 from dualrec.core.rtc_queue import marks_to_markers
 from dualrec.core.tasks import Task, TaskStatus
@@ -38,6 +39,7 @@ from dualrec.services.evidence import ledger
 from dualrec.services.recordings.service import QcInputs, submit_session_recording
 from dualrec.services.rtc import tokens
 from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.rtc.quality import quality_for_recording
 from dualrec.services.rtc.rooms import call_dir
 from dualrec.services.tasks.service import TaskService, attempt_flow
 from dualrec.storage.ports import BlobStore
@@ -239,6 +241,7 @@ class Composed:
     started_at: datetime
     duration: float
     pieces: int
+    gaps: tuple[RecordingGap, ...] = ()  # stretches where the server recorded nothing of a stream
 
 
 def compose_call(
@@ -262,7 +265,32 @@ def compose_call(
     composite = _composite(
         customer, agent, work / "composite.mp4", business_no=business_no, t0=started, length=length
     )
-    return Composed(customer, agent, composite, started, length, len(converted))
+    return Composed(
+        customer,
+        agent,
+        composite,
+        started,
+        length,
+        len(converted),
+        recording_gaps(converted, t0, length, {customer_feed: "customer", agent_feed: "agent"}),
+    )
+
+
+def recording_gaps(
+    pieces: list[Piece], t0_us: int, length: float, parties: dict[int, str]
+) -> tuple[RecordingGap, ...]:
+    """Per party and stream kind, the stretches of the call no recorded piece covers (a party that
+    joined late, dropped out and came back, or never sent that stream)."""
+    out: list[RecordingGap] = []
+    for feed, party in parties.items():
+        for kind in ("audio", "video"):
+            spans = [
+                ((p.start_us - t0_us) / 1e6, (p.start_us - t0_us) / 1e6 + p.duration)
+                for p in pieces
+                if p.feed == feed and p.kind == kind
+            ]
+            out.extend(RecordingGap(party, kind, a, b) for a, b in coverage_gaps(spans, length))
+    return tuple(out)
 
 
 class CallComposer:
@@ -314,6 +342,14 @@ class CallComposer:
                 },
                 flow=flow_dict,
                 markers=self._markers(task_id, attempt, composed, flow_dict),
+                call_quality=quality_for_recording(
+                    self._uows,
+                    task_id,
+                    attempt,
+                    t0=composed.started_at,
+                    duration=composed.duration,
+                    gaps=list(composed.gaps),
+                ),
             )
             queue: JobQueue = self._queue()
             with composed.composite.open("rb") as fh:
@@ -335,6 +371,7 @@ class CallComposer:
                 "recording_id": rec.id,
                 "duration": round(composed.duration, 2),
                 "streams": composed.pieces,
+                "gaps": [g.to_dict() for g in composed.gaps],
             }
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -47,7 +47,15 @@ from dualrec.core.live_session import (
     resume_allowed,
     upload_quota,
 )
-from dualrec.core.node_params import COPY, READ_ALONG, Willingness, min_page_seconds, willingness
+from dualrec.core.node_params import (
+    COPY,
+    COPY_ACCURACY,
+    READ_ALONG,
+    READ_ALONG_ACCURACY,
+    Willingness,
+    min_page_seconds,
+    willingness,
+)
 from dualrec.core.sensitive_words import find_words
 from dualrec.core.tasks import Task, TaskStatus, mask_id_number, mask_name, mask_phone
 from dualrec.db.repositories.live_sessions import ChunkRecord
@@ -89,8 +97,8 @@ _FLOW_TO_TASK: dict[str, TaskStatus] = {
 @dataclass(frozen=True)
 class SessionOptions:
     reconnect_window: timedelta = RECONNECT_WINDOW
-    read_along_threshold: float = 0.8  # share of the sentence's syllables read correctly
-    copy_accuracy: float = 0.8  # share of the sentence's characters copied correctly (抄录)
+    read_along_threshold: float = READ_ALONG_ACCURACY  # share of the sentence's syllables read correctly
+    copy_accuracy: float = COPY_ACCURACY  # share of the sentence's characters copied correctly (抄录)
     copy_min_confidence: float = (
         0.6  # mean OCR confidence below this: the handwriting is not read with confidence
     )

@@ -22,10 +22,10 @@ from typing import Any
 
 from dualrec.core.audit import AuditAction
 from dualrec.core.branches import in_scope
-from dualrec.core.flow import AnswerOption, Flow, flow_to_dict, parse_flow
+from dualrec.core.flow import Flow, flow_to_dict, parse_flow
 from dualrec.core.idcard import is_valid_id_number, normalize_id_number
 from dualrec.core.outbound import url_problem
-from dualrec.core.questions import RISK_LEVELS, Question, draw_questions, expand_drawn
+from dualrec.core.questions import RISK_LEVELS, attempt_flow, draw_questions
 from dualrec.core.routing import select_route
 from dualrec.core.tasks import (
     FINAL_STATUSES,
@@ -106,24 +106,6 @@ class RecordingTarget:
 # a recording made outside a self-service session may be attached while the task waits for one:
 # not started yet, or handed over to staff by the self-service flow
 ACCEPTS_RECORDING = frozenset({TaskStatus.CREATED, TaskStatus.HANDOVER})
-
-
-def attempt_flow(definition: dict[str, Any], draws: list[dict[str, Any]]) -> Flow:
-    """The flow as this attempt runs it: the published version with its drawn questions expanded."""
-    flow = parse_flow(definition)
-    drawn: dict[str, list[Question]] = {}
-    for d in draws:
-        drawn[d["node_id"]] = [
-            Question(
-                q["code"],
-                d["bank"],
-                q["text"],
-                tuple(AnswerOption(a["text"], tuple(a.get("synonyms", ()))) for a in q["answers"]),
-                int(q.get("difficulty", 1)),
-            )
-            for q in d["questions"]
-        ]
-    return expand_drawn(flow, drawn)
 
 
 def _source_key(actor: Actor) -> str:

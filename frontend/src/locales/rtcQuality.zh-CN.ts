@@ -1,0 +1,26 @@
+// Call quality of remote interviews (SPEC §8, features/rtc), merged into zh-CN.ts.
+const rtcQualityZh = {
+  rtcQuality: {
+    title: "通话质量",
+    waiting: "通话建立后每 2 秒更新",
+    failed: "质量上报失败：{detail}",
+    ownReceives: "我方接收（客户音视频）",
+    peerReceives: "客户接收（坐席音视频）",
+    mos: "MOS",
+    grade: "视频等级",
+    picture: "画面",
+    network: "网络",
+    net: "丢包 {loss}% · 抖动 {jitter} ms · 往返 {rtt} ms",
+    alarm: "通话质量低于最低要求：{side}的{what}",
+    and: "、",
+    kind: { audio: "音频", video: "视频" },
+    note: "最低要求（SPEC §8）：MOS > {mos}，视频 {grade} 级（320×240、15 帧/秒）及以上",
+    chartTitle: "通话质量（MOS）",
+    noSeries: "该录像没有通话质量数据",
+    side: { customer: "客户端接收", agent: "坐席端接收" },
+    summary: "最低 MOS {min} · 平均 {mean} · 最差视频 {grade} · 低于要求 {below}%",
+    minLine: "红色虚线：最低 MOS {mos}",
+  },
+};
+
+export default rtcQualityZh;

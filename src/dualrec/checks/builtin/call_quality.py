@@ -1,0 +1,145 @@
+"""Remote interviews: the call's quality against the SPEC §8 minimum, and the gaps of the server's
+recording. What each browser received every 2 s (audio MOS estimate, video grade:
+``core.call_quality``) lies on the recording's timeline; every stretch of at least ``min_duration``
+under the minimum (MOS ≤ ``min_mos`` or a picture under 320×240 at 15 fps) is a finding with its
+times, as is every stretch where the server recorded nothing of a party's stream, and a stretch
+where a party's browser stopped reporting. Not run for recordings that are not calls."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
+from dualrec.checks.segments import flag_runs
+from dualrec.core.call_quality import QualitySample, below_minimum, summarise
+from dualrec.core.qc import CheckResult, Finding, Severity
+
+ID = "call_quality"
+PARTY = {"customer": ("客户端", "the customer's side"), "agent": ("坐席端", "the agent's side")}
+KIND = {"audio": ("音频", "audio"), "video": ("视频", "video")}
+MAX_SERIES = 900  # points kept in the report for the playback chart
+
+
+def _describe(s: QualitySample) -> tuple[str, str]:
+    mos = "—" if s.mos is None else f"{s.mos:.2f}"
+    pic = f"{s.width}×{s.height} {s.fps:.0f}fps"
+    net = f"loss {s.loss_pct:.0f}% jitter {s.jitter_ms:.0f}ms RTT {s.rtt_ms:.0f}ms"
+    return (
+        f"MOS {mos}，视频 {s.grade or '—'} {pic}，{net}",
+        f"MOS {mos}, video {s.grade or '—'} {pic}, {net}",
+    )
+
+
+def _below_runs(ctx: CheckContext, role: str, samples: Sequence[QualitySample], step: float) -> list[Finding]:
+    min_mos, min_duration = ctx.threshold(ID, "min_mos"), ctx.threshold(ID, "min_duration")
+    flags = [bool(below_minimum(s.mos, s.grade, min_mos=min_mos)) for s in samples]
+    # a sample describes the interval before it: a run starts one step before its first sample
+    runs = flag_runs([s.t - step for s in samples], flags, step, min_duration)
+    out = []
+    zh_side, en_side = PARTY.get(role, (role, role))
+    for a, b in runs:
+        inside = [s for s in samples if a < s.t <= b + 1e-6]
+        worst = min(
+            inside, key=lambda s: (s.mos if s.mos is not None else 5.0, -"ABCDF".index(s.grade or "A"))
+        )
+        what = sorted({w for s in inside for w in below_minimum(s.mos, s.grade, min_mos=min_mos)})
+        zh, en = _describe(worst)
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                f"通话质量低于最低要求（{zh_side}接收，{'、'.join(KIND[w][0] for w in what)}）"
+                f"{b - a:.0f}s，最差 {zh}"
+                f" / call quality under the SPEC §8 minimum ({en_side} received, "
+                f"{' and '.join(KIND[w][1] for w in what)}) for {b - a:.0f} s, worst {en}",
+                start=max(0.0, a),
+                end=b,
+            )
+        )
+    return out
+
+
+def _silent_reporters(
+    ctx: CheckContext, role: str, samples: Sequence[QualitySample], step: float
+) -> list[Finding]:
+    """Stretches of the call without reports from a party's browser (closed, crashed or offline)."""
+    limit = max(3 * step, ctx.threshold(ID, "min_duration"))
+    # from the party's first report (before it: the call being set up, two intervals at least)
+    times = [*(s.t for s in samples), ctx.call_quality.duration if ctx.call_quality else 0.0]
+    zh_side, en_side = PARTY.get(role, (role, role))
+    out = []
+    for a, b in itertools.pairwise(times):
+        if b - a > limit:
+            out.append(
+                finding(
+                    ctx,
+                    ID,
+                    Severity.MINOR,
+                    f"{zh_side}质量报告中断 {b - a:.0f}s / "
+                    f"no quality reports from {en_side} for {b - a:.0f} s",
+                    start=a,
+                    end=b,
+                )
+            )
+    return out
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    q = ctx.call_quality
+    if q is None:
+        return not_run(ID, "不是远程视频通话 / not a remote-interview call")
+    findings: list[Finding] = []
+    for gap in q.gaps:
+        zh_party = "客户" if gap.party == "customer" else "坐席"
+        en_party = "customer" if gap.party == "customer" else "agent"
+        findings.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                f"录制缺失：{zh_party}{KIND[gap.kind][0]} {gap.end - gap.start:.0f}s / the server recorded "
+                f"nothing of the {en_party}'s {KIND[gap.kind][1]} for {gap.end - gap.start:.0f} s",
+                start=gap.start,
+                end=gap.end,
+            )
+        )
+    metrics: dict[str, object] = {}
+    browsers = [r for r in q.parties if any(s.role == r for s in q.samples)]
+    if not q.samples:
+        findings.append(
+            finding(ctx, ID, Severity.MINOR, "没有收到通话质量报告 / no call-quality reports were received")
+        )
+    for role in q.parties:
+        samples = sorted((s for s in q.samples if s.role == role), key=lambda s: s.t)
+        if not samples:
+            continue
+        findings += _below_runs(ctx, role, samples, q.interval)
+        findings += _silent_reporters(ctx, role, samples, q.interval)
+        metrics[role] = summarise(samples)
+    step = max(1, -(-len(q.samples) // MAX_SERIES))
+    metrics["series"] = [
+        {
+            "t": s.t,
+            "role": s.role,
+            "mos": s.mos,
+            "grade": s.grade,
+            "w": s.width,
+            "h": s.height,
+            "fps": s.fps,
+            "loss": s.loss_pct,
+            "jitter": s.jitter_ms,
+            "rtt": s.rtt_ms,
+            "kbps": round(s.video_kbps + s.audio_kbps, 1),
+        }
+        for s in sorted(q.samples, key=lambda s: (s.t, s.role))[::step]
+    ]
+    metrics["reporting"] = browsers
+    metrics["gaps"] = len(q.gaps)
+    metrics["min_mos"] = ctx.threshold(ID, "min_mos")
+    findings.sort(key=lambda f: (f.start or 0.0, f.message))
+    return result(ID, findings, metrics)
+
+
+CHECK = FunctionCheck(ID, run, applies=lambda ctx: ctx.call_quality is not None)
