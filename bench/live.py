@@ -24,6 +24,14 @@ Usage: ``.venv/bin/python bench/live.py [--seconds 20] [--processes N] [--max-se
 (``--seconds 0``: the single-session comparison only)
 (``--processes`` defaults to the usable cores: the dlib engine runs one call at a time per process,
 so a node uses all its cores with one API worker process per core.)
+
+``--mode pool`` measures the way ``dualrec serve`` runs the analysis now, through the monitor's
+request interface (``services/sessions/live_pool.py``): K client threads in this process (what the
+API process does: it only moves the frames) send JPEG frames at 2 frames/s, one at a time per
+session as the page does, through ``ProcessPool`` (``--processes`` analysis worker processes) and,
+as the baseline in the same run, through ``InlinePool`` (the analysis in this process's threads,
+the way ``serve`` ran it before). Frames the pool dropped as stale count with their waiting time.
+It also prints the CPU the sending process spent per frame. ``--mode all`` runs both parts.
 """
 
 from __future__ import annotations
@@ -246,12 +254,131 @@ def capacity(
     return good
 
 
+# ---- through the analysis pool (what serve runs) -------------------------------------------------
+
+
+def pool_trial(pool: Any, k: int, seconds: float, frames: list[bytes], ref_jpeg: bytes) -> dict[str, Any]:
+    """K sessions through ``pool`` (the monitor's request interface), while a ticker thread of this
+    process measures how long it is kept from running (what an event loop in the API process would
+    suffer): latencies, drops, the ticker's longest gap and this process's CPU per frame."""
+    start_at = time.time() + 0.3
+    results: list[list[float]] = [[] for _ in range(k)]
+    dropped = [0] * k
+    tag = f"{time.time_ns()}"
+    snap = {"cid": "bench", "rev": 0, "state": "passed"}  # a verified customer: identity checked every 3 s
+    stop = threading.Event()
+    gaps: list[float] = []
+
+    def ticker() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            time.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append((now - last) * 1000)
+            last = now
+
+    def session(idx: int) -> None:
+        sid = f"bench-{tag}-{idx}"
+        offset = (idx / max(1, k)) / FPS
+        for i in range(int(seconds * FPS)):
+            due = start_at + offset + i / FPS
+            wait = due - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            payload = {"data": frames[(i + idx) % len(frames)], "t": i / FPS, "challenge": snap,
+                       "reference_key": "ref"}  # fmt: skip
+            reply = pool.run(sid, "frame", payload)
+            if reply.get("need_reference"):
+                reply = pool.run(sid, "frame", {**payload, "reference": ref_jpeg})
+            if "skipped" in reply:
+                dropped[idx] += 1
+            elif "observation" not in reply:
+                raise RuntimeError(f"analysis failed: {reply}")
+            results[idx].append((time.time() - due) * 1000)
+
+    tick = threading.Thread(target=ticker)
+    tick.start()
+    cpu0 = time.process_time()
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(k)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu_ms = (time.process_time() - cpu0) * 1000
+    stop.set()
+    tick.join()
+    latencies = [ms for r in results for ms in r]
+    tail = [ms for r in results for ms in r[len(r) * 3 // 4 :]]
+    p50, p95, tail50 = pct(latencies, 50), pct(latencies, 95), pct(tail, 50)
+    lost = sum(dropped)
+    return {
+        "ok": p95 < LIMIT_MS and tail50 < LIMIT_MS and lost <= 0.01 * len(latencies),
+        "p50": p50,
+        "p95": p95,
+        "tail50": tail50,
+        "dropped": lost,
+        "frames": len(latencies),
+        "cpu_per_frame": cpu_ms / max(1, len(latencies)),
+        "gap_p99": pct(gaps, 99),
+        "gap_max": max(gaps),
+    }
+
+
+def _line(label: str, k: int, r: dict[str, Any]) -> str:
+    verdict = "ok" if r["ok"] else "FAIL"
+    return (
+        f"  [{label:<22}] K={k:3d}: p50 {r['p50']:6.0f} ms  p95 {r['p95']:6.0f} ms  "
+        f"last-quarter p50 {r['tail50']:6.0f} ms  dropped {r['dropped']:3d}/{r['frames']}  "
+        f"sender CPU {r['cpu_per_frame']:5.1f} ms/frame  "
+        f"sender stall p99/max {r['gap_p99']:5.0f}/{r['gap_max']:5.0f} ms  {verdict}"
+    )
+
+
+def pool_mode(seconds: float, processes: int, ladder: list[int], frames: list[bytes]) -> None:
+    """The same K through the pool and in-process, one after the other for each K (so that the
+    machine's changing load hits both alike)."""
+    import functools
+
+    from tests.live_frames import jpeg, photo
+
+    from dualrec.bootstrap.sessions import face_engine
+    from dualrec.services.sessions.live_pool import InlinePool, ProcessPool
+
+    ref = jpeg(photo("obama1.jpg"))
+    factory = functools.partial(face_engine, "cpu")
+    print(f"sessions at {FPS:g} frames/s for {seconds:g} s through the monitor's request interface "
+          f"(ok: p95 < {LIMIT_MS:g} ms, last-quarter p50 < {LIMIT_MS:g} ms, ≤ 1 % dropped):")  # fmt: skip
+    inline = InlinePool(factory)
+    inline.core.engine().load()  # type: ignore[attr-defined]
+    pool = ProcessPool(factory, processes, max_wait_s=1.0)
+    best = {"in": 0, "pool": 0}
+    try:
+        for i in range(processes):  # start every worker and load its models before the clock runs
+            sid = next(f"warm-{j}" for j in range(1000) if pool.worker_for(f"warm-{j}") == i)
+            pool.run(sid, "frame", {"data": frames[0], "t": 0.0, "challenge": None, "reference_key": None})
+        for k in ladder:
+            r_in = pool_trial(inline, k, seconds, frames, ref)
+            print(_line("in the API process", k, r_in), flush=True)
+            r_pool = pool_trial(pool, k, seconds, frames, ref)
+            print(_line(f"pool, {processes} workers", k, r_pool), flush=True)
+            best["in"] = k if r_in["ok"] else best["in"]
+            best["pool"] = k if r_pool["ok"] else best["pool"]
+        print(f"largest K that held, in the API process : {best['in']}")
+        print(f"largest K that held, pool of {processes} workers : {best['pool']}")
+        stats = pool.stats()
+        print(f"pool counters: dropped {stats['dropped']}, restarts {stats['restarts']}")
+    finally:
+        pool.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
     cores = len(os.sched_getaffinity(0))
     ap.add_argument("--processes", type=int, default=cores, help="also spread sessions over N processes")
     ap.add_argument("--max-sessions", type=int, default=64)
+    ap.add_argument("--mode", choices=("analysis", "pool", "all"), default="analysis")
+    ap.add_argument("--ladder", default="1,2,4,8", help="pool mode: the K values tried")
     args = ap.parse_args()
     from tests import live_frames
 
@@ -264,6 +391,9 @@ def main() -> int:
     DlibFaceAnalyzer().load()
     print(f"models loaded (once)          : {time.perf_counter() - started:6.1f} s (not in the times below)")
     frames, reference = make_frames()
+    if args.mode == "pool":
+        pool_mode(args.seconds, args.processes, [int(k) for k in args.ladder.split(",")], frames)
+        return 0
     size = statistics.median(len(f) for f in frames) / 1024
     base = decode_baseline(frames)
     print(f"baseline: JPEG decode 640x480 : {base:6.1f} ms per frame (median; {size:.0f} KiB JPEGs)")
@@ -314,6 +444,8 @@ def main() -> int:
     if args.processes > 1:
         kn = capacity(args.seconds, args.processes, args.max_sessions, reference, frames, "cheaper")
         print(f"sustained sessions, {args.processes} processes, cheaper: {kn}")
+    if args.mode == "all":
+        pool_mode(args.seconds, args.processes, [int(k) for k in args.ladder.split(",")], frames)
     return 0
 
 

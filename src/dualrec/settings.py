@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         default=5.0, ge=0.0, le=600.0
     )  # each document page shown this long
     session_sweep_seconds: float = Field(default=60.0, gt=0)  # how often dropped sessions are expired
+    # live frame analysis of sessions (docs/live.md "Worker pool"): worker processes, None = one per
+    # core, 0 = in the API process; a frame that waited longer than live_max_wait_s is dropped
+    live_workers: int | None = Field(default=None, ge=0, le=64)
+    live_max_wait_s: float = Field(default=1.0, gt=0, le=30)
     archive_h265: bool = False  # also keep an H.265 archive copy of every self-service recording
     # upload quota of one attempt: floor + bytes per minute of the flow's estimated duration (413 past it)
     session_upload_bytes_per_minute: int = Field(default=24 * 1024**2, ge=1024**2)

@@ -36,6 +36,7 @@ from dualrec.core.live_session import EventKind
 from dualrec.media.ports import Face, TextLine, TranscriptSegment
 from dualrec.services.sessions import service as session_service
 from dualrec.services.sessions.copying import HandwrittenCopies
+from dualrec.services.sessions.live_pool import InlinePool
 from dualrec.services.sessions.monitor import LiveMonitor
 from tests.conftest import make_clip
 from tests.document_factory import make_pdf
@@ -435,7 +436,8 @@ def test_the_identity_nodes_face_threshold_decides_the_face_match(
     with container.uows() as uow:
         s = uow.live_sessions.for_attempt(task_id, 1)
         assert s is not None
-    monitor._state(s.id).face = np.zeros(128)  # the customer's face from a passed liveness check
+    assert isinstance(monitor.pool, InlinePool)
+    monitor.pool.core.session(s.id).face = np.zeros(128)  # the customer's face from a passed liveness
     card = io.BytesIO()
     Image.new("RGB", (428, 270), (230, 230, 230)).save(card, format="JPEG")
     body = client.post(f"/api/v1/session/{token}/id-card/front", content=card.getvalue()).json()

@@ -24,12 +24,11 @@ from fastapi.testclient import TestClient
 
 from dualrec.bootstrap.container import Container
 from dualrec.bootstrap.engines import build_qc_engines
-from dualrec.core.liveness import Action, LivenessChallenge
 from dualrec.media.models.dlib_faces import DlibFaceAnalyzer
 from tests.conftest import TEST_DATA
 from tests.integration.test_flows_tasks_api import CUSTOMER, Signed, _publish_flow, admin, system
-from tests.integration.test_live_identity_api import OUT_AND_BACK, _card_back
-from tests.live_frames import framed, jpeg, photo, turn_head
+from tests.integration.test_live_identity_api import _card_back, action_frames
+from tests.live_frames import framed, jpeg, photo
 from tests.media_factory import CARD_ID, CARD_NAME, MediaFactory
 
 __all__ = ["admin", "system"]
@@ -107,14 +106,12 @@ def vision(container: Container) -> Container:
     return container
 
 
-def _moving(name: str) -> list[np.ndarray]:
-    """Camera frames of the person in ``name`` shaking the head, then nodding."""
+def _moving(name: str, actions: list[str] = ["shake", "nod"]) -> list[np.ndarray]:  # noqa: B006
+    """Camera frames of the person in ``name`` doing the liveness actions (shake, nod) in turn."""
     faces = DlibFaceAnalyzer()
     img = photo(name)
     frame = framed(img, faces.detect(img)[0])
-    face = faces.detect(frame)[0]
-    moving = [turn_head(frame, face, "y", d) for d in OUT_AND_BACK]
-    return moving + [turn_head(frame, face, "x", d) for d in OUT_AND_BACK]
+    return action_frames(frame, faces.detect(frame)[0], actions)
 
 
 def _session(
@@ -137,11 +134,8 @@ def _session(
     assert client.post(f"/api/v1/session/{token}/consent", json={"agree": True, "t": 0.2}).status_code == 200
 
     # liveness over the WebSocket: the head shakes and nods
-    client.post(f"/api/v1/session/{token}/liveness")
-    assert vision.live_monitor is not None
-    state = next(iter(vision.live_monitor._states.values()))
-    state.challenge = LivenessChallenge((Action.SHAKE, Action.NOD), retries=0)
-    moving = _moving("obama.jpg")
+    actions = client.post(f"/api/v1/session/{token}/liveness").json()["actions"]
+    moving = _moving("obama.jpg", actions)
     with client.websocket_connect(f"/api/v1/session/{token}/live") as ws:
         for i, f in enumerate(moving):
             ws.send_json({"type": "frame", "t": 1 + i / 2, "image": base64.b64encode(jpeg(f)).decode()})

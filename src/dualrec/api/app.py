@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pydantic import SecretStr
 
 from dualrec import __version__
@@ -119,11 +120,15 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         owned = container is None
         app.state.container = container or build_container(settings)
         app.state.container.start()
+        if owned and app.state.container.live_monitor is not None:  # serve: the analysis workers start now
+            app.state.container.live_monitor.pool.warm()
         try:
             yield
         finally:
             if app.state.container.janus is not None:  # Janus started with the app stops with it (uvicorn
                 app.state.container.janus.stop()  # re-raises SIGTERM after shutdown: no later hook runs)
+            if app.state.container.live_monitor is not None:  # the live analysis workers, likewise
+                app.state.container.live_monitor.pool.stop()
             if owned:
                 app.state.container.close()
 
@@ -141,6 +146,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         app.state.container = container
     metrics = Metrics()
     app.state.metrics = metrics
+    metrics.registry.register(LivePoolCollector(app))
     app.add_middleware(
         RequestContextMiddleware,
         metrics=metrics,
@@ -184,6 +190,39 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
 
     mount_spa(app, connect_src=connect_sources(settings))
     return app
+
+
+class LivePoolCollector:
+    """The live analysis pool's counters (docs/live.md "Worker pool"), read on every scrape."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        container = getattr(self._app.state, "container", None)
+        monitor = getattr(container, "live_monitor", None)
+        if monitor is None:
+            return
+        stats = monitor.pool.stats()
+        frames = CounterMetricFamily(
+            "dualrec_live_frames", "Live frames per analysis worker and outcome", labels=["worker", "outcome"]
+        )
+        events = CounterMetricFamily(
+            "dualrec_live_worker_events",
+            "Analysis worker crashes, restarts, timeouts",
+            labels=["worker", "event"],
+        )
+        queued = GaugeMetricFamily(
+            "dualrec_live_worker_queued", "Requests waiting per worker", labels=["worker"]
+        )
+        for w in stats.get("per_worker", []):
+            label = str(w["index"])
+            for outcome in ("done", "stale", "superseded", "failed"):
+                frames.add_metric([label, outcome], w[outcome])
+            for event in ("crashes", "restarts", "timeouts"):
+                events.add_metric([label, event], w[event])
+            queued.add_metric([label], w["queued"])
+        yield from (frames, events, queued)
 
 
 def metrics_allowed(request: Request, token: SecretStr | None) -> bool:

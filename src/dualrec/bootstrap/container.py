@@ -153,8 +153,12 @@ class Container:
             self.janus.start()
         if self.sampler is not None:
             self.sampler.start()
+        if self.live_monitor is not None:
+            self.live_monitor.pool.start()  # worker processes start with their first session
 
     def close(self) -> None:
+        if self.live_monitor is not None:
+            self.live_monitor.pool.stop()
         if self.sampler is not None:
             self.sampler.stop()
         if self.janus is not None:
@@ -314,7 +318,11 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
     )
     container.sweeper = SessionSweeper(container.sessions, settings.session_sweep_seconds)
     container.live_monitor, container.session_docs, container.session_copies = build_session_extras(
-        container.sessions, blobs, lambda: container.engines(), settings.data_dir / "cache" / "speech"
+        container.sessions,
+        blobs,
+        lambda: container.engines(),
+        settings.data_dir / "cache" / "speech",
+        settings,
     )
     container.rtc = build_rtc(settings, uows, container.tasks, lambda: container.queue)
     if with_jobs:

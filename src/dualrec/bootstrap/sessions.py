@@ -3,8 +3,10 @@ assembler job and a sweeper thread that expires sessions whose customer did not 
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
+import os
 import threading
 import wave
 from collections.abc import Callable
@@ -13,16 +15,25 @@ from pathlib import Path
 
 from dualrec.errors import InvalidInputError
 from dualrec.media.chinese import to_simplified
+from dualrec.media.ports import Device, FaceAnalyzer
 from dualrec.pipeline.request import QcEngines
 from dualrec.services.sessions.copying import HandwrittenCopies
 from dualrec.services.sessions.documents import SessionDocuments
+from dualrec.services.sessions.live_pool import AnalysisPool, ProcessPool
 from dualrec.services.sessions.monitor import LiveMonitor
 from dualrec.services.sessions.service import LiveSessionService, SessionOptions
 from dualrec.services.sessions.speech import SpeechAudioCache
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
-__all__ = ["SessionSweeper", "build_session_extras", "decode_wav", "wav_transcriber"]
+__all__ = [
+    "SessionSweeper",
+    "build_session_extras",
+    "decode_wav",
+    "face_engine",
+    "live_pool",
+    "wav_transcriber",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -131,13 +142,40 @@ def build_session_extras(
     blobs: BlobStore,
     engines: Callable[[], QcEngines],
     cache_dir: Path,
+    settings: Settings | None = None,
 ) -> tuple[LiveMonitor, SessionDocuments, HandwrittenCopies]:
     """The live monitor (frames, liveness, ID card), the documents/speech of sessions and the
     handwritten copies (抄录) read by OCR."""
-    monitor = LiveMonitor(sessions, blobs, lambda: engines().faces, lambda: engines().ocr)
+    monitor = LiveMonitor(
+        sessions, blobs, lambda: engines().faces, lambda: engines().ocr, pool=live_pool(settings)
+    )
     speech = SpeechAudioCache(_LazySynth(), cache_dir)
     copies = HandwrittenCopies(sessions, blobs, lambda: engines().ocr)
     return monitor, SessionDocuments(sessions, blobs, speech), copies
+
+
+def live_pool(settings: Settings | None) -> AnalysisPool | None:
+    """The live analysis's worker processes (``DUALREC_LIVE_WORKERS``, one per core by default),
+    or None (analysis in the API process) when set to 0 or without settings."""
+    if settings is None or settings.live_workers == 0:
+        return None
+    workers = settings.live_workers or max(1, len(os.sched_getaffinity(0)))
+    factory = functools.partial(face_engine, settings.device)
+    return ProcessPool(factory, workers, max_wait_s=settings.live_max_wait_s)
+
+
+def face_engine(device: Device) -> FaceAnalyzer | None:
+    """The face engine of an analysis worker process (dlib), None where it is not installed
+    (the frames are then answered with ``engine_unavailable``, as without the pool)."""
+    from dualrec.media.models import availability
+
+    status = availability.dlib_status()
+    if not status.ok:
+        logger.warning("live analysis: the face engine is unavailable: %s", status.detail)
+        return None
+    from dualrec.media.models.dlib_faces import DlibFaceAnalyzer, DlibFaceOptions
+
+    return DlibFaceAnalyzer(DlibFaceOptions(device="auto" if device == "cuda" else device))
 
 
 class _LazySynth:

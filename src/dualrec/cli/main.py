@@ -63,6 +63,8 @@ def serve(
 
         container.janus = build_supervisor(settings)
     app_ = create_app(settings, container=container)
+    if container.live_monitor is not None:  # the live analysis workers start and load their models now
+        container.live_monitor.pool.warm()
     typer.echo(f"dualrec serving on http://{host or settings.host}:{port or settings.port}", err=True)
     try:
         uvicorn.run(

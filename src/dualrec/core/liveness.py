@@ -436,6 +436,55 @@ class LivenessChallenge:
         self._tracker, self._state = None, "failed"
         return LivenessEvent("failed", result)
 
+    def snapshot(self) -> dict[str, Any]:
+        """What survives a restart (JSON): the actions, which are passed, the decided attempts and
+        the retries used. The samples of the action being asked are not kept: ``restore`` asks that
+        action again from its first frame (its clock restarts)."""
+        return {
+            "actions": [str(a) for a in self.actions],
+            "retries": self.retries,
+            "index": self._index,
+            "retries_used": self._retries_used,
+            "attempts": {str(k): v for k, v in self._attempts.items()},
+            "results": [r.to_dict() for r in self._results],
+            "state": self._state,
+        }
+
+    @classmethod
+    def restore(cls, snap: dict[str, Any], options: LivenessOptions | None = None) -> LivenessChallenge:
+        """The challenge of ``snapshot()``; ``ValueError`` for a snapshot that does not fit."""
+        c = cls(tuple(Action(a) for a in snap["actions"]), options or LivenessOptions(), int(snap["retries"]))
+        index, used = int(snap["index"]), int(snap["retries_used"])
+        state = snap["state"]
+        if (
+            not 0 <= index <= len(c.actions)
+            or not 0 <= used <= c.retries
+            or state not in ("pending", "passed", "failed")
+        ):
+            raise ValueError("liveness snapshot out of range")
+        c._index, c._retries_used, c._state = index, used, state
+        c._attempts = {Action(k): int(v) for k, v in dict(snap.get("attempts") or {}).items()}
+        c._results = [
+            ActionResult(
+                action=Action(r["action"]),
+                attempt=int(r["attempt"]),
+                passed=bool(r["passed"]),
+                seconds=float(r["seconds"]),
+                excursion=float(r["excursion"]),
+                unit=str(r["unit"]),
+                samples=int(r["samples"]),
+                missed=int(r["missed"]),
+                reason=str(r.get("reason", "")),
+            )
+            for r in snap.get("results") or []
+        ]
+        if state != "pending" or index == len(c.actions):
+            c._tracker = None
+        else:  # the interrupted attempt is asked again with the same attempt number
+            action = c.actions[index]
+            c._tracker = LivenessTracker(action, c.options, attempt=max(1, c._attempts.get(action, 1)))
+        return c
+
     def to_dict(self) -> dict[str, Any]:
         """For markers and the audit trail (JSON-serialisable)."""
         return {

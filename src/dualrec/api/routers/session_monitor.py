@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 
 from dualrec.api.deps import ContainerDep
@@ -19,6 +21,17 @@ from dualrec.services.sessions.monitor import LiveMonitor
 router = APIRouter(prefix="/session", tags=["session"])
 
 MAX_FRAME_MESSAGE = 3 * 1024 * 1024  # a Base64 frame of at most 2 MB (pipeline.live.FrameLimits)
+
+
+FRAME_THREADS = 256  # frames of one serve process waiting for (or being moved to) the analysis
+
+
+def _frame_limiter(websocket: WebSocket) -> anyio.CapacityLimiter:
+    state = websocket.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "live_frame_limiter", None)
+    if limiter is None:
+        limiter = state.live_frame_limiter = anyio.CapacityLimiter(FRAME_THREADS)
+    return limiter
 
 
 def _monitor(container: Container) -> LiveMonitor:
@@ -99,7 +112,11 @@ async def live(websocket: WebSocket, token: str) -> None:
                 data = base64.b64decode(image, validate=True)
             except ValueError as exc:
                 raise InvalidInputError("图像不是有效的 Base64 / image is not valid Base64") from exc
-            reply = await run_in_threadpool(monitor.frame, token, data, float(t))
+            # a frame's thread mostly waits for its analysis worker: a limiter of its own, so that
+            # many sessions' frames do not hold every token of the shared thread pool
+            reply = await anyio.to_thread.run_sync(
+                monitor.frame, token, data, float(t), limiter=_frame_limiter(websocket)
+            )
             await websocket.send_json(reply)
         except DualrecError as exc:
             await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})

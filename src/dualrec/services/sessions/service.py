@@ -870,6 +870,20 @@ class LiveSessionService:
             uow.commit()
             return self._view(uow, task, flow, s)
 
+    def save_live_state(self, token: str, key: str, value: Mapping[str, Any] | None) -> None:
+        """Keep analysis state that must outlive an analysis worker or a ``serve`` process (the
+        liveness challenge's snapshot) in the session, without an event; ignored once it ended."""
+        with self._locked(token) as (uow, _task, _flow, s):
+            if not s.open:
+                return
+            identity = dict(s.identity)
+            if value is None:
+                identity.pop(key, None)
+            else:
+                identity[key] = dict(value)
+            uow.live_sessions.save(replace(s, identity=identity))
+            uow.commit()
+
     def update_identity(
         self, token: str, update: Callable[[dict[str, Any]], dict[str, Any]], *, kind: str, t: float = 0.0
     ) -> SessionView:
@@ -1081,10 +1095,15 @@ def _refuse_swept(s: LiveSession) -> None:
         )
 
 
+_PRIVATE_STATE = frozenset({"liveness_challenge"})  # the live analysis's own state (monitor.py)
+
+
 def _public_identity(identity: Mapping[str, Any]) -> dict[str, Any]:
     """The proofs as the page may see them (no descriptors, no blob keys)."""
     out: dict[str, Any] = {}
     for key, value in identity.items():
+        if key in _PRIVATE_STATE:
+            continue
         if isinstance(value, Mapping):
             out[key] = {k: v for k, v in value.items() if k not in ("embedding", "blob_key", "fields")}
         else:
