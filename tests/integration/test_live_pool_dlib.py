@@ -148,3 +148,31 @@ def test_a_page_that_lies_is_judged_by_the_pools_analysis(
     assert "liveness" not in s["identity"]
     r = client.post(f"/api/v1/session/{token}/nodes/id/outcome", json={"kind": "passed"})
     assert r.status_code == 409 and "活体" in r.json()["detail"]
+
+
+def test_actions_done_by_one_person_and_a_frontal_picture_of_another_do_not_pass(
+    app_client: TestClient,
+    admin: TestClient,
+    system: Signed,
+    heads: dict[str, tuple[np.ndarray, Any]],
+) -> None:
+    """A live accomplice does the first action, another person's face does the second: the
+    challenge's moves all pass, but the proof does not — the face that would become the customer's
+    reference is not the face of everyone who did the actions."""
+    client = TestClient(app_client.app)
+    token = _start(admin, system, client)
+    first, second = client.post(f"/api/v1/session/{token}/liveness").json()["actions"]
+    t = 0.0
+    events = []
+    with client.websocket_connect(f"/api/v1/session/{token}/live") as ws:
+        for name, action in (("obama.jpg", first), ("biden2.jpg", second)):
+            frame, face = heads[name]
+            for f in action_frames(frame, face, [action]):
+                r = _send(ws, f, t)
+                t += 0.5
+                if "event" in r.get("liveness", {}):
+                    events.append(r["liveness"]["event"]["kind"])
+    assert events == ["action_passed", "passed"], events  # the moves themselves were all done
+    proof = client.get(f"/api/v1/session/{token}").json()["identity"]["liveness"]
+    assert proof["passed"] is False, proof
+    assert any("another person" in p for p in proof.get("problems", [])), proof

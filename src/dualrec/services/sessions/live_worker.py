@@ -44,6 +44,9 @@ CARD_LIMITS = FrameLimits(max_bytes=6 * 1024 * 1024, max_side=4096)
 
 FaceFactory = Callable[[], FaceAnalyzer | None]
 
+MAX_WITNESSES = 3  # frames kept per challenge, one per passed action
+SAME_PERSON_MAX_DISTANCE = 0.6  # dlib descriptor distance: above it, two frames show two people
+
 
 @dataclass
 class _Session:
@@ -53,6 +56,10 @@ class _Session:
     face: npt.NDArray[np.float64] | None = None  # the customer's descriptor (from a passed liveness)
     face_cid: str | None = None  # the challenge whose best frame gave ``face``
     best: tuple[float, Image] | None = None  # (frontal score, frame) during the challenge
+    # a frame taken as each action passed: the person who did the actions must be the person of the
+    # best frame (whose descriptor becomes the customer's face), or a live accomplice could do the
+    # actions and a photo of someone else give the frontal picture
+    witnesses: list[Image] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -124,7 +131,7 @@ class AnalysisCore:
         snap = payload.get("challenge")
         version = (str(snap["cid"]), int(snap["rev"])) if isinstance(snap, dict) else None
         if version != st.version:
-            st.challenge, st.best = None, None
+            st.challenge, st.best, st.witnesses = None, None, []
             if snap is not None and snap.get("state") == "pending":
                 try:
                     st.challenge = LivenessChallenge.restore(snap)
@@ -179,23 +186,43 @@ class AnalysisCore:
         info = challenge_dict(challenge)
         if event is not None:
             info["event"] = event.to_dict()
+            if event.kind in ("action_passed", "passed") and obs.face_count == 1:
+                st.witnesses = [*st.witnesses, image][-MAX_WITNESSES:]
             cid, rev = st.version
             st.version = (cid, rev + 1)
             out["snapshot"] = {**challenge.snapshot(), "cid": cid, "rev": rev + 1}
         out["liveness"] = info
         if challenge.state in ("passed", "failed"):
             face = None
+            problems: list[str] = []
             if challenge.state == "passed" and st.best is not None:
                 face = self._embed_one(st.best[1])
+                if face is not None and self._another_person(face, st.witnesses):
+                    face = None
+                    problems.append(
+                        "活体动作与正脸画面不是同一人 / the actions were done by another person than the one "
+                        "in the frontal picture"
+                    )
                 if face is not None:
                     st.face, st.face_cid = face, st.version[0]
                     st.analyzer.set_reference(face)
+            st.witnesses = []
             out["proof"] = {
                 "passed": face is not None,
+                **({"problems": problems} if problems else {}),
                 **challenge.to_dict(),
                 "challenge_id": st.version[0],
                 "best_jpeg": None if st.best is None else jpeg(st.best[1]),
             }
+
+    def _another_person(self, face: npt.NDArray[np.float64], witnesses: list[Image]) -> bool:
+        """Whether a frame taken as an action passed shows someone else than ``face`` (frames
+        without exactly one face are not evidence either way)."""
+        for image in witnesses:
+            other = self._embed_one(image)
+            if other is not None and float(np.linalg.norm(other - face)) > SAME_PERSON_MAX_DISTANCE:
+                return True
+        return False
 
     def _embed_one(self, image: Image) -> npt.NDArray[np.float64] | None:
         engine = self.engine()
