@@ -8,6 +8,8 @@ from collections.abc import Callable
 import httpx
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from dualrec.core.rbac import BUILTIN_ROLES
+
 from .conftest import ADMIN_PASSWORD
 
 Shot = Callable[[Page, str], None]
@@ -187,7 +189,7 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     sidebar(page).get_by_role("link", name="角色权限").click()
     matrix = page.get_by_role("table", name="权限矩阵")
     header = matrix.locator("thead")
-    for role in ("管理员", "面签员", "审计员", "质检员"):
+    for role in (r.name_zh for r in BUILTIN_ROLES.values()):
         expect(header).to_contain_text(role)
     users_write = matrix.locator("tr[data-permission='users:write']")
     expect(users_write.locator("th")).to_have_text("管理用户")  # the permission by name, not its code
@@ -198,7 +200,7 @@ def test_admin_pages_show_roles_audit_and_refuse_deleting_a_used_branch(
     expect(admin_cell).to_have_text("✓")
     expect(interviewer_cell).not_to_have_text("✓")
     builtin_headers = header.locator("th.role-col", has=page.locator(".badge", has_text="内置"))
-    expect(builtin_headers).to_have_count(6)
+    expect(builtin_headers).to_have_count(len(BUILTIN_ROLES))
     expect(builtin_headers.get_by_role("button")).to_have_count(0)  # built-ins are read-only
     shot(page, "09-roles-matrix")
 
