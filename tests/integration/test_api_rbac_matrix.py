@@ -184,6 +184,9 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/rtc/janus/{session_id}/{handle_id}"): JANUS_TOKEN,
     ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/tasks/{task_id}/join"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/quality"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/quality"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/entry/{token}/quality"): LINK_TOKEN,
     ("GET", "/api/v1/session/{token}"): LINK_TOKEN,
     ("PUT", "/api/v1/session/{token}/chunks/{segment}/{seq}"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/connect"): LINK_TOKEN,
@@ -565,6 +568,14 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("POST", "/api/v1/rtc/tasks/{task_id}/hangup"): lambda i: (
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/hangup",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/quality"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/quality",
+        {"t": 1.0},
+    ),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/quality"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/quality",
         None,
     ),
     ("GET", "/api/v1/rtc/queue"): lambda i: ("/api/v1/rtc/queue", None),
