@@ -129,7 +129,9 @@ class RtcService:
 
     def join_agent(self, *, actor: Actor, task_id: str) -> JoinGrant:
         task = self._tasks.get(actor=actor, task_id=task_id)  # 404 outside the actor's branch scope
-        self._check_joinable(task)
+        with self._uows.read() as uow:
+            entry = uow.rtc.entry(task.id, task.attempt_no)
+        self._check_joinable(task, queued=entry is not None)
         grant = self._grant(task, "agent")
         self._ensure_room(task)
         with self._uows() as uow:
@@ -149,9 +151,9 @@ class RtcService:
 
     def join_customer(self, entry_token: str) -> JoinGrant:
         task, _flow = self._tasks.resolve_entry(entry_token)  # forged, expired or superseded: 401
-        self._check_joinable(task)
-        with self._uows() as uow:
+        with self._uows.read() as uow:
             entry = uow.rtc.entry(task.id, task.attempt_no)
+        self._check_joinable(task, queued=entry is not None)
         if entry is None or entry.status != "accepted":
             raise ConflictError(
                 "请稍候，坐席接听后才能进入视频 / please wait: an interviewer has not taken your call yet",
@@ -223,8 +225,10 @@ class RtcService:
     # ---- helpers -------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_joinable(task: Task) -> None:
-        if task.mode != "human" and task.status != TaskStatus.HANDOVER:
+    def _check_joinable(task: Task, *, queued: bool) -> None:
+        """``queued``: the attempt has an entry in the interviewer queue (a human task, or an AI
+        session handed over: once the agent joined, that task is in progress, no longer handover)."""
+        if task.mode != "human" and task.status != TaskStatus.HANDOVER and not queued:
             raise ConflictError(
                 "该任务为自助双录，不进行人工视频 / this task is self-service: no human call",
                 details={"mode": task.mode},
