@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 from dualrec.bootstrap.engines import build_qc_engines
 from dualrec.checks.textmatch import syllables
 from dualrec.core.flow import Flow, parse_flow
-from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Verdict
+from dualrec.core.qc import CheckResult, CheckStatus, QcTask, Severity, Verdict
 from dualrec.media.ports import Samples, SpeechRecognizer, TranscriptSegment
 from dualrec.pipeline.qc import QcReport, run_qc
 from dualrec.pipeline.report import native_report, patent_report
@@ -138,6 +138,13 @@ def test_defect_alone_fails_only_its_check_at_its_time(
     bad = failing(report)
     # the stand-in does not match the ID photo either: that stretch fails identity_match too
     expected = {check_id, "identity_match"} if defect == "swap" else {check_id}
+    if defect == "silence" and "transcript" in bad:
+        # the mute cuts the speech mid-word: the voice just before it, which the recogniser could not
+        # write down, is honestly reported as unheard voice (minor, ending where the mute starts)
+        cut = bad.pop("transcript").findings
+        assert all(
+            f.severity is Severity.MINOR and f.end is not None and abs(f.end - start) <= 1.0 for f in cut
+        ), [(f.severity, f.start, f.end) for f in cut]
     assert set(bad) == expected, {k: [f.message for f in v.findings] for k, v in bad.items()}
     f = bad[check_id].findings[0]
     assert f.start == pytest.approx(start, abs=1.0)
