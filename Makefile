@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
-APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-zenhei chromium poppler-utils janus janus-tools iproute2
+APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-zenhei chromium poppler-utils janus janus-tools iproute2 coturn
 PY_EXTRAS := postgres,mysql,celery,s3,ai,dev
 WEB_DIST := src/dualrec/web/dist/index.html
 WEB_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json frontend/openapi.json -type f 2>/dev/null)
@@ -46,6 +46,12 @@ $(STAMPS)/apt: Makefile
 	    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
 	      echo "disabling the system-wide janus service (dualrec runs its own, docs/remote-interview.md)"; \
 	      $$SUDO systemctl disable --now janus >/dev/null 2>&1 || true; \
+	    fi;; \
+	  esac; \
+	  case " $$missing " in *" coturn "*) \
+	    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+	      echo "disabling the system-wide coturn service (configure your TURN host yourself, docs/remote-interview.md)"; \
+	      $$SUDO systemctl disable --now coturn >/dev/null 2>&1 || true; \
 	    fi;; \
 	  esac; \
 	fi
@@ -106,8 +112,11 @@ test: deps check pytest
 webtest: frontend/node_modules/.package-lock.json
 	cd frontend && npm test --silent
 
+# two workers (tests/conftest.py XDIST_GROUPS: the browser tests one after another on one of them);
+# PYTEST_WORKERS=0 runs everything in this one process
+PYTEST_WORKERS ?= 2
 pytest: deps
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup) --durations=25 $(PYTEST_ARGS)
 
 test-quick: python-deps
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
@@ -115,8 +124,14 @@ test-quick: python-deps
 fuzz: python-deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} $(VENV)/bin/pytest -p no:cacheprovider tests/integration/test_api_fuzz.py $(PYTEST_ARGS)
 
-bench: deps
+bench: deps $(STAMPS)/bench-deps
 	$(PY) bench/run.py $(BENCH)
+
+# the [bench] extra (aiortc: bench/rtc.py's load generator), on top of what python-deps installed
+$(STAMPS)/bench-deps: pyproject.toml | $(STAMPS)/python-deps
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(PY_EXTRAS),bench]'
+	@$(PY) -c "import aiortc" || { echo "the bench dependencies failed to install"; exit 1; }
+	@touch $@
 
 eval: deps
 	$(PY) -m evalkit.run $(EVAL)

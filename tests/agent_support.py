@@ -382,7 +382,7 @@ def short_recording(folder: Path, name: str = "clip.mp4", seconds: float = 3.0) 
     out = folder / name
     cached = media_cache() / f"agent_{seconds:g}s.mp4"
     if not cached.exists():
-        part = cached.with_name(".part-" + cached.name)
+        part = cached.with_name(f".part-{os.getpid()}-{cached.name}")  # parallel test workers
         trim = ["-i", str(source), "-t", str(seconds), "-c", "copy", str(part)]
         subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *trim], check=True, timeout=120)
         part.replace(cached)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import FAST_PASSWORD_HASH_ENV
+
 DUALREC = str(Path(sys.executable).with_name("dualrec"))
 
 
@@ -15,7 +17,9 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """``dualrec ARGS`` with only this test's DUALREC_* settings (the caller's are dropped)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREC_")}
-    full_env.update({"DUALREC_DATA_DIR": str(data_dir), "DUALREC_ENV": "test", **env})
+    full_env.update(
+        {"DUALREC_DATA_DIR": str(data_dir), "DUALREC_ENV": "test", **FAST_PASSWORD_HASH_ENV, **env}
+    )
     return subprocess.run(
         [DUALREC, *args],
         capture_output=True,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -248,7 +250,7 @@ def slideshow(out: Path, parts: Sequence[tuple[Image.Image, float]], fps: int = 
     picture is never frozen) over a silent audio track; built once (``out`` is the cache)."""
     if out.exists():
         return out
-    work = out.with_name(f".{out.stem}")
+    work = out.with_name(f".{out.stem}-{os.getpid()}")
     work.mkdir(parents=True, exist_ok=True)
     lines = []
     for i, (img, seconds) in enumerate(parts):
@@ -257,7 +259,7 @@ def slideshow(out: Path, parts: Sequence[tuple[Image.Image, float]], fps: int = 
     lines.append(f"file '{len(parts) - 1}.png'")  # the concat demuxer's last duration needs this
     (work / "list.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     total = sum(s for _, s in parts)
-    tmp = out.with_name(f".part-{out.name}")
+    tmp = out.with_name(f".part-{os.getpid()}-{out.name}")  # parallel test workers
     subprocess.run(
         [
             "ffmpeg", "-nostdin", "-y", "-loglevel", "error",
@@ -271,4 +273,5 @@ def slideshow(out: Path, parts: Sequence[tuple[Image.Image, float]], fps: int = 
         timeout=300,
     )  # fmt: skip
     tmp.replace(out)
+    shutil.rmtree(work, ignore_errors=True)
     return out

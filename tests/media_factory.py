@@ -7,6 +7,7 @@ one person moving slowly over grey (with camera-like noise) and 16.5 s of real M
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,7 +48,7 @@ def available() -> str | None:
 def _ffmpeg(*args: str) -> None:
     """Run ffmpeg; the last argument is the output, written under a temporary name first."""
     out = Path(args[-1])
-    tmp = out.with_name(f".part-{out.name}")
+    tmp = out.with_name(f".part-{os.getpid()}-{out.name}")  # parallel test workers
     subprocess.run(
         ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *args[:-1], str(tmp)], check=True, timeout=600
     )

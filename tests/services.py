@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-__all__ = ["IN_CI", "isolated_database_url", "require_service"]
+__all__ = ["IN_CI", "isolated_database_url", "redis_db_url", "require_service"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -22,6 +22,17 @@ SERVICES = {
     "mysql": ("127.0.0.1", 3306),
     "redis": ("127.0.0.1", 6379),
 }
+
+
+def redis_db_url(slot: int) -> str:
+    """A Redis database for Celery tests, one set per parallel test worker (pytest-xdist's
+    PYTEST_XDIST_WORKER gw0, gw1, …): ``slot`` 0–3 of worker k is database 2 + 4k + slot, so two
+    workers' Celery queues never meet (Redis has 16 databases: up to 3 workers)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    k = int(worker) if worker.isdigit() else 0
+    if not 0 <= slot < 4 or k > 2:
+        raise ValueError(f"no Redis database for slot {slot} of worker {k} (run at most 3 workers)")
+    return f"redis://127.0.0.1:6379/{2 + 4 * k + slot}"
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -1,6 +1,6 @@
 """A user-space UDP impairment relay for WebRTC tests and benches (the kernel here has no ``netem``;
-see ../shared/INFRA.md): it sits between the browsers and Janus and drops, delays (jitter) and
-rate-limits the media of chosen browsers.
+see docs/remote-interview.md, "Weak network"): it sits between the browsers and Janus and drops,
+delays (jitter) and rate-limits the media of chosen browsers.
 
 How the media is forced through it (tests/e2e/test_rtc_quality.py): Janus advertises the relay's
 address instead of its own (``nat_1_1_mapping`` = the relay's address, same ports), the relay

@@ -6,6 +6,13 @@ describe("splitBilingual", () => {
     expect(splitBilingual("签名为空 / the signature is empty")).toEqual({ zh: "签名为空", en: "the signature is empty" });
   });
 
+  it("splits a pair whose English half quotes a Chinese name", () => {
+    const text = "未找到节点「录音录像告知」，无法确认客户应答 / node 录音录像告知 not found in the recording; the answer cannot be confirmed";
+    expect(inLanguage(text, "zh-CN")).toBe("未找到节点「录音录像告知」，无法确认客户应答");
+    expect(inLanguage(text, "en")).toBe("node 录音录像告知 not found in the recording; the answer cannot be confirmed");
+    expect(isBilingual(text)).toBe(true);
+  });
+
   it("splits after full-width punctuation without a space", () => {
     const text = "必读话术未完整宣读，覆盖率 0%：「理财非存款」/ required statement not read completely (0%)";
     expect(inLanguage(text, "zh-CN")).toBe("必读话术未完整宣读，覆盖率 0%：「理财非存款」");

@@ -22,7 +22,9 @@ export function splitBilingual(text: string): BilingualPair | null {
     const at = match.index ?? 0;
     const left = text.slice(0, at);
     const right = text.slice(at + match[0].length);
-    if (CJK.test(left) && !CJK.test(right) && LATIN.test(right)) {
+    // the English half has no Chinese, or starts with a Latin letter (it may quote a Chinese name)
+    const quotes = /^[A-Za-z]/.test(right) && !new RegExp(SEPARATOR.source).test(right);
+    if (CJK.test(left) && (!CJK.test(right) || quotes) && LATIN.test(right)) {
       // an English phrase already on the left: the pairs are nested (see nestedInLanguage)
       if (new RegExp(`${SEPARATOR.source}[A-Za-z]`).test(left)) return null;
       return { zh: left.trim(), en: right.trim() };

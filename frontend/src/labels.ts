@@ -52,6 +52,7 @@ export const ENUMS = {
     "portrait",
     "llm_review",
     "call_quality",
+    "live_call",
   ],
   actors: ["anonymous", "system", "customer", "remote-interview"],
   auditActions: [

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dualrec.i18n import DEFAULT_LANGUAGE, Message, split_legacy
+
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
@@ -17,6 +19,7 @@ __all__ = [
     "InvalidInputError",
     "LockedOutError",
     "MediaError",
+    "Message",
     "NotFoundError",
     "OfficeConverterUnavailableError",
     "PermissionDeniedError",
@@ -27,14 +30,31 @@ __all__ = [
 
 
 class DualrecError(Exception):
-    """Base of all expected errors. ``code`` is a stable machine-readable id."""
+    """Base of all expected errors. ``code`` is a stable machine-readable id of the kind of error.
+
+    The message is a catalogue :class:`~dualrec.i18n.Message` (``msg("task.not_found", id=3)``):
+    the API renders it in the reader's language and reports its key and parameters; ``message``
+    (logs, CLI) carries both languages. A plain string is still accepted for older call sites.
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, details: dict[str, Any] | None = None) -> None:
+        if isinstance(message, Message):
+            self.key: str | None = message.key
+            self.params: dict[str, Any] = dict(message.params)
+            text = str(message)
+        else:
+            self.key, self.params, text = None, {}, str(message)
+        super().__init__(text)
+        self.message = text
         self.details = details or {}
+
+    def localized(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The message in one language (a legacy ``"中文 / English"`` string is split)."""
+        if self.key is not None:
+            return Message(self.key, self.params).render(language)
+        return split_legacy(self.message, language)
 
 
 class ConfigurationError(DualrecError):

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     login_ip_max_failures: int = Field(default=30, ge=0)  # failed logins per source address per window
     login_ip_window_minutes: int = Field(default=15, ge=1)
     api_signature_max_skew_seconds: int = 300
+    # Argon2id cost of stored passwords (RFC 9106 low-memory profile by default); below the OWASP floor
+    # (2 passes over 19 MiB) only with DUALREC_ENV=test. Existing hashes are re-hashed at their next login.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024**2)
 
     # jobs
     job_backend: Literal["inprocess", "celery"] = "inprocess"
@@ -162,12 +166,22 @@ class Settings(BaseSettings):
     rtc_turn_secret: SecretStr | None = None  # coturn static-auth-secret: browsers get short-lived logins
     rtc_token_ttl_minutes: int = Field(default=240, ge=5, le=24 * 60)  # participants' Janus tokens
     rtc_public_janus_url: str = ""  # browsers use this Janus URL instead of the app's /api/v1/rtc/janus
+    # several Janus instances: name=url,… (each its Janus API); empty: the one of RTC_BIND/_HTTP_PORT
+    rtc_nodes: str = ""
+    rtc_ice_transport_policy: Literal["all", "relay"] = "all"  # relay: browsers send media via TURN only
     rtc_log_level: int = Field(default=4, ge=0, le=7)  # Janus' debug level (its log: DATA_DIR/rtc/janus.log)
     # the human-interviewer queue (SPEC §3.2)
     rtc_queue_timeout_seconds: int = Field(default=900, ge=30, le=24 * 3600)  # waiting longer: timed out
     rtc_queue_abandon_seconds: int = Field(default=45, ge=10, le=3600)  # page silent that long: left
     rtc_queue_default_handling_seconds: int = Field(default=300, ge=10, le=4 * 3600)  # ETA before history
     rtc_queue_skill_map: str = ""  # business_type:skill_group,…; unmapped types are their own group
+    # live analysis of calls (subtitles, risk alerts, face checks): a worker process per call that
+    # Janus forwards the parties' RTP to (docs/remote-interview.md "Live subtitles and alerts")
+    rtc_live_enabled: bool = False
+    rtc_live_forward_host: str = ""  # where Janus sends the RTP; empty: derived from DUALREC_RTC_BIND
+    rtc_live_face_interval_ms: int = Field(default=1000, ge=200, le=10_000)  # a customer frame per interval
+    # Janus' own view of the streams (Admin API handle_info) sampled this often while calls run; 0: off
+    rtc_server_stats_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # evidence ledger (存证): checkpoint signing key, how often to checkpoint, time-stamp authority
     signing_key_file: Path | None = None  # empty: generated under data_dir/keys in development only
@@ -304,6 +318,11 @@ class Settings(BaseSettings):
                 problems.append("DUALREC_COOKIE_SECURE must be true (serve over HTTPS)")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
+        if self.env != "test" and (self.password_hash_time_cost < 2 or self.password_hash_memory_kib < 19456):
+            raise ValueError(
+                "DUALREC_PASSWORD_HASH_TIME_COST must be ≥ 2 and DUALREC_PASSWORD_HASH_MEMORY_KIB ≥ 19456 "
+                "(lower costs are for the test suite only, DUALREC_ENV=test)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.conftest import FAST_PASSWORD_HASH_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DUALREC = REPO_ROOT / ".venv" / "bin" / "dualrec"
 DIST_INDEX = REPO_ROOT / "src" / "dualrec" / "web" / "dist" / "index.html"
@@ -67,6 +69,7 @@ def running_server(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path
         "DUALREC_DATA_DIR": str(data_dir),
         "DUALREC_ENV": "test",
         "DUALREC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **FAST_PASSWORD_HASH_ENV,
         **env_extra,
     }
     for command in (["db", "upgrade"], ["seed"]):
@@ -153,6 +156,20 @@ def shot() -> Callable[[Page, str], None]:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=not dialog_open)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def admin_speaks_chinese_again(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The seeded admin's language setting is shared by every browser test on this worker's server
+    (the API's messages and the console follow it): a test that switched it to English, passing or
+    failing, leaves it Chinese for the next one."""
+    if "server_url" not in request.fixturenames:
+        yield  # a test with its own server
+        return
+    client: httpx.Client = request.getfixturevalue("admin_api")
+    yield
+    r = client.put("/api/v1/auth/me/language", json={"language": "zh-CN"})
+    assert r.status_code == 200, r.text
 
 
 @pytest.fixture(scope="session")

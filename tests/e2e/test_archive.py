@@ -118,7 +118,7 @@ def test_deletion_walks_the_approval_chain_in_the_ui(
     refused = admin_api.post(
         f"/api/v1/archive/deletion-requests/{request_id}/decision", json={"decision": "approve"}
     )
-    assert refused.status_code == 403 and "role" in refused.json()["detail"]
+    assert refused.status_code == 403 and "角色" in refused.json()["detail"]
     assert admin_api.get(f"/api/v1/recordings/{rid}/media").status_code in (200, 206)  # still there
 
     _as(page, users["comp"])

@@ -262,12 +262,19 @@ def settle(page: Page) -> None:
 
 
 def set_language(page: Page, locale: str) -> None:
+    # the user's own setting on the server wins over this browser's choice (other tests may have
+    # switched it through the language menu): set both, as the menu does
     page.evaluate("l => localStorage.setItem('dualrec.locale', l)", locale)
+    r = page.request.put(
+        "/api/v1/auth/me/language", data={"language": locale}, headers={"X-Requested-With": "dualrec"}
+    )
+    assert r.ok, r.text()
 
 
 def walk(page: Page, shot: Shot, world: dict[str, Any], role: str, both_languages: bool) -> list[str]:
     codes = raw_codes()
     granted = set(page.request.get("/api/v1/auth/me").json()["permissions"])
+    set_language(page, "zh-CN")
     problems: list[str] = []
     for route in console_routes():
         if route.permission and route.permission not in granted:
@@ -283,12 +290,14 @@ def walk(page: Page, shot: Shot, world: dict[str, Any], role: str, both_language
         shot(page, f"walk-{role}-{route.name}-zh")
         if both_languages:
             set_language(page, "en")
-            page.reload()
-            settle(page)
-            for line in bilingual_lines(page.locator("body").inner_text()):
-                problems.append(f"{role} {url} (en): two languages: {line[:120]!r}")
-            shot(page, f"walk-{role}-{route.name}-en")
-            set_language(page, "zh-CN")
+            try:
+                page.reload()
+                settle(page)
+                for line in bilingual_lines(page.locator("body").inner_text()):
+                    problems.append(f"{role} {url} (en): two languages: {line[:120]!r}")
+                shot(page, f"walk-{role}-{route.name}-en")
+            finally:  # the user's setting is shared by the other browser tests of this server
+                set_language(page, "zh-CN")
     return problems
 
 
@@ -330,12 +339,19 @@ def test_the_task_page_links_its_recording_report_and_signed_documents(
     page.goto(f"/tasks/{world['task']}")
     links = page.locator("td.attempt-links[data-attempt='1']")
     expect(links.locator("[data-link=report]")).to_have_attribute(
-        "href", f"/api/v1/recordings/{world['recording']}/report.pdf"
+        "href", f"/api/v1/recordings/{world['recording']}/report.pdf?lang=zh-CN"
     )
     expect(links.locator("[data-link=signed]")).to_contain_text("产品说明书（已签署）.pdf")
     package = links.locator("[data-link=signed-package]")
     expect(package).to_have_attribute("href", f"/api/v1/recordings/{world['recording']}/evidence-package.zip")
     assert page.request.get(package.get_attribute("href") or "").ok
+    # each signed document opens from its own link (tests/integration/test_rtc_desk.py reads a real
+    # one); this fixture's entry is a placeholder with no stored bytes, which the server says plainly
+    doc = links.locator("[data-link=signed-document]").first
+    href = doc.get_attribute("href") or ""
+    assert href == f"/api/v1/tasks/{world['task']}/attempts/1/signed-documents/0"
+    missing = page.request.get(href)
+    assert missing.status == 409 and missing.json()["message_key"] == "tasks.signed_document_missing"
     pdf = page.request.get(f"/api/v1/recordings/{world['recording']}/report.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     expect(page.locator(".task-facts")).to_contain_text("老年客户")  # the customer type by name

@@ -178,7 +178,7 @@ def test_admin_uploads_a_recording_and_confirms_a_finding_on_the_video(
     links = page.request.get(f"/api/v1/recordings/{recording_id}").json()["links"]
     pdf_button = page.get_by_role("link", name="打开 PDF 报告")
     if "pdf" in links:
-        assert pdf_button.get_attribute("href") == links["pdf"]
+        assert pdf_button.get_attribute("href") == f"{links['pdf']}?lang=zh-CN"
         pdf = page.request.get(links["pdf"])
         assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
     else:

@@ -1,8 +1,8 @@
 """A remote interview end to end: two Chromium instances (fake camera and microphone) talk through a
 real Janus, supervised by `dualrec rtc`, recorded, composed and QC'd.
 
-Media never touches the machine's own network address (../shared/INFRA.md): the test makes its own
-network namespace and veth pair, runs `dualrec rtc` inside it (Janus bound to the namespace's
+Media never touches the machine's own network address (docs/remote-interview.md, "Tests"): the test
+makes its own network namespace and veth pair, runs `dualrec rtc` inside it (Janus bound to the namespace's
 address, `ice_enforce_list` = its veth), and the pages keep only their candidates on the host side
 of that veth. `dualrec serve` runs on loopback outside it and reaches Janus' API on the namespace
 address (DUALREC_RTC_MANAGED=false). Needs root (ip netns) and janus; skipped elsewhere, failing
@@ -11,297 +11,106 @@ under CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import (
-    ADMIN_PASSWORD,
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CSRF,
-    DIST_INDEX,
-    DUALREC,
-    running_server,
+from tests.e2e.conftest import ARTIFACTS
+from tests.rtc_support import (
+    FLOW,
+    KEEP_CANDIDATES,
+    SAMPLE_VIDEO,
+    Netns,
+    RtcSystem,
+    connected,
+    create_task,
+    launch,
+    log_in,
+    need_rtc_e2e,
+    network_namespace,
+    publish_flows,
+    receiving,
+    recorded,
+    rtc_context,
+    rtc_system,
+    setup_marks,
+    wait,
 )
+from tests.rtc_support import answers as _answers
+from tests.rtc_support import customer_joins as _customer_joins
+from tests.rtc_support import need as _need
+from tests.rtc_support import sh as _sh
+from tests.rtc_support import stats as _stats
+from tests.rtc_support import wait as _wait
 
-FLOW: dict[str, Any] = {
-    "mode": "human",
-    "nodes": [
-        {
-            "id": "risk",
-            "type": "risk_disclosure",
-            "title": "风险告知",
-            "script": "本产品不保本，投资有风险。",
-        },
-        {"id": "end", "type": "end", "title": "结束", "script": "录制完成。"},
-    ],
-}
-
-
-def _need(condition: bool, why: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"remote-interview e2e cannot run in CI: {why}", pytrace=False)
-    pytest.skip(why)
-
-
-def _sh(*args: str) -> None:
-    subprocess.run(list(args), check=True, capture_output=True, timeout=30)
-
-
-@dataclass(frozen=True)
-class Netns:
-    name: str
-    host_if: str
-    ns_if: str
-    host_ip: str
-    ns_ip: str
+# the names other rtc test files import from here
+__all__ = [
+    "FLOW",
+    "KEEP_CANDIDATES",
+    "SAMPLE_VIDEO",
+    "Netns",
+    "_answers",
+    "_customer_joins",
+    "_need",
+    "_sh",
+    "_stats",
+    "_wait",
+    "netns",
+]
 
 
 @pytest.fixture
 def netns() -> Iterator[Netns]:
     """A network namespace joined to the host by a veth pair with a /30 chosen per test run."""
-    _need(os.geteuid() == 0, "needs root for ip netns")
-    _need(shutil.which("ip") is not None, "needs iproute2 (ip)")
-    _need(
-        shutil.which("janus") is not None and shutil.which("janus-pp-rec") is not None,
-        "needs janus janus-tools",
-    )
-    n = os.getpid() % 60 + 1
-    ns = Netns(f"drrtc{os.getpid()}", f"vdr{n}h", f"vdr{n}j", f"10.231.{n * 4}.1", f"10.231.{n * 4}.2")
-    subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "del", ns.host_if], capture_output=True, check=False)
-    _sh("ip", "netns", "add", ns.name)
-    try:
-        _sh("ip", "link", "add", ns.host_if, "type", "veth", "peer", "name", ns.ns_if)
-        _sh("ip", "link", "set", ns.ns_if, "netns", ns.name)
-        _sh("ip", "addr", "add", f"{ns.host_ip}/30", "dev", ns.host_if)
-        _sh("ip", "link", "set", ns.host_if, "up")
-        _sh("ip", "netns", "exec", ns.name, "ip", "addr", "add", f"{ns.ns_ip}/30", "dev", ns.ns_if)
-        _sh("ip", "netns", "exec", ns.name, "ip", "link", "set", ns.ns_if, "up")
-        _sh("ip", "netns", "exec", ns.name, "ip", "link", "set", "lo", "up")
+    need_rtc_e2e()
+    with network_namespace("drrtc", 231) as ns:
         yield ns
-    finally:
-        subprocess.run(["ip", "link", "del", ns.host_if], capture_output=True, check=False)
-        subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, check=False)
 
 
-# keeps only the page's ICE candidates on the test's veth (never the machine's own address)
-KEEP_CANDIDATES = """
-(() => {
-  const KEEP = "%s";
-  const keep = (c) => !c || !c.candidate || c.candidate.includes(KEEP);
-  const P = window.RTCPeerConnection.prototype;
-  const prop = Object.getOwnPropertyDescriptor(P, "onicecandidate");
-  Object.defineProperty(P, "onicecandidate", {
-    configurable: true,
-    get() { return prop.get.call(this); },
-    set(fn) { prop.set.call(this, fn ? (ev) => { if (keep(ev.candidate)) fn.call(this, ev); } : fn); },
-  });
-  const add = P.addEventListener;
-  P.addEventListener = function (type, fn, opts) {
-    if (type === "icecandidate" && fn) {
-      const inner = fn;
-      fn = (ev) => { if (keep(ev.candidate)) inner.call(this, ev); };
-    }
-    return add.call(this, type, fn, opts);
-  };
-})();
-"""
-
-# the remote picture sampled in the page: mean and spread of the luminance of a 64×48 copy
-SAMPLE_VIDEO = """
-(el) => {
-  const v = document.querySelector('[data-testid=remote-video]');
-  if (!v || !v.videoWidth) return null;
-  const c = document.createElement('canvas'); c.width = 64; c.height = 48;
-  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 48);
-  const d = g.getImageData(0, 0, 64, 48).data; let sum = 0, sq = 0, n = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const y = 0.299*d[i] + 0.587*d[i+1] + 0.114*d[i+2]; sum += y; sq += y*y; n++;
-  }
-  const mean = sum / n; return { width: v.videoWidth, mean, spread: Math.sqrt(sq / n - mean * mean) };
-}
-"""
-
-
-def _stats(page: Page) -> dict[str, float]:
-    el = page.locator("[data-testid=receive-stats]")
-    if el.count() == 0:
-        return {"frames": 0, "energy": 0}
-    return {
-        "frames": float(el.get_attribute("data-frames") or 0),
-        "energy": float(el.get_attribute("data-audio-energy") or 0),
-    }
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what} (last: {value})")
-
-
-def _customer_joins(page: Page) -> None:
-    """Taken by the agent: the page joins by itself when the browser saw a gesture, else on a tap."""
-
-    def joined_or_button() -> str:
-        if page.get_by_test_id("call-state").get_attribute("data-state") != "idle":
-            return "joined"
-        button = page.get_by_test_id("customer-join")
-        return "tap" if button.count() and button.is_enabled() else ""
-
-    if _wait(joined_or_button, 30, "the customer's page taken by the agent") == "tap":
-        page.get_by_test_id("customer-join").click()
+@pytest.fixture(scope="module")
+def call_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtcSystem]:
+    """Janus in a namespace of its own (`dualrec rtc`), `dualrec serve` on loopback, a human flow."""
+    need_rtc_e2e()
+    low = 40000 + (os.getpid() % 100) * 50
+    with (
+        network_namespace("drc", 234) as ns,
+        rtc_system(tmp_path_factory.mktemp("rtcc") / "data", ns, range(low, low + 50)) as sys,
+    ):
+        publish_flows(sys.admin, [("wm-remote", "wealth", FLOW, "human")])
+        yield sys
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # the call, then composition and QC (up to 400 s) on a shared 2-core VM
 def test_agent_and_customer_talk_through_janus_and_the_call_becomes_the_attempts_recording(
-    netns: Netns, tmp_path: Path, chromium: Browser
+    call_system: RtcSystem, chromium: Browser
 ) -> None:
-    _need(DIST_INDEX.is_file(), "front end not built (make web)")
-    _need(CHROMIUM.is_file(), "chromium not installed")
-    data = tmp_path / "data"
-    data.mkdir()
-    low = 40000 + (os.getpid() % 100) * 50
-    env = {
-        "DUALREC_RTC_ENABLED": "true",
-        "DUALREC_RTC_MANAGED": "false",
-        "DUALREC_RTC_BIND": netns.ns_ip,
-        "DUALREC_RTC_ICE_ENFORCE_LIST": netns.ns_if,
-        "DUALREC_RTC_RTP_PORTS": f"{low}-{low + 49}",
-    }
-    full_env = {**os.environ, "DUALREC_DATA_DIR": str(data), "DUALREC_ENV": "test", **env}
-    rtc_log = (data / "rtc-cli.log").open("wb")
-    rtc = subprocess.Popen(
-        ["ip", "netns", "exec", netns.name, str(DUALREC), "rtc"],
-        env=full_env,
-        stdout=rtc_log,
-        stderr=subprocess.STDOUT,
+    sys = call_system
+    admin = sys.admin
+    task_id, link = create_task(
+        admin, "WM-RTC-0001", "wealth", "elderly", contract_no="HT-RTC-1", customer_id="C0101"
     )
+    agent_browser = launch(chromium)
+    phone_marker = f"--dualrec-test-phone={uuid.uuid4().hex}"  # finds the process to kill below
+    customer_browser = launch(chromium, phone_marker)
     try:
-        janus_api = f"http://{netns.ns_ip}:8088/janus"
-        _wait(lambda: _answers(janus_api), 30, "Janus in the namespace")
-        # the Admin API listens on the namespace's loopback only: not reachable from outside it
-        with pytest.raises(httpx.ConnectError):
-            httpx.post(
-                f"http://{netns.ns_ip}:7088/admin", json={"janus": "ping", "transaction": "t"}, timeout=3
-            )
-        with running_server(data, **env) as (base, log):
-            _run_call(base, netns, chromium, data, log)
-    finally:
-        rtc.terminate()
-        try:
-            rtc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rtc.kill()
-        rtc_log.close()
-    assert (
-        subprocess.run(["pgrep", "-f", f"janus -F {data}"], capture_output=True, check=False).returncode != 0
-    )
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/info", timeout=2).json().get("janus") == "server_info"
-    except (httpx.HTTPError, ValueError):
-        return False
-
-
-def _run_call(base: str, ns: Netns, chromium: Browser, data: Path, log: Path) -> None:
-    with httpx.Client(base_url=base, headers=CSRF, timeout=30) as admin:
-        _call_and_check(admin, ns, chromium, data, log)
-
-
-def _call_and_check(admin: httpx.Client, ns: Netns, chromium: Browser, data: Path, log: Path) -> None:
-    base = str(admin.base_url).rstrip("/")
-    assert (
-        admin.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).status_code
-        == 200
-    )
-    r = admin.post(
-        "/api/v1/flows",
-        json={"code": "wm-remote", "name": "远程", "business_type": "wealth", "definition": FLOW},
-    )
-    assert r.status_code == 201, r.text
-    assert admin.post("/api/v1/flows/wm-remote/publish", json={}).status_code == 201
-    rules = [
-        {
-            "name": "人工",
-            "priority": 10,
-            "flow_code": "wm-remote",
-            "mode": "human",
-            "business_types": ["wealth"],
-        }
-    ]
-    assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
-    task = {
-        "customer_id": "C0101",
-        "customer_name": "李四",
-        "id_number": "11010519491231002X",
-        "phone": "13800138000",
-        "customer_type": "elderly",
-        "risk_level": "R3",
-        "business_type": "wealth",
-        "business_no": "WM-RTC-0001",
-        "contract_no": "HT-RTC-1",
-        "product": "稳健理财 1 号",
-        "amount": "100000.00",
-        "documents": [],
-    }
-    r = admin.post("/api/v1/tasks", json=task)
-    assert r.status_code == 201, r.text
-    task_id, link = r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
-
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        "--allow-loopback-in-peer-connection",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    launch = chromium.browser_type.launch
-    agent_browser = launch(executable_path=str(CHROMIUM), args=args)
-    customer_browser = launch(executable_path=str(CHROMIUM), args=args)
-    try:
-        pages = []
-        for browser in (agent_browser, customer_browser):
-            context = browser.new_context(
-                base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 800}
-            )
-            context.add_init_script(KEEP_CANDIDATES % ns.host_ip)
-            context.set_default_timeout(20_000)
-            pages.append(context.new_page())
-        agent, customer = pages
+        agent = rtc_context(agent_browser, sys.base, sys.ns.host_ip, 20_000).new_page()
+        customer = rtc_context(customer_browser, sys.base, sys.ns.host_ip, 20_000).new_page()
         errors: list[str] = []
-        for p in pages:
+        for p in (agent, customer):
             p.on("pageerror", lambda exc: errors.append(str(exc)))
 
         # the agent logs in and opens the desk from the task page
-        agent.goto("/login")
-        agent.fill("input[name=username]", "admin")
-        agent.fill("input[name=password]", ADMIN_PASSWORD)
-        agent.click("button[type=submit]")
-        agent.wait_for_url(lambda url: "/login" not in url)
+        log_in(agent)
         agent.goto(f"/tasks/{task_id}")
         agent.get_by_role("link", name="视频面签").click()
         agent.get_by_role("button", name="开始视频通话").click()
@@ -309,22 +118,42 @@ def _call_and_check(admin: httpx.Client, ns: Netns, chromium: Browser, data: Pat
         customer.goto(f"/h5/{link}")
         _customer_joins(customer)
 
-        for who, page in (("agent", agent), ("customer", customer)):
-            _wait(
-                lambda page=page: (
-                    page.get_by_test_id("call-state").get_attribute("data-state") == "connected"
-                ),
-                60,
-                f"{who} connected",
-            )
         # each side receives moving, non-black video and non-silent audio from the other
+        connected({"agent": agent, "customer": customer}, frames=50)
         for who, page in (("agent", agent), ("customer", customer)):
-            _wait(lambda page=page: _stats(page)["frames"] > 50, 60, f"{who}: 50 decoded frames")
-            _wait(lambda page=page: _stats(page)["energy"] > 0.001, 30, f"{who}: audio energy")
             picture = page.evaluate(SAMPLE_VIDEO)
             assert picture and picture["width"] >= 320, (who, picture)
             assert picture["mean"] > 20 and picture["spread"] > 5, (who, picture)
-        time.sleep(4)  # a few seconds of conversation on the record
+            # the page marked its set-up steps (what bench/rtc.py breaks the set-up time into)
+            marks = setup_marks(page)
+            assert {"start", "media", "session", "joined", "connected"} <= set(marks), (who, marks)
+
+        # the customer's phone dies mid-call: its browser is killed, no goodbye reaches Janus, whose
+        # session of that phone lives on until its timeout (60 s). The customer opens the link again
+        # at once: dualrec removes the dead connection, the call goes on, both see each other again.
+        subprocess.run(["pkill", "-KILL", "-f", "--", phone_marker], check=True)
+        wait(
+            lambda: subprocess.run(["pgrep", "-f", "--", phone_marker], capture_output=True).returncode == 1,
+            20,
+            "the phone's browser gone",
+        )
+        customer_browser = launch(chromium)
+        customer = rtc_context(customer_browser, sys.base, sys.ns.host_ip, 20_000).new_page()
+        customer.on("pageerror", lambda exc: errors.append(str(exc)))
+        customer.goto(f"/h5/{link}")
+        _customer_joins(customer)
+        connected({"agent": agent, "customer": customer}, frames=30)
+        for who, page in (("agent", agent), ("customer", customer)):
+            wait(lambda page=page: receiving(page), 30, f"{who} receives moving video after the rejoin")
+        # the same link opened in a second tab: the newest connection wins, the first tab says so
+        first_tab, customer = customer, customer.context.new_page()
+        customer.on("pageerror", lambda exc: errors.append(str(exc)))
+        customer.goto(f"/h5/{link}")
+        _customer_joins(customer)
+        first_tab.get_by_test_id("customer-replaced").wait_for(timeout=30_000)
+        connected({"agent": agent, "customer": customer}, frames=30)
+        wait(lambda: receiving(agent), 30, "the agent receives the second tab's video")
+        time.sleep(3)  # a little more conversation on the record (the composite must pass 5 s)
 
         agent.get_by_test_id("hangup").click()
         agent.get_by_test_id("call-finished").wait_for()
@@ -332,22 +161,24 @@ def _call_and_check(admin: httpx.Client, ns: Netns, chromium: Browser, data: Pat
         assert not errors, errors
     finally:
         agent_browser.close()
-        customer_browser.close()
+        with contextlib.suppress(PlaywrightError):  # the killed one is gone already
+            customer_browser.close()
 
     # the recording: per-party files and the composite, attached to the attempt, QC run
-    def recorded() -> Any:
-        t = admin.get(f"/api/v1/tasks/{task_id}").json()
-        attempt = next(a for a in t["attempts"] if a["number"] == t["attempt"])
-        return attempt.get("recording_id") and t["status"] not in ("qc", "in_progress") and (t, attempt)
-
-    try:
-        t, attempt = _wait(recorded, 400, "the composed recording's QC")
-    except AssertionError:
-        print(log.read_text()[-6000:])
-        raise
-    mjr = list((data / "rtc" / "recordings").rglob("*.mjr"))
-    assert len(mjr) >= 4, mjr  # audio + video of each party
-    rec = admin.get(f"/api/v1/recordings/{attempt['recording_id']}").json()
+    t, rec = recorded(sys, task_id, 400)
+    attempt = next(a for a in t["attempts"] if a["number"] == t["attempt"])
+    mjr = list((sys.data / "rtc" / "recordings" / task_id).rglob("*.mjr"))
+    assert len(mjr) >= 8, mjr  # audio + video of each party, the customer's three times
+    starts: dict[str, list[int]] = {}  # feed → when each of its streams began (µs, in the file name)
+    for f in mjr:
+        _room, _user, feed, at = f.name.split("-")[1:5]
+        starts.setdefault(feed, []).append(int(at))
+    # one connection's streams begin within a second of each other: the gaps tell the connections
+    connections = {
+        feed: 1 + sum(b - a > 1_000_000 for a, b in zip(sorted(at), sorted(at)[1:], strict=False))
+        for feed, at in starts.items()
+    }
+    assert sorted(connections.values()) == [1, 3], starts  # the customer: killed, rejoined, 2nd tab
     assert rec["filename"] == "remote-interview.mp4" and rec["verdict"] in ("PASS", "REVIEW", "FAIL")
     assert t["status"] in ("passed", "review", "failed")
     # the composite: H.264 + AAC, customer and agent side by side, longer than the talk above
@@ -370,7 +201,7 @@ def _call_and_check(admin: httpx.Client, ns: Netns, chromium: Browser, data: Pat
         check=True,
     )
     # the per-party files are part of the recording's evidence (ledger), beside the composite
-    with sqlite3.connect(data / "dualrec.sqlite3") as db:
+    with sqlite3.connect(sys.data / "dualrec.sqlite3") as db:
         rows = db.execute(
             "SELECT payload FROM evidence_events WHERE subject_type = 'recording' AND subject_id = ?",
             (attempt["recording_id"],),

@@ -28,39 +28,37 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import (
-    ADMIN_PASSWORD,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CSRF,
-    DIST_INDEX,
-    DUALREC,
-    running_server,
-)
-from tests.e2e.test_rtc_call import (
+from tests.e2e.test_rtc_call import netns
+from tests.rtc_support import (
     FLOW,
-    KEEP_CANDIDATES,
     Netns,
-    _answers,
-    _customer_joins,
-    _need,
-    _stats,
-    _wait,
-    netns,
+    RtcSystem,
+    call_state,
+    create_task,
+    customer_joins,
+    launch,
+    log_in,
+    need_rtc_e2e,
+    publish_flows,
+    recorded,
+    rtc_context,
+    rtc_system,
+    stats,
+    wait,
 )
 from tests.udp_impair import Impairment, UdpImpairRelay
 
 __all__ = ["netns"]
 
 WEAK = Impairment(loss=0.30, jitter_ms=800, rate_kbps=200, queue_ms=400)  # SPEC §8, each way
-CLEAN_SECONDS, WEAK_SECONDS, AFTER_SECONDS = 12, 30, 10
+CLEAN_SECONDS, WEAK_SECONDS, AFTER_SECONDS = 12, 30, 10  # shorter: the start-up and
+# recovery stretches merge with the weak one in QC's finding (tried 8/20/6)
 
 
 @dataclass(frozen=True)
@@ -90,78 +88,20 @@ def browser_addresses(netns: Netns) -> Iterator[Addresses]:
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # two Chromium, Janus, composition and QC on a shared 2-core VM
 def test_call_quality_is_reported_shown_stored_and_a_weak_network_is_a_qc_finding(
-    netns: Netns, browser_addresses: Addresses, tmp_path: Path, chromium: Browser
+    netns: Netns, browser_addresses: Addresses, tmp_path_factory: pytest.TempPathFactory, chromium: Browser
 ) -> None:
-    _need(DIST_INDEX.is_file(), "front end not built (make web)")
-    _need(CHROMIUM.is_file(), "chromium not installed")
-    data = tmp_path / "data"
-    data.mkdir()
+    need_rtc_e2e()
     low = 45000 + (os.getpid() % 100) * 50
     ports = range(low, low + 50)
-    env = {
-        "DUALREC_RTC_ENABLED": "true",
-        "DUALREC_RTC_MANAGED": "false",
-        "DUALREC_RTC_BIND": netns.ns_ip,
-        "DUALREC_RTC_ICE_ENFORCE_LIST": netns.ns_if,
-        "DUALREC_RTC_NAT_1_1": netns.host_ip,  # Janus advertises the relay
-        "DUALREC_RTC_RTP_PORTS": f"{ports.start}-{ports.stop - 1}",
-    }
-    full_env = {**os.environ, "DUALREC_DATA_DIR": str(data), "DUALREC_ENV": "test", **env}
-    rtc_log = (data / "rtc-cli.log").open("wb")
-    rtc = subprocess.Popen(
-        ["ip", "netns", "exec", netns.name, str(DUALREC), "rtc"],
-        env=full_env,
-        stdout=rtc_log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait(lambda: _answers(f"http://{netns.ns_ip}:8088/janus"), 30, "Janus in the namespace")
-        with (
-            UdpImpairRelay(netns.host_ip, netns.ns_ip, ports) as relay,
-            running_server(data, **env) as (base, log),
-            httpx.Client(base_url=base, headers=CSRF, timeout=30) as admin,
-        ):
-            _call(admin, relay, browser_addresses, chromium, log)
-    finally:
-        rtc.terminate()
-        try:
-            rtc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rtc.kill()
-        rtc_log.close()
-
-
-def _setup(admin: httpx.Client) -> tuple[str, str]:
-    assert (
-        admin.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).status_code
-        == 200
-    )
-    r = admin.post(
-        "/api/v1/flows", json={"code": "wm-q", "name": "远程", "business_type": "wealth", "definition": FLOW}
-    )
-    assert r.status_code == 201, r.text
-    assert admin.post("/api/v1/flows/wm-q/publish", json={}).status_code == 201
-    rules = [
-        {"name": "人工", "priority": 10, "flow_code": "wm-q", "mode": "human", "business_types": ["wealth"]}
-    ]
-    assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
-    task = {
-        "customer_id": "C0201",
-        "customer_name": "王五",
-        "id_number": "11010519491231002X",
-        "phone": "13800138000",
-        "customer_type": "elderly",
-        "risk_level": "R3",
-        "business_type": "wealth",
-        "business_no": "WM-RTCQ-0001",
-        "contract_no": "HT-RTCQ-1",
-        "product": "稳健理财 1 号",
-        "amount": "100000.00",
-        "documents": [],
-    }
-    r = admin.post("/api/v1/tasks", json=task)
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
+    with rtc_system(
+        tmp_path_factory.mktemp("rtcqual") / "data",
+        netns,
+        ports,
+        relay=lambda: UdpImpairRelay(netns.host_ip, netns.ns_ip, ports),
+        DUALREC_RTC_NAT_1_1=netns.host_ip,  # Janus advertises the relay
+    ) as sys:
+        publish_flows(sys.admin, [("wm-q", "wealth", FLOW, "human")])
+        _call(sys, browser_addresses, chromium)
 
 
 # every PeerConnection the page makes, so that the test can read their ICE username fragments
@@ -200,58 +140,48 @@ def _collect(admin: httpx.Client, task_id: str, into: list[dict[str, Any]], phas
             into.append({**p, "phase": phase})
 
 
-def _call(admin: httpx.Client, relay: UdpImpairRelay, addr: Addresses, chromium: Browser, log: Path) -> None:
-    base = str(admin.base_url).rstrip("/")
-    task_id, link = _setup(admin)
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        "--allow-loopback-in-peer-connection",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    launch = chromium.browser_type.launch
-    agent_browser = launch(executable_path=str(CHROMIUM), args=args)
-    customer_browser = launch(executable_path=str(CHROMIUM), args=args)
+def _call(sys: RtcSystem, addr: Addresses, chromium: Browser) -> None:
+    admin, relay = sys.admin, sys.relay
+    task_id, link = create_task(
+        admin,
+        "WM-RTCQ-0001",
+        "wealth",
+        "elderly",
+        customer_id="C0201",
+        customer_name="王五",
+        contract_no="HT-RTCQ-1",
+    )
+    agent_browser = launch(chromium)
+    customer_browser = launch(chromium)
     series: list[dict[str, Any]] = []
     try:
         pages = []
         for browser, ip in ((agent_browser, addr.agent), (customer_browser, addr.customer)):
-            context = browser.new_context(
-                base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 800}
-            )
-            context.add_init_script(KEEP_CANDIDATES % ip)
+            context = rtc_context(browser, sys.base, ip, 20_000)
             context.add_init_script(TRACK_PCS)
-            context.set_default_timeout(20_000)
             pages.append(context.new_page())
         agent, customer = pages
         errors: list[str] = []
         for p in pages:
             p.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        agent.goto("/login")
-        agent.fill("input[name=username]", "admin")
-        agent.fill("input[name=password]", ADMIN_PASSWORD)
-        agent.click("button[type=submit]")
-        agent.wait_for_url(lambda url: "/login" not in url)
+        log_in(agent)
         agent.goto(f"/rtc/tasks/{task_id}")
         agent.get_by_role("button", name="开始视频通话").click()
         customer.goto(f"/h5/{link}")
-        _customer_joins(customer)
+        customer_joins(customer)
         for who, page in (("agent", agent), ("customer", customer)):
-            _wait(
-                lambda page=page: (
-                    page.get_by_test_id("call-state").get_attribute("data-state") == "connected"
-                ),
-                60,
-                f"{who} connected",
-            )
-            _wait(lambda page=page: _stats(page)["frames"] > 30, 60, f"{who}: decoded frames")
+            wait(lambda page=page: call_state(page) == "connected", 60, f"{who} connected")
+            wait(lambda page=page: stats(page)["frames"] > 30, 60, f"{who}: decoded frames")
         # the media goes through the relay, both ways
-        assert relay.stats["up"].packets > 300 and relay.stats["down"].packets > 300, relay.stats
+        wait(
+            lambda: relay.stats["up"].packets > 300 and relay.stats["down"].packets > 300,
+            20,
+            f"300 packets each way through the relay ({relay.stats})",
+        )
 
         # clean: both browsers report; the desk shows the MOS and grade of both sides, no alarm
-        desk = _wait(lambda: (d := _desk(agent)) and "peer" in d and d, 30, "both sides on the desk")
+        desk = wait(lambda: (d := _desk(agent)) and "peer" in d and d, 30, "both sides on the desk")
         deadline = time.monotonic() + CLEAN_SECONDS
         while time.monotonic() < deadline:
             _collect(admin, task_id, series, "clean")
@@ -265,7 +195,7 @@ def _call(admin: httpx.Client, relay: UdpImpairRelay, addr: Addresses, chromium:
         assert {s["role"] for s in series} == {"agent", "customer"}
 
         # the §8 weak network on the customer's link: the desk raises the alarm, audio goes on
-        energy_before = _stats(agent)["energy"]
+        energy_before = stats(agent)["energy"]
         ufrags = _ufrags(customer)
         assert ufrags, "the customer's PeerConnections have no ICE ufrag"
         relay.set_ufrags(ufrags, WEAK)
@@ -279,7 +209,7 @@ def _call(admin: httpx.Client, relay: UdpImpairRelay, addr: Addresses, chromium:
         while time.monotonic() < weak_from + WEAK_SECONDS:
             _collect(admin, task_id, series, "weak")
             time.sleep(2)
-        energy_weak = _stats(agent)["energy"] - energy_before
+        energy_weak = stats(agent)["energy"] - energy_before
         relay.set_ufrags(ufrags, None)
         for _ in range(AFTER_SECONDS // 2):
             _collect(admin, task_id, series, "after")
@@ -299,45 +229,36 @@ def _call(admin: httpx.Client, relay: UdpImpairRelay, addr: Addresses, chromium:
     assert energy_weak > 0, "the customer's audio stopped in the weak stretch"
 
     # the recording exists and QC says the call fell under the minimum, with the times
-    def recorded() -> Any:
-        t = admin.get(f"/api/v1/tasks/{task_id}").json()
-        attempt = next(a for a in t["attempts"] if a["number"] == t["attempt"])
-        return (
-            attempt.get("recording_id")
-            and t["status"] not in ("qc", "in_progress")
-            and attempt["recording_id"]
-        )
-
-    try:
-        recording_id = _wait(recorded, 500, "the composed recording's QC")
-    except AssertionError:
-        print(log.read_text()[-6000:])
-        raise
+    _t, rec = recorded(sys, task_id, 500)
+    recording_id = rec["id"]
     report = admin.get(f"/api/v1/recordings/{recording_id}/report").json()
     check = next(c for c in report["checks"] if c["id"] == "call_quality")
     assert check["status"] == "failed", check
     below = [f for f in check["findings"] if "SPEC §8 minimum" in f["message"]]
     assert below, check["findings"]
     span = max(below, key=lambda f: f["end"] - f["start"])
-    assert span["start"] > 5 and 6 <= span["end"] - span["start"] <= WEAK_SECONDS + 12, span
+    # the stretch, not the whole call: it ends once the browsers report the recovered link (2 s reports,
+    # congestion control ramping up again; 42 s seen with the suite's other worker busy)
+    assert span["start"] > 5 and 6 <= span["end"] - span["start"] <= WEAK_SECONDS + 18, span
     roles = {p["role"] for p in check["metrics"]["series"]}
     assert roles == {"agent", "customer"}, roles
     print("call_quality findings:", json.dumps(check["findings"], ensure_ascii=False)[:1500])
+    # Janus' own view (sampled by `dualrec rtc` beside it): the server saw the customer's lossy uplink
+    server = check["metrics"]["server"]
+    print("server view (what Janus received of each party):", server)
+    assert server["customer"]["samples"] > 0 and server["agent"]["samples"] > 0, server
+    assert server["customer"]["audio_loss_max"] > 5, server
 
     # the playback page draws the series
-    page = chromium.new_page(base_url=base)
+    page = log_in(chromium.new_page(base_url=sys.base))
     try:
-        page.goto("/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
         page.goto(f"/recordings/{recording_id}")
         chart = page.get_by_test_id("call-quality")
         chart.wait_for(timeout=30_000)
         assert int(chart.get_attribute("data-points") or 0) >= 10
         assert page.locator("svg.quality-chart path").count() == 2
         assert float(page.get_by_test_id("call-quality-agent").get_attribute("data-mos-min") or 9) < 3.0
+        assert page.get_by_test_id("call-quality-server-customer").is_visible()
     finally:
         page.close()
 

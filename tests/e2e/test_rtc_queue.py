@@ -17,38 +17,37 @@ Needs root (ip netns), janus and the front end; skipped elsewhere, failing under
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import (
-    ADMIN_PASSWORD,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CSRF,
-    DIST_INDEX,
-    DUALREC,
-    running_server,
-)
 from tests.e2e.h5_support import write_y4m
-from tests.e2e.test_rtc_call import (
+from tests.rtc_support import (
     KEEP_CANDIDATES,
+    RTC_ARGS,
     Netns,
-    _answers,
-    _customer_joins,
-    _need,
-    _sh,
-    _stats,
-    _wait,
+    RtcSystem,
+    launch,
+    log_in,
+    need_rtc_e2e,
+    network_namespace,
+    publish_flows,
+    rtc_context,
 )
+from tests.rtc_support import answers as _answers
+from tests.rtc_support import connected as _both_connected
+from tests.rtc_support import create_task as _create_task
+from tests.rtc_support import customer_joins as _customer_joins
+from tests.rtc_support import need as _need
+from tests.rtc_support import recorded as _recorded_in
+from tests.rtc_support import rtc_system as _start_rtc_system
+from tests.rtc_support import sh as _sh
+from tests.rtc_support import stats as _stats
+from tests.rtc_support import wait as _wait
 
 HUMAN_FLOW: dict[str, Any] = {
     "mode": "human",
@@ -81,185 +80,76 @@ AI_FLOW: dict[str, Any] = {
         {"id": "end", "type": "end", "title": "结束", "script": "录制完成。"},
     ],
 }
-RTC_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
+
+
+# the names other rtc test files import from here (with what this module used to import from
+# test_rtc_call.py: KEEP_CANDIDATES, Netns, _answers, _customer_joins, _need, _sh, _stats, _wait)
+__all__ = [
+    "AI_FLOW",
+    "HUMAN_FLOW",
+    "KEEP_CANDIDATES",
+    "RTC_ARGS",
+    "Netns",
+    "RtcSystem",
+    "_answers",
+    "_customer_joins",
+    "_need",
+    "_sh",
+    "_stats",
+    "_wait",
+    "moving_camera",
+    "rtc_system",
 ]
-
-
-@dataclass
-class RtcSystem:
-    base: str
-    ns: Netns
-    data: Path
-    log: Path
-    admin: httpx.Client
 
 
 @pytest.fixture(scope="module")
 def rtc_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtcSystem]:
     """Janus in a namespace (`dualrec rtc`), `dualrec serve` on loopback, both flows routed."""
-    _need(os.geteuid() == 0, "needs root for ip netns")
-    _need(shutil.which("ip") is not None, "needs iproute2 (ip)")
-    _need(shutil.which("janus") is not None and shutil.which("janus-pp-rec") is not None, "needs janus")
-    _need(DIST_INDEX.is_file(), "front end not built (make web)")
-    _need(CHROMIUM.is_file(), "chromium not installed")
-    n = (os.getpid() + 17) % 60 + 1
-    ns = Netns(f"drq{os.getpid()}", f"vdq{n}h", f"vdq{n}j", f"10.232.{n * 4}.1", f"10.232.{n * 4}.2")
-    subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "del", ns.host_if], capture_output=True, check=False)
-    data = tmp_path_factory.mktemp("rtcq") / "data"
-    data.mkdir()
+    need_rtc_e2e()
     low = 41000 + (os.getpid() % 100) * 50
-    env = {
-        "DUALREC_RTC_ENABLED": "true",
-        "DUALREC_RTC_MANAGED": "false",
-        "DUALREC_RTC_BIND": ns.ns_ip,
-        "DUALREC_RTC_ICE_ENFORCE_LIST": ns.ns_if,
-        "DUALREC_RTC_RTP_PORTS": f"{low}-{low + 49}",
-    }
-    _sh("ip", "netns", "add", ns.name)
-    rtc: subprocess.Popen[bytes] | None = None
-    rtc_log = (data / "rtc-cli.log").open("wb")
-    try:
-        _sh("ip", "link", "add", ns.host_if, "type", "veth", "peer", "name", ns.ns_if)
-        _sh("ip", "link", "set", ns.ns_if, "netns", ns.name)
-        _sh("ip", "addr", "add", f"{ns.host_ip}/30", "dev", ns.host_if)
-        _sh("ip", "link", "set", ns.host_if, "up")
-        _sh("ip", "netns", "exec", ns.name, "ip", "addr", "add", f"{ns.ns_ip}/30", "dev", ns.ns_if)
-        _sh("ip", "netns", "exec", ns.name, "ip", "link", "set", ns.ns_if, "up")
-        _sh("ip", "netns", "exec", ns.name, "ip", "link", "set", "lo", "up")
-        full_env = {**os.environ, "DUALREC_DATA_DIR": str(data), "DUALREC_ENV": "test", **env}
-        rtc = subprocess.Popen(
-            ["ip", "netns", "exec", ns.name, str(DUALREC), "rtc"],
-            env=full_env,
-            stdout=rtc_log,
-            stderr=subprocess.STDOUT,
+    with (
+        network_namespace("drq", 232, salt=17) as ns,
+        _start_rtc_system(tmp_path_factory.mktemp("rtcq") / "data", ns, range(low, low + 50)) as sys,
+    ):
+        publish_flows(
+            sys.admin,
+            [("wm-remote", "wealth", HUMAN_FLOW, "human"), ("wm-ai", "wealth-ai", AI_FLOW, None)],
         )
-        _wait(lambda: _answers(f"http://{ns.ns_ip}:8088/janus"), 30, "Janus in the namespace")
-        # the Admin API is on the namespace's loopback only: not reachable from outside it
-        with pytest.raises(httpx.ConnectError):
-            httpx.post(f"http://{ns.ns_ip}:7088/admin", json={"janus": "ping", "transaction": "t"}, timeout=3)
-        with (
-            running_server(data, **env) as (base, log),
-            httpx.Client(base_url=base, headers=CSRF, timeout=30) as admin,
-        ):
-            r = admin.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-            assert r.status_code == 200
-            for code, business, flow in (
-                ("wm-remote", "wealth", HUMAN_FLOW),
-                ("wm-ai", "wealth-ai", AI_FLOW),
-            ):
-                r = admin.post(
-                    "/api/v1/flows",
-                    json={"code": code, "name": code, "business_type": business, "definition": flow},
-                )
-                assert r.status_code == 201, r.text
-                assert admin.post(f"/api/v1/flows/{code}/publish", json={}).status_code == 201
-            rules = [
-                {
-                    "name": "人工",
-                    "priority": 10,
-                    "flow_code": "wm-remote",
-                    "mode": "human",
-                    "business_types": ["wealth"],
-                },
-                {"name": "自助", "priority": 20, "flow_code": "wm-ai", "business_types": ["wealth-ai"]},
-            ]
-            assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
-            yield RtcSystem(base, ns, data, log, admin)
-    finally:
-        if rtc is not None:
-            rtc.terminate()
-            try:
-                rtc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                rtc.kill()
-        rtc_log.close()
-        subprocess.run(["ip", "link", "del", ns.host_if], capture_output=True, check=False)
-        subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, check=False)
+        yield sys
 
 
-def _task(admin: httpx.Client, business_no: str, business_type: str, customer_type: str) -> tuple[str, str]:
-    body = {
-        "customer_id": business_no,
-        "customer_name": "李四",
-        "id_number": "11010519491231002X",
-        "phone": "13800138000",
-        "customer_type": customer_type,
-        "risk_level": "R3",
-        "business_type": business_type,
-        "business_no": business_no,
-        "product": "稳健理财 1 号",
-        "amount": "100000.00",
-        "documents": [],
-    }
-    r = admin.post("/api/v1/tasks", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["entry_url"].rsplit("/h5/", 1)[1]
+def _task(admin: Any, business_no: str, business_type: str, customer_type: str) -> tuple[str, str]:
+    return _create_task(admin, business_no, business_type, customer_type)
 
 
 def _context(browser: Browser, sys: RtcSystem) -> BrowserContext:
-    context = browser.new_context(base_url=sys.base, locale="zh-CN", viewport={"width": 1280, "height": 800})
-    context.add_init_script(KEEP_CANDIDATES % sys.ns.host_ip)
-    context.set_default_timeout(30_000)
-    return context
+    return rtc_context(browser, sys.base, sys.ns.host_ip)
 
 
 def _agent(browser: Browser, sys: RtcSystem) -> Page:
-    page = _context(browser, sys).new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
+    return log_in(_context(browser, sys).new_page())
 
 
 def _connected(pages: dict[str, Page]) -> None:
-    for who, page in pages.items():
-        _wait(
-            lambda page=page: page.get_by_test_id("call-state").get_attribute("data-state") == "connected",
-            60,
-            f"{who} connected",
-        )
-    for who, page in pages.items():
-        _wait(lambda page=page: _stats(page)["frames"] > 30, 60, f"{who}: 30 decoded frames")
-        _wait(lambda page=page: _stats(page)["energy"] > 0.001, 30, f"{who}: audio energy")
+    _both_connected(pages, frames=30)
 
 
-def _mark_nodes(agent: Page, first: str, second: str) -> None:
+def _mark_nodes(agent: Page, first: str, second: str, hold: float = 2.5) -> None:
     """Node by node from the desk: start the first, next (ends it, starts the second), end."""
     prompt = agent.get_by_test_id("desk-prompt")
     expect(prompt).to_have_attribute("data-node", first)
     agent.get_by_test_id("node-next").click()
     expect(prompt).to_have_attribute("data-running", "true")
-    time.sleep(3)
+    time.sleep(hold)
     agent.get_by_test_id("node-next").click()
     expect(prompt).to_have_attribute("data-node", second)
-    time.sleep(2)
+    time.sleep(1)
     agent.get_by_test_id("node-finish").click()
     expect(agent.get_by_test_id("node-finish")).to_have_count(0)
 
 
 def _recorded(sys: RtcSystem, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    def done() -> Any:
-        t = sys.admin.get(f"/api/v1/tasks/{task_id}").json()
-        attempt = next(a for a in t["attempts"] if a["number"] == t["attempt"])
-        rec = attempt.get("recording_id")
-        if not rec or t["status"] in ("qc", "in_progress"):
-            return None
-        recording = sys.admin.get(f"/api/v1/recordings/{rec}").json()
-        return recording["filename"] == "remote-interview.mp4" and (t, recording)
-
-    try:
-        found: tuple[dict[str, Any], dict[str, Any]] = _wait(done, 500, "the composed recording's QC")
-    except AssertionError:
-        print(sys.log.read_text()[-6000:])
-        raise
-    return found
+    return _recorded_in(sys, task_id, 500)
 
 
 def _marked_nodes(sys: RtcSystem, recording_id: str) -> dict[str, dict[str, Any]]:
@@ -275,9 +165,8 @@ def test_a_vip_who_queued_later_is_served_first_and_the_agents_node_marks_reach_
     sys = rtc_system
     task_a, link_a = _task(sys.admin, "WM-Q-0001", "wealth", "personal")
     task_v, link_v = _task(sys.admin, "WM-Q-0002", "wealth", "vip2")
-    launch = chromium.browser_type.launch
-    agent_browser = launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *RTC_ARGS])
-    customer_browser = launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *RTC_ARGS])
+    agent_browser = launch(chromium)
+    customer_browser = launch(chromium)
     errors: list[str] = []
     try:
         # the regular customer opens the link first: straight to the queue (no AI flow), first in line
@@ -367,10 +256,8 @@ def test_an_ai_session_that_hands_over_continues_the_same_attempt_with_an_interv
 ) -> None:
     sys = rtc_system
     task_h, link_h = _task(sys.admin, "WM-H-0001", "wealth-ai", "personal")
-    launch = chromium.browser_type.launch
-    cam_args = [f"--use-file-for-fake-video-capture={moving_camera}"]
-    agent_browser = launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *RTC_ARGS])
-    customer_browser = launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *RTC_ARGS, *cam_args])
+    agent_browser = launch(chromium)
+    customer_browser = launch(chromium, f"--use-file-for-fake-video-capture={moving_camera}")
     errors: list[str] = []
     try:
         customer = _context(customer_browser, sys).new_page()
@@ -407,9 +294,8 @@ def test_an_ai_session_that_hands_over_continues_the_same_attempt_with_an_interv
         # the agent picks the node to continue with (free pick) and marks it
         agent.get_by_test_id("pick-risk").click()
         expect(agent.get_by_test_id("desk-prompt")).to_have_attribute("data-node", "risk")
-        time.sleep(3)
+        time.sleep(2)
         agent.get_by_test_id("node-finish").click()
-        time.sleep(1)
         agent.get_by_test_id("hangup").click()
         agent.get_by_test_id("call-finished").wait_for()
         customer.get_by_test_id("customer-ended").wait_for(timeout=20_000)

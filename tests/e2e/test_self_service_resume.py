@@ -8,6 +8,8 @@ moving the session's last sign of life back in the server's database), the sessi
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -96,8 +98,19 @@ def _open(page: Page, task: dict[str, Any]) -> None:
     page.goto(entry(task))
 
 
+def _segment_durations(db: Path, task_id: str) -> dict[str, float]:
+    """What the assembler measured of each segment (the session's ``identity.durations``)."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT identity FROM live_sessions WHERE task_id = ?", (task_id,)).fetchone()
+    return dict(json.loads(row[0]).get("durations") or {}) if row else {}
+
+
 def test_a_tab_closed_mid_flow_resumes_at_the_same_node_without_losing_chunks(
-    camera: Browser, system: dict[str, Any], admin_api: httpx.Client, tmp_path: Path
+    camera: Browser,
+    system: dict[str, Any],
+    admin_api: httpx.Client,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     base = system["base"]
     task = create_task(system, BUSINESS, "H5-RESUME-1")
@@ -157,7 +170,8 @@ def test_a_tab_closed_mid_flow_resumes_at_the_same_node_without_losing_chunks(
     print(
         f"recorded: tab 1 {tab1:.2f} s + tab 2 {tab2:.2f} s = {tab1 + tab2:.2f} s; assembled {duration:.2f} s"
     )
-    assert abs(duration - (tab1 + tab2)) <= 2.0, (duration, tab1, tab2)
+    segments = _segment_durations(server_database(tmp_path_factory), task["id"])
+    assert abs(duration - (tab1 + tab2)) <= 2.0, (duration, tab1, tab2, segments)
 
 
 def test_a_tab_reopened_after_the_window_finds_the_session_expired(

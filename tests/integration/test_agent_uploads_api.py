@@ -147,7 +147,8 @@ def test_bad_requests_are_answered_with_the_reason(central: Central, tmp_path: P
     with _client(central) as client:
         up = _uploader(client, central)
         bad = manifest.to_dict() | {"extra": 1}
-        r = up._send("POST", "/api/v1/agent-uploads", json.dumps({"manifest": bad}).encode(), JSON)
+        body = json.dumps({"manifest": bad}).encode()
+        r = up._send("POST", "/api/v1/agent-uploads", body, {**JSON, "Accept-Language": "en"})
         assert r.status_code == 422 and "manifest" in r.json()["detail"]
         files = [
             dict(f, sha256="X" * 64) if f["role"] == "report" else f for f in manifest.to_dict()["files"]

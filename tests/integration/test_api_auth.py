@@ -234,13 +234,15 @@ def test_api_key_signed_requests(app_client: TestClient, container: Container) -
     r = client.get("/api/v1/users", headers=h)
     assert r.status_code == 403
     # replaying the same nonce is refused
-    r = client.get("/api/v1/users", headers=h)
+    r = client.get("/api/v1/users", headers={**h, "Accept-Language": "en"})
     assert r.status_code == 401 and "replay" in r.json()["detail"]
     # wrong secret, stale timestamp, unknown key
     bad = _signed(client, key.key_id, "not-the-secret", "GET", "/api/v1/users")
     assert client.get("/api/v1/users", headers=bad).status_code == 401
     old = _signed(client, key.key_id, key.secret, "GET", "/api/v1/users", ts=int(time.time()) - 3600)
-    assert "timestamp" in client.get("/api/v1/users", headers=old).json()["detail"]
+    assert (
+        "timestamp" in client.get("/api/v1/users", headers={**old, "Accept-Language": "en"}).json()["detail"]
+    )
     unknown = _signed(client, "dk_nope", key.secret, "GET", "/api/v1/users")
     assert client.get("/api/v1/users", headers=unknown).status_code == 401
     # a tampered body breaks the signature
@@ -249,7 +251,7 @@ def test_api_key_signed_requests(app_client: TestClient, container: Container) -
     r = client.post(
         "/api/v1/branches",
         content=body.replace(b'"x"', b'"z"'),
-        headers={**h, "content-type": "application/json"},
+        headers={**h, "content-type": "application/json", "Accept-Language": "en"},
     )
     assert r.status_code == 401 and "signature" in r.json()["detail"]
 
@@ -370,7 +372,7 @@ def test_server_accepts_exactly_the_known_answer_request(
         (url, vector["body"], unsorted_sig),
     ]
     for bad_url, body, signature in variants:
-        bad = {**headers, "X-Dualrec-Signature": signature}
+        bad = {**headers, "X-Dualrec-Signature": signature, "Accept-Language": "en"}
         r = client.request(vector["method"], bad_url, content=body, headers=bad)
         assert r.status_code == 401 and "signature mismatch" in r.json()["detail"], bad_url
     # the parameters in another order sign the same (the query is sorted)
@@ -378,7 +380,9 @@ def test_server_accepts_exactly_the_known_answer_request(
         vector["method"], f"{vector['path']}?{reordered}", content=vector["body"], headers=headers
     )
     assert r.status_code == vector["status"], r.text
-    r = client.request(vector["method"], url, content=vector["body"], headers=headers)
+    r = client.request(
+        vector["method"], url, content=vector["body"], headers={**headers, "Accept-Language": "en"}
+    )
     assert r.status_code == 401 and "replay" in r.json()["detail"]  # the same nonce twice
 
 
@@ -481,3 +485,29 @@ def test_failures_from_one_address_are_throttled(
 
         events, _ = uow.audit.search(AuditFilter(action="auth.login_failed"), offset=0, limit=50)
     assert any(e.details.get("reason") == "throttled" and e.ip == "198.51.100.7" for e in events)
+
+
+def test_raising_the_password_hash_cost_rehashes_each_password_at_its_next_login(tmp_path: Path) -> None:
+    """An operator who raises DUALREC_PASSWORD_HASH_* keeps every account working: a password hashed
+    at the old cost still logs in, and that login stores a hash at the new cost."""
+    old = make_settings(tmp_path / "data")  # the suite's cheap cost
+    c = build_container(old, migrate=True)
+    seed_demo(c.uows, admin_username="admin", admin_password=ADMIN_PASSWORD)
+    c.close()
+    stronger = make_settings(tmp_path / "data", password_hash_time_cost=2, password_hash_memory_kib=19456)
+    c = build_container(stronger, migrate=True)
+    try:
+        with c.uows() as uow:
+            before = uow.users.by_username("admin")
+            assert before is not None
+        assert argon2.extract_parameters(before.password_hash).time_cost == 1
+        with TestClient(create_app(stronger, container=c)) as client:
+            login(client, "admin", ADMIN_PASSWORD)
+        with c.uows() as uow:
+            after = uow.users.by_username("admin")
+            assert after is not None
+        params = argon2.extract_parameters(after.password_hash)
+        assert (params.time_cost, params.memory_cost) == (2, 19456)
+    finally:
+        c.close()
+        build_container(old).close()  # the process-wide hasher back at the suite's cost

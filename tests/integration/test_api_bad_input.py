@@ -122,6 +122,39 @@ def test_conflicts_leave_nothing_half_written(admin: TestClient, container: Cont
         assert uow.users.by_username("dup2") is None and uow.users.by_username("dup3") is None
 
 
+def test_a_branch_that_still_owns_an_api_key_is_not_deleted(admin: TestClient) -> None:
+    # found by the API fuzzer: the database refused the delete (foreign key) and the API answered 500
+    branch = admin.post("/api/v1/branches", json={"name": "Kept", "code": "KEPT1", "parent_id": 1}).json()
+    r = admin.post(
+        "/api/v1/api-keys", json={"name": "k", "branch_id": branch["id"], "business_types": ["wealth"]}
+    )
+    assert r.status_code == 201, r.text
+    body = _assert_problem(
+        admin.delete(f"/api/v1/branches/{branch['id']}", headers={"Accept-Language": "en"}), 409
+    )
+    assert "API keys" in body["detail"]
+    assert branch["id"] in {b["id"] for b in admin.get("/api/v1/branches").json()}
+    empty = admin.post("/api/v1/branches", json={"name": "Empty", "code": "EMPTY1", "parent_id": 1}).json()
+    assert admin.delete(f"/api/v1/branches/{empty['id']}").status_code == 204
+
+
+def test_a_branch_that_still_has_review_rules_is_not_deleted_and_says_what_holds_it(
+    admin: TestClient,
+) -> None:
+    # found by the API fuzzer again: review rules (and their samples) point at their branch; any
+    # table with a foreign key to the branches is now checked, not a list written by hand
+    branch = admin.post("/api/v1/branches", json={"name": "Rules", "code": "RULES1", "parent_id": 1}).json()
+    rule = {"name": "r", "branch_id": branch["id"], "plan": {"default_rate": 10}}
+    r = admin.post("/api/v1/review/rules", json=rule)
+    assert r.status_code == 201, r.text
+    body = _assert_problem(admin.delete(f"/api/v1/branches/{branch['id']}"), 409)
+    assert body["used_by"] == ["review_rules"], body
+    # the rule moved to another branch: nothing holds the branch any more
+    moved = admin.put(f"/api/v1/review/rules/{r.json()['id']}", json={**rule, "branch_id": 1})
+    assert moved.status_code == 200, moved.text
+    assert admin.delete(f"/api/v1/branches/{branch['id']}").status_code == 204
+
+
 def test_random_junk_never_causes_a_500(admin: TestClient) -> None:
     rng = random.Random(20261123)
     spec = admin.get("/api/v1/openapi.json").json()

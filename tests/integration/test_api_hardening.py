@@ -95,6 +95,7 @@ def test_deeply_nested_form_fields_are_a_clear_422(app_client: TestClient, field
         "/api/v1/recordings",
         files={"file": ("a.mp4", b"x" * 100, "video/mp4")},
         data={field: DEEP},
+        headers={"Accept-Language": "en"},
     )
     assert r.status_code == 422, r.text
     assert "nested deeper" in r.json()["detail"] and field in r.json()["detail"]

@@ -70,6 +70,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/auth/logout"): ANY_USER,
     ("GET", "/api/v1/auth/me"): ANY_USER,
     ("POST", "/api/v1/auth/password"): ANY_USER,
+    ("PUT", "/api/v1/auth/me/language"): ANY_USER,
     ("GET", "/api/v1/branches"): P.BRANCHES_READ,
     ("POST", "/api/v1/branches"): P.BRANCHES_WRITE,
     ("DELETE", "/api/v1/branches/{branch_id}"): P.BRANCHES_WRITE,
@@ -112,6 +113,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/recordings/{recording_id}/evidence-package.zip"): P.EVIDENCE_EXPORT,
     ("GET", "/api/v1/recordings/{recording_id}/evidence/{name}"): P.QC_READ,
     ("GET", "/api/v1/recordings/{recording_id}/litigation.pdf"): P.EVIDENCE_EXPORT,
+    ("GET", "/api/v1/recordings/{recording_id}/live-events"): P.QC_READ,
     ("GET", "/api/v1/recordings/{recording_id}/media"): P.RECORDINGS_READ,
     ("GET", "/api/v1/recordings/{recording_id}/report"): P.QC_READ,
     ("GET", "/api/v1/recordings/{recording_id}/report.pdf"): P.QC_READ,
@@ -186,7 +188,16 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/rtc/tasks/{task_id}/join"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/tasks/{task_id}/quality"): P.INTERVIEW_CONDUCT,
     ("GET", "/api/v1/rtc/tasks/{task_id}/quality"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/live"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/live/alerts/{event_id}/ack"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/entry/{token}/quality"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/entry/{token}/desk/state"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/desk/events"): LINK_TOKEN,
+    ("POST", "/api/v1/rtc/entry/{token}/desk/signature"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/entry/{token}/documents/{index}/pages/{page}.jpg"): LINK_TOKEN,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk/state"): P.INTERVIEW_CONDUCT,
+    ("POST", "/api/v1/rtc/tasks/{task_id}/desk/events"): P.INTERVIEW_CONDUCT,
+    ("GET", "/api/v1/rtc/tasks/{task_id}/documents/{index}/pages/{page}.jpg"): P.INTERVIEW_CONDUCT,
     ("GET", "/api/v1/session/{token}"): LINK_TOKEN,
     ("PUT", "/api/v1/session/{token}/chunks/{segment}/{seq}"): LINK_TOKEN,
     ("POST", "/api/v1/session/{token}/connect"): LINK_TOKEN,
@@ -209,6 +220,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/tasks"): P.TASKS_READ,
     ("POST", "/api/v1/tasks"): P.TASKS_WRITE,
     ("GET", "/api/v1/tasks/{task_id}"): P.TASKS_READ,
+    ("GET", "/api/v1/tasks/{task_id}/attempts/{attempt}/signed-documents/{index}"): P.TASKS_READ,
     ("POST", "/api/v1/tasks/{task_id}/cancel"): P.TASKS_WRITE,
     ("POST", "/api/v1/tasks/{task_id}/link"): P.TASKS_WRITE,
     ("POST", "/api/v1/tasks/{task_id}/reset"): P.TASKS_WRITE,
@@ -456,6 +468,10 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         f"/api/v1/recordings/{NO_SUCH_RECORDING}/evidence/frame.jpg",
         None,
     ),
+    ("GET", "/api/v1/recordings/{recording_id}/live-events"): lambda i: (
+        f"/api/v1/recordings/{NO_SUCH_RECORDING}/live-events",
+        None,
+    ),
     ("GET", "/api/v1/recordings/{recording_id}/litigation.pdf"): lambda i: (
         f"/api/v1/recordings/{NO_SUCH_RECORDING}/litigation.pdf",
         None,
@@ -556,6 +572,10 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("GET", "/api/v1/tasks"): lambda i: ("/api/v1/tasks", None),
     ("POST", "/api/v1/tasks"): lambda i: ("/api/v1/tasks", {"customer_id": "x"}),
     ("GET", "/api/v1/tasks/{task_id}"): lambda i: (f"/api/v1/tasks/{NO_SUCH_RECORDING}", None),
+    ("GET", "/api/v1/tasks/{task_id}/attempts/{attempt}/signed-documents/{index}"): lambda i: (
+        f"/api/v1/tasks/{NO_SUCH_RECORDING}/attempts/1/signed-documents/0",
+        None,
+    ),
     ("POST", "/api/v1/tasks/{task_id}/reset"): lambda i: (
         f"/api/v1/tasks/{NO_SUCH_RECORDING}/reset",
         {"reason": "合同变更"},
@@ -578,6 +598,14 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/quality",
         None,
     ),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/live"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/live",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/live/alerts/{event_id}/ack"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/live/alerts/1/ack",
+        None,
+    ),
     ("GET", "/api/v1/rtc/queue"): lambda i: ("/api/v1/rtc/queue", None),
     ("POST", "/api/v1/rtc/queue/accept-next"): lambda i: ("/api/v1/rtc/queue/accept-next", None),
     ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): lambda i: ("/api/v1/rtc/queue/999999/accept", None),
@@ -588,6 +616,18 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): lambda i: (
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/marks",
         {"node_id": "risk", "kind": "start"},
+    ),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/desk/state"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/desk/state",
+        None,
+    ),
+    ("POST", "/api/v1/rtc/tasks/{task_id}/desk/events"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/desk/events",
+        {"kind": "clear"},
+    ),
+    ("GET", "/api/v1/rtc/tasks/{task_id}/documents/{index}/pages/{page}.jpg"): lambda i: (
+        f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/documents/0/pages/1.jpg",
+        None,
     ),
     ("GET", "/api/v1/rtc/agents/{user_id}/skills"): lambda i: (
         f"/api/v1/rtc/agents/{i['user']}/skills",
@@ -652,7 +692,20 @@ def _assert_denied(r: Any, who: str, op: tuple[str, str], permission: Permission
     assert r.status_code == 403, f"{who} must be denied {op}, got {r.status_code}"
     problem = r.json()
     assert problem["code"] == "forbidden" and problem["permission"] == permission.value, f"{op}: {problem}"
-    assert set(problem) <= {"type", "title", "status", "detail", "code", "request_id", "permission"}
+    allowed = {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "message_key",
+        "params",
+        "request_id",
+        "permission",
+    }
+    assert set(problem) <= allowed, f"{op}: {problem}"
+    # the message's parameters never echo more than the permission (no data of the refused operation)
+    assert {str(v) for v in (problem.get("params") or {}).values()} <= {permission.value}, f"{op}: {problem}"
 
 
 def _setup(container: Container, make_user: Callable[..., str]) -> None:

@@ -129,7 +129,9 @@ def test_own_password_through_the_admin_endpoint_needs_the_old_one(
 ) -> None:
     """A stolen session must not be able to set a new password without knowing the current one."""
     me = _user(container, "um")
-    r = manager.patch(f"/api/v1/users/{me.id}", json={"password": NEW_PASSWORD})
+    r = manager.patch(
+        f"/api/v1/users/{me.id}", json={"password": NEW_PASSWORD}, headers={"Accept-Language": "en"}
+    )
     assert r.status_code == 403 and "/auth/password" in r.json()["detail"]
     assert _user(container, "um").password_hash == me.password_hash
     # the self-service route checks the old password

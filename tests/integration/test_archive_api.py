@@ -294,7 +294,11 @@ def test_legal_hold_blocks_requests_and_approvals(
     assert r.status_code == 409  # (also pending) — a fresh entry shows the hold alone:
     rid2 = add_recording(container)
     u["comp"].put(f"/api/v1/archive/entries/{rid2}/legal-hold", json={"hold": True, "reason": "诉讼"})
-    r = u["sup1"].post(f"/api/v1/archive/entries/{rid2}/deletion-requests", json={"reason": "到期"})
+    r = u["sup1"].post(
+        f"/api/v1/archive/entries/{rid2}/deletion-requests",
+        json={"reason": "到期"},
+        headers={"Accept-Language": "en"},
+    )
     assert r.status_code == 409 and "legal hold" in r.json()["detail"]
     assert (
         u["comp"]
@@ -357,7 +361,11 @@ def test_approval_chain_configuration(
     assert admin.get("/api/v1/archive/approval-chain").json()["steps"][0]["role"] == "branch_supervisor"
     r = admin.put("/api/v1/archive/approval-chain", json={"steps": [{"role": "nobody"}]})
     assert r.status_code == 422
-    r = admin.put("/api/v1/archive/approval-chain", json={"steps": [{"role": "interviewer"}]})
+    r = admin.put(
+        "/api/v1/archive/approval-chain",
+        json={"steps": [{"role": "interviewer"}]},
+        headers={"Accept-Language": "en"},
+    )
     assert r.status_code == 422 and "archive:approve" in r.json()["detail"]
     r = admin.put(
         "/api/v1/archive/approval-chain",

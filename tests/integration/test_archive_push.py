@@ -112,7 +112,7 @@ def test_receiver_failing_twice_gets_the_package_on_the_third_try(tmp_path: Path
         login(client, "admin", ADMIN_PASSWORD)
         rid = upload_done(client, "PUSH-0001")
         assert client.get("/api/v1/litigation/settings").json()["archive_push"] is True
-        r = client.post(f"/api/v1/recordings/{rid}/archive-push")
+        r = client.post(f"/api/v1/recordings/{rid}/archive-push", headers={"Accept-Language": "en"})
         assert r.status_code == 202, r.text
         push = _wait(client, r.json()["job_id"])
         assert push["status"] == "done" and push["attempts"] == 3, push

@@ -97,8 +97,14 @@ def test_pdf_export_is_signed_and_readable(logs: tuple[TestClient, dict[str, str
     cert = client.get("/api/v1/litigation/certificate.pem").text
     assert validate_signed_pdf(r.content, [cert]).ok
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(r.content)).pages)
-    assert "诉讼日志" in text and "生成诉讼报告" in text and "auditor1" in text and "insurance" in text
-    assert "操作人 / operator: auditor1" in text
+    assert "诉讼日志" in text and "生成诉讼报告" in text and "auditor1" in text and "保险" in text
+    assert "操作人：auditor1" in text and "operator" not in text  # one language: zh-CN by default
+    en = client.get("/api/v1/audit-exports/litigation.pdf", params={"operator": "auditor1", "lang": "en"})
+    text_en = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(en.content)).pages)
+    assert "Audit export: Litigation log" in text_en and "Operator: auditor1" in text_en.replace(
+        "operator", "Operator"
+    )
+    assert "Insurance" in text_en and "诉讼日志" not in text_en and "操作人" not in text_en
     # the exports themselves are in the litigation log
     exports = client.get("/api/v1/audit-exports/litigation", params={"operator": "auditor1"}).json()["items"]
     assert any(row["action"] == "audit.exported" and "format=pdf" in row["summary"] for row in exports)

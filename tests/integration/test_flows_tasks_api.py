@@ -193,7 +193,9 @@ def test_override_needs_the_permission(app_client: TestClient, make_user: Any, a
     )
     make_user("editor1", "flow_editor")
     editor = login(TestClient(app_client.app), "editor1")
-    r = editor.post("/api/v1/flows/x1/publish", json={"override_reason": "我说可以"})
+    r = editor.post(
+        "/api/v1/flows/x1/publish", json={"override_reason": "我说可以"}, headers={"Accept-Language": "en"}
+    )
     assert r.status_code == 403 and "override_review" in r.json()["detail"]
     denied = admin.get("/api/v1/audit-events", params={"action": "flow.review_overridden"}).json()["items"]
     assert denied and denied[0]["outcome"] == "denied"
@@ -281,7 +283,7 @@ def test_no_route_or_unpublished_flow_is_a_clear_error(admin: TestClient, system
     admin.post("/api/v1/flows", json={"code": "draft-only", "name": "x", "definition": FLOW})
     rules = [{"flow_code": "draft-only"}]
     assert admin.put("/api/v1/routing-rules", json={"rules": rules}).status_code == 200
-    r = system.call("POST", "/api/v1/tasks", CUSTOMER)
+    r = system.call("POST", "/api/v1/tasks", CUSTOMER, headers={"Accept-Language": "en"})
     assert r.status_code == 422 and "draft-only" in r.json()["detail"]
     assert admin.put("/api/v1/routing-rules", json={"rules": [{"flow_code": "nope"}]}).status_code == 422
 

@@ -29,10 +29,11 @@ from dualrec.db.migrate import upgrade
 from dualrec.db.models import JobRow
 from dualrec.jobs import SELFTEST_KIND, JobQueue, JobRecord
 from dualrec.settings import Settings
+from tests.services import redis_db_url
 
 REDIS = ("127.0.0.1", 6379)
-BROKER = "redis://127.0.0.1:6379/5"
-RESULTS = "redis://127.0.0.1:6379/6"
+BROKER = redis_db_url(0)
+RESULTS = redis_db_url(1)
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 MYSQL = "mysql://root@127.0.0.1:3306/test"
 

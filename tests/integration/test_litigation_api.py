@@ -75,11 +75,11 @@ def test_the_report_is_signed_complete_and_masked_by_default(server: Server) -> 
 
     text = _text(pdf)
     # task and customer, masked
-    assert "LIT-0001" in text and "wealth" in text
+    assert "LIT-0001" in text and "理财" in text  # the business type's display name
     assert "110105********002X" in text and VALID_ID not in text
     assert "张*" in text and CUSTOMER_NAME not in text
     # node timeline (flow nodes inferred from the transcript) and findings with their time range
-    assert "风险揭示" in text and "inferred" in text
+    assert "风险揭示" in text and "推断" in text
     assert "00:11" in text and "客户离开画面" in text
     # the verbatim transcript with timestamps
     assert "[00:04.00–00:09.00] 本产品不保本，投资有风险，请您谨慎选择。" in text
@@ -95,7 +95,7 @@ def test_the_report_is_signed_complete_and_masked_by_default(server: Server) -> 
     assert events and all(e.hash in flat for e in events)
     assert all(e.payload["sha256"] in flat for e in events if "sha256" in e.payload)
     assert "Merkle" in text and "检查点签名" in text
-    assert report["verdict"] in text
+    assert {"PASS": "通过", "REVIEW": "待复核", "FAIL": "不通过"}[report["verdict"]] in text
 
     audit = client.get("/api/v1/audit-events", params={"action": "evidence.litigation_report"}).json()
     latest = audit["items"][0]

@@ -168,7 +168,8 @@ def test_the_monitor_prompts_and_bad_messages_keep_the_socket(
         ws.send_bytes(b"\xff\xd8 a binary frame")
         assert ws.receive_json()["type"] == "error"
         ws.send_json({"type": "frame", "t": 0, "image": "%%%"})
-        assert "Base64" in ws.receive_json()["detail"]
+        answer = ws.receive_json()
+        assert "Base64" in answer["detail"] and answer["message_key"] == "session_monitor.image_valid_base64"
         ws.send_json({"type": "frame", "t": 0, "image": base64.b64encode(b"not a jpeg").decode()})
         assert ws.receive_json()["type"] == "error"
         ws.send_json({"type": "ping"})

@@ -134,7 +134,8 @@ def test_a_session_runs_the_flow_and_becomes_a_recording(
     assert _put(client, token, 0, 1, b"other bytes").status_code == 409
     # a corrupted upload (hash mismatch) and a segment that does not exist yet are refused
     bad = _put(client, token, 0, 2, first[2], sha="0" * 64)
-    assert bad.status_code == 422 and "SHA-256" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["message_key"] == "sessions.chunk_s_sha_256_does"
+    assert bad.json()["detail"] == "分片校验值不符，请重传"
     assert _put(client, token, 3, 0, first[0]).status_code == 409
     # the page cannot claim an answer on a non-answer node, nor act on another node
     r = client.post(f"/api/v1/session/{token}/nodes/risk/outcome", json={"kind": "answer", "text": "是"})
@@ -293,7 +294,8 @@ def test_bad_tokens_and_bodies_are_refused(
     # a chunk over the limit is refused before it is stored
     huge = b"\0" * (8 * 1024 * 1024 + 1)
     r = _put(client, token, 0, 0, huge)
-    assert r.status_code == 422 and "larger" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["message_key"] == "sessions.body_larger_than_bytes"
+    assert "内容过大" in r.json()["detail"]
     assert _put(client, token, 0, 0, b"").status_code == 422
     r = client.put(f"/api/v1/session/{token}/chunks/0/0", content=b"x", headers={"X-Chunk-SHA256": "nothex"})
     assert r.status_code == 422

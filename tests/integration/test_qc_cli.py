@@ -87,7 +87,7 @@ def test_check_writes_native_patent_and_pdf_reports_with_evidence(
     assert doc["runningNo"] == "SN-42" and doc["video_info"]["width"] == 640
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "双录质检报告" in text and "REVIEW" in text and "黑屏" in text
+    assert "双录质检报告" in text and "待复核" in text and "REVIEW" not in text and "黑屏" in text
 
 
 def test_exit_code_option_and_corrupt_file(media: mf.MediaFactory, tmp_path: Path) -> None:

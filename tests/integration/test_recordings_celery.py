@@ -21,13 +21,13 @@ from dualrec.bootstrap.container import build_container, job_handlers
 from dualrec.bootstrap.jobs import build_job_queue
 from dualrec.services.identity.seed import seed_demo
 from tests.conftest import ADMIN_PASSWORD, login, make_clip, make_settings
-from tests.services import require_service
+from tests.services import redis_db_url, require_service
 
 pytestmark = pytest.mark.slow  # about 11 s: a Celery worker process runs a real QC
 
 
-BROKER = "redis://127.0.0.1:6379/7"
-RESULTS = "redis://127.0.0.1:6379/8"
+BROKER = redis_db_url(2)
+RESULTS = redis_db_url(3)
 
 
 @pytest.fixture

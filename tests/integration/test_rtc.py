@@ -263,6 +263,7 @@ class Browser:
         return self.client.post(
             f"{self.path}{handle}",
             json={"janus": "message", "body": body, "transaction": "x", "token": self.grant["core_token"]},
+            headers={"Accept-Language": "en"},  # the reasons below are read in English
         )
 
     def join(
@@ -388,9 +389,13 @@ def test_only_dualrec_grants_access_and_each_grant_opens_only_its_own_room(
     # room management through the proxy is refused whatever the body says
     for request in ("create", "destroy", "kick", "listparticipants", "rtp_forward", "enable_recording"):
         b_page.refused({"request": request, "room": ga["room"]})
-    # a forged core token cannot even open a Janus session through the proxy
-    bad = customer.post("/api/v1/rtc/janus", json={"janus": "create", "transaction": "x", "token": forged})
-    assert bad.json()["janus"] == "error" and bad.json()["error"]["code"] == 403
+    # a forged core token cannot even open a Janus session through the proxy (it names no node
+    # dualrec signed for: refused before any Janus sees it), nor can no token
+    core = f"{int(time.time()) + 600},janus,janus.plugin.videoroom"
+    for token in (_sign("guess", core), _sign("guess", f"{core},node=local"), None):
+        bad = customer.post("/api/v1/rtc/janus", json={"janus": "create", "transaction": "x", "token": token})
+        assert bad.status_code == 403, bad.text
+    assert ga["node"] == "local" and ga["core_token"].split(":")[0].endswith(",node=local")
 
     # the customer link is the only customer credential: forged/other links are refused
     assert customer.post("/api/v1/rtc/entry/forged-link-token-xxxx/join").status_code == 401
@@ -417,6 +422,62 @@ def test_only_dualrec_grants_access_and_each_grant_opens_only_its_own_room(
     assert customer.post(f"/api/v1/rtc/entry/{link_a}/join").status_code == 409
     events = admin.get("/api/v1/audit-events", params={"action": "rtc.joined"}).json()["items"]
     assert [e["target_id"] for e in events] == [task_a]
+
+
+def _events(page: Browser, session: str, wait_for: str, rounds: int = 5) -> list[dict[str, Any]]:
+    """The VideoRoom events of ``session`` (long polls) until one carries the key ``wait_for``."""
+    seen: list[dict[str, Any]] = []
+    for rid in range(rounds):
+        events = page.client.get(
+            f"{page.path}/{session}", params={"maxev": 5, "token": page.grant["core_token"], "rid": rid}
+        ).json()
+        seen += [(e.get("plugindata") or {}).get("data") or {} for e in events]
+        if any(wait_for in d for d in seen):
+            return seen
+    raise AssertionError(f"no {wait_for!r} event: {seen}")
+
+
+def test_a_party_that_joins_again_replaces_its_earlier_connection(
+    app_client: TestClient, system: Signed, make_user: Any
+) -> None:
+    """A phone that lost its network leaves its publisher in the room (until Janus' session timeout)
+    and Janus refuses a second publisher with the same id: the customer's new join removes the old
+    connection, which is told it was replaced; the agent sees the customer leave."""
+    admin = login(TestClient(app_client.app), "admin", ADMIN_PASSWORD)
+    _setup_flows(admin)
+    task, link = _task(system, "WM-RTC-R")
+    make_user("agent_bj", "interviewer", "BJ")
+    agent = login(TestClient(app_client.app), "agent_bj", PASSWORD)
+    ga = agent.post(f"/api/v1/rtc/tasks/{task}/join").json()
+    customer = TestClient(app_client.app)
+    assert customer.post(f"/api/v1/rtc/entry/{link}/queue").json()["status"] == "accepted"
+
+    def publish(page: Browser) -> str:
+        """Joins the room as the grant's own feed; the Janus session's path."""
+        g = page.grant
+        handle = page.handle()
+        body = {"request": "join", "ptype": "publisher", "room": g["room"], "token": g["room_token"]}
+        assert page.send(handle, {**body, "id": g["feed_id"], "display": "x"}).status_code == 200
+        session = handle.split("/")[1]
+        assert any(d.get("videoroom") == "joined" for d in _events(page, session, "videoroom")), session
+        return session
+
+    agent_page = Browser(agent, ga)
+    agent_session = publish(agent_page)
+    old = Browser(customer, customer.post(f"/api/v1/rtc/entry/{link}/join").json())
+    old_session = publish(old)
+    # the phone is gone without a word; the same link joins again from a new page
+    new = Browser(customer, customer.post(f"/api/v1/rtc/entry/{link}/join").json())
+    assert new.grant["feed_id"] == old.grant["feed_id"]
+    publish(new)  # Janus would answer 436 (ID exists) had the old publisher stayed
+    # the old connection was told why it left; the agent saw the customer's old connection go
+    told = _events(old, old_session, "leaving")
+    assert {"leaving": "ok", "reason": "kicked"}.items() <= next(d for d in told if "leaving" in d).items(), (
+        told
+    )
+    seen = _events(agent_page, agent_session, "kicked")
+    print("agent saw:", seen)
+    assert any(d.get("kicked") == old.grant["feed_id"] for d in seen), seen
 
 
 def test_without_rtc_enabled_the_api_says_so(app_client: TestClient) -> None:

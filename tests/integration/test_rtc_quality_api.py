@@ -184,6 +184,6 @@ def test_malformed_json_and_a_finished_call_are_refused(
         assert t is not None
         container.tasks.session_transition(uow, task, t.attempt_no, TaskStatus.QC)
         uow.commit()
-    r = customer.post(f"/api/v1/rtc/entry/{link}/quality", json=GOOD)
+    r = customer.post(f"/api/v1/rtc/entry/{link}/quality", json=GOOD, headers={"Accept-Language": "en"})
     assert r.status_code == 409 and "qc" in r.json()["detail"], r.text
     assert admin.post(f"/api/v1/rtc/tasks/{task}/quality", json=GOOD).status_code == 409

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from dualrec.bootstrap.container import Container
 from dualrec.core.flow import parse_flow
 from dualrec.core.live_session import upload_quota
+from dualrec.i18n import has_cjk
 from dualrec.settings import Settings
 from tests.conftest import make_settings
 from tests.integration.test_flows_tasks_api import Signed, admin, system
@@ -54,7 +55,8 @@ def test_an_attempt_cannot_upload_past_its_quota(
     refused = _put(client, token, 0, seq, piece + bytes([seq]))
     assert refused.status_code == 413, refused.text
     body = refused.json()
-    assert body["code"] == "quota_exceeded" and "MiB" in body["detail"] and body["quota_bytes"] == quota
+    assert body["code"] == "quota_exceeded" and body["quota_bytes"] == quota
+    assert body["message_key"] == "sessions.attempt_s_recording_reached_limit" and "上限" in body["detail"]
     # nothing of the refused chunk was kept
     assert client.get(f"/api/v1/session/{token}").json()["received"] == {"0": list(range(seq))}
     assert sum(1 for _ in (light.settings.data_dir / "blobs").rglob("*") if _.is_file()) == blobs_before
@@ -108,7 +110,9 @@ def test_the_sweep_deletes_the_chunks_of_ended_attempts(
     assert len(events) == 1 and events[0]["target_id"] == s.id
     assert events[0]["details"]["chunks"] == 3 and events[0]["details"]["status"] == "handover"
     # the attempt cannot be finished from the remains, nor fed new pieces
-    r = client.post(f"/api/v1/session/{token}/finish", json={"final_seqs": {"0": 2}})
+    r = client.post(
+        f"/api/v1/session/{token}/finish", json={"final_seqs": {"0": 2}}, headers={"Accept-Language": "en"}
+    )
     assert r.status_code == 409 and "deleted" in r.json()["detail"]
     assert _put(client, token, 0, 3, b"late").status_code == 409
     assert light.sessions.sweep_chunks(now + timedelta(hours=48)) == 0  # nothing left to sweep
@@ -149,10 +153,15 @@ def test_a_deeply_nested_websocket_message_gets_an_error_answer(
 ) -> None:
     _, token = _task(admin, system)
     client = _started(app_client, token)
-    with client.websocket_connect(f"/api/v1/session/{token}/live") as ws:
+    with client.websocket_connect(f"/api/v1/session/{token}/live?lang=en") as ws:
         ws.send_text("[" * 5000 + "]" * 5000)
         answer = ws.receive_json()
         assert answer["type"] == "error" and "nested deeper" in answer["detail"]
+        assert not has_cjk(answer["detail"])
+    with client.websocket_connect(f"/api/v1/session/{token}/live") as ws:  # zh-CN by default
+        ws.send_text("[" * 5000 + "]" * 5000)
+        answer = ws.receive_json()
+        assert answer["type"] == "error" and "嵌套" in answer["detail"] and " / " not in answer["detail"]
         ws.send_text('{"type": "frame", "t": 1, "image": ' + "[" * 5000 + "]" * 5000 + "}")
         assert ws.receive_json()["type"] == "error"
         ws.send_json({"type": "ping"})  # the socket is still open and answering

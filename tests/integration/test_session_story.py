@@ -201,8 +201,8 @@ def test_the_session_qc_and_litigation_report_tell_one_story(
     text = _pdf_text(pdf.content, tmp_path)
     flat = " ".join(text.split())
     assert "未做活体检测" not in flat and "未在画面中识别到身份证正面" not in flat
-    assert "活体检测 / liveness 通过" in flat, flat[:3000]
-    assert "证件识别 / ID card 通过" in flat
+    assert "活体检测 通过" in flat, flat[:3000]  # one language (zh-CN by default)
+    assert "证件识别 通过" in flat and "活体检测 / liveness" not in flat
     assert "实时会话" in flat and "摇头" in flat and "点头" in flat
     assert "110105********002X" in flat
     assert f"阈值 {metrics['live_threshold']}" in flat

@@ -41,7 +41,7 @@ from dualrec.services.identity.seed import seed_demo
 from dualrec.services.tasks import webhooks
 from dualrec.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, login, make_settings
-from tests.services import isolated_database_url, require_service
+from tests.services import isolated_database_url, redis_db_url, require_service
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 LOCAL = AllowList.parse(["127.0.0.1"])  # the receivers listen on loopback: allowed like an operator would
@@ -592,8 +592,8 @@ def test_worker_process_runs_a_dispatcher(tmp_path: Path, receiver: Receiver) ->
         "DUALREC_ENV": "test",
         "DUALREC_DATA_DIR": str(tmp_path / "data"),
         "DUALREC_JOB_BACKEND": "celery",
-        "DUALREC_CELERY_BROKER_URL": "redis://127.0.0.1:6379/7",
-        "DUALREC_CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/8",
+        "DUALREC_CELERY_BROKER_URL": redis_db_url(2),
+        "DUALREC_CELERY_RESULT_BACKEND": redis_db_url(3),
         "DUALREC_WEBHOOK_POLL_SECONDS": "0.2",
         "DUALREC_OUTBOUND_ALLOW": "127.0.0.1",
     }

@@ -6,11 +6,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import av
 import pytest
 
 from dualrec.errors import MediaError
 from dualrec.media.probe import PyAVProbe
-from dualrec.media.transcode import remux_to_mp4, transcode_to_mp4
+from dualrec.media.transcode import concat_mp4, remux_to_mp4, transcode_to_mp4
+from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
 
@@ -64,3 +66,31 @@ def test_broken_input_raises_and_leaves_nothing(tmp_path: Path) -> None:
     assert list((tmp_path / "out").iterdir()) == []
     with pytest.raises(MediaError, match="not found"):
         transcode_to_mp4(tmp_path / "missing.webm", tmp_path / "y.mp4")
+
+
+def _video_frames(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for p in container.demux(video=0) if p.size)
+
+
+def test_a_browser_segment_with_an_uneven_start_keeps_its_frames_and_joins_on_one_timeline(
+    webm: Path, tmp_path: Path
+) -> None:
+    """A real MediaRecorder segment whose first seconds are uneven (FFmpeg guesses 1000 fps): it
+    keeps its own frames (no copies up to 1000 per second), and joined after another segment the
+    recording is as long as both, its picture as long as its sound."""
+    uneven = TEST_DATA / "browser" / "uneven_start.webm"
+    recorded = _video_frames(uneven)
+    out = transcode_to_mp4(uneven, tmp_path / "uneven.mp4")
+    assert _video_frames(out) <= recorded + 2, (_video_frames(out), recorded)
+    first = transcode_to_mp4(webm, tmp_path / "first.mp4")
+    joined = concat_mp4([first, out], tmp_path / "joined.mp4")
+    parts = [PyAVProbe().probe(p).duration or 0.0 for p in (first, out)]
+    info = PyAVProbe().probe(joined)
+    assert info.duration == pytest.approx(sum(parts), abs=0.2), (info.duration, parts)
+    assert info.duration == pytest.approx(2.0 + 11.8, abs=0.5)
+    with av.open(str(joined)) as container:
+        v, a = container.streams.video[0], container.streams.audio[0]
+        video_s = float((v.duration or 0) * v.time_base)
+        audio_s = float((a.duration or 0) * a.time_base)
+    assert abs(video_s - audio_s) < 1.5, (video_s, audio_s)

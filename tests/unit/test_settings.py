@@ -72,3 +72,14 @@ def test_every_setting_is_documented() -> None:
     doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [n for n in Settings.model_fields if f"`DUALREC_{n.upper()}`" not in doc]
     assert not missing, f"document these in docs/configuration.md: {missing}"
+
+
+def test_password_hash_costs_below_the_floor_are_for_the_test_suite_only() -> None:
+    """A cheap Argon2 makes stolen hashes cheap to crack: outside DUALREC_ENV=test the floor holds."""
+    production = {"secret_key": "x" * 40, "cookie_secure": True, "master_key_file": Path("/run/keys.json")}
+    for env, rest in (("development", {}), ("production", production)):
+        with pytest.raises(ValidationError, match="DUALREC_PASSWORD_HASH_TIME_COST"):
+            Settings(env=env, password_hash_time_cost=1, **rest)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="DUALREC_PASSWORD_HASH_MEMORY_KIB"):
+            Settings(env=env, password_hash_memory_kib=1024, **rest)  # type: ignore[arg-type]
+    assert Settings(env="test", password_hash_time_cost=1, password_hash_memory_kib=1024).env == "test"

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createApiClient, setUnauthenticatedHandler } from "./client";
+import { createApiClient, languageHeaders, setUnauthenticatedHandler } from "./client";
+import { i18n } from "@/locales";
 
 function recordingFetch(status = 200, body: unknown = {}) {
   const seen: Request[] = [];
@@ -23,6 +24,18 @@ describe("api client", () => {
     await client.GET("/api/v1/health");
     expect(seen[0]?.headers.get("X-Requested-With")).toBe("dualrec");
     expect(seen[1]?.headers.get("X-Requested-With")).toBeNull();
+  });
+
+  it("sends the UI language as Accept-Language on every request", async () => {
+    const { seen, impl } = recordingFetch(204);
+    const client = createApiClient("http://dualrec.test", impl);
+    i18n.global.locale.value = "en";
+    await client.GET("/api/v1/health");
+    i18n.global.locale.value = "zh-CN";
+    await client.POST("/api/v1/auth/logout");
+    expect(seen[0]?.headers.get("Accept-Language")).toBe("en");
+    expect(seen[1]?.headers.get("Accept-Language")).toBe("zh-CN");
+    expect(languageHeaders()).toEqual({ "Accept-Language": "zh-CN" });
   });
 
   it("reports an expired session on a 401 from a normal endpoint", async () => {

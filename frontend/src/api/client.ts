@@ -2,6 +2,7 @@
 // `npm run gen:api` and never edited by hand).
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { currentLocale } from "@/locales";
 
 export type Schemas = components["schemas"];
 export type Me = Schemas["MeOut"];
@@ -17,6 +18,11 @@ export type ApiKeyCreated = Schemas["ApiKeyCreated"];
 /** Header the backend's CSRF guard requires on every state-changing request made with the cookie. */
 export const CSRF_HEADER = { name: "X-Requested-With", value: "dualrec" } as const;
 
+/** The UI language as `Accept-Language`: the server answers problem details (and PDFs) in it. */
+export function languageHeaders(): { "Accept-Language": string } {
+  return { "Accept-Language": currentLocale() };
+}
+
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 let onUnauthenticated: (() => void) | null = null;
@@ -30,6 +36,7 @@ const SESSION_PROBES = ["/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/auth/l
 
 const sessionMiddleware: Middleware = {
   onRequest({ request }) {
+    request.headers.set("Accept-Language", currentLocale());
     if (UNSAFE_METHODS.has(request.method.toUpperCase())) {
       request.headers.set(CSRF_HEADER.name, CSRF_HEADER.value);
     }

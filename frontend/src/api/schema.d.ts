@@ -587,6 +587,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/me/language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 设置我的语言 / set my language
+         * @description The caller's own language for error messages and reports; it wins over ``Accept-Language``.
+         *     ``null`` goes back to following the browser.
+         */
+        put: operations["put_language_api_v1_auth_me_language_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/password": {
         parameters: {
             query?: never;
@@ -1135,8 +1156,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 诉讼报告（已签名 PDF）/ the signed litigation report */
+        /**
+         * 诉讼报告（已签名 PDF）/ the signed litigation report
+         * @description The signed litigation report in one language: ``lang`` (zh-CN or en), else the requester's.
+         */
         get: operations["get_litigation_pdf_api_v1_recordings__recording_id__litigation_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{recording_id}/live-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 远程视频通话的实时字幕与风险提示 / a remote interview's live subtitles and alerts
+         * @description The call's live subtitles (both parties) and risk alerts (with whether and when the
+         *     interviewer acknowledged them) on the recording's timeline — what QC's ``live_call`` check read.
+         *     Same access as the QC report (``qc:read``, the recording's branch scope: else 404).
+         */
+        get: operations["get_live_events_api_v1_recordings__recording_id__live_events_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1169,7 +1215,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 质检报告 (JSON) / native QC report */
+        /**
+         * 质检报告 (JSON) / native QC report
+         * @description The stored native report; every finding also carries ``message_localized`` in the requested
+         *     language (``lang``, else the requester's).
+         */
         get: operations["get_report_api_v1_recordings__recording_id__report_get"];
         put?: never;
         post?: never;
@@ -1186,7 +1236,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 质检报告 PDF / PDF report */
+        /**
+         * 质检报告 PDF / PDF report
+         * @description The QC report as a PDF in one language: ``lang`` (zh-CN or en), else the requester's.
+         */
         get: operations["get_pdf_report_api_v1_recordings__recording_id__report_pdf_get"];
         put?: never;
         post?: never;
@@ -1835,6 +1888,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/entry/{token}/desk/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户确认已显示共享页面 / the customer's page confirms it shows the shared page */
+        post: operations["customer_desk_event_api_v1_rtc_entry__token__desk_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/desk/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 客户在通话中手写签名（PNG）/ the customer signs the document asked for during the call */
+        post: operations["customer_desk_signature_api_v1_rtc_entry__token__desk_signature_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/desk/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 共享桌面状态（客户，凭链接令牌）/ the shared desk as the customer sees it */
+        get: operations["customer_desk_state_api_v1_rtc_entry__token__desk_state_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/entry/{token}/documents/{index}/pages/{page}.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 共享中的文件页面（客户）/ the page being shown to the customer */
+        get: operations["customer_document_page_api_v1_rtc_entry__token__documents__index__pages__page__jpg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/entry/{token}/join": {
         parameters: {
             query?: never;
@@ -2024,6 +2145,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/tasks/{task_id}/desk/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 坐席共享操作：展示文件页、标注、屏幕共享、请求签署 / the interviewer changes the shared desk */
+        post: operations["agent_desk_event_api_v1_rtc_tasks__task_id__desk_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/desk/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 共享桌面状态（坐席）/ the shared desk: page shown, marks, screen share, signatures */
+        get: operations["agent_desk_state_api_v1_rtc_tasks__task_id__desk_state_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/documents/{index}/pages/{page}.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 任务文件页面（坐席）/ a page of the task's documents for the interviewer */
+        get: operations["agent_document_page_api_v1_rtc_tasks__task_id__documents__index__pages__page__jpg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/tasks/{task_id}/hangup": {
         parameters: {
             query?: never;
@@ -2052,6 +2224,40 @@ export interface paths {
         put?: never;
         /** 坐席加入任务的视频房间 / the agent joins the task attempt's call */
         post: operations["agent_join_api_v1_rtc_tasks__task_id__join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通话实时字幕与风险预警 / the call's live subtitles and risk alerts (its interviewer only) */
+        get: operations["live_feed_api_v1_rtc_tasks__task_id__live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/tasks/{task_id}/live/alerts/{event_id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 坐席确认风险预警 / the interviewer acknowledges a risk alert */
+        post: operations["acknowledge_alert_api_v1_rtc_tasks__task_id__live_alerts__event_id__ack_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2498,6 +2704,23 @@ export interface paths {
         };
         /** 任务状态与各次尝试 / task status and attempts */
         get: operations["get_task_api_v1_tasks__task_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/attempts/{attempt}/signed-documents/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 已签署文件 PDF / a document the customer signed, as stored */
+        get: operations["get_signed_document_api_v1_tasks__task_id__attempts__attempt__signed_documents__index__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3405,6 +3628,25 @@ export interface components {
             /** Steps */
             steps: components["schemas"]["ApprovalStepIO"][];
         };
+        /**
+         * DeskEventIn
+         * @description One change of the shared desk. The interviewer: ``doc.show`` (document, page),
+         *     ``doc.marks`` (document, page, marks: the page's whole set), ``doc.close``, ``screen`` (on),
+         *     ``sign.request`` (document; none when the task has no documents), ``sign.cancel``. The
+         *     customer: ``seen`` (document, page: its page shows it).
+         */
+        DeskEventIn: {
+            /** Document */
+            document?: number | null;
+            /** Kind */
+            kind: string;
+            /** Marks */
+            marks?: components["schemas"]["DeskMarkShape"][] | null;
+            /** On */
+            on?: boolean | null;
+            /** Page */
+            page?: number | null;
+        };
         /** DeskMark */
         DeskMark: {
             /**
@@ -3419,6 +3661,25 @@ export interface components {
             kind: "start" | "end";
             /** Node Id */
             node_id: string;
+        };
+        /**
+         * DeskMarkShape
+         * @description A highlight or an underline as fractions of the page (0..1 from its top-left corner).
+         */
+        DeskMarkShape: {
+            /** H */
+            h: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "highlight" | "underline";
+            /** W */
+            w: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
         };
         /** DeskNode */
         DeskNode: {
@@ -3452,6 +3713,37 @@ export interface components {
             task: {
                 [key: string]: unknown;
             };
+        };
+        /** DeskStateOut */
+        DeskStateOut: {
+            /** Document */
+            document: number | null;
+            /** Marks */
+            marks: {
+                [key: string]: unknown;
+            }[];
+            /** Name */
+            name: string;
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Screen */
+            screen: boolean;
+            /** Seen */
+            seen: {
+                [key: string]: unknown;
+            } | null;
+            /** Seq */
+            seq: number;
+            /** Sign Name */
+            sign_name: string;
+            /** Sign Request */
+            sign_request: number | null;
+            /** Signed */
+            signed: {
+                [key: string]: unknown;
+            }[];
         };
         /** DrawRuleIn */
         DrawRuleIn: {
@@ -3998,8 +4290,19 @@ export interface components {
             ice_servers: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Ice Transport Policy
+             * @default all
+             * @enum {string}
+             */
+            ice_transport_policy: "all" | "relay";
             /** Janus Path */
             janus_path: string;
+            /**
+             * Node
+             * @default
+             */
+            node: string;
             /** Peer Feed Id */
             peer_feed_id: number;
             /**
@@ -4011,8 +4314,26 @@ export interface components {
             room: number;
             /** Room Token */
             room_token: string;
+            /**
+             * Screen Feed Id
+             * @default 0
+             */
+            screen_feed_id: number;
+            /**
+             * Screen Room Token
+             * @default
+             */
+            screen_room_token: string;
             /** Task Id */
             task_id: string;
+        };
+        /**
+         * LanguageSetting
+         * @description A user's own language for messages and reports; null follows the browser.
+         */
+        LanguageSetting: {
+            /** Language */
+            language: ("zh-CN" | "en") | null;
         };
         /** LegalHoldIn */
         LegalHoldIn: {
@@ -4049,6 +4370,152 @@ export interface components {
             demo_certificate: boolean;
             /** Time Stamping */
             time_stamping: boolean;
+        };
+        /** LiveEventOut */
+        LiveEventOut: {
+            /** Acked At */
+            acked_at: string | null;
+            /** Acked By */
+            acked_by: string;
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Node Id */
+            node_id: string;
+            /** Reason */
+            reason: string;
+            /** Speaker */
+            speaker: string;
+            /** Spoken Until */
+            spoken_until: string | null;
+            /** T End */
+            t_end: number | null;
+            /** T Start */
+            t_start: number | null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * LiveEventsOut
+         * @description A remote interview's live analysis kept with its recording (what QC's live_call check read).
+         */
+        LiveEventsOut: {
+            /**
+             * Asr Available
+             * @default true
+             */
+            asr_available: boolean;
+            /**
+             * Available
+             * @description false: not a call, or the call was not analysed live
+             */
+            available: boolean;
+            /**
+             * Duration
+             * @default 0
+             */
+            duration: number;
+            /**
+             * Faces Available
+             * @default true
+             */
+            faces_available: boolean;
+            /**
+             * Identity Reference
+             * @default false
+             */
+            identity_reference: boolean;
+            /** Items */
+            items?: components["schemas"]["LiveItemOut"][];
+            /**
+             * Segments Dropped
+             * @default 0
+             */
+            segments_dropped: number;
+            /**
+             * Truncated
+             * @default 0
+             */
+            truncated: number;
+        };
+        /** LiveFeedOut */
+        LiveFeedOut: {
+            /** Attempt */
+            attempt: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: components["schemas"]["LiveEventOut"][];
+            /** Task Id */
+            task_id: string;
+        };
+        /**
+         * LiveItemOut
+         * @description A subtitle or a risk alert of a remote interview's live analysis, on the recording's timeline.
+         */
+        LiveItemOut: {
+            /**
+             * Acked
+             * @description alert: the interviewer acknowledged it during the call
+             */
+            acked: boolean;
+            /** Acked By */
+            acked_by: string;
+            /**
+             * Acked T
+             * @description when, in seconds of the recording
+             */
+            acked_t?: number | null;
+            /**
+             * Code
+             * @description alert: sensitive_word | contradiction | no_face | multiple_faces | not_customer | covered | dark
+             */
+            code: string;
+            /** End */
+            end?: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description subtitle | alert
+             */
+            kind: string;
+            /** Node Id */
+            node_id: string;
+            /**
+             * Reason
+             * @description the pop-up's reason as the desk showed it (zh-CN / en)
+             */
+            reason: string;
+            /**
+             * Speaker
+             * @description customer | agent
+             */
+            speaker: string;
+            /**
+             * Start
+             * @description seconds of the recording
+             */
+            start: number;
+            /**
+             * Text
+             * @description what was said (a subtitle, or the words an alert quotes)
+             */
+            text: string;
+            /** Words */
+            words: string[];
         };
         /** LogRowOut */
         LogRowOut: {
@@ -4100,6 +4567,11 @@ export interface components {
             display_name: string;
             /** Id */
             id: number;
+            /**
+             * Language
+             * @description 用户自选语言；为空时按浏览器 Accept-Language
+             */
+            language?: ("zh-CN" | "en") | null;
             /** Permissions */
             permissions: string[];
             /** Role */
@@ -4431,6 +4903,11 @@ export interface components {
             min_mos: number;
             /** Parties */
             parties: components["schemas"]["QualityScoreOut"][];
+            /**
+             * Server
+             * @default []
+             */
+            server: components["schemas"]["ServerViewOut"][];
         };
         /**
          * QualityReportIn
@@ -5200,6 +5677,36 @@ export interface components {
         SensitiveWords: {
             /** Words */
             words: string[];
+        };
+        /**
+         * ServerViewOut
+         * @description Janus' own view of one party (服务器视角 / server view): what the server received from the
+         *     party's browser — the recording's input — and what it sent to it, over the last interval.
+         */
+        ServerViewOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Audio Kbps */
+            audio_kbps: number;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Jitter Ms */
+            jitter_ms: number;
+            /** Loss Pct */
+            loss_pct: number;
+            /** Party */
+            party: string;
+            /** Rtt Ms */
+            rtt_ms: number;
+            /** Video Kbps */
+            video_kbps: number;
+            /** Video Loss Pct */
+            video_loss_pct: number;
         };
         /** SessionNodeOut */
         SessionNodeOut: {
@@ -7034,6 +7541,8 @@ export interface operations {
     litigation_pdf_api_v1_audit_exports_litigation_pdf_get: {
         parameters: {
             query?: {
+                /** @description 报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language */
+                lang?: ("zh-CN" | "en") | null;
                 /** @description ISO 8601 with time zone */
                 since?: string | null;
                 /** @description ISO 8601 with time zone */
@@ -7154,6 +7663,8 @@ export interface operations {
     operations_pdf_api_v1_audit_exports_operations_pdf_get: {
         parameters: {
             query?: {
+                /** @description 报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language */
+                lang?: ("zh-CN" | "en") | null;
                 /** @description ISO 8601 with time zone */
                 since?: string | null;
                 /** @description ISO 8601 with time zone */
@@ -7258,6 +7769,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+        };
+    };
+    put_language_api_v1_auth_me_language_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LanguageSetting"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8504,6 +9048,8 @@ export interface operations {
             query?: {
                 /** @description 未脱敏（需 sensitive:unmask）/ unmasked */
                 unmask?: boolean;
+                /** @description 报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language */
+                lang?: ("zh-CN" | "en") | null;
             };
             header?: never;
             path: {
@@ -8520,6 +9066,37 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_live_events_api_v1_recordings__recording_id__live_events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveEventsOut"];
                 };
             };
             /** @description Validation Error */
@@ -8568,7 +9145,10 @@ export interface operations {
     };
     get_report_api_v1_recordings__recording_id__report_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language */
+                lang?: ("zh-CN" | "en") | null;
+            };
             header?: never;
             path: {
                 recording_id: string;
@@ -8599,7 +9179,10 @@ export interface operations {
     };
     get_pdf_report_api_v1_recordings__recording_id__report_pdf_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language */
+                lang?: ("zh-CN" | "en") | null;
+            };
             header?: never;
             path: {
                 recording_id: string;
@@ -10114,6 +10697,138 @@ export interface operations {
             };
         };
     };
+    customer_desk_event_api_v1_rtc_entry__token__desk_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskEventIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskStateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_desk_signature_api_v1_rtc_entry__token__desk_signature_post: {
+        parameters: {
+            query?: {
+                document?: number | null;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskStateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_desk_state_api_v1_rtc_entry__token__desk_state_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskStateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_document_page_api_v1_rtc_entry__token__documents__index__pages__page__jpg_get: {
+        parameters: {
+            query?: {
+                width?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+                index: number;
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     customer_join_api_v1_rtc_entry__token__join_post: {
         parameters: {
             query?: never;
@@ -10501,6 +11216,105 @@ export interface operations {
             };
         };
     };
+    agent_desk_event_api_v1_rtc_tasks__task_id__desk_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskEventIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskStateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agent_desk_state_api_v1_rtc_tasks__task_id__desk_state_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskStateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agent_document_page_api_v1_rtc_tasks__task_id__documents__index__pages__page__jpg_get: {
+        parameters: {
+            query?: {
+                width?: number;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+                index: number;
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     agent_hangup_api_v1_rtc_tasks__task_id__hangup_post: {
         parameters: {
             query?: never;
@@ -10550,6 +11364,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_feed_api_v1_rtc_tasks__task_id__live_get: {
+        parameters: {
+            query?: {
+                after?: number;
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveFeedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    acknowledge_alert_api_v1_rtc_tasks__task_id__live_alerts__event_id__ack_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveEventOut"];
                 };
             };
             /** @description Validation Error */
@@ -11609,6 +12489,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_signed_document_api_v1_tasks__task_id__attempts__attempt__signed_documents__index__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+                attempt: number;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             /** @description Validation Error */

@@ -3,7 +3,10 @@ import playbackEn from "./playback.en";
 import archiveEn from "./archive.en";
 import h5En from "./h5.en";
 import rtcEn from "./rtc.en";
+import rtcDeskEn from "./rtcDesk.en";
 import rtcQualityEn from "./rtcQuality.en";
+import rtcLiveEn from "./rtcLive.en";
+import rtcPlaybackEn from "./rtcPlayback.en";
 import reviewEn from "./review.en";
 import labelsEn from "./labels.en";
 import type { Messages } from "./zh-CN";
@@ -16,6 +19,9 @@ const en: Messages = {
   ...h5En,
   ...rtcEn,
   ...rtcQualityEn,
+  ...rtcLiveEn,
+  ...rtcPlaybackEn,
+  ...rtcDeskEn,
   ...reviewEn,
   ...labelsEn,
   app: {

@@ -74,6 +74,7 @@ const labelsEn = {
       portrait: "Best portrait frame",
       llm_review: "LLM review",
       call_quality: "Call quality (remote interview)",
+      live_call: "Live analysis of the call (remote interview)",
     },
     actors: {
       anonymous: "anonymous",

@@ -75,6 +75,7 @@ const labelsZh = {
       portrait: "客户人像",
       llm_review: "大模型复核",
       call_quality: "通话质量",
+      live_call: "通话实时分析",
     },
     actors: {
       anonymous: "匿名",

@@ -8,6 +8,7 @@ const rtcEn = {
     waitingPeer: "Waiting for the other party…",
     finished: "Call ended: the recording is being composed and sent to QC; see the task for the result",
     failed: "Call failed: {detail}",
+    replaced: "The call continues in another page or device; this page left it.",
     customer: "Customer",
     businessNo: "Business no.",
     customerName: "Customer name",

@@ -8,6 +8,7 @@ const rtcZh = {
     waitingPeer: "等待对方加入…",
     finished: "通话已结束，录像正在合成并送质检，可在任务详情查看结果",
     failed: "通话失败：{detail}",
+    replaced: "本次通话已在另一个页面或设备上继续，此页面已退出通话。",
     customer: "客户信息",
     businessNo: "业务编号",
     customerName: "客户姓名",

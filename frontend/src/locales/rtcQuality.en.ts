@@ -20,6 +20,13 @@ const rtcQualityEn = {
     side: { customer: "Customer side received", agent: "Agent side received" },
     summary: "min MOS {min} · mean {mean} · worst video {grade} · under the minimum {below}%",
     minLine: "red dashed line: minimum MOS {mos}",
+    serverTitle: "Server view (media Janus received and sent)",
+    serverIn: "Server received (the recording's input)",
+    serverOut: "Server sent",
+    serverInCell: "{kbps} kbit/s · loss {loss}% · jitter {jitter} ms · NACKs {nacks}",
+    serverOutCell: "{kbps} kbit/s · loss reported by the party {loss}% · RTT {rtt} ms",
+    serverSummary: "received median {kbps} kbit/s · worst loss audio {aloss}% / video {vloss}% · worst jitter {jitter} ms · NACKs {nacks}",
+    party: { customer: "Customer", agent: "Agent" },
   },
 };
 

@@ -20,6 +20,13 @@ const rtcQualityZh = {
     side: { customer: "客户端接收", agent: "坐席端接收" },
     summary: "最低 MOS {min} · 平均 {mean} · 最差视频 {grade} · 低于要求 {below}%",
     minLine: "红色虚线：最低 MOS {mos}",
+    serverTitle: "服务器视角（Janus 收到与发出的媒体）",
+    serverIn: "服务器收到（录制的输入）",
+    serverOut: "服务器发出",
+    serverInCell: "{kbps} kbit/s · 丢包 {loss}% · 抖动 {jitter} ms · 重传请求 {nacks}",
+    serverOutCell: "{kbps} kbit/s · 对方报告丢包 {loss}% · 往返 {rtt} ms",
+    serverSummary: "收到码率中位 {kbps} kbit/s · 最大丢包 音频 {aloss}% / 视频 {vloss}% · 最大抖动 {jitter} ms · 重传请求 {nacks} 次",
+    party: { customer: "客户", agent: "坐席" },
   },
 };
 

@@ -4,7 +4,10 @@ import playbackZh from "./playback.zh-CN";
 import archiveZh from "./archive.zh-CN";
 import h5Zh from "./h5.zh-CN";
 import rtcZh from "./rtc.zh-CN";
+import rtcDeskZh from "./rtcDesk.zh-CN";
 import rtcQualityZh from "./rtcQuality.zh-CN";
+import rtcLiveZh from "./rtcLive.zh-CN";
+import rtcPlaybackZh from "./rtcPlayback.zh-CN";
 import reviewZh from "./review.zh-CN";
 import labelsZh from "./labels.zh-CN";
 
@@ -15,6 +18,9 @@ const zhCN = {
   ...h5Zh,
   ...rtcZh,
   ...rtcQualityZh,
+  ...rtcLiveZh,
+  ...rtcPlaybackZh,
+  ...rtcDeskZh,
   ...reviewZh,
   ...labelsZh,
   app: {

@@ -15,6 +15,7 @@ from dualrec.agent.server import PushHub, create_agent_app
 from dualrec.agent.workers import QcWorker, UploadWorker
 from dualrec.bootstrap.container import LazyEngines
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 from dualrec.services.device.agent import AgentStore, DeviceAgent, DeviceConfig, LocalTask
 from dualrec.services.device.sync import PackageUploader, Throttle
 from dualrec.settings import Settings
@@ -55,9 +56,7 @@ class _SingleInstance:
                 fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             self._fh.close()
-            raise ConfigurationError(
-                f"另一个本地质检服务正在使用 {path.parent} / another agent is running on {path.parent}"
-            ) from exc
+            raise ConfigurationError(msg("agent.another_agent_running", parent=path.parent)) from exc
 
     def release(self) -> None:
         self._fh.close()
@@ -150,9 +149,7 @@ def serve_agent(settings: Settings, *, host: str, port: int, **uvicorn_options: 
     import uvicorn
 
     if not is_loopback(host):
-        raise ConfigurationError(
-            f"本地质检服务只监听本机回环地址，拒绝 {host} / the agent listens on loopback only, not {host}"
-        )
+        raise ConfigurationError(msg("agent.agent_listens_loopback_only", host=host))
     runtime = build_agent(settings)
     app = create_agent_app(
         runtime.handler,

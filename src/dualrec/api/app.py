@@ -40,6 +40,7 @@ from dualrec.api.routers import (
     review,
     roles,
     rtc,
+    rtc_live,
     rtc_quality,
     script_templates,
     session_documents,
@@ -52,6 +53,7 @@ from dualrec.api.routers import (
 )
 from dualrec.api.spa import mount_spa
 from dualrec.bootstrap.container import Container, build_container
+from dualrec.i18n import Message
 from dualrec.settings import Settings
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -91,6 +93,7 @@ ROUTER_MODULES = (
     agent_uploads,
     rtc,
     rtc_quality,
+    rtc_live,
     review,
 )
 
@@ -181,9 +184,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
             return problem(
                 request,
                 403,
-                "Forbidden",
-                "指标仅对本机或持有 DUALREC_METRICS_TOKEN 的请求开放 / /metrics needs a loopback client or "
-                "Authorization: Bearer <DUALREC_METRICS_TOKEN>",
+                Message("problem.title.forbidden"),
+                Message("api.metrics_forbidden"),
                 "forbidden",
             )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

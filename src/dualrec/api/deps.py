@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
+from dualrec.api.problems import request_language
 from dualrec.bootstrap.container import Container
 from dualrec.core.audit import AuditAction
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import Permission
 from dualrec.errors import AuthenticationError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.identity.auth import SignedRequest
 
-__all__ = ["SESSION_COOKIE", "ActorDep", "ContainerDep", "OptionalActorDep", "RequirePermission", "perm"]
+__all__ = [
+    "SESSION_COOKIE",
+    "ActorDep",
+    "ContainerDep",
+    "OptionalActorDep",
+    "ReportLanguage",
+    "RequirePermission",
+    "perm",
+    "report_language",
+]
 
 SESSION_COOKIE = "dualrec_session"
 CSRF_HEADER = "x-requested-with"
@@ -69,7 +80,7 @@ async def _principal(request: Request, container: ContainerDep) -> Principal | N
                 and request.headers.get(CSRF_HEADER) != CSRF_VALUE
             ):
                 raise PermissionDeniedError(
-                    "缺少 X-Requested-With 请求头 / missing CSRF header",
+                    msg("api.missing_csrf_header"),
                     details={"required_header": "X-Requested-With: dualrec"},
                 )
     request.state.principal = principal
@@ -84,7 +95,7 @@ async def optional_actor(
 
 async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
     if actor.principal is None:
-        raise AuthenticationError("请先登录 / please log in")
+        raise AuthenticationError(msg("api.please_log"))
     return actor
 
 
@@ -111,7 +122,7 @@ class RequirePermission:
                 details={"permission": self.permission.value},
             )
             raise PermissionDeniedError(
-                f"无权限：需要 {self.permission.value} / forbidden: requires {self.permission.value}",
+                msg("api.forbidden_requires", value=self.permission.value),
                 details={"permission": self.permission.value},
             )
         return actor
@@ -120,3 +131,15 @@ class RequirePermission:
 def perm(permission: Permission) -> Any:
     """Use as ``actor: Annotated[Actor, perm(Permission.USERS_READ)]`` in a route signature."""
     return Depends(RequirePermission(permission))
+
+
+ReportLanguage = Annotated[
+    Literal["zh-CN", "en"] | None,
+    Query(description="报告语言（zh-CN 或 en）；缺省时用请求者的语言 / the report's one language"),
+]
+
+
+def report_language(request: Request, lang: str | None) -> str:
+    """A generated report's language: ``lang`` when given, else the requester's own setting or
+    ``Accept-Language`` (zh-CN by default)."""
+    return lang or request_language(request)

@@ -11,6 +11,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dualrec.i18n import negotiate, render
+
 __all__ = ["Metrics", "RequestContextMiddleware"]
 
 logger = logging.getLogger("dualrec.access")
@@ -86,7 +88,7 @@ class RequestContextMiddleware:
 
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await self._too_large(send, request_id, limit)
+            await self._too_large(send, request_id, limit, scope)
             self._observe(scope, 413, start, request_id)
             return
 
@@ -110,7 +112,7 @@ class RequestContextMiddleware:
                 if not replaced:
                     replaced = True
                     status_holder["status"] = 413
-                    await self._too_large(send, request_id, limit)
+                    await self._too_large(send, request_id, limit, scope)
                 return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
@@ -123,18 +125,24 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_wrapper)
         except BodyTooLarge:
             if not replaced:
-                await self._too_large(send, request_id, limit)
+                await self._too_large(send, request_id, limit, scope)
             status_holder["status"] = 413
         self._observe(scope, status_holder["status"], start, request_id)
 
-    async def _too_large(self, send: Send, request_id: str, limit: int) -> None:
+    async def _too_large(self, send: Send, request_id: str, limit: int, scope: Scope) -> None:
+        accept = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-language"), ""
+        )
+        language = negotiate(accept)
         body = json.dumps(
             {
                 "type": "https://dualrec.dev/problems/payload_too_large",
-                "title": "Payload too large",
+                "title": render("problem.title.payload_too_large", {}, language),
                 "status": 413,
-                "detail": f"请求体超过上限 {limit} 字节 / request body exceeds {limit} bytes",
+                "detail": render("api.request_body_too_large", {"limit": limit}, language),
                 "code": "payload_too_large",
+                "message_key": "api.request_body_too_large",
+                "params": {"limit": limit},
                 "request_id": request_id,
             }
         ).encode()
@@ -144,6 +152,7 @@ class RequestContextMiddleware:
                 "status": 413,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
+                    (b"content-language", language.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"x-request-id", request_id.encode()),
                     (b"connection", b"close"),

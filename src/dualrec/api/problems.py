@@ -11,30 +11,31 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualrec import errors as e
+from dualrec.i18n import Message, negotiate, split_legacy
 from dualrec.storage.envelope import BlobIntegrityError
 
-__all__ = ["ERROR_TABLE", "install_problem_handlers", "problem"]
+__all__ = ["ERROR_TABLE", "install_problem_handlers", "problem", "request_language"]
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
-# exception class -> (HTTP status, title). The most specific class wins (checked in MRO order).
+# exception class -> (HTTP status, title key). The most specific class wins (checked in MRO order).
 ERROR_TABLE: dict[type[e.DualrecError], tuple[int, str]] = {
-    BlobIntegrityError: (500, "Stored data failed its integrity check"),
-    e.RangeNotSatisfiableError: (416, "Range not satisfiable"),
-    e.InvalidInputError: (422, "Invalid input"),
-    e.NotFoundError: (404, "Not found"),
-    e.ConflictError: (409, "Conflict"),
-    e.AuthenticationError: (401, "Authentication required"),
-    e.LockedOutError: (401, "Account locked"),
-    e.PermissionDeniedError: (403, "Forbidden"),
-    e.RateLimitedError: (429, "Too many requests"),
-    e.QuotaExceededError: (413, "Payload too large"),
-    e.MediaError: (422, "Unreadable media"),
-    e.EngineUnavailableError: (503, "Engine unavailable"),
-    e.ConfigurationError: (500, "Configuration error"),
-    e.DualrecError: (400, "Bad request"),
+    BlobIntegrityError: (500, "problem.title.integrity"),
+    e.RangeNotSatisfiableError: (416, "problem.title.range_not_satisfiable"),
+    e.InvalidInputError: (422, "problem.title.invalid_input"),
+    e.NotFoundError: (404, "problem.title.not_found"),
+    e.ConflictError: (409, "problem.title.conflict"),
+    e.AuthenticationError: (401, "problem.title.unauthenticated"),
+    e.LockedOutError: (401, "problem.title.locked_out"),
+    e.PermissionDeniedError: (403, "problem.title.forbidden"),
+    e.RateLimitedError: (429, "problem.title.rate_limited"),
+    e.QuotaExceededError: (413, "problem.title.payload_too_large"),
+    e.MediaError: (422, "problem.title.unreadable_media"),
+    e.EngineUnavailableError: (503, "problem.title.engine_unavailable"),
+    e.ConfigurationError: (500, "problem.title.configuration"),
+    e.DualrecError: (400, "problem.title.bad_request"),
 }
 
 _HTTP_CODES = {
@@ -51,10 +52,46 @@ _HTTP_CODES = {
 }
 
 
-_RESERVED = frozenset({"type", "title", "status", "detail", "code", "request_id", "instance"})
+_RESERVED = frozenset(
+    {"type", "title", "status", "detail", "code", "request_id", "instance", "message_key", "params"}
+)
 
 
-def problem(request: Request, status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+def request_language(request: Request) -> str:
+    """The language a person reads this answer in: the logged-in user's own setting, else the best
+    supported ``Accept-Language`` entry, else zh-CN."""
+    principal = getattr(request.state, "principal", None)
+    preferred = getattr(principal, "language", None) or None
+    return negotiate(request.headers.get("accept-language"), preferred)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str | Message,
+    detail: str | Message,
+    code: str,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json answer. ``title`` and ``detail`` given as catalogue messages are rendered in
+    the request's language; a ``detail`` message also reports its key (``message_key``) and
+    ``params`` so that clients can match on the key or render it themselves."""
+    language = request_language(request)
+    if isinstance(title, Message):
+        title = title.render(language)
+    if isinstance(detail, Message):
+        extra = {"message_key": detail.key, "params": _jsonable(dict(detail.params)), **extra}
+        detail = detail.render(language)
     body: dict[str, Any] = {
         "type": f"https://dualrec.dev/problems/{code}",
         "title": title,
@@ -64,7 +101,9 @@ def problem(request: Request, status: int, title: str, detail: str, code: str, *
         "request_id": getattr(request.state, "request_id", ""),
     }
     body.update(extra)
-    headers = {"Retry-After": str(extra["retry_after_seconds"])} if "retry_after_seconds" in extra else None
+    headers = {"Content-Language": language, "Vary": "Accept-Language"}
+    if "retry_after_seconds" in extra:
+        headers["Retry-After"] = str(extra["retry_after_seconds"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -72,7 +111,7 @@ def _lookup(exc: e.DualrecError) -> tuple[int, str]:
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             return ERROR_TABLE[cls]
-    return 500, "Internal error"
+    return 500, "problem.title.internal"
 
 
 def _clean_loc(loc: Any) -> list[str | int]:
@@ -85,7 +124,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         status, title = _lookup(exc)
         # a detail may not overwrite the problem's own members (a "code" detail becomes "detail_code")
         extra = {(f"detail_{k}" if k in _RESERVED else k): v for k, v in exc.details.items()}
-        return problem(request, status, title, exc.message, exc.code, **extra)
+        language = request_language(request)
+        fields = extra.get("fields")
+        if isinstance(fields, dict):  # per-field problems people read: one language too
+            extra["fields"] = {
+                k: split_legacy(v, language) if isinstance(v, str) else v for k, v in fields.items()
+            }
+        if exc.key is not None:
+            detail: str | Message = Message(exc.key, exc.params)
+        else:  # an older plain-string message: never show a "中文 / English" pair
+            detail = exc.localized(language)
+        return problem(request, status, Message(title), detail, exc.code, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,8 +149,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(
             request,
             422,
-            "Invalid input",
-            "请求内容不合法 / the request is invalid",
+            Message("problem.title.invalid_input"),
+            Message("problem.request_invalid"),
             "invalid_input",
             errors=errs,
         )
@@ -109,9 +158,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return problem(request, exc.status_code, code.replace("_", " ").capitalize(), str(exc.detail), code)
+        title_key = f"problem.title.{code}"
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            detail: str | Message = Message("problem.not_found")
+        elif exc.status_code == 405 and exc.detail == "Method Not Allowed":
+            detail = Message("problem.method_not_allowed")
+        else:
+            detail = e.DualrecError(str(exc.detail)).localized(request_language(request))
+        return problem(request, exc.status_code, Message(title_key), detail, code)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", "")})
-        return problem(request, 500, "Internal error", "服务器内部错误 / internal server error", "internal")
+        return problem(
+            request, 500, Message("problem.title.internal"), Message("problem.internal"), "internal"
+        )

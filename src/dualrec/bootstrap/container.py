@@ -23,6 +23,7 @@ from dualrec.bootstrap.review import (
     build_sampling_scheduler,
 )
 from dualrec.bootstrap.rtc import build_rtc, call_composer
+from dualrec.bootstrap.rtc_live import build_live_events
 from dualrec.bootstrap.sessions import (
     SessionSweeper,
     build_session_extras,
@@ -47,8 +48,12 @@ from dualrec.services.common.job_kinds import (
     SESSION_ASSEMBLE_JOB,
 )
 from dualrec.services.common.secretbox import SecretBox
+from dualrec.services.identity import passwords
 from dualrec.services.identity.auth import AuthConfig, AuthService
 from dualrec.services.recordings.qc_job import QcJobRunner
+from dualrec.services.rtc.janus_stats import JanusStatsSampler
+from dualrec.services.rtc.live_calls import LiveCallSupervisor
+from dualrec.services.rtc.live_events import LiveEventService
 from dualrec.services.rtc.rooms import RtcService
 from dualrec.services.rtc.supervisor import JanusSupervisor
 from dualrec.services.sessions.assembly import SessionAssembler
@@ -119,6 +124,9 @@ class Container:
     session_copies: HandwrittenCopies | None = None  # handwritten copies (抄录) read by OCR
     rtc: RtcService | None = None  # remote interviews' rooms and access (DUALREC_RTC_ENABLED)
     janus: JanusSupervisor | None = None  # Janus run beside serve (DUALREC_RTC_MANAGED)
+    live_events: LiveEventService | None = None  # calls' live subtitles and alerts (DUALREC_RTC_ENABLED)
+    rtc_live: LiveCallSupervisor | None = None  # a live worker per call (DUALREC_RTC_LIVE_ENABLED)
+    janus_stats: JanusStatsSampler | None = None  # Janus' view of the calls (beside a managed Janus)
     review: ReviewServices | None = None  # QC operations: sampling, review, appeals, statistics
     sampler: SamplingScheduler | None = None  # the daily sampling rules (DUALREC_REVIEW_SAMPLING_*)
     _started: bool = field(default=False, repr=False)
@@ -151,6 +159,10 @@ class Container:
             self.sweeper.start()
         if self.janus is not None:
             self.janus.start()
+        if self.rtc_live is not None:
+            self.rtc_live.start()
+        if self.janus_stats is not None:
+            self.janus_stats.start()
         if self.sampler is not None:
             self.sampler.start()
         if self.live_monitor is not None:
@@ -161,6 +173,10 @@ class Container:
             self.live_monitor.pool.stop()
         if self.sampler is not None:
             self.sampler.stop()
+        if self.janus_stats is not None:
+            self.janus_stats.stop()
+        if self.rtc_live is not None:
+            self.rtc_live.stop()
         if self.janus is not None:
             self.janus.stop()
         if self.reminder is not None:
@@ -261,6 +277,9 @@ def worker_job_handlers(settings: Settings) -> dict[str, JobHandler]:
 
 def build_container(settings: Settings, *, migrate: bool = False, with_jobs: bool = True) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    passwords.configure(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
     url = settings.resolved_database_url
     if migrate:
         upgrade(url)
@@ -324,7 +343,9 @@ def build_container(settings: Settings, *, migrate: bool = False, with_jobs: boo
         settings.data_dir / "cache" / "speech",
         settings,
     )
-    container.rtc = build_rtc(settings, uows, container.tasks, lambda: container.queue)
+    container.rtc = build_rtc(settings, uows, container.tasks, lambda: container.queue, blobs)
+    if container.rtc is not None:
+        container.live_events = build_live_events(uows, container.tasks)
     if with_jobs:
         from dualrec.bootstrap.jobs import build_job_queue
 

@@ -160,21 +160,30 @@ def _janus(settings: Settings) -> list[Finding]:
     ]
     if not needed:
         return found
-    from dualrec.bootstrap.rtc import janus_api
+    from dualrec.bootstrap.rtc import janus_api, media_nodes
 
     try:
-        info = janus_api(settings).info()
+        nodes = media_nodes(settings)
     except Exception as exc:
-        return [*found, Finding("rtc", "janus api", False, f"not reachable: {exc}"[:300])]
-    plugins = sorted((info.get("plugins") or {}).keys())
-    transports = sorted((info.get("transports") or {}).keys())
-    ok = "janus.plugin.videoroom" in plugins and bool(info.get("auth_token"))
-    detail = (
-        f"{info.get('name', 'Janus')} {info.get('version_string', '?')} at {janus_api(settings).url}; "
-        f"plugins {', '.join(plugins) or 'none'}; transports {', '.join(transports) or 'none'}; "
-        f"token auth {'on' if info.get('auth_token') else 'OFF'}"
-    )
-    return [*found, Finding("rtc", "janus api", ok, detail)]
+        return [*found, Finding("rtc", "janus api", False, f"DUALREC_RTC_NODES: {exc}"[:300])]
+    for node in nodes:
+        # one line per media node (DUALREC_RTC_NODES); the single local node keeps its old name
+        name = "janus api" if len(nodes) == 1 else f"janus api {node.name}"
+        try:
+            info = janus_api(settings, node.name).info()
+        except Exception as exc:
+            found.append(Finding("rtc", name, False, f"not reachable at {node.url}: {exc}"[:300]))
+            continue
+        plugins = sorted((info.get("plugins") or {}).keys())
+        transports = sorted((info.get("transports") or {}).keys())
+        ok = "janus.plugin.videoroom" in plugins and bool(info.get("auth_token"))
+        detail = (
+            f"{info.get('name', 'Janus')} {info.get('version_string', '?')} at {node.url}; "
+            f"plugins {', '.join(plugins) or 'none'}; transports {', '.join(transports) or 'none'}; "
+            f"token auth {'on' if info.get('auth_token') else 'OFF'}"
+        )
+        found.append(Finding("rtc", name, ok, detail))
+    return found
 
 
 def run_doctor(settings: Settings) -> list[Finding]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from dualrec.core.outbound import AllowList
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 from dualrec.services.archive.push import ArchivePushConfig, ArchivePusher
 from dualrec.services.pdf.pades import PdfSigner, generate_demo_certificate, load_pdf_signer
 from dualrec.settings import Settings
@@ -39,10 +40,7 @@ def pdf_signer(settings: Settings) -> PdfSigner:
             tsa_timeout=tsa_timeout,
         )
     if settings.env == "production":
-        raise ConfigurationError(
-            "生产环境必须配置机构签名证书 DUALREC_LITIGATION_PKCS12_FILE / DUALREC_LITIGATION_PKCS12_FILE "
-            "must name the institution's PKCS#12 document-signing certificate in production"
-        )
+        raise ConfigurationError(msg("bootstrap.dualrec_litigation_pkcs12_file_must"))
     path = demo_certificate_path(settings)
     if not path.exists():
         try:

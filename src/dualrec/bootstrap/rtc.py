@@ -14,8 +14,10 @@ from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.rtc.compose import CallComposer
+from dualrec.services.rtc.desk_share import DeskShare
 from dualrec.services.rtc.janus_api import JanusApi
 from dualrec.services.rtc.janus_config import JanusSecrets, RtcOptions, load_or_create_secrets
+from dualrec.services.rtc.nodes import MediaNode, NodePool, parse_nodes
 from dualrec.services.rtc.queue import QueueOptions
 from dualrec.services.rtc.rooms import RoomOptions, RtcService
 from dualrec.services.rtc.supervisor import JanusSupervisor
@@ -23,7 +25,16 @@ from dualrec.services.tasks.service import TaskService
 from dualrec.settings import Settings
 from dualrec.storage.ports import BlobStore
 
-__all__ = ["JANUS_PROXY_PATH", "build_rtc", "build_supervisor", "call_composer", "janus_api", "rtc_options"]
+__all__ = [
+    "JANUS_PROXY_PATH",
+    "build_rtc",
+    "build_supervisor",
+    "call_composer",
+    "janus_api",
+    "media_nodes",
+    "node_pool",
+    "rtc_options",
+]
 
 JANUS_PROXY_PATH = "/api/v1/rtc/janus"
 
@@ -52,21 +63,46 @@ def _secrets(settings: Settings) -> JanusSecrets:
     return load_or_create_secrets(rtc_options(settings).paths.secrets_file)
 
 
-def janus_api(settings: Settings) -> JanusApi:
-    return JanusApi(rtc_options(settings).janus_url, _secrets(settings).api_secret)
+def media_nodes(settings: Settings) -> tuple[MediaNode, ...]:
+    """DUALREC_RTC_NODES, or the one Janus of DUALREC_RTC_BIND/_HTTP_PORT (node ``local``)."""
+    return parse_nodes(settings.rtc_nodes, rtc_options(settings).janus_url)
+
+
+def node_pool(settings: Settings) -> NodePool:
+    return NodePool(media_nodes(settings), lambda: _secrets(settings).api_secret)
+
+
+def janus_api(settings: Settings, node: str | None = None) -> JanusApi:
+    """dualrec's own calls to a media node (none named: the first one)."""
+    found = node_pool(settings).get(node)
+    url = found.url if found is not None else media_nodes(settings)[0].url
+    return JanusApi(url, _secrets(settings).api_secret)
 
 
 def build_rtc(
-    settings: Settings, uows: UnitOfWorkFactory, tasks: TaskService, queue: Callable[[], JobQueue]
+    settings: Settings,
+    uows: UnitOfWorkFactory,
+    tasks: TaskService,
+    queue: Callable[[], JobQueue],
+    blobs: BlobStore | None = None,
 ) -> RtcService | None:
     if not settings.rtc_enabled:
         return None
     opts = rtc_options(settings)
     turn = settings.rtc_turn_secret.get_secret_value() if settings.rtc_turn_secret else ""
-    return RtcService(
+    nodes = node_pool(settings)
+    if settings.rtc_public_janus_url and len(nodes.nodes) > 1:
+        raise ConfigurationError(
+            "DUALREC_RTC_PUBLIC_JANUS_URL names one Janus: with several DUALREC_RTC_NODES, use the proxy"
+        )
+    if settings.rtc_ice_transport_policy == "relay" and not (turn and settings.rtc_turn_urls):
+        raise ConfigurationError(
+            "DUALREC_RTC_ICE_TRANSPORT_POLICY=relay needs DUALREC_RTC_TURN_URLS and DUALREC_RTC_TURN_SECRET"
+        )
+    service = RtcService(
         uows,
         tasks,
-        functools.partial(janus_api, settings),
+        nodes,
         functools.partial(_secrets, settings),
         queue,
         RoomOptions(
@@ -76,9 +112,13 @@ def build_rtc(
             stun_urls=tuple(settings.rtc_stun_urls),
             turn_urls=tuple(settings.rtc_turn_urls),
             turn_secret=turn,
+            ice_transport_policy=settings.rtc_ice_transport_policy,
         ),
         queue_options(settings),
     )
+    if blobs is not None:  # the shared desk: document pages, highlights, the customer's signature
+        service.desk = DeskShare(uows, tasks, blobs)
+    return service
 
 
 def queue_options(settings: Settings) -> QueueOptions:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.chinese import to_simplified
 from dualrec.media.ports import Device, FaceAnalyzer
 from dualrec.pipeline.request import QcEngines
@@ -47,15 +48,17 @@ def decode_wav(data: bytes) -> tuple[object, int]:
     try:
         with wave.open(io.BytesIO(data)) as w:
             if w.getsampwidth() != 2:
-                raise InvalidInputError("音频须为 16 位 PCM WAV / audio must be 16-bit PCM WAV")
+                raise InvalidInputError(msg("bootstrap.audio_must_16_bit_pcm"))
             rate, channels, frames = w.getframerate(), w.getnchannels(), w.getnframes()
             if not 8000 <= rate <= 48000 or channels not in (1, 2):
-                raise InvalidInputError("不支持的音频格式 / unsupported audio format")
+                raise InvalidInputError(msg("bootstrap.unsupported_audio_format"))
             if frames / rate > MAX_ANSWER_SECONDS:
-                raise InvalidInputError(f"回答音频超过 {MAX_ANSWER_SECONDS:.0f} 秒 / answer audio too long")
+                raise InvalidInputError(
+                    msg("bootstrap.answer_audio_too_long", MAX_ANSWER_SECONDS=MAX_ANSWER_SECONDS)
+                )
             pcm = np.frombuffer(w.readframes(frames), dtype="<i2").astype(np.float32) / 32768.0
     except (wave.Error, EOFError) as exc:
-        raise InvalidInputError("不是有效的 WAV 音频 / not a valid WAV file") from exc
+        raise InvalidInputError(msg("bootstrap.valid_wav_file")) from exc
     if channels == 2:
         pcm = pcm.reshape(-1, 2).mean(axis=1)
     if rate != 16000 and pcm.size:
@@ -73,7 +76,7 @@ def wav_transcriber(engines: Callable[[], QcEngines]) -> Callable[[bytes], str]:
         samples, rate = decode_wav(data)
         asr = engines().asr
         if asr is None:
-            raise InvalidInputError("服务器未启用语音识别 / speech recognition is unavailable on this server")
+            raise InvalidInputError(msg("bootstrap.speech_recognition_unavailable_server"))
         if getattr(samples, "size", 0) < rate // 4:
             return ""
         segments = asr.transcribe(samples, sample_rate=rate, language="zh")  # type: ignore[arg-type]

@@ -14,7 +14,9 @@ from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.idcard import IdCardFields
 from dualrec.core.live_proof import LiveProof
+from dualrec.core.live_record import LiveCallRecord
 from dualrec.core.qc import CheckResult, CheckStatus, Evidence, Finding, Measure, QcTask, Severity
+from dualrec.i18n import Message
 from dualrec.media.ports import ChatModel, DecodeReport, Image, MediaInfo, TranscriptSegment
 
 __all__ = [
@@ -128,6 +130,9 @@ class CheckContext:
     # a remote interview's call quality (what both browsers received, on the recording's timeline)
     # and the gaps of the server's recording; None for other recordings
     call_quality: CallQuality | None = None
+    # a remote interview's live analysis (subtitles and alerts raised during the call, whether the
+    # interviewer acknowledged them), on the recording's timeline; None for other recordings
+    live_call: LiveCallRecord | None = None
 
     def threshold(self, check_id: str, name: str) -> float:
         return self.thresholds[check_id][name]
@@ -187,7 +192,7 @@ def finding(
     ctx: CheckContext,
     check_id: str,
     severity: Severity,
-    message: str,
+    message: str | Message,
     *,
     start: float | None = None,
     end: float | None = None,
@@ -203,7 +208,9 @@ def finding(
     return Finding(
         check_id=check_id,
         severity=severity,
-        message=message,
+        message=str(message),
+        key=message.key if isinstance(message, Message) else None,
+        params=dict(message.params) if isinstance(message, Message) else {},
         start=None if start is None else round(start, 2),
         end=None if end is None else round(end, 2),
         node_id=node_id or ctx.node_at(start if start is not None else quote_start),

@@ -291,6 +291,23 @@ CATALOG: tuple[CheckSpec, ...] = (
         ),
     ),
     CheckSpec(
+        "live_call",
+        "通话实时分析",
+        "Live analysis of the call (remote interview)",
+        S.MAJOR,
+        "Remote interviews analysed live only: a risk alert raised during the call (a sensitive "
+        "word, the customer's answer contradicting the running node's expected answer) that the "
+        "interviewer did not acknowledge is a finding with its time, words and subtitle; an "
+        "acknowledged one is listed as info. A live face alert (no face, several faces, covered, "
+        "dark) is info when the recording's own face checks found the same around that time (not "
+        "counted twice), a minor finding for a person to look at when they did not; a face other "
+        "than the customer verified before the hand-over is always a finding.",
+        thresholds=(
+            T("face_before", 5.0, "s", "a live face alert's condition may have begun this long before it"),
+            T("face_after", 3.0, "s", "and may have lasted this long after it"),
+        ),
+    ),
+    CheckSpec(
         "llm_review",
         "大模型复核",
         "LLM review",

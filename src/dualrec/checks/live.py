@@ -16,6 +16,7 @@ from dualrec.checks.base import CheckContext, finding, not_run, result
 from dualrec.checks.faces import distance, face_frames
 from dualrec.core.live_proof import LIVE_SOURCE, Captured, LiveProof
 from dualrec.core.qc import CheckResult, CheckStatus, Finding, Severity
+from dualrec.i18n import Message, msg, pair
 
 __all__ = ["NO_LIVENESS", "id_card", "identity_match", "liveness"]
 
@@ -26,8 +27,10 @@ def _source(c: Captured) -> dict[str, Any]:
     return {"source": LIVE_SOURCE, "captured_at": c.at, "time": c.time}
 
 
-def _at(ctx: CheckContext, proof: LiveProof, check_id: str, sev: Severity, msg: str, c: Captured) -> Finding:
-    return finding(ctx, check_id, sev, msg, start=c.time, node_id=proof.node_id or None)
+def _at(
+    ctx: CheckContext, proof: LiveProof, check_id: str, sev: Severity, message: str | Message, c: Captured
+) -> Finding:
+    return finding(ctx, check_id, sev, message, start=c.time, node_id=proof.node_id or None)
 
 
 def liveness(ctx: CheckContext, check_id: str) -> CheckResult:
@@ -38,9 +41,12 @@ def liveness(ctx: CheckContext, check_id: str) -> CheckResult:
     metrics = {**_source(live.captured), "actions": list(live.actions), "passed": live.passed}
     if live.passed:
         return result(check_id, [], metrics)
-    why = f"：{live.reason}" if live.reason else ""
-    msg = f"会话中活体检测未通过{why} / the live session's liveness check did not pass"
-    return result(check_id, [_at(ctx, proof, check_id, Severity.CRITICAL, msg, live.captured)], metrics)
+    failed = (
+        msg("finding.live.liveness_failed_because", reason=live.reason)
+        if live.reason
+        else msg("finding.live.liveness_failed")
+    )
+    return result(check_id, [_at(ctx, proof, check_id, Severity.CRITICAL, failed, live.captured)], metrics)
 
 
 def id_card(ctx: CheckContext, check_id: str) -> CheckResult:
@@ -51,21 +57,21 @@ def id_card(ctx: CheckContext, check_id: str) -> CheckResult:
         return not_run(check_id, "身份核实环节未要求出示证件 / the identity node asks for no ID card")
     out: list[Finding] = []
 
-    def add(sev: Severity, msg: str) -> None:
-        out.append(_at(ctx, proof, check_id, sev, msg, front.captured))
+    def add(sev: Severity, message: Message) -> None:
+        out.append(_at(ctx, proof, check_id, sev, message, front.captured))
 
     read = bool(front.id_number or front.name)
     if not read:
-        add(Severity.MAJOR, "会话中未识别出身份证人像面 / the live session could not read the card's front")
+        add(Severity.MAJOR, msg("finding.live.card_front_not_read"))
     else:
         if front.number_valid is False:
-            add(Severity.CRITICAL, f"身份证号码校验位错误（{front.id_number}）/ invalid GB 11643 check digit")
+            add(Severity.CRITICAL, msg("finding.id_card.invalid_check_digit", number=front.id_number))
         if front.number_matches is False:
-            add(Severity.CRITICAL, "证件号码与任务信息不符 / the ID number differs from the task's")
+            add(Severity.CRITICAL, msg("finding.id_card.number_differs"))
         if front.name_matches is False:
             add(
                 Severity.MAJOR,
-                f"证件姓名（{front.name or '未识别'}）与任务信息不符 / the name differs from the task's",
+                msg("finding.id_card.name_differs", name=front.name or pair("未识别", "unread")),
             )
     back = proof.back
     if back is None or not back.passed:
@@ -76,7 +82,7 @@ def id_card(ctx: CheckContext, check_id: str) -> CheckResult:
                 proof,
                 check_id,
                 Severity.MAJOR,
-                "会话中未识别到身份证国徽面 / the card's back was not read",
+                msg("finding.live.card_back_not_read"),
                 c,
             )
         )
@@ -105,14 +111,12 @@ def identity_match(ctx: CheckContext, check_id: str) -> CheckResult:
     }
     out: list[Finding] = []
     if not fm.passed:
-        msg = (
-            f"会话中人证比对不一致（距离 {fm.distance:.2f} > {fm.threshold:.2f}）/ the live face did not "
-            "match the ID photo"
+        mismatch = (
+            msg("finding.live.face_mismatch", distance=fm.distance, threshold=fm.threshold)
             if fm.distance is not None
-            else "会话中未完成人证比对（证件上未检测到人像或未完成活体检测）/ the live face comparison "
-            "was not done"
+            else msg("finding.live.face_comparison_not_done")
         )
-        out.append(_at(ctx, proof, check_id, Severity.CRITICAL, msg, fm.captured))
+        out.append(_at(ctx, proof, check_id, Severity.CRITICAL, mismatch, fm.captured))
     why = ctx.faces_error or (None if ctx.live_face is not None else ctx.live_face_error or "没有活体人脸")
     if why is not None:
         if out:
@@ -152,8 +156,7 @@ def identity_match(ctx: CheckContext, check_id: str) -> CheckResult:
                 ctx,
                 check_id,
                 Severity.CRITICAL,
-                f"录像中的人与活体核验通过的人不一致（距离 {median:.2f} > {limit:.2f}）/ the person in the "
-                "recording is not the one verified live",
+                msg("finding.live.person_recording_one_verified_live", median=median, limit=limit),
                 start=samples[0][0],
                 end=samples[-1][0],
                 frame_time=worst,

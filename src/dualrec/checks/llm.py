@@ -21,6 +21,7 @@ from typing import Any
 
 from dualrec.checks.base import CheckContext, finding, not_run, result
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg
 from dualrec.media.ports import ChatError, TranscriptSegment
 
 __all__ = ["CHECK", "CHECK_ID", "LlmReviewCheck", "mask_personal_data", "parse_answer"]
@@ -155,7 +156,7 @@ class LlmReviewCheck:
             ctx,
             CHECK_ID,
             severity,
-            f"大模型复核 / LLM review: {message.strip()[:500]}",
+            msg("finding.llm.llm_review", value=message.strip()[:500]),
             start=seg.start,
             end=seg.end,
             quote=quote.strip()[:500],

@@ -60,8 +60,14 @@ def serve(
     container = build_container(settings, migrate=migrate)
     if settings.rtc_enabled and settings.rtc_managed:  # Janus beside the server (docs/remote-interview.md)
         from dualrec.bootstrap.rtc import build_supervisor
+        from dualrec.bootstrap.rtc_stats import build_janus_stats
 
         container.janus = build_supervisor(settings)
+        container.janus_stats = build_janus_stats(settings, container.uows)  # the Admin API is local
+    if container.live_events is not None:  # a live worker per call in progress (DUALREC_RTC_LIVE_ENABLED)
+        from dualrec.bootstrap.rtc_live import build_live_supervisor
+
+        container.rtc_live = build_live_supervisor(settings, container.live_events)
     app_ = create_app(settings, container=container)
     if container.live_monitor is not None:  # the live analysis workers start and load their models now
         container.live_monitor.pool.warm()

@@ -18,6 +18,11 @@ def rtc() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     supervisor = build_supervisor(settings)
+    stats = None
+    if settings.rtc_server_stats_seconds > 0:  # Janus' view of the calls, beside it on this host
+        from dualrec.bootstrap.rtc_stats import build_janus_stats, standalone_uows
+
+        stats = build_janus_stats(settings, standalone_uows(settings))
 
     def _stop(signum: int, frame: types.FrameType | None) -> None:
         supervisor.stop()
@@ -38,4 +43,10 @@ def rtc() -> None:
         )
     else:
         typer.secho(f"Janus not answering yet: see {opts.paths.log_file}", fg=typer.colors.YELLOW, err=True)
-    supervisor.wait()
+    if stats is not None:
+        stats.start()
+    try:
+        supervisor.wait()
+    finally:
+        if stats is not None:
+            stats.stop()

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "MANIFEST_SCHEMA",
@@ -102,7 +103,7 @@ def package_id(manifest: PackageManifest) -> str:
 
 def _bad(message: str, where: str) -> InvalidInputError:
     return InvalidInputError(
-        f"上传包清单无效 / invalid package manifest: {message}",
+        msg("agent_package.invalid_package_manifest", message=message),
         details={"errors": [{"loc": ["manifest", *(where.split(".") if where else [])], "msg": message}]},
     )
 

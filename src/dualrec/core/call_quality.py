@@ -156,6 +156,7 @@ class QualitySample:
     concealed_pct: float = 0.0  # audio samples concealed (not received in time) in the interval
     mos: float | None = None
     grade: str | None = None
+    nacks: int = 0  # Janus' rows: NACKs it sent the party's publisher in the interval (video)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

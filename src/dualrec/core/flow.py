@@ -18,6 +18,7 @@ from typing import Any, Literal, cast, get_args
 from dualrec.core.node_params import param_problems
 from dualrec.core.sensitive_words import find_words
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "NODE_TYPES",
@@ -157,8 +158,8 @@ class Marker:
     answers: tuple[str, ...] = ()
 
 
-def _err(where: str, msg: str) -> InvalidInputError:
-    return InvalidInputError(f"流程格式错误 / invalid flow: {where}: {msg}", details={"where": where})
+def _err(where: str, problem: str) -> InvalidInputError:
+    return InvalidInputError(msg("flow.invalid_flow", where=where, msg=problem), details={"where": where})
 
 
 def _str(

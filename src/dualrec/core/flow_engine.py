@@ -41,6 +41,7 @@ __all__ = [
     "Scored",
     "Step",
     "advance",
+    "judge_answer",
     "start",
 ]
 
@@ -155,6 +156,13 @@ def _judge(node: FlowNode, outcome: Outcome) -> tuple[str, str, str]:
         return ("wrong" if wrong else "unclear"), "", outcome.text
     option = options[match.option][0]
     return ("matched" if _accepts(node, option) else "wrong"), option, outcome.text
+
+
+def judge_answer(node: FlowNode, text: str) -> tuple[str, str]:
+    """How the flow would judge ``text`` as the answer at ``node``: (result, matched option) with
+    result ``matched`` / ``wrong`` (contradicts the expected answer) / ``unclear`` / ``silent``."""
+    result, option, _text = _judge(node, Answer(text))
+    return result, option
 
 
 def _finish(state: FlowState, step: Step, status: Status, reason: str = "") -> FlowState:

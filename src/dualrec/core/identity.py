@@ -25,6 +25,7 @@ class User:
     locked_until: datetime | None
     created_at: datetime
     password_hash: str = field(repr=False, default="")
+    language: str | None = None  # "zh-CN" | "en"; None: the browser's Accept-Language decides
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Principal:
     branch_id: int
     branch_path: str
     permissions: frozenset[Permission]
+    language: str | None = None  # a user's own language setting (None: Accept-Language)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from dualrec.i18n import render, split_legacy
 
 __all__ = [
     "SEVERITY_WEIGHTS",
@@ -97,6 +100,16 @@ class Finding:
     # language probability); None where no engine measures how sure the finding is
     confidence: float | None = None
     measure: Measure | None = None  # numeric checks: the measured value vs the threshold
+    # the message as a catalogue key + parameters (dualrec.i18n), so that a report renders it in one
+    # language; None for a finding that has only its stored text
+    key: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def localized(self, language: str) -> str:
+        """The finding's text in one language (``zh-CN`` or ``en``)."""
+        if self.key is not None:
+            return render(self.key, self.params, language)
+        return split_legacy(self.message, language)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dualrec.core.flow import NODE_TYPES, AnswerOption
 from dualrec.core.questions import MAX_DIFFICULTY, RISK_LEVELS, DrawRule, Question
 from dualrec.core.sensitive_words import find_words
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "ANSWER_FORBIDDEN",
@@ -235,7 +236,7 @@ def rules_from_json(data: Iterable[dict[str, Any]]) -> tuple[DrawRule, ...]:
             for d in data
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInputError(f"抽题规则格式错误 / malformed draw rules: {exc}") from exc
+        raise InvalidInputError(msg("question_banks.malformed_draw_rules", exc=exc)) from exc
 
 
 def answers_to_json(answers: Sequence[AnswerOption]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from dualrec.core.flow import AnswerOption, Flow, FlowNode, parse_flow
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "RISK_LEVELS",
@@ -57,11 +58,11 @@ class DrawRule:
 
     def __post_init__(self) -> None:
         if self.risk_level not in RISK_LEVELS:
-            raise InvalidInputError(f"未知风险等级 / unknown risk level: {self.risk_level!r}")
+            raise InvalidInputError(msg("questions.unknown_risk_level", risk_level=self.risk_level))
         if not 0 <= self.count <= 20:
-            raise InvalidInputError("抽题数量须在 0–20 之间 / count must be 0–20")
+            raise InvalidInputError(msg("questions.count_must_0_20"))
         if not 1 <= self.min_difficulty <= self.max_difficulty <= MAX_DIFFICULTY:
-            raise InvalidInputError("难度范围无效 / invalid difficulty range")
+            raise InvalidInputError(msg("questions.invalid_difficulty_range"))
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,13 @@ def draw_questions(
     rule = rule_for(rules, risk_level)
     if rule is None:
         raise InvalidInputError(
-            f"题库「{bank}」没有风险等级 {risk_level} 的抽题规则 / "
-            f"bank {bank!r} has no draw rule for {risk_level}",
+            msg("questions.bank_draw_rule", bank=bank, risk_level=risk_level),
             details={"bank": bank, "risk_level": risk_level},
         )
     pool = _pool([q for q in questions if q.bank == bank], rule)
     if len(pool) < rule.count:
         raise InvalidInputError(
-            f"题库「{bank}」中符合条件的题目只有 {len(pool)} 道，需要 {rule.count} 道 / "
-            f"bank {bank!r} has {len(pool)} eligible questions, {rule.count} needed",
+            msg("questions.bank_eligible_questions_needed", bank=bank, len_pool=len(pool), count=rule.count),
             details={"bank": bank, "risk_level": risk_level, "eligible": len(pool), "needed": rule.count},
         )
     chosen = tuple(random.Random(f"{seed}|{bank}|{risk_level}").sample(pool, rule.count))

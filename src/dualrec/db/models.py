@@ -86,6 +86,8 @@ class UserRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "zh-CN" | "en"; NULL: follow the browser's Accept-Language
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
 
 class SessionRow(Base):

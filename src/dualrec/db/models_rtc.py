@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dualrec.db.base import Base, UTCDateTime
 from dualrec.db.models import BigId
 
-__all__ = ["RtcAgentRow", "RtcNodeMarkRow", "RtcQueueRow"]
+__all__ = ["RtcAgentRow", "RtcDeskEventRow", "RtcNodeMarkRow", "RtcQueueRow", "RtcRoomRow"]
 
 
 class RtcQueueRow(Base):
@@ -67,3 +67,32 @@ class RtcNodeMarkRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     by: Mapped[str] = mapped_column(String(100))
+
+
+class RtcDeskEventRow(Base):
+    """The shared desk of a call (issue 17): which document page the interviewer showed the
+    customer, the highlights on it, the screen share switched on/off, the signature asked for and
+    the document the customer signed — what both pages follow, kept as the call's evidence."""
+
+    __tablename__ = "rtc_desk_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    party: Mapped[str] = mapped_column(String(8))  # agent | customer
+    kind: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RtcRoomRow(Base):
+    """Where a task attempt's call runs (migration 0018): the media node (Janus instance) its room
+    was placed on when it was created; the call stays there. ``ended_at``: hung up."""
+
+    __tablename__ = "rtc_rooms"
+    __table_args__ = (UniqueConstraint("task_id", "attempt", name="uq_rtc_rooms_task_id_attempt"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -5,8 +5,9 @@ core/call_quality.py and docs/remote-interview.md."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dualrec.db.base import Base, UTCDateTime
@@ -44,3 +45,7 @@ class RtcQualitySampleRow(Base):
     limitation: Mapped[str] = mapped_column(String(16), default="")  # the sender's qualityLimitationReason
     mos: Mapped[float | None] = mapped_column(Double, nullable=True)
     grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    # Janus' view (role janus-<party>, services/rtc/janus_stats.py; migration 0018): per medium what
+    # Janus received from the party ("in": packets, lost, NACKs, retransmissions, kbit/s, jitter) and
+    # sent to it ("out": packets, lost by the receiver, NACKs, kbit/s, RTT); None for browser reports
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dualrec.errors import EngineUnavailableError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler, JobRecord, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
@@ -210,7 +211,7 @@ class CeleryJobQueue:
     def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
         check_kind(kind)
         if kind not in self._kinds:
-            raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
+            raise InvalidInputError(msg("jobs.unknown_job_kind"), details={"kind": kind})
         attempts = check_attempts(self._max_attempts if max_attempts is None else max_attempts)
         job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
         try:
@@ -218,7 +219,7 @@ class CeleryJobQueue:
         except Exception as exc:
             # The row stays queued: a worker sends it again when it starts.
             raise EngineUnavailableError(
-                "任务队列不可用 / the job broker cannot be reached; the job stays queued",
+                msg("jobs.job_broker_cannot_reached_job"),
                 details={"job_id": job.id, "error": str(exc)[:200]},
             ) from exc
         return job.id
@@ -226,7 +227,7 @@ class CeleryJobQueue:
     def get(self, job_id: str) -> JobRecord:
         job = self._store.get(job_id)
         if job is None:
-            raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
+            raise NotFoundError(msg("jobs.job_found"), details={"job_id": job_id})
         return job
 
     def start(self) -> None:

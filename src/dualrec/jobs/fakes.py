@@ -12,6 +12,7 @@ from typing import Any
 
 from dualrec.core.jobs import JobRecord
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler
 from dualrec.jobs.runner import JobOutcome, execute_job
@@ -131,7 +132,7 @@ class ManualJobQueue:
     def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
         check_kind(kind)
         if kind not in self._handlers:
-            raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
+            raise InvalidInputError(msg("jobs.unknown_job_kind"), details={"kind": kind})
         return self.store.add(
             kind=kind,
             payload=check_payload(payload),
@@ -141,7 +142,7 @@ class ManualJobQueue:
     def get(self, job_id: str) -> JobRecord:
         job = self.store.get(job_id)
         if job is None:
-            raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
+            raise NotFoundError(msg("jobs.job_found"), details={"job_id": job_id})
         return job
 
     def run_pending(self) -> list[JobOutcome]:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dualrec.errors import ConfigurationError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.payloads import check_attempts, check_kind, check_payload
 from dualrec.jobs.ports import JobHandler, JobRecord, JobStore
 from dualrec.jobs.runner import execute_job, retry_delay, worker_name
@@ -72,7 +73,7 @@ class InProcessJobQueue:
     def enqueue(self, kind: str, payload: Mapping[str, Any], *, max_attempts: int | None = None) -> str:
         check_kind(kind)
         if kind not in self._handlers:
-            raise InvalidInputError("未知的任务类型 / unknown job kind", details={"kind": kind})
+            raise InvalidInputError(msg("jobs.unknown_job_kind"), details={"kind": kind})
         attempts = check_attempts(self._max_attempts if max_attempts is None else max_attempts)
         job = self._store.add(kind=kind, payload=check_payload(payload), max_attempts=attempts)
         self._submit(job.id)
@@ -81,7 +82,7 @@ class InProcessJobQueue:
     def get(self, job_id: str) -> JobRecord:
         job = self._store.get(job_id)
         if job is None:
-            raise NotFoundError("任务不存在 / job not found", details={"job_id": job_id})
+            raise NotFoundError(msg("jobs.job_found"), details={"job_id": job_id})
         return job
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -30,7 +31,7 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 def check_kind(kind: object) -> str:
     if not isinstance(kind, str) or len(kind) > 64 or not _KIND.match(kind):
         raise InvalidInputError(
-            "任务类型无效 / invalid job kind (lowercase dotted name, at most 64 characters)",
+            msg("jobs.invalid_job_kind_lowercase_dotted"),
             details={"kind": repr(kind)[:80]},
         )
     return kind
@@ -59,17 +60,15 @@ def check_payload(payload: object) -> dict[str, Any]:
     """A payload is a flat object of ids: keys are identifiers, values are JSON scalars
     (string, integer, finite number, boolean, null) or lists of scalars."""
     if not isinstance(payload, Mapping):
-        raise InvalidInputError("任务参数必须是对象 / job payload must be a JSON object")
+        raise InvalidInputError(msg("jobs.job_payload_must_json_object"))
     clean: dict[str, Any] = {}
     for key, value in payload.items():
         if not isinstance(key, str) or not _KEY.match(key):
-            raise InvalidInputError(
-                "任务参数名无效 / invalid job payload key", details={"key": repr(key)[:80]}
-            )
+            raise InvalidInputError(msg("jobs.invalid_job_payload_key"), details={"key": repr(key)[:80]})
         if isinstance(value, (list, tuple)):
             if not all(_is_scalar(item) for item in value):
                 raise InvalidInputError(
-                    "任务参数列表只能含编号、字符串、数字 / payload lists hold only ids, strings, numbers",
+                    msg("jobs.payload_lists_hold_only_ids"),
                     details={"key": key},
                 )
             clean[key] = list(value)
@@ -77,13 +76,13 @@ def check_payload(payload: object) -> dict[str, Any]:
             clean[key] = value
         else:
             raise InvalidInputError(
-                "任务参数只能包含编号、字符串和数字 / job payload values must be ids, strings or numbers",
+                msg("jobs.job_payload_values_must_ids"),
                 details={"key": key, "type": type(value).__name__},
             )
     size = len(json.dumps(clean, ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidInputError(
-            "任务参数过大 / job payload too large", details={"bytes": size, "limit": MAX_PAYLOAD_BYTES}
+            msg("jobs.job_payload_too_large"), details={"bytes": size, "limit": MAX_PAYLOAD_BYTES}
         )
     return clean
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from dualrec.errors import EngineUnavailableError
+from dualrec.i18n import msg
 from dualrec.media.ports import TranscriptSegment
 
 __all__ = ["simplified_segment", "to_simplified"]
@@ -32,8 +33,7 @@ def _converter() -> Any:
         import opencc
     except ImportError as exc:
         raise EngineUnavailableError(
-            "繁简转换组件未安装 / the traditional → simplified converter (opencc) is not installed "
-            "(pip install 'dualrec[ai]')",
+            msg("media.traditional_simplified_converter_opencc_installed"),
             details={"engine": "opencc"},
         ) from exc
     return opencc.OpenCC("t2s")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from dualrec.errors import MediaError
+from dualrec.i18n import msg
 from dualrec.media.ports import AudioBlocks, DecodeReport, Samples, VideoFrame
 from dualrec.media.probe import open_media, timeline_origin
 
@@ -146,7 +147,7 @@ class PyAVFrameSource:
         try:
             if not container.streams.video:
                 raise MediaError(
-                    f"没有视频流: {path} / no video stream", details={"path": str(path), "reason": "no_video"}
+                    msg("media.video_stream", path=path), details={"path": str(path), "reason": "no_video"}
                 )
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -293,7 +294,7 @@ class PyAVAudioSource:
         try:
             if not container.streams.audio:
                 raise MediaError(
-                    f"没有音频流: {path} / no audio stream", details={"path": str(path), "reason": "no_audio"}
+                    msg("media.audio_stream", path=path), details={"path": str(path), "reason": "no_audio"}
                 )
             yield np.zeros(0, dtype=np.float32)  # opened (read by stream())
             stream = container.streams.audio[0]

@@ -33,6 +33,7 @@ from typing import IO, Any
 import numpy as np
 
 from dualrec.errors import MediaError
+from dualrec.i18n import msg
 from dualrec.media.decode import DecodeOptions, PyAVFrameSource
 from dualrec.media.ports import DecodeReport, VideoFrame
 
@@ -166,13 +167,11 @@ class _Watchdog:
         tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
         if self.stalled:
             return MediaError(
-                f"视频解码进程 {self.stall:.0f} 秒无响应, 已终止 / the video decoder process sent nothing "
-                f"for {self.stall:.0f} s and was stopped",
+                msg("media.video_decoder_process_sent_nothing", stall=self.stall),
                 details={"reason": "decoder_stalled", "stderr": tail},
             )
         return MediaError(
-            f"视频解码进程意外退出(退出码 {code}) / "
-            f"the video decoder process exited unexpectedly (code {code})",
+            msg("media.video_decoder_process_exited_unexpectedly", code=code),
             details={"reason": "decoder_died", "exit_code": code, "stderr": tail},
         )
 
@@ -227,7 +226,7 @@ def _error(data: dict[str, Any]) -> Exception:
     if data.get("type") == "ValueError":
         return ValueError(str(data["message"]))
     return MediaError(
-        f"视频解码出错 / video decoding failed: {data.get('type')}: {data.get('message')}",
+        msg("media.video_decoding_failed", value=data.get("type"), value2=data.get("message")),
         details={"reason": "decoder_error"},
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dualrec.errors import MediaError
+from dualrec.i18n import msg
 from dualrec.media.ports import AudioStreamInfo, MediaInfo, VideoStreamInfo
 
 if TYPE_CHECKING:
@@ -34,25 +35,24 @@ def open_media(path: Path) -> InputContainer:
     path = Path(path)
     if not path.exists():
         raise MediaError(
-            f"媒体文件不存在: {path.name} / media file not found",
+            msg("media.media_file_found", name=path.name),
             details={"path": str(path), "reason": "missing"},
         )
     if not path.is_file():
         raise MediaError(
-            f"不是普通文件: {path.name} / not a regular file",
+            msg("media.regular_file", name=path.name),
             details={"path": str(path), "reason": "not_a_file"},
         )
     if path.stat().st_size == 0:
         raise MediaError(
-            f"无法打开媒体文件(文件为空): {path.name} / cannot open media file (empty file)",
+            msg("media.cannot_open_media_file_empty", name=path.name),
             details={"path": str(path), "reason": "empty"},
         )
     try:
         return av.open(str(path), mode="r")
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(
-            f"无法打开媒体文件(格式无法识别或文件已损坏): {path.name} / cannot open media file "
-            f"(unrecognised format or damaged file): {_scrub(exc, path)}",
+            msg("media.cannot_open_media_file_unrecognised", name=path.name, scrub_exc=_scrub(exc, path)),
             details={"path": str(path), "reason": "unreadable", "error": _scrub(exc, path)},
         ) from exc
 
@@ -83,7 +83,7 @@ class PyAVProbe:
             return self._info(path, container)
         except (AttributeError, TypeError, ValueError, ZeroDivisionError) as exc:  # pragma: no cover
             raise MediaError(
-                f"无法读取媒体信息: {path.name} / cannot read media metadata: {_scrub(exc, path)}",
+                msg("media.cannot_read_media_metadata", name=path.name, scrub_exc=_scrub(exc, path)),
                 details={"path": str(path), "reason": "metadata", "error": _scrub(exc, path)},
             ) from exc
         finally:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from dualrec.errors import EngineUnavailableError, MediaError
+from dualrec.i18n import msg
 
 __all__ = ["concat_mp4", "remux_to_mp4", "transcode_to_h265", "transcode_to_mp4"]
 
@@ -25,7 +26,7 @@ def _ffmpeg() -> str:
     found = shutil.which("ffmpeg")
     if found is None:
         raise EngineUnavailableError(
-            "找不到 ffmpeg 程序 / ffmpeg not found on PATH (apt-get install ffmpeg)",
+            msg("media.ffmpeg_found_path_apt_get"),
             details={"engine": "ffmpeg"},
         )
     return found
@@ -36,7 +37,7 @@ def _run(
 ) -> Path:
     src, dst = Path(src), Path(dst)
     if not src.is_file():
-        raise MediaError(f"媒体文件不存在: {src} / media file not found", details={"path": str(src)})
+        raise MediaError(msg("media.media_file_found_2", src=src), details={"path": str(src)})
     dst.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         dir=dst.parent, prefix=f".{dst.stem}.", suffix=".mp4", delete=False
@@ -61,12 +62,12 @@ def _run(
         if done.returncode != 0:
             tail = done.stderr.strip()[-500:]
             raise MediaError(
-                f"转码失败: {src} / transcoding failed: {tail}",
+                msg("media.transcoding_failed", src=src, tail=tail),
                 details={"path": str(src), "returncode": done.returncode},
             )
         tmp_path.replace(dst)
     except subprocess.TimeoutExpired as exc:
-        raise MediaError(f"转码超时: {src} / transcoding timed out", details={"path": str(src)}) from exc
+        raise MediaError(msg("media.transcoding_timed_out", src=src), details={"path": str(src)}) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
     logger.info("wrote %s from %s", dst, src)
@@ -83,12 +84,20 @@ def transcode_to_mp4(
     audio_bitrate: str = "96k",
     timeout: float | None = None,
 ) -> Path:
-    """Re-encode ``src`` to H.264 (yuv420p) + AAC MP4 with faststart; optionally cap the height."""
+    """Re-encode ``src`` to H.264 (yuv420p) + AAC MP4 with faststart; optionally cap the height.
+
+    Frames keep their own timestamps (``-fps_mode vfr``): a browser's MediaRecorder writes
+    variable-rate video, and when its first seconds are uneven (a busy phone) FFmpeg guesses
+    1000 fps from the WebM time base — a constant-rate output then repeats every frame up to
+    1000 times. The time scales are fixed (video 90 kHz, audio 48 kHz) so that pieces made here
+    can be joined by ``concat_mp4`` without re-timing: pieces with different scales joined by
+    stream copy give a wrong timeline (seen: 34.5 s of video for 22.8 s recorded)."""
     video = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    video += ["-fps_mode", "vfr", "-video_track_timescale", "90000"]
     if max_height is not None:
         # keep the aspect ratio, never upscale, even dimensions for yuv420p
         video += ["-vf", f"scale=-2:'min({int(max_height)},ih)'"]
-    audio = ["-c:a", "aac", "-b:a", audio_bitrate]
+    audio = ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000"]
     return _run(src, dst, [*video, *audio, "-movflags", "+faststart"], timeout)
 
 
@@ -108,7 +117,7 @@ def remux_to_mp4(src: Path, dst: Path, *, timeout: float | None = None) -> Path:
 def concat_mp4(parts: list[Path], dst: Path, *, timeout: float | None = None) -> Path:
     """Join MP4 files made by ``transcode_to_mp4`` with the same settings, one after another."""
     if not parts:
-        raise MediaError("没有可拼接的片段 / nothing to join")
+        raise MediaError(msg("media.nothing_join"))
     if len(parts) == 1:
         return _run(parts[0], dst, ["-map", "0", "-c", "copy", "-movflags", "+faststart"], timeout)
     dst.parent.mkdir(parents=True, exist_ok=True)

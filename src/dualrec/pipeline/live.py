@@ -41,6 +41,7 @@ import numpy.typing as npt
 from dualrec.core.live_alerts import AlertCode, AlertDebouncer, AlertEvent, AlertOptions
 from dualrec.core.liveness import PoseSample
 from dualrec.errors import EngineUnavailableError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import Face, FaceAnalyzer, Image
 
 __all__ = [
@@ -89,7 +90,7 @@ def _cv2() -> Any:
         import cv2
     except ImportError as exc:  # pragma: no cover - installed with the ai extra (rapidocr)
         raise EngineUnavailableError(
-            "未安装 OpenCV / OpenCV is not installed (pip install 'dualrec[ai]')",
+            msg("pipeline.opencv_installed_pip_install_dualrec"),
             details={"engine": "opencv"},
         ) from exc
     return cv2
@@ -179,16 +180,13 @@ def decode_frame(data: bytes | bytearray | memoryview, limits: FrameLimits | Non
 
     lim = limits or FrameLimits()
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise InvalidInputError(
-            "帧数据必须是字节 / a frame must be bytes", details={"type": type(data).__name__}
-        )
+        raise InvalidInputError(msg("pipeline.frame_must_bytes"), details={"type": type(data).__name__})
     size = len(data)
     if size == 0:
-        raise InvalidInputError("帧图像为空 / the frame is empty (0 bytes)")
+        raise InvalidInputError(msg("pipeline.frame_empty_0_bytes"))
     if size > lim.max_bytes:
         raise InvalidInputError(
-            f"帧图像过大: {size} 字节, 上限 {lim.max_bytes} / frame too large: {size} bytes, "
-            f"limit {lim.max_bytes}",
+            msg("pipeline.frame_too_large_bytes_limit", size=size, max_bytes=lim.max_bytes),
             details={"bytes": size, "limit": lim.max_bytes},
         )
     try:
@@ -197,27 +195,26 @@ def decode_frame(data: bytes | bytearray | memoryview, limits: FrameLimits | Non
             img = PILImage.open(io.BytesIO(bytes(data)), formats=list(_FORMATS))
     except PILImage.DecompressionBombError as exc:  # far over any limit of ours
         raise InvalidInputError(
-            f"帧图像尺寸超出上限 {lim.max_side} / frame dimensions exceed the limit of {lim.max_side} px",
+            msg("pipeline.frame_dimensions_exceed_limit_px", max_side=lim.max_side),
             details={"bytes": size, "limit": lim.max_side},
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise InvalidInputError(
-            "无法识别的帧图像 (需要 JPEG、PNG 或 WebP) / not a readable JPEG, PNG or WebP image",
+            msg("pipeline.readable_jpeg_png_webp_image"),
             details={"bytes": size},
         ) from exc
     with img:
         w, h = img.size
         if w <= 0 or h <= 0 or w > lim.max_side or h > lim.max_side:
             raise InvalidInputError(
-                f"帧图像尺寸 {w}×{h} 超出上限 {lim.max_side} / frame dimensions {w}×{h} exceed "
-                f"the limit of {lim.max_side} px",
+                msg("pipeline.frame_dimensions_exceed_limit_px_2", w=w, h=h, max_side=lim.max_side),
                 details={"width": w, "height": h, "limit": lim.max_side},
             )
         try:
             rgb = img.convert("RGB")  # decodes (the first frame of an animation)
         except (OSError, ValueError, SyntaxError, MemoryError) as exc:
             raise InvalidInputError(
-                f"帧图像数据损坏 / corrupt {_FORMATS.get(img.format or '', 'image')} data: {exc}",
+                msg("pipeline.corrupt_data", value=_FORMATS.get(img.format or "", "image"), exc=exc),
                 details={"bytes": size},
             ) from exc
     out: Image = np.asarray(rgb, dtype=np.uint8)
@@ -402,7 +399,7 @@ class LiveFrameAnalyzer:
             else:
                 ref = np.asarray(embedding, dtype=np.float64).reshape(-1)
                 if ref.size == 0 or not np.all(np.isfinite(ref)):
-                    raise InvalidInputError("参考人脸特征无效 / invalid reference face descriptor")
+                    raise InvalidInputError(msg("pipeline.invalid_reference_face_descriptor"))
                 self._reference = ref
             self._identity = None
 

@@ -20,9 +20,17 @@ def _score(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def _param(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
 def _finding(f: Finding) -> dict[str, Any]:
     e = f.evidence
+    keyed: dict[str, Any] = (
+        {"message_key": f.key, "params": {k: _param(v) for k, v in f.params.items()}} if f.key else {}
+    )
     return {
+        **keyed,
         "severity": f.severity.value,
         "message": f.message,
         "start": f.start,

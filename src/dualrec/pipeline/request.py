@@ -9,6 +9,7 @@ from pathlib import Path
 from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import Flow, Marker
 from dualrec.core.live_proof import LiveProof
+from dualrec.core.live_record import LiveCallRecord
 from dualrec.core.qc import QcTask
 from dualrec.core.sensitive_words import DEFAULT_SENSITIVE_WORDS
 from dualrec.media.ports import (
@@ -55,6 +56,8 @@ class QcRequest:
     live_images: Mapping[str, Image] = field(default_factory=dict)
     # a remote interview's call-quality series and recording gaps (None for other recordings)
     call_quality: CallQuality | None = None
+    # a remote interview's live analysis (subtitles, alerts on the recording's timeline; None for others)
+    live_call: LiveCallRecord | None = None
     sensitive_words: tuple[str, ...] = DEFAULT_SENSITIVE_WORDS
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 

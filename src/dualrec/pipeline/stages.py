@@ -153,6 +153,7 @@ class State:
             live_face_error=self.live_face_error,
             live_images=r.live_images,
             call_quality=r.call_quality,
+            live_call=r.live_call,
         )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.storage.envelope import (
     CHUNK_BYTES,
     MAX_HEADER_BYTES,
@@ -119,9 +120,7 @@ class EncryptedBlobStore:
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         if start < 0 or end < start:
-            raise InvalidInputError(
-                "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
-            )
+            raise InvalidInputError(msg("storage.invalid_byte_range"), details={"start": start, "end": end})
         key = check_key(key)
         with self._recent_lock:
             env = self._recent.get(key)
@@ -151,12 +150,12 @@ class EncryptedBlobStore:
         size = layout.plain_size
         if start >= size and not (start == 0 and size == 0):
             raise InvalidInputError(
-                "字节范围超出文件 / byte range beyond the end", details={"start": start, "size": size}
+                msg("storage.byte_range_beyond_end"), details={"start": start, "size": size}
             )
         end = min(end, size)
         if end - start > MAX_RANGE_BYTES:
             raise InvalidInputError(
-                "字节范围过大 / byte range too large", details={"limit_bytes": MAX_RANGE_BYTES}
+                msg("storage.byte_range_too_large"), details={"limit_bytes": MAX_RANGE_BYTES}
             )
         if start == end:
             return b""

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dualrec.errors import InvalidInputError, MediaError
+from dualrec.i18n import msg
 
 __all__ = [
     "ALGORITHMS",
@@ -71,8 +72,7 @@ class BlobIntegrityError(MediaError):
 
 def integrity_error(reason: str, **details: object) -> BlobIntegrityError:
     return BlobIntegrityError(
-        "存储文件校验失败（可能被篡改、截断或密钥错误）/ stored blob failed its integrity check "
-        "(tampered, truncated or wrong key)",
+        msg("storage.stored_blob_failed_integrity_check"),
         details={"reason": reason, **details},
     )
 
@@ -112,7 +112,7 @@ def aead_for(algorithm: str, key: bytes) -> Aead:
         return AESGCM(key)
     if algorithm == "sm4-gcm":
         return Sm4Gcm(key)
-    raise InvalidInputError("未知加密算法 / unknown cipher", details={"algorithm": algorithm})
+    raise InvalidInputError(msg("storage.unknown_cipher"), details={"algorithm": algorithm})
 
 
 def _wrap_key(master: bytes, algorithm: str) -> bytes:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.storage.ports import (
     BlobRef,
     BlobStat,
@@ -65,7 +66,7 @@ def _write_file(path: Path, chunks: Readable, *, max_bytes: int | None) -> tuple
                 raise InvalidInputError("blob input must yield bytes")
             size += len(chunk)
             if max_bytes is not None and size > max_bytes:
-                raise InvalidInputError("文件过大 / content too large", details={"limit_bytes": max_bytes})
+                raise InvalidInputError(msg("storage.content_too_large"), details={"limit_bytes": max_bytes})
             digest.update(chunk)
             out.write(chunk)
         out.flush()
@@ -86,7 +87,7 @@ class FilesystemBlobStore:
         key = check_key(key)
         path = self._root / key[:2] / key[2:4] / key
         if not path.resolve().is_relative_to(self._root):  # defence in depth (symlinked dirs)
-            raise InvalidInputError("无效的存储键 / invalid blob key", details={"key": key})
+            raise InvalidInputError(msg("storage.invalid_blob_key"), details={"key": key})
         return path
 
     @staticmethod
@@ -111,7 +112,7 @@ class FilesystemBlobStore:
         stream: Readable = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
         path = self._path(key)
         if not replace and path.exists():
-            raise ConflictError("存储键已存在 / blob key exists", details={"key": key})
+            raise ConflictError(msg("storage.blob_key_exists"), details={"key": key})
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_data = path.with_name(f"{TEMP_PREFIX}{key}.{uuid.uuid4().hex[:8]}.part")
         tmp_meta = path.with_name(f"{TEMP_PREFIX}{key}.{uuid.uuid4().hex[:8]}.json.part")
@@ -141,23 +142,21 @@ class FilesystemBlobStore:
         try:
             return path.open("rb")
         except FileNotFoundError:
-            raise NotFoundError("文件不存在 / blob not found", details={"key": key}) from None
+            raise NotFoundError(msg("storage.blob_found"), details={"key": key}) from None
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         if start < 0 or end < start:
-            raise InvalidInputError(
-                "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
-            )
+            raise InvalidInputError(msg("storage.invalid_byte_range"), details={"start": start, "end": end})
         with self.open(key) as stream:
             size = os.fstat(stream.fileno()).st_size
             if start >= size and not (start == 0 and size == 0):
                 raise InvalidInputError(
-                    "字节范围超出文件 / byte range beyond the end", details={"start": start, "size": size}
+                    msg("storage.byte_range_beyond_end"), details={"start": start, "size": size}
                 )
             end = min(end, size)
             if end - start > MAX_RANGE_BYTES:
                 raise InvalidInputError(
-                    "字节范围过大 / byte range too large", details={"limit_bytes": MAX_RANGE_BYTES}
+                    msg("storage.byte_range_too_large"), details={"limit_bytes": MAX_RANGE_BYTES}
                 )
             stream.seek(start)
             return stream.read(end - start)
@@ -168,7 +167,7 @@ class FilesystemBlobStore:
     def stat(self, key: str) -> BlobStat:
         path = self._path(key)
         if not path.is_file():
-            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+            raise NotFoundError(msg("storage.blob_found"), details={"key": key})
         meta = json.loads(self._meta_path(path).read_text())
         return BlobStat(
             key=key,
@@ -233,7 +232,7 @@ class FilesystemAppendLog:
                 os.link(tmp, path)
             except FileExistsError:
                 raise LogEntryExistsError(
-                    "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+                    msg("storage.log_entry_exists_never_overwritten"),
                     details={"name": name, "log": self.location},
                 ) from None
             except OSError:  # no hard links here: exclusive create
@@ -248,7 +247,7 @@ class FilesystemAppendLog:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         except FileExistsError:
             raise LogEntryExistsError(
-                "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+                msg("storage.log_entry_exists_never_overwritten"),
                 details={"name": path.name, "log": self.location},
             ) from None
         with os.fdopen(fd, "wb") as out:

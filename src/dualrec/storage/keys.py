@@ -24,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 
 __all__ = ["MASTER_KEY_BYTES", "Keyring", "load_or_create_dev_keyring", "new_key_text"]
 
@@ -41,18 +42,18 @@ class Keyring:
 
     def __post_init__(self) -> None:
         if not self.keys:
-            raise ConfigurationError("主密钥为空 / the master keyring has no keys")
+            raise ConfigurationError(msg("storage.master_keyring_keys"))
         for key_id, key in self.keys.items():
             if not _KEY_ID.match(key_id):
-                raise ConfigurationError("无效的主密钥 ID / invalid master key id", details={"id": key_id})
+                raise ConfigurationError(msg("storage.invalid_master_key_id"), details={"id": key_id})
             if len(key) != MASTER_KEY_BYTES:
                 raise ConfigurationError(
-                    "主密钥必须为 32 字节 / a master key must be 32 bytes (256 bits)",
+                    msg("storage.master_key_must_32_bytes"),
                     details={"id": key_id, "bytes": len(key)},
                 )
         if self.active not in self.keys:
             raise ConfigurationError(
-                "当前主密钥不在密钥环中 / the active master key id is not in the keyring",
+                msg("storage.active_master_key_id_keyring"),
                 details={"active": self.active},
             )
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
@@ -62,8 +63,7 @@ class Keyring:
             return self.keys[key_id]
         except KeyError:
             raise ConfigurationError(
-                "缺少主密钥（或文件头被篡改），无法解密 / master key id not in the keyring "
-                "(removed too early, or the blob header was altered): cannot decrypt",
+                msg("storage.master_key_id_keyring_removed"),
                 details={"key_id": key_id, "known": sorted(self.keys)},
             ) from None
 
@@ -75,7 +75,7 @@ class Keyring:
             active = str(doc["active"])
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise ConfigurationError(
-                '主密钥格式错误 / master keys must be JSON {"active": ID, "keys": {ID: base64}}',
+                msg("storage.master_keys_must_json"),
                 details={"error": type(exc).__name__},
             ) from None
         return cls(active=active, keys=keys)
@@ -87,7 +87,7 @@ class Keyring:
     def with_new_active_key(self, key_id: str) -> Keyring:
         """A copy with a fresh random key ``key_id`` made active (old keys kept for reading)."""
         if key_id in self.keys:
-            raise ConfigurationError("主密钥 ID 已存在 / master key id exists", details={"id": key_id})
+            raise ConfigurationError(msg("storage.master_key_id_exists"), details={"id": key_id})
         return Keyring(active=key_id, keys={**self.keys, key_id: secrets.token_bytes(MASTER_KEY_BYTES)})
 
     @classmethod
@@ -96,7 +96,7 @@ class Keyring:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigurationError(
-                "无法读取主密钥文件 / cannot read the master key file",
+                msg("storage.cannot_read_master_key_file"),
                 details={"path": str(path), "error": exc.strerror or type(exc).__name__},
             ) from None
         return cls.from_json(text)

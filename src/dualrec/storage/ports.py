@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from dualrec.errors import ConflictError, InvalidInputError
+from dualrec.i18n import msg
 
 __all__ = [
     "AppendOnlyLog",
@@ -64,14 +65,14 @@ class BlobStat:
 def check_key(key: object) -> str:
     """Only keys made by ``put`` are accepted: this also shuts out path traversal."""
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise InvalidInputError("无效的存储键 / invalid blob key", details={"key": repr(key)[:80]})
+        raise InvalidInputError(msg("storage.invalid_blob_key"), details={"key": repr(key)[:80]})
     return key
 
 
 def check_content_type(content_type: object) -> str:
     if not isinstance(content_type, str) or not _CONTENT_TYPE.match(content_type):
         raise InvalidInputError(
-            "无效的内容类型 / invalid content type", details={"content_type": repr(content_type)[:80]}
+            msg("storage.invalid_content_type"), details={"content_type": repr(content_type)[:80]}
         )
     return content_type.lower()
 
@@ -106,9 +107,7 @@ class LogEntryExistsError(ConflictError):
 
 def check_log_name(name: object) -> str:
     if not isinstance(name, str) or not LOG_NAME_PATTERN.match(name) or ".." in name:
-        raise InvalidInputError(
-            "无效的日志条目名 / invalid log entry name", details={"name": repr(name)[:80]}
-        )
+        raise InvalidInputError(msg("storage.invalid_log_entry_name"), details={"name": repr(name)[:80]})
     return name
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Literal
 
 from dualrec.errors import ConfigurationError, ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.storage.ports import (
     BlobRef,
     BlobStat,
@@ -70,7 +71,7 @@ def _read_part(source: Readable, size: int, limit: int | None, seen: int) -> byt
             raise InvalidInputError("blob input must yield bytes")
         got += len(chunk)
         if limit is not None and seen + got > limit:
-            raise InvalidInputError("文件过大 / content too large", details={"limit_bytes": limit})
+            raise InvalidInputError(msg("storage.content_too_large"), details={"limit_bytes": limit})
         parts.append(bytes(chunk))
     return b"".join(parts)
 
@@ -80,9 +81,7 @@ def s3_client(endpoint_url: str | None, access_key: str | None, secret_key: str 
         import boto3
         from botocore.config import Config
     except ImportError:
-        raise ConfigurationError(
-            "S3 存储需要 boto3 / the S3 blob backend needs boto3: pip install 'dualrec[s3]'"
-        ) from None
+        raise ConfigurationError(msg("storage.s3_blob_backend_needs_boto3")) from None
     return boto3.client(
         "s3",
         endpoint_url=endpoint_url or None,
@@ -107,7 +106,7 @@ class S3BlobStore:
         client: Any = None,
     ) -> None:
         if not bucket:
-            raise ConfigurationError("未配置 S3 存储桶 / DUALREC_S3_BUCKET is not set")
+            raise ConfigurationError(msg("storage.dualrec_s3_bucket_set"))
         if part_bytes < MIN_PART_BYTES:
             raise ConfigurationError("S3 part size must be at least 5 MiB")
         if client is None:
@@ -151,7 +150,7 @@ class S3BlobStore:
         source: Readable = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
         name = self._name(key)
         if not replace and self.exists(key):
-            raise ConflictError("存储键已存在 / blob key exists", details={"key": key})
+            raise ConflictError(msg("storage.blob_key_exists"), details={"key": key})
         digest = hashlib.sha256()
         first = _read_part(source, self._part_bytes, max_bytes, 0)
         digest.update(first)
@@ -221,21 +220,19 @@ class S3BlobStore:
             return self._s3.get_object(**kwargs)
         except self._s3.exceptions.ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
-                raise NotFoundError("文件不存在 / blob not found", details={"key": key}) from None
+                raise NotFoundError(msg("storage.blob_found"), details={"key": key}) from None
             raise
 
     def open(self, key: str) -> BinaryIO:
         if not self.exists(key):
-            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+            raise NotFoundError(msg("storage.blob_found"), details={"key": key})
         return io.BufferedReader(_BodyReader(self._get(key)["Body"]), buffer_size=1024 * 1024)
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         """One ranged GET in the common case; the size (a metadata read) is looked up only when the
         server refuses the range (start past the end, empty object) or to apply the size cap."""
         if start < 0 or end < start:
-            raise InvalidInputError(
-                "无效的字节范围 / invalid byte range", details={"start": start, "end": end}
-            )
+            raise InvalidInputError(msg("storage.invalid_byte_range"), details={"start": start, "end": end})
         if start == end or end - start > MAX_RANGE_BYTES:
             return self._read_range_with_size(key, start, end)
         try:
@@ -252,12 +249,12 @@ class S3BlobStore:
         size = self.stat(key).size
         if start >= size and not (start == 0 and size == 0):
             raise InvalidInputError(
-                "字节范围超出文件 / byte range beyond the end", details={"start": start, "size": size}
+                msg("storage.byte_range_beyond_end"), details={"start": start, "size": size}
             )
         end = min(end, size)
         if end - start > MAX_RANGE_BYTES:
             raise InvalidInputError(
-                "字节范围过大 / byte range too large", details={"limit_bytes": MAX_RANGE_BYTES}
+                msg("storage.byte_range_too_large"), details={"limit_bytes": MAX_RANGE_BYTES}
             )
         if start == end:
             return b""
@@ -278,7 +275,7 @@ class S3BlobStore:
     def stat(self, key: str) -> BlobStat:
         meta = self._meta(key)
         if meta is None:
-            raise NotFoundError("文件不存在 / blob not found", details={"key": key})
+            raise NotFoundError(msg("storage.blob_found"), details={"key": key})
         return BlobStat(
             key=key,
             sha256=str(meta["sha256"]),
@@ -324,7 +321,7 @@ class S3AppendLog:
         client: Any = None,
     ) -> None:
         if not bucket:
-            raise ConfigurationError("未配置检查点日志的 S3 存储桶 / no S3 bucket for the checkpoint log")
+            raise ConfigurationError(msg("storage.s3_bucket_checkpoint_log"))
         self._s3 = client if client is not None else s3_client(endpoint_url, access_key, secret_key, region)
         self._bucket, self._prefix = bucket, prefix
         self._lock_days, self._lock_mode = object_lock_days, object_lock_mode
@@ -335,7 +332,7 @@ class S3AppendLog:
 
     def _exists_error(self, name: str) -> LogEntryExistsError:
         return LogEntryExistsError(
-            "日志条目已存在，不会覆盖 / the log entry exists and is never overwritten",
+            msg("storage.log_entry_exists_never_overwritten"),
             details={"name": name, "log": self.location},
         )
 

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.storage.envelope import (
     TAG_BYTES,
     TRAILER_BYTES,
@@ -69,7 +70,7 @@ class EncryptingReader:
             self.size += len(plain)
             if self._max_bytes is not None and self.size > self._max_bytes:
                 raise InvalidInputError(
-                    "文件过大 / content too large", details={"limit_bytes": self._max_bytes}
+                    msg("storage.content_too_large"), details={"limit_bytes": self._max_bytes}
                 )
             self.sha256.update(plain)
             self._seal(plain, last=False)

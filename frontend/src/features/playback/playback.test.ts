@@ -40,6 +40,8 @@ describe("playback helpers", () => {
   it("builds the evidence links", () => {
     expect(litigationUrl("a/b")).toBe("/api/v1/recordings/a%2Fb/litigation.pdf");
     expect(litigationUrl("r1", true)).toBe("/api/v1/recordings/r1/litigation.pdf?unmask=true");
+    expect(litigationUrl("r1", false, "en")).toBe("/api/v1/recordings/r1/litigation.pdf?lang=en");
+    expect(litigationUrl("r1", true, "zh-CN")).toBe("/api/v1/recordings/r1/litigation.pdf?unmask=true&lang=zh-CN");
     expect(packageUrl("r1")).toBe("/api/v1/recordings/r1/evidence-package.zip");
     expect(pushPending("queued") && pushPending("running")).toBe(true);
     expect(pushPending("done") || pushPending("failed")).toBe(false);

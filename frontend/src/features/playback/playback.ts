@@ -85,9 +85,14 @@ export function similarityPercent(sample: FaceSample): string {
   return `${Math.round(sample.similarity * 100)}%`;
 }
 
-export function litigationUrl(recordingId: string, unmask = false): string {
+/** The signed litigation report, in one language (`lang`: the UI's, when given). */
+export function litigationUrl(recordingId: string, unmask = false, lang?: string): string {
   const base = `/api/v1/recordings/${encodeURIComponent(recordingId)}/litigation.pdf`;
-  return unmask ? `${base}?unmask=true` : base;
+  const query = new URLSearchParams();
+  if (unmask) query.set("unmask", "true");
+  if (lang) query.set("lang", lang);
+  const q = query.toString();
+  return q ? `${base}?${q}` : base;
 }
 
 export function packageUrl(recordingId: string): string {

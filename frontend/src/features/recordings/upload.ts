@@ -1,5 +1,6 @@
 // Upload of a recording with progress (fetch has no upload progress, so XMLHttpRequest is used).
 import { CSRF_HEADER, type Recording, type Schemas } from "@/api/client";
+import { currentLocale } from "@/locales";
 import { ApiError } from "@/api/call";
 import { toProblem } from "@/api/problem";
 
@@ -70,6 +71,7 @@ export function uploadRecording(
     xhr.open("POST", "/api/v1/recordings");
     xhr.setRequestHeader(CSRF_HEADER.name, CSRF_HEADER.value);
     xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Accept-Language", currentLocale());
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
     };

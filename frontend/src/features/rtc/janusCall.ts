@@ -4,6 +4,7 @@
 // from dualrec after it authenticated the participant; Janus checks the tokens.
 import Janus, { type JanusJS } from "janus-gateway";
 import adapter from "webrtc-adapter";
+import { markSetup } from "./setupTiming";
 
 export interface Grant {
   role: "agent" | "customer";
@@ -15,12 +16,16 @@ export interface Grant {
   room_token: string;
   janus_path: string;
   ice_servers: Record<string, unknown>[];
+  ice_transport_policy?: "all" | "relay";
 }
+
+/** How a call ended: hung up, its room closed, an error, or this party joined again elsewhere. */
+export type EndReason = "hangup" | "room_destroyed" | "error" | "replaced";
 
 export interface CallEvents {
   onRemoteStream?: (stream: MediaStream) => void;
   onState?: (state: CallState) => void;
-  onEnded?: (reason: "hangup" | "room_destroyed" | "error", detail?: string) => void;
+  onEnded?: (reason: EndReason, detail?: string) => void;
 }
 
 export type CallState = "connecting" | "publishing" | "waiting_peer" | "connected" | "ended";
@@ -36,6 +41,13 @@ export interface ReceiveStats {
   packetsLost: number;
   jitter: number; // seconds (audio)
 }
+
+// The other party's picture must arrive this long after subscribing, or the subscription is made
+// again (a lost offer, ICE that never completes); and how often that is tried before giving up
+const RESUBSCRIBE_AFTER_MS = 15_000;
+const MAX_RESUBSCRIBES = 4;
+const MAX_ICE_RESTARTS = 3;
+const NO_SUCH_FEED = 428; // JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED: the other party is not publishing
 
 let initialised: Promise<void> | null = null;
 
@@ -61,11 +73,16 @@ export class JanusCall {
   private subscriber: JanusJS.PluginHandle | null = null;
   private remote = new MediaStream();
   private subscribed = false;
+  private subscription = 0; // counts subscriptions: an attach that answers for an older one is dropped
+  private receiving = false; // the current subscription delivered the other party's tracks
+  private resubscribes = 0;
+  private iceRestarts = 0;
+  private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
   private ended = false;
 
   constructor(
     private readonly grant: Grant,
-    private readonly local: MediaStream,
+    private readonly local: Promise<MediaStream>,
     private readonly events: CallEvents = {},
   ) {}
 
@@ -77,7 +94,12 @@ export class JanusCall {
         server: janusServer(this.grant.janus_path),
         token: this.grant.core_token,
         iceServers: this.grant.ice_servers as unknown as RTCIceServer[],
-        success: () => resolve(),
+        // "relay" (DUALREC_RTC_ICE_TRANSPORT_POLICY): media only through the TURN servers above
+        iceTransportPolicy: this.grant.ice_transport_policy === "relay" ? "relay" : "all",
+        success: () => {
+          markSetup("session");
+          resolve();
+        },
         error: (error: unknown) => {
           reject(new Error(String(error)));
           this.finish("error", String(error));
@@ -137,9 +159,10 @@ export class JanusCall {
     this.events.onState?.(state);
   }
 
-  private finish(reason: "hangup" | "room_destroyed" | "error", detail?: string): void {
+  private finish(reason: EndReason, detail?: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.clearSubscribeTimer();
     this.state("ended");
     try {
       this.janus?.destroy({ cleanupHandles: true });
@@ -155,6 +178,7 @@ export class JanusCall {
       this.janus?.attach({
         plugin: "janus.plugin.videoroom",
         success: (handle) => {
+          markSetup("attached");
           this.publisher = handle;
           handle.send({
             message: {
@@ -170,6 +194,17 @@ export class JanusCall {
         },
         error: (error) => reject(new Error(error)),
         onmessage: (msg, jsep) => this.onPublisherMessage(msg, jsep),
+        webrtcState: (up) => {
+          if (up) markSetup("published"); // ICE and DTLS done: the own media flows to Janus
+        },
+        // the own media's path broke (a network change on a phone): the same publication, new ICE
+        iceState: (state) => {
+          if (state === "failed" && !this.ended && this.iceRestarts < MAX_ICE_RESTARTS) {
+            this.iceRestarts++;
+            markSetup("ice-restart");
+            void this.publish(true);
+          }
+        },
       });
     });
   }
@@ -181,40 +216,74 @@ export class JanusCall {
       return;
     }
     if (event === "joined") {
-      this.publish();
+      markSetup("joined");
+      void this.publish();
       this.state("waiting_peer");
     } else if (event === "destroyed") {
       this.finish("room_destroyed");
       return;
     }
+    if (msg.leaving === "ok" && msg.reason === "kicked") {
+      // dualrec removes a party's older connection when the same party joins again
+      this.finish("replaced");
+      return;
+    }
+    // the other party left or lost its connection: wait for it to publish again
+    const gone = msg.unpublished ?? msg.leaving ?? msg.kicked;
+    if (gone !== undefined && Number(gone) === this.grant.peer_feed_id) {
+      this.dropSubscriber();
+      this.resubscribes = 0;
+      this.state("waiting_peer");
+    }
     const publishers = (msg.publishers ?? []) as { id: number }[];
     if (publishers.some((p) => p.id === this.grant.peer_feed_id)) this.subscribe();
-    if (jsep) this.publisher?.handleRemoteJsep({ jsep });
+    if (jsep) {
+      markSetup("answer");
+      this.publisher?.handleRemoteJsep({ jsep });
+    }
   }
 
-  private publish(): void {
-    const audio = this.local.getAudioTracks()[0];
-    const video = this.local.getVideoTracks()[0];
+  private async publish(iceRestart = false): Promise<void> {
+    let local: MediaStream;
+    try {
+      local = await this.local;
+    } catch (error) {
+      this.finish("error", String(error));
+      return;
+    }
+    if (this.ended) return;
+    const audio = local.getAudioTracks()[0];
+    const video = local.getVideoTracks()[0];
     const tracks: JanusJS.TrackOption[] = [];
     if (audio) tracks.push({ type: "audio", capture: audio, recv: false });
     if (video) tracks.push({ type: "video", capture: video, recv: false });
     this.publisher?.createOffer({
-      tracks,
+      // an ICE restart renegotiates the PeerConnection that exists: its tracks stay as they are
+      ...(iceRestart ? { iceRestart: true } : { tracks }),
       success: (jsep) => {
+        markSetup("offer");
         this.publisher?.send({ message: { request: "configure", audio: !!audio, video: !!video }, jsep });
-        this.state("publishing");
+        if (!iceRestart) this.state("publishing");
       },
       error: (error) => this.finish("error", String(error)),
     });
   }
 
   private subscribe(): void {
-    if (this.subscribed) return;
+    if (this.subscribed || this.ended) return;
     this.subscribed = true;
+    this.receiving = false;
+    const mine = ++this.subscription;
+    markSetup("peer");
     const g = this.grant;
+    this.armSubscribeTimer();
     this.janus?.attach({
       plugin: "janus.plugin.videoroom",
       success: (handle) => {
+        if (this.ended || mine !== this.subscription) {
+          handle.detach(); // dropped (or made again) while the attach was under way
+          return;
+        }
         this.subscriber = handle;
         handle.send({
           message: {
@@ -228,11 +297,18 @@ export class JanusCall {
       },
       error: (error) => this.finish("error", error),
       onmessage: (msg, jsep) => {
+        if (msg.error_code === NO_SUCH_FEED) {
+          // the other party stopped publishing before the subscription: its next publication
+          // (a "publishers" event on the own handle) subscribes again
+          this.dropSubscriber();
+          return;
+        }
         if (msg.error_code) {
           this.finish("error", String(msg.error ?? msg.error_code));
           return;
         }
         if (!jsep) return;
+        markSetup("peer-offer");
         this.subscriber?.createAnswer({
           jsep,
           tracks: [{ type: "data", capture: false }],
@@ -240,15 +316,75 @@ export class JanusCall {
           error: (error) => this.finish("error", String(error)),
         });
       },
+      webrtcState: (up) => {
+        if (up) markSetup("received"); // ICE and DTLS done on the receiving side
+      },
+      iceState: (state) => {
+        if (state === "failed") this.resubscribe();
+      },
       onremotetrack: (track, _mid, on) => {
+        if (on && track.kind === "video") {
+          // the first packets of the other party's picture
+          if (!track.muted) markSetup("remote-video");
+          else track.addEventListener("unmute", () => markSetup("remote-video"), { once: true });
+        }
         if (on) {
           if (!this.remote.getTracks().includes(track)) this.remote.addTrack(track);
         } else {
           this.remote.removeTrack(track);
         }
         this.events.onRemoteStream?.(this.remote);
-        if (on) this.state("connected");
+        if (on) {
+          this.receiving = true;
+          this.clearSubscribeTimer();
+          markSetup("connected");
+          this.state("connected");
+        }
       },
     });
+  }
+
+  /** No picture from the other party within RESUBSCRIBE_AFTER_MS: subscribe again. */
+  private armSubscribeTimer(): void {
+    this.clearSubscribeTimer();
+    this.subscribeTimer = setTimeout(() => {
+      this.subscribeTimer = null;
+      if (!this.receiving) this.resubscribe();
+    }, RESUBSCRIBE_AFTER_MS);
+  }
+
+  private clearSubscribeTimer(): void {
+    if (this.subscribeTimer !== null) clearTimeout(this.subscribeTimer);
+    this.subscribeTimer = null;
+  }
+
+  /** The subscription failed (ICE, or nothing arrived): a new one, a limited number of times. */
+  private resubscribe(): void {
+    if (this.ended || !this.subscribed) return;
+    if (this.resubscribes >= MAX_RESUBSCRIBES) {
+      this.finish("error", "the other party's media did not arrive");
+      return;
+    }
+    this.resubscribes++;
+    markSetup("resubscribe");
+    this.dropSubscriber();
+    this.subscribe();
+  }
+
+  /** Leaves the subscription (its tracks leave the remote stream); a later subscribe() makes a new one. */
+  private dropSubscriber(): void {
+    this.clearSubscribeTimer();
+    this.subscribed = false;
+    this.subscription++; // an attach still under way belongs to no subscription now
+    this.receiving = false;
+    const handle = this.subscriber;
+    this.subscriber = null;
+    for (const track of this.remote.getTracks()) this.remote.removeTrack(track);
+    this.events.onRemoteStream?.(this.remote);
+    try {
+      handle?.detach();
+    } catch {
+      // the session is already gone
+    }
   }
 }

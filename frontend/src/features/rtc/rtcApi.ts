@@ -4,9 +4,46 @@ import { call } from "@/api/call";
 import type { Grant } from "./janusCall";
 import type { QualityReport } from "./quality";
 import type { QualityAnswer } from "./useCallStats";
+import { markSetup, resetSetupMarks } from "./setupTiming";
+
+// The camera and microphone are opened while dualrec answers the join request (they do not depend
+// on it): useCall takes the stream from here. A refused join stops them again.
+let warm: Promise<MediaStream> | null = null;
+
+/** The stream opened for the join in flight, or a new one. */
+export function takeMedia(): Promise<MediaStream> {
+  const media = warm ?? openMedia();
+  warm = null;
+  return media;
+}
+
+function dropWarmMedia(): void {
+  const media = warm;
+  warm = null;
+  void media?.then(
+    (stream) => stream.getTracks().forEach((track) => track.stop()),
+    () => undefined,
+  );
+}
+
+async function joining(request: () => Promise<Grant>): Promise<Grant> {
+  resetSetupMarks();
+  markSetup("start");
+  dropWarmMedia();
+  warm = openMedia();
+  warm.catch(() => undefined); // reported by useCall when it takes the stream
+  try {
+    const grant = await request();
+    markSetup("grant");
+    return grant;
+  } catch (err) {
+    dropWarmMedia();
+    throw err;
+  }
+}
 
 export async function agentJoin(taskId: string): Promise<Grant> {
-  return call(api.POST("/api/v1/rtc/tasks/{task_id}/join", { params: { path: { task_id: taskId } } }));
+  return joining(() => call(api.POST("/api/v1/rtc/tasks/{task_id}/join", { params: { path: { task_id: taskId } } })));
 }
 
 export async function agentHangup(taskId: string): Promise<string> {
@@ -19,7 +56,7 @@ export async function customerEntry(token: string): Promise<{ human: boolean; st
 }
 
 export async function customerJoin(token: string): Promise<Grant> {
-  return call(api.POST("/api/v1/rtc/entry/{token}/join", { params: { path: { token } } }));
+  return joining(() => call(api.POST("/api/v1/rtc/entry/{token}/join", { params: { path: { token } } })));
 }
 
 /** Camera and microphone for a call (browser processing on: echo cancellation, noise suppression). */

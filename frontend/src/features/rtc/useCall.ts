@@ -1,7 +1,8 @@
 // The state one page keeps about its call: media, the Janus call, received tracks, how it ended.
 import { ref, shallowRef } from "vue";
-import { JanusCall, type CallState, type Grant } from "./janusCall";
-import { openMedia } from "./rtcApi";
+import { JanusCall, type CallState, type EndReason, type Grant } from "./janusCall";
+import { takeMedia } from "./rtcApi";
+import { markSetup } from "./setupTiming";
 
 export function useCall() {
   const local = shallowRef<MediaStream | null>(null);
@@ -9,14 +10,21 @@ export function useCall() {
   const remoteTracks = ref(0);
   const call = shallowRef<JanusCall | null>(null);
   const state = ref<CallState | "idle">("idle");
-  const ended = ref<"" | "hangup" | "room_destroyed" | "error">("");
+  const ended = ref<"" | EndReason>("");
   const failure = ref("");
 
   async function start(grant: Grant): Promise<void> {
     ended.value = "";
     failure.value = "";
-    local.value = await openMedia();
-    const c = new JanusCall(grant, local.value, {
+    // the camera/microphone (opened with the join request) and the Janus session, attach and join
+    // go on at once; only the offer waits for the media
+    const media = takeMedia().then((stream) => {
+      markSetup("media");
+      local.value = stream;
+      if (ended.value) stopMedia(); // the call ended before the camera opened
+      return stream;
+    });
+    const c = new JanusCall(grant, media, {
       onRemoteStream: (stream) => {
         remote.value = stream;
         remoteTracks.value = stream.getTracks().length;
@@ -29,7 +37,7 @@ export function useCall() {
       },
     });
     call.value = c;
-    await c.start();
+    await Promise.all([media, c.start()]);
   }
 
   function stopMedia(): void {

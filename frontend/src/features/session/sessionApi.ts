@@ -4,6 +4,8 @@ import { ApiError } from "@/api/call";
 import { inLanguage } from "@/bilingual";
 import type { components } from "@/api/schema";
 import { toProblem } from "@/api/problem";
+import { languageHeaders } from "@/api/client";
+import { currentLocale } from "@/locales";
 
 export type Session = components["schemas"]["SessionOut"];
 export type SessionNode = components["schemas"]["SessionNodeOut"];
@@ -65,7 +67,7 @@ export class SessionApi {
     try {
       response = await fetch(this.base + path, {
         ...init,
-        headers: { ...HEADERS, ...(init.headers ?? {}) },
+        headers: { ...HEADERS, ...languageHeaders(), ...(init.headers ?? {}) },
       });
     } catch (cause) {
       throw new ApiError({ status: 0, code: "network_error", detail: String(cause) });
@@ -160,7 +162,7 @@ export class SessionApi {
   }
   liveUrl(): string {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${proto}//${location.host}${this.base}/live`;
+    return `${proto}//${location.host}${this.base}/live?lang=${encodeURIComponent(currentLocale())}`;
   }
 }
 

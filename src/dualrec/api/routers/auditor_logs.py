@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.deps import ContainerDep, ReportLanguage, perm, report_language
 from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, Page
 from dualrec.api.schemas.litigation import LogRowOut
 from dualrec.bootstrap.litigation import pdf_signer
@@ -83,9 +83,11 @@ def _routes(log: svc.LogKind) -> None:
         )
 
     def pdf_export(
+        request: Request,
         actor: Annotated[Actor, perm(P.AUDIT_READ)],
         container: ContainerDep,
         flt: Filter,
+        lang: ReportLanguage = None,
     ) -> Response:
         data, count = svc.export_pdf(
             container.uows,
@@ -94,6 +96,7 @@ def _routes(log: svc.LogKind) -> None:
             flt=flt,
             generated_by=actor.name,
             signer=pdf_signer(container.settings),
+            language=report_language(request, lang),
         )
         svc.record_export(container.uows, actor=actor, log=log, fmt="pdf", flt=flt, count=count)
         return Response(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request, Response
 
 from dualrec.api.deps import SESSION_COOKIE, ActorDep, ContainerDep, request_meta
-from dualrec.api.schemas.identity import BranchRef, LoginRequest, MeOut, PasswordChange
+from dualrec.api.schemas.identity import BranchRef, LanguageSetting, LoginRequest, MeOut, PasswordChange
 from dualrec.core.identity import Principal
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.errors import AuthenticationError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.identity.roles import list_roles
-from dualrec.services.identity.users import get_profile
+from dualrec.services.identity.users import get_profile, set_language
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -28,13 +31,14 @@ def me_out(container: ContainerDep, principal: Principal) -> MeOut:
         role_name=role.name_zh if role else user.role,
         branch=BranchRef(id=branch.id, name=branch.name, code=branch.code, path=branch.path),
         permissions=sorted(principal.permissions),
+        language=user.language if user.language in ("zh-CN", "en") else None,
     )
 
 
 @router.post("/login", response_model=MeOut, summary="登录 / log in")
 def login(body: LoginRequest, request: Request, response: Response, container: ContainerDep) -> MeOut:
     if request.headers.get("x-requested-with") != "dualrec":
-        raise PermissionDeniedError("缺少 X-Requested-With 请求头 / missing CSRF header")
+        raise PermissionDeniedError(msg("auth.missing_csrf_header"))
     metrics = request.app.state.metrics
     try:
         token, principal = container.auth.login(
@@ -69,7 +73,7 @@ def logout(request: Request, response: Response, actor: ActorDep, container: Con
 def me(actor: ActorDep, container: ContainerDep) -> MeOut:
     assert actor.principal is not None
     if actor.principal.kind != "user":
-        raise PermissionDeniedError("仅限用户会话 / user sessions only")
+        raise PermissionDeniedError(msg("auth.user_sessions_only"))
     return me_out(container, actor.principal)
 
 
@@ -78,3 +82,16 @@ def change_password(body: PasswordChange, actor: ActorDep, container: ContainerD
     container.auth.change_password(
         actor=actor, old_password=body.old_password, new_password=body.new_password
     )
+
+
+@router.put("/me/language", response_model=MeOut, summary="设置我的语言 / set my language")
+def put_language(body: LanguageSetting, request: Request, actor: ActorDep, container: ContainerDep) -> MeOut:
+    """The caller's own language for error messages and reports; it wins over ``Accept-Language``.
+    ``null`` goes back to following the browser."""
+    assert actor.principal is not None
+    if actor.principal.kind != "user":
+        raise PermissionDeniedError(msg("auth.user_sessions_only"))
+    set_language(container.uows, actor=actor, language=body.language)
+    principal = replace(actor.principal, language=body.language)
+    request.state.principal = principal  # this answer already speaks the new language
+    return me_out(container, principal)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.deps import ContainerDep, ReportLanguage, perm, report_language
 from dualrec.api.routers.recordings import RecordingId
 from dualrec.api.schemas.litigation import LitigationSettingsOut, PushOut
 from dualrec.bootstrap.evidence import evidence_notary
@@ -68,8 +68,11 @@ def get_litigation_pdf(
     recording_id: RecordingId,
     actor: Annotated[Actor, perm(P.EVIDENCE_EXPORT)],
     container: ContainerDep,
+    request: Request,
     unmask: Annotated[bool, Query(description="未脱敏（需 sensitive:unmask）/ unmasked")] = False,
+    lang: ReportLanguage = None,
 ) -> Response:
+    """The signed litigation report in one language: ``lang`` (zh-CN or en), else the requester's."""
     settings = container.settings
     report = litigation_report(
         container.uows,
@@ -80,6 +83,7 @@ def get_litigation_pdf(
         unmask=unmask,
         pdf_signer=pdf_signer(settings),
         evidence_notary=lambda: evidence_notary(settings),
+        language=report_language(request, lang),
     )
     return Response(
         report.pdf,

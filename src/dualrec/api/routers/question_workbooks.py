@@ -16,6 +16,7 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.schemas.question_banks import ImportResultOut
 from dualrec.core.rbac import Permission as P
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.question_banks import workbooks
 from dualrec.services.question_banks.workbook_codec import (
@@ -93,9 +94,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
         try:
             part = form.get("file")
             if not isinstance(part, UploadFile):
-                raise InvalidInputError(
-                    "缺少文件字段 file / the form has no file field", details={"field": "file"}
-                )
+                raise InvalidInputError(msg("question_workbooks.form_file_field"), details={"field": "file"})
             data, name = await part.read(), part.filename or ""
         finally:
             await form.close()

@@ -6,17 +6,19 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.deps import ContainerDep, ReportLanguage, perm, report_language
 from dualrec.api.schemas.common import MAX_ID, SEARCH_PATTERN, Page
-from dualrec.api.schemas.recordings import RecordingOut
+from dualrec.api.schemas.recordings import LiveEventsOut, LiveItemOut, RecordingOut
 from dualrec.core.rbac import Permission as P
 from dualrec.core.recordings import Recording
 from dualrec.errors import InvalidInputError, PermissionDeniedError
+from dualrec.i18n import msg, render, split_legacy
 from dualrec.services.common.context import Actor
 from dualrec.services.recordings import service as svc
+from dualrec.services.recordings.report_pdf import pdf_artifact
 
 router = APIRouter(prefix="/recordings", tags=["recordings"])
 
@@ -95,18 +97,18 @@ async def upload_recording(
     if task_id is not None:
         if flow is not None or flow_code is not None:
             raise InvalidInputError(
-                "已关联任务，流程以任务为准 / the task's flow applies: no flow or flow_code with task_id",
+                msg("recordings.task_s_flow_applies_flow"),
                 details={"errors": [{"loc": ["flow"], "msg": "not allowed with task_id"}]},
             )
         if not actor.principal.can(P.TASKS_READ):
             raise PermissionDeniedError(
-                "关联任务需要查看任务权限 / attaching to a task requires tasks:read",
+                msg("recordings.attaching_task_requires_tasks_read"),
                 details={"permission": P.TASKS_READ.value},
             )
         target = container.tasks.recording_target(actor=actor, task_id=task_id)
         if branch_id is not None and branch_id != target.branch_id:
             raise InvalidInputError(
-                "录像归属任务所在网点 / the recording belongs to the task's branch",
+                msg("recordings.recording_belongs_task_s_branch"),
                 details={"errors": [{"loc": ["branch_id"], "msg": "differs from the task's branch"}]},
             )
         inputs = svc.inputs_for_task(target.qc_task, target.flow, task=task, markers=markers)
@@ -116,12 +118,12 @@ async def upload_recording(
     elif flow_code is not None:
         if flow is not None:
             raise InvalidInputError(
-                "flow 与 flow_code 只能提供一个 / give flow or flow_code, not both",
+                msg("recordings.give_flow_flow_code_both"),
                 details={"errors": [{"loc": ["flow_code"], "msg": "not allowed with flow"}]},
             )
         if not actor.principal.can(P.FLOWS_READ):
             raise PermissionDeniedError(
-                "选择流程需要查看流程权限 / choosing a flow requires flows:read",
+                msg("recordings.choosing_flow_requires_flows_read"),
                 details={"permission": P.FLOWS_READ.value},
             )
         definition = svc.published_flow(container.uows, flow_code)
@@ -184,6 +186,32 @@ def get_recording(
 
 
 @router.get(
+    "/{recording_id}/live-events",
+    response_model=LiveEventsOut,
+    summary="远程视频通话的实时字幕与风险提示 / a remote interview's live subtitles and alerts",
+)
+def get_live_events(
+    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+) -> LiveEventsOut:
+    """The call's live subtitles (both parties) and risk alerts (with whether and when the
+    interviewer acknowledged them) on the recording's timeline — what QC's ``live_call`` check read.
+    Same access as the QC report (``qc:read``, the recording's branch scope: else 404)."""
+    live = svc.live_events(container.uows, actor=actor, recording_id=recording_id)
+    if live is None:
+        return LiveEventsOut(available=False)
+    return LiveEventsOut(
+        available=True,
+        duration=float(live.get("duration") or 0.0),
+        asr_available=bool(live.get("asr_available", True)),
+        faces_available=bool(live.get("faces_available", True)),
+        identity_reference=bool(live.get("identity_reference", False)),
+        segments_dropped=int(live.get("segments_dropped") or 0),
+        truncated=int(live.get("truncated") or 0),
+        items=[LiveItemOut.model_validate(i) for i in live.get("items") or () if isinstance(i, dict)],
+    )
+
+
+@router.get(
     "/{recording_id}/media", summary="录像回放（支持 Range）/ the recording for playback (Range supported)"
 )
 def get_media(
@@ -214,11 +242,49 @@ def _artifact(container: ContainerDep, actor: Actor, recording_id: str, name: st
     return Response(data, media_type=content_type, headers=headers)
 
 
+def _with_localized(node: Any, language: str) -> Any:
+    """The stored report with each finding's (and reason's) text in one language added next to it:
+    ``message_localized``, ``reason_localized``, ``reasons_localized``; the stored texts stay."""
+    if isinstance(node, list):
+        return [_with_localized(v, language) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _with_localized(v, language) for k, v in node.items()}
+    message = node.get("message")
+    if isinstance(message, str) and ("severity" in node or "message_key" in node):
+        key = node.get("message_key")
+        params = node.get("params") if isinstance(node.get("params"), dict) else {}
+        out["message_localized"] = (
+            render(key, params, language) if isinstance(key, str) else split_legacy(message, language)
+        )
+    reason = node.get("reason")
+    if isinstance(reason, str) and "status" in node:  # a check's why (not run, error)
+        out["reason_localized"] = split_legacy(reason, language)
+    reasons = node.get("reasons")
+    if isinstance(reasons, list) and all(isinstance(r, str) for r in reasons):
+        out["reasons_localized"] = [split_legacy(r, language) for r in reasons]
+    return out
+
+
 @router.get("/{recording_id}/report", summary="质检报告 (JSON) / native QC report")
 def get_report(
-    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+    recording_id: RecordingId,
+    request: Request,
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    lang: ReportLanguage = None,
 ) -> Response:
-    return _artifact(container, actor, recording_id, "report")
+    """The stored native report; every finding also carries ``message_localized`` in the requested
+    language (``lang``, else the requester's)."""
+    data, content_type = svc.open_artifact(
+        container.uows, container.blobs, actor=actor, recording_id=recording_id, name="report"
+    )
+    body = _with_localized(json.loads(data), report_language(request, lang))
+    return Response(
+        json.dumps(body, ensure_ascii=False).encode(),
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=300", "Vary": "Accept-Language"},
+    )
 
 
 @router.get("/{recording_id}/report/patent", summary="质检报告 (专利格式) / report in the SPEC §5 format")
@@ -230,9 +296,16 @@ def get_patent_report(
 
 @router.get("/{recording_id}/report.pdf", summary="质检报告 PDF / PDF report")
 def get_pdf_report(
-    recording_id: RecordingId, actor: Annotated[Actor, perm(P.QC_READ)], container: ContainerDep
+    recording_id: RecordingId,
+    request: Request,
+    actor: Annotated[Actor, perm(P.QC_READ)],
+    container: ContainerDep,
+    lang: ReportLanguage = None,
 ) -> Response:
-    return _artifact(container, actor, recording_id, "pdf")
+    """The QC report as a PDF in one language: ``lang`` (zh-CN or en), else the requester's."""
+    response = _artifact(container, actor, recording_id, pdf_artifact(report_language(request, lang)))
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 @router.get("/{recording_id}/evidence/{name}", summary="证据帧 / evidence frame")
@@ -244,7 +317,7 @@ def get_evidence(
 ) -> Response:
     if name.startswith("idcard_") and not (actor.principal and actor.principal.can(P.SENSITIVE_UNMASK)):
         raise PermissionDeniedError(  # the frame shows the whole ID card: personal data (JR/T 0171)
-            "证件图像需要查看完整敏感信息权限 / the ID card image requires sensitive:unmask",
+            msg("recordings.id_card_image_requires_sensitive"),
             details={"permission": P.SENSITIVE_UNMASK.value},
         )
     return _artifact(container, actor, recording_id, f"evidence/{name}")

@@ -64,6 +64,7 @@ from dualrec.core.review import (
 )
 from dualrec.core.review_stats import StatsRow
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.review.appeals import Attachment
 from dualrec.services.review.service import TaskEffect
@@ -231,7 +232,7 @@ def run_rule(
     try:
         day = date.fromisoformat(body.day) if body.day else None
     except ValueError as exc:
-        raise InvalidInputError("日期无效 / invalid day", details={"fields": {"day": body.day}}) from exc
+        raise InvalidInputError(msg("review.invalid_day"), details={"fields": {"day": body.day}}) from exc
     return sample_out(_svc(container).sampling.run_rule(actor=actor, rule_id=rule_id, day=day))
 
 
@@ -489,7 +490,10 @@ async def create_appeal(
     limit = container.settings.review_appeal_max_file_bytes
     if len(files) > container.settings.review_appeal_max_files:
         raise InvalidInputError(
-            f"附件最多 {container.settings.review_appeal_max_files} 个 / too many attachments",
+            msg(
+                "review.too_many_attachments",
+                review_appeal_max_files=container.settings.review_appeal_max_files,
+            ),
             details={"fields": {"files": f"at most {container.settings.review_appeal_max_files}"}},
         )
     attachments = [Attachment(f.filename or "", await f.read(limit + 1)) for f in files]
@@ -559,7 +563,7 @@ def _stats(
 ) -> Statistics:
     for t in (since, until):
         if t is not None and t.tzinfo is None:
-            raise InvalidInputError("时间须带时区 / times need a time zone (e.g. +08:00)")
+            raise InvalidInputError(msg("review.times_need_time_zone_e"))
     return _svc(container).stats.compute(
         actor=actor, since=since, until=until, branch_id=branch_id, group_by=group_by, period=period
     )
@@ -616,7 +620,7 @@ def get_thresholds(
 ) -> ThresholdsOut:
     for t in (since, until):
         if t is not None and t.tzinfo is None:
-            raise InvalidInputError("时间须带时区 / times need a time zone (e.g. +08:00)")
+            raise InvalidInputError(msg("review.times_need_time_zone_e"))
     advice, titles = _svc(container).stats.thresholds(
         actor=actor, since=since, until=until, branch_id=branch_id
     )

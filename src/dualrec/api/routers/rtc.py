@@ -6,19 +6,24 @@ The Admin API is never forwarded (it listens on 127.0.0.1 only, docs/remote-inte
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict
 from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from dualrec.api.deps import ContainerDep, perm
+from dualrec.api.routers.sessions import read_limited
 from dualrec.api.schemas.rtc import (
     AgentQueueOut,
     CustomerQueueOut,
+    DeskEventIn,
     DeskMark,
     DeskOut,
+    DeskStateOut,
     HangupOut,
     JoinOut,
     MarkIn,
@@ -28,12 +33,14 @@ from dualrec.api.schemas.rtc import (
     SkillsOut,
 )
 from dualrec.bootstrap.container import Container
-from dualrec.bootstrap.rtc import rtc_options
 from dualrec.core import bounded_json
 from dualrec.core.rbac import Permission as P
-from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
-from dualrec.services.rtc.janus_api import JanusUnavailableError
+from dualrec.services.rtc import tokens
+from dualrec.services.rtc.desk_share import DeskShare
+from dualrec.services.rtc.janus_api import JanusUnavailableError, tls_context
 from dualrec.services.rtc.rooms import RtcService
 
 router = APIRouter(prefix="/rtc", tags=["rtc"])
@@ -54,7 +61,7 @@ LONG_POLL_SECONDS = 65.0  # Janus holds a long poll for 30 s
 
 def rtc_service(container: Container) -> RtcService:
     if container.rtc is None:
-        raise NotFoundError("远程视频面签未启用 / remote interviews are not enabled (DUALREC_RTC_ENABLED)")
+        raise NotFoundError(msg("rtc.remote_interviews_enabled_dualrec_rtc"))
     return container.rtc
 
 
@@ -217,21 +224,144 @@ def set_agent_skills(
     return SkillsOut(user_id=user_id, skill_groups=list(groups))
 
 
+# ---- the shared desk: document page with highlights, screen share, the customer's signature ------
+
+DocIndex = Annotated[int, Path(ge=0, le=100)]
+PageNo = Annotated[int, Path(ge=0, le=10_000)]
+MAX_SIGNATURE_BODY = 2 * 1024 * 1024
+
+
+def _desk(container: Container) -> DeskShare:
+    desk = rtc_service(container).desk
+    if desk is None:
+        raise NotFoundError(msg("rtc.desk_not_available"))
+    return desk
+
+
+def _state_out(state: object) -> DeskStateOut:
+    return DeskStateOut(**asdict(state))  # type: ignore[call-overload]
+
+
+@router.get(
+    "/tasks/{task_id}/desk/state",
+    response_model=DeskStateOut,
+    summary="共享桌面状态（坐席）/ the shared desk: page shown, marks, screen share, signatures",
+)
+def agent_desk_state(
+    task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> DeskStateOut:
+    return _state_out(_desk(container).agent_state(actor, task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/desk/events",
+    response_model=DeskStateOut,
+    summary="坐席共享操作：展示文件页、标注、屏幕共享、请求签署 / the interviewer changes the shared desk",
+)
+def agent_desk_event(
+    task_id: TaskId,
+    body: DeskEventIn,
+    actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)],
+    container: ContainerDep,
+) -> DeskStateOut:
+    return _state_out(_desk(container).agent_post(actor, task_id, body.kind, body.payload()))
+
+
+@router.get(
+    "/tasks/{task_id}/documents/{index}/pages/{page}.jpg",
+    summary="任务文件页面（坐席）/ a page of the task's documents for the interviewer",
+    response_class=Response,
+)
+def agent_document_page(
+    task_id: TaskId,
+    index: DocIndex,
+    page: PageNo,
+    actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)],
+    container: ContainerDep,
+    width: Annotated[int, Query(ge=160, le=2400)] = 960,
+) -> Response:
+    data = _desk(container).agent_page(actor, task_id, index, page, width=width)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
+
+
+@public.get(
+    "/entry/{token}/desk/state",
+    response_model=DeskStateOut,
+    summary="共享桌面状态（客户，凭链接令牌）/ the shared desk as the customer sees it",
+)
+def customer_desk_state(token: Token, container: ContainerDep) -> DeskStateOut:
+    return _state_out(_desk(container).customer_state(token))
+
+
+@public.post(
+    "/entry/{token}/desk/events",
+    response_model=DeskStateOut,
+    summary="客户确认已显示共享页面 / the customer's page confirms it shows the shared page",
+)
+def customer_desk_event(token: Token, body: DeskEventIn, container: ContainerDep) -> DeskStateOut:
+    return _state_out(_desk(container).customer_post(token, body.kind, body.payload()))
+
+
+@public.get(
+    "/entry/{token}/documents/{index}/pages/{page}.jpg",
+    summary="共享中的文件页面（客户）/ the page being shown to the customer",
+    response_class=Response,
+)
+def customer_document_page(
+    token: Token,
+    index: DocIndex,
+    page: PageNo,
+    container: ContainerDep,
+    width: Annotated[int, Query(ge=160, le=2400)] = 720,
+) -> Response:
+    data = _desk(container).customer_page(token, index, page, width=width)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@public.post(
+    "/entry/{token}/desk/signature",
+    response_model=DeskStateOut,
+    summary="客户在通话中手写签名（PNG）/ the customer signs the document asked for during the call",
+)
+async def customer_desk_signature(
+    token: Token,
+    request: Request,
+    container: ContainerDep,
+    document: Annotated[int | None, Query(ge=0, le=100)] = None,
+) -> DeskStateOut:
+    data = await read_limited(request, MAX_SIGNATURE_BODY)
+    state = await run_in_threadpool(_desk(container).customer_sign, token, document, data)
+    return _state_out(state)
+
+
 # ---- the Janus API, forwarded -------------------------------------------------------------------
 
 
 def _client() -> httpx.AsyncClient:
-    """A client per forwarded request: Janus is local, and no connection outlives its event loop."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=LONG_POLL_SECONDS))
+    """A client per forwarded request: Janus is local, and no connection outlives its event loop
+    (cheap: the TLS context is built once, not per client)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=LONG_POLL_SECONDS), verify=tls_context())
 
 
-def _janus_url(container: Container, *ids: int) -> str:
-    rtc_service(container)
-    return "/".join([rtc_options(container.settings).janus_url, *(str(i) for i in ids)])
+def _janus_node(service: RtcService, token: object) -> str:
+    """The media node a browser's request goes to: the one its core token names (signed by dualrec,
+    unexpired). Each request carries that token (janus.js sends it with every request and long
+    poll), so a session or a room on one node is never reached with another node's grant."""
+    node = tokens.verify_core_token(service.secrets().token_secret, token, now=int(time.time()))
+    if node is None:
+        raise PermissionDeniedError(msg("rtc.invalid_expired_core_token"))
+    return node or service.nodes.default.name
+
+
+def _janus_url(service: RtcService, node: str, *ids: int) -> str:
+    found = service.nodes.get(node)
+    if found is None:
+        raise PermissionDeniedError(msg("rtc.media_node_unknown", node=node[:40]))
+    return "/".join([found.url, *(str(i) for i in ids)])
 
 
 async def _forward_post(request: Request, container: ContainerDep, *ids: int) -> Response:
-    url = _janus_url(container, *ids)
+    service = rtc_service(container)
     body = await request.body()
     if len(body) > MAX_JANUS_BODY:
         raise InvalidInputError(f"body larger than {MAX_JANUS_BODY} bytes")
@@ -245,14 +375,17 @@ async def _forward_post(request: Request, container: ContainerDep, *ids: int) ->
             details={"janus": str(message.get("janus"))[:20] if isinstance(message, dict) else ""},
         )
     message.pop("apisecret", None)  # browsers authenticate with their token only
+    node = _janus_node(service, message.get("token"))
+    url = _janus_url(service, node, *ids)
     if message.get("janus") == "message":
-        # participant requests only; joins with dualrec's room token, publishers as their own feed
-        rtc_service(container).check_participant_request(message.get("body"))
+        # participant requests only; joins with dualrec's room token for a room on this node,
+        # publishers as their own feed
+        service.check_participant_request(message.get("body"), node)
     try:
         async with _client() as client:
             answer = await client.post(url, json=message)
     except httpx.HTTPError as exc:
-        raise JanusUnavailableError("媒体服务器无响应 / the media server does not answer") from exc
+        raise JanusUnavailableError(msg("rtc.media_server_does_answer")) from exc
     return Response(answer.content, status_code=answer.status_code, media_type="application/json")
 
 
@@ -271,13 +404,14 @@ async def janus_session(session_id: JanusId, request: Request, container: Contai
 
 @public.get("/janus/{session_id}", summary="Janus 事件长轮询 / Janus events, long poll (Janus token)")
 async def janus_events(session_id: JanusId, request: Request, container: ContainerDep) -> Response:
-    url = _janus_url(container, session_id)
+    service = rtc_service(container)
     params = {k: v for k, v in request.query_params.items() if _QUERY_KEYS.match(k)}
+    url = _janus_url(service, _janus_node(service, params.get("token")), session_id)
     try:
         async with _client() as client:
             answer = await client.get(url, params=params)
     except httpx.HTTPError as exc:
-        raise JanusUnavailableError("媒体服务器无响应 / the media server does not answer") from exc
+        raise JanusUnavailableError(msg("rtc.media_server_does_answer")) from exc
     return Response(answer.content, status_code=answer.status_code, media_type="application/json")
 
 

@@ -22,11 +22,13 @@ from dualrec.api.schemas.rtc_quality import (
     QualityReportIn,
     QualityReportOut,
     QualityScoreOut,
+    ServerViewOut,
 )
 from dualrec.bootstrap.container import Container
 from dualrec.core.call_quality import MIN_GRADE, MIN_MOS
 from dualrec.core.rbac import Permission as P
 from dualrec.errors import NotFoundError, QuotaExceededError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.rtc.quality import QualityReport, QualityService, Scored
 
@@ -41,7 +43,7 @@ def _small_body(request: Request) -> None:
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_REPORT_BYTES:
         raise QuotaExceededError(
-            f"质量报告不得超过 {MAX_REPORT_BYTES} 字节 / a quality report is at most {MAX_REPORT_BYTES} bytes"
+            msg("rtc_quality.quality_report_most_bytes", MAX_REPORT_BYTES=MAX_REPORT_BYTES)
         )
 
 
@@ -50,7 +52,7 @@ SmallBody = Depends(_small_body)
 
 def _service(container: Container) -> QualityService:
     if container.rtc is None:
-        raise NotFoundError("远程视频面签未启用 / remote interviews are not enabled (DUALREC_RTC_ENABLED)")
+        raise NotFoundError(msg("rtc_quality.remote_interviews_enabled_dualrec_rtc"))
     return QualityService(container.uows, container.tasks)
 
 
@@ -89,8 +91,12 @@ def agent_report(
 def latest(
     task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
 ) -> QualityLatestOut:
-    parties = _service(container).latest(actor=actor, task_id=task_id)
-    return QualityLatestOut(parties=[_out(s) for s in parties], min_mos=MIN_MOS, min_grade=MIN_GRADE)
+    service = _service(container)
+    parties = service.latest(actor=actor, task_id=task_id)
+    server = [ServerViewOut(**v) for v in service.server_view(actor=actor, task_id=task_id)]
+    return QualityLatestOut(
+        parties=[_out(s) for s in parties], min_mos=MIN_MOS, min_grade=MIN_GRADE, server=server
+    )
 
 
 @public.post(

@@ -16,6 +16,7 @@ from dualrec.api.schemas.sessions import CardOut
 from dualrec.bootstrap.container import Container
 from dualrec.core import bounded_json
 from dualrec.errors import DualrecError, InvalidInputError
+from dualrec.i18n import msg, negotiate
 from dualrec.services.sessions.monitor import LiveMonitor
 
 router = APIRouter(prefix="/session", tags=["session"])
@@ -71,6 +72,14 @@ async def id_card(
     )
 
 
+def _error(exc: DualrecError, language: str) -> dict[str, Any]:
+    """An ``error`` answer in the page's language (with the message key and its parameters)."""
+    answer: dict[str, Any] = {"type": "error", "code": exc.code, "detail": exc.localized(language)}
+    if exc.key is not None:
+        answer |= {"message_key": exc.key, "params": {k: str(v) for k, v in exc.params.items()}}
+    return answer
+
+
 @router.websocket("/{token}/live")
 async def live(websocket: WebSocket, token: str) -> None:
     """Frames from the page (JSON ``{"type": "frame", "t": s, "image": base64 JPEG}``), one at a
@@ -80,11 +89,13 @@ async def live(websocket: WebSocket, token: str) -> None:
 
     container: Container = websocket.app.state.container
     monitor = _monitor(container)
+    # the page's language: ?lang= (the page's own choice), else the browser's Accept-Language
+    language = negotiate(websocket.headers.get("accept-language"), websocket.query_params.get("lang"))
     await websocket.accept()
     try:
         await run_in_threadpool(sessions(container).context, token)
     except DualrecError as exc:
-        await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+        await websocket.send_json(_error(exc, language))
         await websocket.close(code=4401)
         return
     while True:
@@ -96,22 +107,24 @@ async def live(websocket: WebSocket, token: str) -> None:
             try:  # bounded: deep nesting is a malformed message, not a RecursionError that drops the socket
                 message = bounded_json.loads(raw, max_bytes=MAX_FRAME_MESSAGE)
             except bounded_json.JsonTooComplexError as exc:
-                raise InvalidInputError(f"消息格式错误 / malformed message: {exc.message}") from exc
+                raise InvalidInputError(
+                    msg("session_monitor.malformed_message", message=exc.message)
+                ) from exc
             except ValueError:
                 message = None
             if not isinstance(message, dict) or message.get("type") not in ("frame", "ping"):
-                raise InvalidInputError("消息格式错误 / malformed message (frame or ping expected)")
+                raise InvalidInputError(msg("session_monitor.malformed_message_frame_ping_expected"))
             if message["type"] == "ping":
                 await websocket.send_json({"type": "pong"})
                 continue
             t = message.get("t")
             image = message.get("image")
             if not isinstance(t, int | float) or not 0 <= t <= 24 * 3600 or not isinstance(image, str):
-                raise InvalidInputError("帧需要 t（秒）和 image（Base64 JPEG）/ a frame needs t and image")
+                raise InvalidInputError(msg("session_monitor.frame_needs_t_image"))
             try:
                 data = base64.b64decode(image, validate=True)
             except ValueError as exc:
-                raise InvalidInputError("图像不是有效的 Base64 / image is not valid Base64") from exc
+                raise InvalidInputError(msg("session_monitor.image_valid_base64")) from exc
             # a frame's thread mostly waits for its analysis worker: a limiter of its own, so that
             # many sessions' frames do not hold every token of the shared thread pool
             reply = await anyio.to_thread.run_sync(
@@ -119,6 +132,6 @@ async def live(websocket: WebSocket, token: str) -> None:
             )
             await websocket.send_json(reply)
         except DualrecError as exc:
-            await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.message})
+            await websocket.send_json(_error(exc, language))
         except WebSocketDisconnect:
             return

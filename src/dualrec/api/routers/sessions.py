@@ -27,6 +27,7 @@ from dualrec.bootstrap.container import Container
 from dualrec.core.flow import FlowNode
 from dualrec.core.live_session import MAX_CHUNK_BYTES
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.sessions.copying import MAX_COPY_BYTES, HandwrittenCopies
 from dualrec.services.sessions.service import LiveSessionService, ScoredAttempt, SessionView
 
@@ -94,15 +95,13 @@ async def read_limited(request: Request, limit: int) -> bytes:
     """The body, refused as soon as it passes ``limit`` (never buffered beyond it)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise InvalidInputError(
-            f"内容过大（上限 {limit} 字节）/ body larger than {limit} bytes", details={"limit": limit}
-        )
+        raise InvalidInputError(msg("sessions.body_larger_than_bytes", limit=limit), details={"limit": limit})
     body = bytearray()
     async for piece in request.stream():
         body += piece
         if len(body) > limit:
             raise InvalidInputError(
-                f"内容过大（上限 {limit} 字节）/ body larger than {limit} bytes", details={"limit": limit}
+                msg("sessions.body_larger_than_bytes", limit=limit), details={"limit": limit}
             )
     return bytes(body)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
@@ -161,6 +162,32 @@ def get_task(
     masked: Masked = False,
 ) -> TaskOut:
     return task_out(container.tasks.get(actor=actor, task_id=task_id), actor, masked=masked)
+
+
+@router.get(
+    "/{task_id}/attempts/{attempt}/signed-documents/{index}",
+    summary="已签署文件 PDF / a document the customer signed, as stored",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_signed_document(
+    task_id: TaskId,
+    attempt: Annotated[int, Path(ge=1, le=10_000)],
+    index: Annotated[int, Path(ge=0, le=1_000)],
+    actor: Annotated[Actor, perm(P.TASKS_READ)],
+    container: ContainerDep,
+) -> Response:
+    data, name = container.tasks.signed_document(actor=actor, task_id=task_id, attempt=attempt, index=index)
+    ascii_name = f"signed-{task_id}-{attempt}-{index + 1}.pdf"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.post("/{task_id}/reset", response_model=TaskCreated, summary="双录重置 / reset: start a new attempt")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -17,6 +17,7 @@ __all__ = [
     "BranchOut",
     "BranchPatch",
     "BranchRef",
+    "LanguageSetting",
     "LoginRequest",
     "MeOut",
     "PasswordChange",
@@ -60,6 +61,15 @@ class MeOut(BaseModel):
     role_name: str
     branch: BranchRef
     permissions: list[str]
+    language: Literal["zh-CN", "en"] | None = Field(
+        default=None, description="用户自选语言；为空时按浏览器 Accept-Language"
+    )
+
+
+class LanguageSetting(StrictModel):
+    """A user's own language for messages and reports; null follows the browser."""
+
+    language: Literal["zh-CN", "en"] | None
 
 
 class UserOut(BaseModel):

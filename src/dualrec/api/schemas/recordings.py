@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from dualrec.api.schemas.common import StrictModel
 
-__all__ = ["AgentUploadOut", "RecordingOut", "UploadOpen"]
+__all__ = ["AgentUploadOut", "LiveEventsOut", "LiveItemOut", "RecordingOut", "UploadOpen"]
 
 
 class RecordingOut(BaseModel):
@@ -55,3 +55,37 @@ class AgentUploadOut(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     links: dict[str, str]
+
+
+class LiveItemOut(BaseModel):
+    """A subtitle or a risk alert of a remote interview's live analysis, on the recording's timeline."""
+
+    id: int
+    kind: str = Field(description="subtitle | alert")
+    speaker: str = Field(description="customer | agent")
+    start: float = Field(description="seconds of the recording")
+    end: float | None = None
+    text: str = Field(description="what was said (a subtitle, or the words an alert quotes)")
+    code: str = Field(
+        description="alert: sensitive_word | contradiction | no_face | multiple_faces | not_customer | "
+        "covered | dark"
+    )
+    node_id: str
+    reason: str = Field(description="the pop-up's reason as the desk showed it (zh-CN / en)")
+    words: list[str]
+    acked: bool = Field(description="alert: the interviewer acknowledged it during the call")
+    acked_t: float | None = Field(None, description="when, in seconds of the recording")
+    acked_by: str
+
+
+class LiveEventsOut(BaseModel):
+    """A remote interview's live analysis kept with its recording (what QC's live_call check read)."""
+
+    available: bool = Field(description="false: not a call, or the call was not analysed live")
+    duration: float = 0.0
+    asr_available: bool = True
+    faces_available: bool = True
+    identity_reference: bool = False
+    segments_dropped: int = 0
+    truncated: int = 0
+    items: list[LiveItemOut] = Field(default_factory=list)

@@ -24,6 +24,10 @@ class JoinOut(BaseModel):
     janus_path: str  # the Janus API the page talks to (the app's proxy unless configured)
     ice_servers: list[dict[str, Any]]
     business_no: str = ""
+    screen_feed_id: int = 0  # the agent's screen share (both subscribe/publish by it)
+    screen_room_token: str = ""  # the agent only: lets it publish the screen feed
+    node: str = ""  # the media node (Janus instance) the call runs on (DUALREC_RTC_NODES)
+    ice_transport_policy: Literal["all", "relay"] = "all"  # relay: the page sends media via TURN only
 
 
 class RtcEntryOut(BaseModel):
@@ -115,3 +119,47 @@ class SkillsIn(StrictModel):
 class SkillsOut(BaseModel):
     user_id: int
     skill_groups: list[str]
+
+
+# ---- the shared desk (document page + highlights, screen share, signature) -----------------------
+
+
+class DeskMarkShape(StrictModel):
+    """A highlight or an underline as fractions of the page (0..1 from its top-left corner)."""
+
+    kind: Literal["highlight", "underline"]
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    w: float = Field(ge=0, le=1)
+    h: float = Field(ge=0, le=1)
+
+
+class DeskEventIn(StrictModel):
+    """One change of the shared desk. The interviewer: ``doc.show`` (document, page),
+    ``doc.marks`` (document, page, marks: the page's whole set), ``doc.close``, ``screen`` (on),
+    ``sign.request`` (document; none when the task has no documents), ``sign.cancel``. The
+    customer: ``seen`` (document, page: its page shows it)."""
+
+    kind: str = Field(min_length=1, max_length=24)
+    document: int | None = Field(default=None, ge=0, le=100)
+    page: int | None = Field(default=None, ge=0, le=10_000)
+    marks: list[DeskMarkShape] | None = Field(default=None, max_length=200)
+    on: bool | None = None
+
+    def payload(self) -> dict[str, Any]:
+        out = self.model_dump(exclude={"kind"}, exclude_none=True)
+        return out
+
+
+class DeskStateOut(BaseModel):
+    seq: int
+    document: int | None
+    page: int
+    pages: int
+    name: str
+    marks: list[dict[str, Any]]
+    screen: bool
+    sign_request: int | None  # the document to sign (-1: a signature alone)
+    sign_name: str  # its name
+    signed: list[dict[str, Any]]
+    seen: dict[str, Any] | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,7 +61,23 @@ class QualityReportOut(BaseModel):
     min_grade: str
 
 
+class ServerViewOut(BaseModel):
+    """Janus' own view of one party (服务器视角 / server view): what the server received from the
+    party's browser — the recording's input — and what it sent to it, over the last interval."""
+
+    party: str
+    at: datetime
+    audio_kbps: float
+    video_kbps: float
+    loss_pct: float  # audio packets lost on the way to Janus
+    video_loss_pct: float
+    jitter_ms: float  # of the party's audio as Janus received it
+    rtt_ms: float
+    details: dict[str, Any]  # per direction and medium: packets, lost, NACKs, retransmissions, kbit/s
+
+
 class QualityLatestOut(BaseModel):
     parties: list[QualityScoreOut]
     min_mos: float
     min_grade: str
+    server: list[ServerViewOut] = []

@@ -14,6 +14,7 @@ from dualrec.checks.builtin import (
     id_card,
     identity_consistency,
     identity_match,
+    live_call,
     liveness,
     people_count,
     portrait,
@@ -44,5 +45,6 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     sensitive_words.CHECK,
     portrait.CHECK,
     call_quality.CHECK,
+    live_call.CHECK,  # after the others: weighs the live face alerts against their findings
     llm.CHECK,  # runs after the others (after_others), on their findings
 )

@@ -18,6 +18,7 @@ from dualrec.core.answers import AFFIRMATIVE, NEGATIVE, clean_answer, has_form
 from dualrec.core.flow import AnswerOption, FlowNode
 from dualrec.core.node_params import COPY, READ_ALONG, Willingness, willingness
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg
 
 ID = "answers"
 Answer = Literal["yes", "no", "unclear", "silent"]
@@ -71,8 +72,7 @@ def run(ctx: CheckContext) -> CheckResult:
                     ctx,
                     ID,
                     Severity.MAJOR,
-                    f"未找到节点「{node.title or node.id}」，无法确认客户应答 / node not found in the "
-                    "recording; the answer cannot be confirmed",
+                    msg("finding.answers.node_found_recording_answer_cannot", value=node.title or node.id),
                     node_id=node.id,
                 )
             )
@@ -111,17 +111,13 @@ def run(ctx: CheckContext) -> CheckResult:
         rows.append({"node_id": node.id, "answer": said or recorded, "result": verdict})
         if verdict == "yes":
             continue
-        sev, msg = {
-            "no": (Severity.CRITICAL, "客户回答为否定 / the customer answered no"),
-            "unclear": (Severity.MAJOR, "客户回答不明确 / the customer's answer is not the expected one"),
-            "silent": (Severity.MAJOR, "客户未应答（沉默不视为同意）/ no answer (silence is not consent)"),
-        }[verdict]
+        sev = Severity.CRITICAL if verdict == "no" else Severity.MAJOR
         out.append(
             finding(
                 ctx,
                 ID,
                 sev,
-                f"「{node.title or node.id}」{msg}",
+                msg(f"finding.answers.answer_{verdict}", node=node.title or node.id),
                 start=q0,
                 end=q1,
                 quote=said or recorded or None,

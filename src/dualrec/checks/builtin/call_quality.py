@@ -14,6 +14,7 @@ from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, r
 from dualrec.checks.segments import flag_runs
 from dualrec.core.call_quality import QualitySample, below_minimum, summarise
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg, pair
 
 ID = "call_quality"
 PARTY = {"customer": ("客户端", "the customer's side"), "agent": ("坐席端", "the agent's side")}
@@ -50,10 +51,13 @@ def _below_runs(ctx: CheckContext, role: str, samples: Sequence[QualitySample], 
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"通话质量低于最低要求（{zh_side}接收，{'、'.join(KIND[w][0] for w in what)}）"
-                f"{b - a:.0f}s，最差 {zh}"
-                f" / call quality under the SPEC §8 minimum ({en_side} received, "
-                f"{' and '.join(KIND[w][1] for w in what)}) for {b - a:.0f} s, worst {en}",
+                msg(
+                    "finding.call_quality.below_minimum",
+                    side=pair(zh_side, en_side),
+                    what=pair("、".join(KIND[w][0] for w in what), " and ".join(KIND[w][1] for w in what)),
+                    seconds=b - a,
+                    worst=pair(zh, en),
+                ),
                 start=max(0.0, a),
                 end=b,
             )
@@ -77,12 +81,31 @@ def _silent_reporters(
                     ctx,
                     ID,
                     Severity.MINOR,
-                    f"{zh_side}质量报告中断 {b - a:.0f}s / "
-                    f"no quality reports from {en_side} for {b - a:.0f} s",
+                    msg("finding.call_quality.reports_missing", side=pair(zh_side, en_side), seconds=b - a),
                     start=a,
                     end=b,
                 )
             )
+    return out
+
+
+def _server_view(samples: Sequence[QualitySample]) -> dict[str, dict[str, float | int]]:
+    """Janus' own view per party (rows ``janus-<party>``): what the server received of its streams
+    — the recording's input — over the call: kbit/s (median), loss (worst interval), NACKs sent."""
+    out: dict[str, dict[str, float | int]] = {}
+    for party in ("customer", "agent"):
+        rows = [s for s in samples if s.role == f"janus-{party}"]
+        if not rows:
+            continue
+        kbps = sorted(s.audio_kbps + s.video_kbps for s in rows)
+        out[party] = {
+            "samples": len(rows),
+            "kbps_median": round(kbps[len(kbps) // 2], 1),
+            "audio_loss_max": max(s.loss_pct for s in rows),
+            "video_loss_max": max(s.video_loss_pct for s in rows),
+            "jitter_max": max(s.jitter_ms for s in rows),
+            "nacks": sum(s.nacks for s in rows),
+        }
     return out
 
 
@@ -99,17 +122,21 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"录制缺失：{zh_party}{KIND[gap.kind][0]} {gap.end - gap.start:.0f}s / the server recorded "
-                f"nothing of the {en_party}'s {KIND[gap.kind][1]} for {gap.end - gap.start:.0f} s",
+                msg(
+                    "finding.call_quality.recording_gap",
+                    party=pair(zh_party, en_party),
+                    kind=pair(*KIND[gap.kind]),
+                    seconds=gap.end - gap.start,
+                ),
                 start=gap.start,
                 end=gap.end,
             )
         )
     metrics: dict[str, object] = {}
     browsers = [r for r in q.parties if any(s.role == r for s in q.samples)]
-    if not q.samples:
+    if not browsers:  # Janus' own rows (janus-<party>) are no browser's report
         findings.append(
-            finding(ctx, ID, Severity.MINOR, "没有收到通话质量报告 / no call-quality reports were received")
+            finding(ctx, ID, Severity.MINOR, msg("finding.call_quality.call_quality_reports_were_received"))
         )
     for role in q.parties:
         samples = sorted((s for s in q.samples if s.role == role), key=lambda s: s.t)
@@ -118,7 +145,9 @@ def run(ctx: CheckContext) -> CheckResult:
         findings += _below_runs(ctx, role, samples, q.interval)
         findings += _silent_reporters(ctx, role, samples, q.interval)
         metrics[role] = summarise(samples)
-    step = max(1, -(-len(q.samples) // MAX_SERIES))
+    # the browsers' reports; Janus' own rows (janus-<party>) are summarised under "server"
+    browser_samples = [s for s in q.samples if s.role in q.parties]
+    step = max(1, -(-len(browser_samples) // MAX_SERIES))
     metrics["series"] = [
         {
             "t": s.t,
@@ -133,8 +162,9 @@ def run(ctx: CheckContext) -> CheckResult:
             "rtt": s.rtt_ms,
             "kbps": round(s.video_kbps + s.audio_kbps, 1),
         }
-        for s in sorted(q.samples, key=lambda s: (s.t, s.role))[::step]
+        for s in sorted(browser_samples, key=lambda s: (s.t, s.role))[::step]
     ]
+    metrics["server"] = _server_view(q.samples)
     metrics["reporting"] = browsers
     metrics["gaps"] = len(q.gaps)
     metrics["min_mos"] = ctx.threshold(ID, "min_mos")

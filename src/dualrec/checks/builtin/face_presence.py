@@ -6,6 +6,7 @@ from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, r
 from dualrec.checks.faces import counted_faces, face_frames, face_step, faces_unusable
 from dualrec.checks.segments import flag_runs
 from dualrec.core.qc import CheckResult, Severity
+from dualrec.i18n import msg
 
 ID = "face_presence"
 
@@ -24,7 +25,7 @@ def run(ctx: CheckContext) -> CheckResult:
             ctx,
             ID,
             Severity.MAJOR,
-            f"客户离开画面 {b - a:.1f}s / customer not on camera",
+            msg("finding.face_presence.customer_camera", value=b - a),
             start=a,
             end=b,
             frame_time=(a + b) / 2,
@@ -38,7 +39,7 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"人脸在镜比例仅 {ratio:.0%} / face on camera only {ratio:.0%} of the time",
+                msg("finding.face_presence.face_camera_only_time", ratio=ratio),
             )
         )
     per_node: dict[str, float] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, result
 from dualrec.core.qc import CheckResult, CheckStatus, Finding, Severity
+from dualrec.i18n import msg
 from dualrec.media.ports import DecodeReport
 
 ID = "file_integrity"
@@ -18,11 +19,20 @@ def _stream(
     label = {"video": "视频流 / video stream", "audio": "音频流 / audio stream"}[name]
     out: list[Finding] = []
     if error is not None:
-        return [finding(ctx, ID, Severity.CRITICAL, f"{label} 解码失败 / decode failed: {error}")]
+        return [
+            finding(
+                ctx,
+                ID,
+                Severity.CRITICAL,
+                msg("finding.file_integrity.decode_failed", label=label, error=error),
+            )
+        ]
     if rep is None:
         return out
     if rep.frames_decoded == 0:
-        return [finding(ctx, ID, Severity.CRITICAL, f"{label} 无可解码内容 / nothing decodes")]
+        return [
+            finding(ctx, ID, Severity.CRITICAL, msg("finding.file_integrity.nothing_decodes", label=label))
+        ]
     if not rep.complete:
         detail = "; ".join(rep.errors[:3])
         out.append(
@@ -30,8 +40,12 @@ def _stream(
                 ctx,
                 ID,
                 Severity.CRITICAL,
-                f"{label} 在 {rep.last_pts or 0:.1f}s 处解码中断（文件截断或损坏）/ decoding stops "
-                f"(truncated or corrupt): {detail}",
+                msg(
+                    "finding.file_integrity.decoding_stops_truncated_corrupt",
+                    label=label,
+                    value=rep.last_pts or 0,
+                    detail=detail,
+                ),
                 start=rep.last_pts,
                 frame_time=rep.last_pts,
             )
@@ -46,8 +60,12 @@ def _stream(
                 ctx,
                 ID,
                 Severity.CRITICAL,
-                f"{label} 只解码到 {rep.last_pts:.1f}s，文件声明 {stated:.1f}s（截断）/ decodes to "
-                f"{rep.last_pts:.1f}s of a stated {stated:.1f}s (truncated)",
+                msg(
+                    "finding.file_integrity.decodes_s_stated_s_truncated",
+                    label=label,
+                    last_pts=rep.last_pts,
+                    stated=stated,
+                ),
                 start=rep.last_pts,
                 end=stated,
             )
@@ -58,7 +76,7 @@ def _stream(
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"{label} 时间戳中断 {b - a:.1f}s / timestamp gap (interruption) of {b - a:.1f}s",
+                msg("finding.file_integrity.timestamp_gap_interruption_s", label=label, value=b - a),
                 start=a,
                 end=b,
                 frame_time=a,
@@ -71,16 +89,16 @@ def run(ctx: CheckContext) -> CheckResult:
     if ctx.probe_error is None and ctx.info is None and "probe" in ctx.engine_errors:
         return CheckResult(ID, CheckStatus.ERROR, reason=ctx.engine_errors["probe"])
     if ctx.probe_error is not None or ctx.info is None:
-        msg = f"文件无法作为音视频打开 / the file cannot be opened as media: {ctx.probe_error}"
-        return result(ID, [finding(ctx, ID, Severity.CRITICAL, msg)])
+        cannot_open = msg("finding.file_integrity.cannot_open", error=ctx.probe_error)
+        return result(ID, [finding(ctx, ID, Severity.CRITICAL, cannot_open)])
     info = ctx.info
     out: list[Finding] = []
     if info.video is None:
-        out.append(finding(ctx, ID, Severity.CRITICAL, "缺少视频流 / no video stream"))
+        out.append(finding(ctx, ID, Severity.CRITICAL, msg("finding.file_integrity.video_stream")))
     else:
         out += _stream(ctx, "video", ctx.video, ctx.video_error, info.video.duration or info.duration)
     if info.audio is None:
-        out.append(finding(ctx, ID, Severity.CRITICAL, "缺少音频流 / no audio stream"))
+        out.append(finding(ctx, ID, Severity.CRITICAL, msg("finding.file_integrity.audio_stream")))
     else:
         out += _stream(ctx, "audio", ctx.audio, ctx.audio_error, info.audio.duration or info.duration)
     v_end = ctx.video.last_pts if ctx.video else None
@@ -93,8 +111,12 @@ def run(ctx: CheckContext) -> CheckResult:
                     ctx,
                     ID,
                     Severity.MAJOR,
-                    f"音视频时长不一致：视频 {v_end:.1f}s，音频 {a_end:.1f}s / audio and video durations "
-                    f"differ by {diff:.1f}s",
+                    msg(
+                        "finding.file_integrity.audio_video_durations_differ_s",
+                        v_end=v_end,
+                        a_end=a_end,
+                        diff=diff,
+                    ),
                     start=min(v_end, a_end),
                     end=max(v_end, a_end),
                 )

@@ -6,6 +6,7 @@ from dualrec.checks import live
 from dualrec.checks.base import CheckContext, FunctionCheck, OcrObservation, finding, not_run, result
 from dualrec.core.idcard import normalize_id_number
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import Message, msg, pair
 
 ID = "id_card"
 CARD_NODES = ("identity", "document_display")
@@ -26,11 +27,7 @@ def run(ctx: CheckContext) -> CheckResult:
         if expected:
             return result(
                 ID,
-                [
-                    finding(
-                        ctx, ID, Severity.MAJOR, "未在画面中识别到身份证正面 / the ID card front was not seen"
-                    )
-                ],
+                [finding(ctx, ID, Severity.MAJOR, msg("finding.id_card.id_card_front_seen"))],
             )
         return not_run(ID, "画面中未出现身份证 / no ID card seen in the sampled frames")
     best: OcrObservation = next((o for o in fronts if o.fields.id_number_valid), None) or next(
@@ -40,24 +37,28 @@ def run(ctx: CheckContext) -> CheckResult:
     quote = " ".join(best.lines)
     out: list[Finding] = []
 
-    def add(sev: Severity, msg: str) -> None:
+    def add(sev: Severity, message: Message) -> None:
         out.append(
             finding(
-                ctx, ID, sev, msg, start=best.t, frame_time=best.t, quote=quote, confidence=best.confidence
+                ctx,
+                ID,
+                sev,
+                message,
+                start=best.t,
+                frame_time=best.t,
+                quote=quote,
+                confidence=best.confidence,
             )
         )
 
     if not f.id_number:
-        add(Severity.MAJOR, "未识别出身份证号码 / the ID number could not be read")
+        add(Severity.MAJOR, msg("finding.id_card.number_not_read"))
     elif not f.id_number_valid:
-        add(Severity.CRITICAL, f"身份证号码校验位错误（{_mask(f.id_number)}）/ invalid GB 11643 check digit")
+        add(Severity.CRITICAL, msg("finding.id_card.invalid_check_digit", number=_mask(f.id_number)))
     if f.id_number and ctx.task.id_number and normalize_id_number(ctx.task.id_number) != f.id_number:
-        add(Severity.CRITICAL, "证件号码与任务信息不符 / the ID number differs from the task's")
+        add(Severity.CRITICAL, msg("finding.id_card.number_differs"))
     if ctx.task.customer_name and f.name != ctx.task.customer_name:
-        add(
-            Severity.MAJOR,
-            f"证件姓名（{f.name or '未识别'}）与任务信息不符 / the name differs from the task's",
-        )
+        add(Severity.MAJOR, msg("finding.id_card.name_differs", name=f.name or pair("未识别", "unread")))
     metrics = {
         "t": round(best.t, 2),
         "name": f.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.faces import cast, faces_unusable
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg
 
 ID = "identity_consistency"
 
@@ -34,9 +35,12 @@ def run(ctx: CheckContext) -> CheckResult:
                     ctx,
                     ID,
                     Severity.CRITICAL,
-                    f"画面中的人不是客户 {b - a:.1f}s（与客户人脸距离 {d:.2f} > {limit:.2f}，"
-                    f"录像中途换人或他人出镜）/ a person who is not the customer is on camera "
-                    f"(distance {d:.2f} > {limit:.2f}: a swap or a stand-in)",
+                    msg(
+                        "finding.identity_consistency.person_who_customer_camera_distance",
+                        value=b - a,
+                        d=d,
+                        limit=limit,
+                    ),
                     start=a,
                     end=b,
                     frame_time=seen[0],

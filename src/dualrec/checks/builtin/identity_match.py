@@ -11,6 +11,7 @@ from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, r
 from dualrec.checks.faces import Cast, cast, distance, faces_unusable
 from dualrec.core.node_params import flow_face_threshold
 from dualrec.core.qc import CheckResult, CheckStatus, Finding, Severity
+from dualrec.i18n import msg, pair
 
 ID = "identity_match"
 
@@ -94,7 +95,7 @@ def _mismatch(
         ctx,
         ID,
         Severity.CRITICAL,
-        f"{zh} {b - a:.1f}s（距离 {d:.2f} > {limit:.2f}）/ {en} (distance {d:.2f} > {limit:.2f})",
+        msg("finding.identity_match.mismatch", what=pair(zh, en), seconds=b - a, d=d, limit=limit),
         start=a,
         end=b,
         frame_time=seen[0],

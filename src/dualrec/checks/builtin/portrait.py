@@ -6,6 +6,7 @@ from __future__ import annotations
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.faces import customer_portrait, faces_unusable
 from dualrec.core.qc import CheckResult, Severity
+from dualrec.i18n import msg
 
 ID = "portrait"
 
@@ -17,9 +18,7 @@ def run(ctx: CheckContext) -> CheckResult:
         return not_run(ID, ctx.video_error or "没有可分析的画面 / no video frames to analyse")
     p = customer_portrait(ctx)
     if p is None:
-        return result(
-            ID, [finding(ctx, ID, Severity.MINOR, "未找到可用的客户人像 / no usable portrait frame")]
-        )
+        return result(ID, [finding(ctx, ID, Severity.MINOR, msg("finding.portrait.usable_portrait_frame"))])
     metrics = {"t": round(p.t, 2), "score": round(p.score, 3)}
     if p.score < ctx.threshold(ID, "min_score"):
         return result(
@@ -29,7 +28,7 @@ def run(ctx: CheckContext) -> CheckResult:
                     ctx,
                     ID,
                     Severity.MINOR,
-                    f"最佳人像质量偏低（{p.score:.2f}）/ best portrait is of low quality",
+                    msg("finding.portrait.best_portrait_low_quality", score=p.score),
                     start=p.t,
                     frame_time=p.t,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.textmatch import TimedText, align
 from dualrec.core.qc import CheckResult, Finding, Measure, Severity
+from dualrec.i18n import msg
 
 ID = "script_coverage"
 PAD = 3.0  # seconds around a node's span where its statements are looked for
@@ -38,14 +39,19 @@ def run(ctx: CheckContext) -> CheckResult:
             }
         )
         if m.coverage < limit:
-            where = f"（节点 {node.title or node.id}）" if span else ""
             out.append(
                 finding(
                     ctx,
                     ID,
                     Severity.CRITICAL,
-                    f"必读话术未完整宣读{where}，覆盖率 {m.coverage:.0%}：「{statement}」"
-                    f"/ required statement not read completely ({m.coverage:.0%})",
+                    msg(
+                        "finding.script_coverage.statement_incomplete_at_node"
+                        if span
+                        else "finding.script_coverage.statement_incomplete",
+                        node=node.title or node.id,
+                        coverage=m.coverage,
+                        statement=statement,
+                    ),
                     start=m.start if m.start is not None else (span.start if span else None),
                     end=m.end if m.end is not None else (span.end if span else None),
                     quote=m.quote or None,

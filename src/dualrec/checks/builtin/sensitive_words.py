@@ -6,6 +6,7 @@ from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, r
 from dualrec.checks.textmatch import TimedText, syllables
 from dualrec.core.qc import CheckResult, Finding, Severity
 from dualrec.core.sensitive_words import find_words, is_negated
+from dualrec.i18n import msg
 
 ID = "sensitive_words"
 
@@ -42,13 +43,17 @@ def run(ctx: CheckContext) -> CheckResult:
             negated.append(chars[max(0, a - 2) : b])
             continue
         quote = chars[max(0, a - 8) : b + 8]
-        kind = "" if exact else "疑似（同音）"
         out.append(
             finding(
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"出现{kind}敏感词「{word}」/ sensitive word{' (homophone)' if not exact else ''}",
+                msg(
+                    "finding.sensitive_words.sensitive_word"
+                    if exact
+                    else "finding.sensitive_words.sensitive_word_homophone",
+                    word=word,
+                ),
                 start=text.starts[a],
                 end=text.ends[b - 1],
                 quote=quote,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg
 
 ID = "technical_quality"
 
@@ -21,12 +22,21 @@ def run(ctx: CheckContext) -> CheckResult:
                     ctx,
                     ID,
                     Severity.MAJOR,
-                    f"分辨率过低 {info.video.width}×{info.video.height} / resolution too low",
+                    msg(
+                        "finding.technical_quality.resolution_too_low",
+                        width=info.video.width,
+                        height=info.video.height,
+                    ),
                 )
             )
         if info.video.fps and info.video.fps < ctx.threshold(ID, "min_fps"):
             out.append(
-                finding(ctx, ID, Severity.MAJOR, f"帧率过低 {info.video.fps:.1f} fps / frame rate too low")
+                finding(
+                    ctx,
+                    ID,
+                    Severity.MAJOR,
+                    msg("finding.technical_quality.frame_rate_too_low", fps=info.video.fps),
+                )
             )
     if info.audio is not None and info.audio.sample_rate < ctx.threshold(ID, "min_sample_rate"):
         out.append(
@@ -34,7 +44,9 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"音频采样率过低 {info.audio.sample_rate} Hz / audio sample rate too low",
+                msg(
+                    "finding.technical_quality.audio_sample_rate_too_low", sample_rate=info.audio.sample_rate
+                ),
             )
         )
     metrics: dict[str, object] = {}

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.core.qc import CheckResult, Finding, Severity
+from dualrec.i18n import msg, pair
 from dualrec.media.ports import TranscriptSegment
 
 ID = "transcript"
@@ -64,13 +65,21 @@ def _other_language(ctx: CheckContext, run: list[TranscriptSegment]) -> Finding:
     if len(quote) > QUOTE_CHARS:
         quote = quote[: QUOTE_CHARS - 1] + "…"
     name = LANGUAGE_NAMES.get(heard, heard)
-    odds = f"，普通话概率 {mandarin:.2f}" if mandarin is not None else ""
+    message = (
+        msg("finding.transcript.not_mandarin", language=pair(name, heard), seconds=b - a)
+        if mandarin is None
+        else msg(
+            "finding.transcript.not_mandarin_with_odds",
+            language=pair(name, heard),
+            seconds=b - a,
+            probability=mandarin,
+        )
+    )
     return finding(
         ctx,
         ID,
         Severity.MAJOR,
-        f"语音不是普通话（听到的是{name}{odds}），{b - a:.1f}s 未计入话术与应答 / speech not in Mandarin "
-        f"(heard: {heard}); not used for scripts or answers",
+        message,
         start=a,
         end=b,
         quote=quote,
@@ -130,10 +139,7 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MINOR,
-                f"{a:.1f}–{b:.1f}s 有语音但逐字稿中没有（识别引擎未能写成普通话：可能是其他语言、方言"
-                "或听不清），未计入话术与应答，请试听 / speech here is not in the transcript (the "
-                "recogniser wrote no Mandarin for it: another language, a dialect or unclear); not used "
-                "for scripts or answers, listen to it",
+                msg("finding.transcript.unheard_speech", start=a, end=b),
                 start=a,
                 end=b,
             )
@@ -144,8 +150,7 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MAJOR,
-                f"检测到 {sound:.1f}s 声音，但没有识别出普通话语音（音乐、噪声或其他语言？）请试听 / "
-                "sound, but no Mandarin speech recognised (music, noise or another language?); listen",
+                msg("finding.transcript.sound_but_mandarin_speech_recognised", sound=sound),
                 start=ctx.speech[0][0],
                 end=ctx.speech[-1][1],
             )
@@ -156,7 +161,7 @@ def run(ctx: CheckContext) -> CheckResult:
                 ctx,
                 ID,
                 Severity.MINOR,
-                f"转写置信度偏低（{conf:.2f}）/ low transcription confidence; verify by listening",
+                msg("finding.transcript.low_transcription_confidence_verify_listening", conf=conf),
             )
         )
     return result(ID, out, metrics, confidence=conf)

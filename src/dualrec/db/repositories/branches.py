@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrec.core.branches import Branch, child_path
-from dualrec.db.models import BranchRow, UserRow
+from dualrec.db.models import BranchRow
 
 __all__ = ["BranchRepository"]
 
@@ -62,11 +62,21 @@ class BranchRepository:
         self._s.delete(self._s.get_one(BranchRow, branch_id))
         self._s.flush()
 
-    def count_children(self, branch_id: int) -> int:
-        return self._s.scalar(select(func.count()).where(BranchRow.parent_id == branch_id)) or 0
-
-    def count_users(self, branch_id: int) -> int:
-        return self._s.scalar(select(func.count()).where(UserRow.branch_id == branch_id)) or 0
+    def in_use(self, branch_id: int) -> list[str]:
+        """What still belongs to the branch, as the names of the tables that point at it (empty:
+        nothing): sub-branches, users, API keys, tasks, recordings, review rules and samples, and
+        whatever table a later migration adds with a foreign key to branches — the database would
+        refuse the delete then (a recording must outlive its branch)."""
+        found = []
+        for table in BranchRow.metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                if fk.column is not BranchRow.__table__.c.id:
+                    continue
+                q = select(fk.parent).where(fk.parent == branch_id).limit(1)
+                if self._s.execute(q).first() is not None:
+                    found.append(table.name)
+                    break
+        return found
 
     def count(self) -> int:
         return self._s.scalar(select(func.count()).select_from(BranchRow)) or 0

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dualrec.core.rtc_queue import OPEN_STATUSES, QueueEntry, QueueStatus
 from dualrec.db.models import BranchRow, UserRow
-from dualrec.db.models_rtc import RtcAgentRow, RtcNodeMarkRow, RtcQueueRow
+from dualrec.db.models_rtc import RtcAgentRow, RtcDeskEventRow, RtcNodeMarkRow, RtcQueueRow, RtcRoomRow
 
-__all__ = ["AgentPresence", "NodeMark", "RtcRepository"]
+__all__ = ["AgentPresence", "DeskEvent", "NodeMark", "RtcRepository"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,15 @@ class NodeMark:
     kind: str
     at: datetime
     by: str
+
+
+@dataclass(frozen=True)
+class DeskEvent:
+    id: int
+    party: str
+    kind: str
+    payload: dict[str, Any]
+    at: datetime
 
 
 def _entry(row: RtcQueueRow) -> QueueEntry:
@@ -62,6 +72,50 @@ def _entry(row: RtcQueueRow) -> QueueEntry:
 class RtcRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
+
+    # ---- rooms: the media node of each task attempt's call ---------------------------------------
+
+    def room_node(self, task_id: str, attempt: int) -> str | None:
+        return self._s.execute(
+            select(RtcRoomRow.node).where(RtcRoomRow.task_id == task_id, RtcRoomRow.attempt == attempt)
+        ).scalar_one_or_none()
+
+    def place_room(self, task_id: str, attempt: int, node: str, now: datetime) -> str:
+        """Stores the placement; the node stored first wins when two joins place it at once."""
+        try:
+            with self._s.begin_nested():
+                self._s.add(RtcRoomRow(task_id=task_id, attempt=attempt, node=node, created_at=now))
+                self._s.flush()
+        except IntegrityError:
+            placed = self.room_node(task_id, attempt)
+            assert placed is not None
+            return placed
+        return node
+
+    def move_room(self, task_id: str, attempt: int, node: str, now: datetime) -> None:
+        """The attempt's node was removed from the configuration: its room goes to ``node``."""
+        row = self._s.execute(
+            select(RtcRoomRow).where(RtcRoomRow.task_id == task_id, RtcRoomRow.attempt == attempt)
+        ).scalar_one()
+        row.node, row.created_at, row.ended_at = node, now, None
+        self._s.flush()
+
+    def end_room(self, task_id: str, attempt: int, now: datetime) -> None:
+        row = self._s.execute(
+            select(RtcRoomRow).where(RtcRoomRow.task_id == task_id, RtcRoomRow.attempt == attempt)
+        ).scalar_one_or_none()
+        if row is not None and row.ended_at is None:
+            row.ended_at = now
+            self._s.flush()
+
+    def open_rooms_by_node(self, since: datetime) -> dict[str, int]:
+        """Rooms not hung up, created after ``since`` (older ones' tokens have expired), per node."""
+        rows = self._s.execute(
+            select(RtcRoomRow.node, func.count())
+            .where(RtcRoomRow.ended_at.is_(None), RtcRoomRow.created_at > since)
+            .group_by(RtcRoomRow.node)
+        ).all()
+        return {str(node): int(count) for node, count in rows}
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -180,3 +234,23 @@ class RtcRepository:
             .order_by(RtcNodeMarkRow.at, RtcNodeMarkRow.id)
         ).scalars()
         return [NodeMark(r.id, r.node_id, r.kind, r.at, r.by) for r in rows]
+
+    # ---- the shared desk -----------------------------------------------------------------------
+
+    def add_desk_event(
+        self, task_id: str, attempt: int, party: str, kind: str, payload: dict[str, Any], at: datetime
+    ) -> DeskEvent:
+        row = RtcDeskEventRow(
+            task_id=task_id, attempt=attempt, party=party, kind=kind, payload=payload, at=at
+        )
+        self._s.add(row)
+        self._s.flush()
+        return DeskEvent(row.id, party, kind, payload, at)
+
+    def desk_events(self, task_id: str, attempt: int) -> list[DeskEvent]:
+        rows = self._s.execute(
+            select(RtcDeskEventRow)
+            .where(RtcDeskEventRow.task_id == task_id, RtcDeskEventRow.attempt == attempt)
+            .order_by(RtcDeskEventRow.id)
+        ).scalars()
+        return [DeskEvent(r.id, r.party, r.kind, dict(r.payload or {}), r.at) for r in rows]

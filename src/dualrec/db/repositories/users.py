@@ -25,6 +25,7 @@ def _to_core(row: UserRow, branch: BranchRow) -> User:
         locked_until=row.locked_until,
         created_at=row.created_at,
         password_hash=row.password_hash,
+        language=row.language,
     )
 
 

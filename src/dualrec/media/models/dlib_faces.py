@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dualrec.errors import EngineUnavailableError
+from dualrec.i18n import msg
 from dualrec.media.ports import Device, Face, Image
 
 __all__ = ["DlibFaceAnalyzer", "DlibFaceOptions", "dlib_model_paths"]
@@ -47,7 +48,7 @@ def dlib_model_paths() -> dict[str, Path]:
     spec = find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise EngineUnavailableError(
-            "人脸模型包未安装 / face model package not installed (pip install face-recognition-models)",
+            msg("media.face_model_package_installed_pip"),
             details={"engine": "dlib", "package": "face_recognition_models"},
         )
     root = Path(next(iter(spec.submodule_search_locations))) / "models"
@@ -74,7 +75,7 @@ class _Models:
         for path in paths.values():
             if not path.is_file():
                 raise EngineUnavailableError(
-                    f"人脸模型文件缺失: {path} / face model file missing: {path}",
+                    msg("media.face_model_file_missing", path=path),
                     details={"engine": "dlib", "file": str(path)},
                 )
         self.dlib = dlib
@@ -103,8 +104,7 @@ def _check_device(device: Device) -> None:
 
     if not getattr(dlib, "DLIB_USE_CUDA", False) or dlib.cuda.get_num_devices() == 0:
         raise EngineUnavailableError(
-            "此 dlib 版本不支持 CUDA(dlib-bin 为纯 CPU 版本) / this dlib build has no CUDA support "
-            "(dlib-bin is CPU-only); use device='cpu' or 'auto'",
+            msg("media.dlib_build_cuda_support_dlib"),
             details={"engine": "dlib", "device": device},
         )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dualrec.errors import EngineUnavailableError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import Device
 
 __all__ = ["EspeakOptions", "EspeakSynthesizer"]
@@ -38,14 +39,13 @@ class EspeakSynthesizer:
         self.options = options or EspeakOptions()
         if self.options.device == "cuda":
             raise EngineUnavailableError(
-                "espeak-ng 只能在 CPU 上运行 / espeak-ng runs on the CPU only; use device='cpu' or 'auto'",
+                msg("media.espeak_ng_runs_cpu_only"),
                 details={"engine": "espeak-ng", "device": "cuda"},
             )
         found = shutil.which(self.options.binary)
         if found is None:
             raise EngineUnavailableError(
-                f"找不到语音合成程序 {self.options.binary} / speech synthesiser binary not found on PATH "
-                "(apt-get install espeak-ng)",
+                msg("media.speech_synthesiser_binary_found_path", binary=self.options.binary),
                 details={"engine": "espeak-ng", "binary": self.options.binary},
             )
         self._binary = found
@@ -53,9 +53,9 @@ class EspeakSynthesizer:
     def synthesize(self, text: str, *, voice: Literal["female", "male"] = "female", rate: int = 170) -> bytes:
         text = text.strip()
         if not text:
-            raise InvalidInputError("合成文本为空 / nothing to synthesise (empty text)")
+            raise InvalidInputError(msg("media.nothing_synthesise_empty_text"))
         if not 80 <= rate <= 450:
-            raise InvalidInputError(f"语速超出范围 80-450: {rate} / speech rate out of range 80-450")
+            raise InvalidInputError(msg("media.speech_rate_out_range_80", rate=rate))
         cmd = [self._binary, "-v", _VOICES[voice], "-s", str(rate), "--stdout"]
         try:
             done = subprocess.run(
@@ -67,7 +67,7 @@ class EspeakSynthesizer:
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EngineUnavailableError(
-                f"语音合成失败 / speech synthesis failed: {exc}", details={"engine": "espeak-ng"}
+                msg("media.speech_synthesis_failed", exc=exc), details={"engine": "espeak-ng"}
             ) from exc
         if done.returncode != 0 or not done.stdout:
             raise EngineUnavailableError(
@@ -80,7 +80,7 @@ class EspeakSynthesizer:
 def _complete_wav(data: bytes) -> bytes:
     """Re-emit a streamed WAV (placeholder chunk sizes) as a WAV with the real sizes."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise EngineUnavailableError("语音合成输出不是 WAV / synthesiser output is not a WAV file")
+        raise EngineUnavailableError(msg("media.synthesiser_output_wav_file"))
     pos, fmt, pcm = 12, b"", b""
     while pos + 8 <= len(data):
         cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
@@ -92,7 +92,7 @@ def _complete_wav(data: bytes) -> bytes:
             break
         pos += 8 + size + (size & 1)
     if len(fmt) < 16:
-        raise EngineUnavailableError("语音合成输出缺少格式信息 / synthesiser WAV has no fmt chunk")
+        raise EngineUnavailableError(msg("media.synthesiser_wav_fmt_chunk"))
     _tag, channels, sample_rate, _byte_rate, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
     pcm = pcm[: len(pcm) - len(pcm) % block_align] if block_align else pcm
     out = io.BytesIO()

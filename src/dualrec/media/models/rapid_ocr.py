@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from dualrec.errors import EngineUnavailableError
+from dualrec.i18n import msg
 from dualrec.media.ports import Device, Image, TextLine
 
 __all__ = ["RapidOCROptions", "RapidTextRecognizer"]
@@ -39,8 +40,7 @@ def _use_cuda(device: Device) -> bool:
     available = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
     if device == "cuda" and not available:
         raise EngineUnavailableError(
-            "ONNX Runtime 没有 CUDA 执行器(已安装的是 CPU 版本) / ONNX Runtime has no CUDA execution "
-            "provider here (the CPU build is installed); use device='cpu' or 'auto'",
+            msg("media.onnx_runtime_cuda_execution_provider"),
             details={"engine": "rapidocr", "device": device},
         )
     return available
@@ -55,7 +55,7 @@ def _engine(options: RapidOCROptions) -> Any:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as exc:
                 raise EngineUnavailableError(
-                    "OCR 引擎未安装 / OCR engine not installed (pip install rapidocr-onnxruntime)",
+                    msg("media.ocr_engine_installed_pip_install"),
                     details={"engine": "rapidocr", "error": str(exc)},
                 ) from exc
             kwargs: dict[str, Any] = {"text_score": options.min_confidence}

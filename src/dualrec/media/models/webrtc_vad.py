@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dualrec.errors import EngineUnavailableError
+from dualrec.i18n import msg
 from dualrec.media.ports import Device, Samples
 
 __all__ = ["WebRtcVadOptions", "WebRtcVoiceActivityDetector"]
@@ -44,14 +45,14 @@ class WebRtcVoiceActivityDetector:
             raise ValueError("aggressiveness must be 0..3")
         if self.options.device == "cuda":
             raise EngineUnavailableError(
-                "WebRTC VAD 只能在 CPU 上运行 / WebRTC VAD runs on the CPU only; use device='cpu' or 'auto'",
+                msg("media.webrtc_vad_runs_cpu_only"),
                 details={"engine": "webrtcvad", "device": "cuda"},
             )
         try:
             import webrtcvad
         except ImportError as exc:
             raise EngineUnavailableError(
-                "语音活动检测未安装 / webrtcvad not installed (pip install webrtcvad-wheels)",
+                msg("media.webrtcvad_installed_pip_install_webrtcvad"),
                 details={"engine": "webrtcvad", "error": str(exc)},
             ) from exc
         self._vad: Any = webrtcvad.Vad(self.options.aggressiveness)

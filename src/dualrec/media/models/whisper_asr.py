@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from dualrec.errors import EngineUnavailableError
+from dualrec.i18n import msg
 from dualrec.media.ports import Device, Samples, TranscriptSegment, Word
 
 __all__ = [
@@ -76,8 +77,7 @@ def _package_data(package: str) -> Path:
     spec = find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise EngineUnavailableError(
-            f"语音识别模型包未安装: {package} / speech model package not installed: {package} "
-            "(pip install 'dualrec[ai]')",
+            msg("media.speech_model_package_installed_pip", package=package),
             details={"engine": "whisper", "package": package},
         )
     return Path(next(iter(spec.submodule_search_locations))) / "data"
@@ -101,8 +101,7 @@ def _sha256(path: Path) -> str:
 
 def _mismatch(name: str, expected: str, actual: str) -> EngineUnavailableError:
     return EngineUnavailableError(
-        f"语音识别模型文件校验失败: {name} / speech model file failed its SHA-256 check: {name} "
-        f"(expected {expected}, got {actual})",
+        msg("media.speech_model_file_failed_sha", name=name, expected=expected, actual=actual),
         details={"engine": "whisper", "file": name, "expected": expected, "actual": actual},
     )
 
@@ -117,7 +116,7 @@ def _assemble(name: str, sources: list[Path], target: Path) -> None:
             for src in sources:
                 if not src.is_file():
                     raise EngineUnavailableError(
-                        f"语音识别模型文件缺失: {src} / speech model file missing: {src}",
+                        msg("media.speech_model_file_missing", src=src),
                         details={"engine": "whisper", "file": str(src)},
                     )
                 with src.open("rb") as fh:
@@ -186,7 +185,7 @@ def _resolve_device(device: Device) -> str:
     cuda = ctranslate2.get_cuda_device_count() > 0
     if device == "cuda" and not cuda:
         raise EngineUnavailableError(
-            "没有可用的 CUDA 设备 / no CUDA device available for the speech recogniser",
+            msg("media.cuda_device_available_speech_recogniser"),
             details={"engine": "whisper", "device": device},
         )
     return "cuda" if device == "cuda" or (device == "auto" and cuda) else "cpu"
@@ -235,7 +234,7 @@ def _load(options: WhisperOptions) -> Any:
         model_dir = Path(options.custom_model_dir)
         if not (model_dir / "model.bin").is_file():
             raise EngineUnavailableError(
-                f"语音识别模型目录无效: {model_dir} / not a CTranslate2 Whisper directory (no model.bin)",
+                msg("media.ctranslate2_whisper_directory_model_bin", model_dir=model_dir),
                 details={"engine": "whisper", "model_dir": str(model_dir)},
             )
         logger.info("using operator-provided speech model %s (no hash check)", model_dir)

@@ -24,6 +24,7 @@ from dualrec.core.retention import SECRECY_LEVELS, is_expired, normalize_retenti
 from dualrec.core.tasks import Task, mask_id_number, mask_name, mask_phone
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.archive.deletion import DeletionService
 from dualrec.services.archive.retention import RetentionService, retention_fields
 from dualrec.services.common import audit
@@ -290,9 +291,7 @@ class ArchiveService:
         assert actor.principal is not None
         entry = uow.archive.get(recording_id, for_update=for_update)
         if entry is None or not in_scope(actor.principal.branch_path, entry.branch_path):
-            raise NotFoundError(
-                "档案不存在 / archive entry not found", details={"recording_id": recording_id}
-            )
+            raise NotFoundError(msg("archive.archive_entry_found"), details={"recording_id": recording_id})
         return entry
 
     def get(self, *, actor: Actor, recording_id: str) -> tuple[ArchiveEntry, bool]:
@@ -328,26 +327,24 @@ class ArchiveService:
         allowed = {"secrecy_level", "carrier_numbers", "contract_end", "retention_code"}
         unknown = set(changes) - allowed
         if unknown:
-            raise InvalidInputError(f"不能修改的字段 / fields that cannot be changed: {sorted(unknown)}")
+            raise InvalidInputError(msg("archive.fields_cannot_changed", sorted_unknown=sorted(unknown)))
         fields: dict[str, Any] = {}
         if "secrecy_level" in changes:
             if changes["secrecy_level"] not in SECRECY_LEVELS:
                 raise InvalidInputError(
-                    f"密级须为 {'/'.join(SECRECY_LEVELS)} / unknown secrecy level",
+                    msg("archive.unknown_secrecy_level", value="/".join(SECRECY_LEVELS)),
                     details={"fields": {"secrecy_level": "unknown"}},
                 )
             fields["secrecy_level"] = changes["secrecy_level"]
         if "carrier_numbers" in changes:
             numbers = [str(n).strip() for n in changes["carrier_numbers"] or [] if str(n).strip()]
             if len(numbers) > MAX_CARRIER_NUMBERS or any(len(n) > 64 for n in numbers):
-                raise InvalidInputError(
-                    "原载体编号最多 20 个、每个 64 字符 / at most 20 numbers of 64 characters"
-                )
+                raise InvalidInputError(msg("archive.most_20_numbers_64_characters"))
             fields["carrier_numbers"] = numbers
         with self.uows() as uow:
             entry = self._visible(uow, actor, recording_id, for_update=True)
             if entry.status == EntryStatus.DELETED:
-                raise ConflictError("档案已删除 / the entry was deleted", details={"status": entry.status})
+                raise ConflictError(msg("archive.entry_deleted"), details={"status": entry.status})
             contract_end = changes.get("contract_end", entry.contract_end)
             manual = entry.retention_manual
             code = entry.retention_code
@@ -358,7 +355,7 @@ class ArchiveService:
                         code = normalize_retention_code(str(changes["retention_code"]))
                     except ValueError as exc:
                         raise InvalidInputError(
-                            f"保管期限代码无效 / {exc}", details={"fields": {"retention_code": "invalid"}}
+                            msg("archive.message", exc=exc), details={"fields": {"retention_code": "invalid"}}
                         ) from exc
             fields.update(
                 retention_fields(
@@ -390,12 +387,12 @@ class ArchiveService:
         reason = reason.strip()
         if not reason:
             raise InvalidInputError(
-                "请填写原因 / a reason is required", details={"fields": {"reason": "required"}}
+                msg("archive.reason_required"), details={"fields": {"reason": "required"}}
             )
         with self.uows() as uow:
             entry = self._visible(uow, actor, recording_id, for_update=True)
             if entry.status == EntryStatus.DELETED:
-                raise ConflictError("档案已删除 / the entry was deleted", details={"status": entry.status})
+                raise ConflictError(msg("archive.entry_deleted"), details={"status": entry.status})
             if entry.legal_hold == hold:
                 raise ConflictError(
                     "已处于该状态 / the legal hold is already " + ("set" if hold else "released"),

@@ -33,6 +33,7 @@ from dualrec.core.live_proof import LiveProof
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.scope import scope_branch_ids
@@ -128,9 +129,7 @@ class DeletionService:
         assert actor.principal is not None
         entry = uow.archive.get(recording_id, for_update=True)
         if entry is None or not in_scope(actor.principal.branch_path, entry.branch_path):
-            raise NotFoundError(
-                "档案不存在 / archive entry not found", details={"recording_id": recording_id}
-            )
+            raise NotFoundError(msg("archive.archive_entry_found"), details={"recording_id": recording_id})
         return entry
 
     def _refuse(self, actor: Actor, target: str, why: str, exc: Exception) -> Exception:
@@ -150,7 +149,7 @@ class DeletionService:
         reason = reason.strip()
         if not reason:
             raise InvalidInputError(
-                "请填写删除原因 / a reason is required", details={"fields": {"reason": "required"}}
+                msg("archive.reason_required_2"), details={"fields": {"reason": "required"}}
             )
         with self.uows() as uow:
             entry = self._entry(uow, actor, recording_id)
@@ -158,7 +157,7 @@ class DeletionService:
             if entry.status == EntryStatus.DELETED:
                 problem = (
                     "deleted",
-                    ConflictError("档案已删除 / already deleted", details={"status": entry.status}),
+                    ConflictError(msg("archive.already_deleted"), details={"status": entry.status}),
                 )
             elif entry.legal_hold:
                 problem = (
@@ -168,13 +167,13 @@ class DeletionService:
             elif (qc := _live_qc_status(uow, entry)) in ("queued", "running"):
                 problem = (
                     "qc_running",
-                    ConflictError("质检尚未完成 / QC has not finished", details={"qc_status": qc}),
+                    ConflictError(msg("archive.qc_finished"), details={"qc_status": qc}),
                 )
             elif (pending := uow.deletion_requests.pending_for(recording_id)) is not None:
                 problem = (
                     "pending",
                     ConflictError(
-                        "已有待审批的删除申请 / a request is already pending",
+                        msg("archive.request_already_pending"),
                         details={"request_id": pending.id},
                     ),
                 )
@@ -217,9 +216,7 @@ class DeletionService:
         assert actor.principal is not None
         req = uow.deletion_requests.get(request_id, for_update=for_update)
         if req is None or not in_scope(actor.principal.branch_path, req.branch_path):
-            raise NotFoundError(
-                "删除申请不存在 / deletion request not found", details={"request_id": request_id}
-            )
+            raise NotFoundError(msg("archive.deletion_request_found"), details={"request_id": request_id})
         return req
 
     def get(self, *, actor: Actor, request_id: str) -> RequestView:
@@ -283,9 +280,7 @@ class DeletionService:
             if req.state.status is not RequestStatus.PENDING:
                 raise ConflictError(_REFUSALS[Refusal.NOT_PENDING], details={"status": req.status})
             if req.state.requester_id != actor.id:
-                raise PermissionDeniedError(
-                    "只有申请人可以撤回 / only the requester can withdraw the request"
-                )
+                raise PermissionDeniedError(msg("archive.only_requester_can_withdraw_request"))
             from dataclasses import replace
 
             state = replace(req.state, status=RequestStatus.CANCELLED)
@@ -305,11 +300,11 @@ class DeletionService:
         """Approve or reject the current step; the last approval deletes the files."""
         assert actor.principal is not None
         if actor.id is None:
-            raise PermissionDeniedError("审批须由用户本人操作 / approvals are made by users")
+            raise PermissionDeniedError(msg("archive.approvals_made_users"))
         comment = comment.strip()
         if decision is Decision.REJECT and not comment:
             raise InvalidInputError(
-                "驳回须填写意见 / a rejection needs a comment", details={"fields": {"comment": "required"}}
+                msg("archive.rejection_needs_comment"), details={"fields": {"comment": "required"}}
             )
         to_delete: list[str] = []
         with self.uows() as uow:

@@ -39,6 +39,7 @@ from dualrec.core.recordings import Recording
 from dualrec.core.webhooks import encode_body, request_headers, sign_webhook
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConfigurationError, ConflictError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobContext, JobQueue
 from dualrec.services.common import audit, outbound
 from dualrec.services.common.context import SYSTEM, Actor
@@ -145,14 +146,9 @@ def request_push(
     """Queue a push of the recording's package; returns the job id (its status: ``push_status``)."""
     rec = get_recording(uows, actor=actor, recording_id=recording_id)
     if not config.enabled or not config.secret:
-        raise ConflictError(
-            "未配置档案系统推送（DUALREC_ARCHIVE_PUSH_URL 与 DUALREC_ARCHIVE_PUSH_SECRET）/ no archive "
-            "system configured (DUALREC_ARCHIVE_PUSH_URL and DUALREC_ARCHIVE_PUSH_SECRET)"
-        )
+        raise ConflictError(msg("archive.archive_system_configured_dualrec_archive"))
     if rec.status != "done":
-        raise ConflictError(
-            "质检完成后才能推送 / the package is pushed once QC has finished", details={"status": rec.status}
-        )
+        raise ConflictError(msg("archive.package_pushed_once_qc_finished"), details={"status": rec.status})
     job_id = queue.enqueue(
         ARCHIVE_PUSH_JOB_KIND,
         {"recording_id": rec.id, "requested_by": actor.name},
@@ -178,7 +174,7 @@ def push_status(uows: UnitOfWorkFactory, queue: JobQueue, *, actor: Actor, job_i
     except NotFoundError:
         job = None
     if job is None or job.kind != ARCHIVE_PUSH_JOB_KIND:
-        raise NotFoundError("推送任务不存在 / push not found", details={"job_id": job_id})
+        raise NotFoundError(msg("archive.push_found"), details={"job_id": job_id})
     get_recording(uows, actor=actor, recording_id=str(job.payload.get("recording_id")))
     return {
         "job_id": job.id,
@@ -212,7 +208,7 @@ class ArchivePusher:
 
         recording_id = str(ctx.payload["recording_id"])
         if not self._config.enabled or not self._config.secret:
-            raise ConfigurationError("档案系统推送未配置 / the archive push is not configured on this worker")
+            raise ConfigurationError(msg("archive.archive_push_configured_worker"))
         with self._uows.read() as uow:
             rec = uow.recordings.get(recording_id)
         if rec is None:
@@ -313,7 +309,7 @@ def package_for_download(
     business_type = rec.business_type
     allowed = _key_business_types(uows, actor)
     if allowed and business_type not in allowed:
-        raise NotFoundError("录像不存在 / recording not found", details={"recording_id": recording_id})
+        raise NotFoundError(msg("archive.recording_found"), details={"recording_id": recording_id})
     package = _build(uows, blobs, notary, rec, scratch_dir)
     with uows() as uow:
         audit.record(

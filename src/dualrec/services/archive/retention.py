@@ -25,6 +25,7 @@ from dualrec.core.retention import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.scope import scope_branch_ids
@@ -79,14 +80,14 @@ class RetentionService:
         """Create or change a policy; returns it and how many entries got a new expiry date."""
         business_type = business_type.strip()
         if not business_type:
-            raise InvalidInputError("业务类型不能为空 / business type required")
+            raise InvalidInputError(msg("archive.business_type_required"))
         try:
             policy = RetentionPolicy(
                 business_type, normalize_retention_code(code), RetentionBasis(basis), name.strip()
             )
         except ValueError as exc:
             raise InvalidInputError(
-                f"保管策略无效 / invalid policy: {exc}", details={"fields": {"code": str(exc)}}
+                msg("archive.invalid_policy", exc=exc), details={"fields": {"code": str(exc)}}
             ) from exc
         with self.uows() as uow:
             before = uow.archive.policies().get(business_type)
@@ -109,13 +110,11 @@ class RetentionService:
 
     def delete_policy(self, *, actor: Actor, business_type: str) -> int:
         if business_type == DEFAULT_POLICY_KEY:
-            raise ConflictError("默认策略不能删除 / the default policy cannot be deleted")
+            raise ConflictError(msg("archive.default_policy_cannot_deleted"))
         with self.uows() as uow:
             before = uow.archive.policies().get(business_type)
             if before is None or not uow.archive.delete_policy(business_type):
-                raise NotFoundError(
-                    "保管策略不存在 / no such policy", details={"business_type": business_type}
-                )
+                raise NotFoundError(msg("archive.such_policy"), details={"business_type": business_type})
             changed = self._recompute(uow, business_type)
             audit.record(
                 uow,

@@ -6,6 +6,7 @@ from dualrec.core.branches import Branch, in_scope
 from dualrec.core.identity import Principal
 from dualrec.db.uow import UnitOfWork
 from dualrec.errors import NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 
 __all__ = ["branch_in_scope", "scope_branch_ids"]
@@ -14,7 +15,7 @@ __all__ = ["branch_in_scope", "scope_branch_ids"]
 def branch_in_scope(uow: UnitOfWork, principal: Principal, branch_id: int) -> Branch:
     branch = uow.branches.get(branch_id)
     if branch is None or not in_scope(principal.branch_path, branch.path):
-        raise NotFoundError("网点不存在 / branch not found", details={"branch_id": branch_id})
+        raise NotFoundError(msg("common.branch_found"), details={"branch_id": branch_id})
     return branch
 
 

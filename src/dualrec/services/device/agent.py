@@ -25,6 +25,7 @@ from dualrec.core.agent_package import PackageFile, PackageManifest, package_id,
 from dualrec.core.qc import QcTask, decide_verdict
 from dualrec.db.agent_local import AgentStore, LocalTask, LocalUpload
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.media.ports import Image
 from dualrec.pipeline.qc import QcReport, run_qc
 from dualrec.pipeline.report import native_report, patent_report
@@ -129,22 +130,18 @@ class DeviceAgent:
         """The real path of ``file_path`` if it lies inside a recording folder (symlinks followed)."""
         roots = [d.expanduser().resolve() for d in self.config.recording_dirs]
         if not roots:
-            raise PermissionDeniedError(
-                "未配置录像目录 / no recording folder is configured (DUALREC_AGENT_RECORDING_DIRS)"
-            )
+            raise PermissionDeniedError(msg("device.recording_folder_configured_dualrec_agent"))
         path = Path(file_path).expanduser()
         if not path.is_absolute():
-            raise InvalidInputError("filePath 须为绝对路径 / filePath must be an absolute path")
+            raise InvalidInputError(msg("device.filepath_must_absolute_path"))
         try:
             real = path.resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop
-            raise InvalidInputError(f"无法解析路径 / cannot resolve filePath: {exc}") from exc
+            raise InvalidInputError(msg("device.cannot_resolve_filepath", exc=exc)) from exc
         if not any(real.is_relative_to(root) for root in roots):
-            raise PermissionDeniedError(
-                "文件不在允许的录像目录中 / filePath is outside the configured recording folders"
-            )
+            raise PermissionDeniedError(msg("device.filepath_outside_configured_recording_folders"))
         if not real.is_file():
-            raise NotFoundError("录像文件不存在 / the recording file does not exist")
+            raise NotFoundError(msg("device.recording_file_does_exist"))
         return real
 
     def check_ids(self, items: Sequence[str]) -> list[str]:
@@ -154,7 +151,7 @@ class DeviceAgent:
         unknown = [i for i in items if i not in by_name]
         if unknown:
             raise InvalidInputError(
-                f"未知的质检项 / unknown QC items: {', '.join(unknown[:5])}",
+                msg("device.unknown_qc_items", value=", ".join(unknown[:5])),
                 details={"known": [s.id for s in specs]},
             )
         return list(dict.fromkeys(by_name[i] for i in items))
@@ -274,7 +271,7 @@ class DeviceAgent:
         with self.store.unit() as unit:
             task = unit.task(running_no)
         if task is None:
-            raise NotFoundError("没有该流水号的质检任务 / no QC task with this runningNo")
+            raise NotFoundError(msg("device.qc_task_runningno"))
         return task
 
     def evidence_path(self, running_no: str, ref: str) -> Path:
@@ -287,10 +284,10 @@ class DeviceAgent:
         with self.store.unit() as unit:
             task = unit.task(running_no)
             if task is None:
-                raise NotFoundError("没有该流水号的质检任务 / no QC task with this runningNo")
+                raise NotFoundError(msg("device.qc_task_runningno"))
             if task.state != "done":
                 raise ConflictError(
-                    f"质检尚未完成（{task.state}），不能确认上传 / QC is {task.state}: nothing to confirm",
+                    msg("device.qc_nothing_confirm", state=task.state),
                     details={"state": task.state},
                 )
             current = unit.upload(running_no)
@@ -327,7 +324,7 @@ class DeviceAgent:
         with self.store.unit() as unit:
             upload = unit.upload(running_no)
         if upload is None:
-            raise NotFoundError("未确认上传 / not confirmed for upload")
+            raise NotFoundError(msg("device.confirmed_upload"))
         if upload.manifest is not None:
             manifest = parse_manifest(upload.manifest)
             return manifest, [self._file_path(task, f) for f in manifest.files]
@@ -354,7 +351,7 @@ class DeviceAgent:
         size, digest = sha256_file(recording)
         if (size, digest) != (task.file_size, task.file_sha256):
             raise PackageChangedError(
-                "录像在质检后被修改，不能上传 / the recording changed after its QC: not uploaded",
+                msg("device.recording_changed_after_qc_uploaded"),
                 details={"sha256_at_qc": task.file_sha256, "sha256_now": digest},
             )
         folder = self._package_dir(task.running_no)

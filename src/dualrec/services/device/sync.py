@@ -23,6 +23,7 @@ import httpx
 from dualrec.core.agent_package import PackageManifest
 from dualrec.core.auth_rules import sign_request
 from dualrec.db.agent_local import LocalUpload
+from dualrec.i18n import msg
 from dualrec.services.device.agent import DeviceAgent, PackageChangedError, sha256_file
 
 __all__ = [
@@ -99,7 +100,7 @@ def _read_range(paths: Sequence[Path], manifest: PackageManifest, start: int, si
             fh.seek(lo)
             data = fh.read(hi - lo)
         if len(data) != hi - lo:
-            raise PackageChangedError(f"文件变短了 / {f.name} is shorter than in the manifest")
+            raise PackageChangedError(msg("device.shorter_than_manifest", name=f.name))
         out += data
     return bytes(out)
 

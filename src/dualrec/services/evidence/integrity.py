@@ -31,6 +31,7 @@ from dualrec.core.identity import AuditEvent
 from dualrec.db.repositories.audit import AuditFilter
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, DualrecError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.audit_chain import check_audit_chain
 from dualrec.services.common.context import SYSTEM, Actor
@@ -252,7 +253,7 @@ def run_audit(
 ) -> IntegrityAudit:
     """One audit run, recorded (see the module doc). ``full``: every checkpoint signature."""
     if not _RUNNING.acquire(blocking=False):
-        raise AuditBusyError("完整性审计正在进行 / an integrity audit is already running")
+        raise AuditBusyError(msg("evidence.integrity_audit_already_running"))
     try:
         return _run(uows, notary, trigger=trigger, actor=actor, full=full, sign=sign)
     finally:

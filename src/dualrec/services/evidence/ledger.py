@@ -40,6 +40,7 @@ from dualrec.core.evidence import (
 from dualrec.db.models import EvidenceCheckpointRow
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError
+from dualrec.i18n import msg
 from dualrec.services.evidence.alerts import CheckpointLogError, LedgerIntegrityError, record_alert
 from dualrec.services.evidence.signing_key import Signer
 from dualrec.services.evidence.verify import document_bytes
@@ -141,9 +142,12 @@ def record_blob(
 
 
 def artifact_file_name(artifact: str) -> str:
-    return {"report": "report.json", "patent": "patent.json", "pdf": "report.pdf"}.get(
-        artifact, f"{artifact}.bin"
-    )
+    return {
+        "report": "report.json",
+        "patent": "patent.json",
+        "pdf": "report.pdf",
+        "pdf_en": "report.en.pdf",
+    }.get(artifact, f"{artifact}.bin")
 
 
 def record_artifacts(uow: UnitOfWork, blobs: BlobStore, recording_id: str, artifacts: dict[str, Any]) -> None:
@@ -343,7 +347,7 @@ def _log_failure(
     """The alert (recorded now) and the error of a checkpoint left pending by a failed log write."""
     message = f"checkpoint {number} is pending: the outside log {log.location} could not be written ({exc})"
     record_alert(uows, source="checkpoint-log", problems=[message])
-    return CheckpointLogError(f"检查点未能写入外部日志（待补写）/ {message}", details={"checkpoint": number})
+    return CheckpointLogError(msg("evidence.message", message=message), details={"checkpoint": number})
 
 
 def _publish(uows: UnitOfWorkFactory, log: AppendOnlyLog, cp: Checkpoint) -> None:
@@ -431,7 +435,7 @@ def tree_for_checkpoint(uow: UnitOfWork, cp: Checkpoint) -> MerkleTree:
     tree = MerkleTree(uow.evidence.hashes(0, int(cp.payload["seq"])))
     if tree.size != cp.payload["seq"] or tree.root() != cp.payload["merkle_root"]:
         raise ConflictError(
-            "存证链与已签名检查点不一致 / the evidence ledger no longer matches a signed checkpoint",
+            msg("evidence.evidence_ledger_longer_matches_signed"),
             details={"checkpoint_seq": cp.payload["seq"]},
         )
     return tree

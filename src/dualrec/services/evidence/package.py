@@ -29,6 +29,7 @@ from typing import Any
 from dualrec.core.evidence import MerkleTree, canonical_json, statement_payload
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, DualrecError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.evidence.alerts import LedgerIntegrityError, record_alert
 from dualrec.services.evidence.ledger import (
     Notary,
@@ -95,7 +96,7 @@ def export_package(
         events = uow.evidence.for_subject(subject_type, subject_id)
     if not events:
         raise NotFoundError(
-            "该对象没有存证记录 / no evidence events for this subject",
+            msg("evidence.evidence_events_subject"),
             details={"subject_type": subject_type, "subject_id": subject_id},
         )
     last_seq = events[-1].seq
@@ -135,7 +136,7 @@ def export_package(
                     sha, size = _copy_blob(zf, blobs, key, path, content_type)
                 except DualrecError as exc:
                     raise ConflictError(
-                        f"{path}（存证记录 / ledger event seq {ev.seq}）: {exc.message}",
+                        msg("evidence.ledger_event_seq", path=path, seq=ev.seq, message=exc.message),
                         details={"path": path, "event_seq": ev.seq, **exc.details},
                     ) from exc
                 files.append({"path": path, "sha256": sha, "size": size, "event_seq": ev.seq})

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 
 __all__ = [
     "ALGORITHMS",
@@ -138,7 +139,7 @@ def _signer_from_bytes(algorithm: str, data: bytes, source: str) -> Signer:
         else:
             loaded = load_pem_private_key(data, password=None)
             if not isinstance(loaded, Ed25519PrivateKey):
-                raise ConfigurationError(f"签名密钥不是 Ed25519 / {source} is not an Ed25519 key")
+                raise ConfigurationError(msg("evidence.ed25519_key", source=source))
             key = loaded
         pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
         return Signer("ed25519", pem, public_key_id("ed25519", pem), key)
@@ -148,22 +149,22 @@ def _signer_from_bytes(algorithm: str, data: bytes, source: str) -> Signer:
         priv = data.hex() if len(data) == 32 else _unblock(_SM2_PRIV, data.decode("ascii"))
         scalar = int(priv, 16)
         if not 0 < scalar < int(sm2.default_ecc_table["n"], 16):
-            raise ConfigurationError(f"SM2 私钥无效 / {source}: invalid SM2 private key")
+            raise ConfigurationError(msg("evidence.invalid_sm2_private_key", source=source))
         crypt = sm2.CryptSM2(private_key=priv, public_key="")
         pub = _block(_SM2_PUB, crypt._kg(scalar, sm2.default_ecc_table["g"]))
         return Signer("sm2", pub, public_key_id("sm2", pub), priv)
-    raise ConfigurationError(f"未知签名算法 / unknown signing algorithm {algorithm!r}")
+    raise ConfigurationError(msg("evidence.unknown_signing_algorithm", algorithm=algorithm))
 
 
 def load_signer(path: Path, algorithm: str) -> Signer:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"无法读取签名密钥 / cannot read the signing key {path}: {exc}") from exc
+        raise ConfigurationError(msg("evidence.cannot_read_signing_key", path=path, exc=exc)) from exc
     try:
         return _signer_from_bytes(algorithm, data.strip() if len(data) != 32 else data, str(path))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"签名密钥格式错误 / {path} is not a valid {algorithm} key: {exc}") from exc
+        raise ConfigurationError(msg("evidence.valid_key", path=path, algorithm=algorithm, exc=exc)) from exc
 
 
 def generate_key_file(path: Path, algorithm: str) -> Signer:
@@ -179,7 +180,7 @@ def generate_key_file(path: Path, algorithm: str) -> Signer:
         n = int(sm2.default_ecc_table["n"], 16)
         data = _block(_SM2_PRIV, f"{secrets.randbelow(n - 1) + 1:064x}").encode()
     else:
-        raise ConfigurationError(f"未知签名算法 / unknown signing algorithm {algorithm!r}")
+        raise ConfigurationError(msg("evidence.unknown_signing_algorithm", algorithm=algorithm))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:

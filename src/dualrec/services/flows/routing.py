@@ -6,6 +6,7 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.routing import RoutingRule
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 
@@ -25,13 +26,12 @@ def replace_rules(uows: UnitOfWorkFactory, *, actor: Actor, rules: list[RoutingR
             flow = known.get(rule.flow_code)
             if flow is None:
                 raise InvalidInputError(
-                    f"第 {i + 1} 条规则的流程「{rule.flow_code}」不存在 / "
-                    f"rule {i + 1}: no flow {rule.flow_code!r}",
+                    msg("flows.rule_flow", value=i + 1, flow_code=rule.flow_code),
                     details={"where": f"rules[{i}].flow_code"},
                 )
             if flow.archived:
                 raise InvalidInputError(
-                    f"第 {i + 1} 条规则的流程已归档 / rule {i + 1}: flow {rule.flow_code!r} is archived",
+                    msg("flows.rule_flow_archived", value=i + 1, flow_code=rule.flow_code),
                     details={"where": f"rules[{i}].flow_code"},
                 )
         saved = uow.flows.replace_rules(rules)

@@ -6,6 +6,7 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.sensitive_words import parse_word_list
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 
@@ -22,10 +23,10 @@ def current_words(uows: UnitOfWorkFactory) -> tuple[str, ...]:
 def replace_words(uows: UnitOfWorkFactory, *, actor: Actor, words: list[str]) -> tuple[str, ...]:
     clean = parse_word_list("\n".join(words))
     if len(clean) > MAX_WORDS:
-        raise InvalidInputError(f"敏感词不能超过 {MAX_WORDS} 个 / at most {MAX_WORDS} words")
+        raise InvalidInputError(msg("flows.most_words", MAX_WORDS=MAX_WORDS))
     too_long = [w for w in clean if len(w) > 100]
     if too_long:
-        raise InvalidInputError("单个敏感词不能超过 100 字 / a word is longer than 100 characters")
+        raise InvalidInputError(msg("flows.word_longer_than_100_characters"))
     with uows() as uow:
         added, removed = uow.sensitive_words.replace(clean, by=actor.name)
         if added or removed:

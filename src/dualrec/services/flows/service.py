@@ -28,6 +28,7 @@ from dualrec.core.flow_versions import FlowVersion, StoredFlow
 from dualrec.core.rbac import Permission
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 
@@ -65,14 +66,14 @@ def definition_sha256(definition: dict[str, Any]) -> str:
 def _check_code(code: str) -> None:
     if not 2 <= len(code) <= 64 or not set(code) <= _CODE_CHARS:
         raise InvalidInputError(
-            "流程编码只能包含小写字母、数字、- 和 _（2–64 位）/ flow code: 2–64 of a-z 0-9 - _",
+            msg("flows.flow_code_2_64_z"),
             details={"where": "code"},
         )
 
 
 def _parse(code: str, name: str, business_type: str, definition: dict[str, Any]) -> Flow:
     if not isinstance(definition, dict):
-        raise InvalidInputError("流程定义须为对象 / the flow definition must be an object")
+        raise InvalidInputError(msg("flows.flow_definition_must_object"))
     data = {k: v for k, v in definition.items() if k not in ("id", "name", "business_type")}
     return parse_flow({**data, "id": code, "name": name, "business_type": business_type})
 
@@ -107,7 +108,7 @@ def _bank_problems(uow: UnitOfWork, flow: Flow) -> list[FlowProblem]:
 def _stored(uow: UnitOfWork, code: str, *, for_update: bool = False) -> StoredFlow:
     stored = uow.flows.get(code, for_update=for_update)
     if stored is None:
-        raise NotFoundError("流程不存在 / flow not found", details={"flow_code": code})
+        raise NotFoundError(msg("flows.flow_found"), details={"flow_code": code})
     return stored
 
 
@@ -135,7 +136,7 @@ def create_flow(
     flow = _parse(code, name, business_type, definition)
     with uows() as uow:
         if uow.flows.get(code) is not None:
-            raise ConflictError("流程编码已存在 / a flow with this code exists", details={"flow_code": code})
+            raise ConflictError(msg("flows.flow_code_exists"), details={"flow_code": code})
         stored = uow.flows.add(
             code=code, name=name, business_type=business_type, draft=flow_to_dict(flow), by=actor.name
         )
@@ -158,7 +159,7 @@ def save_draft(
     with uows() as uow:
         stored = _stored(uow, code, for_update=True)
         if stored.archived:
-            raise ConflictError("流程已归档 / the flow is archived", details={"flow_code": code})
+            raise ConflictError(msg("flows.flow_archived"), details={"flow_code": code})
         uow.flows.save_draft(
             code, name=name, business_type=business_type, draft=flow_to_dict(flow), by=actor.name
         )
@@ -188,26 +189,25 @@ def publish_flow(
     with uows() as uow:
         stored = _stored(uow, code, for_update=True)
         if stored.archived:
-            raise ConflictError("流程已归档 / the flow is archived", details={"flow_code": code})
+            raise ConflictError(msg("flows.flow_archived"), details={"flow_code": code})
         sha = definition_sha256(stored.draft)
         if expected_sha256 and expected_sha256 != sha:
             raise ConflictError(
-                "草稿已被他人修改，请刷新后再发布 / the draft changed since you reviewed it; reload first",
+                msg("flows.draft_changed_since_you_reviewed"),
                 details={"flow_code": code, "draft_sha256": sha},
             )
         view = _view(uow, stored)
         if view.problems:
             raise InvalidInputError(
-                "流程有错误，不能发布 / the flow has problems and cannot be published",
+                msg("flows.flow_problems_cannot_published"),
                 details={"problems": [asdict(p) for p in view.problems]},
             )
         if not view.unpublished_changes:
-            raise ConflictError("与最新版本相同，无需发布 / nothing changed since the latest version")
+            raise ConflictError(msg("flows.nothing_changed_since_latest_version"))
         hits = [asdict(h) for h in view.hits]
         if hits and not override_reason:
             raise ConflictError(
-                "文本含敏感词，需有豁免权限的人员填写理由后发布 / the texts contain sensitive words; "
-                "publishing needs an override with a reason",
+                msg("flows.texts_contain_sensitive_words_publishing"),
                 details={"hits": hits},
             )
         if override_reason and hits:
@@ -223,7 +223,7 @@ def publish_flow(
                 )
                 uow.commit()
                 raise PermissionDeniedError(
-                    "无豁免敏感词审核权限 / forbidden: requires flows:override_review",
+                    msg("flows.forbidden_requires_flows_override_review"),
                     details={"permission": Permission.FLOWS_OVERRIDE_REVIEW.value},
                 )
             audit.record(
@@ -264,9 +264,7 @@ def get_version(uows: UnitOfWorkFactory, code: str, version: int | None = None) 
             return uow.flows.versions(stored.id)
         found = uow.flows.version(stored.id, version)
         if found is None:
-            raise NotFoundError(
-                "版本不存在 / version not found", details={"flow_code": code, "version": version}
-            )
+            raise NotFoundError(msg("flows.version_found"), details={"flow_code": code, "version": version})
         return [found]
 
 

@@ -9,6 +9,7 @@ from dualrec.core.identity import ApiKey
 from dualrec.core.rbac import Permission
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.scope import branch_in_scope
@@ -39,7 +40,7 @@ def create_api_key(
     perms = permissions if permissions is not None else DEFAULT_API_PERMISSIONS
     bad = [p for p in perms if p not in Permission._value2member_map_]
     if bad:
-        raise InvalidInputError(f"未知权限 / unknown permissions: {bad}")
+        raise InvalidInputError(msg("identity.unknown_permissions", bad=bad))
     key_id = "dk_" + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     with uows() as uow:
@@ -75,7 +76,7 @@ def revoke_api_key(uows: UnitOfWorkFactory, *, actor: Actor, key_id: str) -> Non
     with uows() as uow:
         found = uow.api_keys.by_key_id(key_id)
         if found is None or not found[0].branch_path.startswith(actor.principal.branch_path):
-            raise NotFoundError("密钥不存在 / API key not found")
+            raise NotFoundError(msg("identity.api_key_found"))
         uow.api_keys.deactivate(key_id)
         audit.record(
             uow, actor=actor, action=AuditAction.APIKEY_REVOKED, target_type="api_key", target_id=key_id

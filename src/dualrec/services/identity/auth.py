@@ -23,6 +23,7 @@ from dualrec.core.identity import Principal, User
 from dualrec.core.rbac import Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import AuthenticationError, InvalidInputError, LockedOutError, RateLimitedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor, RequestMeta
 from dualrec.services.common.secretbox import SecretBox
@@ -66,6 +67,7 @@ def user_principal(uow: UnitOfWork, user: User) -> Principal:
         branch_id=user.branch_id,
         branch_path=user.branch_path,
         permissions=role_permissions(user.role, custom),
+        language=user.language,
     )
 
 
@@ -169,7 +171,7 @@ class AuthService:
                     uow.commit()
                     raise _locked(until, now)
                 uow.commit()
-                raise AuthenticationError("用户名或密码错误 / wrong username or password")
+                raise AuthenticationError(msg("identity.wrong_username_password"))
             token = secrets.token_urlsafe(32)
             uow.sessions.add(
                 id_hash=_hash_token(token),
@@ -234,7 +236,7 @@ class AuthService:
         with self._uows() as uow:
             user = uow.users.get(actor.principal.id)
             if user is None:
-                raise AuthenticationError("用户不存在 / no such user")
+                raise AuthenticationError(msg("identity.such_user"))
             if user.locked_until and user.locked_until > now:
                 raise _locked(user.locked_until, now)
             if not verify_password(user.password_hash, old_password):
@@ -265,7 +267,7 @@ class AuthService:
                 if until:
                     raise _locked(until, now)
                 raise InvalidInputError(
-                    "原密码错误 / current password is wrong",
+                    msg("identity.current_password_wrong"),
                     details={"errors": [{"loc": ["old_password"], "msg": "wrong password"}]},
                 )
             check_policy(new_password)
@@ -333,7 +335,7 @@ class AuthService:
                 details={"reason": reason},
             )
             uow.commit()
-        raise AuthenticationError(f"签名校验失败 / request signature rejected: {reason}")
+        raise AuthenticationError(msg("identity.request_signature_rejected", reason=reason))
 
 
 # What a business system's key may ever hold, whatever is stored.
@@ -354,8 +356,7 @@ def _throttled(until: datetime, now: datetime) -> RateLimitedError:
     seconds = max(1, int((until - now).total_seconds()))
     minutes = (seconds + 59) // 60
     return RateLimitedError(
-        f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins from this address, "
-        f"try again in {minutes} min",
+        msg("identity.too_many_failed_logins_from", minutes=minutes),
         details={"retry_after_seconds": seconds},
     )
 
@@ -364,6 +365,6 @@ def _locked(until: datetime, now: datetime) -> LockedOutError:
     seconds = max(1, int((until - now).total_seconds()))
     minutes = (seconds + 59) // 60
     return LockedOutError(
-        f"账户已锁定，请 {minutes} 分钟后再试 / account locked, try again in {minutes} min",
+        msg("identity.account_locked_try_again_min", minutes=minutes),
         details={"retry_after_seconds": seconds},
     )

@@ -6,6 +6,7 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.branches import Branch
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.scope import branch_in_scope
@@ -31,7 +32,7 @@ def create_branch(
         if parent_id is None:
             if actor.principal.branch_path.count("/") > 2 or uow.branches.count() > 0:
                 raise InvalidInputError(
-                    "必须指定上级网点 / a parent branch is required",
+                    msg("identity.parent_branch_required"),
                     details={"errors": [{"loc": ["parent_id"], "msg": "required"}]},
                 )
             parent = None
@@ -39,11 +40,11 @@ def create_branch(
             parent = branch_in_scope(uow, actor.principal, parent_id)
         if uow.branches.by_code(code):
             raise ConflictError(
-                "网点编码已存在 / branch code already used",
+                msg("identity.branch_code_already_used"),
                 details={"errors": [{"loc": ["code"], "msg": "already used"}]},
             )
         if parent and parent.path.count("/") > 12:
-            raise InvalidInputError("网点层级过深 / branch tree too deep (max 12 levels)")
+            raise InvalidInputError(msg("identity.branch_tree_too_deep_max"))
         branch = uow.branches.add(name=name, code=code, parent=parent)
         audit.record(
             uow,
@@ -65,7 +66,7 @@ def update_branch(
         current = branch_in_scope(uow, actor.principal, branch_id)
         if code is not None and code != current.code and uow.branches.by_code(code):
             raise ConflictError(
-                "网点编码已存在 / branch code already used",
+                msg("identity.branch_code_already_used"),
                 details={"errors": [{"loc": ["code"], "msg": "already used"}]},
             )
         branch = uow.branches.update(branch_id, name=name, code=code)
@@ -86,9 +87,10 @@ def delete_branch(uows: UnitOfWorkFactory, *, actor: Actor, branch_id: int) -> N
     with uows() as uow:
         branch = branch_in_scope(uow, actor.principal, branch_id)
         if branch.id == actor.principal.branch_id:
-            raise ConflictError("不能删除自己所属的网点 / cannot delete your own branch")
-        if uow.branches.count_children(branch_id) or uow.branches.count_users(branch_id):
-            raise ConflictError("网点下仍有下级网点或用户 / branch still has sub-branches or users")
+            raise ConflictError(msg("identity.cannot_delete_your_own_branch"))
+        used_by = uow.branches.in_use(branch_id)
+        if used_by:
+            raise ConflictError(msg("identity.branch_still_sub_branches_users"), details={"used_by": used_by})
         uow.branches.delete(branch_id)
         audit.record(
             uow,

@@ -9,10 +9,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 
-__all__ = ["check_policy", "hash_password", "needs_rehash", "verify_password"]
+__all__ = ["check_policy", "configure", "hash_password", "needs_rehash", "verify_password"]
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
+
+
+def configure(*, time_cost: int, memory_kib: int) -> None:
+    """Sets the Argon2id cost of new hashes (settings ``password_hash_*``, checked there). Hashes made
+    with other parameters still verify and are re-hashed at their next successful login."""
+    global _hasher
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _dummy_hash.cache_clear()
 
 
 @functools.cache
@@ -50,8 +61,8 @@ def check_policy(password: str) -> None:
     )
     if len(password) < 10 or classes < 2:
         raise InvalidInputError(
-            "密码至少 10 位，且包含字母、数字、符号中的两类 / password needs 10+ characters of two kinds",
+            msg("identity.password_needs_10_characters_two"),
             details={"errors": [{"loc": ["password"], "msg": "weak password"}]},
         )
     if len(password) > 256:
-        raise InvalidInputError("密码过长 / password too long")
+        raise InvalidInputError(msg("identity.password_too_long"))

@@ -7,6 +7,7 @@ from dualrec.core.identity import CustomRole
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, is_valid_role_id
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 
@@ -24,14 +25,14 @@ def _parse_permissions(actor: Actor, names: list[str]) -> frozenset[Permission]:
     unknown = [n for n in names if n not in Permission._value2member_map_]
     if unknown:
         raise InvalidInputError(
-            f"未知权限 / unknown permissions: {', '.join(unknown)}",
+            msg("identity.unknown_permissions_2", value=", ".join(unknown)),
             details={"errors": [{"loc": ["permissions"], "msg": "unknown permission"}]},
         )
     perms = frozenset(Permission(n) for n in names)
     assert actor.principal is not None
     if perms - actor.principal.permissions:
         raise PermissionDeniedError(
-            "不能授予高于自身的权限 / cannot grant permissions you do not hold",
+            msg("identity.cannot_grant_permissions_you_do"),
             details={"missing": sorted(perms - actor.principal.permissions)},
         )
     return perms
@@ -54,7 +55,7 @@ def _check_within_reach(uows: UnitOfWorkFactory, uow: UnitOfWork, actor: Actor, 
             details={"reason": "role_holds_more", "missing": sorted(missing)},
         )
         raise PermissionDeniedError(
-            "不能修改权限高于自己的角色 / cannot change a role that holds permissions you do not hold",
+            msg("identity.cannot_change_role_holds_permissions"),
             details={"missing": sorted(missing)},
         )
 
@@ -64,13 +65,13 @@ def create_role(
 ) -> CustomRole:
     if not is_valid_role_id(role_id):
         raise InvalidInputError(
-            "角色标识须为 2-40 位小写字母、数字或下划线 / role id: 2-40 chars [a-z0-9_]",
+            msg("identity.role_id_2_40_chars"),
             details={"errors": [{"loc": ["id"], "msg": "invalid id"}]},
         )
     role = CustomRole(role_id, name_zh, name_en, _parse_permissions(actor, permissions))
     with uows() as uow:
         if role_id in BUILTIN_ROLES or uow.roles.get(role_id):
-            raise ConflictError("角色已存在 / role already exists")
+            raise ConflictError(msg("identity.role_already_exists"))
         uow.roles.add(role)
         audit.record(
             uow,
@@ -94,11 +95,11 @@ def update_role(
     permissions: list[str] | None,
 ) -> CustomRole:
     if role_id in BUILTIN_ROLES:
-        raise ConflictError("内置角色不可修改 / built-in roles cannot be changed")
+        raise ConflictError(msg("identity.built_roles_cannot_changed"))
     with uows() as uow:
         current = uow.roles.get(role_id)
         if current is None:
-            raise NotFoundError("角色不存在 / role not found")
+            raise NotFoundError(msg("identity.role_found"))
         _check_within_reach(uows, uow, actor, current)
         perms = _parse_permissions(actor, permissions) if permissions is not None else current.permissions
         role = CustomRole(role_id, name_zh or current.name_zh, name_en or current.name_en, perms)
@@ -117,14 +118,14 @@ def update_role(
 
 def delete_role(uows: UnitOfWorkFactory, *, actor: Actor, role_id: str) -> None:
     if role_id in BUILTIN_ROLES:
-        raise ConflictError("内置角色不可删除 / built-in roles cannot be deleted")
+        raise ConflictError(msg("identity.built_roles_cannot_deleted"))
     with uows() as uow:
         current = uow.roles.get(role_id)
         if current is None:
-            raise NotFoundError("角色不存在 / role not found")
+            raise NotFoundError(msg("identity.role_found"))
         _check_within_reach(uows, uow, actor, current)
         if uow.users.count_with_role(role_id):
-            raise ConflictError("仍有用户使用该角色 / users still have this role")
+            raise ConflictError(msg("identity.users_still_role"))
         uow.roles.delete(role_id)
         audit.record(uow, actor=actor, action=AuditAction.ROLE_DELETED, target_type="role", target_id=role_id)
         uow.commit()

@@ -10,6 +10,7 @@ from dualrec.core.identity import Principal, User
 from dualrec.core.rbac import BUILTIN_ROLES, Permission, role_permissions
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import LANGUAGES, msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.scope import branch_in_scope
@@ -38,14 +39,14 @@ class UserPatch:
 
 def _principal(actor: Actor) -> Principal:
     if actor.principal is None:
-        raise PermissionDeniedError("需要登录 / login required")
+        raise PermissionDeniedError(msg("identity.login_required"))
     return actor.principal
 
 
 def _visible_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     user = uow.users.get(user_id)
     if user is None or not in_scope(_principal(actor).branch_path, user.branch_path):
-        raise NotFoundError("用户不存在 / user not found", details={"user_id": user_id})
+        raise NotFoundError(msg("identity.user_found"), details={"user_id": user_id})
     return user
 
 
@@ -82,7 +83,7 @@ def _check_role_assignable(
     custom = _custom_roles(uow)
     if role not in BUILTIN_ROLES and role not in custom:
         raise InvalidInputError(
-            f"角色不存在 / unknown role: {role}",
+            msg("identity.unknown_role", role=role),
             details={"errors": [{"loc": ["role"], "msg": "unknown role"}]},
         )
     missing = role_permissions(role, custom) - _principal(actor).permissions
@@ -156,7 +157,7 @@ def create_user(
         _check_role_assignable(uows, uow, actor, role, username)
         if uow.users.by_username(username):
             raise ConflictError(
-                "用户名已存在 / username already taken",
+                msg("identity.username_already_taken"),
                 details={"errors": [{"loc": ["username"], "msg": "already taken"}]},
             )
         user_id = uow.users.add(
@@ -190,14 +191,14 @@ def update_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int, patch: U
         if patch.role is not None and patch.role != user.role:
             _check_role_assignable(uows, uow, actor, patch.role, user.id)
             if user.id == actor.id:
-                raise InvalidInputError("不能修改自己的角色 / you cannot change your own role")
+                raise InvalidInputError(msg("identity.you_cannot_change_your_own"))
             fields["role"] = changes["role"] = patch.role
         if patch.branch_id is not None and patch.branch_id != user.branch_id:
             branch_in_scope(uow, _principal(actor), patch.branch_id)
             fields["branch_id"] = changes["branch_id"] = patch.branch_id
         if patch.is_active is not None and patch.is_active != user.is_active:
             if user.id == actor.id and not patch.is_active:
-                raise InvalidInputError("不能停用自己的账户 / you cannot deactivate yourself")
+                raise InvalidInputError(msg("identity.you_cannot_deactivate_yourself"))
             fields["is_active"] = changes["is_active"] = patch.is_active
         if patch.password is not None:
             if user.id == actor.id:  # a stolen session must not set a password without the old one
@@ -245,9 +246,9 @@ def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
     with uows() as uow:
         user = _writable_user(uows, uow, actor, user_id)
         if user.id == actor.id:
-            raise InvalidInputError("不能删除自己 / you cannot delete yourself")
+            raise InvalidInputError(msg("identity.you_cannot_delete_yourself"))
         if user.role == "admin" and uow.users.count_with_role("admin") <= 1:
-            raise ConflictError("不能删除最后一个管理员 / cannot delete the last administrator")
+            raise ConflictError(msg("identity.cannot_delete_last_administrator"))
         uow.users.delete(user.id)
         audit.record(
             uow,
@@ -257,6 +258,16 @@ def delete_user(uows: UnitOfWorkFactory, *, actor: Actor, user_id: int) -> None:
             target_id=user.id,
             details={"username": user.username},
         )
+        uow.commit()
+
+
+def set_language(uows: UnitOfWorkFactory, *, actor: Actor, language: str | None) -> None:
+    """The caller's own language for messages and reports (``zh-CN``/``en``; None: the browser's)."""
+    if language not in (None, *LANGUAGES):
+        raise InvalidInputError(msg("identity.unsupported_language", language=language))
+    with uows() as uow:
+        user = _visible_user(uow, actor, _principal(actor).id)
+        uow.users.update(user.id, language=language)
         uow.commit()
 
 

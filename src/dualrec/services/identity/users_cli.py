@@ -7,6 +7,7 @@ from dualrec.core.identity import User
 from dualrec.core.rbac import BUILTIN_ROLES
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM
 from dualrec.services.identity.passwords import check_policy, hash_password
@@ -21,13 +22,11 @@ def create_user_as_system(
     with uows() as uow:
         branch = uow.branches.by_code(branch_code)
         if branch is None:
-            raise NotFoundError(
-                f"网点不存在 / no branch with code {branch_code!r} (run `dualrec seed` first?)"
-            )
+            raise NotFoundError(msg("identity.branch_code_run_dualrec_seed", branch_code=branch_code))
         if role not in BUILTIN_ROLES and uow.roles.get(role) is None:
-            raise InvalidInputError(f"角色不存在 / unknown role {role!r}")
+            raise InvalidInputError(msg("identity.unknown_role_2", role=role))
         if uow.users.by_username(username):
-            raise ConflictError(f"用户名已存在 / username {username!r} already taken")
+            raise ConflictError(msg("identity.username_already_taken_2", username=username))
         user_id = uow.users.add(
             username=username,
             display_name=display_name,

@@ -24,6 +24,7 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.identity import AuditEvent
 from dualrec.db.repositories.audit import AuditFilter
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
+from dualrec.i18n import DEFAULT_LANGUAGE, render, split_legacy
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.csv_cells import safe_cell
@@ -237,15 +238,33 @@ def _csv(uows: UnitOfWorkFactory, scoped: AuditFilter, log: LogKind, flt: LogFil
     yield buf.getvalue()
 
 
-def _filter_text(flt: LogFilter) -> str:
+def _label(kind: str, value: str, language: str) -> str:
+    """A value's display name in ``language`` (the value itself when the catalogue has none)."""
+    key = f"label.{kind}.{value.replace('.', '_')}"
+    shown = render(key, {}, language)
+    return value if shown == key else shown
+
+
+def _filter_text(flt: LogFilter, language: str) -> str:
     def at(value: datetime | None) -> str:
         return value.isoformat(timespec="seconds") if value else "—"
 
-    return (
-        f"时间 / time: {at(flt.since)} ~ {at(flt.until)}；"
-        f"业务类型 / business type: {flt.business_type or '全部'}；"
-        f"操作人 / operator: {flt.operator or '全部'}；"
-        f"网点 / branch: {f'#{flt.branch_id} 及下级 / subtree' if flt.branch_id else '全部'}"
+    every = render("report.audit.all", {}, language)
+    branch = (
+        render("report.audit.subtree", {"branch_id": flt.branch_id}, language) if flt.branch_id else every
+    )
+    return render(
+        "report.audit.filter",
+        {
+            "since": at(flt.since),
+            "until": at(flt.until),
+            "business_type": _label("business_type", flt.business_type, language)
+            if flt.business_type
+            else every,
+            "operator": flt.operator or every,
+            "branch": branch,
+        },
+        language,
     )
 
 
@@ -257,56 +276,55 @@ def export_pdf(
     flt: LogFilter,
     generated_by: str,
     signer: PdfSigner | None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[bytes, int]:
-    """The log as an A4 landscape PDF (CJK), signed when a signer is given; returns (pdf, row count)."""
+    """The log as an A4 landscape PDF (CJK) in one language, signed when a signer is given; returns
+    (pdf, row count)."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     rows = _all_rows(uows, actor, log, flt)
-    title = "操作日志 / operation log" if log == "operations" else "诉讼日志 / litigation log"
+
+    def tx(key: str, **params: Any) -> str:
+        return render(f"report.audit.{key}", params, language)
+
+    title = tx("title_operations") if log == "operations" else tx("title_litigation")
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_font("cjk", "", str(require_font()))
+    pdf.set_lang(language)
+    pdf.set_title(title)
     pdf.add_page()
     pdf.set_font("cjk", size=15)
-    pdf.cell(0, 9, f"审计导出：{title}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, tx("heading", title=title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=8.5)
-    pdf.multi_cell(0, 5, _filter_text(flt), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _filter_text(flt, language), new_x="LMARGIN", new_y="NEXT")
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    pdf.multi_cell(
-        0,
-        5,
-        f"生成 / generated: {now}，{generated_by}；共 {len(rows)} 条 / rows",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    pdf.multi_cell(0, 5, tx("generated", at=now, by=generated_by, n=len(rows)), new_x="LMARGIN", new_y="NEXT")
     if len(rows) > PDF_MAX_ROWS:
-        pdf.multi_cell(
-            0,
-            5,
-            f"仅列出最早的 {PDF_MAX_ROWS} 条，完整记录请导出 CSV / "
-            f"first {PDF_MAX_ROWS} rows only: export CSV",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        pdf.multi_cell(0, 5, tx("first_rows_only", n=PDF_MAX_ROWS), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("cjk", size=7)
     widths = (12, 34, 24, 30, 46, 18, 12, 24, 67)
     heading = FontFace(emphasis="", fill_color=(235, 240, 248))
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, headings_style=heading) as table:
-        table.row(["序号", "时间", "操作人", "操作", "对象", "业务类型", "结果", "IP", "摘要"])
+        columns = ("id", "at", "operator", "action", "target", "business_type", "outcome", "ip", "summary")
+        table.row([tx(f"col.{c}") for c in columns])
         for row in rows[:PDF_MAX_ROWS]:
+            action = _label("audit_action", row.action, language)
+            if action == row.action and language != "en":
+                action = row.action_zh
             table.row(
                 [
                     str(row.id),
                     row.at.isoformat(timespec="seconds"),
                     row.operator,
-                    row.action_zh,
+                    action,
                     row.target,
-                    row.business_type or "—",
-                    row.outcome,
+                    _label("business_type", row.business_type, language) if row.business_type else "—",
+                    _label("outcome", row.outcome, language),
                     row.ip,
-                    row.summary,
+                    split_legacy(row.summary, language),
                 ]
             )
     data = bytes(pdf.output())

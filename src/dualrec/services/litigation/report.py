@@ -26,6 +26,7 @@ from dualrec.core.recordings import Recording
 from dualrec.core.tasks import mask_id_number, mask_name, mask_phone
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import DEFAULT_LANGUAGE, msg, render
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.secretbox import SecretBox
@@ -145,7 +146,7 @@ def _ledger(uows: UnitOfWorkFactory, evidence_notary: Callable[[], Notary], reco
     with uows() as uow:
         events = uow.evidence.for_subject("recording", recording_id)
     if not events:
-        raise NotFoundError("该录像没有存证记录 / no evidence events for this recording")
+        raise NotFoundError(msg("litigation.evidence_events_recording"))
     with uows() as uow:
         cp = covering_checkpoint(uow, events[-1].seq)
     notary = evidence_notary()
@@ -178,19 +179,20 @@ def litigation_report(
     unmask: bool,
     pdf_signer: PdfSigner,
     evidence_notary: Callable[[], Notary],
+    language: str = DEFAULT_LANGUAGE,
 ) -> LitigationReport:
 
     assert actor.principal is not None
     if unmask and not actor.principal.can(Permission.SENSITIVE_UNMASK):
         raise PermissionDeniedError(
-            "无权查看未脱敏信息 / forbidden: an unmasked report requires sensitive:unmask",
+            msg("litigation.forbidden_unmasked_report_requires_sensitive"),
             details={"permission": Permission.SENSITIVE_UNMASK.value},
         )
     rec = get_recording(uows, actor=actor, recording_id=recording_id)
     report_key = (rec.artifacts or {}).get("report")
     if rec.status != "done" or not report_key:
         raise ConflictError(
-            "质检尚未完成，无法生成诉讼报告 / QC has not finished: no litigation report yet",
+            msg("litigation.qc_finished_litigation_report_yet"),
             details={"status": rec.status},
         )
     masked = not unmask
@@ -215,7 +217,11 @@ def litigation_report(
         certificate=pdf_signer.certificate,
         tsa_url=pdf_signer.tsa_url,
     )
-    pdf = pdf_signer.sign(render_litigation_pdf(data), reason=REASON, location=data.branch_name)
+    pdf = pdf_signer.sign(
+        render_litigation_pdf(data, language),
+        reason=render("report.lit.reason", {}, language),
+        location=data.branch_name,
+    )
     digest = hashlib.sha256(pdf).hexdigest()
     with uows() as uow:
         audit.record(
@@ -229,6 +235,7 @@ def litigation_report(
                 "sha256": digest,
                 "size": len(pdf),
                 "masked": masked,
+                "language": language,
                 "running_no": rec.running_no,
                 "business_type": data.business_type,
                 "certificate_sha256": data.certificate.sha256,

@@ -4,13 +4,20 @@ Sections: the task and the customer; the verdict; the node timeline (drawn, then
 results (liveness, face comparison with its frames' distances, voiceprint); key frames and evidence
 images; QC findings with their time ranges; checks; the verbatim transcript with timestamps; file
 hashes; the ledger proof; the signature. Nothing here decides anything: it only lays out the data.
+
+One language per report (``zh-CN`` or ``en``, chosen at generation): every heading, label, status,
+check name and finding text comes from the catalogue (``report.lit.*``) in that language; data values
+(names, numbers, quotes, the transcript) stay as recorded.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
+from dualrec.checks.catalog import spec_for
+from dualrec.i18n import DEFAULT_LANGUAGE, render, split_legacy
 from dualrec.services.litigation.report_data import LitigationData
 from dualrec.services.pdf.layout import image_grid, require_font
 
@@ -18,15 +25,48 @@ __all__ = ["render_litigation_pdf"]
 
 _LEFT, _WIDTH = 15.0, 180.0
 _SEV = {"critical": (200, 30, 30), "major": (230, 120, 0), "minor": (200, 170, 0), "info": (120, 120, 120)}
-_SEV_ZH = {"critical": "严重", "major": "重要", "minor": "一般", "info": "提示"}
-_STATUS_ZH = {"passed": "通过", "failed": "不通过", "not_run": "未检查", "error": "出错"}
-_VERDICT_ZH = {"PASS": "通过 PASS", "REVIEW": "待复核 REVIEW", "FAIL": "不通过 FAIL"}
-_KIND_ZH = {
-    "blob.stored": "原始文件",
-    "report.stored": "生成文件",
-    "status.changed": "状态变更",
-    "tombstone": "删除记录",
-}
+
+
+class _Text:
+    """The report's texts in its one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, key: str, **params: Any) -> str:
+        return render(f"report.lit.{key}", params, self.language)
+
+    def label(self, kind: str, value: Any) -> str:
+        """A display name of an enumerated value (verdict, status, severity…); the value itself when
+        the catalogue has none."""
+        text = str(value)
+        key = f"label.{kind}.{text}"
+        shown = render(key, {}, self.language)
+        return text if shown == key else shown
+
+    def check(self, c: dict[str, Any]) -> str:
+        spec = spec_for(str(c.get("id")))
+        if spec is not None:
+            return spec.title_en if self.language == "en" else spec.title_zh
+        return self.plain(str(c.get("title") or c.get("id")))
+
+    def plain(self, text: Any) -> str:
+        """A stored "中文 / English" text: its side in this language."""
+        return split_legacy(str(text), self.language)
+
+    def reason(self, text: str) -> str:
+        """A verdict reason ("<check id>: <text>") with the check's display name."""
+        m = re.match(r"^([a-z][a-z0-9_]*): (.*)$", text, re.S)
+        if m is None or spec_for(m.group(1)) is None:
+            return self.plain(text)
+        return f"{self.check({'id': m.group(1)})}: {self.plain(m.group(2))}"
+
+    def finding(self, f: dict[str, Any]) -> str:
+        key = f.get("message_key")
+        if isinstance(key, str):
+            params = f.get("params") if isinstance(f.get("params"), dict) else {}
+            return render(key, params, self.language)
+        return self.plain(f.get("message") or "")
 
 
 def _clock(t: Any) -> str:
@@ -46,25 +86,27 @@ def _span(a: Any, b: Any) -> str:
 class _Doc:
     """A thin layer over FPDF: headings, key/value rows, wrapped lines, page header and footer."""
 
-    def __init__(self, data: LitigationData) -> None:
+    def __init__(self, data: LitigationData, tx: _Text) -> None:
         from fpdf import FPDF
 
         font = require_font()
-        privacy = "已脱敏 masked" if data.masked else "未脱敏 含个人信息 confidential"
-        footer = f"报告编号 {data.report_id} · {privacy}"
+        self.tx = tx
+        privacy = tx("footer_masked") if data.masked else tx("footer_unmasked")
+        footer = tx("footer", report_id=data.report_id, privacy=privacy)
 
         class Pdf(FPDF):
             def footer(self) -> None:
                 self.set_y(-12)
                 self.set_font("cjk", size=7)
                 self.set_text_color(110, 110, 110)
-                self.cell(0, 5, f"{footer} · 第 {self.page_no()}/{{nb}} 页", align="C")
+                self.cell(0, 5, f"{footer} · " + tx("page", page=self.page_no(), pages="{nb}"), align="C")
                 self.set_text_color(0, 0, 0)
 
         self.pdf = Pdf(format="A4")
         self.pdf.set_auto_page_break(auto=True, margin=16)
         self.pdf.add_font("cjk", "", str(font))
-        self.pdf.set_title("双录诉讼证据报告 / litigation evidence report")
+        self.pdf.set_title(tx("title"))
+        self.pdf.set_lang(tx.language)
         self.pdf.set_creator("dualrec")
         self.pdf.set_font("cjk", size=10)
         self.pdf.add_page()
@@ -91,8 +133,8 @@ class _Doc:
             self.pdf.multi_cell(_WIDTH - label_w, 5, value, new_x="LMARGIN", new_y="NEXT")
 
 
-def render_litigation_pdf(data: LitigationData) -> bytes:
-    doc = _Doc(data)
+def render_litigation_pdf(data: LitigationData, language: str = DEFAULT_LANGUAGE) -> bytes:
+    doc = _Doc(data, _Text(language))
     _cover(doc, data)
     _timeline(doc, data)
     _biometrics(doc, data)
@@ -107,60 +149,60 @@ def render_litigation_pdf(data: LitigationData) -> bytes:
 
 
 def _cover(doc: _Doc, d: LitigationData) -> None:
-    rec, report = d.recording, d.report
-    doc.line("双录诉讼证据报告", 18, 10)
-    doc.line("Dual-recording litigation evidence report", 11, 6)
+    rec, report, tx = d.recording, d.report, doc.tx
+    doc.line(tx("title"), 18, 10)
     doc.rows(
         [
-            ("报告编号 / report id", d.report_id),
-            ("生成时间 / generated at", d.generated_at.isoformat(timespec="seconds")),
-            ("生成人 / generated by", d.generated_by),
-            (
-                "个人信息 / personal data",
-                "已脱敏（JR/T 0171）/ masked"
-                if d.masked
-                else "未脱敏，含个人敏感信息 / unmasked, confidential",
-            ),
+            (tx("report_id"), d.report_id),
+            (tx("generated_at"), d.generated_at.isoformat(timespec="seconds")),
+            (tx("generated_by"), d.generated_by),
+            (tx("personal_data"), tx("masked") if d.masked else tx("unmasked")),
         ]
     )
-    doc.heading("一、任务与客户信息 / Task and customer")
+    doc.heading(tx("h_task"))
     info = report.get("video_info", {})
     doc.rows(
         [
-            ("录像编号 / recording id", rec.id),
-            ("业务流水号 / running no.", rec.running_no or "—"),
-            ("业务类型 / business type", d.business_type or "—"),
-            ("双录方式 / mode", str(report.get("mode") or "—")),
-            ("网点 / branch", d.branch_name),
-            ("上传人 / uploaded by", rec.created_by),
-            ("上传时间 / uploaded at", _when(rec.created_at)),
-            ("质检完成 / QC finished", _when(rec.finished_at)),
-            *d.customer,
-            ("文件 / file", f"{rec.filename} · {rec.size} bytes · {rec.content_type}"),
-            ("录像 SHA-256", rec.sha256),
+            (tx("recording_id"), rec.id),
+            (tx("running_no"), rec.running_no or "—"),
+            (tx("business_type"), tx.label("business_type", d.business_type) if d.business_type else "—"),
+            (tx("mode"), tx.label("mode", report.get("mode")) if report.get("mode") else "—"),
+            (tx("branch"), d.branch_name),
+            (tx("uploaded_by"), rec.created_by),
+            (tx("uploaded_at"), _when(rec.created_at)),
+            (tx("qc_finished"), _when(rec.finished_at)),
+            *((tx.plain(label), value) for label, value in d.customer),
+            (tx("file"), tx("file_value", name=rec.filename, size=rec.size, type=rec.content_type)),
+            (tx("recording_sha"), rec.sha256),
             (
-                "音视频 / AV",
-                f"{info.get('width')}×{info.get('height')} · {info.get('fps')} fps · "
-                f"视频 {info.get('video_time')} s · 音频 {info.get('audio_time')} s · "
-                f"{info.get('video_codec') or '—'}/{info.get('audio_codec') or '—'}",
+                tx("av"),
+                tx(
+                    "av_value",
+                    width=info.get("width"),
+                    height=info.get("height"),
+                    fps=info.get("fps"),
+                    video=info.get("video_time"),
+                    audio=info.get("audio_time"),
+                    codecs=f"{info.get('video_codec') or '—'}/{info.get('audio_codec') or '—'}",
+                ),
             ),
         ]
     )
-    doc.heading("二、质检结论 / QC verdict")
+    doc.heading(tx("h_verdict"))
     verdict = str(report.get("verdict"))
     doc.rows(
         [
-            ("结论 / verdict", _VERDICT_ZH.get(verdict, verdict)),
-            ("风险分 / risk score", f"{report.get('risk_score')}/100"),
+            (tx("verdict"), tx.label("verdict", verdict)),
+            (tx("risk_score"), f"{report.get('risk_score')}/100"),
         ]
     )
     for reason in report.get("reasons", [])[:20]:
-        doc.line(f"· {reason}", 8.5)
+        doc.line(f"· {tx.reason(str(reason))}", 8.5)
 
 
 def _timeline(doc: _Doc, d: LitigationData) -> None:
-    report, pdf = d.report, doc.pdf
-    doc.heading("三、节点时间轴 / Node timeline")
+    report, pdf, tx = d.report, doc.pdf, doc.tx
+    doc.heading(tx("h_timeline"))
     nodes = report.get("nodes", [])
     duration = float(report.get("duration") or 0) or max((n.get("end", 0) for n in nodes), default=1.0)
     label_w, lane_h = 26.0, 7.0
@@ -171,8 +213,8 @@ def _timeline(doc: _Doc, d: LitigationData) -> None:
 
     y = pdf.get_y()
     pdf.set_font("cjk", size=7)
-    pdf.text(_LEFT, y + 4.5, "节点 / nodes")
-    pdf.text(_LEFT, y + lane_h + 2 + 4.5, "问题 / findings")
+    pdf.text(_LEFT, y + 4.5, tx("lane_nodes"))
+    pdf.text(_LEFT, y + lane_h + 2 + 4.5, tx("lane_findings"))
     pdf.set_draw_color(190, 190, 190)
     pdf.rect(x0, y, w, lane_h)
     pdf.rect(x0, y + lane_h + 2, w, lane_h)
@@ -192,14 +234,20 @@ def _timeline(doc: _Doc, d: LitigationData) -> None:
         pdf.text(x(t) - 4, y + 2 * lane_h + 6, _clock(t)[:5])
     pdf.set_y(y + 2 * lane_h + 9)
     if not nodes:
-        doc.line("未标注流程节点，也无法从逐字稿推断 / no nodes: no markers, and none could be inferred", 8.5)
+        doc.line(tx("no_nodes"), 8.5)
         return
     for node in nodes:
-        source = "推断 inferred" if node.get("inferred") else "打点 markers"
+        source = tx("node_inferred") if node.get("inferred") else tx("node_markers")
         title = node.get("title") or node.get("node_id")
         doc.line(
-            f"{_span(node.get('start'), node.get('end'))}  {title}（{node.get('type')}，{source}）"
-            f"  问题 {len(node.get('findings', []))} 项",
+            tx(
+                "node_line",
+                span=_span(node.get("start"), node.get("end")),
+                title=title,
+                type=tx.label("node_type", node.get("type")),
+                source=source,
+                n=len(node.get("findings", [])),
+            ),
             8.5,
         )
 
@@ -208,140 +256,166 @@ def _check(report: dict[str, Any], check_id: str) -> dict[str, Any] | None:
     return next((c for c in report.get("checks", []) if c.get("id") == check_id), None)
 
 
-def _check_line(report: dict[str, Any], check_id: str, absent: str) -> str:
+def _check_line(tx: _Text, report: dict[str, Any], check_id: str, absent: str) -> str:
     check = _check(report, check_id)
     if check is None:
         return absent
-    status = _STATUS_ZH.get(check.get("status", ""), check.get("status", ""))
-    return f"{status}" + (f"（{check['reason']}）" if check.get("reason") else "")
+    status = tx.label("check_status", check.get("status", ""))
+    return status + (tx("paren", text=tx.plain(check["reason"])) if check.get("reason") else "")
 
 
-_ACTION_ZH = {"shake": "摇头", "nod": "点头", "blink": "眨眼"}
-_SOURCE_ZH = {"live_session": "自助双录实时会话 / live session"}
-
-
-def _source(item: dict[str, Any]) -> str:
+def _source(tx: _Text, item: dict[str, Any]) -> str:
     """Where a result comes from and when it was taken (the live session's proofs)."""
     if item.get("source") != "live_session":
         return ""
     at = str(item.get("captured_at") or "")[:19].replace("T", " ")
-    when = f"，录像 {_clock(item.get('time'))}" if item.get("time") is not None else ""
-    return f"（来源：{_SOURCE_ZH['live_session']}，采集于 {at or '—'}{when}）"
+    when = tx("source_time", t=_clock(item.get("time"))) if item.get("time") is not None else ""
+    return tx("source_live", at=at or "—", when=when)
 
 
 def _biometrics(doc: _Doc, d: LitigationData) -> None:
     report = d.report
     identity = report.get("identity") or {}
     faces = identity.get("face_comparison")
-    doc.heading("四、生物识别结果 / Biometric results")
+    tx = doc.tx
+    doc.heading(tx("h_biometrics"))
     liveness = next((c for c in report.get("checks", []) if "liveness" in str(c.get("id"))), None)
     voice = next((c for c in report.get("checks", []) if "voiceprint" in str(c.get("id"))), None)
     rows = [
         (
-            "活体检测 / liveness",
-            _check_line(report, liveness["id"], "")
-            if liveness
-            else "本录像未做活体检测（活体检测在自助双录会话中进行）/ not performed on this recording",
+            tx("liveness"),
+            _check_line(tx, report, liveness["id"], "") if liveness else tx("liveness_not_performed"),
         ),
-        ("人证比对 / face vs ID photo", _check_line(report, "identity_match", "未检查 / not checked")),
-        ("人像一致性 / same person throughout", _check_line(report, "identity_consistency", "未检查")),
-        ("证件识别 / ID card", _check_line(report, "id_card", "未检查 / not checked")),
+        (tx("face_vs_id"), _check_line(tx, report, "identity_match", tx("not_checked"))),
+        (tx("same_person"), _check_line(tx, report, "identity_consistency", tx("not_checked"))),
+        (tx("id_card"), _check_line(tx, report, "id_card", tx("not_checked"))),
         (
-            "声纹 / voiceprint",
-            _check_line(report, voice["id"], "") if voice else "未采集声纹 / no voiceprint collected",
+            tx("voiceprint"),
+            _check_line(tx, report, voice["id"], "") if voice else tx("no_voiceprint"),
         ),
     ]
     doc.rows(rows, label_w=52)
     live = identity.get("liveness")
     if live:
-        actions = "、".join(_ACTION_ZH.get(a, a) for a in live.get("actions", []))
-        result = "通过" if live.get("passed") else f"未通过 {live.get('reason') or ''}".strip()
-        doc.line(f"活体检测：{result}，动作 {actions or '—'}{_source(live)}", 8.5)
+        sep = "、" if tx.language != "en" else ", "
+        actions = sep.join(tx.label("liveness_action", a) for a in live.get("actions", []))
+        result = (
+            tx("passed")
+            if live.get("passed")
+            else f"{tx('not_passed')} {tx.plain(live.get('reason') or '')}".strip()
+        )
+        doc.line(tx("liveness_line", result=result, actions=actions or "—", source=_source(tx, live)), 8.5)
     matched = (faces or {}).get("live")
     if matched:
         dist = matched.get("distance")
-        verdict = "一致 match" if matched.get("passed") else "不一致 MISMATCH"
         doc.line(
-            f"人证比对（证件人像 ↔ 活体人脸）：距离 {dist if dist is not None else '—'}，"
-            f"阈值 {matched.get('threshold')}，{verdict}{_source(matched)}",
+            tx(
+                "face_live_line",
+                distance=dist if dist is not None else "—",
+                threshold=matched.get("threshold"),
+                verdict=tx("match") if matched.get("passed") else tx("mismatch"),
+                source=_source(tx, matched),
+            ),
             8.5,
         )
     if faces and faces.get("samples"):
-        reference = "活体核验的人脸" if faces.get("reference") == "live_session" else "证件照片"
-        doc.line(f"录像人脸与{reference}比对 / recording faces against the {faces.get('reference')}:", 8.5)
+        reference = tx("ref_live") if faces.get("reference") == "live_session" else tx("ref_id_photo")
+        doc.line(tx("faces_against", reference=reference), 8.5)
         doc.line(
-            f"人脸比对：共比对 {faces['compared']} 帧，距离中位数 {faces['median_distance']}，"
-            f"阈值 {faces['threshold']}（距离越小越相似，不大于阈值为同一人）/ "
-            f"{faces['compared']} frames compared, median distance {faces['median_distance']}, "
-            f"threshold {faces['threshold']}",
+            tx(
+                "faces_summary",
+                n=faces["compared"],
+                median=faces["median_distance"],
+                threshold=faces["threshold"],
+            ),
             8.5,
         )
         for s in faces.get("samples", []):
-            verdict = "一致 match" if s.get("match") else "不一致 MISMATCH"
             doc.line(
-                f"  {_clock(s.get('time'))}  距离 {s.get('distance')}  "
-                f"相似度 {s.get('similarity')}  {verdict}",
+                tx(
+                    "face_sample",
+                    t=_clock(s.get("time")),
+                    distance=s.get("distance"),
+                    similarity=s.get("similarity"),
+                    verdict=tx("match") if s.get("match") else tx("mismatch"),
+                ),
                 8.5,
             )
     for card in identity.get("id_card", []):
         if card.get("source") == "live_session" and card.get("side") == "back":
-            state = "已识别" if card.get("passed") else "未识别"
-            doc.line(f"证件（back）国徽面{state}{_source(card)}", 8.5)
+            state = tx("recognised") if card.get("passed") else tx("not_recognised")
+            doc.line(tx("card_back", state=state, source=_source(tx, card)), 8.5)
             continue
         doc.line(
-            f"证件（{card.get('side')}）{_clock(card.get('time'))}："
-            f"姓名 {card.get('name') or '未识别'}，号码 {card.get('id_number') or '未识别'}，"
-            f"校验位 {'正确' if card.get('check_digit_valid') else '错误'}{_source(card)}",
+            tx(
+                "card_line",
+                side=tx.label("card_side", card.get("side")),
+                t=_clock(card.get("time")),
+                name=card.get("name") or tx("not_recognised"),
+                number=card.get("id_number") or tx("not_recognised"),
+                check=tx("check_ok") if card.get("check_digit_valid") else tx("check_bad"),
+                source=_source(tx, card),
+            ),
             8.5,
         )
 
 
 def _images(doc: _Doc, d: LitigationData) -> None:
-    report, pdf = d.report, doc.pdf
+    report, pdf, tx = d.report, doc.pdf, doc.tx
     identity = report.get("identity") or {}
     items: list[tuple[str, str]] = []
     if report.get("portrait"):
-        items.append(("客户人像 / portrait", report["portrait"]))
+        items.append((tx("portrait"), report["portrait"]))
     if (identity.get("liveness") or {}).get("frame"):
-        items.append(("活体检测画面 / liveness (实时会话)", identity["liveness"]["frame"]))
+        items.append((tx("liveness_frame"), identity["liveness"]["frame"]))
     for card in identity.get("id_card", []):
         if card.get("frame"):
-            live = "（实时会话）" if card.get("source") == "live_session" else ""
-            items.append((f"证件 {card.get('side')} {_clock(card.get('time'))}{live}", card["frame"]))
+            live = tx("live_suffix") if card.get("source") == "live_session" else ""
+            side = tx.label("card_side", card.get("side"))
+            items.append((tx("card_image", side=side, t=_clock(card.get("time")), live=live), card["frame"]))
     for s in (identity.get("face_comparison") or {}).get("samples", []):
         if s.get("frame"):
-            items.append((f"人脸 {_clock(s.get('time'))} 距离 {s.get('distance')}", s["frame"]))
-    items += [(f"关键帧 {_clock(k.get('time'))}", k.get("frame")) for k in report.get("keyframes", [])]
+            items.append((tx("face_image", t=_clock(s.get("time")), distance=s.get("distance")), s["frame"]))
+    items += [(tx("key_frame", t=_clock(k.get("time"))), k.get("frame")) for k in report.get("keyframes", [])]
     evidence = [
-        (f"{c.get('title')} {_clock(f['evidence'].get('frame_time'))}", f["evidence"].get("frame"))
+        (f"{tx.check(c)} {_clock(f['evidence'].get('frame_time'))}", f["evidence"].get("frame"))
         for c in report.get("checks", [])
         for f in c.get("findings", [])
         if f.get("evidence", {}).get("frame")
     ]
     items += evidence[:12]
     images = [(label, d.images[ref]) for label, ref in items if ref in d.images]
-    doc.heading("五、关键帧与证据图像 / Key frames and evidence images")
+    doc.heading(tx("h_images"))
     if d.masked and identity.get("id_card"):
-        doc.line(
-            "证件图像含完整个人信息，仅在未脱敏报告中提供 / ID card images only in the unmasked report", 8.5
-        )
+        doc.line(tx("card_images_unmasked_only"), 8.5)
     if not images:
-        doc.line("无 / none", 8.5)
+        doc.line(tx("none"), 8.5)
         return
     image_grid(pdf, images, left=_LEFT, bottom_margin=18, label_size=6.5, label_chars=44)
 
 
 def _findings(doc: _Doc, d: LitigationData) -> None:
-    doc.heading("六、质检问题 / QC findings")
+    tx = doc.tx
+    doc.heading(tx("h_findings"))
     rows = [(c, f) for c in d.report.get("checks", []) for f in c.get("findings", [])]
     if not rows:
-        doc.line("未发现问题 / no findings", 8.5)
+        doc.line(tx("no_findings"), 8.5)
     for check, f in rows:
         sev = str(f.get("severity"))
         doc.pdf.set_text_color(*_SEV.get(sev, (0, 0, 0)))
-        where = _span(f.get("start"), f.get("end")) if f.get("start") is not None else "全文件 / whole file"
-        node = f"  [节点 {f['node_id']}]" if f.get("node_id") else ""
-        doc.line(f"{where}  [{_SEV_ZH.get(sev, sev)}] {check.get('title')}{node}：{f.get('message')}", 8.5)
+        where = _span(f.get("start"), f.get("end")) if f.get("start") is not None else tx("whole_file")
+        node = "  " + tx("node", node=f["node_id"]) if f.get("node_id") else ""
+        doc.line(
+            tx(
+                "finding_line",
+                where=where,
+                severity=tx.label("severity", sev),
+                check=tx.check(check),
+                node=node,
+                text=tx.finding(f),
+            ),
+            8.5,
+        )
         doc.pdf.set_text_color(0, 0, 0)
         quote = (f.get("evidence") or {}).get("quote")
         if quote:
@@ -349,85 +423,70 @@ def _findings(doc: _Doc, d: LitigationData) -> None:
 
 
 def _checks(doc: _Doc, d: LitigationData) -> None:
-    doc.heading("七、检查项 / Checks")
+    tx = doc.tx
+    doc.heading(tx("h_checks"))
     for c in d.report.get("checks", []):
-        status = _STATUS_ZH.get(c.get("status", ""), c.get("status", ""))
-        reason = f" — {c['reason']}" if c.get("reason") else ""
-        doc.line(f"{c.get('title')}（{c.get('id')}）：{status}{reason}", 8.5)
+        status = tx.label("check_status", c.get("status", ""))
+        reason = f" — {tx.plain(c['reason'])}" if c.get("reason") else ""
+        doc.line(tx("check_line", check=tx.check(c), status=status, reason=reason), 8.5)
 
 
 def _transcript(doc: _Doc, d: LitigationData) -> None:
-    doc.heading("八、逐字稿 / Verbatim transcript")
+    doc.heading(doc.tx("h_transcript"))
     segments = d.report.get("transcript", [])
     if not segments:
-        doc.line("无语音识别结果 / no transcript", 8.5)
+        doc.line(doc.tx("no_transcript"), 8.5)
     for s in segments:
         doc.line(f"[{_clock(s.get('start'))}–{_clock(s.get('end'))}] {s.get('text')}", 8.5)
 
 
 def _hashes(doc: _Doc, d: LitigationData) -> None:
-    doc.heading("九、文件哈希 / File hashes (SHA-256)")
+    doc.heading(doc.tx("h_hashes"))
     for e in d.ledger.events:
         p = e.payload
         if isinstance(p.get("sha256"), str):
-            doc.line(f"{p.get('name')}  {p.get('size')} bytes  存证 #{e.seq}", 8)
+            doc.line(doc.tx("hash_line", name=p.get("name"), size=p.get("size"), seq=e.seq), 8)
             doc.line(f"    {p['sha256']}", 7.5, 4)
 
 
 def _ledger(doc: _Doc, d: LitigationData) -> None:
     cp = d.ledger.checkpoint
     payload = cp.payload
-    doc.heading("十、存证证明 / Ledger proof")
-    doc.line(
-        "本录像的每个文件与状态变更都写入了哈希链存证账本；以下为本录像的存证事件、其 Merkle 根，"
-        "以及覆盖这些事件的机构签名检查点。用 `dualrec evidence export` 导出的存证包可离线以 "
-        "`dualrec evidence verify` 完整验证。/ Every file and status change of this recording is in the "
-        "hash-chained ledger: its events, their Merkle root, and the signed checkpoint covering them "
-        "follow.",
-        8,
-        4.5,
-    )
+    tx = doc.tx
+    doc.heading(tx("h_ledger"))
+    doc.line(tx("ledger_intro"), 8, 4.5)
     for e in d.ledger.events:
-        kind = _KIND_ZH.get(e.kind, e.kind)
+        kind = tx.label("ledger_kind", e.kind)
         what = e.payload.get("name") or e.payload.get("status") or ""
         doc.line(f"#{e.seq}  {e.at}  {kind} {what}", 8, 4.5)
         doc.line(f"    hash {e.hash}", 7, 3.8)
     doc.rows(
         [
-            ("本录像事件 Merkle 根 / subject root", d.ledger.subject_root),
-            ("检查点序号 / checkpoint seq", str(payload.get("seq"))),
-            ("检查点时间 / at", str(payload.get("at"))),
-            ("链头哈希 / head hash", str(payload.get("head_hash"))),
-            ("全账本 Merkle 根 / ledger root", str(payload.get("merkle_root"))),
-            ("签名算法 / algorithm", f"{payload.get('algorithm')} · key id {payload.get('key_id')}"),
-            ("检查点签名 / signature", cp.signature),
+            (tx("subject_root"), d.ledger.subject_root),
+            (tx("checkpoint_seq"), str(payload.get("seq"))),
+            (tx("checkpoint_at"), str(payload.get("at"))),
+            (tx("head_hash"), str(payload.get("head_hash"))),
+            (tx("ledger_root"), str(payload.get("merkle_root"))),
+            (tx("algorithm"), f"{payload.get('algorithm')} · key id {payload.get('key_id')}"),
+            (tx("checkpoint_signature"), cp.signature),
         ],
         label_w=58,
     )
-    doc.line("机构存证公钥 / institution's evidence public key:", 8)
+    doc.line(tx("public_key"), 8)
     doc.line(cp.public_key.strip(), 7, 3.8)
 
 
 def _signature(doc: _Doc, d: LitigationData) -> None:
     c = d.certificate
-    doc.heading("十一、电子签名 / Digital signature")
+    tx = doc.tx
+    doc.heading(tx("h_signature"))
     doc.rows(
         [
-            ("签名证书 / certificate", c.subject),
-            ("证书指纹 / SHA-256", c.sha256),
-            ("有效期至 / valid until", c.not_after.isoformat(timespec="seconds")),
-            (
-                "时间戳 / time stamp",
-                f"RFC 3161：{d.tsa_url}"
-                if d.tsa_url
-                else "未配置时间戳服务 / none (signing time claimed by server)",
-            ),
+            (tx("certificate"), c.subject),
+            (tx("fingerprint"), c.sha256),
+            (tx("valid_until"), c.not_after.isoformat(timespec="seconds")),
+            (tx("time_stamp"), tx("tsa", url=d.tsa_url) if d.tsa_url else tx("no_tsa")),
         ],
         label_w=48,
     )
-    doc.line(
-        "本报告以上述机构证书进行 PAdES 数字签名，签名覆盖整个文件；任何改动都会使签名失效。"
-        "/ This report carries a PAdES signature with the certificate above, covering the whole file.",
-        8,
-        4.5,
-    )
+    doc.line(tx("signature_note"), 8, 4.5)

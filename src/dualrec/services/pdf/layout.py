@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 
 __all__ = ["CJK_FONT", "cjk_font", "image_grid", "require_font"]
 
@@ -18,9 +19,7 @@ CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 def require_font(font: Path = CJK_FONT) -> Path:
     """The font file, or a clear error naming the package that provides it."""
     if not font.is_file():
-        raise ConfigurationError(
-            f"缺少中文字体 / CJK font not found: {font} (apt-get install fonts-wqy-zenhei)"
-        )
+        raise ConfigurationError(msg("pdf.cjk_font_found_apt_get", font=font))
     return font
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dualrec.errors import InvalidInputError, OfficeConverterUnavailableError
+from dualrec.i18n import msg
 
 __all__ = ["OFFICE_KINDS", "OfficeConverter"]
 
@@ -50,13 +51,11 @@ class OfficeConverter:
     def to_pdf(self, data: bytes, kind: str) -> bytes:
         """Convert one document (``kind`` = doc/docx/ppt/pptx) and return the PDF's bytes."""
         if kind not in OFFICE_KINDS:
-            raise InvalidInputError(f"不支持转换的格式 / cannot convert {kind!r} documents")
+            raise InvalidInputError(msg("pdf.cannot_convert_documents", kind=kind))
         binary = self.find()
         if binary is None:
             raise OfficeConverterUnavailableError(
-                "服务器未安装 LibreOffice，无法转换 Word/PowerPoint；请上传 PDF / "
-                "LibreOffice is not installed on the server: Word/PowerPoint documents cannot be "
-                "converted; send a PDF",
+                msg("pdf.libreoffice_installed_server_word_powerpoint"),
                 details={"kind": kind},
             )
         if self.scratch_dir is not None:
@@ -70,8 +69,7 @@ class OfficeConverter:
             pdf = out / "document.pdf"
             if not pdf.is_file() or pdf.stat().st_size == 0:
                 raise InvalidInputError(
-                    "文件转换失败，文件可能已损坏 / the document could not be converted to PDF "
-                    "(damaged or not a real Word/PowerPoint file)",
+                    msg("pdf.document_could_converted_pdf_damaged"),
                     details={"kind": kind},
                 )
             return pdf.read_bytes()
@@ -107,8 +105,7 @@ class OfficeConverter:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise InvalidInputError(
-                f"文件转换超时（{self.timeout:g} 秒）/ converting the document took longer than "
-                f"{self.timeout:g} s",
+                msg("pdf.converting_document_took_longer_than", timeout=self.timeout),
                 details={"timeout_s": self.timeout},
             ) from None
         if proc.returncode != 0:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dualrec.errors import ConfigurationError, EngineUnavailableError
+from dualrec.i18n import msg
 
 __all__ = [
     "CertificateInfo",
@@ -102,8 +103,12 @@ class PdfSigner:
             return _outside_event_loop(sign)
         except (TimestampRequestError, OSError) as exc:
             raise EngineUnavailableError(
-                f"时间戳服务不可用，未签署 / the time-stamp authority {self.tsa_url} failed, nothing was "
-                f"signed: {type(exc).__name__}: {exc}"
+                msg(
+                    "pdf.time_stamp_authority_failed_nothing",
+                    tsa_url=self.tsa_url,
+                    name__=type(exc).__name__,
+                    exc=exc,
+                )
             ) from exc
 
     def _sign_once(self, pdf: bytes, reason: str, location: str, contact: str, reserved: int | None) -> bytes:
@@ -161,15 +166,13 @@ def load_pdf_signer(
     try:
         data = pkcs12.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"无法读取机构证书 / cannot read the PKCS#12 file {pkcs12}: {exc}") from exc
+        raise ConfigurationError(msg("pdf.cannot_read_pkcs_12_file", pkcs12=pkcs12, exc=exc)) from exc
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=password)
     except Exception as exc:  # pyHanko raises several types for a wrong password or a bad file
-        raise ConfigurationError(
-            f"机构证书无法打开（密码或格式错误）/ cannot open the PKCS#12 file {pkcs12}: {exc}"
-        ) from exc
+        raise ConfigurationError(msg("pdf.cannot_open_pkcs_12_file", pkcs12=pkcs12, exc=exc)) from exc
     if signer is None or signer.signing_cert is None:
-        raise ConfigurationError(f"机构证书中没有证书或私钥 / no certificate and key in {pkcs12}")
+        raise ConfigurationError(msg("pdf.certificate_key", pkcs12=pkcs12))
     return PdfSigner(signer, _info(signer.signing_cert.dump()), tsa_url=tsa_url, tsa_timeout=tsa_timeout)
 
 

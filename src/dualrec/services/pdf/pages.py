@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.pdf.layout import CJK_FONT, cjk_font
 
 __all__ = [
@@ -61,13 +62,13 @@ class Watermark:
 
 
 def _broken(reason: str) -> InvalidInputError:
-    return InvalidInputError(f"PDF 文件无法读取：{reason} / the PDF cannot be read: {reason}")
+    return InvalidInputError(msg("pdf.pdf_cannot_read", reason=reason))
 
 
 def inspect_pdf(data: bytes) -> PdfInfo:
     """Check that ``data`` is a readable, unencrypted PDF with 1..MAX_PAGES pages."""
     if b"%PDF-" not in data[:1024]:
-        raise InvalidInputError("不是 PDF 文件 / not a PDF file (no %PDF- header)")
+        raise InvalidInputError(msg("pdf.pdf_file_pdf_header"))
     from pypdf import PdfReader
 
     try:
@@ -77,15 +78,12 @@ def inspect_pdf(data: bytes) -> PdfInfo:
     except Exception as exc:  # any parser failure on untrusted bytes means "damaged"
         raise _broken(type(exc).__name__) from exc
     if encrypted:
-        raise InvalidInputError(
-            "PDF 已加密（有密码或权限保护），请上传未加密的文件 / "
-            "the PDF is encrypted; send an unencrypted PDF"
-        )
+        raise InvalidInputError(msg("pdf.pdf_encrypted_send_unencrypted_pdf"))
     if pages == 0:
-        raise InvalidInputError("PDF 没有页面 / the PDF has no pages")
+        raise InvalidInputError(msg("pdf.pdf_pages"))
     if pages > MAX_PAGES:
         raise InvalidInputError(
-            f"PDF 页数过多（{pages} 页，最多 {MAX_PAGES} 页）/ too many pages ({pages}, at most {MAX_PAGES})",
+            msg("pdf.too_many_pages_most", pages=pages, MAX_PAGES=MAX_PAGES),
             details={"pages": pages, "limit": MAX_PAGES},
         )
     sizes = _sizes(data)
@@ -152,8 +150,7 @@ def render_page(
 
     if not MIN_WIDTH_PX <= width_px <= MAX_WIDTH_PX:
         raise InvalidInputError(
-            f"图像宽度须在 {MIN_WIDTH_PX}-{MAX_WIDTH_PX} 像素之间 / width must be "
-            f"{MIN_WIDTH_PX}-{MAX_WIDTH_PX} px",
+            msg("pdf.width_must_px", MIN_WIDTH_PX=MIN_WIDTH_PX, MAX_WIDTH_PX=MAX_WIDTH_PX),
             details={"width_px": width_px},
         )
     with _PDFIUM:
@@ -161,7 +158,7 @@ def render_page(
         try:
             if not 0 <= page_index < len(doc):
                 raise InvalidInputError(
-                    f"页码超出范围 / page {page_index} out of range (0-{len(doc) - 1})",
+                    msg("pdf.page_out_range_0", page_index=page_index, value=len(doc) - 1),
                     details={"page": page_index, "pages": len(doc)},
                 )
             page = doc[page_index]
@@ -170,7 +167,7 @@ def render_page(
                 height_px = max(1, round(h * width_px / w))
                 if width_px * height_px > MAX_PIXELS:
                     raise InvalidInputError(
-                        "页面过长，无法渲染 / the page is too tall to render at this width",
+                        msg("pdf.page_too_tall_render_width"),
                         details={"width_px": width_px, "height_px": height_px},
                     )
                 bitmap = page.render(scale=width_px / w)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.pdf.layout import CJK_FONT, cjk_font
 from dualrec.services.pdf.pages import inspect_pdf
 
@@ -60,27 +61,27 @@ class SignaturePlacement:
         if raw is True or raw is None:
             return cls()
         if not isinstance(raw, Mapping):
-            raise InvalidInputError("sign 须为对象 / sign must be an object")
+            raise InvalidInputError(msg("pdf.sign_must_object"))
         unknown = set(raw) - {"page", "x", "y", "width", "height", "origin"}
         if unknown:
-            raise InvalidInputError(f"sign 含未知字段 / unknown sign fields: {sorted(unknown)}")
+            raise InvalidInputError(msg("pdf.unknown_sign_fields", sorted_unknown=sorted(unknown)))
         values: dict[str, Any] = {}
         if "page" in raw:
             if not isinstance(raw["page"], int) or isinstance(raw["page"], bool):
-                raise InvalidInputError("sign.page 须为整数 / sign.page must be an integer")
+                raise InvalidInputError(msg("pdf.sign_page_must_integer"))
             values["page"] = raw["page"]
         for key in ("x", "y", "width", "height"):
             value = raw.get(key)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InvalidInputError(f"sign.{key} 须为数字（磅）/ sign.{key} must be a number of points")
+                raise InvalidInputError(msg("pdf.sign_must_number_points", key=key))
             values[key] = float(value)
         if ("x" in values) != ("y" in values):
-            raise InvalidInputError("sign.x 与 sign.y 须同时给出 / give both sign.x and sign.y, or neither")
+            raise InvalidInputError(msg("pdf.give_both_sign_x_sign"))
         origin = raw.get("origin", "bottom-left")
         if origin not in ("bottom-left", "top-left"):
-            raise InvalidInputError("sign.origin 须为 bottom-left 或 top-left / invalid sign.origin")
+            raise InvalidInputError(msg("pdf.invalid_sign_origin"))
         return cls(**values, origin=origin)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,14 +92,14 @@ class SignaturePlacement:
         index = self.page + len(sizes) if self.page < 0 else self.page
         if not 0 <= index < len(sizes):
             raise InvalidInputError(
-                f"签名页码超出范围（共 {len(sizes)} 页）/ signature page {self.page} out of range",
+                msg("pdf.signature_page_out_range", len_sizes=len(sizes), page=self.page),
                 details={"page": self.page, "pages": len(sizes)},
             )
         page_w, page_h = sizes[index]
         w, h = self.width, self.height
         if w < MIN_BOX_PT[0] or h < MIN_BOX_PT[1]:
             raise InvalidInputError(
-                f"签名区域过小（至少 {MIN_BOX_PT[0]:g}×{MIN_BOX_PT[1]:g} 磅）/ signature box too small",
+                msg("pdf.signature_box_too_small", value=MIN_BOX_PT[0], value2=MIN_BOX_PT[1]),
                 details={"width": w, "height": h},
             )
         if self.x is None or self.y is None:
@@ -108,8 +109,7 @@ class SignaturePlacement:
         eps = 0.01
         if x < -eps or y < -eps or x + w > page_w + eps or y + h > page_h + eps:
             raise InvalidInputError(
-                f"签名区域超出页面（页面 {page_w:.0f}×{page_h:.0f} 磅）/ "
-                "the signature box lies outside the page",
+                msg("pdf.signature_box_lies_outside_page", page_w=page_w, page_h=page_h),
                 details={"box": [x, y, w, h], "page_size": [page_w, page_h], "page": index},
             )
         return index, x, y, w, h
@@ -122,27 +122,25 @@ def signature_ink(png: bytes) -> Any:
     from PIL import Image, UnidentifiedImageError
 
     if len(png) > MAX_SIGNATURE_BYTES:
-        raise InvalidInputError(
-            "签名图片过大 / signature image too large", details={"limit": MAX_SIGNATURE_BYTES}
-        )
+        raise InvalidInputError(msg("pdf.signature_image_too_large"), details={"limit": MAX_SIGNATURE_BYTES})
     try:
         with Image.open(io.BytesIO(png)) as img:
             if img.format != "PNG":
-                raise InvalidInputError("签名须为 PNG 图片 / the signature must be a PNG image")
+                raise InvalidInputError(msg("pdf.signature_must_png_image"))
             if max(img.size) > MAX_SIGNATURE_SIDE or min(img.size) < 16:
                 raise InvalidInputError(
-                    "签名图片尺寸不合理 / signature image size out of range", details={"size": list(img.size)}
+                    msg("pdf.signature_image_size_out_range"), details={"size": list(img.size)}
                 )
             rgba = np.asarray(img.convert("RGBA"), dtype=np.float32)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInputError("签名图片无法读取 / the signature image cannot be read") from exc
+        raise InvalidInputError(msg("pdf.signature_image_cannot_read")) from exc
     luma = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
     # Light pixels (a white canvas background) count as paper: ink weight 1 at luma ≤ 160, 0 at ≥ 235.
     alpha = rgba[..., 3] * np.clip((235.0 - luma) / 75.0, 0.0, 1.0)
     ink = alpha >= 128
     if int(ink.sum()) < MIN_INK_PIXELS:
         raise InvalidInputError(
-            "签名为空或过短，请重新签名 / the signature is blank or too short; please sign again",
+            msg("pdf.signature_blank_too_short_please"),
             details={"ink_pixels": int(ink.sum()), "min_ink_pixels": MIN_INK_PIXELS},
         )
     rows, cols = np.nonzero(alpha > 0)

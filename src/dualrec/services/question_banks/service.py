@@ -32,6 +32,7 @@ from dualrec.core.questions import DrawRule, Question
 from dualrec.core.rbac import Permission
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 
@@ -103,9 +104,7 @@ def bank_questions(uow: UnitOfWork, bank: str) -> list[Question]:
 def bank_rules(uow: UnitOfWork, bank: str) -> list[DrawRule]:
     found = uow.questions.bank(bank)
     if found is None:
-        raise NotFoundError(
-            f"题库「{bank}」不存在 / question bank {bank!r} not found", details={"bank": bank}
-        )
+        raise NotFoundError(msg("question_banks.question_bank_found", bank=bank), details={"bank": bank})
     return list(found.rules)
 
 
@@ -136,11 +135,11 @@ def require_override(uows: UnitOfWorkFactory, actor: Actor, reason: str | None) 
             details={"permission": permission},
         )
         raise PermissionDeniedError(
-            f"无权豁免敏感词审核：需要 {permission} / forbidden: overriding the review requires {permission}",
+            msg("question_banks.forbidden_overriding_review_requires", permission=permission),
             details={"permission": permission},
         )
     if not reason or not reason.strip():
-        raise InvalidInputError("豁免审核须填写理由 / an override needs a reason")
+        raise InvalidInputError(msg("question_banks.override_needs_reason"))
     return reason.strip()
 
 
@@ -158,9 +157,7 @@ def list_banks(uows: UnitOfWorkFactory) -> list[BankDetail]:
 def _bank(uow: UnitOfWork, code: str) -> QuestionBank:
     found = uow.questions.bank(code)
     if found is None:
-        raise NotFoundError(
-            f"题库「{code}」不存在 / question bank {code!r} not found", details={"bank": code}
-        )
+        raise NotFoundError(msg("question_banks.question_bank_found_2", code=code), details={"bank": code})
     return found
 
 
@@ -186,9 +183,7 @@ def create_bank(
     _check_bank(name, rules)
     with uows() as uow:
         if uow.questions.bank(code) is not None:
-            raise ConflictError(
-                f"题库「{code}」已存在 / question bank {code!r} exists", details={"bank": code}
-            )
+            raise ConflictError(msg("question_banks.question_bank_exists", code=code), details={"bank": code})
         uow.questions.add_bank(code=code, name=name, rules=rules, by=actor.name)
         audit.record(
             uow,
@@ -263,7 +258,7 @@ def get_question(uows: UnitOfWorkFactory, bank: str, code: str) -> Question:
         found = uow.questions.question(bank, code)
     if found is None:
         raise NotFoundError(
-            f"题目「{code}」不存在 / question {code!r} not found", details={"bank": bank, "code": code}
+            msg("question_banks.question_found", code=code), details={"bank": bank, "code": code}
         )
     return found
 
@@ -287,12 +282,12 @@ def save_question(
         previous = uow.questions.question(question.bank, question.code)
         if create and previous is not None:
             raise ConflictError(
-                f"题目编号「{question.code}」已存在 / question {question.code!r} exists",
+                msg("question_banks.question_exists", code=question.code),
                 details={"bank": question.bank, "code": question.code},
             )
         if not create and previous is None:
             raise NotFoundError(
-                f"题目「{question.code}」不存在 / question {question.code!r} not found",
+                msg("question_banks.question_found", code=question.code),
                 details={"bank": question.bank, "code": question.code},
             )
         hits = review_text("text", question.text, uow.sensitive_words.all())
@@ -340,12 +335,11 @@ def approve_question(
         _bank(uow, bank)
         q = uow.questions.question(bank, code)
         if q is None:
-            raise NotFoundError(f"题目「{code}」不存在 / question {code!r} not found")
+            raise NotFoundError(msg("question_banks.question_found", code=code))
         hits = review_text("text", q.text, uow.sensitive_words.all())
         if q.enabled or not hits:
             raise ConflictError(
-                "该题目不在待审核状态（已启用或不含敏感词）/ "
-                "the question is not held for review (enabled, or no sensitive words)",
+                msg("question_banks.question_held_review_enabled_sensitive"),
                 details={"bank": bank, "code": code, "enabled": q.enabled},
             )
         saved = replace(q, enabled=True)
@@ -359,7 +353,7 @@ def delete_question(uows: UnitOfWorkFactory, *, actor: Actor, bank: str, code: s
     with uows() as uow:
         _bank(uow, bank)
         if not uow.questions.delete_question(bank, code):
-            raise NotFoundError(f"题目「{code}」不存在 / question {code!r} not found")
+            raise NotFoundError(msg("question_banks.question_found", code=code))
         audit.record(
             uow,
             actor=actor,
@@ -383,7 +377,7 @@ def get_template(uows: UnitOfWorkFactory, template_id: int) -> ScriptTemplate:
     with uows.read() as uow:
         found = uow.questions.template(template_id)
     if found is None:
-        raise NotFoundError("话术模板不存在 / script template not found", details={"id": template_id})
+        raise NotFoundError(msg("question_banks.script_template_found"), details={"id": template_id})
     return found
 
 
@@ -395,12 +389,11 @@ def save_template(uows: UnitOfWorkFactory, *, actor: Actor, template: ScriptTemp
         raise _invalid(problems)
     with uows() as uow:
         if template.id and uow.questions.template(template.id) is None:
-            raise NotFoundError("话术模板不存在 / script template not found", details={"id": template.id})
+            raise NotFoundError(msg("question_banks.script_template_found"), details={"id": template.id})
         same = uow.questions.template_by_key(template.business_type, template.node_type, template.title)
         if same is not None and same.id != template.id:
             raise ConflictError(
-                "同一业务类型和节点类型下已有同名模板 / a template with this title exists for this "
-                "business and node type",
+                msg("question_banks.template_title_exists_business_node"),
                 details={"id": same.id},
             )
         words = uow.sensitive_words.all()
@@ -428,7 +421,7 @@ def delete_template(uows: UnitOfWorkFactory, *, actor: Actor, template_id: int) 
     with uows() as uow:
         found = uow.questions.template(template_id)
         if found is None or not uow.questions.delete_template(template_id):
-            raise NotFoundError("话术模板不存在 / script template not found", details={"id": template_id})
+            raise NotFoundError(msg("question_banks.script_template_found"), details={"id": template_id})
         audit.record(
             uow,
             actor=actor,

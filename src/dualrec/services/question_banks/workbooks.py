@@ -17,6 +17,7 @@ from dualrec.core.question_banks import QuestionBank, ReviewHit, ScriptTemplate,
 from dualrec.core.questions import DrawRule, Question
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.question_banks.service import require_override, review_outcome
@@ -62,8 +63,7 @@ class ImportResult:
 def _row_errors(errors: list[RowError]) -> InvalidInputError:
     listed = errors[:MAX_LISTED_ERRORS]
     return InvalidInputError(
-        f"Excel 中有 {len(errors)} 处错误，未导入任何内容 / {len(errors)} problems in the workbook, nothing "
-        "was imported",
+        msg("question_banks.problems_workbook_nothing_imported", len_errors=len(errors)),
         details={
             "error_count": len(errors),
             "row_errors": [e.as_dict() for e in listed],
@@ -219,9 +219,7 @@ def export_workbook(uows: UnitOfWorkFactory, *, bank: str | None = None) -> byte
     with uows.read() as uow:
         banks: list[QuestionBank] = uow.questions.banks(None if bank is None else [bank])
         if bank is not None and not banks:
-            raise NotFoundError(
-                f"题库「{bank}」不存在 / question bank {bank!r} not found", details={"bank": bank}
-            )
+            raise NotFoundError(msg("question_banks.question_bank_found", bank=bank), details={"bank": bank})
         questions = [question_row(q, b.name) for b in banks for q in uow.questions.questions(b.code)]
         rules = [
             rule_row(b.code, b.name, r) for b in banks for r in sorted(b.rules, key=lambda r: r.risk_level)

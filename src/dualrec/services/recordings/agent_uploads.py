@@ -34,6 +34,7 @@ from dualrec.core.rbac import Permission
 from dualrec.core.tasks import Task
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
@@ -62,7 +63,7 @@ def _visible(uow: UnitOfWork, actor: Actor, upload_id: str, *, for_update: bool 
     assert actor.principal is not None
     found = uow.agent_uploads.get(upload_id, for_update=for_update)
     if found is None or not in_scope(actor.principal.branch_path, found.branch_path):
-        raise NotFoundError("上传不存在 / upload not found", details={"upload_id": upload_id})
+        raise NotFoundError(msg("recordings.upload_found"), details={"upload_id": upload_id})
     return found
 
 
@@ -87,7 +88,7 @@ def open_upload(
             _named_task(uow, actor, task_id, parsed.running_no)
     if parsed.size > max_bytes:
         raise InvalidInputError(
-            f"上传包过大（上限 {max_bytes} 字节）/ the package is larger than {max_bytes} bytes",
+            msg("recordings.package_larger_than_bytes", max_bytes=max_bytes),
             details={"size": parsed.size},
         )
     with uows() as uow:
@@ -113,7 +114,7 @@ def open_upload(
         found = _by_package_in_scope(uow, actor, pid)
     if task_id is not None and found.task_id != task_id:
         raise ConflictError(
-            "该上传包已关联其他任务 / this package was opened for another task",
+            msg("recordings.package_opened_another_task"),
             details={"task_id": found.task_id},
         )
     return _maybe_finalize(uows, blobs, queue, actor=actor, upload=found, max_bytes=max_bytes)
@@ -123,16 +124,15 @@ def _named_task(uow: UnitOfWork, actor: Actor, task_id: str, running_no: str) ->
     assert actor.principal is not None
     if not actor.principal.can(Permission.TASKS_READ):
         raise PermissionDeniedError(
-            "关联任务需要查看任务权限 / attaching to a task requires tasks:read",
+            msg("recordings.attaching_task_requires_tasks_read"),
             details={"permission": Permission.TASKS_READ.value},
         )
     task = uow.tasks.get(task_id)
     if task is None or not in_scope(actor.principal.branch_path, task.branch_path):
-        raise NotFoundError("任务不存在 / task not found", details={"task_id": task_id})
+        raise NotFoundError(msg("recordings.task_found"), details={"task_id": task_id})
     if task.business_no != running_no:
         raise InvalidInputError(
-            f"任务的业务流水号为 {task.business_no}，与上传包的 runningNo 不同 / the task's business "
-            "number is not the package's runningNo",
+            msg("recordings.task_s_business_number_package", business_no=task.business_no),
             details={"errors": [{"loc": ["task_id"], "msg": "business_no differs from runningNo"}]},
         )
     return task
@@ -143,7 +143,7 @@ def _by_package_in_scope(uow: UnitOfWork, actor: Actor, pid: str) -> AgentUpload
     found = uow.agent_uploads.by_package(pid)
     if found is None or not in_scope(actor.principal.branch_path, found.branch_path):
         # the same package sent by a device of another branch: never reveal or merge it
-        raise ConflictError("该上传包属于其他网点 / this package belongs to another branch")
+        raise ConflictError(msg("recordings.package_belongs_another_branch"))
     return found
 
 
@@ -186,13 +186,12 @@ def append_chunk(
         return upload  # a retried last chunk whose answer was lost: the package is already whole
     if offset != upload.received:
         raise ConflictError(
-            f"偏移量应为 {upload.received} / expected offset {upload.received}",
+            msg("recordings.expected_offset", received=upload.received),
             details={"offset": upload.received},
         )
     if not data or len(data) > MAX_CHUNK_BYTES or offset + len(data) > upload.size:
         raise InvalidInputError(
-            f"数据块须为 1..{MAX_CHUNK_BYTES} 字节且不超出包大小 / a chunk is 1..{MAX_CHUNK_BYTES} bytes "
-            "and ends inside the package",
+            msg("recordings.chunk_1_bytes_ends_inside", MAX_CHUNK_BYTES=MAX_CHUNK_BYTES),
             details={"offset": upload.received, "size": upload.size},
         )
     ref = blobs.put(data, content_type="application/octet-stream")
@@ -201,7 +200,7 @@ def append_chunk(
         if cur.status != "receiving" or cur.received != offset:  # a concurrent request won
             blobs.delete(ref.key)
             raise ConflictError(
-                f"偏移量应为 {cur.received} / expected offset {cur.received}",
+                msg("recordings.expected_offset", received=cur.received),
                 details={"offset": cur.received},
             )
         end = offset + len(data)
@@ -281,7 +280,7 @@ class _Cursor:
         while left > 0:
             piece = self.read(min(left, 1024 * 1024))
             if not piece:
-                raise InvalidInputError("上传内容不完整 / the package content is incomplete")
+                raise InvalidInputError(msg("recordings.package_content_incomplete"))
             if len(piece) > left:
                 piece, self._carry = piece[:left], piece[left:] + self._carry
             left -= len(piece)
@@ -309,11 +308,11 @@ def _reject(
     uows: UnitOfWorkFactory, blobs: BlobStore, actor: Actor, upload: AgentUpload, bad: list[str]
 ) -> None:
     """Drops the received content (the device sends it again from offset 0) and says why."""
-    message = f"文件校验不符 / SHA-256 mismatch: {', '.join(bad[:5])}"
+    message = msg("recordings.package_sha_mismatch", files=", ".join(bad[:5]))
     with uows() as uow:
         keys = [k for _, _, k in uow.agent_uploads.chunks(upload.id)]
         uow.agent_uploads.delete_chunks(upload.id)
-        uow.agent_uploads.update(upload.id, received=0, status="receiving", error=message)
+        uow.agent_uploads.update(upload.id, received=0, status="receiving", error=str(message))
         audit.record(
             uow,
             actor=actor,
@@ -391,7 +390,7 @@ def _finalize(
         recording_id = _existing_recording(uow, upload)
         task_id, task_fields, task_flow = _matching_task(uow, upload)
     if sum(size for _, size, _ in chunks) != manifest.size:
-        raise ConflictError("上传内容不完整 / the package content is incomplete")
+        raise ConflictError(msg("recordings.package_content_incomplete"))
     bad = _verify(blobs, chunks, manifest)
     if bad:
         _reject(uows, blobs, actor, upload, bad)
@@ -541,7 +540,7 @@ def open_artifact(
     upload = get_upload(uows, actor=actor, upload_id=upload_id)
     key = (upload.artifacts or {}).get(name)
     if not isinstance(key, str):
-        raise NotFoundError(f"没有该文件 / no {name} in this upload", details={"status": upload.status})
+        raise NotFoundError(msg("recordings.upload", name=name), details={"status": upload.status})
     with blobs.open(key) as fh:
         data: bytes = fh.read()
     return data

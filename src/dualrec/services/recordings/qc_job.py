@@ -18,6 +18,7 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.call_quality import CallQuality
 from dualrec.core.flow import parse_flow, parse_markers
 from dualrec.core.live_proof import LiveProof
+from dualrec.core.live_record import LiveCallRecord
 from dualrec.core.qc import CheckStatus, QcTask
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import NotFoundError
@@ -30,7 +31,7 @@ from dualrec.pipeline.request import QcEngines, QcRequest
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM
 from dualrec.services.evidence import ledger
-from dualrec.services.recordings.report_pdf import render_qc_pdf
+from dualrec.services.recordings.report_pdf import PDF_ARTIFACTS, render_qc_pdf
 from dualrec.services.recordings.service import QC_MAX_ATTEMPTS
 from dualrec.storage.ports import BlobStore
 
@@ -214,6 +215,7 @@ class QcJobRunner:
             call_quality=CallQuality.from_dict(inputs["call_quality"])
             if inputs.get("call_quality")
             else None,
+            live_call=LiveCallRecord.from_dict(inputs["live_call"]) if inputs.get("live_call") else None,
         )
         sink = BlobEvidenceSink(self._blobs)
         report = run_qc(request, self._engines(), progress=_JobProgress(ctx), sink=sink)
@@ -224,8 +226,10 @@ class QcJobRunner:
             "evidence": sink.keys,
         }
         if self._render_pdf:
-            pdf = render_qc_pdf(report, native, load_image=sink.load)
-            artifacts["pdf"] = self._blobs.put(pdf, content_type="application/pdf").key
+            # one PDF per language (each in that language only): "pdf" zh-CN, "pdf_en" English
+            for artifact, language in PDF_ARTIFACTS.items():
+                pdf = render_qc_pdf(report, native, load_image=sink.load, language=language)
+                artifacts[artifact] = self._blobs.put(pdf, content_type="application/pdf").key
         verdict = report.verdict
         summary = {
             "reasons": list(verdict.reasons),

@@ -18,6 +18,7 @@ from dualrec.core.live_proof import LiveProof
 from dualrec.core.recordings import Recording
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError, RangeNotSatisfiableError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
@@ -46,6 +47,7 @@ ARTIFACT_TYPES = {
     "report": "application/json",
     "patent": "application/json",
     "pdf": "application/pdf",
+    "pdf_en": "application/pdf",
 }
 MAX_ID_PHOTO_BYTES = 10 * 1024 * 1024
 
@@ -62,6 +64,9 @@ class QcInputs:
     # a remote interview's call-quality series and recording gaps (core.call_quality.CallQuality.to_dict);
     # never from a caller
     call_quality: dict[str, Any] | None = None
+    # a remote interview's live analysis (subtitles, alerts) on the recording's timeline
+    # (core.live_record.LiveCallRecord.to_dict); never from a caller
+    live_call: dict[str, Any] | None = None
 
 
 def _json_field(raw: str | None, name: str, kind: type) -> Any:
@@ -75,12 +80,12 @@ def _json_field(raw: str | None, name: str, kind: type) -> Any:
         ) from exc
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            f"{name} 不是合法的 JSON / {name} is not valid JSON: {exc.msg}",
+            msg("recordings.valid_json", name=name, msg=exc.msg),
             details={"errors": [{"loc": [name], "msg": "invalid JSON"}]},
         ) from exc
     if not isinstance(value, kind):
         raise InvalidInputError(
-            f"{name} 类型错误 / {name} must be a JSON {kind.__name__}",
+            msg("recordings.must_json", name=name, name__=kind.__name__),
             details={"errors": [{"loc": [name], "msg": f"expected {kind.__name__}"}]},
         )
     return value
@@ -95,14 +100,13 @@ def inputs_for_task(
     for key in given:
         if key != "mode":
             raise InvalidInputError(
-                f"已关联任务，客户信息以任务为准，不能再提供 {key} / the task's data applies: {key} is "
-                "not taken with task_id",
+                msg("recordings.task_s_data_applies_taken", key=key),
                 details={"errors": [{"loc": ["task", key], "msg": "not allowed with task_id"}]},
             )
     mode = given.get("mode", qc_task.get("mode"))
     if mode not in ("self_service", "human"):
         raise InvalidInputError(
-            "mode 须为 self_service 或 human / mode must be self_service or human",
+            msg("recordings.mode_must_self_service_human"),
             details={"errors": [{"loc": ["task", "mode"], "msg": "self_service | human"}]},
         )
     markers_l = _json_field(markers, "markers", list)
@@ -122,7 +126,7 @@ def published_flow(uows: UnitOfWorkFactory, code: str) -> dict[str, Any]:
         )
     if version is None:
         raise InvalidInputError(
-            f"流程「{code}」不存在或没有已发布的版本 / flow {code!r} has no published version",
+            msg("recordings.flow_published_version", code=code),
             details={"errors": [{"loc": ["flow_code"], "msg": "no published flow"}]},
         )
     return dict(version.definition)
@@ -135,7 +139,7 @@ def parse_inputs(*, task: str | None, flow: str | None, markers: str | None) -> 
     for key in task_d:
         if key not in ("running_no", "customer_name", "id_number", "mode", "business_type"):
             raise InvalidInputError(
-                f"task 含未知字段 / unknown task field: {key}",
+                msg("recordings.unknown_task_field", key=key),
                 details={"errors": [{"loc": ["task", key], "msg": "unknown field"}]},
             )
     parsed_flow = (
@@ -173,7 +177,7 @@ def submit_recording(
     if ref.size == 0:
         blobs.delete(ref.key)
         raise InvalidInputError(
-            "录像文件为空 / the recording is empty",
+            msg("recordings.recording_empty"),
             details={"errors": [{"loc": ["file"], "msg": "empty file"}]},
         )
     try:
@@ -276,6 +280,7 @@ def _register(
             "id_photo_key": photo_key,
             **({"live_proof": inputs.live_proof} if inputs.live_proof else {}),
             **({"call_quality": inputs.call_quality} if inputs.call_quality else {}),
+            **({"live_call": inputs.live_call} if inputs.live_call else {}),
         },
     )
     with uows() as uow:
@@ -334,13 +339,13 @@ def _store_photo(blobs: BlobStore, data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_ID_PHOTO_BYTES:
-        raise InvalidInputError("证件照过大 / ID photo larger than 10 MB")
+        raise InvalidInputError(msg("recordings.id_photo_larger_than_10"))
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise InvalidInputError(
-            "证件照不是可识别的图片 / the ID photo is not a readable image",
+            msg("recordings.id_photo_readable_image"),
             details={"errors": [{"loc": ["id_photo"], "msg": "not an image"}]},
         ) from exc
     return blobs.put(data, content_type="image/jpeg").key
@@ -351,8 +356,18 @@ def get_recording(uows: UnitOfWorkFactory, *, actor: Actor, recording_id: str) -
     with uows() as uow:
         rec = uow.recordings.get(recording_id)
     if rec is None or not in_scope(actor.principal.branch_path, rec.branch_path):
-        raise NotFoundError("录像不存在 / recording not found", details={"recording_id": recording_id})
+        raise NotFoundError(msg("recordings.recording_found"), details={"recording_id": recording_id})
     return rec
+
+
+def live_events(uows: UnitOfWorkFactory, *, actor: Actor, recording_id: str) -> dict[str, Any] | None:
+    """A remote interview's live analysis (subtitles, alerts, on the recording's timeline) as the
+    compose job stored it with the recording's QC inputs; None for other recordings. Branch scope
+    as the recording (404 outside it); gone with a recording deleted through the archive."""
+    rec = get_recording(uows, actor=actor, recording_id=recording_id)
+    _not_deleted(rec)
+    live = (rec.inputs or {}).get("live_call")
+    return live if isinstance(live, dict) else None
 
 
 def _not_deleted(rec: Recording) -> None:
@@ -360,7 +375,7 @@ def _not_deleted(rec: Recording) -> None:
     entry and the ledger tombstone remain)."""
     if rec.status == "deleted":
         raise NotFoundError(
-            "录像已按审批删除 / the recording was deleted after approval", details={"status": rec.status}
+            msg("recordings.recording_deleted_after_approval"), details={"status": rec.status}
         )
 
 
@@ -401,8 +416,10 @@ def open_artifact(
         content_type = ARTIFACT_TYPES.get(name, "application/octet-stream")
     if not key:
         if rec.status in ("queued", "running"):
-            raise NotFoundError("质检尚未完成 / QC has not finished yet", details={"status": rec.status})
-        raise NotFoundError(f"没有该文件 / no artifact {name!r}")
+            raise NotFoundError(msg("recordings.qc_finished_yet"), details={"status": rec.status})
+        if name == "pdf_en" and artifacts.get("pdf"):
+            raise NotFoundError(msg("recordings.pdf_language_missing"), details={"language": "en"})
+        raise NotFoundError(msg("recordings.artifact", name=name))
     with blobs.open(key) as fh:
         return fh.read(), content_type
 
@@ -431,7 +448,7 @@ def read_media(
         spec = range_header.strip().lower()
         if not spec.startswith("bytes=") or "," in spec:
             raise InvalidInputError(
-                "不支持的 Range / unsupported Range header", details={"range": range_header[:80]}
+                msg("recordings.unsupported_range_header"), details={"range": range_header[:80]}
             )
         first, _, last = spec[6:].partition("-")
         try:
@@ -442,10 +459,10 @@ def read_media(
                 start = int(first)
                 end = min(total, int(last) + 1) if last else min(total, start + MAX_RANGE_BYTES)
         except ValueError as exc:
-            raise InvalidInputError("Range 格式错误 / malformed Range header") from exc
+            raise InvalidInputError(msg("recordings.malformed_range_header")) from exc
         if start >= total or end <= start:
             raise RangeNotSatisfiableError(
-                f"范围超出文件 / range outside the file (size {total})", details={"size": total}
+                msg("recordings.range_outside_file_size", total=total), details={"size": total}
             )
         end = min(end, start + MAX_RANGE_BYTES)
     data = blobs.read_range(rec.blob_key, start, end) if total else b""

@@ -21,6 +21,7 @@ from dualrec.core.branches import in_scope
 from dualrec.core.review import Appeal, AppealStatus, Outcome, ReviewAction, ReviewItem, ReviewStatus
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.review.service import (
@@ -80,26 +81,26 @@ class AppealService:
         assert actor.principal is not None
         appeal = uow.review.appeal(appeal_id, for_update=for_update)
         if appeal is None or not in_scope(actor.principal.branch_path, appeal.branch_path):
-            raise NotFoundError("申诉不存在 / appeal not found", details={"appeal_id": appeal_id})
+            raise NotFoundError(msg("review.appeal_found"), details={"appeal_id": appeal_id})
         return appeal
 
     def _check_files(self, files: list[Attachment]) -> list[tuple[Attachment, str]]:
         if len(files) > self.max_files:
             raise InvalidInputError(
-                f"附件最多 {self.max_files} 个 / at most {self.max_files} attachments",
+                msg("review.most_attachments", max_files=self.max_files),
                 details={"fields": {"files": f"at most {self.max_files}"}},
             )
         typed: list[tuple[Attachment, str]] = []
         for f in files:
             if len(f.data) > self.max_file_bytes:
                 raise InvalidInputError(
-                    f"附件「{f.name[:40]}」超过 {self.max_file_bytes // 1024} KB / attachment too large",
+                    msg("review.attachment_too_large", value=f.name[:40], value2=self.max_file_bytes // 1024),
                     details={"fields": {"files": f"at most {self.max_file_bytes} bytes each"}},
                 )
             kind = sniff_type(f.data)
             if kind is None:
                 raise InvalidInputError(
-                    f"附件「{f.name[:40]}」须为 PDF、JPEG 或 PNG / attachments must be PDF, JPEG or PNG",
+                    msg("review.attachments_must_pdf_jpeg_png", value=f.name[:40]),
                     details={"fields": {"files": "PDF, JPEG or PNG only"}},
                 )
             typed.append((f, kind))
@@ -110,11 +111,9 @@ class AppealService:
     def create(self, *, actor: Actor, item_id: int, reason: str, files: list[Attachment]) -> Appeal:
         reason = (reason or "").strip()
         if not reason:
-            raise InvalidInputError(
-                "请填写申诉理由 / a reason is required", details={"fields": {"reason": "required"}}
-            )
+            raise InvalidInputError(msg("review.reason_required"), details={"fields": {"reason": "required"}})
         if len(reason) > MAX_REASON:
-            raise InvalidInputError(f"最多 {MAX_REASON} 字 / at most {MAX_REASON} characters")
+            raise InvalidInputError(msg("review.most_characters", MAX_REASON=MAX_REASON))
         typed = self._check_files(files)
         with self.uows.read() as uow:
             self._appealable(uow, actor, item_id)
@@ -174,14 +173,12 @@ class AppealService:
         item = visible_item(uow, actor, item_id, for_update=for_update)
         if item.status is not ReviewStatus.DONE or item.outcome is not Outcome.FAIL:
             raise ConflictError(
-                "只能对复核不通过的录像申诉 / only a recording whose review failed can be appealed",
+                msg("review.only_recording_whose_review_failed"),
                 details={"status": item.status, "outcome": item.outcome},
             )
         _, count = uow.review.appeals(scope_path="/", item_id=item.id, limit=1)
         if count:
-            raise ConflictError(
-                "该录像已申诉过 / this recording was already appealed", details={"item_id": item.id}
-            )
+            raise ConflictError(msg("review.recording_already_appealed"), details={"item_id": item.id})
         failed_at = item.final_at or item.decided_at
         if (
             self.appeal_days
@@ -189,7 +186,7 @@ class AppealService:
             and datetime.now(UTC) > failed_at + timedelta(days=self.appeal_days)
         ):
             raise ConflictError(
-                f"已超过 {self.appeal_days} 天申诉期 / the {self.appeal_days}-day appeal period is over",
+                msg("review.day_appeal_period_over", appeal_days=self.appeal_days),
                 details={"failed_at": failed_at.isoformat()},
             )
         return item
@@ -217,7 +214,7 @@ class AppealService:
         """(bytes, content type, file name) of one attachment; the read is audited."""
         appeal = self.get(actor=actor, appeal_id=appeal_id)
         if not 0 <= index < len(appeal.attachments):
-            raise NotFoundError("没有该附件 / no such attachment", details={"index": index})
+            raise NotFoundError(msg("review.such_attachment"), details={"index": index})
         a = appeal.attachments[index]
         with self.blobs.open(str(a["blob_key"])) as fh:
             data = fh.read()
@@ -239,19 +236,17 @@ class AppealService:
     ) -> tuple[Appeal, TaskEffect | None]:
         """``reject`` keeps the FAIL; ``pass`` or ``rerecord`` accepts the appeal with that outcome."""
         if decision not in ("reject", Outcome.PASS, Outcome.RERECORD):
-            raise InvalidInputError(
-                "须为 reject、pass 或 rerecord / decision must be reject, pass or rerecord"
-            )
+            raise InvalidInputError(msg("review.decision_must_reject_pass_rerecord"))
         reason = (reason or "").strip()
         if not reason or len(reason) > MAX_REASON:
             raise InvalidInputError(
-                "请填写裁决理由 / a reason is required", details={"fields": {"reason": "required"}}
+                msg("review.reason_required_2"), details={"fields": {"reason": "required"}}
             )
         with audited_refusals(self.uows, actor), self.uows() as uow:
             appeal = self._visible(uow, actor, appeal_id, for_update=True)
             if appeal.status is not AppealStatus.OPEN:
                 raise ConflictError(
-                    f"申诉已裁决（{appeal.status}）/ the appeal was decided",
+                    msg("review.appeal_decided", status=appeal.status),
                     details={"status": appeal.status},
                 )
             item = visible_item(uow, actor, appeal.item_id, for_update=True)
@@ -282,9 +277,7 @@ class AppealService:
             if accepted:
                 outcome = Outcome(decision)
                 if outcome is Outcome.RERECORD and item.task_id is None:
-                    raise ConflictError(
-                        "该录像不属于任何任务，无法补录 / the recording has no task to re-record"
-                    )
+                    raise ConflictError(msg("review.recording_task_re_record"))
                 uow.review.update_item(item.id, status=ReviewStatus.DONE, outcome=outcome)
                 effect = apply_outcome(
                     uow, self.tasks, actor=actor, item=item, outcome=outcome, reason=reason, stage="appeal"

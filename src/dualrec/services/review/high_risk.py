@@ -34,6 +34,7 @@ from dualrec.core.review import MODES, VERDICTS
 from dualrec.core.webhooks import WebhookEvent
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.mail import Mailer
@@ -59,7 +60,8 @@ class NoticePage:
 
 def _problem(field: str, message: str) -> InvalidInputError:
     return InvalidInputError(
-        f"高风险规则错误 / invalid high-risk rule: {field}: {message}", details={"fields": {field: message}}
+        msg("review.invalid_high_risk_rule", field=field, message=message),
+        details={"fields": {field: message}},
     )
 
 
@@ -122,7 +124,7 @@ class HighRiskService:
         with self.uows.read() as uow:
             rule = uow.high_risk.rule(rule_id)
         if rule is None or not in_scope(actor.principal.branch_path, rule.branch_path):
-            raise NotFoundError("高风险规则不存在 / high-risk rule not found", details={"rule_id": rule_id})
+            raise NotFoundError(msg("review.high_risk_rule_found"), details={"rule_id": rule_id})
         return rule
 
     def save_rule(
@@ -146,9 +148,7 @@ class HighRiskService:
             if rule_id is not None:
                 old = uow.high_risk.rule(rule_id)
                 if old is None or not in_scope(actor.principal.branch_path, old.branch_path):
-                    raise NotFoundError(
-                        "高风险规则不存在 / high-risk rule not found", details={"rule_id": rule_id}
-                    )
+                    raise NotFoundError(msg("review.high_risk_rule_found"), details={"rule_id": rule_id})
             branch = branch_in_scope(uow, actor.principal, branch_id or actor.principal.branch_id)
             self._check(uow, conditions, roles)
             fields: dict[str, Any] = {
@@ -301,9 +301,7 @@ class HighRiskService:
         self._visible_recording(actor, recording_id)
         flag = self.evaluate(recording_id, actor=actor)
         if flag is None:
-            raise NotFoundError(
-                "录像尚无质检结果 / the recording has no finished QC", details={"recording_id": recording_id}
-            )
+            raise NotFoundError(msg("review.recording_finished_qc"), details={"recording_id": recording_id})
         return flag
 
     def _visible_recording(self, actor: Actor, recording_id: str) -> None:
@@ -311,7 +309,7 @@ class HighRiskService:
         with self.uows.read() as uow:
             rec = uow.recordings.get(recording_id)
         if rec is None or not in_scope(actor.principal.branch_path, rec.branch_path):
-            raise NotFoundError("录像不存在 / recording not found", details={"recording_id": recording_id})
+            raise NotFoundError(msg("review.recording_found"), details={"recording_id": recording_id})
 
     def flag_of(self, *, actor: Actor, recording_id: str) -> HighRiskFlag | None:
         self._visible_recording(actor, recording_id)
@@ -351,7 +349,7 @@ class HighRiskService:
                 wanted = list(dict.fromkeys(ids))
                 for nid in wanted:
                     if uow.high_risk.notice(nid, role=p.role, scope_path=p.branch_path) is None:
-                        raise NotFoundError("通知不存在 / notice not found", details={"notice_id": nid})
+                        raise NotFoundError(msg("review.notice_found"), details={"notice_id": nid})
             added = uow.high_risk.mark_read(wanted, p.id, datetime.now(UTC))
             uow.commit()
         return added

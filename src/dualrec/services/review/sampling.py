@@ -39,6 +39,7 @@ from dualrec.core.review import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.common.scope import branch_in_scope
@@ -89,7 +90,7 @@ def _check_filters(filters: SampleFilters) -> None:
     if problems:
         first = next(iter(problems.items()))
         raise InvalidInputError(
-            f"抽样条件错误 / invalid filters: {first[0]}: {first[1]}", details={"fields": problems}
+            msg("review.invalid_filters", value=first[0], value2=first[1]), details={"fields": problems}
         )
 
 
@@ -117,7 +118,7 @@ def _check_plan(plan: SamplingPlan) -> None:
     if problems:
         first = next(iter(problems.items()))
         raise InvalidInputError(
-            f"抽样方案错误 / invalid plan: {first[0]}: {first[1]}", details={"fields": problems}
+            msg("review.invalid_plan", value=first[0], value2=first[1]), details={"fields": problems}
         )
 
 
@@ -150,7 +151,7 @@ class SamplingService:
     def _check_assignees(self, uow: UnitOfWork, branch_path: str, assignees: tuple[int, ...]) -> None:
         """Every assignee is an active user who may review and sees the whole subtree."""
         if len(assignees) > MAX_LIST:
-            raise InvalidInputError(f"最多 {MAX_LIST} 名质检员 / at most {MAX_LIST} reviewers")
+            raise InvalidInputError(msg("review.most_reviewers", MAX_LIST=MAX_LIST))
         custom = {r.id: r.permissions for r in uow.roles.all()}
         for user_id in assignees:
             found = uow.review.user_brief(user_id)
@@ -161,9 +162,7 @@ class SamplingService:
                 or not in_scope(found[3], branch_path)
             ):
                 raise InvalidInputError(
-                    "质检员须为有复核权限、可见该网点全部录像的在职用户 / "
-                    "each reviewer must be an active user with qc:review whose branch covers the whole "
-                    "sampled subtree",
+                    msg("review.each_reviewer_must_active_user"),
                     details={"fields": {"assignees": str(user_id)}},
                 )
 
@@ -330,7 +329,7 @@ class SamplingService:
         with self.uows.read() as uow:
             sample = uow.review.sample(sample_id)
         if sample is None or not in_scope(actor.principal.branch_path, sample.branch_path):
-            raise NotFoundError("抽样不存在 / sample not found", details={"sample_id": sample_id})
+            raise NotFoundError(msg("review.sample_found"), details={"sample_id": sample_id})
         return sample
 
     def reproduce(self, *, actor: Actor, sample_id: int) -> Reproduction:
@@ -370,7 +369,7 @@ class SamplingService:
         with self.uows.read() as uow:
             rule = uow.review.rule(rule_id)
         if rule is None or not in_scope(actor.principal.branch_path, rule.branch_path):
-            raise NotFoundError("抽检规则不存在 / sampling rule not found", details={"rule_id": rule_id})
+            raise NotFoundError(msg("review.sampling_rule_found"), details={"rule_id": rule_id})
         return rule
 
     def save_rule(
@@ -390,9 +389,7 @@ class SamplingService:
         assert actor.principal is not None
         name = name.strip()
         if not name or len(name) > 200:
-            raise InvalidInputError(
-                "规则名称必填 / a rule needs a name", details={"fields": {"name": "required"}}
-            )
+            raise InvalidInputError(msg("review.rule_needs_name"), details={"fields": {"name": "required"}})
         filters = replace(
             filters,
             recorded_from=None,
@@ -408,9 +405,7 @@ class SamplingService:
             if rule_id is not None:
                 old = uow.review.rule(rule_id)
                 if old is None or not in_scope(actor.principal.branch_path, old.branch_path):
-                    raise NotFoundError(
-                        "抽检规则不存在 / sampling rule not found", details={"rule_id": rule_id}
-                    )
+                    raise NotFoundError(msg("review.sampling_rule_found"), details={"rule_id": rule_id})
             branch = branch_in_scope(uow, actor.principal, branch_id or actor.principal.branch_id)
             self._check_assignees(uow, branch.path, assignees)
             fields: dict[str, Any] = {
@@ -470,7 +465,7 @@ class SamplingService:
         day = day or datetime.now(UTC).astimezone(self.zone).date()
         if day > datetime.now(UTC).astimezone(self.zone).date() or day.year < 2000:
             raise InvalidInputError(
-                "日期须在 2000 年之后且已开始 / the day must be after 2000 and have begun",
+                msg("review.day_must_after_2000_begun"),
                 details={"fields": {"day": str(day)}},
             )
         sample = self._run_rule(rule, day, actor=actor, scheduled=False)

@@ -38,6 +38,7 @@ from dualrec.core.review import (
 from dualrec.db.repositories.review import ItemQuery
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.tasks.service import TaskService
@@ -60,13 +61,12 @@ class TaskEffect:
 
 
 def _reason(text: str, *, required: bool, what: str) -> str:
+    """``what`` names the field in the message: overrule | note | review | final."""
     text = (text or "").strip()
     if required and not text:
-        raise InvalidInputError(
-            f"请填写{what} / a reason is required", details={"fields": {"reason": "required"}}
-        )
+        raise InvalidInputError(msg(f"review.{what}_required"), details={"fields": {"reason": "required"}})
     if len(text) > MAX_REASON:
-        raise InvalidInputError(f"最多 {MAX_REASON} 字 / at most {MAX_REASON} characters")
+        raise InvalidInputError(msg("review.most_characters", MAX_REASON=MAX_REASON))
     return text
 
 
@@ -74,7 +74,7 @@ def visible_item(uow: UnitOfWork, actor: Actor, item_id: int, *, for_update: boo
     assert actor.principal is not None
     item = uow.review.item(item_id, for_update=for_update)
     if item is None or not in_scope(actor.principal.branch_path, item.branch_path):
-        raise NotFoundError("复核记录不存在 / review item not found", details={"item_id": item_id})
+        raise NotFoundError(msg("review.review_item_found"), details={"item_id": item_id})
     return item
 
 
@@ -196,9 +196,7 @@ class ReviewService:
         with self.uows.read() as uow:
             rec = uow.recordings.get(recording_id)
             if rec is None or not in_scope(actor.principal.branch_path, rec.branch_path):
-                raise NotFoundError(
-                    "录像不存在 / recording not found", details={"recording_id": recording_id}
-                )
+                raise NotFoundError(msg("review.recording_found"), details={"recording_id": recording_id})
             return uow.review.item_for_recording(recording_id)
 
     # ---- working on an item --------------------------------------------------------------------
@@ -207,12 +205,10 @@ class ReviewService:
         """The item, locked, open, and the caller's to work on (claimed when it was unassigned)."""
         item = visible_item(uow, actor, item_id, for_update=True)
         if item.status not in OPEN_STATUSES:
-            raise ConflictError(
-                f"复核已结束（{item.status}）/ the review is {item.status}", details={"status": item.status}
-            )
+            raise ConflictError(msg("review.review", status=item.status), details={"status": item.status})
         if item.assignee_id is not None and item.assignee_id != actor.id:
             raise ConflictError(
-                f"已分配给 {item.assignee} / assigned to {item.assignee}", details={"assignee": item.assignee}
+                msg("review.assigned", assignee=item.assignee), details={"assignee": item.assignee}
             )
         if item.recording_created_by == actor.name:
             raise Refused(
@@ -251,7 +247,7 @@ class ReviewService:
             item = visible_item(uow, actor, item_id, for_update=True)
             if item.status not in OPEN_STATUSES:
                 raise ConflictError(
-                    f"复核已结束（{item.status}）/ the review is {item.status}",
+                    msg("review.review", status=item.status),
                     details={"status": item.status},
                 )
             if user_id is not None:
@@ -265,7 +261,7 @@ class ReviewService:
                     or not in_scope(found[3], item.branch_path)
                 ):
                     raise InvalidInputError(
-                        "该用户不能复核这条录像 / that user cannot review this recording",
+                        msg("review.user_cannot_review_recording"),
                         details={"fields": {"user_id": str(user_id)}},
                     )
             uow.review.update_item(item.id, assignee_id=user_id, status=ReviewStatus.PENDING, started_at=None)
@@ -285,13 +281,13 @@ class ReviewService:
         self, *, actor: Actor, item_id: int, finding_key: str, action: str, reason: str
     ) -> ReviewItem:
         if action not in (FindingAction.CONFIRM, FindingAction.OVERRULE):
-            raise InvalidInputError("须为 confirm 或 overrule / action must be confirm or overrule")
-        reason = _reason(reason, required=action == FindingAction.OVERRULE, what="推翻原因")
+            raise InvalidInputError(msg("review.action_must_confirm_overrule"))
+        reason = _reason(reason, required=action == FindingAction.OVERRULE, what="overrule")
         with audited_refusals(self.uows, actor), self.uows() as uow:
             item = self._workable(uow, actor, item_id)
             finding = next((f for f in item.findings if f["key"] == finding_key), None)
             if finding is None:
-                raise NotFoundError("没有该发现项 / no such finding", details={"finding_key": finding_key})
+                raise NotFoundError(msg("review.such_finding"), details={"finding_key": finding_key})
             uow.review.put_decision(
                 item_id=item.id,
                 finding_key=finding_key,
@@ -318,15 +314,15 @@ class ReviewService:
         self, *, actor: Actor, item_id: int, check_id: str, start: float, end: float, note: str
     ) -> FindingDecision:
         """A finding the machine missed: a time range of the recording, the check it belongs to, a note."""
-        note = _reason(note, required=True, what="说明")
+        note = _reason(note, required=True, what="note")
         check_id = check_id.strip()
         if not check_id or len(check_id) > 64:
             raise InvalidInputError(
-                "请选择检查项 / a check is required", details={"fields": {"check_id": "required"}}
+                msg("review.check_required"), details={"fields": {"check_id": "required"}}
             )
         if not 0 <= start <= end or end > 24 * 3600:
             raise InvalidInputError(
-                "时间范围无效 / invalid time range",
+                msg("review.invalid_time_range"),
                 details={"fields": {"end": "must be ≥ start, within the day"}},
             )
         with audited_refusals(self.uows, actor), self.uows() as uow:
@@ -358,7 +354,7 @@ class ReviewService:
         with audited_refusals(self.uows, actor), self.uows() as uow:
             item = self._workable(uow, actor, item_id)
             if not uow.review.delete_added(item.id, decision_id):
-                raise NotFoundError("没有该补充发现 / no such added finding", details={"id": decision_id})
+                raise NotFoundError(msg("review.such_added_finding"), details={"id": decision_id})
             audit.record(
                 uow,
                 actor=actor,
@@ -382,14 +378,13 @@ class ReviewService:
             open_keys = item.open_findings()
             if open_keys:
                 raise ConflictError(
-                    f"还有 {len(open_keys)} 个发现项未确认或推翻 / "
-                    f"{len(open_keys)} findings are neither confirmed nor overruled",
+                    msg("review.findings_neither_confirmed_nor_overruled", len_open_keys=len(open_keys)),
                     details={"open": open_keys},
                 )
             upheld = any(d.action in (FindingAction.CONFIRM, FindingAction.ADDED) for d in item.decisions)
-            reason = _reason(reason, required=outcome is not Outcome.PASS or upheld, what="复核意见")
+            reason = _reason(reason, required=outcome is not Outcome.PASS or upheld, what="review")
             if outcome is Outcome.RERECORD and item.task_id is None:
-                raise ConflictError("该录像不属于任何任务，无法补录 / the recording has no task to re-record")
+                raise ConflictError(msg("review.recording_task_re_record"))
             now = datetime.now(UTC)
             final = outcome is Outcome.FAIL and self.final_for_fail
             uow.review.update_item(
@@ -430,7 +425,7 @@ class ReviewService:
             item = visible_item(uow, actor, item_id, for_update=True)
             if item.status is not ReviewStatus.AWAITING_FINAL:
                 raise ConflictError(
-                    f"该复核不在终审中（{item.status}）/ the review is not waiting for a final decision",
+                    msg("review.review_waiting_final_decision", status=item.status),
                     details={"status": item.status},
                 )
             if (actor.id is not None and actor.id == item.decided_by_id) or actor.name == item.decided_by:
@@ -441,9 +436,9 @@ class ReviewService:
                 raise Refused(
                     item, "own_recording", "不能复核自己录制的录像 / you cannot review your own recording"
                 )
-            reason = _reason(reason, required=outcome is not Outcome.FAIL, what="终审意见")
+            reason = _reason(reason, required=outcome is not Outcome.FAIL, what="final")
             if outcome is Outcome.RERECORD and item.task_id is None:
-                raise ConflictError("该录像不属于任何任务，无法补录 / the recording has no task to re-record")
+                raise ConflictError(msg("review.recording_task_re_record"))
             uow.review.update_item(
                 item.id,
                 final_decision=outcome,

@@ -21,6 +21,7 @@ from dualrec.core.review_stats import (
 )
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.common.csv_cells import safe_cell
 from dualrec.services.common.scope import branch_in_scope
@@ -101,9 +102,7 @@ class StatsService:
         ``branch_id``'s inside it)."""
         assert actor.principal is not None
         if group_by not in GROUPS or period not in PERIODS:
-            raise InvalidInputError(
-                f"分组须为 {GROUPS}，周期须为 {PERIODS} / group_by in {GROUPS}, period in {PERIODS}"
-            )
+            raise InvalidInputError(msg("review.group_period", GROUPS=GROUPS, PERIODS=PERIODS))
         with self.uows.read() as uow:
             path = actor.principal.branch_path
             if branch_id is not None:

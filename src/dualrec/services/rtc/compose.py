@@ -17,12 +17,14 @@ recorded in the evidence ledger of that recording.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,19 +34,25 @@ from dualrec.core.call_quality import RecordingGap, coverage_gaps
 from dualrec.core.flow import flow_to_dict
 from dualrec.core.rtc_queue import marks_to_markers
 from dualrec.core.tasks import Task, TaskStatus
+from dualrec.db.repositories.rtc import DeskEvent
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import EngineUnavailableError, MediaError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobContext, JobQueue
 from dualrec.services.evidence import ledger
+from dualrec.services.pdf.pages import Watermark, render_page
 from dualrec.services.recordings.service import QcInputs, submit_session_recording
 from dualrec.services.rtc import tokens
+from dualrec.services.rtc.desk_share import desk_state, signed_documents
 from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.rtc.live_events import live_for_recording
 from dualrec.services.rtc.quality import quality_for_recording
 from dualrec.services.rtc.rooms import call_dir
+from dualrec.services.tasks.documents import DocumentRef, read_document
 from dualrec.services.tasks.service import TaskService, attempt_flow
 from dualrec.storage.ports import BlobStore
 
-__all__ = ["CallComposer", "Piece", "compose_call", "scan_call"]
+__all__ = ["CallComposer", "Piece", "SharedPage", "compose_call", "scan_call", "shared_pages"]
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +172,25 @@ def _encode_args() -> list[str]:
     ]  # fmt: skip
 
 
+def _normalized(src: Path, width: int, height: int, dst: Path) -> Path:
+    """One video piece at a fixed size and frame rate. A WebRTC sender changes its resolution as
+    bandwidth and CPU allow (and a phone turned sideways its aspect): FFmpeg re-creates a filter
+    graph at each change, which in the composing graph restarts its sources and timestamps (the
+    party went black from the first change on). A graph of its own per piece, with nothing that
+    keeps state across the change, absorbs it; the composing graph then sees one size."""
+    _run(
+        [
+            _tool("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(src), "-an",
+            "-vf", f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
+            "-f", "matroska", str(dst),
+        ],
+        timeout=1800,
+    )  # fmt: skip
+    return dst
+
+
 def _party_mp4(pieces: list[Piece], t0_us: int, length: float, dst: Path) -> Path:
     """One party on the call's timeline: black and silence where it sent nothing."""
     inputs: list[str] = []
@@ -174,7 +201,9 @@ def _party_mp4(pieces: list[Piece], t0_us: int, length: float, dst: Path) -> Pat
     video = [p for p in pieces if p.kind == "video" and p.media]
     audio = [p for p in pieces if p.kind == "audio" and p.media]
     for i, p in enumerate(video):
-        inputs += ["-i", str(p.media)]
+        assert p.media is not None
+        fixed = _normalized(p.media, WIDTH, HEIGHT, dst.with_name(f"{dst.stem}-{i}.mkv"))
+        inputs += ["-i", str(fixed)]
         off = max(0.0, (p.start_us - t0_us) / 1e6)
         graph.append(
             f"[{i}:v]scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=decrease,"
@@ -212,24 +241,101 @@ def _text_file(work: Path, name: str, text: str) -> str:
 
 
 def _composite(
-    customer: Path, agent: Path, dst: Path, *, business_no: str, t0: datetime, length: float
+    customer: Path,
+    agent: Path,
+    dst: Path,
+    *,
+    business_no: str,
+    t0: datetime,
+    length: float,
+    shared: Path | None = None,
 ) -> Path:
-    """Customer left, agent right; the business number, the party labels and the time burnt in."""
+    """Customer left, agent right; the business number, the party labels and the time burnt in.
+    With ``shared`` (what the agent showed: screen share, document pages) the two parties stack
+    on the left and the shared column (640×960) stands on the right: 1280×960."""
     work = dst.parent
     label = f"fontfile={FONT}:fontcolor=white:fontsize=22:box=1:boxcolor=black@0.5:boxborderw=6"
     cust = _text_file(work, "label-customer.txt", "客户 Customer")
     agt = _text_file(work, "label-agent.txt", "坐席 Agent")
     biz = _text_file(work, "label-business.txt", f"业务编号 {business_no}" if business_no else "dualrec")
     epoch = int(t0.timestamp())
+    inputs = ["-i", str(customer), "-i", str(agent)]
+    stack = ["[c][g]hstack=inputs=2[s]"]
+    if shared is not None:
+        inputs += ["-i", str(shared)]
+        shr = _text_file(work, "label-shared.txt", "共享内容 Shared")
+        stack = [
+            "[c][g]vstack=inputs=2[cg]",
+            f"[2:v]drawtext={label}:textfile='{shr}':x=10:y=10[sh]",
+            "[cg][sh]hstack=inputs=2[s]",
+        ]
     graph = [
         f"[0:v]drawtext={label}:textfile='{cust}':x=10:y=10[c]",
         f"[1:v]drawtext={label}:textfile='{agt}':x=10:y=10[g]",
-        "[c][g]hstack=inputs=2[s]",
+        *stack,
         f"[s]drawtext={label}:textfile='{biz}':x=w-tw-10:y=h-th-46,"
         f"drawtext={label}:text='%{{pts\\:localtime\\:{epoch}}}':x=w-tw-10:y=h-th-10[v]",
         "[0:a][1:a]amix=inputs=2:normalize=0:duration=longest[a]",
     ]
-    _ffmpeg(["-i", str(customer), "-i", str(agent)], graph, "[v]", "[a]", dst, length)
+    _ffmpeg(inputs, graph, "[v]", "[a]", dst, length)
+    return dst
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """A document page (with the agent's marks drawn on it) shown from ``start`` to ``end``
+    seconds of the call's timeline."""
+
+    image: Path
+    start: float
+    end: float
+
+
+SHARED_W, SHARED_H = WIDTH, 2 * HEIGHT
+MAX_SHARED_PAGES = 60  # inputs of one FFmpeg run; later changes are left out of the picture (logged)
+
+
+def _shared_mp4(screen: list[Piece], pages: list[SharedPage], t0_us: int, length: float, dst: Path) -> Path:
+    """The shared column: the document page shown to the customer (with the marks) while it was
+    shown, the agent's screen share on top of it while that ran (the live picture the agent
+    pointed the customer to), black elsewhere (video only, silent)."""
+    inputs: list[str] = []
+    graph = [f"color=c=black:s={SHARED_W}x{SHARED_H}:r={FPS}:d={length:.3f}[sb0]"]
+    n = 0
+    if len(pages) > MAX_SHARED_PAGES:
+        logger.warning(
+            "%d shared page states, the composite shows the first %d", len(pages), MAX_SHARED_PAGES
+        )
+    for pg in pages[:MAX_SHARED_PAGES]:
+        inputs += ["-loop", "1", "-framerate", str(FPS), "-t", f"{length:.3f}", "-i", str(pg.image)]
+        graph.append(
+            f"[{n}:v]scale={SHARED_W}:{SHARED_H}:force_original_aspect_ratio=decrease,"
+            f"pad={SHARED_W}:{SHARED_H}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p[x{n}]"
+        )
+        graph.append(f"[sb{n}][x{n}]overlay=enable='between(t,{pg.start:.3f},{pg.end:.3f})'[sb{n + 1}]")
+        n += 1
+    for i, p in enumerate(screen):
+        if p.media is None:
+            continue
+        fixed = _normalized(p.media, SHARED_W, SHARED_H, dst.with_name(f"{dst.stem}-screen-{i}.mkv"))
+        inputs += ["-i", str(fixed)]
+        off = max(0.0, (p.start_us - t0_us) / 1e6)
+        graph.append(
+            f"[{n}:v]scale={SHARED_W}:{SHARED_H}:force_original_aspect_ratio=decrease,"
+            f"pad={SHARED_W}:{SHARED_H}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={FPS},"
+            f"setpts=PTS-STARTPTS+{off:.3f}/TB[x{n}]"
+        )
+        graph.append(f"[sb{n}][x{n}]overlay=eof_action=pass:repeatlast=0[sb{n + 1}]")
+        n += 1
+    tmp = dst.with_name(f".{dst.stem}.tmp.mp4")
+    cmd = [
+        _tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs,
+        "-filter_complex", ";".join(graph), "-map", f"[sb{n}]", "-an", "-t", f"{length:.3f}",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-r", str(FPS),
+        "-f", "mp4", str(tmp),
+    ]  # fmt: skip
+    _run(cmd, timeout=max(600.0, length * 20))
+    tmp.replace(dst)
     return dst
 
 
@@ -245,16 +351,25 @@ class Composed:
 
 
 def compose_call(
-    folder: Path, work: Path, *, customer_feed: int, agent_feed: int, business_no: str
+    folder: Path,
+    work: Path,
+    *,
+    customer_feed: int,
+    agent_feed: int,
+    business_no: str,
+    screen_feed: int | None = None,
+    pages: Callable[[datetime, float], list[SharedPage]] | None = None,
 ) -> Composed:
-    """The two party files and the composite of the call recorded in ``folder``."""
+    """The two party files and the composite of the call recorded in ``folder``; with the agent's
+    screen share (``screen_feed``'s recordings) and the document pages shown (``pages``: given the
+    call's start and length, the page images on its timeline) in a shared column when any."""
     scanned = scan_call(folder)
     converted = [c for c in (_convert(p, work) for p in scanned) if c is not None]
     if not converted:
-        raise MediaError(f"通话没有可用的录制 / the call has no usable recording ({len(scanned)} files)")
+        raise MediaError(msg("rtc.call_usable_recording_files", len_scanned=len(scanned)))
     t0 = min(p.start_us for p in converted)
     length = max((p.start_us - t0) / 1e6 + p.duration for p in converted)
-    unknown = {p.feed for p in converted} - {customer_feed, agent_feed}
+    unknown = {p.feed for p in converted} - {customer_feed, agent_feed, screen_feed}
     if unknown:
         logger.warning("recordings of unexpected feeds %s ignored in %s", sorted(unknown), folder)
     customer = _party_mp4(
@@ -262,8 +377,17 @@ def compose_call(
     )
     agent = _party_mp4([p for p in converted if p.feed == agent_feed], t0, length, work / "agent.mp4")
     started = datetime.fromtimestamp(t0 / 1e6, tz=UTC)
+    screen = [p for p in converted if screen_feed is not None and p.feed == screen_feed and p.kind == "video"]
+    shown = pages(started, length) if pages is not None else []
+    shared = _shared_mp4(screen, shown, t0, length, work / "shared.mp4") if screen or shown else None
     composite = _composite(
-        customer, agent, work / "composite.mp4", business_no=business_no, t0=started, length=length
+        customer,
+        agent,
+        work / "composite.mp4",
+        business_no=business_no,
+        t0=started,
+        length=length,
+        shared=shared,
     )
     return Composed(
         customer,
@@ -274,6 +398,57 @@ def compose_call(
         len(converted),
         recording_gaps(converted, t0, length, {customer_feed: "customer", agent_feed: "agent"}),
     )
+
+
+def shared_pages(
+    task: Task,
+    events: list[DeskEvent],
+    read_pdf: Callable[[int], bytes],
+    work: Path,
+    t0: datetime,
+    length: float,
+) -> list[SharedPage]:
+    """The document pages the agent showed, with its highlights/underlines drawn as the customer's
+    page drew them, on the call's timeline (from each change to the next, or the end of the call)."""
+    from PIL import Image, ImageDraw
+
+    states: list[tuple[float, tuple[int, int, str] | None]] = []
+    for i, e in enumerate(events):
+        if e.kind not in ("doc.show", "doc.marks", "doc.close"):
+            continue
+        st = desk_state(task, events[: i + 1])
+        at = e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)
+        t = min(max(0.0, (at - t0).total_seconds()), length)
+        key = None if st.document is None else (st.document, st.page, json.dumps(st.marks, sort_keys=True))
+        states.append((t, key))
+    out: list[SharedPage] = []
+    rendered: dict[tuple[int, int, str], Path] = {}
+    pdfs: dict[int, bytes] = {}
+    for i, (t, key) in enumerate(states):
+        end = states[i + 1][0] if i + 1 < len(states) else length
+        if key is None or end <= t:
+            continue
+        if key not in rendered:
+            doc, page, marks = key
+            if doc not in pdfs:
+                pdfs[doc] = read_pdf(doc)
+            mark = Watermark(task.customer_name, task.business_no, t0)
+            data = render_page(pdfs[doc], page, width_px=SHARED_W, watermark=mark, fmt="png")
+            image = Image.open(io.BytesIO(data)).convert("RGBA")
+            layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+            draw = ImageDraw.Draw(layer)
+            w, h = image.size
+            for m in json.loads(marks):
+                box = (m["x"] * w, m["y"] * h, (m["x"] + m["w"]) * w, (m["y"] + m["h"]) * h)
+                if m["kind"] == "highlight":
+                    draw.rectangle(box, fill=(255, 230, 0, 110))
+                else:
+                    draw.line((box[0], box[3], box[2], box[3]), fill=(220, 30, 30, 255), width=3)
+            path = work / f"shared-{len(rendered)}.png"
+            Image.alpha_composite(image, layer).convert("RGB").save(path, "PNG")
+            rendered[key] = path
+        out.append(SharedPage(rendered[key], t, end))
+    return out
 
 
 def recording_gaps(
@@ -322,6 +497,12 @@ class CallComposer:
         s: JanusSecrets = self._secrets()
         self._scratch.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="call-", dir=self._scratch))
+        with self._uows() as uow:
+            events = uow.rtc.desk_events(task_id, attempt)
+
+        def read_pdf(index: int) -> bytes:
+            return read_document(self._blobs, DocumentRef.from_dict(task.documents[index]))
+
         try:
             composed = compose_call(
                 call_dir(self._recordings, task_id, attempt),
@@ -329,6 +510,8 @@ class CallComposer:
                 customer_feed=tokens.feed_id(s.room_key, task_id, attempt, "customer"),
                 agent_feed=tokens.feed_id(s.room_key, task_id, attempt, "agent"),
                 business_no=task.business_no,
+                screen_feed=tokens.feed_id(s.room_key, task_id, attempt, "screen"),
+                pages=lambda t0, length: shared_pages(task, events, read_pdf, work, t0, length),
             )
             inputs = QcInputs(
                 task={
@@ -350,6 +533,9 @@ class CallComposer:
                     duration=composed.duration,
                     gaps=list(composed.gaps),
                 ),
+                live_call=live_for_recording(
+                    self._uows, task_id, attempt, t0=composed.started_at, duration=composed.duration
+                ),
             )
             queue: JobQueue = self._queue()
             with composed.composite.open("rb") as fh:
@@ -365,7 +551,7 @@ class CallComposer:
                     filename="remote-interview.mp4",
                     created_by="remote-interview",
                 )
-            self._attach(task, attempt, rec.id, composed)
+            self._attach(task, attempt, rec.id, composed, events)
             return {
                 "task_id": task_id,
                 "recording_id": rec.id,
@@ -412,12 +598,37 @@ class CallComposer:
             done = entry.recording_id if entry is not None else found.recording_id
             return task, flow, done
 
-    def _attach(self, task: Task, attempt: int, recording_id: str, composed: Composed) -> None:
-        """The per-party files join the recording's evidence; the attempt points at the recording."""
+    def _attach(
+        self, task: Task, attempt: int, recording_id: str, composed: Composed, events: list[DeskEvent]
+    ) -> None:
+        """The per-party files, the documents the customer signed in the call and the shared
+        desk's log (page shown, marks, screen share, signature; t in seconds of the composite)
+        join the recording's evidence; the attempt points at the recording."""
         keys = {}
         for name, path in (("customer.mp4", composed.customer), ("agent.mp4", composed.agent)):
             with path.open("rb") as fh:
                 keys[name] = self._blobs.put(fh, content_type="video/mp4").key
+        for i, doc in enumerate(signed_documents(events)):
+            ext = "png" if str(doc["name"]).endswith(".png") else "pdf"
+            keys[f"signed_{i + 1}.{ext}"] = str(doc["blob_key"])
+        if events:
+            log = [
+                {
+                    "t": round(
+                        (
+                            (e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)) - composed.started_at
+                        ).total_seconds(),
+                        3,
+                    ),
+                    "at": (e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)).isoformat(),
+                    "party": e.party,
+                    "kind": e.kind,
+                    **{k: v for k, v in e.payload.items() if k != "blob_key"},
+                }
+                for e in events
+            ]
+            data = json.dumps({"events": log}, ensure_ascii=False, indent=1).encode()
+            keys["desk_events.json"] = self._blobs.put(data, content_type="application/json").key
         with self._uows() as uow:
             for name, key in keys.items():
                 ledger.record_blob(
@@ -426,7 +637,7 @@ class CallComposer:
                     subject_type="recording",
                     subject_id=recording_id,
                     kind=ledger.EvidenceKind.BLOB_STORED,
-                    name=f"party_{name}",
+                    name=name if name.startswith(("signed_", "desk_")) else f"party_{name}",
                     key=key,
                 )
             entry = uow.rtc.entry(task.id, attempt, for_update=True)

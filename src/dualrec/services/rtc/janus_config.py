@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dualrec.errors import ConfigurationError
+from dualrec.i18n import msg
 
 __all__ = [
     "JanusSecrets",
@@ -111,10 +112,7 @@ def load_or_create_secrets(path: Path) -> JanusSecrets:
     if path.exists():
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
-            raise ConfigurationError(
-                f"{path} 权限过宽 ({oct(mode)})，应为 0600 / {path} is readable by others ({oct(mode)}): "
-                "chmod 600 it"
-            )
+            raise ConfigurationError(msg("rtc.readable_others_chmod_600", path=path, oct_mode=oct(mode)))
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -147,10 +145,7 @@ def find_janus_lib_dir(configured: Path | None = None) -> Path:
     for pattern in patterns:
         for found in sorted(Path("/").glob(f"{pattern}/{ENABLED_PLUGIN}")):
             return found.parent.parent
-    raise ConfigurationError(
-        "未找到 Janus 插件目录（apt-get install janus）/ Janus' plugins not found: install the `janus` "
-        "package or set DUALREC_RTC_JANUS_LIB_DIR"
-    )
+    raise ConfigurationError(msg("rtc.janus_plugins_found_install_janus"))
 
 
 def _q(value: str) -> str:

@@ -32,6 +32,7 @@ from dualrec.db.models_rtc_quality import RtcQualitySampleRow
 from dualrec.db.repositories.rtc_quality import RtcQualityRepository
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, RateLimitedError
+from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.rtc.rooms import JOINABLE, Role
 from dualrec.services.tasks.service import TaskService
@@ -44,6 +45,7 @@ INTERVAL_SECONDS = 2.0  # how often the pages report
 MIN_SECONDS_BETWEEN_REPORTS = 1.0
 MAX_SAMPLES_PER_PARTY = 4 * 3600  # a 8 h call at one report per 2 s
 PEER_FRESH_SECONDS = 10.0
+SERVER_FRESH_SECONDS = 20.0  # Janus' view is sampled every DUALREC_RTC_SERVER_STATS_SECONDS (5 s)
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,37 @@ class QualityService:
             rows = [repo.last(task.id, task.attempt_no, role) for role in ("agent", "customer")]
             return [_scored(r) for r in rows if r is not None]
 
+    def server_view(self, *, actor: Actor, task_id: str) -> list[dict[str, Any]]:
+        """Janus' last view of each party of the task's current attempt (``janus_stats``): what the
+        server received from it and sent to it, when sampled in the last ``SERVER_FRESH_SECONDS``."""
+        task = self._tasks.get(actor=actor, task_id=task_id)  # 404 outside the branch scope
+        now = self._now()
+        out = []
+        with self._uows.read() as uow:
+            repo = RtcQualityRepository(uow.session)
+            for party in ("customer", "agent"):
+                row = repo.last(task.id, task.attempt_no, f"janus-{party}")
+                if row is None or _aware(row.received_at) < now - timedelta(seconds=SERVER_FRESH_SECONDS):
+                    continue
+                out.append(
+                    {
+                        "party": party,
+                        "at": _aware(row.received_at),
+                        "audio_kbps": row.audio_kbps,
+                        "video_kbps": row.video_kbps,
+                        "loss_pct": row.loss_pct,
+                        "video_loss_pct": row.video_loss_pct,
+                        "jitter_ms": row.jitter_ms,
+                        "rtt_ms": row.rtt_ms,
+                        "details": row.details or {},
+                    }
+                )
+        return out
+
     def _store(self, task: Task, role: Role, report: QualityReport) -> tuple[Scored, Scored | None]:
         if task.status not in JOINABLE:
             raise ConflictError(
-                f"任务状态为 {task.status}，通话已结束 / no call in progress: the task is {task.status}",
+                msg("rtc.call_progress_task", status=task.status),
                 details={"status": task.status},
             )
         mos, grade = score(report)
@@ -174,12 +203,12 @@ class QualityService:
                 seconds=MIN_SECONDS_BETWEEN_REPORTS
             ):
                 raise RateLimitedError(
-                    "质量报告过于频繁 / quality reports come too often (one every 2 s)",
+                    msg("rtc.quality_reports_come_too_often"),
                     details={"retry_after": MIN_SECONDS_BETWEEN_REPORTS},
                 )
             if repo.count(task.id, task.attempt_no, role) >= MAX_SAMPLES_PER_PARTY:
                 raise RateLimitedError(
-                    "本次通话的质量报告已达上限 / this call has reached its limit of quality reports",
+                    msg("rtc.call_reached_limit_quality_reports"),
                     details={"limit": MAX_SAMPLES_PER_PARTY},
                 )
             repo.add(
@@ -212,6 +241,13 @@ class QualityService:
         )
         fresh = other is not None and _aware(other.received_at) > now - timedelta(seconds=PEER_FRESH_SECONDS)
         return own, (_scored(other) if other is not None and fresh else None)
+
+
+def _nacks(details: dict[str, Any] | None) -> int:
+    """NACKs Janus sent a party's publisher over the interval (its video: what Janus had to ask again)."""
+    video = ((details or {}).get("in") or {}).get("video") or {}
+    n = video.get("nacks") if isinstance(video, dict) else 0
+    return int(n) if isinstance(n, int) else 0
 
 
 def _aware(at: datetime) -> datetime:
@@ -250,6 +286,7 @@ def quality_for_recording(
                 concealed_pct=round(r.concealed_pct, 2),
                 mos=r.mos,
                 grade=r.grade,
+                nacks=_nacks(r.details),
             )
             for r in rows
         ]

@@ -31,6 +31,7 @@ from dualrec.core.rtc_queue import QueueEntry, QueueStatus
 from dualrec.core.tasks import Task, TaskStatus, mask_id_number, mask_name, mask_phone
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.tasks.service import TaskService, attempt_flow
@@ -161,7 +162,7 @@ class InterviewQueue:
         task, _flow = self._tasks.resolve_entry(entry_token)
         if task.mode != "human" and task.status != TaskStatus.HANDOVER:
             raise ConflictError(
-                "该任务为自助双录，无需排队 / this task is self-service: no queue",
+                msg("rtc.task_self_service_queue"),
                 details={"mode": task.mode},
             )
         now = _now()
@@ -170,7 +171,7 @@ class InterviewQueue:
             if e is None or e.status in (QueueStatus.ABANDONED,):
                 if task.status not in QUEUEABLE:
                     raise ConflictError(
-                        f"任务状态为 {task.status}，不能排队 / the task is {task.status}: it cannot queue",
+                        msg("rtc.task_cannot_queue", status=task.status),
                         details={"status": task.status},
                     )
                 e = self._put(uow, task, e, now)
@@ -318,26 +319,23 @@ class InterviewQueue:
                 e = q.next_for_agent(open_entries, groups, p.branch_path)
                 if e is None:
                     uow.commit()
-                    raise NotFoundError("队列中没有等待的客户 / nobody is waiting in your queue")
+                    raise NotFoundError(msg("rtc.nobody_waiting_your_queue"))
             else:
                 found = uow.rtc.entry_by_id(entry_id, for_update=True)
                 if found is None or not q.serves((), p.branch_path, found):
                     uow.commit()
-                    raise NotFoundError(
-                        "排队记录不存在 / queue entry not found", details={"entry_id": entry_id}
-                    )
+                    raise NotFoundError(msg("rtc.queue_entry_found"), details={"entry_id": entry_id})
                 e = _entry_aware(found)
                 if e.status != QueueStatus.WAITING:
                     uow.commit()
                     raise ConflictError(
-                        f"该客户已不在等待（{e.status}）/ this customer is no longer waiting ({e.status})",
+                        msg("rtc.customer_longer_waiting", status=e.status),
                         details={"status": e.status, "accepted_by": e.accepted_by_name},
                     )
                 if not q.serves(groups, p.branch_path, e):
                     uow.commit()
                     raise ConflictError(
-                        f"不属于您的技能组（{e.skill_group}）/ not one of your skill groups "
-                        f"({e.skill_group})",
+                        msg("rtc.one_your_skill_groups", skill_group=e.skill_group),
                         details={"skill_group": e.skill_group},
                     )
             e = self._accept(uow, actor, e, now)
@@ -349,7 +347,7 @@ class InterviewQueue:
         free = (QueueStatus.WAITING, QueueStatus.ABANDONED)
         if locked is None or (locked.status not in free and locked.accepted_by != actor.id):
             raise ConflictError(
-                "该客户刚被其他坐席接听 / another interviewer just took this customer",
+                msg("rtc.another_interviewer_just_took_customer"),
                 details={"status": locked.status if locked else "gone"},
             )
         e = uow.rtc.update_entry(
@@ -384,7 +382,7 @@ class InterviewQueue:
             e = self._put(uow, task, None, now)
         if e.status == QueueStatus.ACCEPTED and e.accepted_by not in (None, actor.id):
             raise ConflictError(
-                f"该客户已由 {e.accepted_by_name} 接听 / {e.accepted_by_name} already took this customer",
+                msg("rtc.already_took_customer", accepted_by_name=e.accepted_by_name),
                 details={"accepted_by": e.accepted_by_name},
             )
         if e.status != QueueStatus.ACCEPTED:
@@ -399,8 +397,7 @@ class InterviewQueue:
         clean = sorted({g.strip() for g in groups if g.strip()})
         if len(clean) > MAX_SKILL_GROUPS or any(len(g) > 64 for g in clean):
             raise InvalidInputError(
-                f"技能组最多 {MAX_SKILL_GROUPS} 个、每个不超过 64 字 / at most {MAX_SKILL_GROUPS} "
-                "skill groups of ≤ 64 characters each"
+                msg("rtc.most_skill_groups_64_characters", MAX_SKILL_GROUPS=MAX_SKILL_GROUPS)
             )
         p = actor.principal
         assert p is not None
@@ -408,7 +405,7 @@ class InterviewQueue:
             user = uow.users.get(user_id)
             branch = uow.branches.get(user.branch_id) if user else None
             if user is None or branch is None or not in_scope(p.branch_path, branch.path):
-                raise NotFoundError("用户不存在 / user not found", details={"user_id": user_id})
+                raise NotFoundError(msg("rtc.user_found"), details={"user_id": user_id})
             uow.rtc.set_agent_skills(user_id, clean, by=actor.name, now=_now())
             audit.record(
                 uow,
@@ -429,7 +426,7 @@ class InterviewQueue:
             user = uow.users.get(user_id)
             branch = uow.branches.get(user.branch_id) if user else None
             if user is None or branch is None or not in_scope(p.branch_path, branch.path):
-                raise NotFoundError("用户不存在 / user not found", details={"user_id": user_id})
+                raise NotFoundError(msg("rtc.user_found"), details={"user_id": user_id})
             return uow.rtc.agent_skills(user_id)
 
     # ---- the desk ------------------------------------------------------------------------------
@@ -501,8 +498,7 @@ class InterviewQueue:
         task = self._tasks.get(actor=actor, task_id=task_id)
         if task.status != TaskStatus.IN_PROGRESS:
             raise ConflictError(
-                f"任务状态为 {task.status}，没有进行中的通话 / no call in progress "
-                f"(the task is {task.status})",
+                msg("rtc.call_progress_task_2", status=task.status),
                 details={"status": task.status},
             )
         now = _now()
@@ -512,14 +508,12 @@ class InterviewQueue:
             version = uow.flows.version(task.flow_id, task.flow_version)
             assert version is not None
             if attempt_flow(version.definition, attempt.draws).node(node_id) is None:
-                raise InvalidInputError(
-                    "流程中没有该节点 / no such node in the flow", details={"node_id": node_id}
-                )
+                raise InvalidInputError(msg("rtc.such_node_flow"), details={"node_id": node_id})
             e = uow.rtc.entry(task.id, task.attempt_no)
             if e is None or e.status != QueueStatus.ACCEPTED or e.accepted_by != actor.id:
-                raise ConflictError("您没有接听该客户 / you are not in this call")
+                raise ConflictError(msg("rtc.you_call"))
             if len(uow.rtc.marks(task.id, task.attempt_no)) >= MAX_MARKS:
-                raise ConflictError(f"打点次数已达上限 {MAX_MARKS} / at most {MAX_MARKS} node marks per call")
+                raise ConflictError(msg("rtc.most_node_marks_per_call", MAX_MARKS=MAX_MARKS))
             m = uow.rtc.add_mark(task.id, task.attempt_no, node_id, kind, now, actor.id, actor.name)
             uow.commit()
         return {"node_id": m.node_id, "kind": m.kind, "at": m.at}

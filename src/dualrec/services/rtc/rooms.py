@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,13 +26,16 @@ from dualrec.core.audit import AuditAction
 from dualrec.core.tasks import Task, TaskStatus
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import ConflictError, PermissionDeniedError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.job_kinds import RTC_COMPOSE_JOB
 from dualrec.services.rtc import tokens
-from dualrec.services.rtc.janus_api import JanusApi, JanusError
+from dualrec.services.rtc.desk_share import DeskShare
+from dualrec.services.rtc.janus_api import JanusError, JanusUnavailableError, VideoRoomHandle
 from dualrec.services.rtc.janus_config import JanusSecrets
+from dualrec.services.rtc.nodes import NodePool
 from dualrec.services.rtc.queue import InterviewQueue, QueueOptions
 from dualrec.services.tasks.service import TaskService
 
@@ -39,9 +43,10 @@ __all__ = ["JoinGrant", "RoomOptions", "RtcService", "call_dir"]
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["agent", "customer"]
+Role = Literal["agent", "customer", "screen"]
 ROOM_EXISTS = 427  # JANUS_VIDEOROOM_ERROR_ROOM_EXISTS
 NO_SUCH_ROOM = 426
+NO_SUCH_FEED = 428  # JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED
 JOINABLE = (TaskStatus.CREATED, TaskStatus.IN_PROGRESS, TaskStatus.HANDOVER)
 # VideoRoom requests a participant's page may send through the proxy (no create/edit/destroy, no
 # listings, no kick/forwarding/recording control: those need dualrec's own secrets anyway)
@@ -73,6 +78,7 @@ class RoomOptions:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""  # coturn use-auth-secret
     turn_ttl_seconds: int = 12 * 3600
+    ice_transport_policy: Literal["all", "relay"] = "all"  # "relay": browsers use TURN only
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,12 @@ class JoinGrant:
     janus_path: str
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
     business_no: str = ""
+    # the agent's screen share: a second feed in the same room; only the agent's grant carries a
+    # room token bound to it (the customer's page only subscribes to it)
+    screen_feed_id: int = 0
+    screen_room_token: str = ""
+    node: str = ""  # the media node (Janus) the room is on: the tokens name it
+    ice_transport_policy: str = "all"
 
 
 def call_dir(recordings: Path, task_id: str, attempt: int) -> Path:
@@ -103,7 +115,7 @@ class RtcService:
         self,
         uows: UnitOfWorkFactory,
         tasks: TaskService,
-        janus: Callable[[], JanusApi],
+        nodes: NodePool,
         secrets: Callable[[], JanusSecrets],
         queue: Callable[[], JobQueue],
         options: RoomOptions,
@@ -112,18 +124,27 @@ class RtcService:
         self.queue = InterviewQueue(uows, tasks, queue_options or QueueOptions())
         self._uows = uows
         self._tasks = tasks
-        self._janus = janus
+        self.nodes = nodes
         self._secrets = secrets
         self._queue = queue
         self.options = options
+        self.desk: DeskShare | None = None  # set by bootstrap (needs the blob store)
 
     # ---- ids -----------------------------------------------------------------------------------
+
+    def secrets(self) -> JanusSecrets:
+        return self._secrets()
 
     def room_of(self, task_id: str, attempt: int) -> int:
         return tokens.room_id(self._secrets().room_key, task_id, attempt)
 
     def feed_of(self, task_id: str, attempt: int, role: Role) -> int:
         return tokens.feed_id(self._secrets().room_key, task_id, attempt, role)
+
+    def node_of(self, task_id: str, attempt: int) -> str:
+        """The media node the attempt's room was placed on (none stored: the first node)."""
+        with self._uows.read() as uow:
+            return uow.rtc.room_node(task_id, attempt) or self.nodes.default.name
 
     # ---- use cases -----------------------------------------------------------------------------
 
@@ -132,8 +153,7 @@ class RtcService:
         with self._uows.read() as uow:
             entry = uow.rtc.entry(task.id, task.attempt_no)
         self._check_joinable(task, queued=entry is not None)
-        grant = self._grant(task, "agent")
-        self._ensure_room(task)
+        grant = self._grant(task, "agent", self._open_room(task, "agent"))
         with self._uows() as uow:
             self.queue.on_agent_join(uow, actor, task)  # another agent's customer: 409
             self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.IN_PROGRESS)
@@ -143,7 +163,7 @@ class RtcService:
                 action=AuditAction.RTC_JOINED,
                 target_type="task",
                 target_id=task.id,
-                details={"attempt": task.attempt_no, "role": "agent", "room": grant.room},
+                details={"attempt": task.attempt_no, "role": "agent", "room": grant.room, "node": grant.node},
                 branch_id=task.branch_id,
             )
             uow.commit()
@@ -156,12 +176,10 @@ class RtcService:
         self._check_joinable(task, queued=entry is not None)
         if entry is None or entry.status != "accepted":
             raise ConflictError(
-                "请稍候，坐席接听后才能进入视频 / please wait: an interviewer has not taken your call yet",
+                msg("rtc.please_wait_interviewer_taken_your"),
                 details={"queue_status": entry.status if entry else "none"},
             )
-        grant = self._grant(task, "customer")
-        self._ensure_room(task)
-        return grant
+        return self._grant(task, "customer", self._open_room(task, "customer"))
 
     def customer_mode(self, entry_token: str) -> tuple[Task, bool]:
         """The task of a link and whether its customer talks to a human (not the AI flow)."""
@@ -173,12 +191,13 @@ class RtcService:
         task = self._tasks.get(actor=actor, task_id=task_id)
         if task.status not in JOINABLE:
             raise ConflictError(
-                f"任务状态为 {task.status}，没有进行中的通话 / no call to end: the task is {task.status}",
+                msg("rtc.call_end_task", status=task.status),
                 details={"status": task.status},
             )
-        self._destroy_room(task)
+        self._destroy_room(task, self.node_of(task.id, task.attempt_no))
         job_payload = {"task_id": task.id, "attempt": task.attempt_no}
         with self._uows() as uow:
+            uow.rtc.end_room(task.id, task.attempt_no, datetime.now(UTC))
             self.queue.on_hang_up(uow, task)
             self._tasks.session_transition(uow, task.id, task.attempt_no, TaskStatus.QC)
             audit.record(
@@ -193,14 +212,15 @@ class RtcService:
             uow.commit()
         return self._queue().enqueue(RTC_COMPOSE_JOB, job_payload, max_attempts=2)
 
-    def check_participant_request(self, body: object) -> None:
+    def check_participant_request(self, body: object, node: str = "") -> None:
         """What the proxy lets through to the VideoRoom plugin (every ``message`` of a browser):
         participant requests only; a join must carry a genuine room token (signed by dualrec,
-        unexpired), for that token's room, and a publisher only as the token's own feed."""
+        unexpired), for that token's room, on the media node ``node`` the request goes to (the
+        one its core token names), and a publisher only as the token's own feed."""
         if not isinstance(body, dict) or body.get("request") not in PARTICIPANT_REQUESTS:
             request = str(body.get("request"))[:30] if isinstance(body, dict) else ""
             raise PermissionDeniedError(
-                "不允许的视频房间请求 / this VideoRoom request is not allowed",
+                msg("rtc.videoroom_request_allowed"),
                 details={"videoroom_request": request},
             )
         if body["request"] not in ("join", "joinandconfigure"):
@@ -209,18 +229,21 @@ class RtcService:
             self._secrets().token_secret, body.get("token"), now=int(time.time())
         )
         if found is None:
-            raise PermissionDeniedError("房间凭证无效或已过期 / invalid or expired room token")
+            raise PermissionDeniedError(msg("rtc.invalid_expired_room_token"))
         room, feed = found
         if body.get("room") != room:
-            raise PermissionDeniedError("房间凭证不属于该房间 / the room token is for another room")
+            raise PermissionDeniedError(msg("rtc.room_token_another_room"))
+        room_node = tokens.room_token_node(
+            self._secrets().token_secret, body.get("token"), now=int(time.time())
+        )
+        if (room_node or self.nodes.default.name) != (node or self.nodes.default.name):
+            raise PermissionDeniedError(msg("rtc.room_token_another_node"))
         ptype = body.get("ptype")
         if ptype == "publisher":
             if feed is None or body.get("id") != feed:
-                raise PermissionDeniedError(
-                    "只能以分配给您的身份发布 / you may publish only as the feed dualrec assigned to you"
-                )
+                raise PermissionDeniedError(msg("rtc.you_may_publish_only_feed"))
         elif ptype != "subscriber":
-            raise PermissionDeniedError("不允许的参与方式 / participant type not allowed")
+            raise PermissionDeniedError(msg("rtc.participant_type_allowed"))
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -230,16 +253,16 @@ class RtcService:
         session handed over: once the agent joined, that task is in progress, no longer handover)."""
         if task.mode != "human" and task.status != TaskStatus.HANDOVER and not queued:
             raise ConflictError(
-                "该任务为自助双录，不进行人工视频 / this task is self-service: no human call",
+                msg("rtc.task_self_service_human_call"),
                 details={"mode": task.mode},
             )
         if task.status not in JOINABLE:
             raise ConflictError(
-                f"任务状态为 {task.status}，不能加入通话 / the task is {task.status}: no call to join",
+                msg("rtc.task_call_join", status=task.status),
                 details={"status": task.status},
             )
 
-    def _grant(self, task: Task, role: Role) -> JoinGrant:
+    def _grant(self, task: Task, role: Role, node: str) -> JoinGrant:
         s = self._secrets()
         expires = int(time.time()) + self.options.token_ttl_seconds
         room = self.room_of(task.id, task.attempt_no)
@@ -252,15 +275,23 @@ class RtcService:
             feed_id=self.feed_of(task.id, task.attempt_no, role),
             peer_feed_id=self.feed_of(task.id, task.attempt_no, other),
             display=role,  # no personal data in Janus (room listings show display names)
-            core_token=tokens.core_token(s.token_secret, expires),
+            core_token=tokens.core_token(s.token_secret, expires, node),
             # bound to this participant's feed: the proxy refuses a join as any other feed
             room_token=tokens.room_token(
-                s.token_secret, expires, room, self.feed_of(task.id, task.attempt_no, role)
+                s.token_secret, expires, room, self.feed_of(task.id, task.attempt_no, role), node
             ),
             expires_at=expires,
             janus_path=self.options.janus_path,
             ice_servers=self._ice_servers(f"{role}-{task.id[:8]}"),
             business_no=task.business_no if role == "agent" else "",
+            screen_feed_id=self.feed_of(task.id, task.attempt_no, "screen"),
+            screen_room_token=tokens.room_token(
+                s.token_secret, expires, room, self.feed_of(task.id, task.attempt_no, "screen"), node
+            )
+            if role == "agent"
+            else "",
+            node=node,
+            ice_transport_policy=self.options.ice_transport_policy,
         )
 
     def _ice_servers(self, name: str) -> list[dict[str, Any]]:
@@ -273,15 +304,54 @@ class RtcService:
             servers.append({"urls": list(o.turn_urls), "username": user, "credential": password})
         return servers
 
-    def _ensure_room(self, task: Task) -> None:
+    def _open_room(self, task: Task, role: Role) -> str:
+        """The media node of the attempt's call, its room created there. The first join places it:
+        the healthy node with the fewest open rooms; later joins (a rejoin, the other party, after
+        a Janus restart) find the stored node — a call stays on its node. A node removed from
+        DUALREC_RTC_NODES gets no calls: its attempts are placed again. ``role`` joins: what is
+        left of its earlier connection in the room is removed (see ``_ensure_room``)."""
+        with self._uows.read() as uow:
+            placed = uow.rtc.room_node(task.id, task.attempt_no)
+        if placed is not None and self.nodes.get(placed) is not None:
+            self._ensure_room(task, placed, rejoining=role)
+            return placed
+        now = datetime.now(UTC)
+        with self._uows.read() as uow:
+            open_rooms = uow.rtc.open_rooms_by_node(now - timedelta(seconds=self.options.token_ttl_seconds))
+        node = self.nodes.choose(open_rooms)
+        try:
+            self._ensure_room(task, node)  # a node that fails now is not stored
+        except JanusUnavailableError:
+            self.nodes.forget_health(node)
+            raise
+        with self._uows() as uow:
+            if placed is None:
+                won = uow.rtc.place_room(task.id, task.attempt_no, node, now)
+            else:
+                uow.rtc.move_room(task.id, task.attempt_no, node, now)
+                won = node
+            uow.commit()
+        if won != node:  # the other party's join placed it elsewhere at the same moment
+            logger.info("rtc: %s/%s placed on %s by a concurrent join", task.id, task.attempt_no, won)
+            self._ensure_room(task, won)
+        return won
+
+    def _ensure_room(self, task: Task, node: str, rejoining: Role | None = None) -> None:
         """Creates the attempt's room in Janus unless it exists (Janus keeps rooms in memory only:
-        after a restart the next join creates it again, with the same id and folder)."""
+        after a restart the next join creates it again, with the same id and folder).
+
+        In a room that exists, the ``rejoining`` party's feed is kicked first: a phone that lost
+        its network (or a closed tab whose goodbye never arrived) leaves its old publisher in the
+        room until Janus' session timeout, and Janus refuses a second publisher with the same id.
+        A party is in a call once, its newest connection wins."""
         s = self._secrets()
         room = self.room_of(task.id, task.attempt_no)
         folder = call_dir(self.options.recordings, task.id, task.attempt_no)
         folder.mkdir(parents=True, exist_ok=True)
-        with self._janus().videoroom() as vr:
+        with self.nodes.api(node).videoroom() as vr:
             if vr.request({"request": "exists", "room": room}).get("exists"):
+                if rejoining is not None:
+                    self._kick(vr, task, room, rejoining)
                 return
             try:
                 vr.request(
@@ -309,11 +379,33 @@ class RtcService:
                 if exc.janus_code != ROOM_EXISTS:  # two joins raced: the other one created it
                     raise
 
-    def _destroy_room(self, task: Task) -> None:
+    def _kick(self, vr: VideoRoomHandle, task: Task, room: int, role: Role) -> None:
+        """Removes ``role``'s feed from the room when it is there (not there: nothing to do)."""
+        try:
+            vr.request(
+                {
+                    "request": "kick",
+                    "room": room,
+                    "secret": tokens.room_secret(self._secrets().room_key, task.id, task.attempt_no),
+                    "id": self.feed_of(task.id, task.attempt_no, role),
+                }
+            )
+        except JanusError as exc:
+            if exc.janus_code != NO_SUCH_FEED:
+                raise
+            return
+        logger.info("rtc: %s/%s: the %s's earlier connection removed", task.id, task.attempt_no, role)
+
+    def _destroy_room(self, task: Task, node: str) -> None:
+        if self.nodes.get(node) is None:  # removed from DUALREC_RTC_NODES: nothing to reach
+            logger.warning(
+                "rtc: the room of %s/%s is on node %s, no longer configured", task.id, task.attempt_no, node
+            )
+            return
         s = self._secrets()
         room = self.room_of(task.id, task.attempt_no)
         try:
-            with self._janus().videoroom() as vr:
+            with self.nodes.api(node).videoroom() as vr:
                 vr.request(
                     {
                         "request": "destroy",

@@ -23,7 +23,9 @@ __all__ = [
     "room_id",
     "room_secret",
     "room_token",
+    "room_token_node",
     "turn_credentials",
+    "verify_core_token",
     "verify_room_token",
 ]
 
@@ -35,28 +37,55 @@ def _sign(secret: str, data: str) -> str:
     return f"{data}:{base64.b64encode(mac).decode()}"
 
 
-def core_token(secret: str, expires_at: int) -> str:
-    return _sign(secret, f"{int(expires_at)},janus,{VIDEOROOM}")
+def core_token(secret: str, expires_at: int, node: str | None = None) -> str:
+    """``node=<name>`` is dualrec's descriptor (Janus looks only for the plugin's): the proxy
+    forwards the holder's requests to that media node only."""
+    where = f",node={node}" if node else ""
+    return _sign(secret, f"{int(expires_at)},janus,{VIDEOROOM}{where}")
 
 
-def room_token(secret: str, expires_at: int, room: int, feed: int | None = None) -> str:
+def room_token(
+    secret: str, expires_at: int, room: int, feed: int | None = None, node: str | None = None
+) -> str:
     """Janus checks the signature, the expiry and ``room=<id>`` among the descriptors; ``feed=<id>``
-    is dualrec's own descriptor: the proxy lets the holder publish only as that feed."""
+    is dualrec's own descriptor: the proxy lets the holder publish only as that feed; ``node=``
+    names the media node of the room (the proxy refuses it on a session of another node)."""
     bound = f",feed={int(feed)}" if feed is not None else ""
-    return _sign(secret, f"{int(expires_at)},{VIDEOROOM},room={int(room)}{bound}")
+    where = f",node={node}" if node else ""
+    return _sign(secret, f"{int(expires_at)},{VIDEOROOM},room={int(room)}{bound}{where}")
 
 
-def verify_room_token(secret: str, token: object, *, now: int) -> tuple[int, int | None] | None:
-    """(room, feed or None) of a genuine, unexpired room token; None for anything else."""
+def _verified(secret: str, token: object, realm: str, now: int) -> dict[str, str] | None:
+    """The ``key=value`` descriptors of a genuine, unexpired token of ``realm``; None otherwise."""
     if not isinstance(token, str) or len(token) > 400 or ":" not in token:
         return None
     data, _, _sig = token.rpartition(":")
     if not hmac.compare_digest(_sign(secret, data), token):
         return None
     parts = data.split(",")
-    if len(parts) < 3 or parts[1] != VIDEOROOM or not parts[0].isdigit() or int(parts[0]) <= now:
+    if len(parts) < 3 or parts[1] != realm or not parts[0].isdigit() or int(parts[0]) <= now:
         return None
-    fields = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+    return dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+
+
+def verify_core_token(secret: str, token: object, *, now: int) -> str | None:
+    """The media node a genuine, unexpired core token names ("" when it names none: the first
+    node); None for anything else."""
+    fields = _verified(secret, token, "janus", now)
+    return None if fields is None else fields.get("node", "")
+
+
+def room_token_node(secret: str, token: object, *, now: int) -> str | None:
+    """The media node a genuine, unexpired room token names ("" when none); None otherwise."""
+    fields = _verified(secret, token, VIDEOROOM, now)
+    return None if fields is None else fields.get("node", "")
+
+
+def verify_room_token(secret: str, token: object, *, now: int) -> tuple[int, int | None] | None:
+    """(room, feed or None) of a genuine, unexpired room token; None for anything else."""
+    fields = _verified(secret, token, VIDEOROOM, now)
+    if fields is None:
+        return None
     try:
         room = int(fields["room"])
         feed = int(fields["feed"]) if "feed" in fields else None

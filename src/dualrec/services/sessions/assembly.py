@@ -24,6 +24,7 @@ from dualrec.core.tasks import Task, TaskStatus
 from dualrec.db.repositories.live_sessions import ChunkRecord
 from dualrec.db.uow import UnitOfWorkFactory
 from dualrec.errors import MediaError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobContext, JobQueue
 from dualrec.media.probe import PyAVProbe
 from dualrec.media.transcode import concat_mp4, transcode_to_h265, transcode_to_mp4
@@ -88,7 +89,7 @@ class SessionAssembler:
         try:
             joined = self._join_segments(stored, work)
             if not joined.parts:
-                raise MediaError("会话没有可用的录像 / the session has no usable recording")
+                raise MediaError(msg("sessions.session_usable_recording"))
             final = concat_mp4(joined.parts, work / "session.mp4", timeout=3600)
             inputs = self._qc_inputs(stored, build_markers(stored.events, joined.durations))
             inputs = replace(

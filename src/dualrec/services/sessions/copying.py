@@ -18,6 +18,7 @@ import numpy as np
 from dualrec.core.live_session import SessionStatus
 from dualrec.core.node_params import COPY, willingness
 from dualrec.errors import ConflictError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import Image, TextLine, TextRecognizer
 from dualrec.services.pdf.signature_stamp import signature_ink
 from dualrec.services.sessions.service import LiveSessionService, ScoredAttempt, SessionView
@@ -61,7 +62,7 @@ def _on_paper(png: bytes) -> Image:
     except InvalidInputError as exc:
         if "ink_pixels" in exc.details:
             raise InvalidInputError(
-                "没有写字或字迹过少，请在书写区内抄写 / nothing was written on the pad",
+                msg("sessions.nothing_written_pad"),
                 details=exc.details,
             ) from exc
         raise
@@ -84,17 +85,17 @@ class HandwrittenCopies:
         self, token: str, node_id: str, png: bytes, *, t: float = 0.0
     ) -> tuple[SessionView, ScoredAttempt]:
         if len(png) > MAX_COPY_BYTES:
-            raise InvalidInputError("图片过大 / the image is too large", details={"limit": MAX_COPY_BYTES})
+            raise InvalidInputError(msg("sessions.image_too_large"), details={"limit": MAX_COPY_BYTES})
         _task, flow, s = self._sessions.context(token)
         node = flow.node(node_id)
         if s.status != SessionStatus.RUNNING or node is None or s.flow_state.node_id != node_id:
-            raise ConflictError("不是当前环节 / not the current step", details={"session_status": s.status})
+            raise ConflictError(msg("sessions.current_step"), details={"session_status": s.status})
         try:
             is_copy = node.type == "willingness" and willingness(node).mode == COPY
         except ValueError:
             is_copy = False
         if not is_copy:
-            raise ConflictError("当前环节不是手写抄录 / the current step is not a handwritten copy")
+            raise ConflictError(msg("sessions.current_step_handwritten_copy"))
         image = _on_paper(png)
         stored = self._blobs.put(png, content_type="image/png")
         written, confidence, unreadable = self._read(image)

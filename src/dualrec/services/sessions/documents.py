@@ -10,6 +10,7 @@ from typing import Any
 
 from dualrec.core.live_session import EventKind, SessionStatus
 from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.pdf.pages import Watermark, page_image_key, render_page
 from dualrec.services.pdf.signature_stamp import signature_ink
 from dualrec.services.sessions.service import LiveSessionService, SessionView
@@ -36,14 +37,14 @@ class SessionDocuments:
     def _document(self, token: str, index: int) -> tuple[Any, DocumentRef, Any]:
         task, _flow, s = self._sessions.context(token)
         if not 0 <= index < len(task.documents):
-            raise NotFoundError("没有该文件 / no such document", details={"index": index})
+            raise NotFoundError(msg("sessions.such_document"), details={"index": index})
         return task, DocumentRef.from_dict(task.documents[index]), s
 
     def page_image(self, token: str, index: int, page: int, *, width: int = 720) -> bytes:
         """Page ``page`` (0-based) of document ``index`` as a JPEG with the customer's watermark."""
         task, ref, s = self._document(token, index)
         if not 0 <= page < ref.pages:
-            raise NotFoundError("没有该页 / no such page", details={"pages": ref.pages})
+            raise NotFoundError(msg("sessions.such_page"), details={"pages": ref.pages})
         mark = Watermark(task.customer_name, task.business_no, s.started_at.astimezone(UTC))
         key = page_image_key(ref.sha256, page, width_px=width, watermark=mark)
         with self._lock:
@@ -63,19 +64,19 @@ class SessionDocuments:
         is read when every page was confirmed."""
         _, ref, _ = self._document(token, index)
         if not 0 <= page < ref.pages:
-            raise NotFoundError("没有该页 / no such page", details={"pages": ref.pages})
+            raise NotFoundError(msg("sessions.such_page"), details={"pages": ref.pages})
         return self._sessions.confirm_page(token, index, page, ref.pages, t=t)
 
     def sign(self, token: str, index: int | None, png: bytes, *, t: float = 0.0) -> SessionView:
         """The handwritten signature: stamped into document ``index`` (or kept alone without one)."""
         if len(png) > MAX_SIGNATURE_BYTES:
-            raise InvalidInputError("签名图片过大 / the signature image is too large")
+            raise InvalidInputError(msg("sessions.signature_image_too_large"))
         task, _, _ = self._sessions.context(token)
         self._at(token, "signing")
         now = datetime.now(UTC)
         if index is None:
             if task.documents:
-                raise InvalidInputError("请指定要签署的文件 / say which document is signed")
+                raise InvalidInputError(msg("sessions.say_which_document_signed"))
             signature_ink(png)  # refuses an empty or unreadable signature
             stored = self._blobs.put(png, content_type="image/png")
             record = {"name": "signature.png", "blob_key": stored.key, "sha256": stored.sha256}
@@ -96,11 +97,11 @@ class SessionDocuments:
     def speech(self, token: str, node_id: str) -> bytes:
         """The server's voice for a node's script (for browsers without a Mandarin voice)."""
         if self._speech is None:
-            raise ConflictError("服务器未提供语音合成 / the server has no speech synthesis")
+            raise ConflictError(msg("sessions.server_speech_synthesis"))
         _, flow, _ = self._sessions.context(token)
         node = flow.node(node_id)
         if node is None or not node.script.strip():
-            raise NotFoundError("没有该话术 / no such text")
+            raise NotFoundError(msg("sessions.such_text"))
         opts = self._sessions.options
         audio, _ = self._speech.audio_for(node.script, opts.tts_voice, opts.tts_rate)
         return audio
@@ -110,7 +111,10 @@ class SessionDocuments:
         node = flow.node(s.flow_state.node_id or "")
         if s.status != SessionStatus.RUNNING or node is None or node.type != node_type:
             raise ConflictError(
-                f"当前不在{'文件展示' if node_type == 'document_display' else '签署'}环节 / "
-                f"not at a {node_type} step",
+                msg(
+                    "sessions.not_at_document_display_step"
+                    if node_type == "document_display"
+                    else "sessions.not_at_signing_step"
+                ),
                 details={"session_status": s.status},
             )

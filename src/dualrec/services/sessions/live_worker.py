@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from dualrec.core.liveness import LivenessChallenge
 from dualrec.errors import DualrecError, EngineUnavailableError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import FaceAnalyzer, Image
 from dualrec.pipeline.live import FrameLimits, FrameObservation, LiveFrameAnalyzer, LiveOptions, decode_frame
 
@@ -82,7 +83,7 @@ class AnalysisCore:
         if self._engine is None:
             self._engine = self._faces_factory()
             if self._engine is None:
-                raise EngineUnavailableError("人脸引擎不可用 / the face engine is unavailable on this server")
+                raise EngineUnavailableError(msg("sessions.face_engine_unavailable_server"))
         return self._engine
 
     def session(self, session_id: str) -> _Session:

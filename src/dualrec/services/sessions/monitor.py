@@ -28,6 +28,7 @@ from dualrec.core.liveness import Action, LivenessChallenge
 from dualrec.core.node_params import face_threshold
 from dualrec.core.tasks import mask_id_number, mask_name
 from dualrec.errors import ConflictError, DualrecError, EngineUnavailableError, InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import FaceAnalyzer, TextRecognizer
 from dualrec.pipeline.live import LiveOptions, decode_frame
 from dualrec.services.sessions.live_pool import AnalysisPool, InlinePool
@@ -119,14 +120,14 @@ class LiveMonitor:
         _task, flow, s = self._sessions.context(token)
         node = flow.node(s.flow_state.node_id or "")
         if s.status != SessionStatus.RUNNING or node is None or node.type != "identity":
-            raise ConflictError("当前不是身份核实环节 / not at the identity step")
+            raise ConflictError(msg("sessions.identity_step"))
         seed = f"{s.id}:{time.time_ns()}"
         wanted = node.params.get("liveness_actions") or self.options.liveness_actions
         if isinstance(wanted, list):  # the flow names the actions (e.g. no blink): asked in random order
             try:
                 actions = [Action(str(a)) for a in wanted]
             except ValueError as exc:
-                raise InvalidInputError(f"流程中的活体动作无效 / invalid liveness actions: {wanted}") from exc
+                raise InvalidInputError(msg("sessions.invalid_liveness_actions", wanted=wanted)) from exc
             random.Random(seed).shuffle(actions)
             challenge = LivenessChallenge(tuple(actions), retries=self.options.liveness_retries)
         else:
@@ -145,7 +146,7 @@ class LiveMonitor:
         ``{"type": "skipped"}`` when the analysis is behind and dropped the frame."""
         _task, _flow, s = self._sessions.context(token)
         if not s.open:
-            raise ConflictError(f"会话状态为 {s.status} / the session is {s.status}")
+            raise ConflictError(msg("sessions.session", status=s.status))
         reply = self._request(s, "frame", {"data": data, "t": t})
         if "skipped" in reply:
             return {"type": "skipped", "t": t, "reason": reply["skipped"]}
@@ -174,10 +175,10 @@ class LiveMonitor:
         task, flow, s = self._sessions.context(token)
         node = flow.node(s.flow_state.node_id or "")
         if s.status != SessionStatus.RUNNING or node is None or node.type != "identity":
-            raise ConflictError("当前不是身份核实环节 / not at the identity step")
+            raise ConflictError(msg("sessions.identity_step"))
         ocr = self._ocr()
         if ocr is None:
-            raise EngineUnavailableError("文字识别引擎不可用 / the OCR engine is unavailable on this server")
+            raise EngineUnavailableError(msg("sessions.ocr_engine_unavailable_server"))
         lines = [ln.text for ln in ocr.recognize(image)]
         fields = parse_id_card(lines)
         problems: list[str] = []

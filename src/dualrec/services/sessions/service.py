@@ -67,6 +67,7 @@ from dualrec.errors import (
     NotFoundError,
     QuotaExceededError,
 )
+from dualrec.i18n import msg
 from dualrec.jobs.ports import JobQueue
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM
@@ -247,9 +248,7 @@ class LiveSessionService:
         with self.uows() as uow:
             s = uow.live_sessions.for_attempt(task.id, task.attempt_no, for_update=True)
             if s is None:
-                raise ConflictError(
-                    "会话尚未开始 / the session has not started", details={"session_status": "none"}
-                )
+                raise ConflictError(msg("sessions.session_started"), details={"session_status": "none"})
             now = _now()
             if (
                 s.open
@@ -259,8 +258,7 @@ class LiveSessionService:
                 self._expire(uow, s, now)
                 uow.commit()
                 raise ConflictError(
-                    "会话已超时（中断超过 15 分钟），请联系业务人员重新发起 / the session expired "
-                    "(away for more than 15 minutes); ask for a new link",
+                    msg("sessions.session_expired_away_more_than"),
                     details={"session_status": SessionStatus.EXPIRED},
                 )
             if touch:
@@ -341,7 +339,7 @@ class LiveSessionService:
             if s is None:
                 if task.status not in (TaskStatus.CREATED, TaskStatus.IN_PROGRESS):
                     raise ConflictError(
-                        f"任务状态为 {task.status}，无法开始录制 / the task is {task.status}",
+                        msg("sessions.task", status=task.status),
                         details={"session_status": task.status},
                     )
                 s = LiveSession(
@@ -369,7 +367,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.CONSENT:
                 raise ConflictError(
-                    "已确认过 / consent was already given", details={"session_status": s.status}
+                    msg("sessions.consent_already_given"), details={"session_status": s.status}
                 )
             self._event(uow, s, EventKind.CONSENT, t, agree=agree)
             if not agree:
@@ -399,7 +397,7 @@ class LiveSessionService:
                 return self._view(uow, task, flow, s)
             if s.segment + 1 >= MAX_SEGMENTS:
                 raise ConflictError(
-                    "重连次数过多 / too many reconnections", details={"segments": s.segment + 1}
+                    msg("sessions.too_many_reconnections"), details={"segments": s.segment + 1}
                 )
             s = replace(s, segment=s.segment + 1)
             self._event(uow, s, EventKind.SEGMENT_START, 0.0, resumed=True)
@@ -537,16 +535,16 @@ class LiveSessionService:
     def _current(self, flow: Flow, s: LiveSession, node_id: str) -> FlowNode:
         if s.status == SessionStatus.PAUSED:
             raise ConflictError(
-                "流程已暂停，请先确认继续 / the flow is paused; continue first",
+                msg("sessions.flow_paused_continue_first"),
                 details={"session_status": s.status},
             )
         if s.status != SessionStatus.RUNNING or s.flow_state.node_id is None:
             raise ConflictError(
-                f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                msg("sessions.session", status=s.status), details={"session_status": s.status}
             )
         if node_id != s.flow_state.node_id:
             raise ConflictError(
-                "不是当前节点 / not the current node",
+                msg("sessions.current_node"),
                 details={"current": s.flow_state.node_id, "given": node_id},
             )
         node = flow.node(node_id)
@@ -571,22 +569,21 @@ class LiveSessionService:
                 if kind == "answer":
                     rule = _rule(node) if node.type == "willingness" else None
                     if rule is not None and rule.scored:
-                        how, how_en = (
-                            ("朗读", "reading the sentence aloud")
-                            if rule.mode == READ_ALONG
-                            else ("手写抄录", "copying it by hand")
-                        )
                         raise InvalidInputError(
-                            f"此环节须{how}，不能点选 / this step is passed by {how_en}, not by tapping",
+                            msg(
+                                "sessions.step_passed_reading_aloud"
+                                if rule.mode == READ_ALONG
+                                else "sessions.step_passed_copying_by_hand"
+                            ),
                             details={"mode": rule.mode},
                         )
                     text = text.strip()[:200]
                     if not text:
-                        raise InvalidInputError("回答为空 / the answer is empty")
+                        raise InvalidInputError(msg("sessions.answer_empty"))
                     offered = self._choices(node, s)
                     if text not in offered:
                         raise InvalidInputError(
-                            "回答不在本题的选项中 / the answer is not one of this question's choices",
+                            msg("sessions.answer_one_question_s_choices"),
                             details={"choices": offered},
                         )
                     self._event(uow, s, EventKind.ANSWER, t, node_id, text=text, source="tap")
@@ -595,20 +592,18 @@ class LiveSessionService:
                     self._event(uow, s, EventKind.ANSWER, t, node_id, text="", source="timeout")
                     outcome = NoAnswer()
                 else:
-                    raise InvalidInputError(
-                        f"问答节点需要回答 / node {node_id} needs an answer, not {kind!r}"
-                    )
+                    raise InvalidInputError(msg("sessions.node_needs_answer", node_id=node_id, kind=kind))
             elif kind == "passed":
                 missing = NodeProof.missing(node, s.identity, len(task.documents))
                 if missing:
                     raise ConflictError(
-                        f"尚未完成：{missing} / not done yet: {missing}", details={"missing": missing}
+                        msg("sessions.done_yet", missing=missing), details={"missing": missing}
                     )
                 outcome = Passed()
             elif kind == "failed":
                 outcome = Failed(reason.strip()[:300] or "客户端报告失败 / reported by the page")
             else:
-                raise InvalidInputError(f"节点 {node_id} 不需要回答 / node {node_id} takes passed/failed")
+                raise InvalidInputError(msg("sessions.node_takes_passed_failed", node_id=node_id))
             s = self._advance(uow, task, flow, s, outcome, t)
             uow.live_sessions.save(s)
             uow.commit()
@@ -623,11 +618,11 @@ class LiveSessionService:
         syllables in order at ``accuracy``; below it, it is asked again (``retries``), then the
         node's ``on_fail`` applies (hand-over or fail)."""
         if self._transcribe is None:
-            raise ConflictError("语音识别未启用 / speech recognition is not available on this server")
+            raise ConflictError(msg("sessions.speech_recognition_available_server"))
         with self._locked(token) as (uow, task, flow, s):
             node = self._current(flow, s, node_id)
             if node.type == "willingness" and _rule(node).mode == COPY:
-                raise ConflictError("此环节须手写抄录 / this step is passed by copying the sentence by hand")
+                raise ConflictError(msg("sessions.step_passed_copying_sentence_hand"))
         text = self._transcribe(wav).strip()
         words = current_words(self.uows)  # before the session's write transaction (SQLite: one writer)
         with self._locked(token) as (uow, task, flow, s):
@@ -691,7 +686,7 @@ class LiveSessionService:
             node = self._current(flow, s, node_id)
             rule = _rule(node) if node.type == "willingness" else None
             if rule is None or rule.mode != COPY:
-                raise ConflictError("当前环节不是手写抄录 / the current step is not a handwritten copy")
+                raise ConflictError(msg("sessions.current_step_handwritten_copy"))
             accuracy = self._accuracy(rule)
             readable = (
                 not unreadable and confidence is not None and confidence >= self.options.copy_min_confidence
@@ -788,9 +783,7 @@ class LiveSessionService:
     def resume_paused(self, token: str, *, t: float = 0.0) -> SessionView:
         with self._locked(token) as (uow, task, flow, s):
             if s.status != SessionStatus.PAUSED:
-                raise ConflictError(
-                    "流程未暂停 / the flow is not paused", details={"session_status": s.status}
-                )
+                raise ConflictError(msg("sessions.flow_paused"), details={"session_status": s.status})
             s = replace(s, status=SessionStatus.RUNNING)
             self._event(uow, s, EventKind.ALERT, t, s.flow_state.node_id or "", code="RESUMED")
             if s.flow_state.node_id:
@@ -804,7 +797,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                    msg("sessions.session", status=s.status), details={"session_status": s.status}
                 )
             node_id = s.flow_state.node_id or ""
             self._event(uow, s, EventKind.ALERT, t, node_id, code="HELP", text=note[:300])
@@ -851,7 +844,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                    msg("sessions.session", status=s.status), details={"session_status": s.status}
                 )
             identity = dict(s.identity)
             # when it was proved: the wall clock, and the segment and time in it (the recording's QC
@@ -891,7 +884,7 @@ class LiveSessionService:
         with self._locked(token) as (uow, task, flow, s):
             if not s.open:
                 raise ConflictError(
-                    f"会话状态为 {s.status} / the session is {s.status}", details={"session_status": s.status}
+                    msg("sessions.session", status=s.status), details={"session_status": s.status}
                 )
             identity = update(dict(s.identity))
             s = replace(s, identity=identity)
@@ -911,14 +904,14 @@ class LiveSessionService:
             node = flow.node(s.flow_state.node_id or "")
             if s.status != SessionStatus.RUNNING or node is None or node.type != "document_display":
                 raise ConflictError(
-                    "当前不在文件展示环节 / not at a document_display step",
+                    msg("sessions.document_display_step"),
                     details={"session_status": s.status},
                 )
             read = dict(s.identity.get("pages_read") or {})
             for i in range(index):  # the documents before this one first
                 if not (read.get(str(i)) or {}).get("complete"):
                     raise ConflictError(
-                        f"请先阅读文件 {i + 1} / read document {i + 1} first", details={"document": i}
+                        msg("sessions.read_document_first", value=i + 1), details={"document": i}
                     )
             entry = dict(read.get(str(index)) or {"pages": []})
             done = sorted(set(entry.get("pages", [])))
@@ -927,8 +920,7 @@ class LiveSessionService:
             expected = next(p for p in range(pages + 1) if p not in done)
             if page != expected:
                 raise ConflictError(
-                    f"请按顺序阅读，下一页是第 {expected + 1} 页 / pages are read in order: "
-                    f"page {expected + 1} is next",
+                    msg("sessions.pages_read_order_page_next", value=expected + 1),
                     details={"next_page": expected},
                 )
             now = _now()
@@ -938,8 +930,7 @@ class LiveSessionService:
             if shown + 1e-3 < minimum:
                 wait = minimum - shown
                 raise ConflictError(
-                    f"请阅读本页至少 {minimum:g} 秒（还需 {wait:.0f} 秒）/ read the page for at least "
-                    f"{minimum:g} s ({wait:.1f} s to go)",
+                    msg("sessions.read_page_least_s_s", minimum=minimum, wait=wait),
                     details={"min_page_seconds": minimum, "wait_seconds": round(wait, 1)},
                 )
             done.append(page)
@@ -977,7 +968,7 @@ class LiveSessionService:
         with self.uows() as uow:
             s = uow.live_sessions.for_attempt(task.id, task.attempt_no)
             if s is None:
-                raise ConflictError("会话尚未开始 / the session has not started")
+                raise ConflictError(msg("sessions.session_started"))
             return task, flow, s
 
     # ---- recording ---------------------------------------------------------------------------
@@ -986,35 +977,35 @@ class LiveSessionService:
         """Store one acknowledged piece of the recording; a resend of the same piece is harmless."""
         if not 0 <= segment < MAX_SEGMENTS or not 0 <= seq <= MAX_SEQ:
             raise InvalidInputError(
-                "分片编号无效 / invalid chunk number", details={"segment": segment, "seq": seq}
+                msg("sessions.invalid_chunk_number"), details={"segment": segment, "seq": seq}
             )
         if not data:
-            raise InvalidInputError("分片为空 / the chunk is empty")
+            raise InvalidInputError(msg("sessions.chunk_empty"))
         if len(data) > MAX_CHUNK_BYTES:
             raise InvalidInputError(
-                f"分片过大（上限 {MAX_CHUNK_BYTES // (1024 * 1024)} MB）/ chunk too large",
+                msg("sessions.chunk_too_large", value=MAX_CHUNK_BYTES // (1024 * 1024)),
                 details={"limit": MAX_CHUNK_BYTES},
             )
         digest = hashlib.sha256(data).hexdigest()
         if sha256.lower() != digest:
             raise InvalidInputError(
-                "分片校验值不符，请重传 / the chunk's SHA-256 does not match; send it again",
+                msg("sessions.chunk_s_sha_256_does"),
                 details={"expected": sha256, "actual": digest},
             )
         with self._locked(token) as (uow, _task, flow, s):
             if s.status in (SessionStatus.CONSENT, SessionStatus.EXPIRED) or s.recording_id is not None:
                 raise ConflictError(
-                    f"会话状态为 {s.status}，不接收录像 / the session is {s.status}",
+                    msg("sessions.session_2", status=s.status),
                     details={"session_status": s.status},
                 )
             _refuse_swept(s)
             if segment > s.segment:
-                raise ConflictError("分段不存在 / no such segment yet", details={"segment": s.segment})
+                raise ConflictError(msg("sessions.such_segment_yet"), details={"segment": s.segment})
             have = uow.live_sessions.chunk(s.id, segment, seq)
             if have is not None:
                 if have.sha256 != digest:
                     raise ConflictError(
-                        "该分片已收到不同内容 / a different chunk with this number was already received",
+                        msg("sessions.different_chunk_number_already_received"),
                         details={"segment": segment, "seq": seq},
                     )
                 uow.live_sessions.save(s)
@@ -1024,8 +1015,7 @@ class LiveSessionService:
             used = uow.live_sessions.chunk_bytes(s.id)
             if used + len(data) > quota:
                 raise QuotaExceededError(
-                    f"本次双录的录像已达上限 {quota // 1024**2} MB，未保存该分片 / this attempt's recording "
-                    f"reached its limit of {quota // 1024**2} MiB; the chunk was not stored",
+                    msg("sessions.attempt_s_recording_reached_limit", value=quota // 1024**2),
                     details={"quota_bytes": quota, "used_bytes": used},
                 )
             ref = self.blobs.put(data, content_type="application/octet-stream", max_bytes=MAX_CHUNK_BYTES)
@@ -1050,16 +1040,14 @@ class LiveSessionService:
         """
         with self._locked(token) as (uow, task, flow, s):
             if s.open:
-                raise ConflictError(
-                    "流程尚未结束 / the flow has not finished", details={"session_status": s.status}
-                )
+                raise ConflictError(msg("sessions.flow_finished"), details={"session_status": s.status})
             if s.recording_id is not None or s.identity.get("assembling"):
                 return self._view(uow, task, flow, s), {}
             _refuse_swept(s)
             merged = dict(s.final_seqs)
             for seg, last in final_seqs.items():
                 if not 0 <= seg <= s.segment or not 0 <= last <= MAX_SEQ:
-                    raise InvalidInputError("分片编号无效 / invalid chunk numbers", details={"segment": seg})
+                    raise InvalidInputError(msg("sessions.invalid_chunk_numbers"), details={"segment": seg})
                 merged[seg] = last
             received: dict[int, list[int]] = {}
             for c in uow.live_sessions.chunks(s.id):
@@ -1089,8 +1077,7 @@ def _aware(at: datetime) -> datetime:
 def _refuse_swept(s: LiveSession) -> None:
     if s.identity.get("chunks_deleted_at"):
         raise ConflictError(
-            "该次双录的录像分片已过期删除，请联系业务人员重新发起 / this attempt's recording chunks were "
-            "deleted after it ended; ask for a new link",
+            msg("sessions.attempt_s_recording_chunks_were"),
             details={"session_status": s.status},
         )
 
@@ -1116,8 +1103,7 @@ def _rule(node: FlowNode) -> Willingness:
         return willingness(node)
     except ValueError as exc:
         raise ConflictError(
-            f"流程参数无效（{exc}），请点击“人工协助” / the flow's parameters are invalid ({exc}); "
-            "ask for help",
+            msg("sessions.flow_s_parameters_invalid_ask", exc=exc),
             details={"node_id": node.id},
         ) from exc
 

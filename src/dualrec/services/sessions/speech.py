@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import msg
 from dualrec.media.ports import SpeechSynthesizer
 
 __all__ = ["MAX_TEXT_CHARS", "SpeechAudioCache", "cache_key"]
@@ -60,13 +61,13 @@ class SpeechAudioCache:
         """(WAV bytes, SHA-256 of those bytes)."""
         text = text.strip()
         if not text:
-            raise InvalidInputError("合成文本为空 / nothing to synthesise (empty text)")
+            raise InvalidInputError(msg("sessions.nothing_synthesise_empty_text"))
         if len(text) > MAX_TEXT_CHARS:
             raise InvalidInputError(
-                f"合成文本过长（最多 {MAX_TEXT_CHARS} 字）/ text longer than {MAX_TEXT_CHARS} characters"
+                msg("sessions.text_longer_than_characters", MAX_TEXT_CHARS=MAX_TEXT_CHARS)
             )
         if voice not in ("female", "male"):
-            raise InvalidInputError("voice 须为 female 或 male / voice must be female or male")
+            raise InvalidInputError(msg("sessions.voice_must_female_male"))
         key = cache_key(text, voice, rate)
         with self._lock:
             entry = self._key_locks.setdefault(key, (threading.Lock(), [0]))

@@ -29,6 +29,7 @@ from pathlib import PurePath
 from typing import Any
 
 from dualrec.errors import DualrecError, InvalidInputError
+from dualrec.i18n import Message, msg
 from dualrec.services.pdf.office_convert import OFFICE_KINDS, OfficeConverter
 from dualrec.services.pdf.pages import inspect_pdf
 from dualrec.services.pdf.signature_stamp import SignaturePlacement, sign_pdf_with_image
@@ -101,18 +102,17 @@ class DocumentRef:
 def _check_name(name: object) -> tuple[str, str]:
     """(the cleaned name, its extension in lower case)."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInputError("文件须有 name / each document needs a name")
+        raise InvalidInputError(msg("tasks.each_document_needs_name"))
     name = name.strip()
     if len(name) > MAX_NAME_CHARS or _BAD_NAME.search(name):
         raise InvalidInputError(
-            f"文件名无效（最多 {MAX_NAME_CHARS} 字，不含路径或控制字符）/ invalid document name",
+            msg("tasks.invalid_document_name", MAX_NAME_CHARS=MAX_NAME_CHARS),
             details={"name": name[:MAX_NAME_CHARS]},
         )
     ext = PurePath(name).suffix.lower().lstrip(".")
     if ext not in KINDS:
         raise InvalidInputError(
-            "仅支持 PDF、Word（doc/docx）与 PowerPoint（ppt/pptx）文件 / only PDF, Word and PowerPoint "
-            "documents are supported",
+            msg("tasks.only_pdf_word_powerpoint_documents"),
             details={"name": name},
         )
     return name, ext
@@ -134,9 +134,7 @@ def sniff_kind(data: bytes, ext: str) -> str:
             return "pptx"
     if data[:8] == _OLE2 and ext in ("doc", "ppt"):
         return ext
-    raise InvalidInputError(
-        "文件内容不是 PDF、Word 或 PowerPoint 文档 / the content is not a PDF, Word or PowerPoint document"
-    )
+    raise InvalidInputError(msg("tasks.content_pdf_word_powerpoint_document"))
 
 
 def store_task_document(
@@ -153,12 +151,11 @@ def store_task_document(
     if len(data) > MAX_DOCUMENT_BYTES:
         raise _too_large(len(data))
     if not data:
-        raise InvalidInputError("文件为空 / the document is empty")
+        raise InvalidInputError(msg("tasks.document_empty"))
     kind = sniff_kind(data, ext)
     if kind != ext:
         raise InvalidInputError(
-            f"文件内容（{kind}）与扩展名（.{ext}）不符 / "
-            f"the content ({kind}) does not match the name (.{ext})",
+            msg("tasks.content_does_match_name", kind=kind, ext=ext),
             details={"name": name, "content": kind},
         )
     if kind != "pdf":
@@ -173,7 +170,7 @@ def store_task_document(
     elif action == "display":
         sign = None
     else:
-        raise InvalidInputError("action 须为 display 或 sign / action must be display or sign")
+        raise InvalidInputError(msg("tasks.action_must_display_sign"))
     ref = blobs.put(data, content_type=PDF_CONTENT_TYPE, max_bytes=MAX_DOCUMENT_BYTES)
     return DocumentRef(name, ref.key, ref.sha256, info.pages, kind, ref.size, action, sign)
 
@@ -181,7 +178,7 @@ def store_task_document(
 def _too_large(size: int) -> InvalidInputError:
     limit_mb = MAX_DOCUMENT_BYTES // (1024 * 1024)
     return InvalidInputError(
-        f"文件过大（最大 {limit_mb} MB）/ the document is larger than {limit_mb} MB",
+        msg("tasks.document_larger_than_mb", limit_mb=limit_mb),
         details={"size": size, "limit_bytes": MAX_DOCUMENT_BYTES},
     )
 
@@ -189,26 +186,20 @@ def _too_large(size: int) -> InvalidInputError:
 def _document_bytes(blobs: BlobStore, raw: Mapping[str, Any]) -> bytes:
     has_inline, has_key = "content_base64" in raw, "blob_key" in raw
     if has_inline == has_key:
-        raise InvalidInputError(
-            "须提供 content_base64 或 blob_key 之一 / give exactly one of content_base64 and blob_key"
-        )
+        raise InvalidInputError(msg("tasks.give_exactly_one_content_base64"))
     if has_inline:
         text = raw["content_base64"]
         if not isinstance(text, str):
-            raise InvalidInputError("content_base64 须为字符串 / content_base64 must be a string")
+            raise InvalidInputError(msg("tasks.content_base64_must_string"))
         if len(text) > (MAX_DOCUMENT_BYTES + 2) // 3 * 4 + 4:  # checked before decoding anything
             raise _too_large(len(text) * 3 // 4)
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise InvalidInputError(
-                "content_base64 不是有效的 Base64 / content_base64 is not valid Base64"
-            ) from exc
+            raise InvalidInputError(msg("tasks.content_base64_valid_base64")) from exc
     key = check_key(raw["blob_key"])
     if not blobs.exists(key):
-        raise InvalidInputError(
-            "blob_key 指向的文件不存在 / no stored blob has this key", details={"blob_key": key}
-        )
+        raise InvalidInputError(msg("tasks.stored_blob_key"), details={"blob_key": key})
     size = blobs.stat(key).size
     if size > MAX_DOCUMENT_BYTES:
         raise _too_large(size)
@@ -226,7 +217,7 @@ def prepare_task_documents(
     ``details["index"] = i``; the blobs already stored for earlier entries are deleted first."""
     if len(documents) > MAX_DOCUMENTS:
         raise InvalidInputError(
-            f"文件最多 {MAX_DOCUMENTS} 个 / at most {MAX_DOCUMENTS} documents per task",
+            msg("tasks.most_documents_per_task", MAX_DOCUMENTS=MAX_DOCUMENTS),
             details={"fields": {"documents": f"at most {MAX_DOCUMENTS}"}},
         )
     refs: list[DocumentRef] = []
@@ -236,8 +227,9 @@ def prepare_task_documents(
         except DualrecError as exc:
             discard_documents(blobs, refs)
             field = f"documents[{i}]"
+            inner = Message(exc.key, exc.params) if exc.key else exc.message
             raise type(exc)(
-                f"{field}: {exc.message}",
+                msg("tasks.document_problem", field=field, problem=inner),
                 details={**exc.details, "index": i, "fields": {field: exc.message}},
             ) from exc
     return refs
@@ -245,17 +237,21 @@ def prepare_task_documents(
 
 def _prepare_one(blobs: BlobStore, raw: object, converter: OfficeConverter | None) -> DocumentRef:
     if not isinstance(raw, Mapping):
-        raise InvalidInputError("每个文件须为对象 / each document must be an object")
+        raise InvalidInputError(msg("tasks.each_document_must_object"))
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
-        hint = "（不支持 url，请用 content_base64 或 blob_key）/ " if "url" in unknown else ""
-        raise InvalidInputError(f"文件含未知字段 {unknown} {hint}/ unknown document fields {unknown}")
+        raise InvalidInputError(
+            msg(
+                "tasks.unknown_document_fields_url" if "url" in unknown else "tasks.unknown_document_fields",
+                fields=unknown,
+            )
+        )
     name, _ext = _check_name(raw.get("name"))  # a bad name is reported before any decoding
     action = raw.get("action", "sign" if "sign" in raw else "display")
     if action not in ("display", "sign"):
-        raise InvalidInputError("action 须为 display 或 sign / action must be display or sign")
+        raise InvalidInputError(msg("tasks.action_must_display_sign"))
     if action == "display" and "sign" in raw:
-        raise InvalidInputError("action 为 display 时不能给出 sign / sign is only for action=sign")
+        raise InvalidInputError(msg("tasks.sign_only_action_sign"))
     placement = SignaturePlacement.from_dict(raw.get("sign")) if action == "sign" else None
     data = _document_bytes(blobs, raw)
     return store_task_document(blobs, name, data, converter=converter, action=action, sign=placement)
@@ -276,7 +272,7 @@ def read_document(blobs: BlobStore, ref: DocumentRef) -> bytes:
         data = f.read(MAX_DOCUMENT_BYTES + 1)
     if hashlib.sha256(data).hexdigest() != ref.sha256:
         raise InvalidInputError(
-            "文件内容与记录的摘要不符 / the stored document does not match its recorded SHA-256",
+            msg("tasks.stored_document_does_match_recorded"),
             details={"blob_key": ref.blob_key},
         )
     return data

@@ -38,6 +38,12 @@ def task_qc_finished(uows: UnitOfWorkFactory, tasks: TaskService, recording_id: 
             return  # a failed / handed-over session's recording is evidence; the task already moved
         reasons = [str(r) for r in (rec.summary or {}).get("reasons", [])]
         signed = (s.identity.get("signed") or {}) if s is not None else {}
+        if info.get("mode") == "human" and s is None:  # a remote interview: signed during the call
+            signed = {
+                f"{i:04d}": {**e.payload}
+                for i, e in enumerate(uow.rtc.desk_events(str(task_id), attempt))
+                if e.kind == "signed" and e.party == "customer"
+            }
         result: dict[str, Any] = {
             "recording_id": rec.id,
             "verdict": rec.verdict,

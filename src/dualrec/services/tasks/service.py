@@ -38,6 +38,7 @@ from dualrec.core.tasks import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import Actor
 from dualrec.services.common.scope import branch_in_scope
@@ -140,7 +141,7 @@ def _validate(req: TaskRequest) -> TaskRequest:
     if problems:
         first = next(iter(problems.items()))
         raise InvalidInputError(
-            f"任务参数错误 / invalid task: {first[0]}: {first[1]}", details={"fields": problems}
+            msg("tasks.invalid_task", value=first[0], value2=first[1]), details={"fields": problems}
         )
     return replace(req, id_number=number, customer_name=req.customer_name.strip())
 
@@ -187,9 +188,9 @@ class TaskService:
         task = uow.tasks.get(task_id, for_update=for_update)
         p = actor.principal
         if task is None or not in_scope(p.branch_path, task.branch_path):
-            raise NotFoundError("任务不存在 / task not found", details={"task_id": task_id})
+            raise NotFoundError(msg("tasks.task_found"), details={"task_id": task_id})
         if p.kind == "api_key" and task.source_key != _source_key(actor):
-            raise NotFoundError("任务不存在 / task not found", details={"task_id": task_id})
+            raise NotFoundError(msg("tasks.task_found"), details={"task_id": task_id})
         return task
 
     def _key_business_types(self, uow: UnitOfWork, actor: Actor) -> tuple[str, ...] | None:
@@ -355,24 +356,21 @@ class TaskService:
         """409 unless the task's current attempt (``attempt_no`` when given) can take a recording."""
         attempt = task.current_attempt
         if attempt_no is not None and task.attempt_no != attempt_no:
-            raise ConflictError(
-                "任务已重置，请重新选择 / the task was reset meanwhile", details={"attempt": task.attempt_no}
-            )
+            raise ConflictError(msg("tasks.task_reset_meanwhile"), details={"attempt": task.attempt_no})
         if task.status not in ACCEPTS_RECORDING:
             raise ConflictError(
-                f"任务状态为 {task.status}，不能关联录像 / a task that is {task.status} takes no recording",
+                msg("tasks.task_takes_recording", status=task.status),
                 details={"task_status": task.status},
             )
         if attempt is None or attempt.recording_id is not None:
             raise ConflictError(
-                "该次双录已有录像，如需重录请先重置任务 / this attempt already has a recording; reset the "
-                "task to record again",
+                msg("tasks.attempt_already_recording_reset_task"),
                 details={"recording_id": attempt.recording_id if attempt else None},
             )
         session = uow.live_sessions.for_attempt(task.id, task.attempt_no)
         if session is not None and session.open:
             raise ConflictError(
-                "客户正在自助双录中 / the customer's self-service session is open",
+                msg("tasks.customer_s_self_service_session"),
                 details={"session_status": session.status},
             )
 
@@ -411,7 +409,7 @@ class TaskService:
         (``tasks.qc_result``). Refused (409) when the task changed since ``recording_target``."""
         task = uow.tasks.get(target.task_id, for_update=True)
         if task is None:
-            raise NotFoundError("任务不存在 / task not found", details={"task_id": target.task_id})
+            raise NotFoundError(msg("tasks.task_found"), details={"task_id": target.task_id})
         self._accepts_recording(uow, task, target.attempt)
         self.session_transition(
             uow,
@@ -504,7 +502,7 @@ class TaskService:
         if not raw:
             return []
         if self.blobs is None:
-            raise InvalidInputError("此服务不接收任务文件 / this service takes no task documents")
+            raise InvalidInputError(msg("tasks.service_takes_task_documents"))
         return prepare_task_documents(self.blobs, raw)
 
     # ---- use cases -----------------------------------------------------------------------------
@@ -516,17 +514,14 @@ class TaskService:
         digest = req.digest()
         key = idempotency_key.strip() or None
         if key is not None and (len(key) > 128 or not key.isprintable()):
-            raise InvalidInputError(
-                "Idempotency-Key 最长 128 个可打印字符 / at most 128 printable characters"
-            )
+            raise InvalidInputError(msg("tasks.most_128_printable_characters"))
         with self.uows() as uow:
             if key is not None:
                 seen = uow.tasks.by_idempotency_key(source, key)
                 if seen is not None:
                     if seen.request_sha256 != digest:
                         raise ConflictError(
-                            "同一 Idempotency-Key 已用于不同的请求 / this Idempotency-Key was used for a "
-                            "different request",
+                            msg("tasks.idempotency_key_used_different_request"),
                             details={"task_id": seen.id},
                         )
                     current = seen.current_attempt
@@ -540,8 +535,7 @@ class TaskService:
             allowed = self._key_business_types(uow, actor)
             if allowed is not None and allowed and req.business_type not in allowed:
                 raise InvalidInputError(
-                    f"该接入系统无权创建业务类型「{req.business_type}」的任务 / this business system may not "
-                    f"create tasks of business type {req.business_type!r}",
+                    msg("tasks.business_system_may_create_tasks", business_type=req.business_type),
                     details={"fields": {"business_type": "not allowed for this API key"}},
                 )
             branch_id = actor.principal.branch_id if req.branch_id is None else req.branch_id
@@ -554,15 +548,13 @@ class TaskService:
             )
             if route is None:
                 raise InvalidInputError(
-                    "没有匹配的流程规则（客户类型/业务类型/风险等级）/ no routing rule matches this customer "
-                    "type, business type and risk level",
+                    msg("tasks.routing_rule_matches_customer_type"),
                     details={"customer_type": req.customer_type, "business_type": req.business_type},
                 )
             stored = uow.flows.get(route.flow_code)
             if stored is None or stored.archived or stored.latest_version == 0:
                 raise InvalidInputError(
-                    f"流程「{route.flow_code}」没有已发布的版本 / "
-                    f"flow {route.flow_code!r} has no published version",
+                    msg("tasks.flow_published_version", flow_code=route.flow_code),
                     details={"flow_code": route.flow_code},
                 )
             task_id = str(uuid.uuid4())
@@ -620,6 +612,31 @@ class TaskService:
         with self.uows() as uow:
             return self._open(self._visible(uow, actor, task_id))
 
+    def signed_document(self, *, actor: Actor, task_id: str, attempt: int, index: int) -> tuple[bytes, str]:
+        """One document the customer signed in an attempt (self-service or remote interview), as
+        stored; its SHA-256 must still be the one recorded in the attempt's result."""
+        task = self.get(actor=actor, task_id=task_id)  # branch scope and API-key ownership: 404
+        att = next((a for a in task.attempts if a.number == attempt), None)
+        docs = ((att.result or {}).get("signed_documents") or []) if att is not None else []
+        if (
+            not 0 <= index < len(docs)
+            or not isinstance(docs[index], dict)
+            or not docs[index].get("blob_key")
+            or self.blobs is None
+        ):
+            raise NotFoundError(
+                msg("tasks.signed_document_not_found"), details={"attempt": attempt, "index": index}
+            )
+        doc = docs[index]
+        try:
+            with self.blobs.open(str(doc["blob_key"])) as fh:
+                data: bytes = fh.read()
+        except (InvalidInputError, NotFoundError) as exc:  # recorded, but its bytes are not in the store
+            raise ConflictError(msg("tasks.signed_document_missing"), details={"index": index}) from exc
+        if hashlib.sha256(data).hexdigest() != doc.get("sha256"):
+            raise ConflictError(msg("tasks.signed_document_altered"), details={"index": index})
+        return data, str(doc.get("name") or f"signed_{index + 1}.pdf")
+
     def search(
         self, *, actor: Actor, filters: dict[str, Any], offset: int, limit: int
     ) -> tuple[list[Task], int]:
@@ -645,15 +662,16 @@ class TaskService:
         fresh question draw and entry link; the flow version stays the task's."""
         reason = reason.strip()
         if not reason:
-            raise InvalidInputError(
-                "请填写重置原因 / a reason is required", details={"fields": {"reason": "required"}}
-            )
+            raise InvalidInputError(msg("tasks.reason_required"), details={"fields": {"reason": "required"}})
         with self.uows() as uow:
             task = self._visible(uow, actor, task_id, for_update=True)
             if task.status in (TaskStatus.PASSED, TaskStatus.CANCELLED):
                 raise ConflictError(
-                    f"任务已{('通过' if task.status == TaskStatus.PASSED else '取消')}，不能重置 / "
-                    f"the task is {task.status} and cannot be reset",
+                    msg(
+                        "tasks.passed_task_cannot_reset"
+                        if task.status == TaskStatus.PASSED
+                        else "tasks.cancelled_task_cannot_reset"
+                    ),
                     details={"status": task.status},
                 )
             self._set_status(
@@ -680,7 +698,7 @@ class TaskService:
             task = self._visible(uow, actor, task_id, for_update=True)
             if task.status in (TaskStatus.PASSED, TaskStatus.CANCELLED):
                 raise ConflictError(
-                    f"任务状态为 {task.status}，不能取消 / the task is {task.status} and cannot be cancelled",
+                    msg("tasks.task_cannot_cancelled", status=task.status),
                     details={"status": task.status},
                 )
             self._set_status(
@@ -705,7 +723,7 @@ class TaskService:
             task = self._visible(uow, actor, task_id, for_update=True)
             if task.status not in (TaskStatus.CREATED, TaskStatus.IN_PROGRESS, TaskStatus.EXPIRED):
                 raise ConflictError(
-                    f"任务状态为 {task.status}，不能发放链接 / no link for a task that is {task.status}",
+                    msg("tasks.link_task", status=task.status),
                     details={"status": task.status},
                 )
             expires = self._link_expiry()
@@ -729,23 +747,19 @@ class TaskService:
         ``allow_finished``: a passed task still resolves (the page shows its end screen)."""
         entry = verify_entry_token(self._entry_key, token, now=int(time.time()))
         if entry is None:
-            raise AuthenticationError("链接无效或已过期 / the link is invalid or has expired")
+            raise AuthenticationError(msg("tasks.link_invalid_expired"))
         with self.uows() as uow:
             task = uow.tasks.get(entry.task_id)
             if task is None or task.attempt_no != entry.attempt:
-                raise AuthenticationError(
-                    "链接已失效（任务已重置）/ the link is no longer valid (the task was reset)"
-                )
+                raise AuthenticationError(msg("tasks.link_longer_valid_task_reset"))
             attempt = task.current_attempt
             assert attempt is not None
             if int(attempt.entry_expires_at.timestamp()) != entry.expires_at:
-                raise AuthenticationError("链接已被新链接替代 / the link was replaced by a newer one")
+                raise AuthenticationError(msg("tasks.link_replaced_newer_one"))
             if task.status == TaskStatus.CANCELLED or (
                 task.status == TaskStatus.PASSED and not allow_finished
             ):
-                raise ConflictError(
-                    f"任务已结束 / the task is {task.status}", details={"status": task.status}
-                )
+                raise ConflictError(msg("tasks.task", status=task.status), details={"status": task.status})
             version = uow.flows.version(task.flow_id, task.flow_version)
             assert version is not None
             return self._open(task), attempt_flow(version.definition, attempt.draws)

@@ -33,6 +33,7 @@ from dualrec.core.webhooks import (
 )
 from dualrec.db.uow import UnitOfWork, UnitOfWorkFactory
 from dualrec.errors import InvalidInputError, NotFoundError
+from dualrec.i18n import msg
 from dualrec.services.common import audit, outbound
 from dualrec.services.common.context import Actor
 from dualrec.services.common.secretbox import SecretBox
@@ -98,7 +99,7 @@ def enqueue(
     if not url or source_key.startswith("user:"):
         return None
     if event not in EVENTS:
-        raise InvalidInputError(f"未知的通知事件 / unknown webhook event: {event}")
+        raise InvalidInputError(msg("tasks.unknown_webhook_event", event=event))
     if not url.startswith(("http://", "https://")):
         logger.warning("task %s: callback URL is not http(s), no webhook queued", task_id)
         return None
@@ -283,7 +284,7 @@ def get_delivery(uows: UnitOfWorkFactory, *, actor: Actor, delivery_id: str) -> 
     with uows.read() as uow:
         found = uow.webhooks.get(delivery_id, scope_path=actor.principal.branch_path)
     if found is None:
-        raise NotFoundError("通知记录不存在 / webhook delivery not found")
+        raise NotFoundError(msg("tasks.webhook_delivery_found"))
     return found
 
 
@@ -301,7 +302,7 @@ def resend(
     with uows() as uow:
         found = uow.webhooks.get(delivery_id, scope_path=actor.principal.branch_path)
         if found is None:
-            raise NotFoundError("通知记录不存在 / webhook delivery not found")
+            raise NotFoundError(msg("tasks.webhook_delivery_found"))
         saved = uow.webhooks.reschedule(delivery_id, now=now, max_attempts=found.attempts + max_attempts)
         audit.record(
             uow,

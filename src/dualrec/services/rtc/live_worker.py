@@ -1,0 +1,526 @@
+"""The live worker of one remote interview: a process of its own (``LiveCallSupervisor`` starts it
+with the call and stops it at the hang-up) that asks Janus to forward the parties' RTP to its UDP
+ports, decodes it and runs the live analysis:
+
+- both parties' speech (Opus → 16 kHz) cut by a VAD into short segments → ASR → subtitles;
+- the customer's words → risk alerts (the running node's expected answer contradicted, a
+  sensitive word: ``live_rules``);
+- the customer's video (VP8) → the live face checks (no face, several faces, not the verified
+  customer, covered, dark) on one frame every ``face_interval_s``.
+
+CPU is bounded by dropping, never by lagging: a video frame is analysed only when the analyser is
+free (the newest one), and speech segments wait in a short queue whose oldest segment is dropped
+when the recogniser falls behind (counted in the status events). Everything found is written with
+``LiveEventService`` (the desk reads it from there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from dualrec.core.live_alerts import AlertCode
+from dualrec.errors import DualrecError
+from dualrec.media.chinese import to_simplified
+from dualrec.media.ports import FaceAnalyzer, SpeechRecognizer
+from dualrec.pipeline.live import LiveFrameAnalyzer, LiveOptions
+from dualrec.services.rtc.janus_api import JanusApi
+from dualrec.services.rtc.live_events import CallContext, LiveEventService
+from dualrec.services.rtc.live_rtp import (
+    Vp8Assembler,
+    is_vp8_keyframe,
+    parse_rtp,
+    rtp_forward_request,
+    stop_forward_request,
+)
+from dualrec.services.rtc.live_rules import AlertRules, Segmenter, SpeechSegment, running_node
+
+__all__ = ["FACE_REASONS", "LiveCall", "LiveCallWorker", "WorkerOptions"]
+
+logger = logging.getLogger(__name__)
+
+# what the interviewer reads in the pop-up (the customer's page has its own wording)
+FACE_REASONS: dict[str, str] = {
+    AlertCode.NO_FACE: "客户不在画面中 / the customer is not in the picture",
+    AlertCode.MULTIPLE_FACES: "客户画面中出现多人 / several people in the customer's picture",
+    AlertCode.NOT_CUSTOMER: "画面中的人与核验通过的客户不一致 / the person is not the verified customer",
+    AlertCode.COVERED: "客户摄像头被遮挡 / the customer's camera is covered",
+    AlertCode.DARK: "客户画面过暗 / the customer's picture is too dark",
+}
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    task_id: str
+    attempt: int
+    room: int
+    room_secret: str
+    admin_key: str
+    customer_feed: int
+    agent_feed: int
+    host: str  # where Janus sends the RTP (this host, as Janus reaches it)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    poll_s: float = 1.0  # the call's context (marks, hang-up) is read this often
+    forwards_s: float = 5.0  # Janus' forwards are checked this often once both parties are forwarded
+    face_interval_s: float = 1.0  # one customer frame analysed per interval (at most)
+    asr_queue: int = 2  # a party's segments waiting for the recogniser; beyond: the oldest is dropped
+    stats_every_s: float = 15.0
+    live: LiveOptions = field(default_factory=LiveOptions)
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+class _Stream:
+    def __init__(self, role: str, kind: str, host: str) -> None:
+        self.role = role
+        self.kind = kind
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.sock.bind((host, 0))
+        self.sock.setblocking(False)
+        self.port: int = self.sock.getsockname()[1]
+        self.packets = 0
+
+
+def _stream_ids(answer: dict[str, Any]) -> list[int]:
+    """The forwarders' stream ids in an ``rtp_forward`` answer (the streams form, or the legacy
+    ``rtp_stream`` form Janus uses when asked with ``audio_port``/``video_port``)."""
+    ids = [int(f.get("stream_id") or 0) for f in answer.get("forwarders") or ()]
+    legacy = answer.get("rtp_stream") or {}
+    ids += [int(v) for k, v in legacy.items() if k.endswith("stream_id") and isinstance(v, int)]
+    return [i for i in ids if i]
+
+
+class LiveCallWorker:
+    def __init__(
+        self,
+        call: LiveCall,
+        janus: Callable[[], JanusApi],
+        events: LiveEventService,
+        *,
+        asr: Callable[[], SpeechRecognizer | None],
+        faces: Callable[[], FaceAnalyzer | None],
+        is_speech: Callable[[bytes], bool],
+        reference: Callable[[str], Any] | None = None,  # blob key → face descriptor (or None)
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self.call = call
+        self._janus = janus
+        self._events = events
+        self._asr_factory = asr
+        self._faces_factory = faces
+        self._is_speech = is_speech
+        self._reference = reference
+        self.o = options or WorkerOptions()
+        self._stop = threading.Event()
+        self._streams = [
+            _Stream("customer", "audio", call.host),
+            _Stream("customer", "video", call.host),
+            _Stream("agent", "audio", call.host),
+        ]
+        # per party, the newest segments waiting for the recogniser (taken in turns: one party
+        # talking all the time does not starve the other's subtitles)
+        self._segments: dict[str, deque[SpeechSegment]] = {
+            s.role: deque() for s in self._streams if s.kind == "audio"
+        }
+        self._turn = 0
+        self._seg_cond = threading.Condition()
+        self._segmenters = {s.role: Segmenter(is_speech) for s in self._streams if s.kind == "audio"}
+        self._frame: tuple[Any, float] | None = None  # newest decoded customer frame, its arrival
+        self._frame_lock = threading.Lock()
+        self._frame_ready = threading.Event()
+        self._context: CallContext | None = None
+        self._rules = AlertRules(())
+        self.stats: dict[str, Any] = {
+            "segments": 0,
+            "segments_dropped": 0,
+            "subtitles": 0,
+            "alerts": 0,
+            "frames_decoded": 0,
+            "frames_analyzed": 0,
+            "vp8_dropped": 0,
+            "asr_ms": [],
+        }
+        self._forwarded: dict[int, list[int]] = {}  # feed → Janus stream ids of our forwarders
+        self._started = time.time()
+
+    # ---- the process' main loop ------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        threads = [
+            threading.Thread(target=self._receive, name="live-rtp", daemon=True),
+            threading.Thread(target=self._transcribe, name="live-asr", daemon=True),
+            threading.Thread(target=self._faces, name="live-faces", daemon=True),
+        ]
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        last_stats = wall0
+        last_forwards = -1e9
+        try:
+            self._refresh()
+            if self._context is not None and not self._context.active:
+                logger.info(
+                    "live worker: the call %s/%s is not running", self.call.task_id, self.call.attempt
+                )
+                return
+            for t in threads:
+                t.start()
+            while not self._stop.is_set():
+                self._refresh()
+                if self._context is not None and not self._context.active:
+                    break  # hung up
+                now = time.monotonic()
+                both = len(self._forwarded) >= 2
+                if not both or now - last_forwards >= self.o.forwards_s:
+                    last_forwards = now
+                    try:
+                        self._ensure_forwards()
+                    except DualrecError as exc:
+                        logger.warning("live worker: forwarding: %s", exc)
+                if now - last_stats >= self.o.stats_every_s:
+                    last_stats = now
+                    self._record_stats(time.process_time() - cpu0, now - wall0)
+                self._stop.wait(self.o.poll_s)
+        finally:
+            self._stop.set()
+            self._frame_ready.set()
+            # the figures first: a recognition in progress may outlast the supervisor's patience
+            with contextlib.suppress(DualrecError):
+                self._record_stats(time.process_time() - cpu0, time.monotonic() - wall0, final=True)
+            self._stop_forwards()
+            for t in threads:  # daemon threads: a recognition in progress does not hold the exit
+                if t.is_alive():
+                    t.join(timeout=1)
+            for s in self._streams:
+                s.sock.close()
+
+    def _record_stats(self, cpu_s: float, wall_s: float, *, final: bool = False) -> None:
+        asr = sorted(self.stats["asr_ms"])
+        details = {
+            **{k: v for k, v in self.stats.items() if k != "asr_ms"},
+            "cpu_s": round(cpu_s, 2),
+            "wall_s": round(wall_s, 1),
+            "cpu_share": round(cpu_s / wall_s, 3) if wall_s > 0 else None,
+            "asr_ms_p50": asr[len(asr) // 2] if asr else None,
+            "packets": {f"{s.role}-{s.kind}": s.packets for s in self._streams},
+            "final": final,
+        }
+        self._events.record(self.call.task_id, self.call.attempt, "status", code="stats", details=details)
+
+    def _refresh(self) -> None:
+        ctx = self._events.context(self.call.task_id, self.call.attempt)
+        self._context = ctx
+        self._rules.sensitive_words = ctx.sensitive_words
+
+    # ---- Janus forwarding ------------------------------------------------------------------------
+
+    def _port(self, role: str, kind: str) -> int | None:
+        return next((s.port for s in self._streams if s.role == role and s.kind == kind), None)
+
+    def _ensure_forwards(self) -> None:
+        c = self.call
+        with self._janus().videoroom() as vr:
+            listed = vr.request({"request": "listparticipants", "room": c.room, "secret": c.room_secret})
+            publishing = {int(p["id"]) for p in listed.get("participants") or () if p.get("publisher")}
+            fw = vr.request({"request": "listforwarders", "room": c.room, "secret": c.room_secret})
+            ours: dict[int, list[int]] = {}
+            for pub in fw.get("publishers") or ():
+                pid = int(pub.get("publisher_id") or 0)
+                for f in pub.get("forwarders") or ():
+                    mine = f.get("host") == c.host and int(f.get("port") or 0) in {
+                        s.port for s in self._streams
+                    }
+                    if mine:
+                        ours.setdefault(pid, []).append(int(f.get("stream_id") or 0))
+            self._forwarded = ours
+            for feed, role in ((c.customer_feed, "customer"), (c.agent_feed, "agent")):
+                if feed not in publishing or feed in ours:
+                    continue
+                answer = vr.request(
+                    rtp_forward_request(
+                        room=c.room,
+                        secret=c.room_secret,
+                        admin_key=c.admin_key,
+                        publisher_id=feed,
+                        host=c.host,
+                        audio_port=self._port(role, "audio"),
+                        video_port=self._port(role, "video"),
+                    )
+                )
+                ids = _stream_ids(answer)
+                self._forwarded[feed] = ids
+                logger.info("live worker: forwarding the %s's media (streams %s)", role, ids)
+
+    def _stop_forwards(self) -> None:
+        c = self.call
+        if not self._forwarded:
+            return
+        with contextlib.suppress(DualrecError), self._janus().videoroom() as vr:
+            for feed, ids in self._forwarded.items():
+                for sid in ids:
+                    with contextlib.suppress(DualrecError):
+                        vr.request(
+                            stop_forward_request(
+                                room=c.room, secret=c.room_secret, publisher_id=feed, stream_id=sid
+                            )
+                        )
+
+    # ---- receiving and decoding --------------------------------------------------------------------
+
+    def _receive(self) -> None:
+        import av
+
+        sel = selectors.DefaultSelector()
+        for s in self._streams:
+            sel.register(s.sock, selectors.EVENT_READ, s)
+        audio: dict[str, tuple[Any, Any]] = {}
+        for s in self._streams:
+            if s.kind == "audio":
+                dec = av.CodecContext.create("opus", "r")
+                dec.sample_rate = 48000
+                dec.layout = "stereo"
+                audio[s.role] = (dec, av.AudioResampler(format="s16", layout="mono", rate=16000))
+        video = av.CodecContext.create("vp8", "r")
+        vp8 = Vp8Assembler()
+        keyed = False
+        while not self._stop.is_set():
+            for key, _ in sel.select(timeout=0.5):
+                s = key.data
+                while True:
+                    try:
+                        data = s.sock.recv(65536)
+                    except BlockingIOError:
+                        break
+                    except OSError:
+                        return
+                    pkt = parse_rtp(data)
+                    if pkt is None:
+                        continue
+                    s.packets += 1
+                    now = time.time()
+                    try:
+                        if s.kind == "audio":
+                            self._audio(s.role, audio[s.role], pkt.payload, now)
+                        else:
+                            frame = vp8.push(pkt)
+                            self.stats["vp8_dropped"] = vp8.dropped
+                            if frame is None:
+                                continue
+                            if not keyed:
+                                if not is_vp8_keyframe(frame):
+                                    continue
+                                keyed = True
+                            for vf in video.decode(av.Packet(frame)):
+                                self.stats["frames_decoded"] += 1
+                                with self._frame_lock:
+                                    self._frame = (vf, now)
+                                self._frame_ready.set()
+                    except av.error.FFmpegError:  # a corrupt packet: the next one goes on
+                        if s.kind == "video":
+                            keyed = False
+        sel.close()
+
+    def _audio(self, role: str, codec: tuple[Any, Any], payload: bytes, now: float) -> None:
+        import av
+
+        dec, resampler = codec
+        for frame in dec.decode(av.Packet(payload)):
+            for mono in resampler.resample(frame):
+                pcm = mono.to_ndarray().astype("<i2").tobytes()
+                for seg in self._segmenters[role].push(pcm, now):
+                    self._queue(role, seg)
+
+    def _queue(self, role: str, seg: SpeechSegment) -> None:
+        with self._seg_cond:
+            self.stats["segments"] += 1
+            waiting = self._segments[role]
+            waiting.append(seg)
+            while len(waiting) > self.o.asr_queue:
+                waiting.popleft()  # the recogniser is behind: the oldest goes, never the newest
+                self.stats["segments_dropped"] += 1
+            self._seg_cond.notify()
+
+    def _next_segment(self, timeout: float) -> tuple[str, SpeechSegment] | None:
+        with self._seg_cond:
+            if not any(self._segments.values()):
+                self._seg_cond.wait(timeout)
+            roles = list(self._segments)
+            for i in range(len(roles)):
+                role = roles[(self._turn + i) % len(roles)]
+                if self._segments[role]:
+                    self._turn = (self._turn + i + 1) % len(roles)
+                    return role, self._segments[role].popleft()
+            return None
+
+    # ---- speech → subtitles and risk alerts --------------------------------------------------------
+
+    def _transcribe(self) -> None:
+        asr = self._asr_factory()
+        if asr is None:
+            self._events.record(
+                self.call.task_id,
+                self.call.attempt,
+                "status",
+                code="asr_unavailable",
+                reason="语音识别不可用，无实时字幕 / speech recognition unavailable: no live subtitles",
+            )
+            return
+        load = getattr(asr, "load", None)
+        if callable(load):  # load the model now, while the call is being set up, not on the first words
+            try:
+                load()
+            except Exception:
+                logger.exception("live ASR: loading the model failed")
+        while not self._stop.is_set():
+            got = self._next_segment(0.5)
+            if got is None:
+                continue
+            role, seg = got
+            started = time.perf_counter()
+            samples = np.frombuffer(seg.pcm, dtype="<i2").astype(np.float32) / 32768.0
+            try:
+                parts = asr.transcribe(samples, sample_rate=16000, language="zh")
+            except Exception:  # one bad segment must not end the subtitles
+                logger.exception("live ASR failed")
+                continue
+            self.stats["asr_ms"] = [*self.stats["asr_ms"], round((time.perf_counter() - started) * 1000)][
+                -200:
+            ]
+            text = to_simplified("".join(p.text for p in parts if p.in_language("zh"))).strip()
+            logger.info(
+                "live ASR: %s %.1f s of speech → %d characters in %d ms",
+                role,
+                seg.end - seg.start,
+                len(text),
+                self.stats["asr_ms"][-1],
+            )
+            if not text:
+                continue
+            self._subtitle(role, seg, text)
+
+    def _subtitle(self, role: str, seg: SpeechSegment, text: str) -> None:
+        c = self.call
+        ctx = self._context
+        node = running_node(ctx.flow, ctx.marks) if ctx is not None and ctx.flow is not None else None
+        spoken = _utc(seg.ended_at)
+        self._events.record(
+            c.task_id,
+            c.attempt,
+            "subtitle",
+            speaker=role,
+            node_id=node.id if node else "",
+            text=text,
+            t_start=round(seg.start, 2),
+            t_end=round(seg.end, 2),
+            spoken_until=spoken,
+            details={"cut": seg.cut},
+        )
+        self.stats["subtitles"] += 1
+        for alert in self._rules.check(role, text, node, time.monotonic()):
+            self._events.record(
+                c.task_id,
+                c.attempt,
+                "alert",
+                speaker=role,
+                code=alert.code,
+                node_id=alert.node_id,
+                text=text,
+                reason=f"{alert.reason_zh} / {alert.reason_en}",
+                t_start=round(seg.start, 2),
+                t_end=round(seg.end, 2),
+                spoken_until=spoken,
+                details={"cut": seg.cut, **({"words": list(alert.words)} if alert.words else {})},
+            )
+            self.stats["alerts"] += 1
+
+    # ---- the customer's picture → face checks -----------------------------------------------------
+
+    def _faces(self) -> None:
+        engine = self._faces_factory()
+        c = self.call
+        if engine is None:
+            self._events.record(
+                c.task_id,
+                c.attempt,
+                "status",
+                code="faces_unavailable",
+                reason="人脸引擎不可用，无实时人脸检查 / the face engine is unavailable: no live face checks",
+            )
+            return
+        analyzer = LiveFrameAnalyzer(engine, self.o.live)
+        key = self._context.reference_key if self._context is not None else None
+        reference = None
+        if key and self._reference is not None:
+            try:
+                reference = self._reference(key)
+            except Exception:
+                logger.exception("live worker: the verified face could not be loaded")
+        analyzer.set_reference(reference)
+        if reference is None:
+            self._events.record(
+                c.task_id,
+                c.attempt,
+                "status",
+                code="identity_unverified",
+                reason="未核验：本次通话前没有核验通过的客户人脸，无法比对是否本人 / not verified: no face "
+                "verified before this call to compare with",
+            )
+        else:
+            self._events.record(
+                c.task_id,
+                c.attempt,
+                "status",
+                code="identity_reference",
+                reason="正在与交接前核验通过的客户人脸比对 / comparing with the face verified before the "
+                "hand-over",
+            )
+        last = 0.0
+        while not self._stop.is_set():
+            self._frame_ready.wait(timeout=1.0)
+            self._frame_ready.clear()
+            if self._stop.is_set():
+                return
+            wait = self.o.face_interval_s - (time.monotonic() - last)
+            if wait > 0 and self._stop.wait(wait):
+                return
+            with self._frame_lock:
+                got, self._frame = self._frame, None
+            if got is None:
+                continue
+            vf, _arrived = got
+            last = time.monotonic()
+            image = vf.to_ndarray(format="rgb24")
+            obs = analyzer.analyze(image, time.time() - self._started)
+            self.stats["frames_analyzed"] += 1
+            for e in obs.events:
+                if e.kind != "raised":
+                    continue
+                code = str(e.code)
+                self._events.record(
+                    c.task_id,
+                    c.attempt,
+                    "alert",
+                    speaker="customer",
+                    code=code,
+                    reason=FACE_REASONS.get(code, code),
+                    details={"face_count": obs.face_count, "identity_distance": obs.identity_distance},
+                )
+                self.stats["alerts"] += 1
