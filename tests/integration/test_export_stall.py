@@ -68,8 +68,8 @@ def server(settings: Settings, container: Container) -> Iterator[str]:
 
 
 @contextmanager
-def _login(base: str, username: str, password: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base, headers=CSRF, timeout=httpx.Timeout(8.0)) as client:
+def _login(base: str, username: str, password: str, timeout: float = 8.0) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, headers=CSRF, timeout=httpx.Timeout(timeout)) as client:
         r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text
         yield client
@@ -102,13 +102,16 @@ def test_a_stalled_csv_reader_does_not_block_other_requests(server: str) -> None
             assert created.status_code == 201, created.text
             listed = other.get("/api/v1/audit-events", params={"page_size": 1})
             assert listed.status_code == 200, listed.text
-        assert time.monotonic() - started < 5.0
+        # the defect made these wait for SQLite's 30 s busy timeout and answer 500; a loaded CI
+        # machine can be slow, so the bound only separates "did not wait for the lock" from that
+        assert time.monotonic() - started < 20.0
 
 
 def test_the_stalled_export_is_complete_when_read(server: str) -> None:
     """Paging must not lose or repeat rows: read the whole export and check its ids."""
     with (
-        _login(server, "auditor1", PASSWORD) as client,
+        # completeness, not speed: a busy CI machine (browser tests beside it) once took > 8 s per read
+        _login(server, "auditor1", PASSWORD, timeout=120.0) as client,
         client.stream("GET", "/api/v1/audit-events/export.csv") as r,
     ):
         assert r.status_code == 200
