@@ -13,6 +13,15 @@ describe("splitBilingual", () => {
     expect(isBilingual(text)).toBe(true);
   });
 
+  it("splits why a flow attempt ended (the server's flow.* messages) into whole halves", () => {
+    const silent = "「朗读确认」未应答（共 2 次） / Step 朗读确认: no answer (tries: 2)";
+    expect(inLanguage(silent, "zh-CN")).toBe("「朗读确认」未应答（共 2 次）");
+    expect(inLanguage(silent, "en")).toBe("Step 朗读确认: no answer (tries: 2)");
+    const failed = "「活体」未通过：光线太暗（共 3 次） / Step 活体: not passed: too dark (tries: 3)";
+    expect(inLanguage(failed, "zh-CN")).toBe("「活体」未通过：光线太暗（共 3 次）");
+    expect(inLanguage(failed, "en")).toBe("Step 活体: not passed: too dark (tries: 3)");
+  });
+
   it("splits after full-width punctuation without a space", () => {
     const text = "必读话术未完整宣读，覆盖率 0%：「理财非存款」/ required statement not read completely (0%)";
     expect(inLanguage(text, "zh-CN")).toBe("必读话术未完整宣读，覆盖率 0%：「理财非存款」");

@@ -198,7 +198,18 @@ def test_a_customer_records_a_task_from_start_to_end(
     page.locator("[data-node=q1] [data-answer=是]").click(timeout=60_000)
     # read-along: the microphone reads the sentence, the server transcribes and scores it
     expect(page.locator("[data-test=read-along]")).to_have_text(SENTENCE)
-    page.locator("[data-test=read]").click(timeout=60_000)
+    # A customer whose reading was not understood reads once more (the node allows one retry); a
+    # busy machine can glitch the fake microphone's audio. What was heard is printed either way.
+    read_node = page.locator("[data-node=read]")
+    asked_again = page.locator("[data-node=read] [role=alert], [data-node=read] .h5-note.warn")
+    for attempt in (1, 2):
+        page.locator("[data-test=read]").click(timeout=60_000)
+        deadline = time.monotonic() + 180
+        while read_node.count() and (attempt == 2 or not asked_again.count()) and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        if not read_node.count():
+            break
+        print(f"read-along try {attempt} asked again: {asked_again.all_inner_texts()}")
     # documents: two watermarked pages, each confirmed
     for _ in range(2):
         img = page.locator("[data-test=page]")

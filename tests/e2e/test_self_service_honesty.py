@@ -91,6 +91,23 @@ LIVENESS_FLOW: dict[str, Any] = {
     ],
 }
 
+SILENT_BUSINESS = "e2e-h5-honest-silent"
+SILENT_FLOW: dict[str, Any] = {
+    "mode": "self_service",
+    "nodes": [
+        {
+            "id": "ask",
+            "type": "qa",
+            "title": "自愿确认",
+            "script": "您是否自愿？",
+            "timeout_seconds": 2,
+            "retries": 0,
+            "on_fail": "fail",
+        },
+        {"id": "end", "type": "end", "title": "结束", "script": "录制完成。"},
+    ],
+}
+
 
 @pytest.fixture(scope="module")
 def still_camera(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
@@ -126,6 +143,20 @@ def liveness_system(admin_api: httpx.Client, server_url: str) -> dict[str, Any]:
         flow=LIVENESS_FLOW,
         rule_name="E2E 活体失败",
         key_name="E2E 活体失败系统",
+    )
+
+
+@pytest.fixture(scope="module")
+def silent_system(admin_api: httpx.Client, server_url: str) -> dict[str, Any]:
+    return publish_system(
+        admin_api,
+        server_url,
+        code="e2e-h5-honest-silent-flow",
+        name="E2E 未应答",
+        business=SILENT_BUSINESS,
+        flow=SILENT_FLOW,
+        rule_name="E2E 未应答",
+        key_name="E2E 未应答系统",
     )
 
 
@@ -270,4 +301,23 @@ def test_a_failed_liveness_check_says_what_went_wrong_and_what_to_do(
     page.locator("[data-test=liveness-help]").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     assert dialogs == [], dialogs
+    page.context.close()
+
+
+def test_a_customer_who_does_not_answer_is_told_why_in_their_language(
+    still_camera: Browser, silent_system: dict[str, Any]
+) -> None:
+    """Silence is not consent: the attempt ends, and the page says why in one language (it once
+    showed 「朗读确认」未应答 / no answer（共 2 次 / after 2 tries）)."""
+    task = create_task(silent_system, SILENT_BUSINESS, "H5-HONEST-SILENT")
+    page = phone(still_camera, silent_system["base"])
+    page.goto(entry(task))
+    page.locator("[data-test=agree]").click()
+    ended = page.locator("[data-test=ended]")
+    expect(ended).to_have_attribute("data-status", "failed", timeout=60_000)
+    reason = page.locator("[data-test=failed-reason]")
+    expect(reason).to_have_text("「自愿确认」未应答（共 1 次）")
+    page.evaluate("localStorage.setItem('dualrec.locale', 'en')")
+    page.reload()
+    expect(reason).to_have_text("Step 自愿确认: no answer (tries: 1)", timeout=30_000)
     page.context.close()

@@ -20,6 +20,7 @@ from dualrec.core.flow_engine import MAX_VISITS, Answer, Failed, NoAnswer, Outco
 from dualrec.core.questions import DrawRule, Question, draw_questions, verify_draw
 from dualrec.core.routing import RoutingRule, select_route
 from dualrec.errors import InvalidInputError
+from dualrec.i18n import split_legacy
 
 SALE: dict[str, Any] = {
     "id": "wm",
@@ -103,6 +104,17 @@ OK = Passed()
 def test_every_answer_path(outcomes: list[Outcome], status: str, path: list[str]) -> None:
     final, visited, _ = run(SALE, outcomes)
     assert (final, visited) == (status, path)
+
+
+def test_why_an_attempt_ended_reads_in_one_language_at_a_time() -> None:
+    """The reason is kept as one "中文 / English" pair; each reader sees one whole half (the
+    customer once saw 「朗读确认」未应答 / no answer（共 2 次 / after 2 tries）)."""
+    _, _, reason = run(SALE, [OK, OK, NoAnswer(), NoAnswer(), NoAnswer()])
+    assert split_legacy(reason, "zh-CN") == "「是否本人自愿」未应答（共 3 次）"
+    assert split_legacy(reason, "en") == "Step 是否本人自愿: no answer (tries: 3)"
+    _, _, reason = run(SALE, [Failed("光线太暗 / too dark"), Failed("光线太暗 / too dark")])
+    assert split_legacy(reason, "zh-CN") == "「身份核实」未通过：光线太暗（共 2 次）"
+    assert split_legacy(reason, "en") == "Step 身份核实: not passed: too dark (tries: 2)"
 
 
 def test_a_loop_in_the_flow_always_ends() -> None:

@@ -29,6 +29,7 @@ from typing import Literal
 
 from dualrec.core.answers import NEGATIVE, AnswerMatch, clean_answer, has_form, match_option, opposite
 from dualrec.core.flow import Flow, FlowNode
+from dualrec.i18n import msg
 
 __all__ = [
     "MAX_VISITS",
@@ -192,16 +193,13 @@ def advance(flow: Flow, state: FlowState, outcome: Outcome) -> FlowState:
         if target == "@end":
             return _finish(state, step, "completed")
         if target in ("@fail", "@handover"):
-            why = f"「{node.title or node.id}」回答「{option}」/ answer {option!r} at {node.id}"
+            why = str(msg("flow.ended_by_answer", node=node.title or node.id, option=option))
             return _finish(state, step, "failed" if target == "@fail" else "handover", why)
         visits = dict(state.visits or {})
         visits[target] = visits.get(target, 0) + 1
         if visits[target] > MAX_VISITS:
             loop_node = flow.node(target) or node
-            why = (
-                f"节点「{loop_node.title or target}」重复超过 {MAX_VISITS} 次 / "
-                f"node {target} repeated more than {MAX_VISITS} times"
-            )
+            why = str(msg("flow.node_repeated", node=loop_node.title or target, limit=MAX_VISITS))
             fail_status: Status = "failed" if loop_node.on_fail == "fail" else "handover"
             return _finish(state, replace(step, to="@" + loop_node.on_fail), fail_status, why)
         return FlowState("running", target, 1, "", visits, (*state.steps, step))
@@ -209,12 +207,8 @@ def advance(flow: Flow, state: FlowState, outcome: Outcome) -> FlowState:
     if state.ask <= node.retries:
         step = Step(to="@retry", reason=reason, **base)  # type: ignore[arg-type]
         return FlowState("running", node.id, state.ask + 1, "", state.visits, (*state.steps, step))
-    what = {
-        "wrong": "回答不符合要求 / wrong answer",
-        "unclear": "回答不明确 / unclear answer",
-        "silent": "未应答 / no answer",
-        "failed": f"未通过 / failed: {reason}",
-    }[result]
-    why = f"「{node.title or node.id}」{what}（共 {state.ask} 次 / after {state.ask} tries）"
+    what = msg(f"flow.result_{result}", reason=reason)
+    # one "中文 / English" pair (the reason is stored as text): pages show the reader's half
+    why = str(msg("flow.node_gave_up", node=node.title or node.id, what=what, tries=state.ask))
     step = Step(to="@" + node.on_fail, reason=reason, **base)  # type: ignore[arg-type]
     return _finish(state, step, "failed" if node.on_fail == "fail" else "handover", why)

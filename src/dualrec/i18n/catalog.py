@@ -189,6 +189,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- flow
     "flow.invalid_flow": {"zh-CN": "流程格式错误（{where}，{msg}）", "en": "invalid flow: {where}: {msg}"},
+    # why a flow attempt ended (stored as a "中文 / English" pair, shown in the reader's language)
+    "flow.ended_by_answer": {
+        "zh-CN": "「{node}」回答「{option}」",
+        "en": "Step {node}: the answer was {option}",
+    },
+    "flow.node_repeated": {
+        "zh-CN": "节点「{node}」重复超过 {limit} 次",
+        "en": "Step {node} came up more than {limit} times",
+    },
+    "flow.node_gave_up": {
+        "zh-CN": "「{node}」{what}（共 {tries} 次）",
+        "en": "Step {node}: {what} (tries: {tries})",
+    },
+    "flow.result_wrong": {"zh-CN": "回答不符合要求", "en": "the answer was not the expected one"},
+    "flow.result_unclear": {"zh-CN": "回答不明确", "en": "the answer was unclear"},
+    "flow.result_silent": {"zh-CN": "未应答", "en": "no answer"},
+    "flow.result_failed": {"zh-CN": "未通过：{reason}", "en": "not passed: {reason}"},
     # --- flows
     "flows.draft_changed_since_you_reviewed": {
         "zh-CN": "草稿已被他人修改，请刷新后再发布",
