@@ -505,6 +505,7 @@ async def _calls(
     barrier: Any,
     host_ip: str,
     page_traffic: bool,
+    arrival: float = 0.0,
 ) -> list[CallResult]:
     patch_aiortc(host_ip)
     media = {role: load_media(Path(p)) for role, p in media_paths.items()}
@@ -559,6 +560,7 @@ async def _calls(
                 p.page_like_traffic(f"{entry}/desk/state", f"{entry}/quality")
 
         async def one_call(i: int) -> None:
+            await asyncio.sleep(calls[i][0] * arrival)  # the call's global index: its place in the arrivals
             started[i] = time.monotonic()
             outcome = await asyncio.gather(agent(i), customer(i), return_exceptions=True)
             roles = ("agent", "customer")
@@ -600,10 +602,11 @@ def run_worker(
     host_ip: str,
     out: Any,
     page_traffic: bool = True,
+    arrival: float = 0.0,
 ) -> None:
     """A worker process: its calls, then the results put on ``out`` (a multiprocessing queue)."""
     try:
-        work = _calls(base, password, calls, media_paths, hold, barrier, host_ip, page_traffic)
+        work = _calls(base, password, calls, media_paths, hold, barrier, host_ip, page_traffic, arrival)
         results = asyncio.run(work)
         out.put([r.__dict__ for r in results])
     except BaseException as exc:

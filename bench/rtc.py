@@ -310,7 +310,9 @@ def _recorded(admin: httpx.Client, task_id: str) -> bool | None:
     return bool(rec.get("filename") == "remote-interview.mp4")
 
 
-def run_aiortc(calls: int, hold: float, procs: int, report_sample: int | None, page_traffic: bool) -> int:
+def run_aiortc(
+    calls: int, hold: float, procs: int, report_sample: int | None, page_traffic: bool, arrival: float = 0.0
+) -> int:
     if os.geteuid() != 0:
         _skip("needs root for ip netns")
     for tool in ("janus", "janus-pp-rec", "ffmpeg"):
@@ -334,7 +336,8 @@ def run_aiortc(calls: int, hold: float, procs: int, report_sample: int | None, p
     load_before = os.getloadavg()
     print(
         f"generator aiortc ({procs} process(es)), calls {calls}, hold {hold:.0f} s, "
-        f"desk polls and quality reports {'on' if page_traffic else 'off'}; "
+        f"desk polls and quality reports {'on' if page_traffic else 'off'}, "
+        f"{'all calls start at once' if arrival <= 0 else f'one call starts every {arrival:g} s'}; "
         f"load average before: {load_before[0]:.1f} (5 min {load_before[1]:.1f}) on {os.cpu_count()} cores",
         flush=True,
     )
@@ -355,7 +358,18 @@ def run_aiortc(calls: int, hold: float, procs: int, report_sample: int | None, p
         workers = [
             ctx.Process(
                 target=run_worker,
-                args=(rtc.base, ADMIN_PASSWORD, share, media, hold, barrier, ns.host_ip, out, page_traffic),
+                args=(
+                    rtc.base,
+                    ADMIN_PASSWORD,
+                    share,
+                    media,
+                    hold,
+                    barrier,
+                    ns.host_ip,
+                    out,
+                    page_traffic,
+                    arrival,
+                ),
                 daemon=True,
             )
             for share in shares
@@ -423,6 +437,9 @@ def run_aiortc(calls: int, hold: float, procs: int, report_sample: int | None, p
             f"p50 {percentile(setups, 0.5):.2f} s, p95 {percentile(setups, 0.95):.2f} s, "
             f"max {max(setups, default=float('nan')):.2f} s (n={len(setups)})"
         )
+        if arrival > 0:
+            by_order = [f"{r['setup_s']:.2f}" if r.get("setup_s") is not None else "-" for r in results]
+            print(f"  per call, in arrival order (call k starts beside k-1 held calls): {' '.join(by_order)}")
         node = janus_cores + serve_cores
         print(
             f"CPU over the hold (cores): Janus {janus_cores:.3f}, dualrec serve {serve_cores:.3f} "
@@ -488,12 +505,24 @@ def main() -> int:
         action="store_true",
         help="aiortc: no desk polls / quality reports (what the pages send dualrec during a call)",
     )
+    parser.add_argument(
+        "--arrival",
+        type=float,
+        default=0.0,
+        help="aiortc: seconds between two calls' starts (0: all at once, a burst); the hold begins "
+        "once the last call is up, so each later call's set-up is measured beside the earlier ones",
+    )
     a = parser.parse_args()
     if a.quick:
         a.calls, a.hold = 1, 10.0
     if a.generator == "aiortc":
         return run_aiortc(
-            max(1, a.calls), max(5.0, a.hold), a.procs, a.report_sample or None, not a.no_page_traffic
+            max(1, a.calls),
+            max(5.0, a.hold),
+            a.procs,
+            a.report_sample or None,
+            not a.no_page_traffic,
+            max(0.0, a.arrival),
         )
     return run(max(1, a.calls), max(5.0, a.hold))
 
