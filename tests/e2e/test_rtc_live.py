@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,7 +197,6 @@ def test_the_desk_shows_live_subtitles_of_both_sides_and_a_sensitive_word_alert(
         expect(server).to_be_visible(timeout=30_000)
         assert float(server.get_attribute("data-kbps-in") or 0) > 10, server.inner_text()
         expect(agent.get_by_test_id("quality-server-agent")).to_be_visible()
-        time.sleep(20)  # a little more talk for the lag and CPU figures
         subs = [s for s in _subtitles(agent) if s["spoken"] and s["shown"]]
         lags = [(s["shown"] - s["spoken"]) / 1000 for s in subs]
         feed = sys.admin.get(f"/api/v1/rtc/tasks/{task_id}/live").json()["events"]
@@ -210,7 +208,7 @@ def test_the_desk_shows_live_subtitles_of_both_sides_and_a_sensitive_word_alert(
         )
         print(
             f"subtitle lag (end of speech → on the desk) over {len(lags)} subtitles: "
-            f"median {statistics.median(lags):.2f} s, max {max(lags):.2f} s"
+            f"median {statistics.median(lags or [0]):.2f} s, max {max(lags, default=0):.2f} s"
         )
         print(f"alerts: {alerts}")
         if stats:

@@ -1,7 +1,7 @@
 """The whole API fuzzed from its own OpenAPI document (schemathesis) against a real server on
 loopback, logged in as the administrator: no request may get a 5xx answer.
 
-A fixed seed and a time budget keep it repeatable and bounded: ``FUZZ_SECONDS`` (default 90 in
+A fixed seed and a time budget keep it repeatable and bounded: ``FUZZ_SECONDS`` (default 60 in
 the suite; ``make fuzz`` gives it 600) and ``FUZZ_EXAMPLES`` (examples per operation, default 25).
 Logging out and changing the own password are left out: they would end the fuzzer's session and
 leave the rest of the run testing only the 401 path.
@@ -42,7 +42,7 @@ def test_no_operation_answers_a_server_error(api: tuple[str, Path], tmp_path: Pa
     )
     assert login.status_code == 200, login.text
     cookie = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
-    seconds = os.environ.get("FUZZ_SECONDS", "90")
+    seconds = os.environ.get("FUZZ_SECONDS", "60")
     report = tmp_path / "fuzz.json"
     command = [
         str(SCHEMATHESIS),
@@ -77,7 +77,8 @@ def test_no_operation_answers_a_server_error(api: tuple[str, Path], tmp_path: Pa
     assert report.is_file(), out
     run = json.loads(report.read_text())
     assert run["operations"]["tested"] >= 100, out  # the schema loaded and nearly every operation ran
-    assert run["test_cases"]["generated"] >= 1000, out
+    # 60 s gave 1 897 cases on a quiet 2-core VM; the floor leaves room for a loaded CI machine
+    assert run["test_cases"]["generated"] >= 800, out
     found = json.dumps({"failures": run["failures"], "errors": run["errors"]}, ensure_ascii=False)[:6000]
     assert run["failures"] == [] and run["errors"] == [], found + "\n" + out
     assert done.returncode == 0, out
