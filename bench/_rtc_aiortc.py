@@ -54,7 +54,8 @@ VIDEO_TB = fractions.Fraction(1, 90000)
 AUDIO_TB = fractions.Fraction(1, 48000)
 DESK_POLL_S = 0.7  # frontend/src/features/rtc/deskApi.ts POLL_MS
 QUALITY_S = 2.0  # frontend/src/features/rtc/useCallStats.ts REPORT_INTERVAL_MS
-QUEUE_POLL_S = 1.0  # CustomerCall.vue POLL_MS
+QUEUE_POLL_S = 1.0  # CustomerCall.vue POLL_MS (a request that was not held)
+QUEUE_WAIT_S = 5  # CustomerCall.vue WAIT_S
 KEEPALIVE_S = 25.0  # janus.js
 
 
@@ -544,12 +545,16 @@ async def _calls(
 
         async def customer(i: int) -> None:
             link, http = calls[i][2], customer_http[i]
-            while True:  # the page polls its place until the agent took the call
-                state = (await http.get(f"/api/v1/rtc/entry/{link}/queue")).json()
+            while True:  # as the page: a held request, answered as soon as the agent took the call
+                asked = time.monotonic()
+                state = (
+                    await http.get(f"/api/v1/rtc/entry/{link}/queue", params={"wait": QUEUE_WAIT_S})
+                ).json()
                 if state.get("status") == "accepted":
                     sides[i][1].mark("accepted")
                     break
-                await asyncio.sleep(QUEUE_POLL_S)
+                if time.monotonic() - asked < 0.5:
+                    await asyncio.sleep(QUEUE_POLL_S)
             r = await http.post(f"/api/v1/rtc/entry/{link}/join")
             r.raise_for_status()
             p = Participant(http, r.json(), media["customer"], sides[i][1], host_ip)

@@ -237,3 +237,66 @@ def test_a_customer_who_leaves_or_goes_silent_is_abandoned_and_a_long_wait_times
     assert actions["rtc.queue_timeout"] == [task_c]
     # forged links are refused; a self-service task has no queue
     assert customer.get("/api/v1/rtc/entry/forged-link-token-xxxx/queue").status_code == 401
+
+
+def test_a_waiting_customer_hears_at_once_that_an_interviewer_took_the_call(
+    clients: dict[str, TestClient], system: Signed, container: Container
+) -> None:
+    """The customer's page asks with ``wait``: the server holds the answer while the customer waits
+    and answers as soon as the call is taken (no polling delay before the call starts); without a
+    change it answers after ``wait`` with the place refreshed. A change made by another process (no
+    in-process signal) is seen within about a second."""
+    import threading
+    import time
+
+    admin, agent, customer = clients["admin"], clients["agent"], clients["customer"]
+    _setup(admin)
+    _task_a, link_a = _task(system, "WM-LP-A")
+    task_b, link_b = _task(system, "WM-LP-B")
+    assert customer.post(f"/api/v1/rtc/entry/{link_a}/queue").json()["status"] == "waiting"
+    assert customer.post(f"/api/v1/rtc/entry/{link_b}/queue").json()["status"] == "waiting"
+    assert customer.get(f"/api/v1/rtc/entry/{link_a}/queue", params={"wait": 11}).status_code == 422
+
+    # nothing happens: held for the whole wait, then the place (a presence too)
+    started = time.monotonic()
+    quiet = customer.get(f"/api/v1/rtc/entry/{link_a}/queue", params={"wait": 1.5})
+    assert quiet.status_code == 200 and quiet.json()["status"] == "waiting", quiet.text
+    assert 1.4 <= time.monotonic() - started < 5
+
+    # the interviewer takes A while A's page is waiting for an answer
+    answer: dict[str, Any] = {}
+
+    def held() -> None:
+        t0 = time.monotonic()
+        r = TestClient(customer.app).get(f"/api/v1/rtc/entry/{link_a}/queue", params={"wait": 8})
+        answer.update(r.json(), seconds=time.monotonic() - t0, taken_at=time.monotonic())
+
+    waiter = threading.Thread(target=held)
+    waiter.start()
+    time.sleep(1.2)
+    taken = agent.post("/api/v1/rtc/queue/accept-next")
+    assert taken.status_code == 200, taken.text
+    accepted_at = time.monotonic()
+    waiter.join(timeout=10)
+    assert answer["status"] == "accepted", answer
+    assert answer["taken_at"] - accepted_at < 1.0, answer  # not at the end of the 8 s wait
+
+    # B is taken by another process (a direct database change, no signal here): seen within ~1 s
+    def held_b() -> None:
+        t0 = time.monotonic()
+        r = TestClient(customer.app).get(f"/api/v1/rtc/entry/{link_b}/queue", params={"wait": 8})
+        answer.update(r.json(), seconds=time.monotonic() - t0)
+
+    answer.clear()
+    waiter = threading.Thread(target=held_b)
+    waiter.start()
+    time.sleep(1.0)
+    with container.uows() as uow:
+        task = uow.tasks.get(task_b)
+        assert task is not None
+        e = uow.rtc.entry(task_b, task.attempt_no)
+        assert e is not None
+        uow.rtc.update_entry(e.id, status="accepted", accepted_by_name="另一台服务器")
+        uow.commit()
+    waiter.join(timeout=10)
+    assert answer["status"] == "accepted" and answer["seconds"] < 3.5, answer

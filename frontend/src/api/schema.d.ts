@@ -10897,7 +10897,10 @@ export interface operations {
     };
     customer_queue_status_api_v1_rtc_entry__token__queue_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 最多等待秒数，状态变化即返回 / hold the answer up to this many seconds while the customer is still waiting; it comes back as soon as an interviewer takes the call */
+                wait?: number;
+            };
             header?: never;
             path: {
                 token: string;

@@ -90,8 +90,10 @@ export async function customerEnqueue(token: string): Promise<CustomerQueue> {
   return call(api.POST("/api/v1/rtc/entry/{token}/queue", { params: { path: { token } } }));
 }
 
-export async function customerQueue(token: string): Promise<CustomerQueue> {
-  return call(api.GET("/api/v1/rtc/entry/{token}/queue", { params: { path: { token } } }));
+/** The customer's place; with ``wait`` the server holds the answer up to that many seconds while the
+ * customer is still waiting and answers at once when an interviewer takes the call. */
+export async function customerQueue(token: string, wait = 0): Promise<CustomerQueue> {
+  return call(api.GET("/api/v1/rtc/entry/{token}/queue", { params: { path: { token }, query: { wait } } }));
 }
 
 export async function customerLeave(token: string): Promise<CustomerQueue> {

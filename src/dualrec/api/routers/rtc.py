@@ -5,6 +5,7 @@ The Admin API is never forwarded (it listens on 127.0.0.1 only, docs/remote-inte
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import asdict
@@ -41,6 +42,7 @@ from dualrec.services.common.context import Actor
 from dualrec.services.rtc import tokens
 from dualrec.services.rtc.desk_share import DeskShare
 from dualrec.services.rtc.janus_api import JanusUnavailableError, tls_context
+from dualrec.services.rtc.queue import CustomerQueueView, InterviewQueue
 from dualrec.services.rtc.rooms import RtcService
 
 router = APIRouter(prefix="/rtc", tags=["rtc"])
@@ -57,6 +59,10 @@ JANUS_VERBS = frozenset(
     {"create", "attach", "message", "trickle", "keepalive", "detach", "hangup", "destroy"}
 )
 LONG_POLL_SECONDS = 65.0  # Janus holds a long poll for 30 s
+
+
+QUEUE_WAIT_MAX = 10.0  # seconds a customer's queue request may be held (presence window: 45 s)
+QUEUE_WAIT_TICK = 0.2
 
 
 def rtc_service(container: Container) -> RtcService:
@@ -130,8 +136,52 @@ def customer_enqueue(token: Token, container: ContainerDep) -> CustomerQueueOut:
     response_model=CustomerQueueOut,
     summary="排队位置与预计等待 / the customer's place and estimated wait (link token)",
 )
-def customer_queue_status(token: Token, container: ContainerDep) -> CustomerQueueOut:
-    return CustomerQueueOut(**asdict(rtc_service(container).queue.customer_status(token)))
+async def customer_queue_status(
+    token: Token,
+    container: ContainerDep,
+    request: Request,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=QUEUE_WAIT_MAX,
+            description="最多等待秒数，状态变化即返回 / hold the answer up to this many seconds "
+            "while the customer is still waiting; it comes back as soon as an interviewer takes the call",
+        ),
+    ] = 0,
+) -> CustomerQueueOut:
+    queue = rtc_service(container).queue
+    view, (task_id, attempt) = await run_in_threadpool(queue.customer_status_keyed, token)
+    if wait > 0 and view.status == "waiting":
+        view = await _wait_for_change(queue, request, token, task_id, attempt, wait) or view
+    return CustomerQueueOut(**asdict(view))
+
+
+async def _wait_for_change(
+    queue: InterviewQueue, request: Request, token: str, task_id: str, attempt: int, wait: float
+) -> CustomerQueueView | None:
+    """Holds a waiting customer's request until its entry changes or ``wait`` passes (then the place
+    and estimate are read again: the answer is also the customer's presence). No thread is held while
+    waiting; the database is read once a second (another process may have taken the call) and at once
+    when this process signals a change. None: the customer went away meanwhile."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    seen = queue.signals.version(task_id, attempt)
+    recheck_until = 0.0  # a signal comes before its commit: read again for a moment after one
+    next_read = loop.time() + 1.0
+    while loop.time() < deadline:
+        await asyncio.sleep(QUEUE_WAIT_TICK)
+        now = loop.time()
+        version = queue.signals.version(task_id, attempt)
+        if version != seen:
+            seen, recheck_until = version, now + 2.0
+        if now < recheck_until or now >= next_read:
+            next_read = now + 1.0
+            if await run_in_threadpool(queue.entry_status, task_id, attempt) != "waiting":
+                break
+            if await request.is_disconnected():
+                return None
+    return await run_in_threadpool(queue.customer_status, token)
 
 
 @public.post(

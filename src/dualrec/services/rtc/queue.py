@@ -18,6 +18,7 @@ agents of its skill group.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -36,7 +37,14 @@ from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
 from dualrec.services.tasks.service import TaskService, attempt_flow
 
-__all__ = ["AgentQueueView", "CustomerQueueView", "DeskView", "InterviewQueue", "QueueOptions"]
+__all__ = [
+    "AgentQueueView",
+    "CustomerQueueView",
+    "DeskView",
+    "InterviewQueue",
+    "QueueOptions",
+    "QueueSignals",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +108,35 @@ def _unmasked(actor: Actor) -> bool:
     return p is not None and p.can(P.SENSITIVE_UNMASK)
 
 
+class QueueSignals:
+    """In-process hints that an attempt's queue entry changed (an interviewer took it, it was given
+    up). A customer's waiting request (``wait_for_change``) looks at them several times a second and
+    reads the database only when one moved, or once a second for changes made by another process."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._versions: dict[tuple[str, int], int] = {}
+
+    def bump(self, task_id: str, attempt: int) -> None:
+        with self._lock:
+            key = (task_id, attempt)
+            self._versions[key] = self._versions.pop(key, 0) + 1  # most recent last
+            while len(self._versions) > self.MAX_KEYS:
+                self._versions.pop(next(iter(self._versions)))
+
+    def version(self, task_id: str, attempt: int) -> int:
+        with self._lock:
+            return self._versions.get((task_id, attempt), 0)
+
+
 class InterviewQueue:
     def __init__(self, uows: UnitOfWorkFactory, tasks: TaskService, options: QueueOptions) -> None:
         self._uows = uows
         self._tasks = tasks
         self.options = options
+        self.signals = QueueSignals()
 
     # ---- the sweep and the numbers -------------------------------------------------------------
 
@@ -131,6 +163,7 @@ class InterviewQueue:
             reason = "客户离开了排队 / the customer left the queue"
             action = AuditAction.RTC_QUEUE_ABANDONED
         uow.rtc.update_entry(e.id, status=why, reason=reason, ended_at=now)
+        self.signals.bump(e.task_id, e.attempt)  # read once committed (the waiter reads again shortly)
         audit.record(
             uow,
             actor=SYSTEM,
@@ -225,7 +258,20 @@ class InterviewQueue:
 
     def customer_status(self, entry_token: str) -> CustomerQueueView:
         """Where the customer stands (the page asks every few seconds: that is its presence)."""
+        return self.customer_status_keyed(entry_token)[0]
+
+    def entry_status(self, task_id: str, attempt: int) -> str | None:
+        """The entry's status only (read-only: what a waiting request checks)."""
+        with self._uows.read() as uow:
+            e = uow.rtc.entry(task_id, attempt)
+            return None if e is None else str(e.status)
+
+    def customer_status_keyed(self, entry_token: str) -> tuple[CustomerQueueView, tuple[str, int]]:
+        """``customer_status`` and the attempt it is about (task id, attempt number)."""
         task, _flow = self._tasks.resolve_entry(entry_token, allow_finished=True)
+        return self._customer_status(task), (task.id, task.attempt_no)
+
+    def _customer_status(self, task: Task) -> CustomerQueueView:
         now = _now()
         with self._uows() as uow:
             e = uow.rtc.entry(task.id, task.attempt_no, for_update=True)
@@ -357,6 +403,7 @@ class InterviewQueue:
             accepted_by_name=actor.name,
             accepted_at=now,
         )
+        self.signals.bump(e.task_id, e.attempt)
         audit.record(
             uow,
             actor=actor,
