@@ -245,3 +245,22 @@ def test_a_call_without_alerts_passes_and_other_recordings_leave_the_check_out()
     plain = CheckContext(path="x.mp4", thresholds=default_thresholds())
     assert not live_call.CHECK.enabled(plain)
     assert live_call.run(plain).status is CheckStatus.NOT_RUN
+
+
+def test_video_the_worker_could_not_decode_is_said_on_the_record_and_in_qc() -> None:
+    """A publisher whose video the live decoder cannot read (H.264: it is VP8 only) gets no live face
+    checks; the worker says so once, and QC states it instead of passing the call silently."""
+    from dualrec.services.rtc.live_worker import _UndecodableVideo
+
+    watch = _UndecodableVideo()
+    said = [watch.check(107, 100.0 + i * 0.04, decoded=0) for i in range(300)]  # 12 s of packets
+    assert said.count(True) == 1 and said.index(True) >= _UndecodableVideo.PACKETS
+    decoding = _UndecodableVideo()
+    assert not any(decoding.check(96, 100.0 + i * 0.04, decoded=5) for i in range(300))
+
+    record = live_record([Row(1, "status", _at(1), code="video_undecodable")], T0, 60.0)
+    assert not record.video_decoded and record.faces_available
+    res = _run([], video_decoded=False)
+    [f] = res.findings
+    assert f.severity is Severity.INFO and "could not be decoded live" in _en(f)
+    assert res.status is CheckStatus.PASSED  # the recording's own face checks still judge the call

@@ -155,6 +155,7 @@ class LiveCallRecord:
     duration: float = 0.0
     asr_available: bool = True
     faces_available: bool = True
+    video_decoded: bool = True  # False: the customer's video arrived but could not be decoded live
     identity_reference: bool = False  # the customer's face was compared with the one verified before
     segments_dropped: int = 0  # speech the recogniser had no time for (no subtitle, no alert)
     truncated: int = 0  # items beyond MAX_ITEMS left out
@@ -235,7 +236,7 @@ def live_record(rows: Iterable[LiveRow], t0: datetime, duration: float) -> LiveC
     rows = list(rows)
     cut_of = {_speech_key(r): bool((r.details or {}).get("cut")) for r in rows if r.kind == "subtitle"}
     items: list[LiveItem] = []
-    asr, faces, reference, seen = True, True, False, False
+    asr, faces, reference, seen, video = True, True, False, False, True
     dropped = 0
     for row in rows:
         if row.kind == "status":
@@ -244,6 +245,8 @@ def live_record(rows: Iterable[LiveRow], t0: datetime, duration: float) -> LiveC
                 asr = False
             elif row.code == "faces_unavailable":
                 faces = False
+            elif row.code == "video_undecodable":
+                video = False
             elif row.code == "identity_reference":
                 reference = True
             elif row.code == "stats":
@@ -256,6 +259,7 @@ def live_record(rows: Iterable[LiveRow], t0: datetime, duration: float) -> LiveC
         duration=round(duration, 2),
         asr_available=asr,
         faces_available=faces,
+        video_decoded=video,
         identity_reference=reference,
         segments_dropped=dropped,
         truncated=max(0, len(items) - MAX_ITEMS),

@@ -168,6 +168,8 @@ def run(ctx: CheckContext) -> CheckResult:
         out.append(finding(ctx, ID, Severity.INFO, msg("finding.live_call.asr_unavailable")))
     if not live.faces_available:
         out.append(finding(ctx, ID, Severity.INFO, msg("finding.live_call.faces_unavailable")))
+    if not live.video_decoded:
+        out.append(finding(ctx, ID, Severity.INFO, msg("finding.live_call.video_undecodable")))
     if live.segments_dropped:
         out.append(
             finding(

@@ -98,6 +98,30 @@ class _Stream:
         self.packets = 0
 
 
+class _UndecodableVideo:
+    """Says once when the customer's video keeps arriving but nothing of it decodes (a publisher
+    that sent H.264: the live decoder is VP8 only) — so the desk and QC say the live face checks did
+    not run instead of staying silent."""
+
+    PACKETS = 150  # about 3 s of video
+    SECONDS = 8.0
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.packets = 0
+        self.reported = False
+
+    def check(self, payload_type: int, now: float, decoded: int) -> bool:
+        if self.reported or decoded:
+            return False
+        self.packets += 1
+        self.first = now if self.first is None else self.first
+        if self.packets >= self.PACKETS and now - self.first >= self.SECONDS:
+            self.reported = True
+            return True
+        return False
+
+
 def _stream_ids(answer: dict[str, Any]) -> list[int]:
     """The forwarders' stream ids in an ``rtp_forward`` answer (the streams form, or the legacy
     ``rtp_stream`` form Janus uses when asked with ``audio_port``/``video_port``)."""
@@ -301,6 +325,7 @@ class LiveCallWorker:
         video = av.CodecContext.create("vp8", "r")
         vp8 = Vp8Assembler()
         keyed = False
+        undecodable = _UndecodableVideo()
         while not self._stop.is_set():
             for key, _ in sel.select(timeout=0.5):
                 s = key.data
@@ -320,6 +345,8 @@ class LiveCallWorker:
                         if s.kind == "audio":
                             self._audio(s.role, audio[s.role], pkt.payload, now)
                         else:
+                            if undecodable.check(pkt.payload_type, now, self.stats["frames_decoded"]):
+                                self._video_undecodable(pkt.payload_type)
                             frame = vp8.push(pkt)
                             self.stats["vp8_dropped"] = vp8.dropped
                             if frame is None:
@@ -337,6 +364,20 @@ class LiveCallWorker:
                         if s.kind == "video":
                             keyed = False
         sel.close()
+
+    def _video_undecodable(self, payload_type: int) -> None:
+        logger.warning(
+            "live worker: the customer's video (RTP payload type %s) does not decode as VP8", payload_type
+        )
+        self._events.record(
+            self.call.task_id,
+            self.call.attempt,
+            "status",
+            code="video_undecodable",
+            reason="客户视频无法实时解码（可能为 H.264），无实时人脸检查 / the customer's video cannot be "
+            "decoded live (H.264?): no live face checks",
+            details={"payload_type": payload_type},
+        )
 
     def _audio(self, role: str, codec: tuple[Any, Any], payload: bytes, now: float) -> None:
         import av
