@@ -70,7 +70,7 @@ FLOW: dict[str, Any] = {
             "script": "请跟读：" + READ_SENTENCE,
             "expected_answers": [{"text": READ_SENTENCE, "synonyms": ["自愿购买"]}],
             "params": {"mode": "read_along", "accuracy": 0.8},
-            "retries": 1,
+            "retries": 2,  # a try the recogniser made nothing of (a loaded machine) is read again
             "on_fail": "handover",
         },
         {"id": "end", "type": "end", "title": "结束", "script": "录制完成，感谢您的配合。"},
@@ -259,9 +259,17 @@ def test_the_customer_must_really_answer_read_copy_and_read_aloud(
     expect(read.locator("[data-answer]")).to_have_count(0)
     forged = _post(page, f"{base}/nodes/read/outcome", {"kind": "answer", "text": "自愿购买"})
     assert forged.status == 422 and forged.json()["mode"] == "read_along", forged.text()
-    read.locator("[data-test=read]").click(timeout=60_000)
     retry = page.locator("[data-test=read-retry]")
-    expect(retry).to_contain_text(re.compile(r"朗读准确率 \d+%，需达到 80%"), timeout=180_000)
+    for attempt in (1, 2):
+        with page.expect_response(
+            lambda r: r.url.endswith("/nodes/read/speech") or "/nodes/read/speech?" in r.url, timeout=180_000
+        ) as answered:
+            read.locator("[data-test=read]").click(timeout=60_000)
+        scored = answered.value.json()["attempt"]
+        print(f"read-along try {attempt}: {scored}")
+        if scored and "未能识别" not in scored["retry"]:
+            break
+    expect(retry).to_contain_text(re.compile(r"朗读准确率 \d+%，需达到 80%"), timeout=30_000)
     expect(page.locator("[data-test=read]")).to_have_text("再读一次")
     # asking for a person: an in-page dialog, cancel keeps the flow, confirm hands over
     page.locator("[data-test=read-help]").click()

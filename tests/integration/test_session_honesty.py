@@ -148,6 +148,46 @@ def test_a_read_along_is_scored_at_the_nodes_accuracy(
     assert system.call("GET", f"/api/v1/tasks/{task_id}").json()["status"] == "handover"
 
 
+def _wav(seconds: float, amplitude: float) -> bytes:
+    """16 kHz mono PCM: a 220 Hz tone at ``amplitude`` (0: digital silence)."""
+    import io
+    import math
+    import struct
+    import wave
+
+    n = int(16000 * seconds)
+    frames = b"".join(
+        struct.pack("<h", int(amplitude * 32767 * math.sin(2 * math.pi * 220 * i / 16000))) for i in range(n)
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+def test_a_reading_the_recogniser_made_nothing_of_is_not_called_silence(
+    app_client: TestClient, admin: TestClient, system: Signed, container: Container
+) -> None:
+    """A voice on the microphone that the recogniser returned nothing for is not "no answer": the
+    customer is told it was not recognised and reads again. Real silence is still no answer."""
+    client, token, _task_id = _start(app_client, admin, system, _flow(_read_node({"mode": "read_along"})))
+    _say(container, "")
+    loud = client.post(f"/api/v1/session/{token}/nodes/w/speech?t=3", content=_wav(3.0, 0.3))
+    assert loud.status_code == 200, loud.text
+    body = loud.json()
+    assert body["attempt"]["passed"] is False and body["attempt"]["score"] == 0
+    assert "未能识别出您的朗读" in body["attempt"]["retry"], body["attempt"]
+    assert body["session"]["node"]["id"] == "w" and body["session"]["ask"] == 2
+    quiet = client.post(f"/api/v1/session/{token}/nodes/w/speech?t=9", content=_wav(3.0, 0.0))
+    assert quiet.status_code == 200, quiet.text
+    assert quiet.json()["attempt"] is None and quiet.json()["session"]["status"] == "handover"
+    reason = quiet.json()["session"]["reason"]
+    assert "未应答" in reason, reason  # the last try was silent
+
+
 def test_a_read_along_cannot_be_tapped(
     app_client: TestClient, admin: TestClient, system: Signed, container: Container
 ) -> None:

@@ -638,8 +638,19 @@ class LiveSessionService:
                 return self._view(uow, task, flow, s), text, hits, None
             outcome: Outcome
             attempt: ScoredAttempt | None = None
-            if not text:
-                self._event(uow, s, EventKind.ANSWER, t, node_id, text="", source="voice")
+            heard = wav_level(wav)
+            if not text and rule is not None and rule.mode == READ_ALONG and heard.spoke:
+                # the microphone had a voice the recogniser made nothing of (a noisy room, a glitchy
+                # phone): not silence — the customer is told it was not recognised and reads again
+                attempt = ScoredAttempt(
+                    READ_ALONG, "", 0.0, self._accuracy(rule), False, retry=_NOT_RECOGNISED
+                )
+                s = self._scored(uow, s, node_id, attempt, t, source="voice", audio=heard.as_dict())
+                outcome = Scored("", False)
+            elif not text:
+                self._event(
+                    uow, s, EventKind.ANSWER, t, node_id, text="", source="voice", audio=heard.as_dict()
+                )
                 outcome = NoAnswer()
             elif rule is not None and rule.mode == READ_ALONG:
                 accuracy = self._accuracy(rule)
@@ -1106,6 +1117,51 @@ def _rule(node: FlowNode) -> Willingness:
             msg("sessions.flow_s_parameters_invalid_ask", exc=exc),
             details={"node_id": node.id},
         ) from exc
+
+
+_NOT_RECOGNISED = (
+    "未能识别出您的朗读，请在安静处靠近手机、清晰地再读一次 / your reading could not be recognised: "
+    "read it again clearly, close to the phone, somewhere quiet"
+)
+
+
+@dataclass(frozen=True)
+class WavLevel:
+    """How much sound a spoken answer's WAV holds: its length and the loudest 100 ms (RMS, 0–1)."""
+
+    seconds: float
+    peak_rms: float
+
+    @property
+    def spoke(self) -> bool:
+        """A voice was there (at least 1 s recorded with a 100 ms stretch above quiet-room level)."""
+        return self.seconds >= 1.0 and self.peak_rms >= 0.02
+
+    def as_dict(self) -> dict[str, float]:
+        return {"seconds": round(self.seconds, 2), "peak_rms": round(self.peak_rms, 4)}
+
+
+def wav_level(wav: bytes) -> WavLevel:
+    """The level of a 16-bit PCM WAV (anything else: zero)."""
+    import io
+    import wave
+
+    import numpy as np
+
+    try:
+        with wave.open(io.BytesIO(wav)) as w:
+            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        return WavLevel(0.0, 0.0)
+    if width != 2 or rate <= 0 or channels <= 0:
+        return WavLevel(0.0, 0.0)
+    pcm = np.frombuffer(raw[: len(raw) // (2 * channels) * 2 * channels], dtype="<i2").astype(np.float32)
+    pcm = pcm.reshape(-1, channels).mean(axis=1) / 32768.0
+    step = max(1, rate // 10)
+    usable = pcm[: len(pcm) // step * step]
+    peak = float(np.sqrt((usable.reshape(-1, step) ** 2).mean(axis=1)).max()) if usable.size else 0.0
+    return WavLevel(len(pcm) / rate, peak)
 
 
 def _retry_reason(mode: str, score: float, accuracy: float) -> str:
