@@ -297,3 +297,71 @@ def test_the_task_page_opens_each_signed_document_as_stored(
         uow.commit()
     tampered = admin.get(url, headers={"Accept-Language": "en"})
     assert tampered.status_code == 409 and "SHA-256" in tampered.json()["detail"]
+
+
+def test_the_customers_held_request_brings_the_agents_change_at_once(
+    clients: dict[str, TestClient], system: Signed, admin: TestClient
+) -> None:
+    """Both pages ask with the seq they show and ``wait``: the answer comes as soon as the desk
+    changes (not at the end of the wait, not on the next poll); without a change, after ``wait`` with
+    the same seq; a page that is behind (an older seq) is answered at once."""
+    import threading
+    import time
+
+    _setup(admin)
+    agent, customer = clients["agent"], clients["customer"]
+    task_id, link = _task(system, "WM-DESK-HOLD")
+    _in_call(clients, link)
+    desk = f"/api/v1/rtc/tasks/{task_id}/desk"
+    state = f"/api/v1/rtc/entry/{link}/desk/state"
+    seq = customer.get(state).json()["seq"]
+    assert customer.get(state, params={"after": seq, "wait": 11}).status_code == 422
+
+    started = time.monotonic()
+    same = customer.get(state, params={"after": seq, "wait": 1.2})
+    assert same.status_code == 200 and same.json()["seq"] == seq
+    assert 1.1 <= time.monotonic() - started < 5
+    # the page is behind (it shows an older seq): answered at once
+    started = time.monotonic()
+    assert (
+        agent.post(f"{desk}/events", json={"kind": "doc.show", "document": 0, "page": 0}).status_code == 200
+    )
+    behind = customer.get(state, params={"after": seq, "wait": 8})
+    assert behind.json()["seq"] > seq and time.monotonic() - started < 2
+    seq = behind.json()["seq"]
+
+    answer: dict[str, Any] = {}
+
+    def held() -> None:
+        r = TestClient(customer.app).get(state, params={"after": seq, "wait": 8})
+        answer.update(r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=held)
+    waiter.start()
+    time.sleep(1.2)
+    turned = agent.post(f"{desk}/events", json={"kind": "doc.show", "document": 0, "page": 1})
+    assert turned.status_code == 200, turned.text
+    posted = time.monotonic()
+    waiter.join(timeout=10)
+    assert answer["page"] == 1 and answer["seq"] == turned.json()["seq"], answer
+    assert answer["at"] - posted < 1.0, answer  # at once, not at the end of the 8 s
+
+    # the agent's side holds the same way
+    mine: dict[str, Any] = {}
+
+    def agent_held() -> None:
+        r = agent.get(f"{desk}/state", params={"after": answer["seq"], "wait": 8})
+        mine.update(r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=agent_held)
+    waiter.start()
+    time.sleep(1.2)
+    assert (
+        customer.post(
+            f"/api/v1/rtc/entry/{link}/desk/events", json={"kind": "seen", "document": 0, "page": 1}
+        ).status_code
+        == 200
+    )
+    seen_at = time.monotonic()
+    waiter.join(timeout=10)
+    assert mine["seen"]["page"] == 1 and mine["at"] - seen_at < 1.0, mine

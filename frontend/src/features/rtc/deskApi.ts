@@ -8,18 +8,27 @@ export type DeskState = Schemas["DeskStateOut"];
 export type DeskEvent = Schemas["DeskEventIn"];
 export type DeskMark = Schemas["DeskMarkShape"];
 
-export const POLL_MS = 700; // the customer sees a change within about a second
+// Both pages ask for the desk with the seq they show and WAIT_S: the server answers as soon as the
+// desk changed (the customer sees a highlight or a page turn at once) or after WAIT_S with the same
+// state. An answer that was not held (an error, a proxy that does not hold) is followed after POLL_MS.
+export const WAIT_S = 5;
+export const POLL_MS = 700;
 
-export function agentDeskState(taskId: string): Promise<DeskState> {
-  return call(api.GET("/api/v1/rtc/tasks/{task_id}/desk/state", { params: { path: { task_id: taskId } } }));
+export interface DeskWait {
+  after?: number;
+  wait?: number;
+}
+
+export function agentDeskState(taskId: string, held: DeskWait = {}): Promise<DeskState> {
+  return call(api.GET("/api/v1/rtc/tasks/{task_id}/desk/state", { params: { path: { task_id: taskId }, query: held } }));
 }
 
 export function agentDeskEvent(taskId: string, body: DeskEvent): Promise<DeskState> {
   return call(api.POST("/api/v1/rtc/tasks/{task_id}/desk/events", { params: { path: { task_id: taskId } }, body }));
 }
 
-export function customerDeskState(token: string): Promise<DeskState> {
-  return call(api.GET("/api/v1/rtc/entry/{token}/desk/state", { params: { path: { token } } }));
+export function customerDeskState(token: string, held: DeskWait = {}): Promise<DeskState> {
+  return call(api.GET("/api/v1/rtc/entry/{token}/desk/state", { params: { path: { token }, query: held } }));
 }
 
 export function customerDeskEvent(token: string, body: DeskEvent): Promise<DeskState> {

@@ -1,39 +1,50 @@
-// The shared desk's state, polled while the call runs (both the desk and the customer's page).
+// The shared desk's state while the call runs (both the desk and the customer's page): each request
+// names the seq the page shows and is held by the server until the desk changes (or WAIT_S passes).
 import { onBeforeUnmount, ref, watch, type Ref } from "vue";
-import { POLL_MS, type DeskState } from "./deskApi";
+import { POLL_MS, WAIT_S, type DeskState, type DeskWait } from "./deskApi";
+
+const pause = (ms: number) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /**
- * Polls `load` every POLL_MS while `inCall()` is true; `stop` runs when the call ends or the
- * component goes. A failed poll is left to the next tick (the call's own state says the rest).
+ * Follows `load` while `inCall()` is true; `stop` runs when the call ends or the component goes.
+ * A failed request is retried after POLL_MS (between the accept and the join, after the hang-up, or
+ * a network hiccup: the call's own state says the rest). A newer state is never replaced by an older
+ * answer (the page's own changes set the state too).
  */
-export function useDeskState(inCall: () => boolean, load: () => Promise<DeskState>, stop: () => void): Ref<DeskState | null> {
+export function useDeskState(
+  inCall: () => boolean,
+  load: (held: DeskWait) => Promise<DeskState>,
+  stop: () => void,
+): Ref<DeskState | null> {
   const state = ref<DeskState | null>(null);
-  let timer = 0;
+  let generation = 0;
 
-  async function poll(): Promise<void> {
-    try {
-      state.value = await load();
-    } catch {
-      // between the accept and the join, after the hang-up, or a network hiccup: the next tick tries again
+  async function follow(mine: number): Promise<void> {
+    while (mine === generation) {
+      const asked = Date.now();
+      const shown = state.value?.seq;
+      try {
+        const next = await load(shown === undefined ? {} : { after: shown, wait: WAIT_S });
+        if (mine !== generation) return;
+        if (!state.value || next.seq >= state.value.seq) state.value = next;
+        if (Date.now() - asked < 300 && next.seq === shown) await pause(POLL_MS); // not held
+      } catch {
+        await pause(POLL_MS);
+      }
     }
   }
 
   watch(
     inCall,
     (on) => {
-      window.clearInterval(timer);
-      timer = 0;
-      if (on) {
-        void poll();
-        timer = window.setInterval(() => void poll(), POLL_MS);
-      } else {
-        stop();
-      }
+      generation += 1;
+      if (on) void follow(generation);
+      else stop();
     },
     { immediate: true },
   );
   onBeforeUnmount(() => {
-    window.clearInterval(timer);
+    generation += 1;
     stop();
   });
   return state;

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
 
@@ -40,10 +41,11 @@ from dualrec.errors import InvalidInputError, NotFoundError, PermissionDeniedErr
 from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.rtc import tokens
-from dualrec.services.rtc.desk_share import DeskShare
+from dualrec.services.rtc.desk_share import DeskShare, DeskState
 from dualrec.services.rtc.janus_api import JanusUnavailableError, tls_context
 from dualrec.services.rtc.queue import CustomerQueueView, InterviewQueue
 from dualrec.services.rtc.rooms import RtcService
+from dualrec.services.rtc.signals import ChangeSignals
 
 router = APIRouter(prefix="/rtc", tags=["rtc"])
 public = APIRouter(prefix="/rtc", tags=["rtc"])
@@ -160,27 +162,19 @@ async def customer_queue_status(
 async def _wait_for_change(
     queue: InterviewQueue, request: Request, token: str, task_id: str, attempt: int, wait: float
 ) -> CustomerQueueView | None:
-    """Holds a waiting customer's request until its entry changes or ``wait`` passes (then the place
-    and estimate are read again: the answer is also the customer's presence). No thread is held while
-    waiting; the database is read once a second (another process may have taken the call) and at once
-    when this process signals a change. None: the customer went away meanwhile."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    seen = queue.signals.version(task_id, attempt)
-    recheck_until = 0.0  # a signal comes before its commit: read again for a moment after one
-    next_read = loop.time() + 1.0
-    while loop.time() < deadline:
-        await asyncio.sleep(QUEUE_WAIT_TICK)
-        now = loop.time()
-        version = queue.signals.version(task_id, attempt)
-        if version != seen:
-            seen, recheck_until = version, now + 2.0
-        if now < recheck_until or now >= next_read:
-            next_read = now + 1.0
-            if await run_in_threadpool(queue.entry_status, task_id, attempt) != "waiting":
-                break
-            if await request.is_disconnected():
-                return None
+    """Holds a waiting customer's request until its entry changes or ``wait`` passes; then the place
+    and estimate are read again (the answer is also the customer's presence). None: the customer
+    went away meanwhile."""
+    still = await _changed(
+        request,
+        queue.signals,
+        lambda: queue.entry_status(task_id, attempt) != "waiting",
+        task_id,
+        attempt,
+        wait,
+    )
+    if not still:
+        return None
     return await run_in_threadpool(queue.customer_status, token)
 
 
@@ -288,6 +282,69 @@ def _desk(container: Container) -> DeskShare:
     return desk
 
 
+DeskAfter = Annotated[
+    int | None,
+    Query(
+        ge=0, le=2**62, description="页面已有的 seq / the seq the page already shows: held until a later one"
+    ),
+]
+DeskWait = Annotated[
+    float,
+    Query(ge=0, le=QUEUE_WAIT_MAX, description="最多等待秒数 / hold the answer up to this many seconds"),
+]
+
+
+async def _held_desk(
+    desk: DeskShare,
+    request: Request,
+    load: Callable[[], tuple[DeskState, tuple[str, int]]],
+    after: int | None,
+    wait: float,
+) -> DeskState:
+    """The desk's state; with ``after`` and ``wait``, held until the desk has an event after
+    ``after`` (at once when this process made it, within a second when another did) or ``wait``
+    passes. The answer is loaded again at the end: who may read it is checked then too."""
+    state, (task_id, attempt) = await run_in_threadpool(load)
+    if after is None or wait <= 0 or state.seq != after:
+        return state
+    if not await _changed(
+        request, desk.signals, lambda: desk.seq(task_id, attempt) != after, task_id, attempt, wait
+    ):
+        return state
+    return (await run_in_threadpool(load))[0]
+
+
+async def _changed(
+    request: Request,
+    signals: ChangeSignals,
+    check: Callable[[], bool],
+    task_id: str,
+    attempt: int,
+    wait: float,
+) -> bool:
+    """Waits (no thread held) until ``check()`` — a database read — is true or ``wait`` passes. It is
+    read once a second, and at once for a moment after ``signals`` moved for the call (a signal is
+    given before its commit may be visible). False: the client went away."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    seen = signals.version(task_id, attempt)
+    recheck_until = 0.0
+    next_read = loop.time() + 1.0
+    while loop.time() < deadline:
+        await asyncio.sleep(QUEUE_WAIT_TICK)
+        now = loop.time()
+        version = signals.version(task_id, attempt)
+        if version != seen:
+            seen, recheck_until = version, now + 2.0
+        if now < recheck_until or now >= next_read:
+            next_read = now + 1.0
+            if await run_in_threadpool(check):
+                return True
+            if await request.is_disconnected():
+                return False
+    return True
+
+
 def _state_out(state: object) -> DeskStateOut:
     return DeskStateOut(**asdict(state))  # type: ignore[call-overload]
 
@@ -297,10 +354,17 @@ def _state_out(state: object) -> DeskStateOut:
     response_model=DeskStateOut,
     summary="共享桌面状态（坐席）/ the shared desk: page shown, marks, screen share, signatures",
 )
-def agent_desk_state(
-    task_id: TaskId, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+async def agent_desk_state(
+    task_id: TaskId,
+    actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)],
+    container: ContainerDep,
+    request: Request,
+    after: DeskAfter = None,
+    wait: DeskWait = 0,
 ) -> DeskStateOut:
-    return _state_out(_desk(container).agent_state(actor, task_id))
+    desk = _desk(container)
+    state = await _held_desk(desk, request, lambda: desk.agent_state_keyed(actor, task_id), after, wait)
+    return _state_out(state)
 
 
 @router.post(
@@ -339,8 +403,16 @@ def agent_document_page(
     response_model=DeskStateOut,
     summary="共享桌面状态（客户，凭链接令牌）/ the shared desk as the customer sees it",
 )
-def customer_desk_state(token: Token, container: ContainerDep) -> DeskStateOut:
-    return _state_out(_desk(container).customer_state(token))
+async def customer_desk_state(
+    token: Token,
+    container: ContainerDep,
+    request: Request,
+    after: DeskAfter = None,
+    wait: DeskWait = 0,
+) -> DeskStateOut:
+    desk = _desk(container)
+    state = await _held_desk(desk, request, lambda: desk.customer_state_keyed(token), after, wait)
+    return _state_out(state)
 
 
 @public.post(

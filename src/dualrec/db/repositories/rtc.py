@@ -247,6 +247,14 @@ class RtcRepository:
         self._s.flush()
         return DeskEvent(row.id, party, kind, payload, at)
 
+    def last_desk_event_id(self, task_id: str, attempt: int) -> int:
+        found = self._s.execute(
+            select(func.max(RtcDeskEventRow.id)).where(
+                RtcDeskEventRow.task_id == task_id, RtcDeskEventRow.attempt == attempt
+            )
+        ).scalar()
+        return int(found or 0)
+
     def desk_events(self, task_id: str, attempt: int) -> list[DeskEvent]:
         rows = self._s.execute(
             select(RtcDeskEventRow)

@@ -3,8 +3,9 @@ customer besides the video — a page of one of the task's documents with highli
 on it, the screen share switched on or off, a request to sign a document — and the customer's
 signature given in the call.
 
-Transport: short polling through dualrec (``GET …/desk/state`` every ~0.7 s by both pages), so no
-extra port, proxy rule or connection state: the agent authenticates with its console session (and
+Transport: held requests through dualrec (``GET …/desk/state?after=<seq>&wait=5`` by both pages:
+answered as soon as the desk has an event after ``seq``, else after ``wait``), so no extra port,
+proxy rule or connection state: the agent authenticates with its console session (and
 must be the interviewer who took this attempt's customer), the customer with the attempt's own
 link token. Every change is a row of ``rtc_desk_events`` (party, kind, payload, wall-clock time):
 both pages derive the same state from them, and after the hang-up the ``rtc.compose`` job lays
@@ -41,6 +42,7 @@ from dualrec.i18n import msg
 from dualrec.services.common.context import Actor
 from dualrec.services.pdf.pages import Watermark, render_page
 from dualrec.services.pdf.signature_stamp import signature_ink
+from dualrec.services.rtc.signals import ChangeSignals
 from dualrec.services.tasks.documents import DocumentRef, read_document, sign_task_document
 from dualrec.services.tasks.service import TaskService
 from dualrec.storage.ports import BlobStore
@@ -149,6 +151,7 @@ class DeskShare:
         self._tasks = tasks
         self._blobs = blobs
         self._rate = _Rate()
+        self.signals = ChangeSignals()  # the desk changed: the pages' held requests read it
 
     # ---- who is in the call --------------------------------------------------------------------
 
@@ -178,11 +181,24 @@ class DeskShare:
     # ---- state ---------------------------------------------------------------------------------
 
     def agent_state(self, actor: Actor, task_id: str) -> DeskState:
-        task = self._agent_call(actor, task_id)
-        return self._state(task)
+        return self.agent_state_keyed(actor, task_id)[0]
 
     def customer_state(self, token: str) -> DeskState:
-        return self._state(self._customer_call(token))
+        return self.customer_state_keyed(token)[0]
+
+    def agent_state_keyed(self, actor: Actor, task_id: str) -> tuple[DeskState, tuple[str, int]]:
+        """The state and the call it is of (task id, attempt): what a held request waits on."""
+        task = self._agent_call(actor, task_id)
+        return self._state(task), (task.id, task.attempt_no)
+
+    def customer_state_keyed(self, token: str) -> tuple[DeskState, tuple[str, int]]:
+        task = self._customer_call(token)
+        return self._state(task), (task.id, task.attempt_no)
+
+    def seq(self, task_id: str, attempt: int) -> int:
+        """The call's last desk event id (0: none): one indexed read for a waiting request."""
+        with self._uows.read() as uow:
+            return uow.rtc.last_desk_event_id(task_id, attempt)
 
     def _state(self, task: Task) -> DeskState:
         with self._uows.read() as uow:
@@ -251,6 +267,7 @@ class DeskShare:
                 uow.rtc.add_desk_event(task.id, task.attempt_no, party, kind, payload, datetime.now(UTC))
             )
             uow.commit()
+        self.signals.bump(task.id, task.attempt_no)
         return desk_state(task, events)
 
     # ---- pages ---------------------------------------------------------------------------------
@@ -312,6 +329,7 @@ class DeskShare:
                 task.id, task.attempt_no, "customer", "signed", {"document": wanted, **record}, now
             )
             uow.commit()
+        self.signals.bump(task.id, task.attempt_no)
         return self._state(task)
 
 

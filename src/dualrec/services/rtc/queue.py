@@ -18,7 +18,6 @@ agents of its skill group.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +34,7 @@ from dualrec.errors import ConflictError, InvalidInputError, NotFoundError
 from dualrec.i18n import msg
 from dualrec.services.common import audit
 from dualrec.services.common.context import SYSTEM, Actor
+from dualrec.services.rtc.signals import ChangeSignals
 from dualrec.services.tasks.service import TaskService, attempt_flow
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "DeskView",
     "InterviewQueue",
     "QueueOptions",
-    "QueueSignals",
 ]
 
 logger = logging.getLogger(__name__)
@@ -108,35 +107,12 @@ def _unmasked(actor: Actor) -> bool:
     return p is not None and p.can(P.SENSITIVE_UNMASK)
 
 
-class QueueSignals:
-    """In-process hints that an attempt's queue entry changed (an interviewer took it, it was given
-    up). A customer's waiting request (``wait_for_change``) looks at them several times a second and
-    reads the database only when one moved, or once a second for changes made by another process."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._versions: dict[tuple[str, int], int] = {}
-
-    def bump(self, task_id: str, attempt: int) -> None:
-        with self._lock:
-            key = (task_id, attempt)
-            self._versions[key] = self._versions.pop(key, 0) + 1  # most recent last
-            while len(self._versions) > self.MAX_KEYS:
-                self._versions.pop(next(iter(self._versions)))
-
-    def version(self, task_id: str, attempt: int) -> int:
-        with self._lock:
-            return self._versions.get((task_id, attempt), 0)
-
-
 class InterviewQueue:
     def __init__(self, uows: UnitOfWorkFactory, tasks: TaskService, options: QueueOptions) -> None:
         self._uows = uows
         self._tasks = tasks
         self.options = options
-        self.signals = QueueSignals()
+        self.signals = ChangeSignals()  # an entry changed: a customer's held request reads it
 
     # ---- the sweep and the numbers -------------------------------------------------------------
 
