@@ -53,6 +53,7 @@ STEPS = (
 VIDEO_TB = fractions.Fraction(1, 90000)
 AUDIO_TB = fractions.Fraction(1, 48000)
 DESK_POLL_S = 0.7  # frontend/src/features/rtc/deskApi.ts POLL_MS
+DESK_WAIT_S = 5  # deskApi.ts WAIT_S: the request is held until the desk changes
 QUALITY_S = 2.0  # frontend/src/features/rtc/useCallStats.ts REPORT_INTERVAL_MS
 QUEUE_POLL_S = 1.0  # CustomerCall.vue POLL_MS (a request that was not held)
 QUEUE_WAIT_S = 5  # CustomerCall.vue WAIT_S
@@ -430,11 +431,20 @@ class Participant:
         self.tasks.append(asyncio.create_task(self._quality(quality_url)))
 
     async def _desk(self, url: str) -> None:
+        """As the pages: each request names the seq shown and is held until the desk changes."""
+        seq: int | None = None
         while True:
-            with contextlib.suppress(httpx.HTTPError):
-                await self.http.get(url)
+            asked = time.monotonic()
+            try:
+                params = {} if seq is None else {"after": seq, "wait": DESK_WAIT_S}
+                r = await self.http.get(url, params=params)
                 self.side.desk_polls += 1
-            await asyncio.sleep(DESK_POLL_S)
+                new = r.json().get("seq") if r.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                new = None
+            if new is None or (new == seq and time.monotonic() - asked < 0.3):
+                await asyncio.sleep(DESK_POLL_S)  # an error, or an answer that was not held
+            seq = new if new is not None else seq
 
     async def _quality(self, url: str) -> None:
         while True:
