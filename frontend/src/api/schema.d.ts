@@ -10767,7 +10767,12 @@ export interface operations {
     };
     customer_desk_state_api_v1_rtc_entry__token__desk_state_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页面已有的 seq / the seq the page already shows: held until a later one */
+                after?: number | null;
+                /** @description 最多等待秒数 / hold the answer up to this many seconds */
+                wait?: number;
+            };
             header?: never;
             path: {
                 token: string;
@@ -11256,7 +11261,12 @@ export interface operations {
     };
     agent_desk_state_api_v1_rtc_tasks__task_id__desk_state_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页面已有的 seq / the seq the page already shows: held until a later one */
+                after?: number | null;
+                /** @description 最多等待秒数 / hold the answer up to this many seconds */
+                wait?: number;
+            };
             header?: never;
             path: {
                 task_id: string;
