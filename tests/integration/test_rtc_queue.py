@@ -300,3 +300,42 @@ def test_a_waiting_customer_hears_at_once_that_an_interviewer_took_the_call(
         uow.commit()
     waiter.join(timeout=10)
     assert answer["status"] == "accepted" and answer["seconds"] < 3.5, answer
+
+
+def test_one_link_cannot_pile_up_held_requests(
+    clients: dict[str, TestClient], system: Signed, container: Container
+) -> None:
+    """At most ChangeSignals.MAX_HELD_PER_CALL requests of one call are held at once; more are
+    answered at once (a page opened in a loop cannot tie up the server), and the count goes back."""
+    import threading
+    import time
+
+    from dualrec.services.rtc.signals import ChangeSignals
+
+    _setup(clients["admin"])
+    _task_id, link = _task(system, "WM-LP-PILE")
+    customer = clients["customer"]
+    assert customer.post(f"/api/v1/rtc/entry/{link}/queue").json()["status"] == "waiting"
+    held = ChangeSignals.MAX_HELD_PER_CALL
+    took: list[float] = []
+
+    def ask() -> None:
+        t0 = time.monotonic()
+        r = TestClient(customer.app).get(f"/api/v1/rtc/entry/{link}/queue", params={"wait": 4})
+        assert r.status_code == 200
+        took.append(time.monotonic() - t0)
+
+    waiters = [threading.Thread(target=ask) for _ in range(held)]
+    for w in waiters:
+        w.start()
+    time.sleep(1.0)  # all of them held now
+    started = time.monotonic()
+    extra = customer.get(f"/api/v1/rtc/entry/{link}/queue", params={"wait": 4})
+    assert extra.status_code == 200 and extra.json()["status"] == "waiting"
+    assert time.monotonic() - started < 2.0  # not held
+    for w in waiters:
+        w.join(timeout=15)
+    assert len(took) == held and min(took) >= 3.5, took
+    started = time.monotonic()
+    customer.get(f"/api/v1/rtc/entry/{link}/queue", params={"wait": 1.5})
+    assert time.monotonic() - started >= 1.4  # the slots were given back

@@ -325,6 +325,22 @@ async def _changed(
     """Waits (no thread held) until ``check()`` — a database read — is true or ``wait`` passes. It is
     read once a second, and at once for a moment after ``signals`` moved for the call (a signal is
     given before its commit may be visible). False: the client went away."""
+    if not signals.try_hold(task_id, attempt):
+        return True  # too many held for this call already: answered at once
+    try:
+        return await _wait_changed(request, signals, check, task_id, attempt, wait)
+    finally:
+        signals.release(task_id, attempt)
+
+
+async def _wait_changed(
+    request: Request,
+    signals: ChangeSignals,
+    check: Callable[[], bool],
+    task_id: str,
+    attempt: int,
+    wait: float,
+) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     seen = signals.version(task_id, attempt)

@@ -15,10 +15,31 @@ __all__ = ["ChangeSignals"]
 
 class ChangeSignals:
     MAX_KEYS = 10_000
+    MAX_HELD_PER_CALL = 8  # both pages' desk and queue requests, a few tabs: more is not a page
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._versions: dict[tuple[str, int], int] = {}
+        self._held: dict[tuple[str, int], int] = {}
+
+    def try_hold(self, task_id: str, attempt: int) -> bool:
+        """Counts a request held for the call; False when the call already has MAX_HELD_PER_CALL
+        (that request is answered at once instead: a link opened in a loop cannot pile them up)."""
+        with self._lock:
+            key = (task_id, attempt)
+            if self._held.get(key, 0) >= self.MAX_HELD_PER_CALL:
+                return False
+            self._held[key] = self._held.get(key, 0) + 1
+            return True
+
+    def release(self, task_id: str, attempt: int) -> None:
+        with self._lock:
+            key = (task_id, attempt)
+            left = self._held.get(key, 0) - 1
+            if left > 0:
+                self._held[key] = left
+            else:
+                self._held.pop(key, None)
 
     def bump(self, task_id: str, attempt: int) -> None:
         with self._lock:
