@@ -10770,7 +10770,7 @@ export interface operations {
             query?: {
                 /** @description 页面已有的 seq / the seq the page already shows: held until a later one */
                 after?: number | null;
-                /** @description 最多等待秒数 / hold the answer up to this many seconds */
+                /** @description 最多等待秒数，有变化即返回 / hold the answer up to this many seconds; it comes back as soon as something changed (an interviewer took the call, the desk changed) */
                 wait?: number;
             };
             header?: never;
@@ -10903,7 +10903,7 @@ export interface operations {
     customer_queue_status_api_v1_rtc_entry__token__queue_get: {
         parameters: {
             query?: {
-                /** @description 最多等待秒数，状态变化即返回 / hold the answer up to this many seconds while the customer is still waiting; it comes back as soon as an interviewer takes the call */
+                /** @description 最多等待秒数，有变化即返回 / hold the answer up to this many seconds; it comes back as soon as something changed (an interviewer took the call, the desk changed) */
                 wait?: number;
             };
             header?: never;
@@ -11264,7 +11264,7 @@ export interface operations {
             query?: {
                 /** @description 页面已有的 seq / the seq the page already shows: held until a later one */
                 after?: number | null;
-                /** @description 最多等待秒数 / hold the answer up to this many seconds */
+                /** @description 最多等待秒数，有变化即返回 / hold the answer up to this many seconds; it comes back as soon as something changed (an interviewer took the call, the desk changed) */
                 wait?: number;
             };
             header?: never;

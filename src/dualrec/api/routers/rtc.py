@@ -63,8 +63,17 @@ JANUS_VERBS = frozenset(
 LONG_POLL_SECONDS = 65.0  # Janus holds a long poll for 30 s
 
 
-QUEUE_WAIT_MAX = 10.0  # seconds a customer's queue request may be held (presence window: 45 s)
-QUEUE_WAIT_TICK = 0.2
+HELD_WAIT_MAX = 10.0  # seconds a queue or desk request may be held (queue presence window: 45 s)
+HELD_TICK = 0.2
+HeldWait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=HELD_WAIT_MAX,
+        description="最多等待秒数，有变化即返回 / hold the answer up to this many seconds; it comes back "
+        "as soon as something changed (an interviewer took the call, the desk changed)",
+    ),
+]
 
 
 def rtc_service(container: Container) -> RtcService:
@@ -142,15 +151,7 @@ async def customer_queue_status(
     token: Token,
     container: ContainerDep,
     request: Request,
-    wait: Annotated[
-        float,
-        Query(
-            ge=0,
-            le=QUEUE_WAIT_MAX,
-            description="最多等待秒数，状态变化即返回 / hold the answer up to this many seconds "
-            "while the customer is still waiting; it comes back as soon as an interviewer takes the call",
-        ),
-    ] = 0,
+    wait: HeldWait = 0,
 ) -> CustomerQueueOut:
     queue = rtc_service(container).queue
     view, (task_id, attempt) = await run_in_threadpool(queue.customer_status_keyed, token)
@@ -288,10 +289,6 @@ DeskAfter = Annotated[
         ge=0, le=2**62, description="页面已有的 seq / the seq the page already shows: held until a later one"
     ),
 ]
-DeskWait = Annotated[
-    float,
-    Query(ge=0, le=QUEUE_WAIT_MAX, description="最多等待秒数 / hold the answer up to this many seconds"),
-]
 
 
 async def _held_desk(
@@ -328,37 +325,26 @@ async def _changed(
     if not signals.try_hold(task_id, attempt):
         return True  # too many held for this call already: answered at once
     try:
-        return await _wait_changed(request, signals, check, task_id, attempt, wait)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        seen = signals.version(task_id, attempt)
+        recheck_until = 0.0
+        next_read = loop.time() + 1.0
+        while loop.time() < deadline:
+            await asyncio.sleep(HELD_TICK)
+            now = loop.time()
+            version = signals.version(task_id, attempt)
+            if version != seen:
+                seen, recheck_until = version, now + 2.0
+            if now < recheck_until or now >= next_read:
+                next_read = now + 1.0
+                if await run_in_threadpool(check):
+                    return True
+                if await request.is_disconnected():
+                    return False
+        return True
     finally:
         signals.release(task_id, attempt)
-
-
-async def _wait_changed(
-    request: Request,
-    signals: ChangeSignals,
-    check: Callable[[], bool],
-    task_id: str,
-    attempt: int,
-    wait: float,
-) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    seen = signals.version(task_id, attempt)
-    recheck_until = 0.0
-    next_read = loop.time() + 1.0
-    while loop.time() < deadline:
-        await asyncio.sleep(QUEUE_WAIT_TICK)
-        now = loop.time()
-        version = signals.version(task_id, attempt)
-        if version != seen:
-            seen, recheck_until = version, now + 2.0
-        if now < recheck_until or now >= next_read:
-            next_read = now + 1.0
-            if await run_in_threadpool(check):
-                return True
-            if await request.is_disconnected():
-                return False
-    return True
 
 
 def _state_out(state: object) -> DeskStateOut:
@@ -376,7 +362,7 @@ async def agent_desk_state(
     container: ContainerDep,
     request: Request,
     after: DeskAfter = None,
-    wait: DeskWait = 0,
+    wait: HeldWait = 0,
 ) -> DeskStateOut:
     desk = _desk(container)
     state = await _held_desk(desk, request, lambda: desk.agent_state_keyed(actor, task_id), after, wait)
@@ -424,7 +410,7 @@ async def customer_desk_state(
     container: ContainerDep,
     request: Request,
     after: DeskAfter = None,
-    wait: DeskWait = 0,
+    wait: HeldWait = 0,
 ) -> DeskStateOut:
     desk = _desk(container)
     state = await _held_desk(desk, request, lambda: desk.customer_state_keyed(token), after, wait)
