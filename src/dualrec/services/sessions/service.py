@@ -638,8 +638,8 @@ class LiveSessionService:
                 return self._view(uow, task, flow, s), text, hits, None
             outcome: Outcome
             attempt: ScoredAttempt | None = None
-            heard = wav_level(wav)
-            if not text and rule is not None and rule.mode == READ_ALONG and heard.spoke:
+            heard = wav_level(wav) if not text else None  # why nothing was recognised
+            if heard is not None and heard.spoke and rule is not None and rule.mode == READ_ALONG:
                 # the microphone had a voice the recogniser made nothing of (a noisy room, a glitchy
                 # phone): not silence — the customer is told it was not recognised and reads again
                 attempt = ScoredAttempt(
@@ -647,7 +647,7 @@ class LiveSessionService:
                 )
                 s = self._scored(uow, s, node_id, attempt, t, source="voice", audio=heard.as_dict())
                 outcome = Scored("", False)
-            elif not text:
+            elif heard is not None:
                 self._event(
                     uow, s, EventKind.ANSWER, t, node_id, text="", source="voice", audio=heard.as_dict()
                 )
@@ -1142,23 +1142,18 @@ class WavLevel:
 
 
 def wav_level(wav: bytes) -> WavLevel:
-    """The level of a 16-bit PCM WAV (anything else: zero)."""
-    import io
-    import wave
-
+    """The level of a spoken answer's WAV, decoded as the recogniser decodes it (16 kHz mono);
+    audio that does not decode has none."""
     import numpy as np
 
+    from dualrec.media.wav import decode_wav
+
     try:
-        with wave.open(io.BytesIO(wav)) as w:
-            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
-            raw = w.readframes(w.getnframes())
-    except (wave.Error, EOFError):
+        samples, rate = decode_wav(wav)
+    except InvalidInputError:
         return WavLevel(0.0, 0.0)
-    if width != 2 or rate <= 0 or channels <= 0:
-        return WavLevel(0.0, 0.0)
-    pcm = np.frombuffer(raw[: len(raw) // (2 * channels) * 2 * channels], dtype="<i2").astype(np.float32)
-    pcm = pcm.reshape(-1, channels).mean(axis=1) / 32768.0
-    step = max(1, rate // 10)
+    pcm = np.asarray(samples, dtype=np.float32)
+    step = rate // 10
     usable = pcm[: len(pcm) // step * step]
     peak = float(np.sqrt((usable.reshape(-1, step) ** 2).mean(axis=1)).max()) if usable.size else 0.0
     return WavLevel(len(pcm) / rate, peak)
