@@ -366,7 +366,31 @@ def test_the_task_page_links_its_recording_report_and_signed_documents(
     expect(page).to_have_url(re.compile(f"/tasks/{world['task']}$"))
 
 
-def test_the_status_filter_offers_handed_over(page: Page, world: dict[str, Any]) -> None:
+def test_the_status_filter_offers_handed_over(
+    page: Page, world: dict[str, Any], admin_api: httpx.Client, server_url: str
+) -> None:
+    # A customer who asks for a person: their task is handed over and must be found by the filter.
+    made = admin_api.post(
+        "/api/v1/tasks",
+        json={
+            "customer_name": "吴转人工",
+            "id_number": "11010519491231002X",
+            "customer_id": "C-WALK-2",
+            "business_no": f"WALK-HO-{uuid.uuid4().hex[:6]}",
+            "business_type": "wealth",
+            "customer_type": "personal",
+            "risk_level": "R2",
+            "product": "稳健理财 1 号",
+            "amount": "10000",
+        },
+    )
+    assert made.status_code == 201, made.text
+    token = made.json()["entry_url"].rsplit("/h5/", 1)[1]
+    with httpx.Client(base_url=server_url, timeout=30) as customer:
+        customer.get(f"/api/v1/session/{token}").raise_for_status()
+        customer.post(f"/api/v1/session/{token}/consent", json={"agree": True}).raise_for_status()
+        helped = customer.post(f"/api/v1/session/{token}/help", json={})
+        assert helped.status_code == 200 and helped.json()["status"] == "handover", helped.text
     sign_in(page)
     page.goto("/tasks")
     status = page.locator("select[name=status]")
@@ -375,8 +399,9 @@ def test_the_status_filter_offers_handed_over(page: Page, world: dict[str, Any])
         status.select_option(label="已转人工")
         page.get_by_role("button", name="搜索").click()
     assert asked.value.ok
-    for shown in page.locator("tbody .status").all_inner_texts():
-        assert shown == "已转人工", shown
+    # The table re-renders after the answer arrives: wait for it rather than read the old rows.
+    expect(page.locator("tbody .status").filter(has_not_text="已转人工")).to_have_count(0)
+    expect(page.locator(f"tr[data-task-id='{made.json()['id']}'] .status")).to_have_text("已转人工")
     status.select_option(label="全部")
     page.get_by_role("button", name="搜索").click()
     cell = page.locator(f"tr[data-task-id='{world['task']}'] .status")
