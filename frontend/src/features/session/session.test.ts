@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { downsample, encodeWav } from "./answerAudio";
 import { ChunkUploader } from "./recorder";
-import { inLocale, type SessionApi } from "./sessionApi";
+import { inLocale, SessionApi } from "./sessionApi";
 
 describe("answer audio", () => {
   it("encodes 16-bit mono PCM WAV with the right header and clipping", async () => {
@@ -52,5 +52,31 @@ describe("server texts", () => {
     expect(inLocale(why, "zh-CN")).toBe("朗读准确率 61%，需达到 80%");
     expect(inLocale(why, "en")).toBe("read 61% of the sentence, 80% needed");
     expect(inLocale("只有中文", "en")).toBe("只有中文");
+  });
+});
+
+describe("session api", () => {
+  it("sends a step's request only after the consent it was made during has been answered", async () => {
+    const sent: string[] = [];
+    let answerConsent: (r: Response) => void = () => undefined;
+    const fetchMock = vi.fn((url: string) => {
+      sent.push(url.replace(/^.*\/session\/tok/, ""));
+      if (url.endsWith("/consent")) return new Promise<Response>((resolve) => (answerConsent = resolve));
+      return Promise.resolve(new Response(JSON.stringify({ state: "pending" }), { status: 200 }));
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    try {
+      const api = new SessionApi("tok");
+      const consent = api.after(api.consent(true, 0));
+      const liveness = api.liveness(); // the first step's button, tapped while the consent is on its way
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sent).toEqual(["/consent"]);
+      answerConsent(new Response(JSON.stringify({ status: "running" }), { status: 200 }));
+      await consent;
+      await liveness;
+      expect(sent).toEqual(["/consent", "/liveness"]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -57,12 +57,22 @@ const HEADERS = { "X-Requested-With": "dualrec" };
 
 export class SessionApi {
   readonly base: string;
+  private ready: Promise<unknown> = Promise.resolve();
 
   constructor(readonly token: string) {
     this.base = `/api/v1/session/${encodeURIComponent(token)}`;
   }
 
+  /** Requests made while ``pending`` runs are sent after it settles. The page shows the first step
+   * (and starts recording) as soon as the customer agrees; the server takes a step's actions and
+   * the recording's chunks only once it has recorded the consent — sent earlier they are refused. */
+  after<T>(pending: Promise<T>): Promise<T> {
+    this.ready = pending.catch(() => undefined);
+    return pending;
+  }
+
   private async send<T>(path: string, init: RequestInit = {}): Promise<T> {
+    await this.ready;
     let response: Response;
     try {
       response = await fetch(this.base + path, {
