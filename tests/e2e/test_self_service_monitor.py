@@ -54,13 +54,14 @@ PROMPT_LIMIT_S = 2.0
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Camera files (looped by Chromium): the customer 6 s then the empty room 6 s; the customer
-    alone 4 s then two people 6 s."""
+    alone 8 s then two people 6 s (alone long enough for the prompt to clear on a loaded machine,
+    where both the page's and the server's analysis answer late)."""
     out = tmp_path_factory.mktemp("h5-monitor")
     me = customer_frame()
     room = empty_room(me)
     pair = two_people()
     leaves = [mark(me, GREEN)] * (6 * FPS) + [mark(room, RED)] * (6 * FPS)
-    joins = [mark(me, GREEN)] * (4 * FPS) + [mark(pair, RED)] * (6 * FPS)
+    joins = [mark(me, GREEN)] * (8 * FPS) + [mark(pair, RED)] * (6 * FPS)
     return {
         "leaves": write_y4m(leaves, out / "leaves.y4m", FPS),
         "joins": write_y4m(joins, out / "joins.y4m", FPS),
@@ -155,8 +156,8 @@ def test_a_second_face_is_prompted(joining_camera: Browser, system: dict[str, An
     page = _start(joining_camera, system, "H5-MON-JOIN")
     alert = page.locator("[data-test=monitor-alert]")
     several = AlertCode.MULTIPLE_FACES.prompt_zh  # 请确保画面中只有您本人
-    expect(alert).to_have_text(several, timeout=20_000)
-    expect(alert).to_be_hidden(timeout=15_000)  # the customer alone again
+    expect(alert).to_have_text(several, timeout=30_000)
+    expect(alert).to_be_hidden(timeout=30_000)  # the customer alone again
     log = probe_log(page)
     latencies, interval = _latencies(log, several)
     print(f"multiple-faces prompt after the second face came: {latencies} s; frame interval {interval:.2f} s")
