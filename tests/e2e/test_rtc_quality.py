@@ -234,7 +234,7 @@ def _call(sys: RtcSystem, addr: Addresses, chromium: Browser) -> None:
     report = admin.get(f"/api/v1/recordings/{recording_id}/report").json()
     check = next(c for c in report["checks"] if c["id"] == "call_quality")
     assert check["status"] == "failed", check
-    below = [f for f in check["findings"] if "SPEC §8 minimum" in f["message"]]
+    below = [f for f in check["findings"] if "call quality under the SPEC §8 minimum" in f["message"]]
     assert below, check["findings"]
     span = max(below, key=lambda f: f["end"] - f["start"])
     # the stretch, not the whole call: it ends once the browsers report the recovered link (2 s reports,
@@ -248,6 +248,10 @@ def _call(sys: RtcSystem, addr: Addresses, chromium: Browser) -> None:
     print("server view (what Janus received of each party):", server)
     assert server["customer"]["samples"] > 0 and server["agent"]["samples"] > 0, server
     assert server["customer"]["audio_loss_max"] > 5, server
+    # ... and judged it: the recording's own input (the customer's audio) fell under the minimum
+    assert server["customer"]["audio_mos_min"] <= 3.0, server
+    degraded = [f for f in check["findings"] if "the server received from the customer" in f["message"]]
+    assert degraded and degraded[0]["start"] > 5, check["findings"]
 
     # the playback page draws the series
     page = log_in(chromium.new_page(base_url=sys.base))
@@ -259,6 +263,10 @@ def _call(sys: RtcSystem, addr: Addresses, chromium: Browser) -> None:
         assert page.locator("svg.quality-chart path").count() == 2
         assert float(page.get_by_test_id("call-quality-agent").get_attribute("data-mos-min") or 9) < 3.0
         assert page.get_by_test_id("call-quality-server-customer").is_visible()
+        assert (
+            float(page.get_by_test_id("call-quality-server-customer").get_attribute("data-mos-min") or 9)
+            <= 3.0
+        )
     finally:
         page.close()
 

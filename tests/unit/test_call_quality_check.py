@@ -84,3 +84,40 @@ def test_no_reports_at_all_is_said_and_other_recordings_are_not_checked() -> Non
     # a recording that is no remote-interview call does not list the check at all (not a not_run line)
     assert call_quality.CHECK.enabled(_ctx(None)) is False
     assert call_quality.CHECK.enabled(_ctx(CallQuality(duration=20))) is True
+
+
+def _janus(t: float, party: str, *, loss: float, jitter: float = 20.0, rtt: float = 80.0) -> QualitySample:
+    """Janus' view of what it received from ``party`` over the 5 s before ``t`` (no MOS of its own)."""
+    return QualitySample(
+        t=t, role=f"janus-{party}", audio_kbps=32, video_kbps=600, loss_pct=loss, jitter_ms=jitter, rtt_ms=rtt
+    )
+
+
+def test_audio_the_server_received_degraded_is_a_finding_even_when_the_browsers_said_it_was_fine() -> None:
+    # both browsers report a good call throughout, but Janus lost 35 % of the customer's audio
+    # packets from 15 s to 30 s: the recording itself carries that stretch degraded
+    browsers = tuple(_good(t, r) for t in range(2, 41, 2) for r in ("customer", "agent"))
+    server = tuple(
+        _janus(t, "customer", loss=35 if 20 <= t <= 30 else 0.5, jitter=120 if 20 <= t <= 30 else 10)
+        for t in range(5, 41, 5)
+    ) + tuple(_janus(t, "agent", loss=0.2) for t in range(5, 41, 5))
+    res = call_quality.run(_ctx(CallQuality(samples=browsers + server, duration=40)))
+    assert res.status is CheckStatus.FAILED
+    [f] = res.findings
+    assert (f.start, f.end, f.severity) == (15.0, 30.0, Severity.MAJOR)
+    assert "服务器收到的客户音频低于最低要求 15s" in f.message and "丢包 35%" in f.message
+    assert res.metrics["server"]["customer"]["audio_mos_min"] <= 3.0  # type: ignore[index]
+    assert res.metrics["server"]["agent"]["audio_mos_min"] > 4.0  # type: ignore[index]
+
+
+def test_one_bad_server_interval_is_not_a_finding_and_video_loss_alone_is_not_judged() -> None:
+    # a single 5 s interval of loss (< min_duration 6 s); video packets Janus missed before NACKs
+    # repaired them say nothing about the recording
+    server = tuple(_janus(t, "customer", loss=40 if t == 15 else 0.5) for t in range(5, 31, 5))
+    server += tuple(
+        QualitySample(t=t, role="janus-agent", loss_pct=0.1, video_loss_pct=25.0, rtt_ms=50)
+        for t in range(5, 31, 5)
+    )
+    browsers = tuple(_good(t, r) for t in range(2, 31, 2) for r in ("customer", "agent"))
+    res = call_quality.run(_ctx(CallQuality(samples=browsers + server, duration=30)))
+    assert res.status is CheckStatus.PASSED and res.findings == ()

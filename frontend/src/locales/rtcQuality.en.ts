@@ -25,7 +25,7 @@ const rtcQualityEn = {
     serverOut: "Server sent",
     serverInCell: "{kbps} kbit/s · loss {loss}% · jitter {jitter} ms · NACKs {nacks}",
     serverOutCell: "{kbps} kbit/s · loss reported by the party {loss}% · RTT {rtt} ms",
-    serverSummary: "received median {kbps} kbit/s · worst loss audio {aloss}% / video {vloss}% · worst jitter {jitter} ms · NACKs {nacks}",
+    serverSummary: "audio MOS min {mos} · received median {kbps} kbit/s · worst loss audio {aloss}% / video {vloss}% · worst jitter {jitter} ms · NACKs {nacks}",
     party: { customer: "Customer", agent: "Agent" },
   },
 };

@@ -25,7 +25,7 @@ const rtcQualityZh = {
     serverOut: "服务器发出",
     serverInCell: "{kbps} kbit/s · 丢包 {loss}% · 抖动 {jitter} ms · 重传请求 {nacks}",
     serverOutCell: "{kbps} kbit/s · 对方报告丢包 {loss}% · 往返 {rtt} ms",
-    serverSummary: "收到码率中位 {kbps} kbit/s · 最大丢包 音频 {aloss}% / 视频 {vloss}% · 最大抖动 {jitter} ms · 重传请求 {nacks} 次",
+    serverSummary: "音频 MOS 最低 {mos} · 收到码率中位 {kbps} kbit/s · 最大丢包 音频 {aloss}% / 视频 {vloss}% · 最大抖动 {jitter} ms · 重传请求 {nacks} 次",
     party: { customer: "客户", agent: "坐席" },
   },
 };

@@ -1584,6 +1584,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "录制缺失：{party}{kind} {seconds:.0f}s",
         "en": "the server recorded nothing of the {party}'s {kind} for {seconds:.0f} s",
     },
+    "finding.call_quality.server_audio_below_minimum": {
+        "zh-CN": "服务器收到的{party}音频低于最低要求 {seconds:.0f}s（录像本身受影响），最差 MOS {mos:.2f}，丢包 {loss:.0f}% 抖动 {jitter:.0f}ms RTT {rtt:.0f}ms",
+        "en": "the audio the server received from the {party} was under the SPEC §8 minimum for {seconds:.0f} s (the recording itself is degraded), worst MOS {mos:.2f}, loss {loss:.0f}% jitter {jitter:.0f}ms RTT {rtt:.0f}ms",
+    },
     "finding.call_quality.reports_missing": {
         "zh-CN": "{side}质量报告中断 {seconds:.0f}s",
         "en": "no quality reports from {side} for {seconds:.0f} s",

@@ -3,7 +3,15 @@ recording. What each browser received every 2 s (audio MOS estimate, video grade
 ``core.call_quality``) lies on the recording's timeline; every stretch of at least ``min_duration``
 under the minimum (MOS ≤ ``min_mos`` or a picture under 320×240 at 15 fps) is a finding with its
 times, as is every stretch where the server recorded nothing of a party's stream, and a stretch
-where a party's browser stopped reporting. Not run for recordings that are not calls."""
+where a party's browser stopped reporting.
+
+Janus' own view (rows ``janus-<party>``: what the server received of each party's publisher, the
+recording's input) is judged too, on audio: its loss, jitter and the party's RTT give a MOS
+estimate, and a stretch at or under ``min_mos`` is a finding of its own — the recording itself is
+degraded there, whatever the browsers said (a browser's reports can be missing or wrong; the
+server's figures are not the browser's to write). Video is not judged from Janus' figures: its
+loss is counted before retransmission repairs it, and a picture that stopped is a recording gap.
+Not run for recordings that are not calls."""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from collections.abc import Sequence
 
 from dualrec.checks.base import CheckContext, FunctionCheck, finding, not_run, result
 from dualrec.checks.segments import flag_runs
-from dualrec.core.call_quality import QualitySample, below_minimum, summarise
+from dualrec.core.call_quality import QualitySample, below_minimum, mos_estimate, summarise
 from dualrec.core.qc import CheckResult, Finding, Severity
 from dualrec.i18n import msg, pair
 
@@ -89,6 +97,45 @@ def _silent_reporters(
     return out
 
 
+def _server_mos(s: QualitySample) -> float:
+    """The audio MOS estimate of what Janus received from a party in one interval."""
+    return mos_estimate(loss_pct=s.loss_pct, jitter_ms=s.jitter_ms, rtt_ms=s.rtt_ms)
+
+
+def _server_runs(ctx: CheckContext, party: str, rows: Sequence[QualitySample]) -> list[Finding]:
+    """Stretches where the audio the server received from ``party`` was under the minimum."""
+    min_mos, min_duration = ctx.threshold(ID, "min_mos"), ctx.threshold(ID, "min_duration")
+    times = [s.t for s in rows]
+    # the sampler's interval, from the rows themselves (a row describes the interval before it)
+    steps = sorted(b - a for a, b in itertools.pairwise(times) if b > a)
+    step = steps[len(steps) // 2] if steps else 5.0
+    flags = [_server_mos(s) <= min_mos for s in rows]
+    zh_party, en_party = ("客户", "customer") if party == "customer" else ("坐席", "agent")
+    out = []
+    for a, b in flag_runs([t - step for t in times], flags, step, min_duration):
+        inside = [s for s in rows if a < s.t <= b + 1e-6]
+        worst = min(inside, key=_server_mos)
+        out.append(
+            finding(
+                ctx,
+                ID,
+                Severity.MAJOR,
+                msg(
+                    "finding.call_quality.server_audio_below_minimum",
+                    party=pair(zh_party, en_party),
+                    seconds=b - a,
+                    mos=_server_mos(worst),
+                    loss=worst.loss_pct,
+                    jitter=worst.jitter_ms,
+                    rtt=worst.rtt_ms,
+                ),
+                start=max(0.0, a),
+                end=b,
+            )
+        )
+    return out
+
+
 def _server_view(samples: Sequence[QualitySample]) -> dict[str, dict[str, float | int]]:
     """Janus' own view per party (rows ``janus-<party>``): what the server received of its streams
     — the recording's input — over the call: kbit/s (median), loss (worst interval), NACKs sent."""
@@ -105,6 +152,7 @@ def _server_view(samples: Sequence[QualitySample]) -> dict[str, dict[str, float 
             "video_loss_max": max(s.video_loss_pct for s in rows),
             "jitter_max": max(s.jitter_ms for s in rows),
             "nacks": sum(s.nacks for s in rows),
+            "audio_mos_min": min(_server_mos(s) for s in rows),
         }
     return out
 
@@ -145,6 +193,9 @@ def run(ctx: CheckContext) -> CheckResult:
         findings += _below_runs(ctx, role, samples, q.interval)
         findings += _silent_reporters(ctx, role, samples, q.interval)
         metrics[role] = summarise(samples)
+    for party in ("customer", "agent"):
+        rows = sorted((s for s in q.samples if s.role == f"janus-{party}"), key=lambda s: s.t)
+        findings += _server_runs(ctx, party, rows)
     # the browsers' reports; Janus' own rows (janus-<party>) are summarised under "server"
     browser_samples = [s for s in q.samples if s.role in q.parties]
     step = max(1, -(-len(browser_samples) // MAX_SERIES))
