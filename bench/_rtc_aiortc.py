@@ -41,8 +41,8 @@ STEPS = (
     "accepted",  # the customer's queue poll saw that the agent took the call
     "grant",  # dualrec answered the join request
     "session",  # Janus session created (through the proxy)
-    "joined",  # joined the room as the grant's publisher feed
-    "offer",  # own offer made (ICE candidates gathered), configure sent
+    "offer",  # own offer made (ICE candidates gathered, beside the session), joinandconfigure sent
+    "joined",  # joined the room as the grant's publisher feed (with the answer)
     "answer",  # Janus' answer arrived over the long poll
     "peer",  # the other party's feed listed: subscribing
     "peer-offer",  # Janus' offer for the other party's media
@@ -309,29 +309,11 @@ class Participant:
         self.pcs.append(pc)
         return pc
 
-    async def start(self) -> None:
-        from aiortc import RTCRtpSender, RTCSessionDescription
+    async def _offer(self) -> Any:
+        """The publisher's PeerConnection with its offer (ICE candidates gathered): made while the
+        Janus session and handle are being made, as a page opens its camera beside them."""
+        from aiortc import RTCRtpSender
 
-        g = self.grant
-        self.side.mark("grant")
-        await self.session.create()
-        self.side.mark("session")
-        handle = await self.session.attach()
-        await self.session.message(
-            handle,
-            {
-                "request": "join",
-                "ptype": "publisher",
-                "room": g["room"],
-                "id": g["feed_id"],
-                "display": g["display"],
-                "token": g["room_token"],
-            },
-        )
-        joined = _plugin(await self.session.event(handle))
-        if joined.get("videoroom") != "joined":
-            raise JanusError(f"publisher join: {joined}")
-        self.side.mark("joined")
         packet_track, _ = _track_classes()
         pc = self._pc()
         for kind, mime in (("audio", "audio/opus"), ("video", "video/VP8")):
@@ -344,16 +326,40 @@ class Participant:
             track.sender = transceiver.sender
         await pc.setLocalDescription(await pc.createOffer())
         _only_veth(pc.localDescription.sdp, self.host_ip)
+        return pc
+
+    async def start(self) -> None:
+        from aiortc import RTCSessionDescription
+
+        g = self.grant
+        self.side.mark("grant")
+        offer = asyncio.create_task(self._offer())
+        await self.session.create()
+        self.side.mark("session")
+        handle = await self.session.attach()
+        pc = await offer
         self.side.mark("offer")
+        # join and publish in one request, as the pages do (janusCall.ts): the answer comes with "joined"
         await self.session.message(
             handle,
-            {"request": "configure", "audio": True, "video": True},
+            {
+                "request": "joinandconfigure",
+                "ptype": "publisher",
+                "room": g["room"],
+                "id": g["feed_id"],
+                "display": g["display"],
+                "token": g["room_token"],
+                "audio": True,
+                "video": True,
+            },
             {"type": "offer", "sdp": pc.localDescription.sdp},
         )
-        self._watch_publishers(joined)
         while True:
             ev = await self.session.event(handle)
-            self._watch_publishers(_plugin(ev))
+            data = _plugin(ev)
+            if data.get("videoroom") == "joined":
+                self.side.mark("joined")
+            self._watch_publishers(data)
             if "jsep" in ev:
                 self.side.mark("answer")
                 await pc.setRemoteDescription(RTCSessionDescription(ev["jsep"]["sdp"], ev["jsep"]["type"]))

@@ -113,8 +113,8 @@ SETUP_STEPS = (
     "media",  # getUserMedia resolved (opened with the request)
     "session",  # Janus session created (through dualrec's proxy)
     "attached",  # VideoRoom handle attached
-    "joined",  # joined the room as a publisher
-    "offer",  # own offer made, configure sent
+    "offer",  # own offer made, sent with the join (joinandconfigure)
+    "joined",  # joined the room as a publisher (Janus' answer comes with it)
     "answer",  # Janus' answer received
     "published",  # ICE + DTLS of the own media up
     "peer",  # the other party's feed seen: subscribing

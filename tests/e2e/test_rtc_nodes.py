@@ -81,7 +81,7 @@ def _relayed_to_peer(turn: TurnServer, user: str) -> int:
 
 def _room_exists(sys: RtcSystem, node: int, room: int) -> bool:
     secret = load_or_create_secrets(sys.data / "rtc" / "secrets.json").api_secret
-    with JanusApi(f"http://{sys.ns.ns_ip}:{8087 + node}/janus", secret).videoroom() as vr:
+    with JanusApi(f"http://{sys.ns.ns_ip}:{8087 + node}/janus", secret) as api, api.videoroom() as vr:
         return bool(vr.request({"request": "exists", "room": room}).get("exists"))
 
 

@@ -138,7 +138,7 @@ def test_the_configuration_loads_only_videoroom_and_http_with_tokens_on(
     assert answer["error"]["code"] == 403
     # rooms are created only with the VideoRoom admin key
     api = JanusApi(opts.janus_url, secrets.api_secret)
-    with api.videoroom() as vr, pytest.raises(JanusError, match="admin_key"):
+    with api, api.videoroom() as vr, pytest.raises(JanusError, match="admin_key"):
         vr.request({"request": "create", "room": 4242})
     # the Admin API answers on loopback with its secret only
     listing = {"janus": "list_sessions", "transaction": "t"}

@@ -101,7 +101,7 @@ def app_client(rtc_settings: Settings, container: Container) -> Iterator[TestCli
 
 def _exists(sup: JanusSupervisor, room: int) -> bool:
     api = JanusApi(sup.opts.janus_url, load_or_create_secrets(sup.opts.paths.secrets_file).api_secret)
-    with api.videoroom() as vr:
+    with api, api.videoroom() as vr:
         return bool(vr.request({"request": "exists", "room": room}).get("exists"))
 
 

@@ -67,10 +67,10 @@ def ca_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_the_servers_own_janus_requests_share_one_tls_context(janus_url: str, ca_loads: list[int]) -> None:
-    api = JanusApi(janus_url, "secret")
-    for _ in range(3):
-        assert api.info()["janus"] == "server_info"
-        assert api._post("", {"janus": "create"})["data"]["id"] == 1
+    with JanusApi(janus_url, "secret") as api:
+        for _ in range(3):
+            assert api.info()["janus"] == "server_info"
+            assert api._post("", {"janus": "create"})["data"]["id"] == 1
     assert len(ca_loads) <= 1, ca_loads  # at most the first request builds it
 
 

@@ -177,6 +177,8 @@ class Container:
             self.janus_stats.stop()
         if self.rtc_live is not None:
             self.rtc_live.stop()
+        if self.rtc is not None:
+            self.rtc.nodes.close()
         if self.janus is not None:
             self.janus.stop()
         if self.reminder is not None:

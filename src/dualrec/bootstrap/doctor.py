@@ -170,7 +170,8 @@ def _janus(settings: Settings) -> list[Finding]:
         # one line per media node (DUALREC_RTC_NODES); the single local node keeps its old name
         name = "janus api" if len(nodes) == 1 else f"janus api {node.name}"
         try:
-            info = janus_api(settings, node.name).info()
+            with janus_api(settings, node.name) as api:
+                info = api.info()
         except Exception as exc:
             found.append(Finding("rtc", name, False, f"not reachable at {node.url}: {exc}"[:300]))
             continue

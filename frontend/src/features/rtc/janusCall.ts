@@ -180,15 +180,15 @@ export class JanusCall {
         success: (handle) => {
           markSetup("attached");
           this.publisher = handle;
-          handle.send({
-            message: {
-              request: "join",
-              ptype: "publisher",
-              room: g.room,
-              id: g.feed_id,
-              display: g.display,
-              token: g.room_token,
-            },
+          // join and publish in one request (joinandconfigure): the offer goes with the join, Janus'
+          // answer comes with "joined" — one round trip less than join, wait, configure
+          void this.publish(false, {
+            request: "joinandconfigure",
+            ptype: "publisher",
+            room: g.room,
+            id: g.feed_id,
+            display: g.display,
+            token: g.room_token,
           });
           resolve();
         },
@@ -216,8 +216,7 @@ export class JanusCall {
       return;
     }
     if (event === "joined") {
-      markSetup("joined");
-      void this.publish();
+      markSetup("joined"); // the answer to the offer comes with it (below)
       this.state("waiting_peer");
     } else if (event === "destroyed") {
       this.finish("room_destroyed");
@@ -243,7 +242,9 @@ export class JanusCall {
     }
   }
 
-  private async publish(iceRestart = false): Promise<void> {
+  /** Sends the own media's offer: with ``join`` (the first publication: the join's own fields), else
+   * as a ``configure`` of the publication that exists (an ICE restart). */
+  private async publish(iceRestart = false, join?: { request: string; [field: string]: unknown }): Promise<void> {
     let local: MediaStream;
     try {
       local = await this.local;
@@ -262,7 +263,8 @@ export class JanusCall {
       ...(iceRestart ? { iceRestart: true } : { tracks }),
       success: (jsep) => {
         markSetup("offer");
-        this.publisher?.send({ message: { request: "configure", audio: !!audio, video: !!video }, jsep });
+        const media = { audio: !!audio, video: !!video };
+        this.publisher?.send({ message: join ? { ...join, ...media } : { request: "configure", ...media }, jsep });
         if (!iceRestart) this.state("publishing");
       },
       error: (error) => this.finish("error", String(error)),

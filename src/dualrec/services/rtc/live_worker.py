@@ -261,7 +261,7 @@ class LiveCallWorker:
 
     def _ensure_forwards(self) -> None:
         c = self.call
-        with self._janus().videoroom() as vr:
+        with self._janus() as api, api.videoroom() as vr:
             listed = vr.request({"request": "listparticipants", "room": c.room, "secret": c.room_secret})
             publishing = {int(p["id"]) for p in listed.get("participants") or () if p.get("publisher")}
             fw = vr.request({"request": "listforwarders", "room": c.room, "secret": c.room_secret})
@@ -297,7 +297,7 @@ class LiveCallWorker:
         c = self.call
         if not self._forwarded:
             return
-        with contextlib.suppress(DualrecError), self._janus().videoroom() as vr:
+        with contextlib.suppress(DualrecError), self._janus() as api, api.videoroom() as vr:
             for feed, ids in self._forwarded.items():
                 for sid in ids:
                     with contextlib.suppress(DualrecError):

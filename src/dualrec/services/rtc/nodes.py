@@ -79,6 +79,7 @@ class NodePool:
         self._clock = clock
         self._lock = threading.Lock()
         self._health: dict[str, tuple[float, bool]] = {}
+        self._apis: dict[tuple[str, str], JanusApi] = {}  # kept: each holds a pooled client and a session
 
     @property
     def default(self) -> MediaNode:
@@ -92,7 +93,19 @@ class NodePool:
         node = self._by_name.get(name)
         if node is None:
             raise JanusUnavailableError(msg("rtc.media_node_unknown", node=name[:40]))
-        return JanusApi(node.url, self._secret())
+        key = (name, self._secret())
+        with self._lock:
+            api = self._apis.get(key)
+            if api is None:
+                api = self._apis[key] = JanusApi(node.url, key[1])
+        return api
+
+    def close(self) -> None:
+        """Closes the kept APIs (their connections and shared Janus sessions)."""
+        with self._lock:
+            apis, self._apis = list(self._apis.values()), {}
+        for api in apis:
+            api.close()
 
     def healthy(self, name: str) -> bool:
         """Whether the node answered ``info`` (asked again after ``health_ttl`` seconds)."""

@@ -348,36 +348,36 @@ class RtcService:
         room = self.room_of(task.id, task.attempt_no)
         folder = call_dir(self.options.recordings, task.id, task.attempt_no)
         folder.mkdir(parents=True, exist_ok=True)
-        with self.nodes.api(node).videoroom() as vr:
-            if vr.request({"request": "exists", "room": room}).get("exists"):
-                if rejoining is not None:
-                    self._kick(vr, task, room, rejoining)
-                return
-            try:
-                vr.request(
-                    {
-                        "request": "create",
-                        "admin_key": s.room_admin_key,
-                        "room": room,
-                        "permanent": False,
-                        "description": f"dualrec {task.id[:8]}",
-                        "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
-                        "is_private": True,
-                        "signed_tokens": True,
-                        "publishers": 4,  # customer, agent, later a screen share and a spare
-                        "bitrate": self.options.bitrate,
-                        "fir_freq": 10,
-                        "audiocodec": "opus",
-                        "videocodec": "vp8,h264",
-                        "record": True,
-                        "rec_dir": str(folder),
-                        "lock_record": True,
-                        "notify_joining": True,
-                    }
-                )
-            except JanusError as exc:
-                if exc.janus_code != ROOM_EXISTS:  # two joins raced: the other one created it
-                    raise
+        vr = self.nodes.api(node).shared_videoroom()
+        if vr.request({"request": "exists", "room": room}).get("exists"):
+            if rejoining is not None:
+                self._kick(vr, task, room, rejoining)
+            return
+        try:
+            vr.request(
+                {
+                    "request": "create",
+                    "admin_key": s.room_admin_key,
+                    "room": room,
+                    "permanent": False,
+                    "description": f"dualrec {task.id[:8]}",
+                    "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
+                    "is_private": True,
+                    "signed_tokens": True,
+                    "publishers": 4,  # customer, agent, later a screen share and a spare
+                    "bitrate": self.options.bitrate,
+                    "fir_freq": 10,
+                    "audiocodec": "opus",
+                    "videocodec": "vp8,h264",
+                    "record": True,
+                    "rec_dir": str(folder),
+                    "lock_record": True,
+                    "notify_joining": True,
+                }
+            )
+        except JanusError as exc:
+            if exc.janus_code != ROOM_EXISTS:  # two joins raced: the other one created it
+                raise
 
     def _kick(self, vr: VideoRoomHandle, task: Task, room: int, role: Role) -> None:
         """Removes ``role``'s feed from the room when it is there (not there: nothing to do)."""
@@ -405,14 +405,13 @@ class RtcService:
         s = self._secrets()
         room = self.room_of(task.id, task.attempt_no)
         try:
-            with self.nodes.api(node).videoroom() as vr:
-                vr.request(
-                    {
-                        "request": "destroy",
-                        "room": room,
-                        "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
-                    }
-                )
+            self.nodes.api(node).shared_videoroom().request(
+                {
+                    "request": "destroy",
+                    "room": room,
+                    "secret": tokens.room_secret(s.room_key, task.id, task.attempt_no),
+                }
+            )
         except JanusError as exc:
             if exc.janus_code != NO_SUCH_ROOM:  # already gone (e.g. Janus restarted): files stay
                 raise

@@ -95,13 +95,14 @@ class JanusSupervisor:
             self.opts.janus_url, load_or_create_secrets(self.opts.paths.secrets_file).api_secret, timeout=2
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self._stop.is_set():
-            try:
-                if api.info().get("janus") == "server_info":
-                    return True
-            except Exception:
-                pass
-            time.sleep(0.2)
+        with api:
+            while time.monotonic() < deadline and not self._stop.is_set():
+                try:
+                    if api.info().get("janus") == "server_info":
+                        return True
+                except Exception:
+                    pass
+                time.sleep(0.2)
         return False
 
     def wait(self) -> None:
