@@ -267,6 +267,8 @@ def test_the_customer_must_really_answer_read_copy_and_read_aloud(
             read.locator("[data-test=read]").click(timeout=60_000)
         scored = answered.value.json()["attempt"]
         print(f"read-along try {attempt}: {scored}")
+        # taken in the audio thread (an AudioWorklet), not on the page's busy main thread
+        expect(read).to_have_attribute("data-capture", "worklet")
         if scored and "未能识别" not in scored["retry"]:
             break
     expect(retry).to_contain_text(re.compile(r"朗读准确率 \d+%，需达到 80%"), timeout=30_000)
