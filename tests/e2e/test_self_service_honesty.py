@@ -268,7 +268,7 @@ def test_the_customer_must_really_answer_read_copy_and_read_aloud(
         scored = answered.value.json()["attempt"]
         print(f"read-along try {attempt}: {scored}")
         # taken in the audio thread (an AudioWorklet), not on the page's busy main thread
-        expect(read).to_have_attribute("data-capture", "worklet")
+        expect(page.locator("main.h5")).to_have_attribute("data-answer-capture", "worklet")
         if scored and "未能识别" not in scored["retry"]:
             break
     expect(retry).to_contain_text(re.compile(r"朗读准确率 \d+%，需达到 80%"), timeout=30_000)
