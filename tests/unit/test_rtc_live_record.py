@@ -248,7 +248,7 @@ def test_a_call_without_alerts_passes_and_other_recordings_leave_the_check_out()
 
 
 def test_video_the_worker_could_not_decode_is_said_on_the_record_and_in_qc() -> None:
-    """A publisher whose video the live decoder cannot read (H.264: it is VP8 only) gets no live face
+    """A publisher whose video the live decoder cannot read (neither VP8 nor H.264) gets no live face
     checks; the worker says so once, and QC states it instead of passing the call silently."""
     from dualrec.services.rtc.live_worker import _UndecodableVideo
 

@@ -1620,8 +1620,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "speech recognition was unavailable during the call: no live subtitles and no live alerts on speech",
     },
     "finding.live_call.video_undecodable": {
-        "zh-CN": "通话中客户视频无法实时解码（如 H.264）：没有实时人脸检查，人脸仅在录像质检中检查",
-        "en": "the customer's video could not be decoded live (e.g. H.264): no live face checks; faces were checked on the recording only",
+        "zh-CN": "通话中客户视频无法实时解码（非 VP8/H.264）：没有实时人脸检查，人脸仅在录像质检中检查",
+        "en": "the customer's video could not be decoded live (neither VP8 nor H.264): no live face checks; faces were checked on the recording only",
     },
     "finding.live_call.faces_unavailable": {
         "zh-CN": "通话中人脸引擎不可用：没有实时人脸检查",

@@ -2,9 +2,10 @@
 
 Janus' VideoRoom copies a publisher's RTP, as received, to UDP ports of the live worker
 (``rtp_forward``); this module builds that request, tells where Janus can reach the worker, and
-turns the forwarded packets back into codec frames: Opus packets (one per RTP packet, RFC 7587)
-and VP8 frames (reassembled from the RTP payload descriptor of RFC 7741). Decoding is the worker's
-(PyAV codec contexts), not this module's.
+turns the forwarded packets back into codec frames: Opus packets (one per RTP packet, RFC 7587),
+VP8 frames (reassembled from the RTP payload descriptor of RFC 7741) and H.264 access units
+(single NAL units, STAP-A and FU-A of RFC 6184, packetization mode 1, as browsers send them; out as
+Annex B byte streams). Decoding is the worker's (PyAV codec contexts), not this module's.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "H264Assembler",
     "RtpPacket",
     "Vp8Assembler",
     "forward_host",
+    "is_h264_keyframe",
     "is_vp8_keyframe",
     "parse_rtp",
     "rtp_forward_request",
@@ -142,6 +145,107 @@ class Vp8Assembler:
 def is_vp8_keyframe(frame: bytes) -> bool:
     """The frame tag's P bit is 0 on a key frame (RFC 6386 §9.1)."""
     return bool(frame) and not frame[0] & 0x01
+
+
+START_CODE = b"\x00\x00\x00\x01"
+STAP_A, FU_A = 24, 28
+NAL_IDR, NAL_SPS = 5, 7
+
+
+class H264Assembler:
+    """H.264 access units from RTP packets in arrival order: the NAL units of one timestamp up to
+    the packet with the marker bit, each behind an Annex B start code. An access unit with a
+    sequence gap (or a fragmented NAL unit missing its start or end) is dropped whole, as a VP8
+    frame with a hole is: the decoder is told nothing, the next IDR repairs the picture."""
+
+    def __init__(self, max_frame_bytes: int = 2_000_000) -> None:
+        self._nals: list[bytes] = []
+        self._fu: bytearray | None = None  # the FU-A being reassembled
+        self._ts: int | None = None
+        self._next_seq: int | None = None
+        self._broken = False
+        self._size = 0
+        self._max = max_frame_bytes
+        self.dropped = 0
+
+    def push(self, pkt: RtpPacket) -> bytes | None:
+        if self._ts is not None and pkt.timestamp != self._ts:
+            self._end(drop=True)  # the previous access unit never got its marker
+        if self._ts is None:
+            self._ts = pkt.timestamp
+        elif pkt.sequence != self._next_seq:
+            self._broken = True
+        self._next_seq = (pkt.sequence + 1) & 0xFFFF
+        if not self._broken and not self._take(pkt.payload):
+            self._broken = True
+        if self._size > self._max:
+            self._broken = True
+        if not pkt.marker:
+            return None
+        if self._broken or self._fu is not None or not self._nals:
+            self._end(drop=True)
+            return None
+        unit = b"".join(START_CODE + n for n in self._nals)
+        self._end(drop=False)
+        return unit
+
+    def _take(self, payload: bytes) -> bool:
+        """Adds one packet's NAL unit(s); False when the payload is malformed."""
+        if not payload or payload[0] & 0x80:  # the forbidden bit
+            return False
+        kind = payload[0] & 0x1F
+        if 1 <= kind <= 23:
+            return self._add(payload)
+        if kind == STAP_A:
+            i = 1
+            while i < len(payload):
+                if i + 2 > len(payload):
+                    return False
+                (size,) = struct.unpack("!H", payload[i : i + 2])
+                if size == 0 or i + 2 + size > len(payload):
+                    return False
+                self._add(payload[i + 2 : i + 2 + size])
+                i += 2 + size
+            return True
+        if kind == FU_A:
+            if len(payload) < 3:
+                return False
+            header = payload[1]
+            start, end = bool(header & 0x80), bool(header & 0x40)
+            if start:
+                if self._fu is not None:
+                    return False
+                self._fu = bytearray([(payload[0] & 0xE0) | (header & 0x1F)])
+            elif self._fu is None:
+                return False
+            self._fu += payload[2:]
+            self._size += len(payload) - 2
+            if end:
+                nal, self._fu = bytes(self._fu), None
+                self._nals.append(nal)
+            return True
+        return False  # STAP-B, MTAP, FU-B: not in packetization mode 1
+
+    def _add(self, nal: bytes) -> bool:
+        self._nals.append(bytes(nal))
+        self._size += len(nal)
+        return True
+
+    def _end(self, *, drop: bool) -> None:
+        if drop and (self._nals or self._fu is not None or self._broken):
+            self.dropped += 1
+        self._nals, self._fu, self._ts, self._broken, self._size = [], None, None, False, 0
+
+
+def is_h264_keyframe(unit: bytes) -> bool:
+    """An access unit the decoder can start from: it carries an IDR slice (and, as browsers send
+    it, the SPS/PPS before it)."""
+    kinds = set()
+    i = unit.find(b"\x00\x00\x01")  # a 3-byte start code, or the end of a 4-byte one
+    while 0 <= i < len(unit) - 3:
+        kinds.add(unit[i + 3] & 0x1F)
+        i = unit.find(b"\x00\x00\x01", i + 3)
+    return NAL_IDR in kinds and NAL_SPS in kinds
 
 
 def forward_host(janus_host: str) -> str:

@@ -38,7 +38,10 @@ from dualrec.pipeline.live import LiveFrameAnalyzer, LiveOptions
 from dualrec.services.rtc.janus_api import JanusApi
 from dualrec.services.rtc.live_events import CallContext, LiveEventService
 from dualrec.services.rtc.live_rtp import (
+    H264Assembler,
+    RtpPacket,
     Vp8Assembler,
+    is_h264_keyframe,
     is_vp8_keyframe,
     parse_rtp,
     rtp_forward_request,
@@ -98,10 +101,65 @@ class _Stream:
         self.packets = 0
 
 
+class _VideoPath:
+    """One codec's way from RTP packets to pictures: its assembler, its key-frame test, a decoder."""
+
+    def __init__(self, codec: str) -> None:
+        import av
+
+        self.codec = codec
+        self.assembler: Vp8Assembler | H264Assembler = Vp8Assembler() if codec == "vp8" else H264Assembler()
+        self._is_key = is_vp8_keyframe if codec == "vp8" else is_h264_keyframe
+        self._decoder: Any = av.CodecContext.create(codec, "r")
+        self._keyed = False
+
+    def push(self, pkt: RtpPacket) -> list[Any]:
+        import av
+
+        unit = self.assembler.push(pkt)
+        if unit is None:
+            return []
+        if not self._keyed:
+            if not self._is_key(unit):
+                return []
+            self._keyed = True
+        try:
+            return list(self._decoder.decode(av.Packet(unit)))
+        except av.error.FFmpegError:  # a corrupt unit: wait for the next key frame
+            self._keyed = False
+            return []
+
+
+class _VideoDecoding:
+    """The customer's pictures, whichever of the room's codecs (VP8, H.264) the publisher sends.
+
+    Janus' ``rtp_forward`` does not say the forwarded stream's codec, so until a picture decodes
+    both paths take the packets; the first that decodes one is the codec from then on. A wrong path
+    never decodes a picture: a VP8 key frame needs its start code (9d 01 2a), an H.264 one an SPS
+    and an IDR slice, and what the other codec's packets make of them is refused or dropped."""
+
+    def __init__(self) -> None:
+        self.paths = [_VideoPath("vp8"), _VideoPath("h264")]
+        self.codec: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        return sum(p.assembler.dropped for p in self.paths) if self.codec else 0
+
+    def push(self, pkt: RtpPacket) -> list[Any]:
+        for path in self.paths:
+            frames = path.push(pkt)
+            if frames:
+                if self.codec is None:
+                    self.codec, self.paths = path.codec, [path]
+                return frames
+        return []
+
+
 class _UndecodableVideo:
-    """Says once when the customer's video keeps arriving but nothing of it decodes (a publisher
-    that sent H.264: the live decoder is VP8 only) — so the desk and QC say the live face checks did
-    not run instead of staying silent."""
+    """Says once when the customer's video keeps arriving but nothing of it decodes (a codec other
+    than VP8 and H.264, or a stream no decoder can start) — so the desk and QC say the live face
+    checks did not run instead of staying silent."""
 
     PACKETS = 150  # about 3 s of video
     SECONDS = 8.0
@@ -178,7 +236,8 @@ class LiveCallWorker:
             "alerts": 0,
             "frames_decoded": 0,
             "frames_analyzed": 0,
-            "vp8_dropped": 0,
+            "video_codec": None,  # vp8 | h264 once a picture decoded
+            "video_dropped": 0,
             "asr_ms": [],
         }
         self._forwarded: dict[int, list[int]] = {}  # feed → Janus stream ids of our forwarders
@@ -322,9 +381,7 @@ class LiveCallWorker:
                 dec.sample_rate = 48000
                 dec.layout = "stereo"
                 audio[s.role] = (dec, av.AudioResampler(format="s16", layout="mono", rate=16000))
-        video = av.CodecContext.create("vp8", "r")
-        vp8 = Vp8Assembler()
-        keyed = False
+        video = _VideoDecoding()
         undecodable = _UndecodableVideo()
         while not self._stop.is_set():
             for key, _ in sel.select(timeout=0.5):
@@ -347,35 +404,29 @@ class LiveCallWorker:
                         else:
                             if undecodable.check(pkt.payload_type, now, self.stats["frames_decoded"]):
                                 self._video_undecodable(pkt.payload_type)
-                            frame = vp8.push(pkt)
-                            self.stats["vp8_dropped"] = vp8.dropped
-                            if frame is None:
-                                continue
-                            if not keyed:
-                                if not is_vp8_keyframe(frame):
-                                    continue
-                                keyed = True
-                            for vf in video.decode(av.Packet(frame)):
+                            for vf in video.push(pkt):
                                 self.stats["frames_decoded"] += 1
                                 with self._frame_lock:
                                     self._frame = (vf, now)
                                 self._frame_ready.set()
-                    except av.error.FFmpegError:  # a corrupt packet: the next one goes on
-                        if s.kind == "video":
-                            keyed = False
+                            self.stats["video_codec"] = video.codec
+                            self.stats["video_dropped"] = video.dropped
+                    except av.error.FFmpegError:  # a corrupt audio packet: the next one goes on
+                        pass
         sel.close()
 
     def _video_undecodable(self, payload_type: int) -> None:
         logger.warning(
-            "live worker: the customer's video (RTP payload type %s) does not decode as VP8", payload_type
+            "live worker: the customer's video (RTP payload type %s) decodes neither as VP8 nor as H.264",
+            payload_type,
         )
         self._events.record(
             self.call.task_id,
             self.call.attempt,
             "status",
             code="video_undecodable",
-            reason="客户视频无法实时解码（可能为 H.264），无实时人脸检查 / the customer's video cannot be "
-            "decoded live (H.264?): no live face checks",
+            reason="客户视频无法实时解码（非 VP8/H.264），无实时人脸检查 / the customer's video cannot be "
+            "decoded live (neither VP8 nor H.264): no live face checks",
             details={"payload_type": payload_type},
         )
 
