@@ -72,7 +72,6 @@ class JanusApi:
     ) -> None:
         self.url = url.rstrip("/")
         self._secret = api_secret
-        self._timeout = timeout
         self._client = httpx.Client(timeout=timeout, verify=tls_context())
         self._clock = clock
         self._lock = threading.Lock()
@@ -89,9 +88,14 @@ class JanusApi:
         with self._lock:
             shared, self._shared = self._shared, None
         if shared is not None:
-            with suppress(DualrecError):
-                self._post(shared[0].rsplit("/", 1)[0], {"janus": "destroy"})
+            self._drop_session(shared[0])
         self._client.close()
+
+    def _drop_session(self, path: str) -> None:
+        """Ends the Janus session of ``path`` (``/session`` or ``/session/handle``); when that fails
+        Janus reclaims it after its session timeout."""
+        with suppress(DualrecError):
+            self._post("/" + path.strip("/").split("/")[0], {"janus": "destroy"})
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "transaction": secrets.token_hex(8), "apisecret": self._secret}
@@ -126,8 +130,7 @@ class JanusApi:
         try:
             handle = self._post(f"/{session}", {"janus": "attach", "plugin": VIDEOROOM})["data"]["id"]
         except DualrecError:
-            with suppress(DualrecError):
-                self._post(f"/{session}", {"janus": "destroy"})
+            self._drop_session(f"/{session}")
             raise
         return int(session), int(handle)
 
@@ -138,8 +141,7 @@ class JanusApi:
         try:
             yield VideoRoomHandle(self, f"/{session}/{handle}")
         finally:
-            with suppress(DualrecError):
-                self._post(f"/{session}", {"janus": "destroy"})
+            self._drop_session(f"/{session}")
 
     def shared_videoroom(self) -> SharedVideoRoom:
         """VideoRoom requests on this API's long-lived session and handle (see the module's doc)."""
@@ -158,8 +160,7 @@ class JanusApi:
             path = f"/{session}/{handle}"
             self._shared = (path, now)
         if shared is not None and shared[0] != renew:  # idle: Janus may still hold it, let it go
-            with suppress(DualrecError):
-                self._post(shared[0].rsplit("/", 1)[0], {"janus": "destroy"})
+            self._drop_session(shared[0])
         return path
 
 
