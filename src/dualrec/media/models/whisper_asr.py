@@ -160,6 +160,10 @@ class WhisperOptions:
     vad_filter: bool = False
     simplified_prompt: str = "以下是普通话的句子。"
     max_new_tokens: int = 224
+    # a window's tokens are also held to what its speech can hold: fast Mandarin is ~7 characters
+    # a second, ~1.6 tokens each (measured on the test sentences), plus timestamps. A runaway
+    # repetition on noise otherwise decodes all max_new_tokens: 5× a normal pass on a 4 s tone
+    max_tokens_per_second: float = 15.0
     max_compression_ratio: float = 2.4  # above: a repetition loop
     max_no_speech_prob: float = 0.8  # above: the model itself says there is no speech
     max_repeated_char_share: float = 0.6  # one character making up more than this of 5+ characters
@@ -336,6 +340,12 @@ def _heard_language(
     return ("und" if best == requested else best), p
 
 
+def max_new_tokens(seconds: float, opts: WhisperOptions) -> int:
+    """The tokens a window of ``seconds`` of audio may decode (a 30 s window of long audio: the
+    options' maximum)."""
+    return max(1, min(opts.max_new_tokens, 24 + math.ceil(opts.max_tokens_per_second * seconds)))
+
+
 class WhisperSpeechRecognizer:
     """``SpeechRecognizer`` on faster-whisper; the model loads on first use, once per process.
     Up to ``options.workers`` calls from different threads run at the same time."""
@@ -365,7 +375,7 @@ class WhisperSpeechRecognizer:
             vad_filter=opts.vad_filter,
             condition_on_previous_text=False,
             temperature=0.0,
-            max_new_tokens=opts.max_new_tokens,
+            max_new_tokens=max_new_tokens(len(samples) / _SAMPLE_RATE, opts),
             hotwords=hotwords.strip() or None,
         )
         duration = len(samples) / _SAMPLE_RATE

@@ -9,8 +9,11 @@ ports, decodes it and runs the live analysis:
   customer, covered, dark) on one frame every ``face_interval_s``.
 
 CPU is bounded by dropping, never by lagging: a video frame is analysed only when the analyser is
-free (the newest one), and speech segments wait in a short queue whose oldest segment is dropped
-when the recogniser falls behind (counted in the status events). Everything found is written with
+free (the newest one). Speech segments that arrive while the recogniser is busy wait per party and
+are transcribed together in one pass (Whisper encodes a 30 s window whatever the speech's length:
+one pass over 20 s costs about what a pass over 2 s does), so a recogniser that falls behind
+catches up instead of skipping speech; only speech beyond ``asr_backlog_s`` per party is dropped,
+the oldest first (counted in the status events). Everything found is written with
 ``LiveEventService`` (the desk reads it from there).
 """
 
@@ -33,7 +36,7 @@ import numpy as np
 from dualrec.core.live_alerts import AlertCode
 from dualrec.errors import DualrecError
 from dualrec.media.chinese import to_simplified
-from dualrec.media.ports import FaceAnalyzer, SpeechRecognizer
+from dualrec.media.ports import FaceAnalyzer, SpeechRecognizer, TranscriptSegment
 from dualrec.pipeline.live import LiveFrameAnalyzer, LiveOptions
 from dualrec.services.rtc.janus_api import JanusApi
 from dualrec.services.rtc.live_events import CallContext, LiveEventService
@@ -49,7 +52,16 @@ from dualrec.services.rtc.live_rtp import (
 )
 from dualrec.services.rtc.live_rules import AlertRules, Segmenter, SpeechSegment, running_node
 
-__all__ = ["FACE_REASONS", "LiveCall", "LiveCallWorker", "WorkerOptions"]
+__all__ = [
+    "FACE_REASONS",
+    "LiveCall",
+    "LiveCallWorker",
+    "SpeechBacklog",
+    "WorkerOptions",
+    "heard_parts",
+    "joined",
+    "transcribe_parts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +92,136 @@ class WorkerOptions:
     poll_s: float = 1.0  # the call's context (marks, hang-up) is read this often
     forwards_s: float = 5.0  # Janus' forwards are checked this often once both parties are forwarded
     face_interval_s: float = 1.0  # one customer frame analysed per interval (at most)
-    asr_queue: int = 2  # a party's segments waiting for the recogniser; beyond: the oldest is dropped
+    # a party's speech waiting for the recogniser (transcribed in one pass); beyond: the oldest
+    # segments are dropped. Under Whisper's 30 s window, with room for the pauses put between them.
+    asr_backlog_s: float = 24.0
     stats_every_s: float = 15.0
     live: LiveOptions = field(default_factory=LiveOptions)
 
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+_RATE = 16000
+_PAUSE_S = 0.3
+_PAUSE = bytes(2 * round(_RATE * _PAUSE_S))  # 16 kHz s16le silence between joined segments
+
+
+def joined(segments: list[SpeechSegment]) -> tuple[SpeechSegment, list[tuple[float, float]]]:
+    """A party's waiting segments (in order) as one, a short pause between each; where each one
+    lies in it (seconds from its start)."""
+    spans, at = [], 0.0
+    for seg in segments:
+        length = len(seg.pcm) / 2 / _RATE
+        spans.append((at, at + length))
+        at += length + _PAUSE_S
+    if len(segments) == 1:
+        return segments[0], spans
+    return _covering(segments, _PAUSE.join(s.pcm for s in segments)), spans
+
+
+def _covering(segments: list[SpeechSegment], pcm: bytes = b"") -> SpeechSegment:
+    """A segment from the first of ``segments`` to the last (times, end of speech)."""
+    first, last = segments[0], segments[-1]
+    return SpeechSegment(start=first.start, end=last.end, pcm=pcm, ended_at=last.ended_at, cut=last.cut)
+
+
+def heard_parts(
+    segments: list[TranscriptSegment], spans: list[tuple[float, float]], margin: float = 0.3
+) -> tuple[int, str]:
+    """How many of the joined parts, from the first, the recogniser heard words in, and the text of
+    those. Whisper may end a window early (after a sentence it takes for the last: a change of
+    voice, the same words again) and say nothing of the rest: those parts are to be transcribed
+    again, never passed as heard. Words (or a segment's middle, where the engine gives no words)
+    are placed by their middle; a word in a pause belongs to the part before it."""
+
+    def middles(seg: TranscriptSegment) -> list[float]:
+        return [(w.start + w.end) / 2 for w in seg.words] or [(seg.start + seg.end) / 2]
+
+    placed = [m for seg in segments for m in middles(seg)]
+    heard = 0
+    for start, end in spans:
+        if not any(start - margin <= m <= end + margin for m in placed):
+            break
+        heard += 1
+    if heard == 0:
+        return 0, ""
+    until = (spans[heard - 1][1] + spans[heard][0]) / 2 if heard < len(spans) else float("inf")
+    texts = []
+    for seg in segments:
+        if all(m < until for m in middles(seg)):
+            texts.append(seg.text)  # whole: Whisper's own spacing and punctuation
+        else:
+            texts += [w.text for w in seg.words if (w.start + w.end) / 2 < until]
+    return heard, "".join(texts)
+
+
+def transcribe_parts(asr: SpeechRecognizer, parts: list[SpeechSegment]) -> tuple[int, str]:
+    """One recogniser pass over a party's waiting segments, joined: how many of them, from the
+    first, it heard (at least one: a first part heard as nothing had nothing to hear), and their
+    Mandarin text. The caller puts the rest back to be transcribed again."""
+    seg, spans = joined(parts)
+    samples = np.frombuffer(seg.pcm, dtype="<i2").astype(np.float32) / 32768.0
+    found = [p for p in asr.transcribe(samples, sample_rate=_RATE, language="zh") if p.in_language("zh")]
+    if len(parts) == 1:
+        return 1, "".join(p.text for p in found)
+    heard, text = heard_parts(found, spans)
+    return max(heard, 1), text
+
+
+class SpeechBacklog:
+    """The parties' speech segments waiting for the one recogniser. The parties are served in
+    turns (one party talking all the time does not starve the other's subtitles); a party's
+    waiting segments are handed over together (to be transcribed in one pass), so a pass that took
+    long is followed by one pass over everything said meanwhile. A party's backlog is held under
+    ``max_s`` seconds of speech by dropping its oldest segments."""
+
+    def __init__(self, roles: list[str], max_s: float) -> None:
+        self.max_s = max_s
+        self._waiting: dict[str, deque[SpeechSegment]] = {r: deque() for r in roles}
+        self._turn = 0
+        self._cond = threading.Condition()
+
+    def add(self, role: str, seg: SpeechSegment) -> int:
+        """Queue ``seg``; how many segments were dropped to make room."""
+        with self._cond:
+            waiting = self._waiting[role]
+            waiting.append(seg)
+            dropped = self._trim(waiting)
+            self._cond.notify()
+        return dropped
+
+    def take(self, timeout: float) -> tuple[str, list[SpeechSegment]] | None:
+        """The next party's waiting segments (all of them, in order)."""
+        with self._cond:
+            if not any(self._waiting.values()):
+                self._cond.wait(timeout)
+            roles = list(self._waiting)
+            for i in range(len(roles)):
+                role = roles[(self._turn + i) % len(roles)]
+                waiting = self._waiting[role]
+                if waiting:
+                    self._turn = (self._turn + i + 1) % len(roles)
+                    taken = list(waiting)
+                    waiting.clear()
+                    return role, taken
+            return None
+
+    def put_back(self, role: str, segments: list[SpeechSegment]) -> int:
+        """Return segments not transcribed yet to the front of the party's backlog (the other party
+        is served first); how many were dropped to keep it under ``max_s``."""
+        with self._cond:
+            waiting = self._waiting[role]
+            waiting.extendleft(reversed(segments))
+            return self._trim(waiting)
+
+    def _trim(self, waiting: deque[SpeechSegment]) -> int:
+        dropped = 0
+        while len(waiting) > 1 and sum(s.end - s.start for s in waiting) > self.max_s:
+            waiting.popleft()  # the recogniser is far behind: the oldest goes, never the newest
+            dropped += 1
+        return dropped
 
 
 class _Stream:
@@ -216,13 +351,9 @@ class LiveCallWorker:
             _Stream("customer", "video", call.host),
             _Stream("agent", "audio", call.host),
         ]
-        # per party, the newest segments waiting for the recogniser (taken in turns: one party
-        # talking all the time does not starve the other's subtitles)
-        self._segments: dict[str, deque[SpeechSegment]] = {
-            s.role: deque() for s in self._streams if s.kind == "audio"
-        }
-        self._turn = 0
-        self._seg_cond = threading.Condition()
+        self._backlog = SpeechBacklog(
+            [s.role for s in self._streams if s.kind == "audio"], self.o.asr_backlog_s
+        )
         self._segmenters = {s.role: Segmenter(is_speech) for s in self._streams if s.kind == "audio"}
         self._frame: tuple[Any, float] | None = None  # newest decoded customer frame, its arrival
         self._frame_lock = threading.Lock()
@@ -232,6 +363,7 @@ class LiveCallWorker:
         self.stats: dict[str, Any] = {
             "segments": 0,
             "segments_dropped": 0,
+            "segments_joined": 0,  # segments transcribed in a pass with others (the recogniser was busy)
             "subtitles": 0,
             "alerts": 0,
             "frames_decoded": 0,
@@ -241,6 +373,7 @@ class LiveCallWorker:
             "asr_ms": [],
         }
         self._forwarded: dict[int, list[int]] = {}  # feed → Janus stream ids of our forwarders
+        self._thread_cpu: dict[str, float] = {}  # CPU seconds of each analysis thread so far
         self._started = time.time()
 
     # ---- the process' main loop ------------------------------------------------------------------
@@ -304,6 +437,7 @@ class LiveCallWorker:
             "cpu_share": round(cpu_s / wall_s, 3) if wall_s > 0 else None,
             "asr_ms_p50": asr[len(asr) // 2] if asr else None,
             "packets": {f"{s.role}-{s.kind}": s.packets for s in self._streams},
+            "cpu_s_threads": {k: round(v, 2) for k, v in self._thread_cpu.items()},
             "final": final,
         }
         self._events.record(self.call.task_id, self.call.attempt, "status", code="stats", details=details)
@@ -413,6 +547,7 @@ class LiveCallWorker:
                             self.stats["video_dropped"] = video.dropped
                     except av.error.FFmpegError:  # a corrupt audio packet: the next one goes on
                         pass
+            self._thread_cpu["rtp"] = time.thread_time()
         sel.close()
 
     def _video_undecodable(self, payload_type: int) -> None:
@@ -441,26 +576,8 @@ class LiveCallWorker:
                     self._queue(role, seg)
 
     def _queue(self, role: str, seg: SpeechSegment) -> None:
-        with self._seg_cond:
-            self.stats["segments"] += 1
-            waiting = self._segments[role]
-            waiting.append(seg)
-            while len(waiting) > self.o.asr_queue:
-                waiting.popleft()  # the recogniser is behind: the oldest goes, never the newest
-                self.stats["segments_dropped"] += 1
-            self._seg_cond.notify()
-
-    def _next_segment(self, timeout: float) -> tuple[str, SpeechSegment] | None:
-        with self._seg_cond:
-            if not any(self._segments.values()):
-                self._seg_cond.wait(timeout)
-            roles = list(self._segments)
-            for i in range(len(roles)):
-                role = roles[(self._turn + i) % len(roles)]
-                if self._segments[role]:
-                    self._turn = (self._turn + i + 1) % len(roles)
-                    return role, self._segments[role].popleft()
-            return None
+        self.stats["segments"] += 1
+        self.stats["segments_dropped"] += self._backlog.add(role, seg)
 
     # ---- speech → subtitles and risk alerts --------------------------------------------------------
 
@@ -482,31 +599,35 @@ class LiveCallWorker:
             except Exception:
                 logger.exception("live ASR: loading the model failed")
         while not self._stop.is_set():
-            got = self._next_segment(0.5)
+            got = self._backlog.take(0.5)
             if got is None:
                 continue
-            role, seg = got
+            role, parts = got
             started = time.perf_counter()
-            samples = np.frombuffer(seg.pcm, dtype="<i2").astype(np.float32) / 32768.0
             try:
-                parts = asr.transcribe(samples, sample_rate=16000, language="zh")
+                heard, text = transcribe_parts(asr, parts)
             except Exception:  # one bad segment must not end the subtitles
                 logger.exception("live ASR failed")
                 continue
             self.stats["asr_ms"] = [*self.stats["asr_ms"], round((time.perf_counter() - started) * 1000)][
                 -200:
             ]
-            text = to_simplified("".join(p.text for p in parts if p.in_language("zh"))).strip()
+            if len(parts) > 1:
+                self.stats["segments_joined"] += heard
+                self.stats["segments_dropped"] += self._backlog.put_back(role, parts[heard:])
+            text = to_simplified(text).strip()
             logger.info(
-                "live ASR: %s %.1f s of speech → %d characters in %d ms",
+                "live ASR: %s %.1f s of speech (%d of %d segments heard) → %d characters in %d ms",
                 role,
-                seg.end - seg.start,
+                sum(p.end - p.start for p in parts),
+                heard,
+                len(parts),
                 len(text),
                 self.stats["asr_ms"][-1],
             )
-            if not text:
-                continue
-            self._subtitle(role, seg, text)
+            self._thread_cpu["asr"] = time.thread_time()
+            if text:
+                self._subtitle(role, _covering(parts[:heard]), text)
 
     def _subtitle(self, role: str, seg: SpeechSegment, text: str) -> None:
         c = self.call
@@ -602,6 +723,7 @@ class LiveCallWorker:
             image = vf.to_ndarray(format="rgb24")
             obs = analyzer.analyze(image, time.time() - self._started)
             self.stats["frames_analyzed"] += 1
+            self._thread_cpu["faces"] = time.thread_time()
             for e in obs.events:
                 if e.kind != "raised":
                     continue
