@@ -155,4 +155,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # a recognition may still run on a daemon thread at the hang-up: the interpreter's teardown
+    # under it aborted the process (CTranslate2: "terminate called without an active exception")
+    os._exit(code)
