@@ -10,7 +10,9 @@ both sides with the expected words, and a pop-up risk alert for a sensitive word
 (the list is edited to hold 体验, a word of the clip), which the interviewer acknowledges. The
 identity is shown as not verified (a human-routed task has no face verified before the call). At
 the hang-up the worker stops. Prints the subtitle lag (end of speech → on the desk) and the
-worker's CPU.
+worker's CPU. A second call whose customer browser offers its camera as H.264 only: the worker
+finds the codec from the packets and runs the face checks on H.264 pictures; the recording is
+composed and QC'd.
 
 Needs root (ip netns), janus, the front end and the ASR/face models; skipped elsewhere, failing
 under CI=true.
@@ -280,3 +282,119 @@ def test_the_desk_shows_live_subtitles_of_both_sides_and_a_sensitive_word_alert(
         expect(page.get_by_test_id("call-quality-server-customer")).to_be_visible()
     finally:
         viewer.close()
+
+
+# The customer's browser offers H.264 only for its camera (as a phone whose WebRTC sends H.264
+# alone would): Janus' room takes "vp8,h264", so the call runs on H.264.
+H264_ONLY = """
+(() => {
+  const createOffer = RTCPeerConnection.prototype.createOffer;
+  RTCPeerConnection.prototype.createOffer = function (...args) {
+    const h264 = RTCRtpSender.getCapabilities("video").codecs.filter((c) =>
+      /^video\\/(H264|rtx)$/i.test(c.mimeType)
+    );
+    for (const t of this.getTransceivers()) {
+      if (t.sender.track && t.sender.track.kind === "video") t.setCodecPreferences(h264);
+    }
+    return createOffer.apply(this, args);
+  };
+})();
+"""
+# the interviewer's peer connections, for the test to read their stats
+PEERS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Native(...args);
+    window.__peers.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Native);
+})();
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_customer_sending_h264_gets_the_live_face_checks_and_a_recording(
+    live_system: RtcSystem, chromium: Browser, media: dict[str, Path]
+) -> None:
+    sys = live_system
+    task_id, link = _task(sys.admin, "WM-LIVE-H264", "wealth", "personal")
+    launch = chromium.browser_type.launch
+    agent_browser = launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_ARGS, *RTC_ARGS, f"--use-file-for-fake-audio-capture={media['agent_mic']}"],
+    )
+    customer_browser = launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            *RTC_ARGS,
+            f"--use-file-for-fake-video-capture={media['camera']}",
+            f"--use-file-for-fake-audio-capture={media['customer_mic']}",
+        ],
+    )
+    errors: list[str] = []
+
+    def stats() -> dict[str, Any] | None:
+        feed = sys.admin.get(f"/api/v1/rtc/tasks/{task_id}/live").json()["events"]
+        found = [e["details"] for e in feed if e["code"] == "stats"]
+        return found[-1] if found else None
+
+    try:
+        context = _context(customer_browser, sys)
+        context.add_init_script(H264_ONLY)
+        customer = context.new_page()
+        customer.on("pageerror", lambda exc: errors.append(str(exc)))
+        customer.goto(f"/h5/{link}")
+        expect(customer.get_by_test_id("queue-status")).to_have_attribute("data-position", "1")
+        agent = _agent(agent_browser, sys)
+        agent.on("pageerror", lambda exc: errors.append(str(exc)))
+        agent.context.add_init_script(PEERS)
+        agent.goto("/rtc/queue")
+        agent.get_by_test_id("accept-next").click()
+        agent.wait_for_url(f"**/rtc/tasks/{task_id}?join=1")
+        _customer_joins(customer)
+        _connected({"agent": agent, "customer": customer})
+        # the interviewer's page receives H.264 from the customer (what the browser negotiated)
+        codec = agent.evaluate(
+            """async () => {
+                for (const pc of window.__peers ?? []) {
+                  const s = await pc.getStats();
+                  for (const r of s.values())
+                    if (r.type === "inbound-rtp" && r.kind === "video" && r.codecId)
+                      return s.get(r.codecId)?.mimeType ?? null;
+                }
+                return null;
+            }"""
+        )
+        assert codec == "video/H264", codec
+        # the live worker found the codec from the packets and decodes the customer's pictures
+        got = _wait(
+            lambda: (s := stats()) and s.get("video_codec") and s["frames_analyzed"] >= 3 and s,
+            150,
+            "the worker's figures with analysed H.264 frames",
+            interval=1.0,
+        )
+        print(f"worker: {got}")
+        assert got["video_codec"] == "h264", got
+        feed = sys.admin.get(f"/api/v1/rtc/tasks/{task_id}/live").json()["events"]
+        codes = {e["code"] for e in feed}
+        assert "video_undecodable" not in codes, codes
+        # one face in the camera: none of the face alerts
+        assert not codes & {"no_face", "multiple_faces", "covered", "dark"}, codes
+        agent.get_by_test_id("hangup").click()
+        agent.get_by_test_id("call-finished").wait_for()
+        assert not errors, errors
+    finally:
+        agent_browser.close()
+        customer_browser.close()
+    # the per-party H.264 recording is composed like a VP8 one; QC says nothing of undecodable video
+    _t, rec = recorded(sys, task_id, 500)
+    report = sys.admin.get(f"/api/v1/recordings/{rec['id']}/report", params={"lang": "en"}).json()
+    live = next(c for c in report["checks"] if c["id"] == "live_call")
+    assert not any("decoded live" in f["message_localized"] for f in live["findings"]), live
+    assert report["video_info"]["width"] > 0 and report["duration"] > 5, report["video_info"]
