@@ -312,3 +312,55 @@ def test_an_ai_session_that_hands_over_continues_the_same_attempt_with_an_interv
     assert set(marked) == {"risk"}, marked
     accepted = sys.admin.get("/api/v1/audit-events", params={"action": "rtc.accepted"}).json()["items"]
     assert task_h in [e["target_id"] for e in accepted]
+
+
+@pytest.mark.slow
+def test_an_interviewers_skill_groups_are_set_in_the_user_dialog(
+    rtc_system: RtcSystem, chromium: Browser
+) -> None:
+    """The users page edits an interviewer's skill groups (the queue serves them by group); a role
+    that does not conduct interviews shows no such field."""
+    sys = rtc_system
+    roles = sys.admin.get("/api/v1/roles").json()
+    conducts = next(r["id"] for r in roles if "interview:conduct" in r["permissions"] and r["id"] != "admin")
+    other = next(r["id"] for r in roles if "interview:conduct" not in r["permissions"])
+    branches = sys.admin.get("/api/v1/branches").json()
+    r = sys.admin.post(
+        "/api/v1/users",
+        json={
+            "username": "agent_skills",
+            "display_name": "技能组坐席",
+            "password": "Skills-Agent-2026!",
+            "role": conducts,
+            "branch_id": branches[-1]["id"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    user_id = r.json()["id"]
+    context = _context(chromium, sys)
+    try:
+        page = log_in(context.new_page())
+        page.goto("/users")
+        row = page.locator("tr[data-username=agent_skills]")
+        row.get_by_role("button", name="编辑").click()
+        field = page.get_by_test_id("skill-groups")
+        expect(field).to_have_value("")  # none yet: every group
+        field.fill("理财、保险, 理财")
+        page.locator("button[type=submit][form=user-form]").click()
+        expect(page.locator("#user-form")).to_have_count(0)
+        got = sys.admin.get(f"/api/v1/rtc/agents/{user_id}/skills").json()
+        assert got["skill_groups"] == sorted(["理财", "保险"]), got
+        # opened again: what is stored; too many groups are refused at the field, nothing saved
+        row.get_by_role("button", name="编辑").click()
+        expect(field).to_have_value("、".join(sorted(["理财", "保险"])))
+        field.fill("、".join(f"g{i}" for i in range(21)))
+        page.locator("button[type=submit][form=user-form]").click()
+        expect(page.locator("#user-form")).to_contain_text("最多 20 个技能组")
+        # another role: no skill groups to set
+        page.locator("#user-form select[name=role]").select_option(other)
+        expect(field).to_have_count(0)
+        got = sys.admin.get(f"/api/v1/rtc/agents/{user_id}/skills").json()
+        assert got["skill_groups"] == sorted(["理财", "保险"]), got
+    finally:
+        context.close()
+        sys.admin.delete(f"/api/v1/users/{user_id}")

@@ -155,6 +155,9 @@ const en: Messages = {
     activated: "User activated",
     deleted: "User deleted",
     choose: "Select…",
+    skillGroups: "Skill groups (interviewer)",
+    skillGroupsHint: "Remote interview queues are served by skill group; separate with commas; empty: every group",
+    skillGroupsInvalid: "At most {n} skill groups of up to 64 characters each",
   },
   roles: {
     title: "Roles & permissions",

@@ -154,6 +154,9 @@ const zhCN = {
     activated: "用户已启用",
     deleted: "用户已删除",
     choose: "请选择",
+    skillGroups: "坐席技能组",
+    skillGroupsHint: "远程双录排队按技能组分配；用逗号或顿号分隔，留空表示全部技能组",
+    skillGroupsInvalid: "最多 {n} 个技能组，每个不超过 64 个字符",
   },
   roles: {
     title: "角色权限",
