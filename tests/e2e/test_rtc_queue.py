@@ -340,8 +340,11 @@ def test_an_interviewers_skill_groups_are_set_in_the_user_dialog(
     context = _context(chromium, sys)
     try:
         page = log_in(context.new_page())
-        page.goto("/users")
+        page.goto("/admin/users")
+        page.fill("input[name=q]", "agent_skills")
+        page.locator("form.filters button[type=submit]").click()
         row = page.locator("tr[data-username=agent_skills]")
+        expect(row).to_have_count(1)
         row.get_by_role("button", name="编辑").click()
         field = page.get_by_test_id("skill-groups")
         expect(field).to_have_value("")  # none yet: every group
