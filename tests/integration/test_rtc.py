@@ -151,6 +151,7 @@ def test_the_configuration_loads_only_videoroom_and_http_with_tokens_on(
     found = {f.name: f for f in run_doctor(rtc_settings) if f.area == "rtc"}
     assert found["janus api"].ok and "janus.plugin.videoroom" in found["janus api"].detail, found
     assert "token auth on" in found["janus api"].detail and found["janus-pp-rec"].ok
+    assert "version" in found["janus-pp-rec"].detail.lower(), found["janus-pp-rec"]  # not "Unknown option"
     # writing the configuration again keeps the secrets
     write_janus_config(opts)
     assert load_or_create_secrets(paths.secrets_file) == secrets

@@ -31,9 +31,10 @@ def _binary(name: str, args: list[str], area: str, required: bool, hint: str) ->
         return Finding(area, name, False, f"not found on PATH — {hint}", required)
     try:
         out = subprocess.run([path, *args], capture_output=True, text=True, timeout=20, check=False)
-        first = (
-            (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else path
-        )
+        # the version line wherever the tool writes it (janus-pp-rec: its version on one stream,
+        # "Unknown option --version" on the other, exit status 1)
+        lines = [line.strip() for line in f"{out.stdout}\n{out.stderr}".splitlines() if line.strip()]
+        first = next((line for line in lines if "version" in line.lower()), lines[0] if lines else path)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Finding(area, name, False, f"{path} does not run: {exc}", required)
     return Finding(area, name, True, first[:120], required)
