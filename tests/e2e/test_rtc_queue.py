@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -367,3 +368,36 @@ def test_an_interviewers_skill_groups_are_set_in_the_user_dialog(
     finally:
         context.close()
         sys.admin.delete(f"/api/v1/users/{user_id}")
+
+
+@pytest.mark.slow
+def test_an_interviewer_pauses_and_resumes_taking_customers(rtc_system: RtcSystem, chromium: Browser) -> None:
+    """示忙 on the queue page: the page says so and the waiting customer's count of interviewers
+    drops by one; 示闲 brings it back."""
+    sys = rtc_system
+    _task_id, link = _task(sys.admin, "WM-Q-AWAY", "wealth", "personal")
+    queued = httpx.post(f"{sys.base}/api/v1/rtc/entry/{link}/queue").json()
+    assert queued["status"] == "waiting", queued
+    context = _context(chromium, sys)
+    try:
+        page = log_in(context.new_page())
+        page.goto("/rtc/queue")
+        toggle = page.get_by_test_id("away-toggle")
+        expect(toggle).to_have_attribute("data-away", "false")
+        before = httpx.get(f"{sys.base}/api/v1/rtc/entry/{link}/queue").json()["agents_online"]
+        assert before >= 1
+        toggle.click()
+        expect(toggle).to_have_attribute("data-away", "true")
+        expect(toggle).to_have_text("示闲（恢复接听）")
+        expect(page.get_by_test_id("away-notice")).to_contain_text("您已示忙")
+        away = httpx.get(f"{sys.base}/api/v1/rtc/entry/{link}/queue").json()["agents_online"]
+        assert away == before - 1
+        page.reload()  # kept by the server, not the page
+        expect(toggle).to_have_attribute("data-away", "true")
+        toggle.click()
+        expect(toggle).to_have_attribute("data-away", "false")
+        expect(page.get_by_test_id("away-notice")).to_have_count(0)
+        assert httpx.get(f"{sys.base}/api/v1/rtc/entry/{link}/queue").json()["agents_online"] == before
+    finally:
+        context.close()
+        httpx.post(f"{sys.base}/api/v1/rtc/entry/{link}/queue/leave")

@@ -175,6 +175,7 @@ REQUIRED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/rtc/entry/{token}/queue/leave"): LINK_TOKEN,
     ("GET", "/api/v1/rtc/queue"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/queue/accept-next"): P.INTERVIEW_CONDUCT,
+    ("PUT", "/api/v1/rtc/queue/away"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): P.INTERVIEW_CONDUCT,
     ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): P.INTERVIEW_CONDUCT,
     ("POST", "/api/v1/rtc/tasks/{task_id}/marks"): P.INTERVIEW_CONDUCT,
@@ -608,6 +609,7 @@ CASES: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, Any]]] = {
     ),
     ("GET", "/api/v1/rtc/queue"): lambda i: ("/api/v1/rtc/queue", None),
     ("POST", "/api/v1/rtc/queue/accept-next"): lambda i: ("/api/v1/rtc/queue/accept-next", None),
+    ("PUT", "/api/v1/rtc/queue/away"): lambda i: ("/api/v1/rtc/queue/away", {"away": False}),
     ("POST", "/api/v1/rtc/queue/{entry_id}/accept"): lambda i: ("/api/v1/rtc/queue/999999/accept", None),
     ("GET", "/api/v1/rtc/tasks/{task_id}/desk"): lambda i: (
         f"/api/v1/rtc/tasks/{NO_SUCH_RECORDING}/desk",

@@ -339,3 +339,54 @@ def test_one_link_cannot_pile_up_held_requests(
     started = time.monotonic()
     customer.get(f"/api/v1/rtc/entry/{link}/queue", params={"wait": 1.5})
     assert time.monotonic() - started >= 1.4  # the slots were given back
+
+
+def test_an_interviewer_who_pauses_is_not_counted_for_the_wait_until_back_or_taking_a_customer(
+    clients: dict[str, TestClient], system: Signed
+) -> None:
+    """示忙/示闲: an interviewer on a break stays online but the customers' estimated wait no longer
+    counts them; taking a customer (or 示闲) ends the break. Only interviewers may pause."""
+    admin, agent, agent2, customer = (
+        clients["admin"],
+        clients["agent"],
+        clients["agent2"],
+        clients["customer"],
+    )
+    _setup(admin)
+    _task_a, link_a = _task(system, "WM-AWAY-A")
+    _task_b, link_b = _task(system, "WM-AWAY-B")
+    customer.post(f"/api/v1/rtc/entry/{link_a}/queue")
+    customer.post(f"/api/v1/rtc/entry/{link_b}/queue")
+    assert agent2.get("/api/v1/rtc/queue").status_code == 200
+    mine = agent.get("/api/v1/rtc/queue").json()
+    assert (mine["agents_online"], mine["agents_away"], mine["away_since"]) == (2, 0, None)
+    b = customer.get(f"/api/v1/rtc/entry/{link_b}/queue").json()
+    assert (b["position"], b["agents_online"], b["eta_seconds"]) == (2, 2, 300)
+
+    # agent2 goes on a break: one interviewer left for the line, the second customer waits longer
+    paused = agent2.put("/api/v1/rtc/queue/away", json={"away": True})
+    assert paused.status_code == 200, paused.text
+    since = paused.json()["away_since"]
+    assert since and (paused.json()["agents_online"], paused.json()["agents_away"]) == (1, 1)
+    b = customer.get(f"/api/v1/rtc/entry/{link_b}/queue").json()
+    assert (b["agents_online"], b["eta_seconds"]) == (1, 600)
+    # the page polling on does not end the break, nor does saying it again move its start
+    assert agent2.get("/api/v1/rtc/queue").json()["away_since"] == since
+    assert agent2.put("/api/v1/rtc/queue/away", json={"away": True}).json()["away_since"] == since
+
+    # 示闲: counted again
+    back = agent2.put("/api/v1/rtc/queue/away", json={"away": False}).json()
+    assert (back["away_since"], back["agents_online"], back["agents_away"]) == (None, 2, 0)
+    b = customer.get(f"/api/v1/rtc/entry/{link_b}/queue").json()
+    assert b["eta_seconds"] == 300
+
+    # taking a customer while on a break ends it
+    agent2.put("/api/v1/rtc/queue/away", json={"away": True})
+    assert agent2.post("/api/v1/rtc/queue/accept-next").status_code == 200
+    assert agent2.get("/api/v1/rtc/queue").json()["away_since"] is None
+
+    # unknown fields and non-booleans refused; a role without interview:conduct cannot pause
+    assert agent.put("/api/v1/rtc/queue/away", json={"away": True, "x": 1}).status_code == 422
+    assert agent.put("/api/v1/rtc/queue/away", json={"away": "maybe"}).status_code == 422
+    assert clients["auditor"].put("/api/v1/rtc/queue/away", json={"away": True}).status_code == 403
+    assert clients["customer"].put("/api/v1/rtc/queue/away", json={"away": True}).status_code == 401

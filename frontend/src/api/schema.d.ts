@@ -2111,6 +2111,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rtc/queue/away": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 示忙/示闲：暂停或恢复接听客户 / pause (away) or resume taking customers */
+        put: operations["set_away_api_v1_rtc_queue_away_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rtc/queue/{entry_id}/accept": {
         parameters: {
             query?: never;
@@ -2943,10 +2960,14 @@ export interface components {
         };
         /** AgentQueueOut */
         AgentQueueOut: {
+            /** Agents Away */
+            agents_away: number;
             /** Agents Online */
             agents_online: number;
             /** Average Handling Seconds */
             average_handling_seconds: number;
+            /** Away Since */
+            away_since: string | null;
             /** Entries */
             entries: components["schemas"]["AgentQueueRow"][];
             /** Skill Groups */
@@ -3286,6 +3307,11 @@ export interface components {
             video_time?: number | null;
             /** Width */
             width?: number | null;
+        };
+        /** AwayIn */
+        AwayIn: {
+            /** Away */
+            away: boolean;
         };
         /** BankCreate */
         BankCreate: {
@@ -11158,6 +11184,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueueEntryOut"];
+                };
+            };
+        };
+    };
+    set_away_api_v1_rtc_queue_away_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AwayIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentQueueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -45,12 +45,14 @@ class RtcQueueRow(Base):
 
 
 class RtcAgentRow(Base):
-    """An interviewer's skill groups (set by an administrator) and presence (its queue page polls)."""
+    """An interviewer's skill groups (set by an administrator), presence (its queue page polls) and
+    示忙 (away: it paused taking customers)."""
 
     __tablename__ = "rtc_agents"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     skill_groups: Mapped[list[Any]] = mapped_column(JSON)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    away_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # 示忙 since
     updated_by: Mapped[str] = mapped_column(String(100), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1823,6 +1823,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "未找到 Janus 插件目录（apt-get install janus）",
         "en": "Janus' plugins not found: install the `janus` package or set DUALREC_RTC_JANUS_LIB_DIR",
     },
+    "rtc.away_needs_a_user": {
+        "zh-CN": "只有登录的面签员可以示忙或示闲",
+        "en": "only a signed-in interviewer can pause or resume taking customers",
+    },
     "rtc.one_your_skill_groups": {
         "zh-CN": "不属于您的技能组（{skill_group}）",
         "en": "not one of your skill groups ({skill_group})",

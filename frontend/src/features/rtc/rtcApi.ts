@@ -104,6 +104,11 @@ export async function agentQueue(allGroups = false): Promise<AgentQueue> {
   return call(api.GET("/api/v1/rtc/queue", { params: { query: { all_groups: allGroups } } }));
 }
 
+/** 示忙 (away: pause taking customers; the customers' wait no longer counts this interviewer) or 示闲. */
+export async function setAway(away: boolean): Promise<AgentQueue> {
+  return call(api.PUT("/api/v1/rtc/queue/away", { body: { away } }));
+}
+
 export async function acceptNext(): Promise<QueueEntry> {
   return call(api.POST("/api/v1/rtc/queue/accept-next"));
 }

@@ -21,6 +21,7 @@ from dualrec.api.deps import ContainerDep, perm
 from dualrec.api.routers.sessions import read_limited
 from dualrec.api.schemas.rtc import (
     AgentQueueOut,
+    AwayIn,
     CustomerQueueOut,
     DeskEventIn,
     DeskMark,
@@ -200,6 +201,17 @@ def agent_queue(
 ) -> AgentQueueOut:
     view = rtc_service(container).queue.agent_queue(actor, mine_only=not all_groups)
     return AgentQueueOut(**asdict(view))
+
+
+@router.put(
+    "/queue/away",
+    response_model=AgentQueueOut,
+    summary="示忙/示闲：暂停或恢复接听客户 / pause (away) or resume taking customers",
+)
+def set_away(
+    body: AwayIn, actor: Annotated[Actor, perm(P.INTERVIEW_CONDUCT)], container: ContainerDep
+) -> AgentQueueOut:
+    return AgentQueueOut(**asdict(rtc_service(container).queue.set_away(actor, body.away)))
 
 
 @router.post(

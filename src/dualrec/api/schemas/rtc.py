@@ -78,9 +78,15 @@ class AgentQueueRow(QueueEntryOut):
 
 class AgentQueueOut(BaseModel):
     entries: list[AgentQueueRow]
-    agents_online: int
+    agents_online: int  # taking customers, in the caller's branch scope
     average_handling_seconds: int
     skill_groups: list[str]  # the caller's; empty: every group
+    agents_away: int  # online but 示忙
+    away_since: datetime | None  # the caller's 示忙; null: taking customers
+
+
+class AwayIn(StrictModel):
+    away: bool  # true: 示忙 (pause taking customers); false: 示闲
 
 
 class DeskNode(BaseModel):

@@ -25,6 +25,7 @@ class AgentPresence:
     branch_path: str
     skill_groups: tuple[str, ...]
     last_seen_at: datetime | None
+    away_since: datetime | None = None  # 示忙: online but not taking customers
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,20 @@ class RtcRepository:
             row.last_seen_at = now
         self._s.flush()
 
+    def agent_away_since(self, user_id: int) -> datetime | None:
+        row = self._s.get(RtcAgentRow, user_id)
+        return row.away_since if row else None
+
+    def set_agent_away(self, user_id: int, since: datetime | None, now: datetime) -> None:
+        """示忙 from ``since`` (None: 示闲, taking customers again); the agent is seen ``now``."""
+        row = self._s.get(RtcAgentRow, user_id)
+        if row is None:
+            row = RtcAgentRow(user_id=user_id, skill_groups=[], updated_by="", updated_at=now)
+            self._s.add(row)
+        row.last_seen_at = now
+        row.away_since = since
+        self._s.flush()
+
     def agents_seen_since(self, since: datetime) -> list[AgentPresence]:
         rows = self._s.execute(
             select(RtcAgentRow, UserRow.username, BranchRow.path)
@@ -211,7 +226,7 @@ class RtcRepository:
             )
         ).all()
         return [
-            AgentPresence(a.user_id, username, path, tuple(a.skill_groups), a.last_seen_at)
+            AgentPresence(a.user_id, username, path, tuple(a.skill_groups), a.last_seen_at, a.away_since)
             for a, username, path in rows
         ]
 

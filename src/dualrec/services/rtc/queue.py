@@ -11,8 +11,9 @@ agents' queue page): a customer whose page stopped asking is *abandoned* (audite
 works and queues again at the back), one waiting longer than the timeout *timed out* (audited, the
 task moves to ``expired`` with that reason and the webhook fires; the business issues a new
 attempt). Agents are "online" while their queue page or desk asks (presence), "busy" while they
-hold an accepted entry; the estimated wait divides the customer's place among the free online
-agents of its skill group.
+hold an accepted entry, "away" (示忙) from when they pause taking customers until they resume (示闲)
+or take one; the estimated wait divides the customer's place among the free online agents of its
+skill group (neither busy nor away).
 """
 
 from __future__ import annotations
@@ -75,9 +76,11 @@ class CustomerQueueView:
 @dataclass(frozen=True)
 class AgentQueueView:
     entries: list[dict[str, Any]]
-    agents_online: int
+    agents_online: int  # taking customers (not away) in the caller's scope
     average_handling_seconds: int
     skill_groups: tuple[str, ...]
+    agents_away: int = 0  # online but 示忙
+    away_since: datetime | None = None  # the caller's 示忙; None: taking customers
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class InterviewQueue:
         return sum(
             1
             for a in uow.rtc.agents_seen_since(now - ONLINE_WINDOW)
-            if a.user_id not in busy and q.serves(a.skill_groups, a.branch_path, e)
+            if a.user_id not in busy and a.away_since is None and q.serves(a.skill_groups, a.branch_path, e)
         )
 
     def _average(self, uow: UnitOfWork) -> float:
@@ -306,10 +309,35 @@ class InterviewQueue:
                         "customer_type": t.customer_type,
                     }
                 )
-            online = len(uow.rtc.agents_seen_since(now - ONLINE_WINDOW))
+            seen = [
+                a
+                for a in uow.rtc.agents_seen_since(now - ONLINE_WINDOW)
+                if in_scope(p.branch_path, a.branch_path) or in_scope(a.branch_path, p.branch_path)
+            ]
+            away = uow.rtc.agent_away_since(actor.id) if actor.id is not None else None
             avg = self._average(uow)
             uow.commit()
-        return AgentQueueView(rows, online, round(avg), tuple(groups))
+        return AgentQueueView(
+            rows,
+            sum(a.away_since is None for a in seen),
+            round(avg),
+            tuple(groups),
+            agents_away=sum(a.away_since is not None for a in seen),
+            away_since=_aware(away) if away is not None else None,
+        )
+
+    def set_away(self, actor: Actor, away: bool) -> AgentQueueView:
+        """示忙 (``away``: the interviewer pauses taking customers; the customers' estimated wait
+        no longer counts it) or 示闲; the queue as the agent sees it afterwards."""
+        if actor.id is None:
+            raise InvalidInputError(msg("rtc.away_needs_a_user"))
+        now = _now()
+        with self._uows() as uow:
+            since = uow.rtc.agent_away_since(actor.id)
+            uow.rtc.set_agent_away(actor.id, (since or now) if away else None, now)
+            uow.commit()
+        logger.info("rtc: interviewer %s is %s", actor.id, "away" if away else "taking customers")
+        return self.agent_queue(actor)
 
     @staticmethod
     def _entry_out(e: QueueEntry) -> dict[str, Any]:
@@ -379,6 +407,8 @@ class InterviewQueue:
             accepted_by_name=actor.name,
             accepted_at=now,
         )
+        if actor.id is not None and uow.rtc.agent_away_since(actor.id) is not None:
+            uow.rtc.set_agent_away(actor.id, None, now)  # taking a customer ends 示忙
         self.signals.bump(e.task_id, e.attempt)
         audit.record(
             uow,
