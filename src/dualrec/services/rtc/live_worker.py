@@ -374,6 +374,7 @@ class LiveCallWorker:
         }
         self._forwarded: dict[int, list[int]] = {}  # feed → Janus stream ids of our forwarders
         self._thread_cpu: dict[str, float] = {}  # CPU seconds of each analysis thread so far
+        self._stats_lock = threading.Lock()
         self._started = time.time()
 
     # ---- the process' main loop ------------------------------------------------------------------
@@ -577,7 +578,9 @@ class LiveCallWorker:
 
     def _queue(self, role: str, seg: SpeechSegment) -> None:
         self.stats["segments"] += 1
-        self.stats["segments_dropped"] += self._backlog.add(role, seg)
+        dropped = self._backlog.add(role, seg)
+        with self._stats_lock:  # the recogniser's thread counts its drops too
+            self.stats["segments_dropped"] += dropped
 
     # ---- speech → subtitles and risk alerts --------------------------------------------------------
 
@@ -614,7 +617,9 @@ class LiveCallWorker:
             ]
             if len(parts) > 1:
                 self.stats["segments_joined"] += heard
-                self.stats["segments_dropped"] += self._backlog.put_back(role, parts[heard:])
+                dropped = self._backlog.put_back(role, parts[heard:])
+                with self._stats_lock:
+                    self.stats["segments_dropped"] += dropped
             text = to_simplified(text).strip()
             logger.info(
                 "live ASR: %s %.1f s of speech (%d of %d segments heard) → %d characters in %d ms",
