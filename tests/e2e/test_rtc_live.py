@@ -116,6 +116,57 @@ def _live_worker_pids(task_id: str) -> list[int]:
     return pids
 
 
+def _browsers(chromium: Browser, media: dict[str, Path]) -> tuple[Browser, Browser]:
+    """The interviewer's Chromium (its microphone plays the agent's clip) and the customer's (the
+    face photo as camera, the customer's clip as microphone)."""
+    launch = chromium.browser_type.launch
+    agent = launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_ARGS, *RTC_ARGS, f"--use-file-for-fake-audio-capture={media['agent_mic']}"],
+    )
+    customer = launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            *RTC_ARGS,
+            f"--use-file-for-fake-video-capture={media['camera']}",
+            f"--use-file-for-fake-audio-capture={media['customer_mic']}",
+        ],
+    )
+    return agent, customer
+
+
+def _start_call(
+    sys: RtcSystem,
+    browsers: tuple[Browser, Browser],
+    task_id: str,
+    link: str,
+    errors: list[str],
+    *,
+    agent_script: str = "",
+    customer_script: str = "",
+) -> tuple[Page, Page]:
+    """The customer queues, the interviewer takes the next one, both connect: (agent, customer)."""
+    agent_browser, customer_browser = browsers
+    context = _context(customer_browser, sys)
+    if customer_script:
+        context.add_init_script(customer_script)
+    customer = context.new_page()
+    customer.on("pageerror", lambda exc: errors.append(str(exc)))
+    customer.goto(f"/h5/{link}")
+    expect(customer.get_by_test_id("queue-status")).to_have_attribute("data-position", "1")
+    agent = _agent(agent_browser, sys)
+    agent.on("pageerror", lambda exc: errors.append(str(exc)))
+    if agent_script:
+        agent.context.add_init_script(agent_script)
+    agent.goto("/rtc/queue")
+    agent.get_by_test_id("accept-next").click()
+    agent.wait_for_url(f"**/rtc/tasks/{task_id}?join=1")
+    _customer_joins(customer)
+    _connected({"agent": agent, "customer": customer})
+    return agent, customer
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_desk_shows_live_subtitles_of_both_sides_and_a_sensitive_word_alert(
@@ -126,34 +177,10 @@ def test_the_desk_shows_live_subtitles_of_both_sides_and_a_sensitive_word_alert(
     r = sys.admin.put("/api/v1/sensitive-words", json={"words": [*words, SENSITIVE]})
     assert r.status_code == 200, r.text
     task_id, link = _task(sys.admin, "WM-LIVE-0001", "wealth", "personal")
-    launch = chromium.browser_type.launch
-    camera = f"--use-file-for-fake-video-capture={media['camera']}"
-    agent_browser = launch(
-        executable_path=str(CHROMIUM),
-        args=[*CHROMIUM_ARGS, *RTC_ARGS, f"--use-file-for-fake-audio-capture={media['agent_mic']}"],
-    )
-    customer_browser = launch(
-        executable_path=str(CHROMIUM),
-        args=[
-            *CHROMIUM_ARGS,
-            *RTC_ARGS,
-            camera,
-            f"--use-file-for-fake-audio-capture={media['customer_mic']}",
-        ],
-    )
+    agent_browser, customer_browser = browsers = _browsers(chromium, media)
     errors: list[str] = []
     try:
-        customer = _context(customer_browser, sys).new_page()
-        customer.on("pageerror", lambda exc: errors.append(str(exc)))
-        customer.goto(f"/h5/{link}")
-        expect(customer.get_by_test_id("queue-status")).to_have_attribute("data-position", "1")
-        agent = _agent(agent_browser, sys)
-        agent.on("pageerror", lambda exc: errors.append(str(exc)))
-        agent.goto("/rtc/queue")
-        agent.get_by_test_id("accept-next").click()
-        agent.wait_for_url(f"**/rtc/tasks/{task_id}?join=1")
-        _customer_joins(customer)
-        _connected({"agent": agent, "customer": customer})
+        agent, _customer = _start_call(sys, browsers, task_id, link, errors)
         # the worker was started with the call (a process of its own, not the server)
         _wait(lambda: _live_worker_pids(task_id), 20, "the call's live worker process")
 
@@ -323,20 +350,7 @@ def test_a_customer_sending_h264_gets_the_live_face_checks_and_a_recording(
 ) -> None:
     sys = live_system
     task_id, link = _task(sys.admin, "WM-LIVE-H264", "wealth", "personal")
-    launch = chromium.browser_type.launch
-    agent_browser = launch(
-        executable_path=str(CHROMIUM),
-        args=[*CHROMIUM_ARGS, *RTC_ARGS, f"--use-file-for-fake-audio-capture={media['agent_mic']}"],
-    )
-    customer_browser = launch(
-        executable_path=str(CHROMIUM),
-        args=[
-            *CHROMIUM_ARGS,
-            *RTC_ARGS,
-            f"--use-file-for-fake-video-capture={media['camera']}",
-            f"--use-file-for-fake-audio-capture={media['customer_mic']}",
-        ],
-    )
+    agent_browser, customer_browser = browsers = _browsers(chromium, media)
     errors: list[str] = []
 
     def stats() -> dict[str, Any] | None:
@@ -345,20 +359,9 @@ def test_a_customer_sending_h264_gets_the_live_face_checks_and_a_recording(
         return found[-1] if found else None
 
     try:
-        context = _context(customer_browser, sys)
-        context.add_init_script(H264_ONLY)
-        customer = context.new_page()
-        customer.on("pageerror", lambda exc: errors.append(str(exc)))
-        customer.goto(f"/h5/{link}")
-        expect(customer.get_by_test_id("queue-status")).to_have_attribute("data-position", "1")
-        agent = _agent(agent_browser, sys)
-        agent.on("pageerror", lambda exc: errors.append(str(exc)))
-        agent.context.add_init_script(PEERS)
-        agent.goto("/rtc/queue")
-        agent.get_by_test_id("accept-next").click()
-        agent.wait_for_url(f"**/rtc/tasks/{task_id}?join=1")
-        _customer_joins(customer)
-        _connected({"agent": agent, "customer": customer})
+        agent, _customer = _start_call(
+            sys, browsers, task_id, link, errors, agent_script=PEERS, customer_script=H264_ONLY
+        )
         # the interviewer's page receives H.264 from the customer (what the browser negotiated)
         codec = agent.evaluate(
             """async () => {
