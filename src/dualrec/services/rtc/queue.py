@@ -314,7 +314,8 @@ class InterviewQueue:
                 for a in uow.rtc.agents_seen_since(now - ONLINE_WINDOW)
                 if in_scope(p.branch_path, a.branch_path) or in_scope(a.branch_path, p.branch_path)
             ]
-            away = uow.rtc.agent_away_since(actor.id) if actor.id is not None else None
+            # the caller was just seen: its own 示忙 is in the same read
+            away = next((a.away_since for a in seen if a.user_id == actor.id), None)
             avg = self._average(uow)
             uow.commit()
         return AgentQueueView(
